@@ -1,0 +1,241 @@
+//! Element types, format-neutral.
+//!
+//! Safetensors dtypes are spelled as in the safetensors header (`BF16`, `F8_E4M3`, …) so that JSON output can be
+//! compared with the file. Storage is described in bits (or, for block-quantised types, bytes per block), never as
+//! a per-element byte width, because sub-byte types (F4, F6_*) exist (FORMATS.md §2).
+
+use serde::{Serialize, Serializer};
+use std::fmt;
+
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DType {
+    BOOL,
+    U8,
+    I8,
+    F8_E4M3,
+    F8_E5M2,
+    F8_E8M0,
+    F8_E4M3FNUZ,
+    F8_E5M2FNUZ,
+    I16,
+    U16,
+    F16,
+    BF16,
+    I32,
+    U32,
+    F32,
+    I64,
+    U64,
+    F64,
+    C64,
+    F4,
+    F6_E2M3,
+    F6_E3M2,
+}
+
+/// How elements are laid out in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// Each element takes this many bits; a tensor's bits must fill whole bytes.
+    Bits(u32),
+}
+
+/// Every safetensors dtype, in the order used for display when nothing else orders them.
+pub const SAFETENSORS_DTYPES: [DType; 22] = [
+    DType::BOOL,
+    DType::U8,
+    DType::I8,
+    DType::F8_E4M3,
+    DType::F8_E5M2,
+    DType::F8_E8M0,
+    DType::F8_E4M3FNUZ,
+    DType::F8_E5M2FNUZ,
+    DType::I16,
+    DType::U16,
+    DType::F16,
+    DType::BF16,
+    DType::I32,
+    DType::U32,
+    DType::F32,
+    DType::I64,
+    DType::U64,
+    DType::F64,
+    DType::C64,
+    DType::F4,
+    DType::F6_E2M3,
+    DType::F6_E3M2,
+];
+
+impl DType {
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::BOOL => "BOOL",
+            DType::U8 => "U8",
+            DType::I8 => "I8",
+            DType::F8_E4M3 => "F8_E4M3",
+            DType::F8_E5M2 => "F8_E5M2",
+            DType::F8_E8M0 => "F8_E8M0",
+            DType::F8_E4M3FNUZ => "F8_E4M3FNUZ",
+            DType::F8_E5M2FNUZ => "F8_E5M2FNUZ",
+            DType::I16 => "I16",
+            DType::U16 => "U16",
+            DType::F16 => "F16",
+            DType::BF16 => "BF16",
+            DType::I32 => "I32",
+            DType::U32 => "U32",
+            DType::F32 => "F32",
+            DType::I64 => "I64",
+            DType::U64 => "U64",
+            DType::F64 => "F64",
+            DType::C64 => "C64",
+            DType::F4 => "F4",
+            DType::F6_E2M3 => "F6_E2M3",
+            DType::F6_E3M2 => "F6_E3M2",
+        }
+    }
+
+    /// Parses a dtype as spelled in a safetensors header.
+    pub fn from_safetensors(name: &str) -> Option<DType> {
+        SAFETENSORS_DTYPES.iter().copied().find(|d| d.name() == name)
+    }
+
+    pub fn storage(self) -> Storage {
+        Storage::Bits(match self {
+            DType::F4 => 4,
+            DType::F6_E2M3 | DType::F6_E3M2 => 6,
+            DType::BOOL
+            | DType::U8
+            | DType::I8
+            | DType::F8_E4M3
+            | DType::F8_E5M2
+            | DType::F8_E8M0
+            | DType::F8_E4M3FNUZ
+            | DType::F8_E5M2FNUZ => 8,
+            DType::I16 | DType::U16 | DType::F16 | DType::BF16 => 16,
+            DType::I32 | DType::U32 | DType::F32 => 32,
+            DType::I64 | DType::U64 | DType::F64 | DType::C64 => 64,
+        })
+    }
+
+    /// Average bits one element occupies on disk.
+    pub fn bits_per_element(self) -> f64 {
+        match self.storage() {
+            Storage::Bits(b) => b as f64,
+        }
+    }
+
+    /// Bytes needed for `elements` elements, or why that is impossible.
+    pub fn bytes_for(self, elements: u64) -> Result<u64, SizeError> {
+        match self.storage() {
+            Storage::Bits(bits) => {
+                let total_bits = (elements as u128) * (bits as u128);
+                if total_bits % 8 != 0 {
+                    return Err(SizeError::PartialByte { bits: total_bits });
+                }
+                u64::try_from(total_bits / 8).map_err(|_| SizeError::Overflow)
+            }
+        }
+    }
+
+    pub fn is_float(self) -> bool {
+        matches!(
+            self,
+            DType::F8_E4M3
+                | DType::F8_E5M2
+                | DType::F8_E8M0
+                | DType::F8_E4M3FNUZ
+                | DType::F8_E5M2FNUZ
+                | DType::F16
+                | DType::BF16
+                | DType::F32
+                | DType::F64
+                | DType::C64
+                | DType::F4
+                | DType::F6_E2M3
+                | DType::F6_E3M2
+        )
+    }
+
+    /// The matching type in the reference `safetensors` crate, whose validation we reuse.
+    pub fn to_safetensors(self) -> safetensors::Dtype {
+        use safetensors::Dtype as S;
+        match self {
+            DType::BOOL => S::BOOL,
+            DType::U8 => S::U8,
+            DType::I8 => S::I8,
+            DType::F8_E4M3 => S::F8_E4M3,
+            DType::F8_E5M2 => S::F8_E5M2,
+            DType::F8_E8M0 => S::F8_E8M0,
+            DType::F8_E4M3FNUZ => S::F8_E4M3FNUZ,
+            DType::F8_E5M2FNUZ => S::F8_E5M2FNUZ,
+            DType::I16 => S::I16,
+            DType::U16 => S::U16,
+            DType::F16 => S::F16,
+            DType::BF16 => S::BF16,
+            DType::I32 => S::I32,
+            DType::U32 => S::U32,
+            DType::F32 => S::F32,
+            DType::I64 => S::I64,
+            DType::U64 => S::U64,
+            DType::F64 => S::F64,
+            DType::C64 => S::C64,
+            DType::F4 => S::F4,
+            DType::F6_E2M3 => S::F6_E2M3,
+            DType::F6_E3M2 => S::F6_E3M2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizeError {
+    /// The tensor's bits do not fill a whole number of bytes (sub-byte dtypes).
+    PartialByte { bits: u128 },
+    Overflow,
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for DType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_round_trips_and_matches_the_reference_crate() {
+        for d in SAFETENSORS_DTYPES {
+            assert_eq!(DType::from_safetensors(d.name()), Some(d));
+            // The reference crate spells dtypes the same way and agrees on widths.
+            assert_eq!(d.to_safetensors().to_string(), d.name());
+            assert_eq!(
+                d.to_safetensors().bitsize() as f64,
+                d.bits_per_element(),
+                "{d}"
+            );
+        }
+        assert_eq!(DType::from_safetensors("bf16"), None);
+        assert_eq!(DType::from_safetensors("F128"), None);
+    }
+
+    #[test]
+    fn sub_byte_sizes_come_from_bits() {
+        assert_eq!(DType::F4.bytes_for(6), Ok(3));
+        assert_eq!(
+            DType::F4.bytes_for(3),
+            Err(SizeError::PartialByte { bits: 12 })
+        );
+        assert_eq!(DType::F6_E2M3.bytes_for(4), Ok(3));
+        assert_eq!(DType::BF16.bytes_for(10), Ok(20));
+        assert_eq!(DType::C64.bytes_for(2), Ok(16));
+        assert_eq!(DType::F64.bytes_for(u64::MAX), Err(SizeError::Overflow));
+    }
+}

@@ -1,0 +1,136 @@
+//! Sharded safetensors checkpoints: the `*.safetensors.index.json` file and its consistency with the shards
+//! (FORMATS.md §3).
+
+use crate::checkpoint::IndexInfo;
+use crate::error::{InputError, Problem};
+use serde_json::{Map, Value};
+use std::path::{Component, Path};
+
+/// The parts of an index paramscope relies on.
+pub struct Index {
+    pub info: IndexInfo,
+    /// `weight_map` in file order: tensor name → shard file name as written.
+    pub weight_map: Vec<(String, String)>,
+}
+
+impl Index {
+    /// Shard names in the order of their first appearance, each once.
+    pub fn shards(&self) -> Vec<&str> {
+        let mut seen = std::collections::HashSet::new();
+        self.weight_map
+            .iter()
+            .map(|(_, s)| s.as_str())
+            .filter(|s| seen.insert(*s))
+            .collect()
+    }
+}
+
+pub fn read(path: &Path) -> Result<Index, InputError> {
+    let err = |problem| InputError::new(path, problem);
+    let text = std::fs::read(path).map_err(|e| err(Problem::Io(e)))?;
+    parse(&text, path).map_err(err)
+}
+
+pub fn parse(text: &[u8], path: &Path) -> Result<Index, Problem> {
+    let value: Value =
+        serde_json::from_slice(text).map_err(|e| Problem::IndexJson(e.to_string()))?;
+    let Value::Object(mut root) = value else {
+        return Err(Problem::IndexJson("the index is not a JSON object".into()));
+    };
+    let weight_map = match root.remove("weight_map") {
+        Some(Value::Object(map)) => map,
+        _ => {
+            let hint = if root.contains_key("shards") {
+                " (it lists \"shards\" instead; shards cannot be checked without a weight_map)".to_string()
+            } else {
+                String::new()
+            };
+            return Err(Problem::IndexNoWeightMap { hint });
+        }
+    };
+    let weight_map = weight_map
+        .into_iter()
+        .map(|(name, shard)| match shard {
+            Value::String(s) => Ok((name, s)),
+            _ => Err(Problem::IndexBadEntry { name }),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let metadata = match root.remove("metadata") {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    let total_size = claimed_integer(&metadata, "total_size")?;
+    // Only a claim to compare: a malformed total_parameters is not worth refusing the checkpoint over.
+    let total_parameters = claimed_integer(&metadata, "total_parameters").unwrap_or(None);
+    Ok(Index {
+        info: IndexInfo {
+            path: path.to_path_buf(),
+            total_size,
+            total_parameters,
+            metadata,
+        },
+        weight_map,
+    })
+}
+
+fn claimed_integer(metadata: &Map<String, Value>, key: &str) -> Result<Option<u64>, Problem> {
+    match metadata.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match v.as_u64() {
+            Some(n) => Ok(Some(n)),
+            None => Err(Problem::IndexBadMetadata {
+                key: key.to_string(),
+                value: v.to_string(),
+            }),
+        },
+    }
+}
+
+/// A shard name must be a plain relative path that stays inside the index's folder: no root, no `..`.
+pub fn shard_name_is_contained(shard: &str) -> bool {
+    let path = Path::new(shard);
+    !shard.is_empty()
+        && path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_names_must_stay_inside() {
+        assert!(shard_name_is_contained("model-00001-of-00002.safetensors"));
+        assert!(shard_name_is_contained("sub/model.safetensors"));
+        assert!(!shard_name_is_contained("../model.safetensors"));
+        assert!(!shard_name_is_contained("a/../../b.safetensors"));
+        assert!(!shard_name_is_contained("/etc/passwd"));
+        assert!(!shard_name_is_contained(""));
+    }
+
+    #[test]
+    fn reads_claims_and_keeps_order() {
+        let text = br#"{"metadata":{"total_size":10,"total_parameters":"x"},
+            "weight_map":{"b":"s2","a":"s1","c":"s2"}}"#;
+        let index = parse(text, Path::new("i.json")).unwrap();
+        assert_eq!(index.info.total_size, Some(10));
+        assert_eq!(index.info.total_parameters, None);
+        assert_eq!(index.shards(), vec!["s2", "s1"]);
+    }
+
+    #[test]
+    fn refuses_shards_list_without_weight_map() {
+        let text = br#"{"metadata":{},"shards":["a.safetensors"]}"#;
+        let e = parse(text, Path::new("i.json")).err().unwrap();
+        assert_eq!(e.code(), "index_no_weight_map");
+        assert!(e.to_string().contains("shards"));
+    }
+
+    #[test]
+    fn refuses_non_integer_total_size() {
+        let text = br#"{"metadata":{"total_size":"big"},"weight_map":{}}"#;
+        let e = parse(text, Path::new("i.json")).err().unwrap();
+        assert_eq!(e.code(), "index_bad_metadata");
+    }
+}

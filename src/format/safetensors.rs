@@ -1,0 +1,410 @@
+//! The safetensors reader: header bytes in, `FileInfo` + `Tensor`s out.
+//!
+//! The header is read with plain `read` calls, not through a memory map: a file truncated by another process while
+//! mapped raises SIGBUS on access, and `inspect` needs nothing beyond the header anyway. Our own parse keeps the
+//! header's order, finds duplicate names (serde keeps the last one silently) and names the tensor and numbers for
+//! every broken rule; the reference crate's `Metadata::new` then validates the same description, so anything it
+//! rejects is rejected here too.
+
+use crate::checkpoint::{FileInfo, Tensor};
+use crate::dtype::{DType, SizeError};
+use crate::error::{InputError, Problem};
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde::Deserialize;
+use std::fmt;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+/// The reference crate's limit on header length (FORMATS.md §1 rule 2).
+pub const MAX_HEADER_BYTES: u64 = 100_000_000;
+const LENGTH_PREFIX: u64 = 8;
+
+/// One parsed file: its description and its tensors (with `file` left at 0 for the caller to set).
+pub struct ParsedFile {
+    pub info: FileInfo,
+    pub tensors: Vec<Tensor>,
+}
+
+/// Reads and validates the header of the safetensors file at `path`; errors name `shown` as the file.
+pub fn read(path: &Path, shown: &Path) -> Result<ParsedFile, InputError> {
+    let err = |problem| InputError::new(shown, problem);
+    let mut file = File::open(path).map_err(|e| err(Problem::Io(e)))?;
+    let size = file.metadata().map_err(|e| err(Problem::Io(e)))?.len();
+    let header = read_header_bytes(&mut file, size).map_err(err)?;
+    let parsed = parse_header(&header, size).map_err(err)?;
+    Ok(ParsedFile {
+        info: FileInfo {
+            path: shown.to_path_buf(),
+            size_bytes: size,
+            header_bytes: LENGTH_PREFIX + header.len() as u64,
+            tensors: parsed.tensors.len(),
+            metadata: parsed.metadata,
+        },
+        tensors: parsed.tensors,
+    })
+}
+
+/// Reads the JSON header after checking its claimed length against the limit and the file size, so the
+/// allocation is never larger than the file (nor than 100 MB).
+fn read_header_bytes(file: &mut File, size: u64) -> Result<Vec<u8>, Problem> {
+    if size == 0 {
+        return Err(Problem::Empty);
+    }
+    if size < LENGTH_PREFIX {
+        return Err(Problem::HeaderTooSmall { len: size });
+    }
+    let mut prefix = [0u8; 8];
+    file.read_exact(&mut prefix)?;
+    let claimed = u64::from_le_bytes(prefix);
+    if claimed > MAX_HEADER_BYTES {
+        return Err(Problem::HeaderTooLarge { claimed });
+    }
+    let available = size - LENGTH_PREFIX;
+    if claimed > available {
+        return Err(Problem::HeaderPastEnd { claimed, available });
+    }
+    let mut header = vec![0u8; claimed as usize];
+    file.read_exact(&mut header)?;
+    Ok(header)
+}
+
+struct ParsedHeader {
+    metadata: Vec<(String, String)>,
+    tensors: Vec<Tensor>,
+}
+
+/// Parses and validates a header of a file `file_size` bytes long.
+fn parse_header(header: &[u8], file_size: u64) -> Result<ParsedHeader, Problem> {
+    let text = std::str::from_utf8(header).map_err(|e| Problem::HeaderNotUtf8 {
+        at: e.valid_up_to(),
+    })?;
+    let trimmed = text.trim_start();
+    if !trimmed.starts_with('{') {
+        let first: String = trimmed.chars().take(16).collect();
+        return Err(Problem::HeaderNotObject { first });
+    }
+    let raw: RawHeader = serde_json::from_str(text).map_err(classify_json_error)?;
+
+    let mut entries = raw.entries;
+    let mut tensors = Vec::with_capacity(entries.len());
+    for entry in entries.drain(..) {
+        tensors.push(check_entry(entry)?);
+    }
+    find_duplicates(&tensors)?;
+    // Tiling is checked in offset order; ties keep header order so the message names tensors as written.
+    tensors.sort_by_key(|t| t.data_offsets);
+    let data_end = check_tiling(&tensors)?;
+    check_file_length(header.len() as u64, data_end, file_size, &tensors)?;
+    validate_with_reference(&raw.metadata, &tensors)?;
+    Ok(ParsedHeader {
+        metadata: raw.metadata,
+        tensors,
+    })
+}
+
+/// Our own errors (unknown dtype, bad metadata) travel through serde as custom messages tagged with a prefix
+/// so they come back out as the precise problem rather than as generic JSON errors.
+fn classify_json_error(e: serde_json::Error) -> Problem {
+    let message = e.to_string();
+    if let Some(rest) = message.strip_prefix(UNKNOWN_DTYPE_TAG) {
+        if let Some((name, dtype)) = rest.split_once('\u{0}') {
+            let dtype = dtype.split(" at line ").next().unwrap_or(dtype);
+            return Problem::UnknownDtype {
+                name: name.to_string(),
+                dtype: dtype.to_string(),
+            };
+        }
+    }
+    if let Some(rest) = message.strip_prefix(ENTRY_TAG) {
+        if let Some((name, reason)) = rest.split_once('\u{0}') {
+            return Problem::BadTensorEntry {
+                name: name.to_string(),
+                reason: reason.to_string(),
+            };
+        }
+    }
+    if let Some(rest) = message.strip_prefix(METADATA_TAG) {
+        return Problem::BadMetadata(rest.to_string());
+    }
+    Problem::HeaderJson(message)
+}
+
+const UNKNOWN_DTYPE_TAG: &str = "\u{1}unknown-dtype\u{1}";
+const METADATA_TAG: &str = "\u{1}metadata\u{1}";
+const ENTRY_TAG: &str = "\u{1}entry\u{1}";
+
+fn check_entry(entry: RawEntry) -> Result<Tensor, Problem> {
+    let RawEntry {
+        name,
+        dtype,
+        shape,
+        data_offsets: (begin, end),
+    } = entry;
+    if end < begin {
+        return Err(Problem::OffsetsReversed { name, begin, end });
+    }
+    let Some(elements) = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d)) else {
+        return Err(Problem::ShapeOverflow { name, shape });
+    };
+    let expected = match dtype.bytes_for(elements) {
+        Ok(bytes) => bytes,
+        Err(SizeError::PartialByte { bits }) => {
+            return Err(Problem::PartialByte {
+                name,
+                dtype: dtype.to_string(),
+                shape,
+                bits,
+            })
+        }
+        Err(SizeError::Overflow) => return Err(Problem::ShapeOverflow { name, shape }),
+    };
+    if end - begin != expected {
+        return Err(Problem::SizeMismatch {
+            name,
+            dtype: dtype.to_string(),
+            shape,
+            expected,
+            begin,
+            end,
+            actual: end - begin,
+        });
+    }
+    Ok(Tensor {
+        name,
+        dtype,
+        shape,
+        file: 0,
+        data_offsets: [begin, end],
+    })
+}
+
+fn find_duplicates(tensors: &[Tensor]) -> Result<(), Problem> {
+    let mut names: Vec<&str> = tensors.iter().map(|t| t.name.as_str()).collect();
+    names.sort_unstable();
+    match names.windows(2).find(|w| w[0] == w[1]) {
+        Some(w) => Err(Problem::DuplicateTensor(w[0].to_string())),
+        None => Ok(()),
+    }
+}
+
+/// Sorted by offset, tensors must tile the data region from byte 0 with no gap and no overlap (rule 5).
+/// Returns where the last tensor ends.
+fn check_tiling(sorted: &[Tensor]) -> Result<u64, Problem> {
+    let mut previous: Option<&Tensor> = None;
+    for t in sorted {
+        let begin = t.data_offsets[0];
+        match previous {
+            None if begin != 0 => {
+                return Err(Problem::GapAtStart {
+                    name: t.name.clone(),
+                    begin,
+                })
+            }
+            None => {}
+            Some(p) => {
+                let previous_end = p.data_offsets[1];
+                if begin > previous_end {
+                    return Err(Problem::OffsetGap {
+                        name: t.name.clone(),
+                        begin,
+                        previous: p.name.clone(),
+                        previous_end,
+                        gap: begin - previous_end,
+                    });
+                }
+                if begin < previous_end {
+                    return Err(Problem::OffsetOverlap {
+                        name: t.name.clone(),
+                        begin,
+                        previous: p.name.clone(),
+                        previous_end,
+                        overlap: previous_end - begin,
+                    });
+                }
+            }
+        }
+        previous = Some(t);
+    }
+    Ok(previous.map_or(0, |t| t.data_offsets[1]))
+}
+
+/// The data region must end exactly where the file ends (rule 7); say which way it is off.
+fn check_file_length(
+    header_len: u64,
+    data_end: u64,
+    file_size: u64,
+    sorted: &[Tensor],
+) -> Result<(), Problem> {
+    let data_start = LENGTH_PREFIX + header_len;
+    let Some(expected) = data_start.checked_add(data_end) else {
+        let last = sorted.last().map(|t| t.name.clone()).unwrap_or_default();
+        return Err(Problem::Truncated {
+            expected: u64::MAX,
+            found: file_size,
+            last,
+            data_end,
+            data_region: file_size - data_start,
+        });
+    };
+    if expected > file_size {
+        let last = sorted.last().map(|t| t.name.clone()).unwrap_or_default();
+        return Err(Problem::Truncated {
+            expected,
+            found: file_size,
+            last,
+            data_end,
+            data_region: file_size - data_start,
+        });
+    }
+    if expected < file_size {
+        return Err(Problem::TrailingBytes {
+            trailing: file_size - expected,
+            expected,
+            found: file_size,
+        });
+    }
+    Ok(())
+}
+
+/// Hands the same description to the reference crate's validation, so paramscope never accepts a header the
+/// `safetensors` library would refuse.
+fn validate_with_reference(metadata: &[(String, String)], sorted: &[Tensor]) -> Result<(), Problem> {
+    let meta = (!metadata.is_empty()).then(|| metadata.iter().cloned().collect());
+    let mut infos = Vec::with_capacity(sorted.len());
+    for t in sorted {
+        let shape = t
+            .shape
+            .iter()
+            .map(|&d| usize::try_from(d))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| Problem::Reference(format!("tensor '{}': dim exceeds usize", t.name)))?;
+        let offsets = (
+            usize::try_from(t.data_offsets[0]),
+            usize::try_from(t.data_offsets[1]),
+        );
+        let (Ok(b), Ok(e)) = offsets else {
+            return Err(Problem::Reference(format!(
+                "tensor '{}': offset exceeds usize",
+                t.name
+            )));
+        };
+        infos.push((
+            t.name.clone(),
+            safetensors::tensor::TensorInfo {
+                dtype: t.dtype.to_safetensors(),
+                shape,
+                data_offsets: (b, e),
+            },
+        ));
+    }
+    safetensors::tensor::Metadata::new(meta, infos)
+        .map(|_| ())
+        .map_err(|e| Problem::Reference(e.to_string()))
+}
+
+// ---- serde plumbing: an order-preserving, duplicate-keeping view of the header object ----
+
+struct RawHeader {
+    metadata: Vec<(String, String)>,
+    entries: Vec<RawEntry>,
+}
+
+struct RawEntry {
+    name: String,
+    dtype: DType,
+    shape: Vec<u64>,
+    data_offsets: (u64, u64),
+}
+
+/// The fields of one tensor entry; unknown fields are ignored, as the reference crate does.
+#[derive(Deserialize)]
+struct RawFields {
+    dtype: String,
+    shape: Vec<u64>,
+    data_offsets: (u64, u64),
+}
+
+impl<'de> Deserialize<'de> for RawHeader {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(HeaderVisitor)
+    }
+}
+
+struct HeaderVisitor;
+
+impl<'de> Visitor<'de> for HeaderVisitor {
+    type Value = RawHeader;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object mapping tensor names to {dtype, shape, data_offsets}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawHeader, A::Error> {
+        let mut metadata = Vec::new();
+        let mut seen_metadata = false;
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "__metadata__" {
+                if seen_metadata {
+                    return Err(de::Error::custom(format!(
+                        "{METADATA_TAG}appears more than once in the header"
+                    )));
+                }
+                seen_metadata = true;
+                metadata = map.next_value_seed(MetadataSeed)?;
+                continue;
+            }
+            let fields: RawFields = map
+                .next_value()
+                .map_err(|e: A::Error| {
+                    // A header cut short is a JSON problem, not a problem of the tensor it was cut in.
+                    let message = e.to_string();
+                    if message.starts_with("EOF while parsing") {
+                        e
+                    } else {
+                        de::Error::custom(format!("{ENTRY_TAG}{key}\u{0}{message}"))
+                    }
+                })?;
+            let Some(dtype) = DType::from_safetensors(&fields.dtype) else {
+                return Err(de::Error::custom(format!(
+                    "{UNKNOWN_DTYPE_TAG}{key}\u{0}{}",
+                    fields.dtype
+                )));
+            };
+            entries.push(RawEntry {
+                name: key,
+                dtype,
+                shape: fields.shape,
+                data_offsets: fields.data_offsets,
+            });
+        }
+        Ok(RawHeader { metadata, entries })
+    }
+}
+
+/// `__metadata__` must map strings to strings (FORMATS.md §1 rule 4); say which key breaks it.
+struct MetadataSeed;
+
+impl<'de> DeserializeSeed<'de> for MetadataSeed {
+    type Value = Vec<(String, String)>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        if value.is_null() {
+            return Ok(Vec::new());
+        }
+        let serde_json::Value::Object(map) = value else {
+            return Err(de::Error::custom(format!(
+                "{METADATA_TAG}is not an object of strings"
+            )));
+        };
+        map.into_iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => Ok((k, s)),
+                other => Err(de::Error::custom(format!(
+                    "{METADATA_TAG}value of '{k}' is not a string: {other}"
+                ))),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,240 @@
+//! `inspect`: totals, per-dtype figures and the tensor list of a checkpoint, as one serialisable report.
+//! The JSON is this report; tables and Markdown are views of it.
+
+use crate::checkpoint::{Checkpoint, Format, IndexInfo, Layout, Tensor};
+use crate::dtype::DType;
+use crate::filter::TensorFilter;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SortKey {
+    /// The order of the data in the files.
+    #[default]
+    File,
+    Name,
+    /// Largest byte size first.
+    Size,
+    /// Most parameters first.
+    Params,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct InspectOptions {
+    pub filter: Option<TensorFilter>,
+    pub list_tensors: bool,
+    pub sort: SortKey,
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectReport {
+    pub format: Format,
+    pub layout: Layout,
+    pub path: PathBuf,
+    pub files: Vec<FileRow>,
+    /// Glob patterns the totals below are restricted to; empty when every tensor counts.
+    pub filters: Vec<String>,
+    pub filtered: bool,
+    #[serde(flatten)]
+    pub totals: Totals,
+    pub file_bytes: u64,
+    pub header_bytes: u64,
+    pub shards: usize,
+    /// `__metadata__` entries that all files agree on.
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    pub index: Option<IndexInfo>,
+    pub notes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tensors: Option<Vec<TensorRow>>,
+    /// How many tensors matched before `--limit` cut the list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tensors_listed_of: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileRow {
+    pub path: PathBuf,
+    pub size_bytes: u64,
+    pub header_bytes: u64,
+    pub tensors: usize,
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Counts that add up across checkpoints.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    pub tensor_count: u64,
+    pub parameters: u64,
+    pub tensor_bytes: u64,
+    pub dtypes: Vec<DtypeRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DtypeRow {
+    pub dtype: DType,
+    pub tensors: u64,
+    pub parameters: u64,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TensorRow {
+    pub name: String,
+    pub dtype: DType,
+    pub shape: Vec<u64>,
+    pub parameters: u64,
+    pub bytes: u64,
+    pub file: PathBuf,
+    pub data_offsets: [u64; 2],
+}
+
+/// A report over several checkpoints: each one, then their sum.
+#[derive(Debug, Clone, Serialize)]
+pub struct MultiReport {
+    pub checkpoints: Vec<InspectReport>,
+    pub total: GrandTotal,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GrandTotal {
+    pub checkpoints: usize,
+    #[serde(flatten)]
+    pub totals: Totals,
+    pub file_bytes: u64,
+    pub header_bytes: u64,
+}
+
+pub fn inspect(checkpoint: &Checkpoint, options: &InspectOptions) -> InspectReport {
+    let all = TensorFilter::all();
+    let filter = options.filter.as_ref().unwrap_or(&all);
+    let selected: Vec<&Tensor> = checkpoint
+        .tensors
+        .iter()
+        .filter(|t| filter.matches(t))
+        .collect();
+    let totals = totals(selected.iter().copied());
+    let tensors = options.list_tensors.then(|| tensor_rows(checkpoint, &selected, options));
+    let listed_of = match (&tensors, options.limit) {
+        (Some(rows), Some(_)) if rows.len() < selected.len() => Some(selected.len()),
+        _ => None,
+    };
+    InspectReport {
+        format: checkpoint.format,
+        layout: checkpoint.layout,
+        path: checkpoint.path.clone(),
+        files: checkpoint
+            .files
+            .iter()
+            .map(|f| FileRow {
+                path: f.path.clone(),
+                size_bytes: f.size_bytes,
+                header_bytes: f.header_bytes,
+                tensors: f.tensors,
+                metadata: string_map(&f.metadata),
+            })
+            .collect(),
+        filters: filter.patterns().to_vec(),
+        filtered: filter.is_active(),
+        totals,
+        file_bytes: checkpoint.files.iter().map(|f| f.size_bytes).sum(),
+        header_bytes: checkpoint.files.iter().map(|f| f.header_bytes).sum(),
+        shards: checkpoint.files.len(),
+        metadata: string_map(&checkpoint.shared_metadata()),
+        index: checkpoint.index.clone(),
+        notes: checkpoint.notes.clone(),
+        tensors,
+        tensors_listed_of: listed_of,
+    }
+}
+
+fn string_map(pairs: &[(String, String)]) -> serde_json::Map<String, serde_json::Value> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect()
+}
+
+/// Sums over tensors, with a row per dtype ordered by bytes, largest first.
+pub fn totals<'a>(tensors: impl Iterator<Item = &'a Tensor>) -> Totals {
+    let mut by_dtype: BTreeMap<DType, DtypeRow> = BTreeMap::new();
+    let mut t = Totals::default();
+    for tensor in tensors {
+        let (elements, bytes) = (tensor.elements(), tensor.bytes());
+        t.tensor_count += 1;
+        t.parameters += elements;
+        t.tensor_bytes += bytes;
+        let row = by_dtype.entry(tensor.dtype).or_insert(DtypeRow {
+            dtype: tensor.dtype,
+            tensors: 0,
+            parameters: 0,
+            bytes: 0,
+        });
+        row.tensors += 1;
+        row.parameters += elements;
+        row.bytes += bytes;
+    }
+    t.dtypes = by_dtype.into_values().collect();
+    sort_dtype_rows(&mut t.dtypes);
+    t
+}
+
+fn sort_dtype_rows(rows: &mut [DtypeRow]) {
+    rows.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.dtype.cmp(&b.dtype)));
+}
+
+fn tensor_rows(checkpoint: &Checkpoint, selected: &[&Tensor], options: &InspectOptions) -> Vec<TensorRow> {
+    let mut order: Vec<&Tensor> = selected.to_vec();
+    match options.sort {
+        SortKey::File => {}
+        SortKey::Name => order.sort_by(|a, b| a.name.cmp(&b.name)),
+        SortKey::Size => order.sort_by(|a, b| b.bytes().cmp(&a.bytes()).then(a.name.cmp(&b.name))),
+        SortKey::Params => {
+            order.sort_by(|a, b| b.elements().cmp(&a.elements()).then(a.name.cmp(&b.name)))
+        }
+    }
+    order
+        .into_iter()
+        .take(options.limit.unwrap_or(usize::MAX))
+        .map(|t| TensorRow {
+            name: t.name.clone(),
+            dtype: t.dtype,
+            shape: t.shape.clone(),
+            parameters: t.elements(),
+            bytes: t.bytes(),
+            file: checkpoint.file_of(t).path.clone(),
+            data_offsets: t.data_offsets,
+        })
+        .collect()
+}
+
+/// The sum of several reports, dtype rows merged.
+pub fn grand_total(reports: &[InspectReport]) -> GrandTotal {
+    let mut totals = Totals::default();
+    let mut by_dtype: BTreeMap<DType, DtypeRow> = BTreeMap::new();
+    for r in reports {
+        totals.tensor_count += r.totals.tensor_count;
+        totals.parameters += r.totals.parameters;
+        totals.tensor_bytes += r.totals.tensor_bytes;
+        for d in &r.totals.dtypes {
+            let row = by_dtype.entry(d.dtype).or_insert(DtypeRow {
+                dtype: d.dtype,
+                tensors: 0,
+                parameters: 0,
+                bytes: 0,
+            });
+            row.tensors += d.tensors;
+            row.parameters += d.parameters;
+            row.bytes += d.bytes;
+        }
+    }
+    totals.dtypes = by_dtype.into_values().collect();
+    sort_dtype_rows(&mut totals.dtypes);
+    GrandTotal {
+        checkpoints: reports.len(),
+        totals,
+        file_bytes: reports.iter().map(|r| r.file_bytes).sum(),
+        header_bytes: reports.iter().map(|r| r.header_bytes).sum(),
+    }
+}

@@ -1,0 +1,15 @@
+//! paramscope: inspect model weight files without loading their weights.
+//!
+//! Readers in [`format`] turn files into a format-neutral [`checkpoint::Checkpoint`]; analyses such as
+//! [`inspect`] are pure functions of it; [`render`] turns their reports into tables, JSON or Markdown.
+
+pub mod checkpoint;
+pub mod cli;
+pub mod dtype;
+pub mod error;
+pub mod filter;
+pub mod format;
+pub mod inspect;
+pub mod render;
+pub mod synth;
+pub mod units;

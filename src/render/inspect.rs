@@ -1,0 +1,184 @@
+//! The `inspect` report as tables or Markdown.
+
+use super::escape;
+use super::text::{Doc, Style};
+use crate::inspect::{DtypeRow, InspectReport, MultiReport};
+use crate::units;
+
+pub fn render(report: &InspectReport, style: Style) -> String {
+    let mut doc = Doc::new(style);
+    write_report(&mut doc, report);
+    doc.finish()
+}
+
+pub fn render_multi(multi: &MultiReport, style: Style) -> String {
+    let mut doc = Doc::new(style);
+    for report in &multi.checkpoints {
+        write_report(&mut doc, report);
+    }
+    let t = &multi.total;
+    doc.heading(&format!("Total over {} checkpoints", t.checkpoints));
+    doc.pairs(vec![
+        ("tensors".into(), units::grouped(t.totals.tensor_count)),
+        ("parameters".into(), count_cell(t.totals.parameters)),
+        ("tensor data".into(), bytes_cell(t.totals.tensor_bytes)),
+        ("on disk".into(), bytes_cell(t.file_bytes)),
+    ]);
+    dtype_table(&mut doc, &t.totals.dtypes, t.totals.parameters, t.totals.tensor_bytes);
+    doc.finish()
+}
+
+fn count_cell(n: u64) -> String {
+    format!("{} ({})", units::count(n), units::grouped(n))
+}
+
+fn bytes_cell(n: u64) -> String {
+    format!("{} ({} bytes)", units::bytes(n), units::grouped(n))
+}
+
+fn write_report(doc: &mut Doc, r: &InspectReport) {
+    let files = if r.shards == 1 {
+        "1 file".to_string()
+    } else {
+        format!("{} files", r.shards)
+    };
+    doc.heading(&format!(
+        "{}  ({}, {})",
+        escape(&r.path.display().to_string()),
+        r.format.name(),
+        files
+    ));
+    let mut rows = Vec::new();
+    if r.filtered {
+        rows.push(("filtered by".into(), escape(&r.filters.join(", ")).into_owned()));
+    }
+    rows.push(("tensors".into(), units::grouped(r.totals.tensor_count)));
+    rows.push(("parameters".into(), count_cell(r.totals.parameters)));
+    rows.push(("tensor data".into(), bytes_cell(r.totals.tensor_bytes)));
+    rows.push((
+        "on disk".into(),
+        format!(
+            "{} in {files}, headers {}",
+            units::bytes(r.file_bytes),
+            units::bytes(r.header_bytes)
+        ),
+    ));
+    if let Some(index) = &r.index {
+        if let Some(claimed) = index.total_parameters {
+            let verdict = if claimed == r.totals.parameters || r.filtered {
+                String::new()
+            } else {
+                format!(" (counted {})", units::grouped(r.totals.parameters))
+            };
+            rows.push((
+                "index claims".into(),
+                format!("{} parameters{verdict}", units::grouped(claimed)),
+            ));
+        }
+    }
+    doc.pairs(rows);
+
+    dtype_table(doc, &r.totals.dtypes, r.totals.parameters, r.totals.tensor_bytes);
+
+    if !r.metadata.is_empty() {
+        doc.heading("Metadata");
+        let rows = r
+            .metadata
+            .iter()
+            .map(|(k, v)| {
+                let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+                (escape(k).into_owned(), escape(&v).into_owned())
+            })
+            .collect();
+        doc.pairs(rows);
+    }
+    if let Some(index) = &r.index {
+        if !index.metadata.is_empty() {
+            doc.heading(&format!(
+                "Index metadata ({})",
+                escape(&index.path.display().to_string())
+            ));
+            let rows = index
+                .metadata
+                .iter()
+                .map(|(k, v)| (escape(k).into_owned(), escape(&v.to_string()).into_owned()))
+                .collect();
+            doc.pairs(rows);
+        }
+    }
+    if r.shards > 1 {
+        doc.heading("Files");
+        let rows = r
+            .files
+            .iter()
+            .map(|f| {
+                vec![
+                    escape(&f.path.display().to_string()).into_owned(),
+                    units::grouped(f.tensors as u64),
+                    units::bytes(f.size_bytes),
+                    units::bytes(f.header_bytes),
+                ]
+            })
+            .collect();
+        doc.table(&["file", "tensors", "size", "header"], rows, &[1, 2, 3]);
+    }
+    if let Some(tensors) = &r.tensors {
+        let title = match r.tensors_listed_of {
+            Some(of) => format!("Tensors (first {} of {})", tensors.len(), units::grouped(of as u64)),
+            None => "Tensors".to_string(),
+        };
+        doc.heading(&title);
+        let multi_file = r.shards > 1;
+        let rows = tensors
+            .iter()
+            .map(|t| {
+                let mut row = vec![
+                    escape(&t.name).into_owned(),
+                    t.dtype.to_string(),
+                    format!("{:?}", t.shape),
+                    units::grouped(t.parameters),
+                    units::bytes(t.bytes),
+                ];
+                if multi_file {
+                    row.push(escape(&t.file.display().to_string()).into_owned());
+                }
+                row.push(format!("{}..{}", t.data_offsets[0], t.data_offsets[1]));
+                row
+            })
+            .collect();
+        let mut header = vec!["name", "dtype", "shape", "parameters", "bytes"];
+        if multi_file {
+            header.push("file");
+        }
+        header.push("data offsets");
+        doc.table(&header, rows, &[3, 4]);
+    }
+    for note in &r.notes {
+        doc.line(&format!("note: {}", escape(note)));
+    }
+}
+
+fn dtype_table(doc: &mut Doc, rows: &[DtypeRow], parameters: u64, bytes: u64) {
+    if rows.is_empty() {
+        return;
+    }
+    doc.heading("By dtype");
+    let body = rows
+        .iter()
+        .map(|d| {
+            vec![
+                d.dtype.to_string(),
+                units::grouped(d.tensors),
+                units::count(d.parameters),
+                units::percent(d.parameters, parameters),
+                units::bytes(d.bytes),
+                units::percent(d.bytes, bytes),
+            ]
+        })
+        .collect();
+    doc.table(
+        &["dtype", "tensors", "parameters", "% params", "bytes", "% bytes"],
+        body,
+        &[1, 2, 3, 4, 5],
+    );
+}

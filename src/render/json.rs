@@ -1,0 +1,8 @@
+//! JSON output: the report structs serialised as they are, pretty-printed, integers exact.
+
+use serde::Serialize;
+
+pub fn to_string<T: Serialize>(value: &T) -> String {
+    // Serialising our own report types cannot fail: they hold no maps with non-string keys.
+    serde_json::to_string_pretty(value).expect("report serialises")
+}

@@ -1,0 +1,50 @@
+//! Output: a readable table on a terminal, stable JSON, Markdown for pasting. Analyses never print.
+
+pub mod inspect;
+pub mod json;
+pub mod text;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Tables for a terminal (colours only on a TTY; NO_COLOR respected).
+    #[default]
+    Table,
+    /// One JSON object; keys documented in the README.
+    Json,
+    /// Markdown tables, for pasting into an issue or a model card.
+    Markdown,
+}
+
+/// Whether to style output: only on a terminal, and never when NO_COLOR is set (https://no-color.org).
+pub fn colour_wanted(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Makes a name or metadata value safe to print on a terminal: control characters (ESC, BEL, newlines, …)
+/// from a stranger's file are shown escaped instead of being interpreted.
+pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_terminal_controls() {
+        assert_eq!(escape("model.layers.0"), "model.layers.0");
+        assert_eq!(escape("a\u{1b}[31mred"), "a\\u{1b}[31mred");
+        assert_eq!(escape("two\nlines"), "two\\nlines");
+    }
+}

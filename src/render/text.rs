@@ -1,0 +1,102 @@
+//! Tables for terminals and Markdown, built the same way so the two never disagree.
+
+use comfy_table::{presets, Attribute, Cell, CellAlignment, ContentArrangement, Table};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Terminal { colour: bool },
+    Markdown,
+}
+
+/// A text document made of headings and tables.
+pub struct Doc {
+    style: Style,
+    out: String,
+}
+
+impl Doc {
+    pub fn new(style: Style) -> Self {
+        Doc {
+            style,
+            out: String::new(),
+        }
+    }
+
+    pub fn heading(&mut self, text: &str) {
+        if !self.out.is_empty() {
+            self.out.push('\n');
+        }
+        match self.style {
+            Style::Markdown => self.out.push_str(&format!("## {text}\n\n")),
+            Style::Terminal { colour: true } => {
+                self.out.push_str(&format!("\u{1b}[1m{text}\u{1b}[0m\n"))
+            }
+            Style::Terminal { colour: false } => self.out.push_str(&format!("{text}\n")),
+        }
+    }
+
+    pub fn line(&mut self, text: &str) {
+        self.out.push_str(text);
+        self.out.push('\n');
+    }
+
+    /// A table with a header row; columns listed in `right` are numbers and align right.
+    pub fn table(&mut self, header: &[&str], rows: Vec<Vec<String>>, right: &[usize]) {
+        let mut table = self.new_table();
+        table.set_header(header.iter().map(|h| self.header_cell(h)));
+        for row in rows {
+            table.add_row(row);
+        }
+        for &c in right {
+            if let Some(col) = table.column_mut(c) {
+                col.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        self.push_table(table);
+    }
+
+    /// A two-column key/value table without a header row (a header row in Markdown, which requires one).
+    pub fn pairs(&mut self, rows: Vec<(String, String)>) {
+        let mut table = self.new_table();
+        if self.style == Style::Markdown {
+            table.set_header(vec!["", ""]);
+        }
+        for (k, v) in rows {
+            table.add_row(vec![k, v]);
+        }
+        self.push_table(table);
+    }
+
+    fn header_cell(&self, text: &str) -> Cell {
+        match self.style {
+            Style::Terminal { colour: true } => Cell::new(text).add_attribute(Attribute::Bold),
+            _ => Cell::new(text),
+        }
+    }
+
+    fn new_table(&self) -> Table {
+        let mut table = Table::new();
+        match self.style {
+            Style::Markdown => {
+                table.load_preset(presets::ASCII_MARKDOWN);
+            }
+            Style::Terminal { colour } => {
+                table.load_preset(presets::UTF8_FULL_CONDENSED);
+                table.set_content_arrangement(ContentArrangement::Dynamic);
+                if !colour {
+                    table.force_no_tty();
+                }
+            }
+        }
+        table
+    }
+
+    fn push_table(&mut self, table: Table) {
+        self.out.push_str(&table.to_string());
+        self.out.push('\n');
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+}

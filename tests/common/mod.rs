@@ -1,0 +1,58 @@
+//! Shared test helpers: running the binary, and the definitions of the committed fixtures.
+#![allow(dead_code)]
+
+pub mod fixtures;
+pub mod fixtures_malformed;
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+pub fn paramscope() -> Command {
+    let mut cmd = Command::cargo_bin("paramscope").unwrap();
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// Runs `inspect --format json` on the paths and returns the parsed JSON (asserting success).
+pub fn inspect_json(args: &[&str]) -> serde_json::Value {
+    let out = paramscope()
+        .arg("inspect")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "inspect {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Runs inspect expecting failure; returns (exit code, stderr).
+pub fn inspect_fails(args: &[&str]) -> (i32, String) {
+    let out = paramscope().arg("inspect").args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A deterministic stream of pseudo-random values in [-scale, scale] (a 64-bit LCG), so fixtures are
+/// reproducible without a random-number crate.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn next_f32(&mut self, scale: f32) -> f32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let unit = (self.0 >> 40) as f32 / (1u64 << 24) as f32; // [0, 1)
+        (unit * 2.0 - 1.0) * scale
+    }
+}
