@@ -97,7 +97,10 @@ impl DType {
 
     /// Parses a dtype as spelled in a safetensors header.
     pub fn from_safetensors(name: &str) -> Option<DType> {
-        SAFETENSORS_DTYPES.iter().copied().find(|d| d.name() == name)
+        SAFETENSORS_DTYPES
+            .iter()
+            .copied()
+            .find(|d| d.name() == name)
     }
 
     pub fn storage(self) -> Storage {
@@ -190,7 +193,9 @@ impl DType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SizeError {
     /// The tensor's bits do not fill a whole number of bytes (sub-byte dtypes).
-    PartialByte { bits: u128 },
+    PartialByte {
+        bits: u128,
+    },
     Overflow,
 }
 

@@ -9,14 +9,15 @@ use std::path::{Path, PathBuf};
 #[error("{}: {problem}", path.display())]
 pub struct InputError {
     pub path: PathBuf,
-    pub problem: Problem,
+    /// Boxed: results carrying this error stay small on the happy path.
+    pub problem: Box<Problem>,
 }
 
 impl InputError {
     pub fn new(path: impl AsRef<Path>, problem: Problem) -> Self {
         InputError {
             path: path.as_ref().to_path_buf(),
-            problem,
+            problem: Box::new(problem),
         }
     }
 }
@@ -53,7 +54,9 @@ pub enum Problem {
     Io(#[from] std::io::Error),
     #[error("not a file or directory paramscope can read (expected .safetensors, *.safetensors.index.json or a folder)")]
     UnknownKind,
-    #[error("no checkpoint found in this directory (no *.safetensors or *.safetensors.index.json)")]
+    #[error(
+        "no checkpoint found in this directory (no *.safetensors or *.safetensors.index.json)"
+    )]
     EmptyDirectory,
 
     // safetensors header
@@ -164,7 +167,9 @@ pub enum Problem {
         first: String,
         second: String,
     },
-    #[error("index metadata.total_size is {claimed} but the shards hold {actual} bytes of tensor data")]
+    #[error(
+        "index metadata.total_size is {claimed} but the shards hold {actual} bytes of tensor data"
+    )]
     TotalSizeMismatch { claimed: u64, actual: u64 },
 }
 

@@ -115,7 +115,9 @@ pub fn inspect(checkpoint: &Checkpoint, options: &InspectOptions) -> InspectRepo
         .filter(|t| filter.matches(t))
         .collect();
     let totals = totals(selected.iter().copied());
-    let tensors = options.list_tensors.then(|| tensor_rows(checkpoint, &selected, options));
+    let tensors = options
+        .list_tensors
+        .then(|| tensor_rows(checkpoint, &selected, options));
     let listed_of = match (&tensors, options.limit) {
         (Some(rows), Some(_)) if rows.len() < selected.len() => Some(selected.len()),
         _ => None,
@@ -184,7 +186,11 @@ fn sort_dtype_rows(rows: &mut [DtypeRow]) {
     rows.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.dtype.cmp(&b.dtype)));
 }
 
-fn tensor_rows(checkpoint: &Checkpoint, selected: &[&Tensor], options: &InspectOptions) -> Vec<TensorRow> {
+fn tensor_rows(
+    checkpoint: &Checkpoint,
+    selected: &[&Tensor],
+    options: &InspectOptions,
+) -> Vec<TensorRow> {
     let mut order: Vec<&Tensor> = selected.to_vec();
     match options.sort {
         SortKey::File => {}

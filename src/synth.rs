@@ -21,7 +21,9 @@ pub struct SynthTensor {
 impl SynthTensor {
     pub fn bytes(&self) -> u64 {
         let elements: u64 = self.shape.iter().product();
-        self.dtype.bytes_for(elements).expect("synthetic tensor has a whole number of bytes")
+        self.dtype
+            .bytes_for(elements)
+            .expect("synthetic tensor has a whole number of bytes")
     }
 }
 
@@ -54,14 +56,24 @@ impl SafetensorsWriter {
         self
     }
 
-    pub fn tensor_with_data(mut self, name: &str, dtype: DType, shape: &[u64], data: Vec<u8>) -> Self {
+    pub fn tensor_with_data(
+        mut self,
+        name: &str,
+        dtype: DType,
+        shape: &[u64],
+        data: Vec<u8>,
+    ) -> Self {
         let t = SynthTensor {
             name: name.into(),
             dtype,
             shape: shape.to_vec(),
             data: Some(data),
         };
-        assert_eq!(t.bytes(), t.data.as_ref().unwrap().len() as u64, "data size for {name}");
+        assert_eq!(
+            t.bytes(),
+            t.data.as_ref().unwrap().len() as u64,
+            "data size for {name}"
+        );
         self.tensors.push(t);
         self
     }
@@ -119,7 +131,11 @@ impl SafetensorsWriter {
     /// Writes the file; the data of tensors without explicit data is a hole. Returns the file size.
     pub fn write(&self, path: &Path) -> io::Result<u64> {
         let header = self.header();
-        let mut f = OpenOptions::new().write(true).create(true).truncate(true).open(path)?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)?;
         f.write_all(&(header.len() as u64).to_le_bytes())?;
         f.write_all(&header)?;
         let data_start = 8 + header.len() as u64;
@@ -161,7 +177,11 @@ pub fn write_sharded(
     let index = json!({"metadata": metadata, "weight_map": weight_map});
     let path = dir.join(format!("{prefix}.safetensors.index.json"));
     let mut f = File::create(&path)?;
-    f.write_all(serde_json::to_string_pretty(&index).expect("index serialises").as_bytes())?;
+    f.write_all(
+        serde_json::to_string_pretty(&index)
+            .expect("index serialises")
+            .as_bytes(),
+    )?;
     Ok(path)
 }
 

@@ -30,8 +30,16 @@ fn committed_fixtures_match_their_generator() {
     common::fixtures::write_all(fresh.path());
     for rel in files_under(fresh.path()) {
         let want = std::fs::read(fresh.path().join(&rel)).unwrap();
-        let have = std::fs::read(committed.join(&rel))
-            .unwrap_or_else(|_| panic!("fixtures/{} is missing; regenerate (see fixtures/README.md)", rel.display()));
-        assert!(want == have, "fixtures/{} differs from its generator", rel.display());
+        let have = std::fs::read(committed.join(&rel)).unwrap_or_else(|_| {
+            panic!(
+                "fixtures/{} is missing; regenerate (see fixtures/README.md)",
+                rel.display()
+            )
+        });
+        assert!(
+            want == have,
+            "fixtures/{} differs from its generator",
+            rel.display()
+        );
     }
 }

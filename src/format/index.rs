@@ -41,7 +41,8 @@ pub fn parse(text: &[u8], path: &Path) -> Result<Index, Problem> {
         Some(Value::Object(map)) => map,
         _ => {
             let hint = if root.contains_key("shards") {
-                " (it lists \"shards\" instead; shards cannot be checked without a weight_map)".to_string()
+                " (it lists \"shards\" instead; shards cannot be checked without a weight_map)"
+                    .to_string()
             } else {
                 String::new()
             };

@@ -28,7 +28,10 @@ pub enum Source {
         unindexed: Vec<PathBuf>,
     },
     /// The shards of one checkpoint in a folder without an index.
-    Shards { folder: PathBuf, files: Vec<PathBuf> },
+    Shards {
+        folder: PathBuf,
+        files: Vec<PathBuf>,
+    },
 }
 
 const INDEX_SUFFIX: &str = ".safetensors.index.json";
@@ -162,7 +165,13 @@ pub fn load(source: &Source, options: LoadOptions) -> Result<Checkpoint, LoadErr
     match source {
         Source::File(path) => {
             let parsed = safetensors::read(path, path)?;
-            Ok(assemble(Layout::SingleFile, path, vec![parsed], None, Vec::new()))
+            Ok(assemble(
+                Layout::SingleFile,
+                path,
+                vec![parsed],
+                None,
+                Vec::new(),
+            ))
         }
         Source::Shards { folder, files } => {
             let results: Vec<_> = files.par_iter().map(|f| safetensors::read(f, f)).collect();
@@ -288,7 +297,12 @@ fn load_sharded(
         notes,
     );
     errors.extend(duplicate_names(&checkpoint));
-    errors.extend(consistency(&checkpoint, &index, &parsed_shards, all_shards_read));
+    errors.extend(consistency(
+        &checkpoint,
+        &index,
+        &parsed_shards,
+        all_shards_read,
+    ));
     if errors.is_empty() {
         Ok(checkpoint)
     } else {
@@ -324,7 +338,10 @@ fn resolve_shard(folder: &Path, shard: &str, options: LoadOptions) -> Result<Pat
             .unwrap_or(false);
         if !inside {
             return Err(Problem::ShardOutsideFolder {
-                shard: format!("{shard} (a symlink to {}; pass --follow-symlinks to allow)", real.display()),
+                shard: format!(
+                    "{shard} (a symlink to {}; pass --follow-symlinks to allow)",
+                    real.display()
+                ),
             });
         }
     }

@@ -269,7 +269,10 @@ fn check_file_length(
 
 /// Hands the same description to the reference crate's validation, so paramscope never accepts a header the
 /// `safetensors` library would refuse.
-fn validate_with_reference(metadata: &[(String, String)], sorted: &[Tensor]) -> Result<(), Problem> {
+fn validate_with_reference(
+    metadata: &[(String, String)],
+    sorted: &[Tensor],
+) -> Result<(), Problem> {
     let meta = (!metadata.is_empty()).then(|| metadata.iter().cloned().collect());
     let mut infos = Vec::with_capacity(sorted.len());
     for t in sorted {
@@ -355,17 +358,15 @@ impl<'de> Visitor<'de> for HeaderVisitor {
                 metadata = map.next_value_seed(MetadataSeed)?;
                 continue;
             }
-            let fields: RawFields = map
-                .next_value()
-                .map_err(|e: A::Error| {
-                    // A header cut short is a JSON problem, not a problem of the tensor it was cut in.
-                    let message = e.to_string();
-                    if message.starts_with("EOF while parsing") {
-                        e
-                    } else {
-                        de::Error::custom(format!("{ENTRY_TAG}{key}\u{0}{message}"))
-                    }
-                })?;
+            let fields: RawFields = map.next_value().map_err(|e: A::Error| {
+                // A header cut short is a JSON problem, not a problem of the tensor it was cut in.
+                let message = e.to_string();
+                if message.starts_with("EOF while parsing") {
+                    e
+                } else {
+                    de::Error::custom(format!("{ENTRY_TAG}{key}\u{0}{message}"))
+                }
+            })?;
             let Some(dtype) = DType::from_safetensors(&fields.dtype) else {
                 return Err(de::Error::custom(format!(
                     "{UNKNOWN_DTYPE_TAG}{key}\u{0}{}",

@@ -24,7 +24,12 @@ pub fn render_multi(multi: &MultiReport, style: Style) -> String {
         ("tensor data".into(), bytes_cell(t.totals.tensor_bytes)),
         ("on disk".into(), bytes_cell(t.file_bytes)),
     ]);
-    dtype_table(&mut doc, &t.totals.dtypes, t.totals.parameters, t.totals.tensor_bytes);
+    dtype_table(
+        &mut doc,
+        &t.totals.dtypes,
+        t.totals.parameters,
+        t.totals.tensor_bytes,
+    );
     doc.finish()
 }
 
@@ -50,7 +55,10 @@ fn write_report(doc: &mut Doc, r: &InspectReport) {
     ));
     let mut rows = Vec::new();
     if r.filtered {
-        rows.push(("filtered by".into(), escape(&r.filters.join(", ")).into_owned()));
+        rows.push((
+            "filtered by".into(),
+            escape(&r.filters.join(", ")).into_owned(),
+        ));
     }
     rows.push(("tensors".into(), units::grouped(r.totals.tensor_count)));
     rows.push(("parameters".into(), count_cell(r.totals.parameters)));
@@ -78,7 +86,12 @@ fn write_report(doc: &mut Doc, r: &InspectReport) {
     }
     doc.pairs(rows);
 
-    dtype_table(doc, &r.totals.dtypes, r.totals.parameters, r.totals.tensor_bytes);
+    dtype_table(
+        doc,
+        &r.totals.dtypes,
+        r.totals.parameters,
+        r.totals.tensor_bytes,
+    );
 
     if !r.metadata.is_empty() {
         doc.heading("Metadata");
@@ -86,7 +99,10 @@ fn write_report(doc: &mut Doc, r: &InspectReport) {
             .metadata
             .iter()
             .map(|(k, v)| {
-                let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+                let v = v
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string());
                 (escape(k).into_owned(), escape(&v).into_owned())
             })
             .collect();
@@ -124,7 +140,11 @@ fn write_report(doc: &mut Doc, r: &InspectReport) {
     }
     if let Some(tensors) = &r.tensors {
         let title = match r.tensors_listed_of {
-            Some(of) => format!("Tensors (first {} of {})", tensors.len(), units::grouped(of as u64)),
+            Some(of) => format!(
+                "Tensors (first {} of {})",
+                tensors.len(),
+                units::grouped(of as u64)
+            ),
             None => "Tensors".to_string(),
         };
         doc.heading(&title);
@@ -177,7 +197,14 @@ fn dtype_table(doc: &mut Doc, rows: &[DtypeRow], parameters: u64, bytes: u64) {
         })
         .collect();
     doc.table(
-        &["dtype", "tensors", "parameters", "% params", "bytes", "% bytes"],
+        &[
+            "dtype",
+            "tensors",
+            "parameters",
+            "% params",
+            "bytes",
+            "% bytes",
+        ],
         body,
         &[1, 2, 3, 4, 5],
     );

@@ -29,20 +29,57 @@ pub fn tiny_bert() -> SafetensorsWriter {
     let mut w = SafetensorsWriter::new()
         .metadata("format", "pt")
         .metadata("made_by", "paramscope tests/common/fixtures.rs");
-    let mut linear = |w: SafetensorsWriter, name: &str, out: u64, inp: u64, rng: &mut Lcg| {
-        w.tensor_with_data(&format!("{name}.weight"), DType::BF16, &[out, inp], bf16_data(rng, out * inp, 0.05))
-            .tensor_with_data(&format!("{name}.bias"), DType::F32, &[out], f32_data(rng, out, 0.0, 0.01))
+    let linear = |w: SafetensorsWriter, name: &str, out: u64, inp: u64, rng: &mut Lcg| {
+        w.tensor_with_data(
+            &format!("{name}.weight"),
+            DType::BF16,
+            &[out, inp],
+            bf16_data(rng, out * inp, 0.05),
+        )
+        .tensor_with_data(
+            &format!("{name}.bias"),
+            DType::F32,
+            &[out],
+            f32_data(rng, out, 0.0, 0.01),
+        )
     };
     let norm = |w: SafetensorsWriter, name: &str, rng: &mut Lcg| {
-        w.tensor_with_data(&format!("{name}.weight"), DType::F32, &[h], f32_data(rng, h, 1.0, 0.05))
-            .tensor_with_data(&format!("{name}.bias"), DType::F32, &[h], f32_data(rng, h, 0.0, 0.01))
+        w.tensor_with_data(
+            &format!("{name}.weight"),
+            DType::F32,
+            &[h],
+            f32_data(rng, h, 1.0, 0.05),
+        )
+        .tensor_with_data(
+            &format!("{name}.bias"),
+            DType::F32,
+            &[h],
+            f32_data(rng, h, 0.0, 0.01),
+        )
     };
     w = w
-        .tensor_with_data("embeddings.word_embeddings.weight", DType::BF16, &[vocab, h], bf16_data(&mut rng, vocab * h, 0.1))
-        .tensor_with_data("embeddings.position_embeddings.weight", DType::BF16, &[positions, h], bf16_data(&mut rng, positions * h, 0.1))
-        .tensor_with_data("embeddings.token_type_embeddings.weight", DType::BF16, &[2, h], bf16_data(&mut rng, 2 * h, 0.1));
+        .tensor_with_data(
+            "embeddings.word_embeddings.weight",
+            DType::BF16,
+            &[vocab, h],
+            bf16_data(&mut rng, vocab * h, 0.1),
+        )
+        .tensor_with_data(
+            "embeddings.position_embeddings.weight",
+            DType::BF16,
+            &[positions, h],
+            bf16_data(&mut rng, positions * h, 0.1),
+        )
+        .tensor_with_data(
+            "embeddings.token_type_embeddings.weight",
+            DType::BF16,
+            &[2, h],
+            bf16_data(&mut rng, 2 * h, 0.1),
+        );
     w = norm(w, "embeddings.LayerNorm", &mut rng);
-    let ids: Vec<u8> = (0..positions as i64).flat_map(|p| p.to_le_bytes()).collect();
+    let ids: Vec<u8> = (0..positions as i64)
+        .flat_map(|p| p.to_le_bytes())
+        .collect();
     w = w.tensor_with_data("embeddings.position_ids", DType::I64, &[1, positions], ids);
     for l in 0..2 {
         let p = format!("encoder.layer.{l}");

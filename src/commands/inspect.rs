@@ -1,0 +1,52 @@
+use super::{load_all, print_out, style_for, usage_error, EXIT_INPUT};
+use paramscope::cli::InspectArgs;
+use paramscope::filter::TensorFilter;
+use paramscope::format::LoadOptions;
+use paramscope::inspect::{self, InspectOptions, MultiReport};
+use paramscope::render::{self, OutputFormat};
+use std::process::ExitCode;
+
+pub fn run(args: InspectArgs) -> ExitCode {
+    let filter = match TensorFilter::new(&args.filter) {
+        Ok(f) => f,
+        Err(e) => return usage_error(&format!("--filter: {e}")),
+    };
+    let options = InspectOptions {
+        filter: Some(filter),
+        list_tensors: args.tensors,
+        sort: args.sort,
+        limit: args.limit,
+    };
+    let load_options = LoadOptions {
+        follow_symlinks: args.read.follow_symlinks,
+    };
+    let format = args.output.format;
+    let (checkpoints, failed) = load_all(&args.paths, load_options, format);
+    let reports: Vec<_> = checkpoints
+        .iter()
+        .map(|c| inspect::inspect(c, &options))
+        .collect();
+    let out = match reports.len() {
+        0 => String::new(),
+        1 => match format {
+            OutputFormat::Json => render::json::to_string(&reports[0]),
+            f => render::inspect::render(&reports[0], style_for(f)),
+        },
+        _ => {
+            let multi = MultiReport {
+                total: inspect::grand_total(&reports),
+                checkpoints: reports,
+            };
+            match format {
+                OutputFormat::Json => render::json::to_string(&multi),
+                f => render::inspect::render_multi(&multi, style_for(f)),
+            }
+        }
+    };
+    print_out(&out);
+    if failed {
+        ExitCode::from(EXIT_INPUT)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

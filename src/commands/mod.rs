@@ -1,0 +1,96 @@
+//! One module per subcommand: each turns parsed arguments into output and an exit code.
+//! Shared here: loading the user's paths, printing input errors, choosing the text style.
+
+pub mod inspect;
+
+use paramscope::checkpoint::Checkpoint;
+use paramscope::error::LoadError;
+use paramscope::format::{self, LoadOptions};
+use paramscope::render::{self, text::Style, OutputFormat};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit codes, in one place: 0 ok, 1 a check failed, 2 unusable input or usage.
+pub const EXIT_INPUT: u8 = 2;
+
+/// How many problems to print per checkpoint before summarising the rest.
+const MAX_PROBLEMS_SHOWN: usize = 50;
+
+pub fn style_for(format: OutputFormat) -> Style {
+    match format {
+        OutputFormat::Markdown => Style::Markdown,
+        _ => Style::Terminal {
+            colour: render::colour_wanted(std::io::stdout().is_terminal()),
+        },
+    }
+}
+
+/// Prints every problem of a failed load, one line each: `error: PATH: REASON`, or a JSON object per line
+/// (`{"path", "code", "message"}`) when the output format is JSON.
+pub fn print_load_error(e: &LoadError, format: OutputFormat) {
+    let mut stderr = std::io::stderr().lock();
+    for err in e.errors.iter().take(MAX_PROBLEMS_SHOWN) {
+        let _ = if format == OutputFormat::Json {
+            let line = serde_json::json!({
+                "path": err.path,
+                "code": err.problem.code(),
+                "message": err.problem.to_string(),
+            });
+            writeln!(stderr, "{line}")
+        } else {
+            writeln!(stderr, "error: {}", render::escape(&err.to_string()))
+        };
+    }
+    if e.errors.len() > MAX_PROBLEMS_SHOWN {
+        let _ = writeln!(
+            stderr,
+            "error: … and {} more problems",
+            e.errors.len() - MAX_PROBLEMS_SHOWN
+        );
+    }
+}
+
+pub fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_INPUT)
+}
+
+/// Loads every checkpoint the paths name (a folder can hold several). Problems are printed as they are found and
+/// the rest are still loaded; the flag says whether any input was unusable.
+pub fn load_all(
+    paths: &[PathBuf],
+    options: LoadOptions,
+    format: OutputFormat,
+) -> (Vec<Checkpoint>, bool) {
+    let mut checkpoints = Vec::new();
+    let mut failed = false;
+    for path in paths {
+        let sources = match format::discover(path) {
+            Ok(s) => s,
+            Err(e) => {
+                print_load_error(&e.into(), format);
+                failed = true;
+                continue;
+            }
+        };
+        for source in sources {
+            match format::load(&source, options) {
+                Ok(c) => checkpoints.push(c),
+                Err(e) => {
+                    print_load_error(&e, format);
+                    failed = true;
+                }
+            }
+        }
+    }
+    (checkpoints, failed)
+}
+
+/// Writes the output; a closed pipe (`| head`) is not worth a message.
+pub fn print_out(out: &str) {
+    if !out.is_empty() {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{}", out.trim_end());
+    }
+}
