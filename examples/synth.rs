@@ -12,7 +12,8 @@ use std::path::PathBuf;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: synth (llama3-8b|llama3-70b|llama31-405b) OUT_DIR | synth tensors N OUT_DIR";
+    let usage =
+        "usage: synth (llama3-8b|llama3-70b|llama31-405b) OUT_DIR | synth tensors N OUT_DIR";
     let (kind, rest) = args.split_first().expect(usage);
     let out = PathBuf::from(rest.last().expect(usage));
     std::fs::create_dir_all(&out).unwrap();
@@ -39,7 +40,11 @@ fn main() {
             let n: usize = rest[0].parse().expect(usage);
             let mut w = SafetensorsWriter::new();
             for i in 0..n {
-                w = w.tensor(&format!("model.layers.{}.block.{}.weight", i / 64, i % 64), DType::F32, &[16, 16]);
+                w = w.tensor(
+                    &format!("model.layers.{}.block.{}.weight", i / 64, i % 64),
+                    DType::F32,
+                    &[16, 16],
+                );
             }
             w.write(&out.join("model.safetensors")).unwrap();
         }
