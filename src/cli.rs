@@ -27,6 +27,13 @@ paramscope inspect model.safetensors.index.json --tensors --sort size --limit 20
 paramscope inspect ./model-dir --filter '*.layers.0.*' --format json\n  \
 paramscope inspect a.safetensors b.safetensors      (one report each, then a total)")]
     Inspect(InspectArgs),
+    /// Compare two checkpoints by tensor name: added, removed and changed tensors, parameter and byte deltas.
+    #[command(
+        after_help = "Exit codes: 0 no difference, 1 different, 2 unusable input.\n\nExamples:\n  \
+paramscope diff base/ finetuned/\n  \
+paramscope diff model.safetensors converted/model.safetensors.index.json --format json"
+    )]
+    Diff(DiffArgs),
 }
 
 #[derive(Debug, Args)]
@@ -56,6 +63,27 @@ pub struct InspectArgs {
     /// List at most N tensors.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The reference checkpoint (file, index or folder).
+    #[arg(value_name = "A")]
+    pub a: PathBuf,
+
+    /// The checkpoint compared with it.
+    #[arg(value_name = "B")]
+    pub b: PathBuf,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    /// List at most N tensors per section in tables (JSON always lists all).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: usize,
 }
 
 #[derive(Debug, Args)]

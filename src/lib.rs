@@ -5,6 +5,7 @@
 
 pub mod checkpoint;
 pub mod cli;
+pub mod diff;
 pub mod dtype;
 pub mod error;
 pub mod filter;
