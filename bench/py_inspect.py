@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The way people count parameters today: safetensors.safe_open over every shard, summing numel per dtype.
 
-Usage: py_inspect.py PATH   (a .safetensors file, an *.index.json, or a folder)
+Usage: py_inspect.py PATH [--time N]   (a .safetensors file, an *.index.json, or a folder)
+With --time N, counts N times in this one process and prints the median seconds of one count (no interpreter
+start-up or import), for the benchmark's in-process column.
 Prints one JSON object: {"parameters", "tensor_bytes", "tensor_count", "dtypes": {DTYPE: [tensors, parameters]}}.
 Used by bench/run (timing) and to cross-check paramscope's figures by hand.
 """
@@ -28,9 +30,9 @@ def shard_paths(path):
     return [path]
 
 
-def main():
+def count(path):
     dtypes = {}
-    total = count = 0
+    total = n_tensors = 0
     for shard in shard_paths(sys.argv[1]):
         # framework="numpy" needs no torch; get_slice reads the header only.
         with safe_open(shard, framework="numpy") as f:
@@ -42,8 +44,23 @@ def main():
                 row[0] += 1
                 row[1] += n
                 total += n
-                count += 1
-    print(json.dumps({"parameters": total, "tensor_count": count, "dtypes": dtypes}, sort_keys=True))
+                n_tensors += 1
+    return {"parameters": total, "tensor_count": n_tensors, "dtypes": dtypes}
+
+
+def main():
+    if len(sys.argv) > 3 and sys.argv[2] == "--time":
+        import statistics
+        import time
+
+        times = []
+        for _ in range(int(sys.argv[3])):
+            t0 = time.perf_counter()
+            count(sys.argv[1])
+            times.append(time.perf_counter() - t0)
+        print(json.dumps({"median_s": statistics.median(times)}))
+    else:
+        print(json.dumps(count(sys.argv[1]), sort_keys=True))
 
 
 if __name__ == "__main__":
