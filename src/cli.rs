@@ -34,6 +34,18 @@ paramscope diff base/ finetuned/\n  \
 paramscope diff model.safetensors converted/model.safetensors.index.json --format json"
     )]
     Diff(DiffArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Examples:\n  paramscope completions bash > ~/.local/share/bash-completion/completions/paramscope\n  \
+paramscope completions zsh > ~/.zfunc/_paramscope\n  paramscope completions fish > ~/.config/fish/completions/paramscope.fish"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output.
+    #[command(after_help = "Example:\n  paramscope man > /usr/local/share/man/man1/paramscope.1")]
+    Man,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! Shared here: loading the user's paths, printing input errors, choosing the text style.
 
 pub mod diff;
+pub mod docs;
 pub mod inspect;
 
 use paramscope::checkpoint::Checkpoint;
