@@ -31,7 +31,17 @@ pub fn read(path: &Path, shown: &Path) -> Result<ParsedFile, InputError> {
     let err = |problem| InputError::new(shown, problem);
     let mut file = File::open(path).map_err(|e| err(Problem::Io(e)))?;
     let size = file.metadata().map_err(|e| err(Problem::Io(e)))?.len();
-    let header = read_header_bytes(&mut file, size).map_err(err)?;
+    read_from(&mut file, size, shown)
+}
+
+/// The same as [`read`] for a file already in memory (fuzzing, tests).
+pub fn read_bytes(bytes: &[u8], shown: &Path) -> Result<ParsedFile, InputError> {
+    read_from(&mut std::io::Cursor::new(bytes), bytes.len() as u64, shown)
+}
+
+fn read_from(source: &mut impl Read, size: u64, shown: &Path) -> Result<ParsedFile, InputError> {
+    let err = |problem| InputError::new(shown, problem);
+    let header = read_header_bytes(source, size).map_err(err)?;
     let parsed = parse_header(&header, size).map_err(err)?;
     Ok(ParsedFile {
         info: FileInfo {
@@ -47,7 +57,7 @@ pub fn read(path: &Path, shown: &Path) -> Result<ParsedFile, InputError> {
 
 /// Reads the JSON header after checking its claimed length against the limit and the file size, so the
 /// allocation is never larger than the file (nor than 100 MB).
-fn read_header_bytes(file: &mut File, size: u64) -> Result<Vec<u8>, Problem> {
+fn read_header_bytes(file: &mut impl Read, size: u64) -> Result<Vec<u8>, Problem> {
     if size == 0 {
         return Err(Problem::Empty);
     }
