@@ -4,7 +4,7 @@ mod common;
 use common::{paramscope, repo_path};
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, PartialEq)]
 struct Fingerprint {
@@ -12,23 +12,6 @@ struct Fingerprint {
     len: u64,
     modified: std::time::SystemTime,
     readonly: bool,
-}
-
-fn all_files(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 fn fingerprints(files: &[PathBuf]) -> Vec<Fingerprint> {
@@ -51,7 +34,7 @@ fn fingerprints(files: &[PathBuf]) -> Vec<Fingerprint> {
 #[test]
 fn no_command_changes_any_fixture() {
     let root = repo_path("fixtures");
-    let files = all_files(&root);
+    let files = common::files_under(&root);
     let before = fingerprints(&files);
     let mut targets: Vec<PathBuf> = files.clone();
     targets.extend(
