@@ -34,6 +34,11 @@ paramscope diff base/ finetuned/\n  \
 paramscope diff model.safetensors converted/model.safetensors.index.json --format json"
     )]
     Diff(DiffArgs),
+    /// Memory footprint: on disk, in memory at stored and other precisions, KV cache, training.
+    #[command(after_help = "Examples:\n  paramscope footprint ./Llama-3.1-8B\n  \
+paramscope footprint model.safetensors.index.json --context 32768 --batch 4 --kv-dtype f8\n  \
+paramscope footprint ./model --training adam --format json")]
+    Footprint(FootprintArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
         after_help = "Examples:\n  paramscope completions bash > ~/.local/share/bash-completion/completions/paramscope\n  \
@@ -96,6 +101,67 @@ pub struct DiffArgs {
     /// List at most N tensors per section in tables (JSON always lists all).
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct FootprintArgs {
+    /// A safetensors file, an index, or a model folder (its config.json gives the architecture).
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    /// Context length (tokens per sequence) for the KV-cache estimate.
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    pub context: u64,
+
+    /// Sequences held at once.
+    #[arg(long, value_name = "B", default_value_t = 1)]
+    pub batch: u64,
+
+    /// Element type of the KV cache.
+    #[arg(long, value_enum, default_value_t = KvDtype::F16)]
+    pub kv_dtype: KvDtype,
+
+    /// Weights per F16 scale in the INT4 estimate.
+    #[arg(long, value_name = "N", default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..))]
+    pub group_size: u64,
+
+    /// Inference overhead (activations, runtime, fragmentation) as a percentage of weights + KV cache.
+    #[arg(long, value_name = "PERCENT", default_value_t = 10)]
+    pub overhead: u64,
+
+    /// Add a training estimate for this optimizer.
+    #[arg(long, value_enum)]
+    pub training: Option<Optimizer>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KvDtype {
+    F32,
+    F16,
+    Bf16,
+    F8,
+}
+
+impl KvDtype {
+    pub fn bits(self) -> u64 {
+        match self {
+            KvDtype::F32 => 32,
+            KvDtype::F16 | KvDtype::Bf16 => 16,
+            KvDtype::F8 => 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Optimizer {
+    /// Adam/AdamW with mixed precision.
+    Adam,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Diff(args) => commands::diff::run(args),
+        Command::Footprint(args) => commands::footprint::run(args),
         Command::Completions { shell } => commands::docs::completions(shell),
         Command::Man => commands::docs::man(),
     }

@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod docs;
+pub mod footprint;
 pub mod inspect;
 
 use paramscope::checkpoint::Checkpoint;
