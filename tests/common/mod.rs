@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod fixtures_gguf;
 pub mod fixtures_malformed;
+pub mod fixtures_malformed_gguf;
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
