@@ -6,7 +6,8 @@ use common::fixtures_gguf::{tiny_quantized_tensors, SPLIT_PARAMETERS, TINY_QUANT
 use common::{inspect_fails, inspect_json, paramscope};
 use paramscope::dtype::{DType, GgmlQuant};
 use paramscope::metadata::MetaValue;
-use paramscope::synth::gguf::{write_split, GgufWriter};
+use paramscope::synth::gguf::{llama_q4_k_m, write_split, GgufWriter};
+use paramscope::synth::LlamaShape;
 use serde_json::{json, Value};
 
 fn dtype_row<'a>(report: &'a Value, dtype: &str) -> &'a Value {
@@ -225,36 +226,13 @@ fn multi_part_consistency_is_checked() {
 }
 
 /// Llama-3-8B shapes quantised roughly as Q4_K_M (Q4_K, with Q6_K for attn_v, ffn_down and output), data
-/// left as holes; 128,256 tokenizer tokens in the metadata.
+/// left as holes; 128,256 tokenizer tokens and 1,000 merges in the metadata.
 #[test]
 fn llama3_8b_shaped_q4_k_m_sparse() {
     let (layers, h, kv, ff, vocab) = (32u64, 4096u64, 1024u64, 14336u64, 128256u64);
-    let (q4k, q6k) = (DType::Ggml(GgmlQuant::Q4_K), DType::Ggml(GgmlQuant::Q6_K));
-    let tokens: Vec<String> = (0..vocab).map(|i| format!("t{i}")).collect();
-    let mut w = GgufWriter::new()
-        .kv_str("general.architecture", "llama")
-        .kv("general.file_type", MetaValue::U32(15))
+    let w = llama_q4_k_m(&LlamaShape::LLAMA3_8B, 1000)
         .kv("general.parameter_count", MetaValue::U64(8_030_261_248))
-        .kv("llama.context_length", MetaValue::U32(8192))
-        .kv_strings("tokenizer.ggml.tokens", &tokens)
-        .tensor("token_embd.weight", q4k, &[vocab, h])
         .tensor("rope_freqs.weight", DType::F32, &[64]);
-    for l in 0..layers {
-        let p = format!("blk.{l}");
-        w = w
-            .tensor(&format!("{p}.attn_norm.weight"), DType::F32, &[h])
-            .tensor(&format!("{p}.attn_q.weight"), q4k, &[h, h])
-            .tensor(&format!("{p}.attn_k.weight"), q4k, &[kv, h])
-            .tensor(&format!("{p}.attn_v.weight"), q6k, &[kv, h])
-            .tensor(&format!("{p}.attn_output.weight"), q4k, &[h, h])
-            .tensor(&format!("{p}.ffn_norm.weight"), DType::F32, &[h])
-            .tensor(&format!("{p}.ffn_gate.weight"), q4k, &[ff, h])
-            .tensor(&format!("{p}.ffn_up.weight"), q4k, &[ff, h])
-            .tensor(&format!("{p}.ffn_down.weight"), q6k, &[h, ff]);
-    }
-    w = w
-        .tensor("output_norm.weight", DType::F32, &[h])
-        .tensor("output.weight", q6k, &[vocab, h]);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("Llama-3-8B-Q4_K_M.gguf");
     w.write(&path).unwrap();
@@ -269,13 +247,15 @@ fn llama3_8b_shaped_q4_k_m_sparse() {
         8_030_261_248 + 64
     );
     assert_eq!(r["parameters"], 8_030_261_248u64 + 64);
-    assert_eq!(r["tensor_count"], 2 + 32 * 9 + 2);
+    assert_eq!(r["tensor_count"], 1 + 32 * 9 + 2 + 1);
     let bytes = q4k_elements / 256 * 144 + q6k_elements / 256 * 210 + f32_elements * 4;
     assert_eq!(r["tensor_bytes"], bytes);
     assert_eq!(dtype_row(&r, "Q4_K")["bytes"], q4k_elements / 256 * 144);
     assert_eq!(dtype_row(&r, "Q6_K")["parameters"], q6k_elements);
     let g = &r["gguf"];
-    assert_eq!(g["tokenizer"]["tokens"], vocab);
+    assert_eq!(g["tokenizer"], json!({"model": "gpt2", "tokens": vocab}));
+    assert_eq!(g["head_count_kv"], 8);
+    assert_eq!(r["metadata"]["tokenizer.ggml.merges"]["length"], 1000);
     assert_eq!(g["parameter_count_matches"], false);
     assert_eq!(
         g["bits_per_weight"],
@@ -298,7 +278,10 @@ fn llama3_8b_shaped_q4_k_m_sparse() {
         table.contains("8,030,261,248 (counted 8,030,261,312, a difference of 64)"),
         "{table}"
     );
-    assert!(table.contains("[string × 128,256] \"t0\""), "{table}");
+    assert!(
+        table.contains("[string × 128,256] \"tok0\", \"tok1\""),
+        "{table}"
+    );
 }
 
 #[test]

@@ -278,3 +278,67 @@ fn put_value(out: &mut Vec<u8>, v: &MetaValue) {
         }
     }
 }
+
+/// A Llama-shaped GGUF as llama.cpp's converter names it (`token_embd`, `blk.N.attn_q`, …), quantised like
+/// Q4_K_M in spirit: Q4_K for the matrices, Q6_K for `attn_v`, `ffn_down` and `output`, F32 norms; data left as
+/// holes. The tokenizer has `shape.vocab` tokens and `merges` merge rules, so the header is as large as a real one.
+pub fn llama_q4_k_m(shape: &crate::synth::LlamaShape, merges: u64) -> GgufWriter {
+    use crate::dtype::GgmlQuant;
+    let (q4k, q6k, f32) = (
+        DType::Ggml(GgmlQuant::Q4_K),
+        DType::Ggml(GgmlQuant::Q6_K),
+        DType::F32,
+    );
+    let (h, ff, vocab) = (shape.hidden, shape.intermediate, shape.vocab);
+    let kv = shape.kv_heads * (h / shape.heads);
+    let tokens: Vec<MetaValue> = (0..vocab)
+        .map(|i| MetaValue::String(format!("tok{i}")))
+        .collect();
+    let merge_rules: Vec<MetaValue> = (0..merges)
+        .map(|i| MetaValue::String(format!("m{} {}", i % 1000, i / 1000)))
+        .collect();
+    let mut w = GgufWriter::new()
+        .kv_str("general.architecture", "llama")
+        .kv("general.file_type", MetaValue::U32(15))
+        .kv("llama.block_count", MetaValue::U32(shape.layers as u32))
+        .kv("llama.context_length", MetaValue::U32(8192))
+        .kv("llama.embedding_length", MetaValue::U32(h as u32))
+        .kv("llama.feed_forward_length", MetaValue::U32(ff as u32))
+        .kv(
+            "llama.attention.head_count",
+            MetaValue::U32(shape.heads as u32),
+        )
+        .kv(
+            "llama.attention.head_count_kv",
+            MetaValue::U32(shape.kv_heads as u32),
+        )
+        .kv_str("tokenizer.ggml.model", "gpt2")
+        .kv("tokenizer.ggml.tokens", array(MetaKind::String, tokens))
+        .kv(
+            "tokenizer.ggml.token_type",
+            array(MetaKind::I32, vec![MetaValue::I32(1); vocab as usize]),
+        )
+        .kv(
+            "tokenizer.ggml.merges",
+            array(MetaKind::String, merge_rules),
+        )
+        .tensor("token_embd.weight", q4k, &[vocab, h]);
+    for l in 0..shape.layers {
+        let p = format!("blk.{l}");
+        w = w
+            .tensor(&format!("{p}.attn_norm.weight"), f32, &[h])
+            .tensor(&format!("{p}.attn_q.weight"), q4k, &[h, h])
+            .tensor(&format!("{p}.attn_k.weight"), q4k, &[kv, h])
+            .tensor(&format!("{p}.attn_v.weight"), q6k, &[kv, h])
+            .tensor(&format!("{p}.attn_output.weight"), q4k, &[h, h])
+            .tensor(&format!("{p}.ffn_norm.weight"), f32, &[h])
+            .tensor(&format!("{p}.ffn_gate.weight"), q4k, &[ff, h])
+            .tensor(&format!("{p}.ffn_up.weight"), q4k, &[ff, h])
+            .tensor(&format!("{p}.ffn_down.weight"), q6k, &[h, ff]);
+    }
+    w = w.tensor("output_norm.weight", f32, &[h]);
+    if !shape.tie_embeddings {
+        w = w.tensor("output.weight", q6k, &[vocab, h]);
+    }
+    w
+}
