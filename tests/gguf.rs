@@ -86,6 +86,7 @@ fn every_metadata_value_type_is_read() {
     assert_eq!(m["paramscope.test.i8"], -100);
     assert_eq!(m["paramscope.test.u16"], 60000);
     assert_eq!(m["paramscope.test.i16"], -30000);
+    assert_eq!(m["paramscope.test.i32"], -2_000_000_000);
     assert_eq!(m["general.file_type"], 15);
     assert_eq!(m["tokenizer.ggml.bos_token_id"], 0);
     assert_eq!(m["paramscope.test.i64"], -(1i64 << 40));

@@ -100,6 +100,7 @@ pub fn tiny_quantized() -> GgufWriter {
         .kv("paramscope.test.i8", MetaValue::I8(-100))
         .kv("paramscope.test.u16", MetaValue::U16(60000))
         .kv("paramscope.test.i16", MetaValue::I16(-30000))
+        .kv("paramscope.test.i32", MetaValue::I32(-2_000_000_000))
         .kv("paramscope.test.i64", MetaValue::I64(-(1 << 40)))
         .kv("paramscope.test.f64", MetaValue::F64(0.1))
         .kv(
