@@ -130,9 +130,6 @@ fn discover_folder(folder: &Path) -> Result<Vec<Source>, InputError> {
         return Err(InputError::new(folder, Problem::EmptyDirectory));
     }
     let gguf_sources = group_gguf(ggufs);
-    if weights.is_empty() && indexes.is_empty() {
-        return Ok(gguf_sources);
-    }
     if !indexes.is_empty() {
         // Weight files no index names (e.g. Mistral's consolidated.safetensors beside the HF shards) are
         // reported, not silently added to a checkpoint they do not belong to.
