@@ -11,5 +11,6 @@ pub mod filter;
 pub mod format;
 pub mod inspect;
 pub mod render;
+pub mod stats;
 pub mod synth;
 pub mod units;

@@ -9,5 +9,6 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(args);
     match cli.command {
         Command::Inspect(args) => commands::inspect::run(args),
+        Command::Stats(args) => commands::stats::run(args),
     }
 }

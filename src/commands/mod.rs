@@ -2,6 +2,7 @@
 //! Shared here: loading the user's paths, printing input errors, choosing the text style.
 
 pub mod inspect;
+pub mod stats;
 
 use paramscope::checkpoint::Checkpoint;
 use paramscope::error::LoadError;

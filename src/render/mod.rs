@@ -2,6 +2,7 @@
 
 pub mod inspect;
 pub mod json;
+pub mod stats;
 pub mod text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
