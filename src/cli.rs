@@ -51,6 +51,45 @@ paramscope completions zsh > ~/.zfunc/_paramscope\n  paramscope completions fish
     /// Print the man page (roff) to standard output.
     #[command(after_help = "Example:\n  paramscope man > /usr/local/share/man/man1/paramscope.1")]
     Man,
+    /// Value statistics of every tensor: min, max, mean, std, zeros, NaN, Inf, subnormals (reads all the data).
+    #[command(after_help = "Examples:\n  paramscope stats model.safetensors\n  \
+paramscope stats ./Llama-3.1-8B/ --tensors --filter '*.layers.0.*'\n  \
+paramscope stats model.safetensors --hist --tensors\n  \
+paramscope stats model.safetensors --format json      (every tensor's statistics)")]
+    Stats(StatsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Safetensors files, `*.safetensors.index.json` files, or model folders.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    /// Only tensors whose name matches this glob (repeatable; `*` crosses dots).
+    #[arg(long, value_name = "GLOB")]
+    pub filter: Vec<String>,
+
+    /// List every tensor's statistics in the table (JSON always has them).
+    #[arg(long)]
+    pub tensors: bool,
+
+    /// A histogram of magnitudes per tensor (one bin per power of two).
+    #[arg(long)]
+    pub hist: bool,
+
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Bytes per unit of parallel work (for tests and benchmarks).
+    #[arg(long, hide = true, value_name = "BYTES")]
+    pub chunk_bytes: Option<u64>,
 }
 
 #[derive(Debug, Args)]

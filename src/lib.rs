@@ -14,5 +14,6 @@ pub mod footprint;
 pub mod format;
 pub mod inspect;
 pub mod render;
+pub mod stats;
 pub mod synth;
 pub mod units;

@@ -13,5 +13,6 @@ fn main() -> ExitCode {
         Command::Footprint(args) => commands::footprint::run(args),
         Command::Completions { shell } => commands::docs::completions(shell),
         Command::Man => commands::docs::man(),
+        Command::Stats(args) => commands::stats::run(args),
     }
 }

@@ -5,6 +5,7 @@ pub mod diff;
 pub mod docs;
 pub mod footprint;
 pub mod inspect;
+pub mod stats;
 
 use paramscope::checkpoint::Checkpoint;
 use paramscope::error::LoadError;

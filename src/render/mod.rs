@@ -4,6 +4,7 @@ pub mod diff;
 pub mod footprint;
 pub mod inspect;
 pub mod json;
+pub mod stats;
 pub mod text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

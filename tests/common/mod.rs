@@ -3,6 +3,7 @@
 
 pub mod fixtures;
 pub mod fixtures_malformed;
+pub mod stats_expect;
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
