@@ -251,15 +251,22 @@ fn a_bf16_cast_differs_from_its_f32_original_by_bf16_rounding_only() {
         .write(&b)
         .unwrap();
     let (code, r) = values_json(&a, &b, &[]);
-    assert_eq!(code, 1, "dtype changed, so the structure differs");
+    assert_eq!(code, 1, "rounding makes values differ at zero tolerance");
     assert_eq!(r["changed"][0]["b"]["dtype"], "BF16");
     let t = &r["values"]["tensors"][0];
     assert_eq!(t["max_abs_diff"].as_f64().unwrap(), expected_max);
     assert!(t["cosine"].as_f64().unwrap() > 0.99999);
     assert!(t["rel_l2"].as_f64().unwrap() < 1.0 / 256.0);
     // rtol of 2^-8 covers BF16 rounding everywhere: no element lies outside it.
-    let (_, r) = values_json(&a, &b, &["--rtol", "0.00390625"]);
+    let (code, r) = values_json(&a, &b, &["--rtol", "0.00390625"]);
     assert_eq!(r["values"]["differing_tensors"], 0);
+    assert_eq!(
+        code, 0,
+        "a dtype change whose values agree within the tolerance is not a difference"
+    );
+    // Without --values the dtype change alone is a difference.
+    let out = paramscope().arg("diff").arg(&a).arg(&b).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
 }
 
 #[test]

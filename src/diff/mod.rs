@@ -97,13 +97,23 @@ pub struct Changed {
 
 impl DiffReport {
     /// Whether anything differs: structure, detected renames, values beyond the tolerance, or bytes.
+    ///
+    /// With `--values`, a tensor whose dtype changed but whose values agree within the tolerance is not a
+    /// difference: that is what "did this conversion preserve the model" asks.
     pub fn differs(&self) -> bool {
-        !self.structure_identical
-            || self
-                .values
-                .as_ref()
-                .is_some_and(|v| v.differing_tensors > 0)
-            || self.identical.as_ref().is_some_and(|i| !i.identical)
+        let structure = match &self.values {
+            Some(v) => {
+                v.differing_tensors > 0
+                    || !v.skipped.is_empty()
+                    || !self.only_in_a.is_empty()
+                    || !self.only_in_b.is_empty()
+                    || !self.prefix_changes.is_empty()
+                    || self.renames.as_ref().is_some_and(|r| !r.is_empty())
+                    || self.changed.iter().any(|c| c.a.shape != c.b.shape)
+            }
+            None => !self.structure_identical,
+        };
+        structure || self.identical.as_ref().is_some_and(|i| !i.identical)
     }
 
     /// Moves the tensors found renamed out of the only-in-A/only-in-B lists.

@@ -145,7 +145,12 @@ pub fn render(r: &DiffReport, style: Style, limit: usize) -> String {
             )),
         }
     }
-    if r.structure_identical {
+    if r.values.is_some() && !r.structure_identical && !r.differs() {
+        doc.line(&format!(
+            "equivalent: {} dtype changes, every value equal within the tolerance",
+            r.changed.len()
+        ));
+    } else if r.structure_identical {
         doc.line(&format!(
             "same structure: {} tensors with equal names, dtypes and shapes",
             units::grouped(r.matching as u64)
