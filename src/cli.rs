@@ -27,6 +27,32 @@ paramscope inspect model.safetensors.index.json --tensors --sort size --limit 20
 paramscope inspect ./model-dir --filter '*.layers.0.*' --format json\n  \
 paramscope inspect a.safetensors b.safetensors      (one report each, then a total)")]
     Inspect(InspectArgs),
+    /// Compare two checkpoints by tensor name: added, removed and changed tensors, parameter and byte deltas.
+    #[command(
+        after_help = "Exit codes: 0 no difference, 1 different, 2 unusable input.\n\nExamples:\n  \
+paramscope diff base/ finetuned/\n  \
+paramscope diff model.safetensors converted/model.safetensors.index.json --format json\n  \
+paramscope diff model-f32.safetensors model-bf16.safetensors --values --rtol 0.01\n  \
+paramscope diff original/ resharded/ --identical"
+    )]
+    Diff(DiffArgs),
+    /// Memory footprint: on disk, in memory at stored and other precisions, KV cache, training.
+    #[command(after_help = "Examples:\n  paramscope footprint ./Llama-3.1-8B\n  \
+paramscope footprint model.safetensors.index.json --context 32768 --batch 4 --kv-dtype f8\n  \
+paramscope footprint ./model --training adam --format json")]
+    Footprint(FootprintArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Examples:\n  paramscope completions bash > ~/.local/share/bash-completion/completions/paramscope\n  \
+paramscope completions zsh > ~/.zfunc/_paramscope\n  paramscope completions fish > ~/.config/fish/completions/paramscope.fish"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output.
+    #[command(after_help = "Example:\n  paramscope man > /usr/local/share/man/man1/paramscope.1")]
+    Man,
     /// Value statistics of every tensor: min, max, mean, std, zeros, NaN, Inf, subnormals (reads all the data).
     #[command(after_help = "Examples:\n  paramscope stats model.safetensors\n  \
 paramscope stats ./Llama-3.1-8B/ --tensors --filter '*.layers.0.*'\n  \
@@ -95,6 +121,108 @@ pub struct InspectArgs {
     /// List at most N tensors.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The reference checkpoint (file, index or folder).
+    #[arg(value_name = "A")]
+    pub a: PathBuf,
+
+    /// The checkpoint compared with it.
+    #[arg(value_name = "B")]
+    pub b: PathBuf,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    /// List at most N tensors per section in tables (JSON always lists all).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: usize,
+
+    /// Compare the values of tensors present in both (max/mean abs diff, relative L2, cosine); reads all data.
+    #[arg(long)]
+    pub values: bool,
+
+    /// With --values: absolute tolerance; elements with |a − b| ≤ atol + rtol·|b| count as equal.
+    #[arg(long, value_name = "X", default_value_t = 0.0, requires = "values")]
+    pub atol: f64,
+
+    /// With --values: relative tolerance (see --atol).
+    #[arg(long, value_name = "X", default_value_t = 0.0, requires = "values")]
+    pub rtol: f64,
+
+    /// Stop at the first differing byte: exit 0 only if every tensor is bit-for-bit equal ("is this lossless").
+    #[arg(long, conflicts_with = "values")]
+    pub identical: bool,
+
+    /// Detect renamed tensors: same dtype, shape and bytes under another name (reads the candidates' data).
+    #[arg(long)]
+    pub renames: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FootprintArgs {
+    /// A safetensors file, an index, or a model folder (its config.json gives the architecture).
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    /// Context length (tokens per sequence) for the KV-cache estimate.
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    pub context: u64,
+
+    /// Sequences held at once.
+    #[arg(long, value_name = "B", default_value_t = 1)]
+    pub batch: u64,
+
+    /// Element type of the KV cache.
+    #[arg(long, value_enum, default_value_t = KvDtype::F16)]
+    pub kv_dtype: KvDtype,
+
+    /// Weights per F16 scale in the INT4 estimate.
+    #[arg(long, value_name = "N", default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..))]
+    pub group_size: u64,
+
+    /// Inference overhead (activations, runtime, fragmentation) as a percentage of weights + KV cache.
+    #[arg(long, value_name = "PERCENT", default_value_t = 10)]
+    pub overhead: u64,
+
+    /// Add a training estimate for this optimizer.
+    #[arg(long, value_enum)]
+    pub training: Option<Optimizer>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KvDtype {
+    F32,
+    F16,
+    Bf16,
+    F8,
+}
+
+impl KvDtype {
+    pub fn bits(self) -> u64 {
+        match self {
+            KvDtype::F32 => 32,
+            KvDtype::F16 | KvDtype::Bf16 => 16,
+            KvDtype::F8 => 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Optimizer {
+    /// Adam/AdamW with mixed precision.
+    Adam,
 }
 
 #[derive(Debug, Args)]

@@ -3,11 +3,14 @@
 //! Readers in [`format`] turn files into a format-neutral [`checkpoint::Checkpoint`]; analyses such as
 //! [`inspect`] are pure functions of it; [`render`] turns their reports into tables, JSON or Markdown.
 
+pub mod arch;
 pub mod checkpoint;
 pub mod cli;
+pub mod diff;
 pub mod dtype;
 pub mod error;
 pub mod filter;
+pub mod footprint;
 pub mod format;
 pub mod inspect;
 pub mod render;

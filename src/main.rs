@@ -9,6 +9,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(args);
     match cli.command {
         Command::Inspect(args) => commands::inspect::run(args),
+        Command::Diff(args) => commands::diff::run(args),
+        Command::Footprint(args) => commands::footprint::run(args),
+        Command::Completions { shell } => commands::docs::completions(shell),
+        Command::Man => commands::docs::man(),
         Command::Stats(args) => commands::stats::run(args),
     }
 }

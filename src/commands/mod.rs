@@ -1,6 +1,9 @@
 //! One module per subcommand: each turns parsed arguments into output and an exit code.
 //! Shared here: loading the user's paths, printing input errors, choosing the text style.
 
+pub mod diff;
+pub mod docs;
+pub mod footprint;
 pub mod inspect;
 pub mod stats;
 
@@ -9,10 +12,11 @@ use paramscope::error::LoadError;
 use paramscope::format::{self, LoadOptions};
 use paramscope::render::{self, text::Style, OutputFormat};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Exit codes, in one place: 0 ok, 1 a check failed, 2 unusable input or usage.
+/// Exit codes, in one place: 0 ok, 1 a check failed (or, for diff, a difference found), 2 unusable input or usage.
+pub const EXIT_CHECK_FAILED: u8 = 1;
 pub const EXIT_INPUT: u8 = 2;
 
 /// How many problems to print per checkpoint before summarising the rest.
@@ -86,6 +90,28 @@ pub fn load_all(
         }
     }
     (checkpoints, failed)
+}
+
+/// Loads the one checkpoint a path names; a folder holding several is a usage error naming them.
+pub fn load_one(path: &Path, options: LoadOptions, format: OutputFormat) -> Option<Checkpoint> {
+    let (mut checkpoints, failed) = load_all(&[path.to_path_buf()], options, format);
+    if failed {
+        return None;
+    }
+    if checkpoints.len() > 1 {
+        let names: Vec<String> = checkpoints
+            .iter()
+            .map(|c| c.path.display().to_string())
+            .collect();
+        eprintln!(
+            "error: {}: holds {} checkpoints ({}); name one of them",
+            path.display(),
+            checkpoints.len(),
+            names.join(", ")
+        );
+        return None;
+    }
+    checkpoints.pop()
 }
 
 /// Writes the output; a closed pipe (`| head`) is not worth a message.

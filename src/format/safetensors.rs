@@ -31,7 +31,17 @@ pub fn read(path: &Path, shown: &Path) -> Result<ParsedFile, InputError> {
     let err = |problem| InputError::new(shown, problem);
     let mut file = File::open(path).map_err(|e| err(Problem::Io(e)))?;
     let size = file.metadata().map_err(|e| err(Problem::Io(e)))?.len();
-    let header = read_header_bytes(&mut file, size).map_err(err)?;
+    read_from(&mut file, size, shown)
+}
+
+/// The same as [`read`] for a file already in memory (fuzzing, tests).
+pub fn read_bytes(bytes: &[u8], shown: &Path) -> Result<ParsedFile, InputError> {
+    read_from(&mut std::io::Cursor::new(bytes), bytes.len() as u64, shown)
+}
+
+fn read_from(source: &mut impl Read, size: u64, shown: &Path) -> Result<ParsedFile, InputError> {
+    let err = |problem| InputError::new(shown, problem);
+    let header = read_header_bytes(source, size).map_err(err)?;
     let parsed = parse_header(&header, size).map_err(err)?;
     Ok(ParsedFile {
         info: FileInfo {
@@ -47,7 +57,7 @@ pub fn read(path: &Path, shown: &Path) -> Result<ParsedFile, InputError> {
 
 /// Reads the JSON header after checking its claimed length against the limit and the file size, so the
 /// allocation is never larger than the file (nor than 100 MB).
-fn read_header_bytes(file: &mut File, size: u64) -> Result<Vec<u8>, Problem> {
+fn read_header_bytes(file: &mut impl Read, size: u64) -> Result<Vec<u8>, Problem> {
     if size == 0 {
         return Err(Problem::Empty);
     }
@@ -64,8 +74,14 @@ fn read_header_bytes(file: &mut File, size: u64) -> Result<Vec<u8>, Problem> {
     if claimed > available {
         return Err(Problem::HeaderPastEnd { claimed, available });
     }
-    let mut header = vec![0u8; claimed as usize];
-    file.read_exact(&mut header)?;
+    let mut header = Vec::with_capacity(claimed as usize);
+    file.take(claimed).read_to_end(&mut header)?;
+    if header.len() as u64 != claimed {
+        return Err(Problem::HeaderPastEnd {
+            claimed,
+            available: header.len() as u64,
+        });
+    }
     Ok(header)
 }
 
@@ -180,10 +196,9 @@ fn check_entry(entry: RawEntry) -> Result<Tensor, Problem> {
 }
 
 fn find_duplicates(tensors: &[Tensor]) -> Result<(), Problem> {
-    let mut names: Vec<&str> = tensors.iter().map(|t| t.name.as_str()).collect();
-    names.sort_unstable();
-    match names.windows(2).find(|w| w[0] == w[1]) {
-        Some(w) => Err(Problem::DuplicateTensor(w[0].to_string())),
+    let mut seen = std::collections::HashSet::with_capacity(tensors.len());
+    match tensors.iter().find(|t| !seen.insert(t.name.as_str())) {
+        Some(t) => Err(Problem::DuplicateTensor(t.name.clone())),
         None => Ok(()),
     }
 }
@@ -322,8 +337,9 @@ struct RawEntry {
 
 /// The fields of one tensor entry; unknown fields are ignored, as the reference crate does.
 #[derive(Deserialize)]
-struct RawFields {
-    dtype: String,
+struct RawFields<'a> {
+    #[serde(borrow)]
+    dtype: std::borrow::Cow<'a, str>,
     shape: Vec<u64>,
     data_offsets: (u64, u64),
 }
@@ -358,7 +374,7 @@ impl<'de> Visitor<'de> for HeaderVisitor {
                 metadata = map.next_value_seed(MetadataSeed)?;
                 continue;
             }
-            let fields: RawFields = map.next_value().map_err(|e: A::Error| {
+            let fields: RawFields<'de> = map.next_value().map_err(|e: A::Error| {
                 // A header cut short is a JSON problem, not a problem of the tensor it was cut in.
                 let message = e.to_string();
                 if message.starts_with("EOF while parsing") {

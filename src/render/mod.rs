@@ -1,5 +1,7 @@
 //! Output: a readable table on a terminal, stable JSON, Markdown for pasting. Analyses never print.
 
+pub mod diff;
+pub mod footprint;
 pub mod inspect;
 pub mod json;
 pub mod stats;

@@ -109,7 +109,7 @@ pub fn scan_tensors(
     Ok(results)
 }
 
-fn map_file(file: &FileInfo) -> Result<Mmap, InputError> {
+pub(crate) fn map_file(file: &FileInfo) -> Result<Mmap, InputError> {
     let err = |problem| InputError::new(&file.path, problem);
     let handle = File::open(&file.path).map_err(|e| err(Problem::Io(e)))?;
     let len = handle.metadata().map_err(|e| err(Problem::Io(e)))?.len();

@@ -1,0 +1,53 @@
+//! Writes sparse checkpoints of real shapes for benchmarks and manual testing; the data regions are holes, so a
+//! 405B-parameter checkpoint takes a few MiB of disk.
+//!
+//!   cargo run --release --example synth -- llama3-8b   OUT_DIR   (one file, model.safetensors)
+//!   cargo run --release --example synth -- llama3-70b  OUT_DIR   (sharded at 5 GB, with index)
+//!   cargo run --release --example synth -- llama31-405b OUT_DIR  (sharded at 5 GB, with index)
+//!   cargo run --release --example synth -- tensors N   OUT_DIR   (one file with N small F32 tensors)
+
+use paramscope::dtype::DType;
+use paramscope::synth::{write_sharded, LlamaShape, SafetensorsWriter};
+use std::path::PathBuf;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage =
+        "usage: synth (llama3-8b|llama3-70b|llama31-405b) OUT_DIR | synth tensors N OUT_DIR";
+    let (kind, rest) = args.split_first().expect(usage);
+    let out = PathBuf::from(rest.last().expect(usage));
+    std::fs::create_dir_all(&out).unwrap();
+    let shard_limit = 5_000_000_000;
+    match kind.as_str() {
+        "llama3-8b" => {
+            let mut w = SafetensorsWriter::new().metadata("format", "pt");
+            for (name, shape) in LlamaShape::LLAMA3_8B.tensors() {
+                w = w.tensor(&name, DType::BF16, &shape);
+            }
+            w.write(&out.join("model.safetensors")).unwrap();
+        }
+        "llama3-70b" | "llama31-405b" => {
+            let shape = if kind == "llama3-70b" {
+                LlamaShape::LLAMA3_70B
+            } else {
+                LlamaShape::LLAMA31_405B
+            };
+            let shards = shape.shards(DType::BF16, shard_limit);
+            write_sharded(&out, "model", &shards, serde_json::Map::new()).unwrap();
+            println!("{} shards", shards.len());
+        }
+        "tensors" => {
+            let n: usize = rest[0].parse().expect(usage);
+            let mut w = SafetensorsWriter::new();
+            for i in 0..n {
+                w = w.tensor(
+                    &format!("model.layers.{}.block.{}.weight", i / 64, i % 64),
+                    DType::F32,
+                    &[16, 16],
+                );
+            }
+            w.write(&out.join("model.safetensors")).unwrap();
+        }
+        _ => panic!("{usage}"),
+    }
+}

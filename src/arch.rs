@@ -1,0 +1,170 @@
+//! The architecture figures that decide the KV cache, read from a checkpoint's `config.json` (Hugging Face) —
+//! and only what is written there: when a field is missing, the architecture is unknown and we say so.
+
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Attention {
+    pub layers: u64,
+    pub kv_heads: u64,
+    /// Per-head dimension of keys and values (they may differ, e.g. in GGUF `key_length`/`value_length`).
+    pub key_dim: u64,
+    pub value_dim: u64,
+    /// How many layers attend only within a sliding window, and its size in tokens.
+    pub sliding_layers: u64,
+    pub sliding_window: Option<u64>,
+    /// Multi-head latent attention (DeepSeek-V2/V3) caches one compressed vector per token and layer instead of
+    /// per-head keys and values: `kv_lora_rank + qk_rope_head_dim` elements.
+    pub mla_elements: Option<u64>,
+    /// The config fields the figures came from, for the report.
+    pub fields_used: Vec<String>,
+}
+
+impl Attention {
+    /// Elements cached per token for a context of `context` tokens, summed over layers.
+    pub fn cached_elements(&self, context: u64) -> u128 {
+        if let Some(per_layer) = self.mla_elements {
+            return self.layers as u128 * per_layer as u128 * context as u128;
+        }
+        let per_layer_token = self.kv_heads as u128 * (self.key_dim + self.value_dim) as u128;
+        let full_layers = (self.layers - self.sliding_layers) as u128;
+        let window = self.sliding_window.map_or(context, |w| w.min(context)) as u128;
+        per_layer_token * (full_layers * context as u128 + self.sliding_layers as u128 * window)
+    }
+}
+
+/// Reads the attention figures from a `config.json` value; `Err` says which field is missing.
+pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
+    // Multimodal configs (Llava, Gemma 3, Mllama…) keep the language model under `text_config`.
+    let (c, prefix) = match config.get("text_config") {
+        Some(text) if config.get("num_hidden_layers").is_none() => (text, "text_config."),
+        _ => (config, ""),
+    };
+    let mut used = Vec::new();
+    let mut get = |key: &str| -> Option<u64> {
+        let v = c.get(key)?.as_u64()?;
+        used.push(format!("{prefix}{key}"));
+        Some(v)
+    };
+    let layers = get("num_hidden_layers").ok_or("config.json has no num_hidden_layers")?;
+    if let (Some(rank), Some(rope)) = (get("kv_lora_rank"), get("qk_rope_head_dim")) {
+        return Ok(Attention {
+            layers,
+            kv_heads: 1,
+            key_dim: rank + rope,
+            value_dim: 0,
+            sliding_layers: 0,
+            sliding_window: None,
+            mla_elements: Some(rank + rope),
+            fields_used: used,
+        });
+    }
+    let heads = get("num_attention_heads").ok_or("config.json has no num_attention_heads")?;
+    let kv_heads = get("num_key_value_heads").unwrap_or(heads);
+    let head_dim = match get("head_dim") {
+        Some(d) => d,
+        None => {
+            let hidden =
+                get("hidden_size").ok_or("config.json has neither head_dim nor hidden_size")?;
+            if heads == 0 || hidden % heads != 0 {
+                return Err(format!(
+                    "hidden_size {hidden} is not a multiple of num_attention_heads {heads}"
+                ));
+            }
+            hidden / heads
+        }
+    };
+    let (sliding_layers, sliding_window) = sliding(c, layers, prefix, &mut used);
+    Ok(Attention {
+        layers,
+        kv_heads,
+        key_dim: head_dim,
+        value_dim: head_dim,
+        sliding_layers,
+        sliding_window,
+        mla_elements: None,
+        fields_used: used,
+    })
+}
+
+/// Sliding-window layers: `layer_types` when the config lists them (Gemma 2/3, gpt-oss, recent transformers);
+/// otherwise a set `sliding_window` applies to every layer (Mistral), unless `use_sliding_window` is false (Qwen2).
+fn sliding(c: &Value, layers: u64, prefix: &str, used: &mut Vec<String>) -> (u64, Option<u64>) {
+    let Some(window) = c.get("sliding_window").and_then(Value::as_u64) else {
+        return (0, None);
+    };
+    if c.get("use_sliding_window").and_then(Value::as_bool) == Some(false) {
+        used.push(format!("{prefix}use_sliding_window"));
+        return (0, None);
+    }
+    used.push(format!("{prefix}sliding_window"));
+    if let Some(types) = c.get("layer_types").and_then(Value::as_array) {
+        used.push(format!("{prefix}layer_types"));
+        let n = types
+            .iter()
+            .filter(|t| t.as_str() == Some("sliding_attention"))
+            .count() as u64;
+        return (n.min(layers), Some(window));
+    }
+    (layers, Some(window))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn llama3_8b_caches_128_kib_per_token() {
+        let a = from_hf_config(&json!({"num_hidden_layers": 32, "num_attention_heads": 32,
+            "num_key_value_heads": 8, "hidden_size": 4096}))
+        .unwrap();
+        // 32 layers × (K and V) × 8 heads × 128 dims = 65,536 elements per token.
+        assert_eq!(a.cached_elements(1), 65_536);
+        assert_eq!(
+            a.fields_used,
+            [
+                "num_hidden_layers",
+                "num_attention_heads",
+                "num_key_value_heads",
+                "hidden_size"
+            ]
+        );
+    }
+
+    #[test]
+    fn sliding_window_caps_the_cache_of_sliding_layers_only() {
+        let c = json!({"num_hidden_layers": 4, "num_attention_heads": 2, "head_dim": 8,
+            "sliding_window": 100, "layer_types": ["sliding_attention", "full_attention", "sliding_attention", "full_attention"]});
+        let a = from_hf_config(&c).unwrap();
+        // Per layer and token: 2 heads × (8 + 8) = 32 elements. At 1000 tokens: 2 full layers × 1000 + 2 × 100.
+        assert_eq!(a.cached_elements(1000), 32 * (2 * 1000 + 2 * 100));
+        let mistral = json!({"num_hidden_layers": 2, "num_attention_heads": 2, "head_dim": 8, "sliding_window": 100});
+        assert_eq!(
+            from_hf_config(&mistral).unwrap().cached_elements(1000),
+            32 * 2 * 100
+        );
+        let qwen = json!({"num_hidden_layers": 2, "num_attention_heads": 2, "head_dim": 8, "sliding_window": 100, "use_sliding_window": false});
+        assert_eq!(
+            from_hf_config(&qwen).unwrap().cached_elements(1000),
+            32 * 2 * 1000
+        );
+    }
+
+    #[test]
+    fn mla_and_nested_text_config_and_unknowns() {
+        let ds = json!({"num_hidden_layers": 61, "num_attention_heads": 128, "kv_lora_rank": 512, "qk_rope_head_dim": 64});
+        assert_eq!(
+            from_hf_config(&ds).unwrap().cached_elements(10),
+            61 * 576 * 10
+        );
+        let vlm = json!({"text_config": {"num_hidden_layers": 2, "num_attention_heads": 4, "hidden_size": 64}});
+        let a = from_hf_config(&vlm).unwrap();
+        assert_eq!(a.key_dim, 16);
+        assert_eq!(a.fields_used[0], "text_config.num_hidden_layers");
+        assert!(from_hf_config(&json!({"hidden_size": 64}))
+            .unwrap_err()
+            .contains("num_hidden_layers"));
+    }
+}

@@ -1,0 +1,63 @@
+use super::{load_one, print_out, style_for, EXIT_INPUT};
+use paramscope::cli::FootprintArgs;
+use paramscope::footprint::{self, FootprintOptions, Kind, Sized};
+use paramscope::format::LoadOptions;
+use paramscope::render::{self, OutputFormat};
+use paramscope::{arch, checkpoint::Checkpoint};
+use std::process::ExitCode;
+
+pub fn run(args: FootprintArgs) -> ExitCode {
+    let load_options = LoadOptions {
+        follow_symlinks: args.read.follow_symlinks,
+    };
+    let format = args.output.format;
+    let Some(checkpoint) = load_one(&args.path, load_options, format) else {
+        return ExitCode::from(EXIT_INPUT);
+    };
+    let options = FootprintOptions {
+        context: args.context,
+        batch: args.batch,
+        kv_bits: args.kv_dtype.bits(),
+        group_size: args.group_size,
+        overhead_percent: args.overhead,
+        training: args.training.is_some(),
+        fits: None,
+    };
+    let attention = match config_json(&checkpoint) {
+        Ok(config) => arch::from_hf_config(&config),
+        Err(why) => Err(why),
+    };
+    let report = footprint::footprint(&checkpoint, &sized(&checkpoint), attention, &options);
+    let out = match format {
+        OutputFormat::Json => render::json::to_string(&report),
+        f => render::footprint::render(&report, style_for(f)),
+    };
+    print_out(&out);
+    ExitCode::SUCCESS
+}
+
+fn sized(c: &Checkpoint) -> Vec<Sized> {
+    c.tensors
+        .iter()
+        .map(|t| Sized {
+            kind: Kind::Weight,
+            logical_elements: t.elements(),
+            dims: t.shape.len(),
+            rows: t.shape.first().copied().unwrap_or(1),
+            stored_bytes: t.bytes(),
+        })
+        .collect()
+}
+
+/// The `config.json` beside the checkpoint, if any.
+fn config_json(c: &Checkpoint) -> Result<serde_json::Value, String> {
+    let folder = if c.path.is_dir() {
+        c.path.clone()
+    } else {
+        c.path.parent().map(|p| p.to_path_buf()).unwrap_or_default()
+    };
+    let path = folder.join("config.json");
+    let text = std::fs::read(&path)
+        .map_err(|_| format!("no config.json beside the checkpoint ({})", path.display()))?;
+    serde_json::from_slice(&text).map_err(|e| format!("{}: not valid JSON: {e}", path.display()))
+}

@@ -1,0 +1,352 @@
+//! `diff`: what changed between two checkpoints, by tensor name (so re-sharding changes nothing).
+//!
+//! A prefix added or removed on many names at once (`model.` after a conversion) is reported once as a pattern
+//! and the tensors under it are compared as pairs, instead of listing hundreds of removals and additions.
+
+pub mod bytes;
+pub mod values;
+
+use crate::checkpoint::{Checkpoint, Tensor};
+use crate::dtype::DType;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffReport {
+    pub a: Side,
+    pub b: Side,
+    /// B minus A.
+    pub parameters_delta: i128,
+    pub tensor_bytes_delta: i128,
+    pub dtypes: Vec<DtypeDelta>,
+    pub prefix_changes: Vec<PrefixChange>,
+    pub only_in_a: Vec<TensorSummary>,
+    pub only_in_b: Vec<TensorSummary>,
+    pub changed: Vec<Changed>,
+    /// With `--renames`: tensors only in A whose dtype, shape and bytes equal a tensor only in B.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renames: Option<Vec<Rename>>,
+    /// With `--values`: element-wise differences of the tensors both sides hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<values::ValuesReport>,
+    /// With `--identical`: the first tensor whose bytes differ, or `null` when every byte is equal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identical: Option<Identical>,
+    /// Tensors present in both (after prefix changes) with the same dtype and shape.
+    pub matching: usize,
+    pub structure_identical: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rename {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Identical {
+    pub identical: bool,
+    pub first_difference: Option<bytes::FirstDifference>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Side {
+    pub path: PathBuf,
+    pub tensor_count: usize,
+    pub parameters: u64,
+    pub tensor_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DtypeDelta {
+    pub dtype: DType,
+    pub a_tensors: u64,
+    pub b_tensors: u64,
+    pub a_parameters: u64,
+    pub b_parameters: u64,
+    pub a_bytes: u64,
+    pub b_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PrefixChange {
+    /// The prefix names have in A (`""` when B added one).
+    pub from: String,
+    /// The prefix the same tensors have in B.
+    pub to: String,
+    pub tensors: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TensorSummary {
+    pub name: String,
+    pub dtype: DType,
+    pub shape: Vec<u64>,
+    pub parameters: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Changed {
+    /// The name in A (and in B, unless a prefix change maps it).
+    pub name: String,
+    pub b_name: String,
+    pub a: TensorSummary,
+    pub b: TensorSummary,
+}
+
+impl DiffReport {
+    /// Whether anything differs: structure, detected renames, values beyond the tolerance, or bytes.
+    ///
+    /// With `--values`, a tensor whose dtype changed but whose values agree within the tolerance is not a
+    /// difference: that is what "did this conversion preserve the model" asks.
+    pub fn differs(&self) -> bool {
+        let structure = match &self.values {
+            Some(v) => {
+                v.differing_tensors > 0
+                    || !v.skipped.is_empty()
+                    || !self.only_in_a.is_empty()
+                    || !self.only_in_b.is_empty()
+                    || !self.prefix_changes.is_empty()
+                    || self.renames.as_ref().is_some_and(|r| !r.is_empty())
+                    || self.changed.iter().any(|c| c.a.shape != c.b.shape)
+            }
+            None => !self.structure_identical,
+        };
+        structure || self.identical.as_ref().is_some_and(|i| !i.identical)
+    }
+
+    /// Moves the tensors found renamed out of the only-in-A/only-in-B lists.
+    pub fn apply_renames(&mut self, renames: Vec<Rename>) {
+        self.only_in_a
+            .retain(|t| !renames.iter().any(|r| r.from == t.name));
+        self.only_in_b
+            .retain(|t| !renames.iter().any(|r| r.to == t.name));
+        self.renames = Some(renames);
+    }
+}
+
+/// A tensor of A paired with its counterpart in B.
+#[derive(Debug, Clone, Copy)]
+pub struct Pair<'a> {
+    pub a: &'a Tensor,
+    pub b: &'a Tensor,
+}
+
+/// The structural comparison, and the pairs of tensors present on both sides (for value comparison).
+pub fn compare<'a>(a: &'a Checkpoint, b: &'a Checkpoint) -> (DiffReport, Vec<Pair<'a>>) {
+    let b_by_name: HashMap<&str, &Tensor> =
+        b.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
+    let a_names: HashSet<&str> = a.tensors.iter().map(|t| t.name.as_str()).collect();
+    let unmatched_a: Vec<&str> = a
+        .tensors
+        .iter()
+        .map(|t| t.name.as_str())
+        .filter(|n| !b_by_name.contains_key(n))
+        .collect();
+    let unmatched_b: Vec<&str> = b
+        .tensors
+        .iter()
+        .map(|t| t.name.as_str())
+        .filter(|n| !a_names.contains(n))
+        .collect();
+    let prefix_changes = find_prefix_changes(&unmatched_a, &unmatched_b);
+
+    let mut pairs = Vec::new();
+    let mut only_in_a = Vec::new();
+    let mut paired_b: HashSet<&str> = HashSet::new();
+    for t in &a.tensors {
+        let counterpart = b_by_name.get(t.name.as_str()).copied().or_else(|| {
+            prefix_changes.iter().find_map(|p| {
+                let rest = t.name.strip_prefix(p.from.as_str())?;
+                let mapped = format!("{}{rest}", p.to);
+                b_by_name
+                    .get(mapped.as_str())
+                    .copied()
+                    .filter(|bt| !a_names.contains(bt.name.as_str()))
+            })
+        });
+        match counterpart {
+            Some(bt) => {
+                paired_b.insert(bt.name.as_str());
+                pairs.push(Pair { a: t, b: bt });
+            }
+            None => only_in_a.push(summary(t)),
+        }
+    }
+    let only_in_b: Vec<TensorSummary> = b
+        .tensors
+        .iter()
+        .filter(|t| !paired_b.contains(t.name.as_str()))
+        .map(summary)
+        .collect();
+    let changed: Vec<Changed> = pairs
+        .iter()
+        .filter(|p| p.a.dtype != p.b.dtype || p.a.shape != p.b.shape)
+        .map(|p| Changed {
+            name: p.a.name.clone(),
+            b_name: p.b.name.clone(),
+            a: summary(p.a),
+            b: summary(p.b),
+        })
+        .collect();
+    let matching = pairs.len() - changed.len();
+    let (a_side, b_side) = (side(a), side(b));
+    let report = DiffReport {
+        parameters_delta: b_side.parameters as i128 - a_side.parameters as i128,
+        tensor_bytes_delta: b_side.tensor_bytes as i128 - a_side.tensor_bytes as i128,
+        dtypes: dtype_deltas(a, b),
+        structure_identical: only_in_a.is_empty()
+            && only_in_b.is_empty()
+            && changed.is_empty()
+            && prefix_changes.is_empty(),
+        a: a_side,
+        b: b_side,
+        prefix_changes,
+        only_in_a,
+        only_in_b,
+        changed,
+        renames: None,
+        values: None,
+        identical: None,
+        matching,
+    };
+    (report, pairs)
+}
+
+fn summary(t: &Tensor) -> TensorSummary {
+    TensorSummary {
+        name: t.name.clone(),
+        dtype: t.dtype,
+        shape: t.shape.clone(),
+        parameters: t.elements(),
+    }
+}
+
+fn side(c: &Checkpoint) -> Side {
+    Side {
+        path: c.path.clone(),
+        tensor_count: c.tensors.len(),
+        parameters: c.parameters(),
+        tensor_bytes: c.tensor_bytes(),
+    }
+}
+
+fn dtype_deltas(a: &Checkpoint, b: &Checkpoint) -> Vec<DtypeDelta> {
+    let mut rows: BTreeMap<DType, DtypeDelta> = BTreeMap::new();
+    let blank = |dtype| DtypeDelta {
+        dtype,
+        a_tensors: 0,
+        b_tensors: 0,
+        a_parameters: 0,
+        b_parameters: 0,
+        a_bytes: 0,
+        b_bytes: 0,
+    };
+    for t in &a.tensors {
+        let r = rows.entry(t.dtype).or_insert_with(|| blank(t.dtype));
+        r.a_tensors += 1;
+        r.a_parameters += t.elements();
+        r.a_bytes += t.bytes();
+    }
+    for t in &b.tensors {
+        let r = rows.entry(t.dtype).or_insert_with(|| blank(t.dtype));
+        r.b_tensors += 1;
+        r.b_parameters += t.elements();
+        r.b_bytes += t.bytes();
+    }
+    rows.into_values().collect()
+}
+
+/// Looks for a leading run of name components that was removed, added or replaced on many names at once.
+/// A candidate is kept when it explains at least two names and at least half of the smaller unmatched side, so a
+/// couple of genuinely new tensors are not mistaken for a rename pattern.
+fn find_prefix_changes(only_a: &[&str], only_b: &[&str]) -> Vec<PrefixChange> {
+    if only_a.is_empty() || only_b.is_empty() {
+        return Vec::new();
+    }
+    let b_set: HashSet<&str> = only_b.iter().copied().collect();
+    // The most common leading prefixes of each side (and the empty prefix): a handful, so the search stays
+    // cheap on 100k-tensor checkpoints.
+    let candidates = |names: &[&str]| -> Vec<String> {
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for n in names {
+            for p in leading_prefixes(n) {
+                *counts.entry(p).or_default() += 1;
+            }
+        }
+        let mut ranked: Vec<(String, usize)> = counts.into_iter().collect();
+        ranked.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+        let mut out: Vec<String> = ranked.into_iter().take(8).map(|(p, _)| p).collect();
+        out.push(String::new());
+        out
+    };
+    let (from_candidates, to_candidates) = (candidates(only_a), candidates(only_b));
+    let mut best: Option<PrefixChange> = None;
+    for from in &from_candidates {
+        for to in &to_candidates {
+            if from == to {
+                continue;
+            }
+            let tensors = only_a
+                .iter()
+                .filter_map(|n| n.strip_prefix(from.as_str()))
+                .filter(|rest| b_set.contains(format!("{to}{rest}").as_str()))
+                .count();
+            if best.as_ref().is_none_or(|b| tensors > b.tensors) {
+                best = Some(PrefixChange {
+                    from: from.clone(),
+                    to: to.clone(),
+                    tensors,
+                });
+            }
+        }
+    }
+    let needed = (only_a.len().min(only_b.len()) / 2).max(2);
+    best.filter(|b| b.tensors >= needed).into_iter().collect()
+}
+
+/// `model.layers.0.x` → `model.`, `model.layers.` (the first one and two components, with their dots; a numeric
+/// component ends the prefix, since `blk.0.` is a block, not a naming convention).
+fn leading_prefixes(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut end = 0;
+    for _ in 0..2 {
+        match name[end..].find('.') {
+            Some(i) => {
+                if name[end..end + i].bytes().all(|c| c.is_ascii_digit()) {
+                    break;
+                }
+                end += i + 1;
+                if end < name.len() {
+                    out.push(name[..end].to_string());
+                }
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_a_removed_prefix_but_not_a_couple_of_new_tensors() {
+        let a = ["model.a.w", "model.b.w", "model.c.w"];
+        let b = ["a.w", "b.w", "c.w"];
+        assert_eq!(
+            find_prefix_changes(&a, &b),
+            vec![PrefixChange {
+                from: "model.".into(),
+                to: String::new(),
+                tensors: 3
+            }]
+        );
+        assert!(find_prefix_changes(&["x.w"], &["y.w"]).is_empty());
+        let added = find_prefix_changes(&["a.w", "b.w"], &["transformer.a.w", "transformer.b.w"]);
+        assert_eq!(added[0].from, "");
+        assert_eq!(added[0].to, "transformer.");
+    }
+}

@@ -1,0 +1,249 @@
+//! The `diff` report as tables or Markdown.
+
+use super::escape;
+use super::text::{Doc, Style};
+use crate::diff::{DiffReport, TensorSummary};
+use crate::units;
+
+fn signed_count(delta: i128) -> String {
+    let sign = if delta < 0 { "-" } else { "+" };
+    format!("{sign}{}", units::grouped(delta.unsigned_abs() as u64))
+}
+
+fn signed_bytes(delta: i128) -> String {
+    let sign = if delta < 0 { "-" } else { "+" };
+    format!("{sign}{}", units::bytes(delta.unsigned_abs() as u64))
+}
+
+pub fn render(r: &DiffReport, style: Style, limit: usize) -> String {
+    let mut doc = Doc::new(style);
+    doc.heading(&format!(
+        "{}  →  {}",
+        escape(&r.a.path.display().to_string()),
+        escape(&r.b.path.display().to_string())
+    ));
+    doc.table(
+        &["", "A", "B", "change"],
+        vec![
+            vec![
+                "tensors".into(),
+                units::grouped(r.a.tensor_count as u64),
+                units::grouped(r.b.tensor_count as u64),
+                signed_count(r.b.tensor_count as i128 - r.a.tensor_count as i128),
+            ],
+            vec![
+                "parameters".into(),
+                units::grouped(r.a.parameters),
+                units::grouped(r.b.parameters),
+                signed_count(r.parameters_delta),
+            ],
+            vec![
+                "tensor data".into(),
+                units::bytes(r.a.tensor_bytes),
+                units::bytes(r.b.tensor_bytes),
+                signed_bytes(r.tensor_bytes_delta),
+            ],
+        ],
+        &[1, 2, 3],
+    );
+    let differs: Vec<_> = r
+        .dtypes
+        .iter()
+        .filter(|d| d.a_parameters != d.b_parameters || d.a_tensors != d.b_tensors)
+        .collect();
+    if !differs.is_empty() {
+        doc.heading("By dtype");
+        let rows = differs
+            .iter()
+            .map(|d| {
+                vec![
+                    d.dtype.to_string(),
+                    units::grouped(d.a_tensors),
+                    units::grouped(d.b_tensors),
+                    units::count(d.a_parameters),
+                    units::count(d.b_parameters),
+                    units::bytes(d.a_bytes),
+                    units::bytes(d.b_bytes),
+                ]
+            })
+            .collect();
+        doc.table(
+            &[
+                "dtype",
+                "tensors A",
+                "tensors B",
+                "params A",
+                "params B",
+                "bytes A",
+                "bytes B",
+            ],
+            rows,
+            &[1, 2, 3, 4, 5, 6],
+        );
+    }
+    for p in &r.prefix_changes {
+        let what = match (p.from.is_empty(), p.to.is_empty()) {
+            (false, true) => format!("prefix '{}' removed", escape(&p.from)),
+            (true, false) => format!("prefix '{}' added", escape(&p.to)),
+            _ => format!(
+                "prefix '{}' renamed to '{}'",
+                escape(&p.from),
+                escape(&p.to)
+            ),
+        };
+        doc.line(&format!(
+            "\n{what} on {} tensors (compared as pairs)",
+            units::grouped(p.tensors as u64)
+        ));
+    }
+    tensor_section(&mut doc, "Only in A", &r.only_in_a, limit);
+    tensor_section(&mut doc, "Only in B", &r.only_in_b, limit);
+    if !r.changed.is_empty() {
+        doc.heading(&format!("Changed dtype or shape ({})", r.changed.len()));
+        let rows = r
+            .changed
+            .iter()
+            .take(limit)
+            .map(|c| {
+                vec![
+                    escape(&c.name).into_owned(),
+                    format!("{} {:?}", c.a.dtype, c.a.shape),
+                    format!("{} {:?}", c.b.dtype, c.b.shape),
+                ]
+            })
+            .collect();
+        doc.table(&["name", "A", "B"], rows, &[]);
+        more(&mut doc, r.changed.len(), limit);
+    }
+    if let Some(renames) = &r.renames {
+        if !renames.is_empty() {
+            doc.heading(&format!(
+                "Renamed (same dtype, shape and bytes) ({})",
+                renames.len()
+            ));
+            let rows = renames
+                .iter()
+                .take(limit)
+                .map(|x| vec![escape(&x.from).into_owned(), escape(&x.to).into_owned()])
+                .collect();
+            doc.table(&["in A", "in B"], rows, &[]);
+            more(&mut doc, renames.len(), limit);
+        }
+    }
+    if let Some(v) = &r.values {
+        values_section(&mut doc, v, limit);
+    }
+    doc.line("");
+    if let Some(i) = &r.identical {
+        match &i.first_difference {
+            None if i.identical => doc.line("identical: every tensor is bit-for-bit equal"),
+            None => doc.line("not identical: the structure differs"),
+            Some(d) => doc.line(&format!(
+                "not identical: first difference in '{}': {}",
+                escape(&d.name),
+                d.reason
+            )),
+        }
+    }
+    if r.values.is_some() && !r.structure_identical && !r.differs() {
+        doc.line(&format!(
+            "equivalent: {} dtype changes, every value equal within the tolerance",
+            r.changed.len()
+        ));
+    } else if r.structure_identical {
+        doc.line(&format!(
+            "same structure: {} tensors with equal names, dtypes and shapes",
+            units::grouped(r.matching as u64)
+        ));
+    } else {
+        doc.line(&format!(
+            "different: {} only in A, {} only in B, {} changed, {} matching",
+            r.only_in_a.len(),
+            r.only_in_b.len(),
+            r.changed.len(),
+            r.matching
+        ));
+    }
+    doc.finish()
+}
+
+fn tensor_section(doc: &mut Doc, title: &str, tensors: &[TensorSummary], limit: usize) {
+    if tensors.is_empty() {
+        return;
+    }
+    doc.heading(&format!("{title} ({})", tensors.len()));
+    let rows = tensors
+        .iter()
+        .take(limit)
+        .map(|t| {
+            vec![
+                escape(&t.name).into_owned(),
+                t.dtype.to_string(),
+                format!("{:?}", t.shape),
+                units::grouped(t.parameters),
+            ]
+        })
+        .collect();
+    doc.table(&["name", "dtype", "shape", "parameters"], rows, &[3]);
+    more(doc, tensors.len(), limit);
+}
+
+fn more(doc: &mut Doc, total: usize, limit: usize) {
+    if total > limit {
+        doc.line(&format!(
+            "… and {} more (--limit, or --format json for all)",
+            total - limit
+        ));
+    }
+}
+
+fn values_section(doc: &mut Doc, v: &crate::diff::values::ValuesReport, limit: usize) {
+    doc.heading(&format!(
+        "Values: {} tensors, {} elements compared (atol {}, rtol {})",
+        v.compared_tensors,
+        units::grouped(v.compared_elements),
+        v.atol,
+        v.rtol
+    ));
+    // Most different first, so the interesting rows survive --limit.
+    let mut order: Vec<_> = v.tensors.iter().collect();
+    order.sort_by(|x, y| {
+        y.max_abs_diff
+            .total_cmp(&x.max_abs_diff)
+            .then(x.name.cmp(&y.name))
+    });
+    let rows = order
+        .iter()
+        .take(limit)
+        .map(|t| {
+            vec![
+                escape(&t.name).into_owned(),
+                format!("{:.4e}", t.max_abs_diff),
+                format!("{:.4e}", t.mean_abs_diff),
+                format!("{:.4e}", t.rel_l2),
+                format!("{:.6}", t.cosine),
+                units::grouped(t.differing_elements),
+            ]
+        })
+        .collect();
+    doc.table(
+        &[
+            "name",
+            "max |a−b|",
+            "mean |a−b|",
+            "rel L2",
+            "cosine",
+            "outside tol",
+        ],
+        rows,
+        &[1, 2, 3, 4, 5],
+    );
+    more(doc, v.tensors.len(), limit);
+    for s in &v.skipped {
+        doc.line(&format!("not compared: {}: {}", escape(&s.name), s.reason));
+    }
+    doc.line(&format!(
+        "{} of {} tensors differ beyond the tolerance; largest |a−b| {:.4e}",
+        v.differing_tensors, v.compared_tensors, v.max_abs_diff
+    ));
+}

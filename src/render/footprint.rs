@@ -1,0 +1,161 @@
+//! The `footprint` report as tables or Markdown: binary (GiB) and decimal (GB) units both labelled.
+
+use super::escape;
+use super::text::{Doc, Style};
+use crate::footprint::FootprintReport;
+use crate::units;
+
+fn both(n: u64) -> String {
+    format!("{} ({})", units::bytes(n), units::bytes_decimal(n))
+}
+
+fn files(n: usize) -> String {
+    if n == 1 {
+        "1 file".into()
+    } else {
+        format!("{n} files")
+    }
+}
+
+pub fn render(r: &FootprintReport, style: Style) -> String {
+    let mut doc = Doc::new(style);
+    doc.heading(&format!(
+        "{}  footprint",
+        escape(&r.path.display().to_string())
+    ));
+    let w = &r.weights;
+    let mut rows = vec![
+        (
+            "on disk".to_string(),
+            format!(
+                "{} in {}",
+                both(r.disk.file_bytes),
+                files(r.disk.files.len())
+            ),
+        ),
+        ("tensor data".to_string(), both(r.disk.tensor_bytes)),
+        (
+            "headers and padding".to_string(),
+            both(r.disk.overhead_bytes),
+        ),
+        ("weights as stored".to_string(), both(w.stored_bytes)),
+    ];
+    for (label, bytes) in [
+        ("packed quantized weights", w.quant_packed_bytes),
+        ("quantization scales/zeros", w.quant_aux_bytes),
+        ("buffers (not parameters)", w.buffer_bytes),
+    ] {
+        if bytes > 0 {
+            rows.push((format!("  of which {label}"), both(bytes)));
+        }
+    }
+    rows.push((
+        "logical parameters".into(),
+        units::grouped(w.logical_parameters),
+    ));
+    doc.pairs(rows);
+
+    doc.heading("Weights at other precisions");
+    let body = r
+        .precisions
+        .iter()
+        .map(|p| {
+            vec![
+                p.name.to_string(),
+                units::bytes(p.bytes),
+                units::bytes_decimal(p.bytes),
+                units::bytes(p.scale_bytes),
+                p.note.to_string(),
+            ]
+        })
+        .collect();
+    doc.table(
+        &["precision", "GiB", "GB", "of which scales", "scheme"],
+        body,
+        &[1, 2, 3],
+    );
+
+    match (&r.inference, &r.architecture_unknown) {
+        (Some(inf), _) => {
+            doc.heading(&format!(
+                "Inference: {} tokens × batch {}, KV cache at {} bits",
+                units::grouped(inf.context),
+                inf.batch,
+                inf.kv_bits
+            ));
+            let a = &inf.attention;
+            let mut arch = format!(
+                "{} layers × {} KV heads × (K {} + V {}) dims",
+                a.layers, a.kv_heads, a.key_dim, a.value_dim
+            );
+            if let Some(mla) = a.mla_elements {
+                arch = format!("{} layers × {mla} latent elements (MLA)", a.layers);
+            }
+            if let (Some(w), true) = (a.sliding_window, a.sliding_layers > 0) {
+                arch.push_str(&format!(
+                    ", {} layers with a {w}-token sliding window",
+                    a.sliding_layers
+                ));
+            }
+            doc.pairs(vec![
+                ("architecture".into(), arch),
+                ("from".into(), a.fields_used.join(", ")),
+                (
+                    "KV cache per token".into(),
+                    units::bytes(inf.kv_bytes_per_token),
+                ),
+                ("weights".into(), both(inf.weights_bytes)),
+                ("KV cache".into(), both(inf.kv_cache_bytes)),
+                (
+                    format!("overhead ({}%)", inf.overhead_percent),
+                    both(inf.overhead_bytes),
+                ),
+                ("total".into(), both(inf.total_bytes)),
+            ]);
+            let kv_rows = inf
+                .kv_by_context
+                .iter()
+                .map(|(ctx, bytes)| {
+                    vec![
+                        units::grouped(*ctx),
+                        units::bytes(*bytes),
+                        units::bytes_decimal(*bytes),
+                    ]
+                })
+                .collect();
+            doc.table(&["context", "KV cache GiB", "GB"], kv_rows, &[0, 1, 2]);
+        }
+        (None, Some(why)) => {
+            doc.heading("Inference");
+            doc.line(&format!(
+                "architecture unknown: {} — no KV-cache estimate",
+                escape(why)
+            ));
+        }
+        (None, None) => {}
+    }
+    if let Some(t) = &r.training {
+        doc.heading(&format!("Training ({})", t.optimizer));
+        doc.pairs(vec![
+            ("formula".into(), t.formula.clone()),
+            ("total (without activations)".into(), both(t.bytes)),
+        ]);
+    }
+    if let Some(f) = &r.fits {
+        let verdict = if f.fits { "fits" } else { "does NOT fit" };
+        let mut line = format!(
+            "{verdict} in {}: needs {}",
+            units::bytes(f.budget_bytes),
+            units::bytes(f.needed_bytes)
+        );
+        if let Some(ctx) = f.max_context {
+            line.push_str(&format!(
+                "; longest context that fits: {} tokens",
+                units::grouped(ctx)
+            ));
+        }
+        doc.line("");
+        doc.line(&line);
+    }
+    doc.finish()
+}

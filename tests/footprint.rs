@@ -1,0 +1,142 @@
+//! `paramscope footprint`: exact byte figures for generated checkpoints, and KV-cache estimates derived by hand.
+mod common;
+
+use common::paramscope;
+use paramscope::dtype::DType;
+use paramscope::synth::{LlamaShape, SafetensorsWriter};
+use serde_json::Value;
+use std::path::Path;
+
+fn footprint_json(path: &Path, extra: &[&str]) -> Value {
+    let out = paramscope()
+        .arg("footprint")
+        .arg(path)
+        .args(extra)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn precision<'a>(r: &'a Value, name: &str) -> &'a Value {
+    r["precisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap()
+}
+
+const LLAMA3_8B_CONFIG: &str = r#"{"architectures": ["LlamaForCausalLM"], "model_type": "llama",
+  "hidden_size": 4096, "intermediate_size": 14336, "num_attention_heads": 32, "num_hidden_layers": 32,
+  "num_key_value_heads": 8, "max_position_embeddings": 8192, "vocab_size": 128256, "torch_dtype": "bfloat16"}"#;
+
+fn sparse_llama3_8b(dir: &Path) {
+    let mut w = SafetensorsWriter::new();
+    for (name, shape) in LlamaShape::LLAMA3_8B.tensors() {
+        w = w.tensor(&name, DType::BF16, &shape);
+    }
+    w.write(&dir.join("model.safetensors")).unwrap();
+    std::fs::write(dir.join("config.json"), LLAMA3_8B_CONFIG).unwrap();
+}
+
+#[test]
+fn llama3_8b_kv_cache_is_one_gib_per_sequence_at_8192_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    sparse_llama3_8b(dir.path());
+    let r = footprint_json(dir.path(), &["--context", "8192"]);
+    // By hand: each token stores a key and a value vector of head_dim = 4096 / 32 = 128 for each of the 8 KV heads
+    // in each of the 32 layers, 2 bytes per BF16 element: 32 · 2 · 8 · 128 · 2 = 131,072 bytes; 8192 tokens = 2^30.
+    let per_token: u64 = 32 * 2 * 8 * 128 * 2;
+    assert_eq!(per_token * 8192, 1 << 30);
+    let inf = &r["inference"];
+    assert_eq!(inf["kv_bytes_per_token"], per_token);
+    assert_eq!(inf["kv_cache_bytes"], 1u64 << 30);
+    let weights = 16_060_522_496u64;
+    assert_eq!(inf["weights_bytes"], weights);
+    let total = (weights + (1 << 30)) * 110 / 100;
+    assert_eq!(inf["total_bytes"], total);
+    // Batch 4 at FP8 cache: four sequences at one byte per element.
+    let r = footprint_json(
+        dir.path(),
+        &["--context", "8192", "--batch", "4", "--kv-dtype", "f8"],
+    );
+    assert_eq!(r["inference"]["kv_cache_bytes"], 4u64 << 29);
+}
+
+#[test]
+fn dense_bf16_bytes_at_every_precision() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two 2-D weights and one 1-D norm, BF16.
+    SafetensorsWriter::new()
+        .tensor("embed.weight", DType::BF16, &[1000, 256])
+        .tensor("proj.weight", DType::BF16, &[512, 256])
+        .tensor("norm.weight", DType::BF16, &[256])
+        .write(&dir.path().join("model.safetensors"))
+        .unwrap();
+    let r = footprint_json(dir.path(), &[]);
+    let (big, norm) = (1000 * 256 + 512 * 256u64, 256u64);
+    assert_eq!(r["weights"]["stored_bytes"], 2 * (big + norm));
+    assert_eq!(r["weights"]["logical_parameters"], big + norm);
+    assert_eq!(precision(&r, "F32")["bytes"], 4 * (big + norm));
+    assert_eq!(precision(&r, "F16/BF16")["bytes"], 2 * (big + norm));
+    // Below 16 bits the 1-D norm stays at 2 bytes per element.
+    assert_eq!(precision(&r, "F8")["bytes"], big + 2 * norm);
+    // INT8: one F16 scale per output row (1000 + 512 rows).
+    assert_eq!(precision(&r, "INT8")["scale_bytes"], 2 * (1000 + 512));
+    assert_eq!(
+        precision(&r, "INT8")["bytes"],
+        big + 2 * norm + 2 * (1000 + 512)
+    );
+    // INT4, groups of 128: 256,000 / 128 = 2000 and 131,072 / 128 = 1024 groups, one F16 scale each.
+    assert_eq!(precision(&r, "INT4")["scale_bytes"], 2 * (2000 + 1024));
+    assert_eq!(
+        precision(&r, "INT4")["bytes"],
+        big / 2 + 2 * norm + 2 * (2000 + 1024)
+    );
+    let r64 = footprint_json(dir.path(), &["--group-size", "64"]);
+    assert_eq!(precision(&r64, "INT4")["scale_bytes"], 2 * (4000 + 2048));
+    // Disk: the file is header + data.
+    let size = std::fs::metadata(dir.path().join("model.safetensors"))
+        .unwrap()
+        .len();
+    assert_eq!(r["disk"]["file_bytes"], size);
+    assert_eq!(r["disk"]["overhead_bytes"], size - 2 * (big + norm));
+    // No config.json: the architecture is unknown, and said so rather than guessed.
+    assert!(r["inference"].is_null());
+    assert!(r["architecture_unknown"]
+        .as_str()
+        .unwrap()
+        .contains("config.json"));
+}
+
+#[test]
+fn training_with_adam_is_sixteen_bytes_per_parameter() {
+    let dir = tempfile::tempdir().unwrap();
+    sparse_llama3_8b(dir.path());
+    let r = footprint_json(dir.path(), &["--training", "adam"]);
+    assert_eq!(r["training"]["bytes"], 8_030_261_248u64 * 16);
+    assert!(r["training"]["formula"]
+        .as_str()
+        .unwrap()
+        .contains("F32 master weights 4"));
+}
+
+#[test]
+fn unknown_architecture_is_said_plainly_in_the_table() {
+    let out = paramscope()
+        .args(["footprint", "fixtures/sharded"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("architecture unknown: no config.json"),
+        "{text}"
+    );
+}

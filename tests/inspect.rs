@@ -1,0 +1,432 @@
+//! `paramscope inspect` on committed fixtures and generated checkpoints, asserting exact figures.
+mod common;
+
+use common::fixtures::{TINY_BERT_PARAMETERS, TINY_LLAMA, TINY_LLAMA_PARAMETERS};
+use common::{inspect_fails, inspect_json, paramscope};
+use paramscope::dtype::DType;
+use paramscope::synth::{write_sharded, LlamaShape, SafetensorsWriter};
+use serde_json::Value;
+use std::time::Instant;
+
+fn dtype_row<'a>(report: &'a Value, dtype: &str) -> &'a Value {
+    report["dtypes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["dtype"] == dtype)
+        .unwrap_or_else(|| panic!("no {dtype} row"))
+}
+
+#[test]
+fn tiny_bert_single_file_exact_counts() {
+    let r = inspect_json(&["fixtures/tiny/model.safetensors"]);
+    assert_eq!(r["format"], "safetensors");
+    assert_eq!(r["layout"], "single_file");
+    // 3 embeddings + 6 linear weights in each of 2 layers + the pooler are BF16.
+    let bf16_params =
+        512 * 64 + 128 * 64 + 2 * 64 + 2 * (4 * 64 * 64 + 256 * 64 + 64 * 256) + 64 * 64;
+    assert_eq!(r["parameters"], TINY_BERT_PARAMETERS);
+    assert_eq!(r["tensor_count"], 40);
+    let bf16 = dtype_row(&r, "BF16");
+    assert_eq!(bf16["tensors"], 16);
+    assert_eq!(bf16["parameters"], bf16_params);
+    assert_eq!(bf16["bytes"], 2 * bf16_params);
+    let i64_row = dtype_row(&r, "I64");
+    assert_eq!(i64_row["parameters"], 128);
+    assert_eq!(i64_row["bytes"], 1024);
+    let f32_params = TINY_BERT_PARAMETERS - bf16_params - 128;
+    assert_eq!(dtype_row(&r, "F32")["bytes"], 4 * f32_params);
+    assert_eq!(r["tensor_bytes"], 2 * bf16_params + 1024 + 4 * f32_params);
+    // The file is the 8-byte prefix, the header, then exactly the tensor data.
+    let size = std::fs::metadata("fixtures/tiny/model.safetensors")
+        .unwrap()
+        .len();
+    assert_eq!(r["files"][0]["size_bytes"], size);
+    assert_eq!(
+        r["files"][0]["header_bytes"].as_u64().unwrap() + r["tensor_bytes"].as_u64().unwrap(),
+        size
+    );
+    assert_eq!(r["metadata"]["format"], "pt");
+}
+
+#[test]
+fn sharded_via_index_directory_and_shards_agree() {
+    let via_index = inspect_json(&["fixtures/sharded/model.safetensors.index.json"]);
+    let via_dir = inspect_json(&["fixtures/sharded"]);
+    for r in [&via_index, &via_dir] {
+        assert_eq!(r["layout"], "sharded");
+        assert_eq!(r["parameters"], TINY_LLAMA_PARAMETERS);
+        assert_eq!(r["tensor_bytes"], 2 * TINY_LLAMA_PARAMETERS);
+        assert_eq!(r["tensor_count"], TINY_LLAMA.tensors().len());
+        assert_eq!(r["shards"], 3);
+        assert_eq!(r["index"]["total_size"], 2 * TINY_LLAMA_PARAMETERS);
+        assert_eq!(r["index"]["total_parameters"], TINY_LLAMA_PARAMETERS);
+    }
+}
+
+#[test]
+fn several_paths_give_one_report_each_and_a_total() {
+    let r = inspect_json(&["fixtures/tiny/model.safetensors", "fixtures/sharded"]);
+    let checkpoints = r["checkpoints"].as_array().unwrap();
+    assert_eq!(checkpoints.len(), 2);
+    assert_eq!(r["total"]["checkpoints"], 2);
+    assert_eq!(
+        r["total"]["parameters"],
+        TINY_BERT_PARAMETERS + TINY_LLAMA_PARAMETERS
+    );
+    assert_eq!(r["total"]["tensor_count"], 40 + TINY_LLAMA.tensors().len());
+    // BF16 rows merge across checkpoints.
+    let bf16 = dtype_row(&r["total"], "BF16");
+    assert_eq!(
+        bf16["parameters"].as_u64().unwrap(),
+        dtype_row(&checkpoints[0], "BF16")["parameters"]
+            .as_u64()
+            .unwrap()
+            + TINY_LLAMA_PARAMETERS
+    );
+}
+
+#[test]
+fn filter_restricts_totals_and_says_so() {
+    let r = inspect_json(&[
+        "fixtures/sharded",
+        "--filter",
+        "*.layers.0.*",
+        "--filter",
+        "lm_head*",
+    ]);
+    assert_eq!(r["filtered"], true);
+    assert_eq!(
+        r["filters"],
+        serde_json::json!(["*.layers.0.*", "lm_head*"])
+    );
+    // One layer: q,o 32x32; k,v 16x32; gate, up, down 64x32; two norms of 32. Plus lm_head 64x32.
+    let layer = 2 * 32 * 32 + 2 * 16 * 32 + 3 * 64 * 32 + 2 * 32;
+    assert_eq!(r["parameters"], layer + 64 * 32);
+    assert_eq!(r["tensor_count"], 9 + 1);
+    let table = paramscope()
+        .args(["inspect", "fixtures/sharded", "--filter", "lm_head*"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(text.contains("filtered by"), "{text}");
+}
+
+#[test]
+fn tensor_list_sorts_limits_and_carries_offsets() {
+    let r = inspect_json(&[
+        "fixtures/sharded",
+        "--tensors",
+        "--sort",
+        "params",
+        "--limit",
+        "3",
+    ]);
+    let tensors = r["tensors"].as_array().unwrap();
+    assert_eq!(tensors.len(), 3);
+    assert_eq!(r["tensors_listed_of"], TINY_LLAMA.tensors().len());
+    // Largest tensors are the 64x32 ones (embeddings, head, MLP); ties are ordered by name.
+    assert_eq!(tensors[0]["parameters"], 2048);
+    assert_eq!(tensors[0]["name"], "lm_head.weight");
+    let by_file = inspect_json(&["fixtures/sharded", "--tensors"]);
+    let first = &by_file["tensors"][0];
+    assert_eq!(first["name"], "model.embed_tokens.weight");
+    assert_eq!(first["data_offsets"], serde_json::json!([0, 4096]));
+    assert_eq!(first["shape"], serde_json::json!([64, 32]));
+    assert_eq!(first["dtype"], "BF16");
+    assert!(first["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("model-00001-of-00003.safetensors"));
+    let by_name = inspect_json(&["fixtures/sharded", "--tensors", "--sort", "name"]);
+    let names: Vec<&str> = by_name["tensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+}
+
+#[test]
+fn every_dtype_including_sub_byte_ones_counts_from_bits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("all.safetensors");
+    let mut w = SafetensorsWriter::new();
+    for d in paramscope::dtype::SAFETENSORS_DTYPES {
+        // 8 elements fill whole bytes for every width, including 4- and 6-bit types.
+        w = w.tensor(&format!("t.{d}"), d, &[2, 4]);
+    }
+    w = w
+        .tensor("scalar", DType::F32, &[])
+        .tensor("empty", DType::F32, &[0, 5]);
+    w.write(&path).unwrap();
+    let r = inspect_json(&[path.to_str().unwrap()]);
+    let expect_bytes = |d: &str| match d {
+        "F4" => 4,
+        "F6_E2M3" | "F6_E3M2" => 6,
+        "BOOL" | "U8" | "I8" => 8,
+        d if d.starts_with("F8") => 8,
+        "I16" | "U16" | "F16" | "BF16" => 16,
+        "I32" | "U32" => 32,
+        "F32" => 32 + 4, // plus the scalar (1 element) and the empty tensor (0)
+        _ => 64,
+    };
+    for row in r["dtypes"].as_array().unwrap() {
+        let d = row["dtype"].as_str().unwrap();
+        assert_eq!(row["bytes"], expect_bytes(d), "{d}");
+    }
+    assert_eq!(r["dtypes"].as_array().unwrap().len(), 22);
+    assert_eq!(r["parameters"], 22 * 8 + 1);
+    assert_eq!(r["tensor_count"], 24);
+}
+
+/// Llama-3-8B's real tensor names and shapes with a hole for data: 8,030,261,248 parameters, as the Hub reports.
+#[test]
+fn sparse_llama3_8b_is_exact_and_fast() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.safetensors");
+    let mut w = SafetensorsWriter::new().metadata("format", "pt");
+    for (name, shape) in LlamaShape::LLAMA3_8B.tensors() {
+        w = w.tensor(&name, DType::BF16, &shape);
+    }
+    let size = w.write(&path).unwrap();
+    let start = Instant::now();
+    let r = inspect_json(&[path.to_str().unwrap()]);
+    let elapsed = start.elapsed();
+    assert_eq!(r["parameters"], 8_030_261_248u64);
+    assert_eq!(r["tensor_bytes"], 16_060_522_496u64);
+    assert_eq!(r["tensor_count"], 291);
+    assert_eq!(r["files"][0]["size_bytes"], size);
+    // Only the header is read: a 15 GiB file answers like a small one (generous bound for a loaded CI machine).
+    assert!(elapsed.as_secs_f64() < 3.0, "inspect took {elapsed:?}");
+    let text = paramscope().arg("inspect").arg(&path).output().unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("8.03B (8,030,261,248)"), "{text}");
+    assert!(text.contains("14.96 GiB"), "{text}");
+}
+
+#[test]
+fn sparse_70b_sharded_like_the_hub() {
+    let dir = tempfile::tempdir().unwrap();
+    let shards = LlamaShape::LLAMA3_70B.shards(DType::BF16, 5_000_000_000);
+    let index = write_sharded(dir.path(), "model", &shards, serde_json::Map::new()).unwrap();
+    let r = inspect_json(&[index.to_str().unwrap()]);
+    // Llama-3-70B: embed + head 2·128256·8192, final norm 8192, and per layer (80):
+    // q,o 8192² each, k,v 1024·8192 each, gate/up/down 28672·8192 each, two norms of 8192.
+    let per_layer: u64 = 2 * 8192 * 8192 + 2 * 1024 * 8192 + 3 * 28672 * 8192 + 2 * 8192;
+    let expected = 2 * 128_256 * 8192 + 8192 + 80 * per_layer;
+    assert_eq!(expected, 70_553_706_496); // the figure the Hub shows for Meta-Llama-3-70B
+    assert_eq!(r["parameters"], expected);
+    assert_eq!(r["tensor_bytes"], 2 * expected);
+    assert_eq!(r["shards"], shards.len());
+    assert_eq!(r["index"]["total_size"], 2 * expected);
+}
+
+#[test]
+fn directory_prefers_its_index_and_notes_other_weight_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let shards = vec![
+        SafetensorsWriter::new().tensor("a", DType::F32, &[2]),
+        SafetensorsWriter::new().tensor("b", DType::F32, &[3]),
+    ];
+    write_sharded(dir.path(), "model", &shards, serde_json::Map::new()).unwrap();
+    SafetensorsWriter::new()
+        .tensor("consolidated", DType::F32, &[100])
+        .write(&dir.path().join("consolidated.safetensors"))
+        .unwrap();
+    let r = inspect_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(r["parameters"], 5);
+    let notes = r["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0]
+        .as_str()
+        .unwrap()
+        .contains("consolidated.safetensors"));
+}
+
+#[test]
+fn directory_without_index_groups_shards_and_keeps_other_files_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    SafetensorsWriter::new()
+        .tensor("a", DType::F16, &[4])
+        .write(&dir.path().join("model-00001-of-00002.safetensors"))
+        .unwrap();
+    SafetensorsWriter::new()
+        .tensor("b", DType::F16, &[6])
+        .write(&dir.path().join("model-00002-of-00002.safetensors"))
+        .unwrap();
+    SafetensorsWriter::new()
+        .tensor("a", DType::F32, &[7])
+        .write(&dir.path().join("other.safetensors"))
+        .unwrap();
+    let r = inspect_json(&[dir.path().to_str().unwrap()]);
+    let cps = r["checkpoints"].as_array().unwrap();
+    assert_eq!(cps.len(), 2);
+    let shards = cps.iter().find(|c| c["layout"] == "directory").unwrap();
+    assert_eq!(shards["parameters"], 10);
+    assert_eq!(shards["shards"], 2);
+    let single = cps.iter().find(|c| c["layout"] == "single_file").unwrap();
+    assert_eq!(single["parameters"], 7);
+    assert_eq!(r["total"]["parameters"], 17);
+}
+
+#[test]
+fn a_bad_path_among_good_ones_is_reported_and_the_rest_still_inspected() {
+    let out = paramscope()
+        .args([
+            "inspect",
+            "fixtures/tiny/model.safetensors",
+            "fixtures/malformed/truncated.safetensors",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["parameters"], TINY_BERT_PARAMETERS);
+    let err: Value = serde_json::from_str(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(err["code"], "truncated");
+    assert_eq!(err["path"], "fixtures/malformed/truncated.safetensors");
+}
+
+#[test]
+fn every_broken_shard_is_named_not_just_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let shards = vec![
+        SafetensorsWriter::new().tensor("a", DType::F32, &[2]),
+        SafetensorsWriter::new().tensor("b", DType::F32, &[2]),
+        SafetensorsWriter::new().tensor("c", DType::F32, &[2]),
+    ];
+    write_sharded(dir.path(), "model", &shards, serde_json::Map::new()).unwrap();
+    for n in [1, 3] {
+        let p = dir
+            .path()
+            .join(format!("model-0000{n}-of-00003.safetensors"));
+        let len = std::fs::metadata(&p).unwrap().len();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(len - 1)
+            .unwrap();
+    }
+    let (code, stderr) = inspect_fails(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("model-00001-of-00003.safetensors: expected"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("model-00003-of-00003.safetensors: expected"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("truncated download?"), "{stderr}");
+    assert!(!stderr.contains("model-00002"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinked_shard_outside_the_folder_needs_follow_symlinks() {
+    let outside = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let shards = vec![SafetensorsWriter::new().tensor("a", DType::F32, &[2])];
+    write_sharded(outside.path(), "model", &shards, serde_json::Map::new()).unwrap();
+    let name = "model-00001-of-00001.safetensors";
+    std::os::unix::fs::symlink(outside.path().join(name), dir.path().join(name)).unwrap();
+    std::fs::copy(
+        outside.path().join("model.safetensors.index.json"),
+        dir.path().join("model.safetensors.index.json"),
+    )
+    .unwrap();
+    let (code, stderr) = inspect_fails(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("outside the checkpoint's folder"),
+        "{stderr}"
+    );
+    let ok = paramscope()
+        .args(["inspect", "--follow-symlinks"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+}
+
+#[test]
+fn markdown_and_table_views_show_the_same_figures() {
+    let md = paramscope()
+        .args([
+            "inspect",
+            "fixtures/tiny/model.safetensors",
+            "--format",
+            "markdown",
+        ])
+        .output()
+        .unwrap();
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.contains("## By dtype"), "{md}");
+    assert!(md.contains("| BF16"), "{md}");
+    assert!(md.contains("145,472"), "{md}");
+    let table = paramscope()
+        .args(["inspect", "fixtures/tiny/model.safetensors"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(table.contains("145.47K (145,472)"), "{table}");
+    // Not a terminal: no colour escapes.
+    assert!(!table.contains('\u{1b}'), "{table}");
+}
+
+#[test]
+fn control_characters_in_names_are_escaped_in_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evil.safetensors");
+    SafetensorsWriter::new()
+        .metadata("note", "\u{1b}[2J")
+        .tensor("x\u{1b}[31m", DType::F32, &[1])
+        .write(&path)
+        .unwrap();
+    let out = paramscope()
+        .arg("inspect")
+        .arg(&path)
+        .arg("--tensors")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(text.contains("x\\u{1b}[31m"), "{text}");
+}
+
+#[test]
+fn a_path_alone_runs_inspect_and_usage_errors_exit_2() {
+    let out = paramscope()
+        .arg("fixtures/tiny/model.safetensors")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8(out.stdout).unwrap().contains("145,472"));
+    let bad = paramscope()
+        .args(["inspect", "fixtures/tiny", "--sort", "weight"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let missing = paramscope()
+        .args(["inspect", "no/such/file.safetensors"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8(missing.stderr)
+        .unwrap()
+        .starts_with("error: no/such/file.safetensors: cannot read"));
+}
