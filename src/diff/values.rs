@@ -261,7 +261,7 @@ fn decode_into(dtype: DType, bytes: &[u8], out: &mut [f64]) -> usize {
     impl DecoderFn<usize> for Into<'_> {
         fn call<D: Decode>(self, decoder: D) -> usize {
             let n = self.bytes.len() / D::BYTES * D::VALUES;
-            decoder.decode(&self.bytes[..n / D::VALUES * D::BYTES], &mut self.out[..n]);
+            decoder.decode_f64(&self.bytes[..n / D::VALUES * D::BYTES], &mut self.out[..n]);
             n
         }
     }

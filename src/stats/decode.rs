@@ -11,6 +11,7 @@
 //!
 //! F6_E2M3/F6_E3M2 are not decoded: safetensors does not say how four 6-bit values are packed into three bytes.
 
+use super::accumulate::BLOCK_VALUES;
 use super::kernel::Lane;
 use crate::dtype::DType;
 use half::slice::HalfFloatSliceExt;
@@ -25,8 +26,22 @@ pub trait Decode: Sync {
     type Value: Lane;
     /// Finite nonzero magnitudes below this are subnormal in the source encoding (0 when it has none).
     fn min_normal(&self) -> Self::Value;
-    /// Decodes `bytes` (a whole number of groups) into `out`, which holds `bytes.len() / BYTES * VALUES` slots.
+    /// Decodes `bytes` (a whole number of groups) into `out`, which holds `bytes.len() / BYTES * VALUES` slots
+    /// (at most `BLOCK_VALUES`).
     fn decode(&self, bytes: &[u8], out: &mut [Self::Value]);
+
+    /// `decode`, widened to f64 (for comparisons across dtypes); `out` may be of any length.
+    fn decode_f64(&self, bytes: &[u8], out: &mut [f64]) {
+        let mut values = [Self::Value::ZERO; BLOCK_VALUES];
+        let block_bytes = BLOCK_VALUES / Self::VALUES * Self::BYTES;
+        for (b, o) in bytes.chunks(block_bytes).zip(out.chunks_mut(BLOCK_VALUES)) {
+            let n = b.len() / Self::BYTES * Self::VALUES;
+            self.decode(b, &mut values[..n]);
+            for (o, v) in o.iter_mut().zip(&values[..n]) {
+                *o = v.to_f64();
+            }
+        }
+    }
 }
 
 /// What a dtype's elements are decoded as, or why they are not.
@@ -274,7 +289,7 @@ impl Decode for F16 {
     }
     #[inline(always)]
     fn decode(&self, bytes: &[u8], out: &mut [f32]) {
-        let mut halves = [half::f16::ZERO; super::accumulate::BLOCK_VALUES];
+        let mut halves = [half::f16::ZERO; BLOCK_VALUES];
         let halves = &mut halves[..out.len()];
         for (h, c) in halves.iter_mut().zip(bytes.chunks_exact(2)) {
             *h = half::f16::from_bits(u16::from_le_bytes([c[0], c[1]]));
