@@ -1,6 +1,7 @@
 //! Command-line interface (clap derive). Flags are defined once, here, with their help text.
 
 use crate::inspect::SortKey;
+use crate::metadata::MetadataDetail;
 use crate::render::OutputFormat;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -121,6 +122,10 @@ pub struct InspectArgs {
     /// List at most N tensors.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+
+    /// GGUF metadata arrays (e.g. the tokenizer's tokens): their type, length and first elements, or all of them.
+    #[arg(long, value_enum, default_value_t = MetadataDetail::Summary)]
+    pub metadata: MetadataDetail,
 }
 
 #[derive(Debug, Args)]

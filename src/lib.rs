@@ -13,6 +13,7 @@ pub mod filter;
 pub mod footprint;
 pub mod format;
 pub mod inspect;
+pub mod metadata;
 pub mod render;
 pub mod stats;
 pub mod synth;

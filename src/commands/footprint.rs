@@ -9,6 +9,7 @@ use std::process::ExitCode;
 pub fn run(args: FootprintArgs) -> ExitCode {
     let load_options = LoadOptions {
         follow_symlinks: args.read.follow_symlinks,
+        ..LoadOptions::default()
     };
     let format = args.output.format;
     let Some(checkpoint) = load_one(&args.path, load_options, format) else {

@@ -16,9 +16,11 @@ pub fn run(args: InspectArgs) -> ExitCode {
         list_tensors: args.tensors,
         sort: args.sort,
         limit: args.limit,
+        metadata: args.metadata,
     };
     let load_options = LoadOptions {
         follow_symlinks: args.read.follow_symlinks,
+        metadata: args.metadata,
     };
     let format = args.output.format;
     let (checkpoints, failed) = load_all(&args.paths, load_options, format);
