@@ -24,7 +24,10 @@ pub fn walk(root: &Path, mut visit: impl FnMut(Result<Source, InputError>)) {
                 continue;
             }
         }
-        discovered(format::discover(&folder), &mut visit);
+        // A folder that cannot be listed is reported once, not again for its subfolders.
+        if !discovered(format::discover(&folder), &mut visit) {
+            continue;
+        }
         match subfolders(&folder) {
             // Reversed so that popping visits them in name order.
             Ok(subs) => pending.extend(subs.into_iter().rev()),
@@ -33,15 +36,21 @@ pub fn walk(root: &Path, mut visit: impl FnMut(Result<Source, InputError>)) {
     }
 }
 
+/// Hands over what a folder holds; false when the folder itself could not be read.
 fn discovered(
     result: Result<Vec<Source>, InputError>,
     visit: &mut impl FnMut(Result<Source, InputError>),
-) {
+) -> bool {
     match result {
         Ok(sources) => sources.into_iter().for_each(|s| visit(Ok(s))),
         Err(e) if matches!(*e.problem, Problem::EmptyDirectory) => {}
-        Err(e) => visit(Err(e)),
+        Err(e) => {
+            let unreadable = matches!(*e.problem, Problem::Io(_));
+            visit(Err(e));
+            return !unreadable;
+        }
     }
+    true
 }
 
 fn subfolders(folder: &Path) -> Result<Vec<PathBuf>, InputError> {

@@ -129,7 +129,8 @@ fn result(
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+    let word = if n == 1 { one } else { many };
+    format!("{} {word}", units::grouped(n as u64))
 }
 
 fn structure(checkpoint: &Checkpoint) -> RuleResult {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[command(next_help_heading = "Rules")]
 pub struct RuleSettings {
     /// Fail above this many parameters: an integer (8030261248, 8,030,261,248) or K/M/B/T, powers of 1000 (8.1B).
     #[arg(long, value_name = "COUNT", value_parser = Limit::count)]
