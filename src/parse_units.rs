@@ -315,6 +315,23 @@ mod tests {
         assert!(err("19000PB").contains("too large"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn every_integer_reads_back_plain_and_grouped(n: u64) {
+            proptest::prop_assert_eq!(parse_count(&n.to_string()), Ok(n));
+            proptest::prop_assert_eq!(parse_count(&crate::units::grouped(n)), Ok(n));
+            proptest::prop_assert_eq!(parse_bytes(&crate::units::grouped(n).replace(',', "_")), Ok(n));
+        }
+
+        #[test]
+        fn units_multiply_exactly(n in 0u64..1_000_000, thousandths in 0u64..1000) {
+            let text = format!("{n}.{thousandths:03}");
+            proptest::prop_assert_eq!(parse_count(&format!("{text}B")), Ok(n * 1_000_000_000 + thousandths * 1_000_000));
+            proptest::prop_assert_eq!(parse_bytes(&format!("{text}GB")), Ok(n * 1_000_000_000 + thousandths * 1_000_000));
+            proptest::prop_assert_eq!(parse_bytes(&format!("{n}GiB")), Ok(n << 30));
+        }
+    }
+
     #[test]
     fn percentages() {
         assert_eq!(parse_percent("2%"), Ok((2, 1)));

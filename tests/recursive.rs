@@ -272,3 +272,73 @@ fn grouped(n: u64) -> String {
         .collect();
     chunks.join(",")
 }
+
+#[test]
+fn inspect_jsonl_without_recursion_prints_one_compact_line_per_checkpoint() {
+    let out = paramscope()
+        .args([
+            "inspect",
+            "fixtures/tiny/model.safetensors",
+            "fixtures/sharded",
+            "--format",
+            "jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["path"], "fixtures/tiny/model.safetensors");
+    assert_eq!(
+        lines[1]["path"],
+        "fixtures/sharded/model.safetensors.index.json"
+    );
+}
+
+#[test]
+fn check_json_over_several_checkpoints_has_a_summary_and_github_annotates_unreadable_ones() {
+    let out = paramscope()
+        .args([
+            "check",
+            "fixtures/tiny/model.safetensors",
+            "fixtures/sharded",
+            "--max-params",
+            "100K",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // 145,472 > 100K fails; 22,688 passes.
+    assert_eq!(v["checkpoints"][0]["status"], "fail");
+    assert_eq!(v["checkpoints"][1]["status"], "pass");
+    assert_eq!(
+        v["summary"],
+        serde_json::json!({"checkpoints": 2, "passed": 1, "failed": 1, "unreadable": 0})
+    );
+
+    let out = paramscope()
+        .args([
+            "check",
+            "fixtures/malformed/trailing.safetensors",
+            "--format",
+            "github",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.starts_with(
+            "::error file=fixtures/malformed/trailing.safetensors,title=paramscope check%3A unreadable checkpoint::\
+             fixtures/malformed/trailing.safetensors: "
+        ),
+        "{stdout}"
+    );
+}
