@@ -29,7 +29,9 @@ pub fn run(args: CheckArgs) -> ExitCode {
         Some(path) => match File::create(path) {
             Ok(f) => {
                 let mut w = BufWriter::new(f);
-                let _ = w.write_all(junit::HEADER.as_bytes());
+                if let Err(e) = w.write_all(junit::HEADER.as_bytes()) {
+                    return usage_error(&format!("--junit {}: {e}", path.display()));
+                }
                 Some((path, w))
             }
             Err(e) => return usage_error(&format!("--junit {}: {e}", path.display())),
@@ -72,6 +74,15 @@ pub fn run(args: CheckArgs) -> ExitCode {
         });
     }
 
+    // The JUnit file is closed first, so that it is well-formed whatever happens next.
+    if let Some((path, mut w)) = junit_file {
+        let written = w
+            .write_all(junit::FOOTER.as_bytes())
+            .and_then(|_| w.flush());
+        if let Some(e) = junit_error.or(written.err()) {
+            return usage_error(&format!("--junit {}: {e}", path.display()));
+        }
+    }
     if summary.checkpoints == 0 {
         let roots: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
         return usage_error(&format!("no checkpoint found under {}", roots.join(", ")));
@@ -88,14 +99,6 @@ pub fn run(args: CheckArgs) -> ExitCode {
             print_out(&view::summary_line(&summary))
         }
         _ => {}
-    }
-    if let Some((path, mut w)) = junit_file {
-        let written = w
-            .write_all(junit::FOOTER.as_bytes())
-            .and_then(|_| w.flush());
-        if let Some(e) = junit_error.or(written.err()) {
-            return usage_error(&format!("--junit {}: {e}", path.display()));
-        }
     }
     if summary.unreadable > 0 {
         ExitCode::from(EXIT_INPUT)
