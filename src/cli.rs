@@ -60,6 +60,45 @@ paramscope stats ./Llama-3.1-8B/ --tensors --filter '*.layers.0.*'\n  \
 paramscope stats model.safetensors --hist --tensors\n  \
 paramscope stats model.safetensors --format json      (every tensor's statistics)")]
     Stats(StatsArgs),
+    /// Fail (exit 1) when a checkpoint breaks a rule: parameter and byte limits, dtypes, expected tensors, growth
+    /// over a baseline; a line per rule. For CI.
+    #[command(
+        after_help = "Exit codes: 0 every rule passed, 1 a rule failed, 2 unusable input or usage.\n\n\
+Examples:\n  paramscope check ./Llama-3.1-8B --max-params 8.1B --max-file-bytes 5GB --dtype BF16\n  \
+paramscope check model.safetensors --rules paramscope.toml --format github --junit check.xml\n  \
+paramscope check model.safetensors --baseline main.json --max-growth 2%\n  \
+paramscope check --recursive /models --max-bytes 200GiB --format jsonl"
+    )]
+    Check(Box<CheckArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Safetensors files, `*.safetensors.index.json` files, or model folders (with --recursive: folders to search).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub rules: crate::check::settings::RuleSettings,
+
+    /// Rules from a TOML file whose keys are the rule flags (`max-params = "8.1B"`); flags override it.
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules_file: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: crate::render::check::CheckFormat,
+
+    /// Also write a JUnit XML report to FILE (a test suite per checkpoint, a test case per rule).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Check every checkpoint under each PATH, one at a time.
+    #[arg(long, short)]
+    pub recursive: bool,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 #[derive(Debug, Args)]
@@ -102,7 +141,7 @@ pub struct InspectArgs {
     pub paths: Vec<PathBuf>,
 
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: InspectOutputArgs,
 
     #[command(flatten)]
     pub read: ReadArgs,
@@ -126,6 +165,9 @@ pub struct InspectArgs {
     /// GGUF metadata arrays (e.g. the tokenizer's tokens): their type, length and first elements, or all of them.
     #[arg(long, value_enum, default_value_t = MetadataDetail::Summary)]
     pub metadata: MetadataDetail,
+    /// Inspect every checkpoint under each PATH, one at a time (with --format jsonl: one line each, as read).
+    #[arg(long, short)]
+    pub recursive: bool,
 }
 
 #[derive(Debug, Args)]
@@ -235,6 +277,13 @@ pub struct OutputArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectOutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: crate::render::InspectFormat,
 }
 
 #[derive(Debug, Args)]

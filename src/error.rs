@@ -330,3 +330,24 @@ impl Problem {
         }
     }
 }
+
+/// One problem as data, for JSON output: `{"code", "message", "path"}`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ErrorRow {
+    pub code: &'static str,
+    pub message: String,
+    pub path: PathBuf,
+}
+
+impl LoadError {
+    pub fn rows(&self) -> Vec<ErrorRow> {
+        self.errors
+            .iter()
+            .map(|e| ErrorRow {
+                code: e.problem.code(),
+                message: e.problem.to_string(),
+                path: e.path.clone(),
+            })
+            .collect()
+    }
+}
