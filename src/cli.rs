@@ -40,7 +40,8 @@ paramscope diff original/ resharded/ --identical"
     /// Memory footprint: on disk, in memory at stored and other precisions, KV cache, training.
     #[command(after_help = "Examples:\n  paramscope footprint ./Llama-3.1-8B\n  \
 paramscope footprint model.safetensors.index.json --context 32768 --batch 4 --kv-dtype f8\n  \
-paramscope footprint ./model --training adam --format json")]
+paramscope footprint ./model --training adam --format json\n  \
+paramscope footprint ./Llama-3.1-70B --fits 80GiB      (exit 1 if it does not fit)")]
     Footprint(FootprintArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
@@ -246,6 +247,11 @@ pub struct FootprintArgs {
     /// Add a training estimate for this optimizer.
     #[arg(long, value_enum)]
     pub training: Option<Optimizer>,
+
+    /// Answer whether inference fits in this much memory (`24GiB`, `80GB`) and the longest context that does;
+    /// exit 1 when it does not fit.
+    #[arg(long, value_name = "BYTES", value_parser = crate::parse_units::parse_bytes)]
+    pub fits: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
