@@ -31,7 +31,9 @@ paramscope inspect a.safetensors b.safetensors      (one report each, then a tot
     #[command(
         after_help = "Exit codes: 0 no difference, 1 different, 2 unusable input.\n\nExamples:\n  \
 paramscope diff base/ finetuned/\n  \
-paramscope diff model.safetensors converted/model.safetensors.index.json --format json"
+paramscope diff model.safetensors converted/model.safetensors.index.json --format json\n  \
+paramscope diff model-f32.safetensors model-bf16.safetensors --values --rtol 0.01\n  \
+paramscope diff original/ resharded/ --identical"
     )]
     Diff(DiffArgs),
     /// Memory footprint: on disk, in memory at stored and other precisions, KV cache, training.
@@ -183,6 +185,26 @@ pub struct DiffArgs {
     /// List at most N tensors per section in tables (JSON always lists all).
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub limit: usize,
+
+    /// Compare the values of tensors present in both (max/mean abs diff, relative L2, cosine); reads all data.
+    #[arg(long)]
+    pub values: bool,
+
+    /// With --values: absolute tolerance; elements with |a − b| ≤ atol + rtol·|b| count as equal.
+    #[arg(long, value_name = "X", default_value_t = 0.0, requires = "values")]
+    pub atol: f64,
+
+    /// With --values: relative tolerance (see --atol).
+    #[arg(long, value_name = "X", default_value_t = 0.0, requires = "values")]
+    pub rtol: f64,
+
+    /// Stop at the first differing byte: exit 0 only if every tensor is bit-for-bit equal ("is this lossless").
+    #[arg(long, conflicts_with = "values")]
+    pub identical: bool,
+
+    /// Detect renamed tensors: same dtype, shape and bytes under another name (reads the candidates' data).
+    #[arg(long)]
+    pub renames: bool,
 }
 
 #[derive(Debug, Args)]
