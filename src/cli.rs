@@ -32,13 +32,16 @@ paramscope inspect a.safetensors b.safetensors      (one report each, then a tot
     #[command(
         after_help = "Exit codes: 0 no difference, 1 different, 2 unusable input.\n\nExamples:\n  \
 paramscope diff base/ finetuned/\n  \
-paramscope diff model.safetensors converted/model.safetensors.index.json --format json"
+paramscope diff model.safetensors converted/model.safetensors.index.json --format json\n  \
+paramscope diff model-f32.safetensors model-bf16.safetensors --values --rtol 0.01\n  \
+paramscope diff original/ resharded/ --identical"
     )]
     Diff(DiffArgs),
     /// Memory footprint: on disk, in memory at stored and other precisions, KV cache, training.
     #[command(after_help = "Examples:\n  paramscope footprint ./Llama-3.1-8B\n  \
 paramscope footprint model.safetensors.index.json --context 32768 --batch 4 --kv-dtype f8\n  \
-paramscope footprint ./model --training adam --format json")]
+paramscope footprint ./model --training adam --format json\n  \
+paramscope footprint ./Llama-3.1-70B --fits 80GiB      (exit 1 if it does not fit)")]
     Footprint(FootprintArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
@@ -52,6 +55,84 @@ paramscope completions zsh > ~/.zfunc/_paramscope\n  paramscope completions fish
     /// Print the man page (roff) to standard output.
     #[command(after_help = "Example:\n  paramscope man > /usr/local/share/man/man1/paramscope.1")]
     Man,
+    /// Value statistics of every tensor: min, max, mean, std, zeros, NaN, Inf, subnormals (reads all the data).
+    #[command(after_help = "Examples:\n  paramscope stats model.safetensors\n  \
+paramscope stats ./Llama-3.1-8B/ --tensors --filter '*.layers.0.*'\n  \
+paramscope stats model.safetensors --hist --tensors\n  \
+paramscope stats model.safetensors --format json      (every tensor's statistics)")]
+    Stats(StatsArgs),
+    /// Fail (exit 1) when a checkpoint breaks a rule: parameter and byte limits, dtypes, expected tensors, growth
+    /// over a baseline; a line per rule. For CI.
+    #[command(
+        after_help = "Exit codes: 0 every rule passed, 1 a rule failed, 2 unusable input or usage.\n\n\
+Examples:\n  paramscope check ./Llama-3.1-8B --max-params 8.1B --max-file-bytes 5GB --dtype BF16\n  \
+paramscope check model.safetensors --rules paramscope.toml --format github --junit check.xml\n  \
+paramscope check model.safetensors --baseline main.json --max-growth 2%\n  \
+paramscope check --recursive /models --max-bytes 200GiB --format jsonl"
+    )]
+    Check(Box<CheckArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Safetensors files, `*.safetensors.index.json` files, or model folders (with --recursive: folders to search).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub rules: crate::check::settings::RuleSettings,
+
+    /// Rules from a TOML file whose keys are the rule flags (`max-params = "8.1B"`); flags override it.
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules_file: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: crate::render::check::CheckFormat,
+
+    /// Also write a JUnit XML report to FILE (a test suite per checkpoint, a test case per rule).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Check every checkpoint under each PATH, one at a time.
+    #[arg(long, short)]
+    pub recursive: bool,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Safetensors files, `*.safetensors.index.json` files, or model folders.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    /// Only tensors whose name matches this glob (repeatable; `*` crosses dots).
+    #[arg(long, value_name = "GLOB")]
+    pub filter: Vec<String>,
+
+    /// List every tensor's statistics in the table (JSON always has them).
+    #[arg(long)]
+    pub tensors: bool,
+
+    /// A histogram of magnitudes per tensor (one bin per power of two).
+    #[arg(long)]
+    pub hist: bool,
+
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Bytes per unit of parallel work (for tests and benchmarks).
+    #[arg(long, hide = true, value_name = "BYTES")]
+    pub chunk_bytes: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -61,7 +142,7 @@ pub struct InspectArgs {
     pub paths: Vec<PathBuf>,
 
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: InspectOutputArgs,
 
     #[command(flatten)]
     pub read: ReadArgs,
@@ -85,6 +166,9 @@ pub struct InspectArgs {
     /// GGUF metadata arrays (e.g. the tokenizer's tokens): their type, length and first elements, or all of them.
     #[arg(long, value_enum, default_value_t = MetadataDetail::Summary)]
     pub metadata: MetadataDetail,
+    /// Inspect every checkpoint under each PATH, one at a time (with --format jsonl: one line each, as read).
+    #[arg(long, short)]
+    pub recursive: bool,
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +190,26 @@ pub struct DiffArgs {
     /// List at most N tensors per section in tables (JSON always lists all).
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub limit: usize,
+
+    /// Compare the values of tensors present in both (max/mean abs diff, relative L2, cosine); reads all data.
+    #[arg(long)]
+    pub values: bool,
+
+    /// With --values: absolute tolerance; elements with |a − b| ≤ atol + rtol·|b| count as equal.
+    #[arg(long, value_name = "X", default_value_t = 0.0, requires = "values")]
+    pub atol: f64,
+
+    /// With --values: relative tolerance (see --atol).
+    #[arg(long, value_name = "X", default_value_t = 0.0, requires = "values")]
+    pub rtol: f64,
+
+    /// Stop at the first differing byte: exit 0 only if every tensor is bit-for-bit equal ("is this lossless").
+    #[arg(long, conflicts_with = "values")]
+    pub identical: bool,
+
+    /// Detect renamed tensors: same dtype, shape and bytes under another name (reads the candidates' data).
+    #[arg(long)]
+    pub renames: bool,
 }
 
 #[derive(Debug, Args)]
@@ -143,6 +247,11 @@ pub struct FootprintArgs {
     /// Add a training estimate for this optimizer.
     #[arg(long, value_enum)]
     pub training: Option<Optimizer>,
+
+    /// Answer whether inference fits in this much memory (`24GiB`, `80GB`) and the longest context that does;
+    /// exit 1 when it does not fit.
+    #[arg(long, value_name = "BYTES", value_parser = crate::parse_units::parse_bytes)]
+    pub fits: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -174,6 +283,13 @@ pub struct OutputArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectOutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: crate::render::InspectFormat,
 }
 
 #[derive(Debug, Args)]

@@ -137,6 +137,8 @@ pub enum Problem {
     BadMetadata(String),
     #[error("rejected by the safetensors crate: {0}")]
     Reference(String),
+    #[error("file is now {found} bytes but was {expected} when its header was read (changed or truncated since?)")]
+    ChangedSinceRead { expected: u64, found: u64 },
 
     // sharded checkpoints
     #[error("index is not valid JSON: {0}")]
@@ -293,6 +295,7 @@ impl Problem {
             Problem::TrailingBytes { .. } => "trailing_bytes",
             Problem::BadMetadata(_) => "bad_metadata",
             Problem::Reference(_) => "reference_rejected",
+            Problem::ChangedSinceRead { .. } => "changed_since_read",
             Problem::IndexJson(_) => "index_json",
             Problem::IndexNoWeightMap { .. } => "index_no_weight_map",
             Problem::IndexBadEntry { .. } => "index_bad_entry",
@@ -325,5 +328,26 @@ impl Problem {
             Problem::GgufMissingPart { .. } => "missing_shard",
             Problem::GgufSplitInconsistent(_) => "gguf_split_inconsistent",
         }
+    }
+}
+
+/// One problem as data, for JSON output: `{"code", "message", "path"}`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ErrorRow {
+    pub code: &'static str,
+    pub message: String,
+    pub path: PathBuf,
+}
+
+impl LoadError {
+    pub fn rows(&self) -> Vec<ErrorRow> {
+        self.errors
+            .iter()
+            .map(|e| ErrorRow {
+                code: e.problem.code(),
+                message: e.problem.to_string(),
+                path: e.path.clone(),
+            })
+            .collect()
     }
 }

@@ -13,5 +13,7 @@ fn main() -> ExitCode {
         Command::Footprint(args) => commands::footprint::run(args),
         Command::Completions { shell } => commands::docs::completions(shell),
         Command::Man => commands::docs::man(),
+        Command::Stats(args) => commands::stats::run(args),
+        Command::Check(args) => commands::check::run(*args),
     }
 }

@@ -144,3 +144,197 @@ fn unusable_input_exits_2() {
         .unwrap()
         .contains("fixtures/malformed/gap.safetensors"));
 }
+
+fn f32_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// Round-to-nearest-even F32 → BF16 on the bit pattern, written here independently of the `half` crate.
+fn bf16_bits(x: f32) -> u16 {
+    let bits = x.to_bits();
+    let bias = 0x7FFF + ((bits >> 16) & 1);
+    ((bits + bias) >> 16) as u16
+}
+
+fn values_json(a: &Path, b: &Path, extra: &[&str]) -> (i32, Value) {
+    let out = paramscope()
+        .arg("diff")
+        .arg(a)
+        .arg(b)
+        .args(["--values", "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        serde_json::from_slice(&out.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn one_tensor_changed_by_a_known_amount_gives_the_exact_max_abs_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        dir.path().join("a.safetensors"),
+        dir.path().join("b.safetensors"),
+    );
+    let mut rng = common::Lcg(3);
+    let w: Vec<f32> = (0..3000).map(|_| rng.next_f32(1.0)).collect();
+    let mut w2 = w.clone();
+    w2[1234] += 0.5; // one element moves by exactly 0.5 (|w| < 1, so the sum is exact in f32)
+    let other: Vec<f32> = (0..64).map(|i| i as f32).collect();
+    SafetensorsWriter::new()
+        .tensor_with_data("w", DType::F32, &[3000], f32_bytes(&w))
+        .tensor_with_data("other", DType::F32, &[64], f32_bytes(&other))
+        .write(&a)
+        .unwrap();
+    SafetensorsWriter::new()
+        .tensor_with_data("w", DType::F32, &[3000], f32_bytes(&w2))
+        .tensor_with_data("other", DType::F32, &[64], f32_bytes(&other))
+        .write(&b)
+        .unwrap();
+    let (code, r) = values_json(&a, &b, &[]);
+    assert_eq!(code, 1);
+    let v = &r["values"];
+    assert_eq!(v["differing_tensors"], 1);
+    let t = v["tensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "w")
+        .unwrap();
+    let moved = (w2[1234] as f64 - w[1234] as f64).abs();
+    assert_eq!(t["max_abs_diff"].as_f64().unwrap(), moved);
+    assert_eq!(t["differing_elements"], 1);
+    assert!((t["mean_abs_diff"].as_f64().unwrap() - moved / 3000.0).abs() < 1e-15);
+    let norm: f64 = w
+        .iter()
+        .map(|&x| (x as f64) * (x as f64))
+        .sum::<f64>()
+        .sqrt();
+    assert!((t["rel_l2"].as_f64().unwrap() - moved / norm).abs() < 1e-12);
+    // Within a tolerance of 0.5 everything is equal, and the exit code says so.
+    let (code, r) = values_json(&a, &b, &["--atol", "0.5"]);
+    assert_eq!(code, 0, "{r}");
+}
+
+#[test]
+fn a_bf16_cast_differs_from_its_f32_original_by_bf16_rounding_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        dir.path().join("f32.safetensors"),
+        dir.path().join("bf16.safetensors"),
+    );
+    let mut rng = common::Lcg(11);
+    let w: Vec<f32> = (0..5000).map(|_| rng.next_f32(3.0)).collect();
+    let cast: Vec<u16> = w.iter().map(|&x| bf16_bits(x)).collect();
+    let back: Vec<f64> = cast
+        .iter()
+        .map(|&h| f32::from_bits((h as u32) << 16) as f64)
+        .collect();
+    let expected_max = w
+        .iter()
+        .zip(&back)
+        .map(|(&x, &y)| (x as f64 - y).abs())
+        .fold(0.0, f64::max);
+    // BF16 keeps 8 significant bits: rounding moves a value by at most half a unit in the 8th bit, 2^-8 of it.
+    for (&x, &y) in w.iter().zip(&back) {
+        assert!((x as f64 - y).abs() <= (x as f64).abs() / 256.0);
+    }
+    SafetensorsWriter::new()
+        .tensor_with_data("w", DType::F32, &[50, 100], f32_bytes(&w))
+        .write(&a)
+        .unwrap();
+    let bytes: Vec<u8> = cast.iter().flat_map(|h| h.to_le_bytes()).collect();
+    SafetensorsWriter::new()
+        .tensor_with_data("w", DType::BF16, &[50, 100], bytes)
+        .write(&b)
+        .unwrap();
+    let (code, r) = values_json(&a, &b, &[]);
+    assert_eq!(code, 1, "rounding makes values differ at zero tolerance");
+    assert_eq!(r["changed"][0]["b"]["dtype"], "BF16");
+    let t = &r["values"]["tensors"][0];
+    assert_eq!(t["max_abs_diff"].as_f64().unwrap(), expected_max);
+    assert!(t["cosine"].as_f64().unwrap() > 0.99999);
+    assert!(t["rel_l2"].as_f64().unwrap() < 1.0 / 256.0);
+    // rtol of 2^-8 covers BF16 rounding everywhere: no element lies outside it.
+    let (code, r) = values_json(&a, &b, &["--rtol", "0.00390625"]);
+    assert_eq!(r["values"]["differing_tensors"], 0);
+    assert_eq!(
+        code, 0,
+        "a dtype change whose values agree within the tolerance is not a difference"
+    );
+    // Without --values the dtype change alone is a difference.
+    let out = paramscope().arg("diff").arg(&a).arg(&b).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn identical_stops_at_the_first_differing_byte_and_renames_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        dir.path().join("a.safetensors"),
+        dir.path().join("b.safetensors"),
+        dir.path().join("c.safetensors"),
+    );
+    let data: Vec<u8> = (0..64u8).collect();
+    SafetensorsWriter::new()
+        .tensor_with_data("x", DType::U8, &[64], data.clone())
+        .tensor_with_data("y", DType::U8, &[8], vec![1; 8])
+        .write(&a)
+        .unwrap();
+    SafetensorsWriter::new()
+        .tensor_with_data("x", DType::U8, &[64], data.clone())
+        .tensor_with_data("y", DType::U8, &[8], vec![1; 8])
+        .write(&b)
+        .unwrap();
+    let same = paramscope()
+        .arg("diff")
+        .arg(&a)
+        .arg(&b)
+        .arg("--identical")
+        .output()
+        .unwrap();
+    assert_eq!(same.status.code(), Some(0));
+    assert!(String::from_utf8(same.stdout)
+        .unwrap()
+        .contains("identical: every tensor is bit-for-bit equal"));
+    let mut changed = data.clone();
+    changed[40] ^= 1;
+    SafetensorsWriter::new()
+        .tensor_with_data("renamed_x", DType::U8, &[64], data)
+        .tensor_with_data("y", DType::U8, &[8], vec![1; 8])
+        .write(&c)
+        .unwrap();
+    SafetensorsWriter::new()
+        .tensor_with_data("x", DType::U8, &[64], changed)
+        .tensor_with_data("y", DType::U8, &[8], vec![1; 8])
+        .write(&b)
+        .unwrap();
+    let out = paramscope()
+        .arg("diff")
+        .arg(&a)
+        .arg(&b)
+        .args(["--identical", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["identical"]["identical"], false);
+    assert_eq!(r["identical"]["first_difference"]["name"], "x");
+    assert_eq!(r["identical"]["first_difference"]["byte"], 40);
+    let out = paramscope()
+        .arg("diff")
+        .arg(&a)
+        .arg(&c)
+        .args(["--renames", "--format", "json"])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        r["renames"],
+        serde_json::json!([{"from": "x", "to": "renamed_x"}])
+    );
+    assert_eq!(r["only_in_a"].as_array().unwrap().len(), 0);
+    assert_eq!(r["only_in_b"].as_array().unwrap().len(), 0);
+}

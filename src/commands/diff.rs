@@ -1,6 +1,7 @@
 use super::{load_one, print_out, style_for, EXIT_CHECK_FAILED, EXIT_INPUT};
 use paramscope::cli::DiffArgs;
-use paramscope::diff;
+use paramscope::diff::{self, bytes, values, Identical};
+use paramscope::error::LoadError;
 use paramscope::format::LoadOptions;
 use paramscope::render::{self, OutputFormat};
 use std::process::ExitCode;
@@ -16,15 +17,41 @@ pub fn run(args: DiffArgs) -> ExitCode {
     let (Some(a), Some(b)) = (a, b) else {
         return ExitCode::from(EXIT_INPUT);
     };
-    let (report, _pairs) = diff::compare(&a, &b);
+    let (mut report, pairs) = diff::compare(&a, &b);
+    let mut data_steps = || -> Result<(), paramscope::error::InputError> {
+        if args.renames {
+            let renames = bytes::find_renames(&a, &b, &report.only_in_a, &report.only_in_b)?;
+            report.apply_renames(renames);
+        }
+        if args.identical {
+            let first = bytes::first_difference(&a, &b, &pairs)?;
+            let structural = !report.structure_identical;
+            report.identical = Some(Identical {
+                identical: first.is_none() && !structural,
+                first_difference: first,
+            });
+        }
+        if args.values {
+            let tol = values::Tolerance {
+                atol: args.atol,
+                rtol: args.rtol,
+            };
+            report.values = Some(values::compare_values(&a, &b, &pairs, tol)?);
+        }
+        Ok(())
+    };
+    if let Err(e) = data_steps() {
+        super::print_load_error(&LoadError::from(e), format);
+        return ExitCode::from(EXIT_INPUT);
+    }
     let out = match format {
         OutputFormat::Json => render::json::to_string(&report),
         f => render::diff::render(&report, style_for(f), args.limit),
     };
     print_out(&out);
-    if report.structure_identical {
-        ExitCode::SUCCESS
-    } else {
+    if report.differs() {
         ExitCode::from(EXIT_CHECK_FAILED)
+    } else {
+        ExitCode::SUCCESS
     }
 }

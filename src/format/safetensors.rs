@@ -74,8 +74,14 @@ fn read_header_bytes(file: &mut impl Read, size: u64) -> Result<Vec<u8>, Problem
     if claimed > available {
         return Err(Problem::HeaderPastEnd { claimed, available });
     }
-    let mut header = vec![0u8; claimed as usize];
-    file.read_exact(&mut header)?;
+    let mut header = Vec::with_capacity(claimed as usize);
+    file.take(claimed).read_to_end(&mut header)?;
+    if header.len() as u64 != claimed {
+        return Err(Problem::HeaderPastEnd {
+            claimed,
+            available: header.len() as u64,
+        });
+    }
     Ok(header)
 }
 
@@ -193,10 +199,9 @@ fn check_entry(entry: RawEntry) -> Result<Tensor, Problem> {
 }
 
 fn find_duplicates(tensors: &[Tensor]) -> Result<(), Problem> {
-    let mut names: Vec<&str> = tensors.iter().map(|t| t.name.as_str()).collect();
-    names.sort_unstable();
-    match names.windows(2).find(|w| w[0] == w[1]) {
-        Some(w) => Err(Problem::DuplicateTensor(w[0].to_string())),
+    let mut seen = std::collections::HashSet::with_capacity(tensors.len());
+    match tensors.iter().find(|t| !seen.insert(t.name.as_str())) {
+        Some(t) => Err(Problem::DuplicateTensor(t.name.clone())),
         None => Ok(()),
     }
 }
@@ -340,8 +345,9 @@ struct RawEntry {
 
 /// The fields of one tensor entry; unknown fields are ignored, as the reference crate does.
 #[derive(Deserialize)]
-struct RawFields {
-    dtype: String,
+struct RawFields<'a> {
+    #[serde(borrow)]
+    dtype: std::borrow::Cow<'a, str>,
     shape: Vec<u64>,
     data_offsets: (u64, u64),
 }
@@ -376,7 +382,7 @@ impl<'de> Visitor<'de> for HeaderVisitor {
                 metadata = map.next_value_seed(MetadataSeed)?;
                 continue;
             }
-            let fields: RawFields = map.next_value().map_err(|e: A::Error| {
+            let fields: RawFields<'de> = map.next_value().map_err(|e: A::Error| {
                 // A header cut short is a JSON problem, not a problem of the tensor it was cut in.
                 let message = e.to_string();
                 if message.starts_with("EOF while parsing") {

@@ -115,8 +115,42 @@ pub fn render(r: &DiffReport, style: Style, limit: usize) -> String {
         doc.table(&["name", "A", "B"], rows, &[]);
         more(&mut doc, r.changed.len(), limit);
     }
+    if let Some(renames) = &r.renames {
+        if !renames.is_empty() {
+            doc.heading(&format!(
+                "Renamed (same dtype, shape and bytes) ({})",
+                renames.len()
+            ));
+            let rows = renames
+                .iter()
+                .take(limit)
+                .map(|x| vec![escape(&x.from).into_owned(), escape(&x.to).into_owned()])
+                .collect();
+            doc.table(&["in A", "in B"], rows, &[]);
+            more(&mut doc, renames.len(), limit);
+        }
+    }
+    if let Some(v) = &r.values {
+        values_section(&mut doc, v, limit);
+    }
     doc.line("");
-    if r.structure_identical {
+    if let Some(i) = &r.identical {
+        match &i.first_difference {
+            None if i.identical => doc.line("identical: every tensor is bit-for-bit equal"),
+            None => doc.line("not identical: the structure differs"),
+            Some(d) => doc.line(&format!(
+                "not identical: first difference in '{}': {}",
+                escape(&d.name),
+                d.reason
+            )),
+        }
+    }
+    if r.values.is_some() && !r.structure_identical && !r.differs() {
+        doc.line(&format!(
+            "equivalent: {} dtype changes, every value equal within the tolerance",
+            r.changed.len()
+        ));
+    } else if r.structure_identical {
         doc.line(&format!(
             "same structure: {} tensors with equal names, dtypes and shapes",
             units::grouped(r.matching as u64)
@@ -161,4 +195,55 @@ fn more(doc: &mut Doc, total: usize, limit: usize) {
             total - limit
         ));
     }
+}
+
+fn values_section(doc: &mut Doc, v: &crate::diff::values::ValuesReport, limit: usize) {
+    doc.heading(&format!(
+        "Values: {} tensors, {} elements compared (atol {}, rtol {})",
+        v.compared_tensors,
+        units::grouped(v.compared_elements),
+        v.atol,
+        v.rtol
+    ));
+    // Most different first, so the interesting rows survive --limit.
+    let mut order: Vec<_> = v.tensors.iter().collect();
+    order.sort_by(|x, y| {
+        y.max_abs_diff
+            .total_cmp(&x.max_abs_diff)
+            .then(x.name.cmp(&y.name))
+    });
+    let rows = order
+        .iter()
+        .take(limit)
+        .map(|t| {
+            vec![
+                escape(&t.name).into_owned(),
+                format!("{:.4e}", t.max_abs_diff),
+                format!("{:.4e}", t.mean_abs_diff),
+                format!("{:.4e}", t.rel_l2),
+                format!("{:.6}", t.cosine),
+                units::grouped(t.differing_elements),
+            ]
+        })
+        .collect();
+    doc.table(
+        &[
+            "name",
+            "max |a−b|",
+            "mean |a−b|",
+            "rel L2",
+            "cosine",
+            "outside tol",
+        ],
+        rows,
+        &[1, 2, 3, 4, 5],
+    );
+    more(doc, v.tensors.len(), limit);
+    for s in &v.skipped {
+        doc.line(&format!("not compared: {}: {}", escape(&s.name), s.reason));
+    }
+    doc.line(&format!(
+        "{} of {} tensors differ beyond the tolerance; largest |a−b| {:.4e}",
+        v.differing_tensors, v.compared_tensors, v.max_abs_diff
+    ));
 }

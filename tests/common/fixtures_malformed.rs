@@ -334,6 +334,18 @@ pub fn write_all(root: &Path) {
         },
     );
     folder(
+        "index-backslash-outside",
+        "shard_outside_folder",
+        "index naming a shard through `..` between backslashes (found by fuzzing)",
+        &|d| {
+            two_shards(d);
+            write_index(
+                d,
+                json!({"metadata": {}, "weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00001-of-00002.safetensors", "c": "sub\\..\\..\\model-00002-of-00002.safetensors"}}),
+            );
+        },
+    );
+    folder(
         "index-wrong-shard",
         "tensor_in_wrong_shard",
         "index mapping a tensor to the wrong shard",

@@ -3,6 +3,9 @@
 //! A prefix added or removed on many names at once (`model.` after a conversion) is reported once as a pattern
 //! and the tensors under it are compared as pairs, instead of listing hundreds of removals and additions.
 
+pub mod bytes;
+pub mod values;
+
 use crate::checkpoint::{Checkpoint, Tensor};
 use crate::dtype::DType;
 use serde::Serialize;
@@ -21,9 +24,30 @@ pub struct DiffReport {
     pub only_in_a: Vec<TensorSummary>,
     pub only_in_b: Vec<TensorSummary>,
     pub changed: Vec<Changed>,
+    /// With `--renames`: tensors only in A whose dtype, shape and bytes equal a tensor only in B.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renames: Option<Vec<Rename>>,
+    /// With `--values`: element-wise differences of the tensors both sides hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<values::ValuesReport>,
+    /// With `--identical`: the first tensor whose bytes differ, or `null` when every byte is equal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identical: Option<Identical>,
     /// Tensors present in both (after prefix changes) with the same dtype and shape.
     pub matching: usize,
     pub structure_identical: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rename {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Identical {
+    pub identical: bool,
+    pub first_difference: Option<bytes::FirstDifference>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,6 +93,37 @@ pub struct Changed {
     pub b_name: String,
     pub a: TensorSummary,
     pub b: TensorSummary,
+}
+
+impl DiffReport {
+    /// Whether anything differs: structure, detected renames, values beyond the tolerance, or bytes.
+    ///
+    /// With `--values`, a tensor whose dtype changed but whose values agree within the tolerance is not a
+    /// difference: that is what "did this conversion preserve the model" asks.
+    pub fn differs(&self) -> bool {
+        let structure = match &self.values {
+            Some(v) => {
+                v.differing_tensors > 0
+                    || !v.skipped.is_empty()
+                    || !self.only_in_a.is_empty()
+                    || !self.only_in_b.is_empty()
+                    || !self.prefix_changes.is_empty()
+                    || self.renames.as_ref().is_some_and(|r| !r.is_empty())
+                    || self.changed.iter().any(|c| c.a.shape != c.b.shape)
+            }
+            None => !self.structure_identical,
+        };
+        structure || self.identical.as_ref().is_some_and(|i| !i.identical)
+    }
+
+    /// Moves the tensors found renamed out of the only-in-A/only-in-B lists.
+    pub fn apply_renames(&mut self, renames: Vec<Rename>) {
+        self.only_in_a
+            .retain(|t| !renames.iter().any(|r| r.from == t.name));
+        self.only_in_b
+            .retain(|t| !renames.iter().any(|r| r.to == t.name));
+        self.renames = Some(renames);
+    }
 }
 
 /// A tensor of A paired with its counterpart in B.
@@ -151,6 +206,9 @@ pub fn compare<'a>(a: &'a Checkpoint, b: &'a Checkpoint) -> (DiffReport, Vec<Pai
         only_in_a,
         only_in_b,
         changed,
+        renames: None,
+        values: None,
+        identical: None,
         matching,
     };
     (report, pairs)

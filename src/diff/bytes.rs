@@ -1,0 +1,113 @@
+//! Byte-level comparisons: `--identical` (stop at the first differing byte) and `--renames` (a tensor only in A
+//! whose dtype, shape and bytes equal a tensor only in B).
+
+use super::{Pair, Rename, TensorSummary};
+use crate::checkpoint::{Checkpoint, Tensor};
+use crate::error::InputError;
+use crate::stats::scan::map_file;
+use memmap2::Mmap;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FirstDifference {
+    pub name: String,
+    /// Byte offset within the tensor's data, or `null` when dtype or shape already differ.
+    pub byte: Option<u64>,
+    pub reason: String,
+}
+
+fn data<'m>(maps: &'m [Mmap], c: &Checkpoint, t: &Tensor) -> &'m [u8] {
+    let base = c.files[t.file].header_bytes;
+    &maps[t.file][(base + t.data_offsets[0]) as usize..(base + t.data_offsets[1]) as usize]
+}
+
+/// Walks the pairs in A's file order and returns the first one whose bytes differ (`None`: all identical).
+pub fn first_difference(
+    a: &Checkpoint,
+    b: &Checkpoint,
+    pairs: &[Pair],
+) -> Result<Option<FirstDifference>, InputError> {
+    let maps_a: Vec<Mmap> = a.files.iter().map(map_file).collect::<Result<_, _>>()?;
+    let maps_b: Vec<Mmap> = b.files.iter().map(map_file).collect::<Result<_, _>>()?;
+    for p in pairs {
+        if p.a.dtype != p.b.dtype || p.a.shape != p.b.shape {
+            return Ok(Some(FirstDifference {
+                name: p.a.name.clone(),
+                byte: None,
+                reason: format!(
+                    "{} {:?} vs {} {:?}",
+                    p.a.dtype, p.a.shape, p.b.dtype, p.b.shape
+                ),
+            }));
+        }
+        let (x, y) = (data(&maps_a, a, p.a), data(&maps_b, b, p.b));
+        if x != y {
+            let at = x.iter().zip(y).position(|(u, v)| u != v).unwrap_or(0) as u64;
+            return Ok(Some(FirstDifference {
+                name: p.a.name.clone(),
+                byte: Some(at),
+                reason: format!("byte {at} differs"),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// Pairs tensors only in A with tensors only in B that have the same dtype, shape and bytes. Only candidates
+/// whose dtype and shape match are read, and bytes are hashed before being compared.
+pub fn find_renames(
+    a: &Checkpoint,
+    b: &Checkpoint,
+    only_in_a: &[TensorSummary],
+    only_in_b: &[TensorSummary],
+) -> Result<Vec<Rename>, InputError> {
+    let by_name = |c: &Checkpoint| -> HashMap<String, usize> {
+        c.tensors
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.name.clone(), i))
+            .collect()
+    };
+    let (index_a, index_b) = (by_name(a), by_name(b));
+    let key = |t: &TensorSummary| (t.dtype, t.shape.clone());
+    let mut candidates_b: HashMap<_, Vec<&TensorSummary>> = HashMap::new();
+    for t in only_in_b {
+        candidates_b.entry(key(t)).or_default().push(t);
+    }
+    if !only_in_a.iter().any(|t| candidates_b.contains_key(&key(t))) {
+        return Ok(Vec::new());
+    }
+    let maps_a: Vec<Mmap> = a.files.iter().map(map_file).collect::<Result<_, _>>()?;
+    let maps_b: Vec<Mmap> = b.files.iter().map(map_file).collect::<Result<_, _>>()?;
+    let hash = |bytes: &[u8]| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        bytes.hash(&mut h);
+        h.finish()
+    };
+    let mut taken = std::collections::HashSet::new();
+    let mut renames = Vec::new();
+    for ta in only_in_a {
+        let Some(cands) = candidates_b.get(&key(ta)) else {
+            continue;
+        };
+        let xa = data(&maps_a, a, &a.tensors[index_a[&ta.name]]);
+        let ha = hash(xa);
+        for tb in cands {
+            if taken.contains(&tb.name) {
+                continue;
+            }
+            let xb = data(&maps_b, b, &b.tensors[index_b[&tb.name]]);
+            if hash(xb) == ha && xa == xb {
+                taken.insert(tb.name.clone());
+                renames.push(Rename {
+                    from: ta.name.clone(),
+                    to: tb.name.clone(),
+                });
+                break;
+            }
+        }
+    }
+    Ok(renames)
+}

@@ -1,0 +1,272 @@
+//! `diff --values`: element-wise comparison of the tensors two checkpoints share, in one parallel streaming pass
+//! over both mappings, decoding each side from its own dtype (so BF16 vs F32 compares values, not bytes).
+
+use super::Pair;
+use crate::checkpoint::{Checkpoint, Tensor};
+use crate::dtype::{DType, Storage};
+use crate::error::InputError;
+use crate::stats::accumulate::BLOCK_VALUES;
+use crate::stats::decode::{decoding, with_decoder, Decode, DecoderFn, Decoding};
+use crate::stats::scan::map_file;
+use memmap2::Mmap;
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// Elements per unit of parallel work (a multiple of 8, so sub-byte dtypes start on a byte).
+const CHUNK_ELEMENTS: u64 = 1 << 20;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Tolerance {
+    pub atol: f64,
+    pub rtol: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ValuesReport {
+    pub atol: f64,
+    pub rtol: f64,
+    pub compared_tensors: usize,
+    pub compared_elements: u64,
+    /// Tensors with at least one element outside `|a − b| ≤ atol + rtol·|b|`.
+    pub differing_tensors: usize,
+    pub max_abs_diff: f64,
+    pub tensors: Vec<TensorValues>,
+    /// Pairs not compared, with the reason (different shapes, an undecoded dtype).
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TensorValues {
+    pub name: String,
+    pub b_name: String,
+    pub elements: u64,
+    pub max_abs_diff: f64,
+    pub mean_abs_diff: f64,
+    /// ‖a − b‖ / ‖a‖ (0 when both are zero).
+    pub rel_l2: f64,
+    /// a·b / (‖a‖‖b‖); 1 when both are all zeros.
+    pub cosine: f64,
+    /// Elements outside the tolerance; NaN against NaN counts as equal, NaN against a number as different.
+    pub differing_elements: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub name: String,
+    pub reason: String,
+}
+
+/// Running sums for one chunk of one pair; merged in chunk order so results never depend on scheduling.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sums {
+    n: u64,
+    max_abs: f64,
+    sum_abs: f64,
+    sum_sq_diff: f64,
+    sum_a2: f64,
+    sum_b2: f64,
+    sum_ab: f64,
+    differing: u64,
+}
+
+impl Sums {
+    fn merge(&mut self, o: &Sums) {
+        self.n += o.n;
+        self.max_abs = self.max_abs.max(o.max_abs);
+        self.sum_abs += o.sum_abs;
+        self.sum_sq_diff += o.sum_sq_diff;
+        self.sum_a2 += o.sum_a2;
+        self.sum_b2 += o.sum_b2;
+        self.sum_ab += o.sum_ab;
+        self.differing += o.differing;
+    }
+
+    fn add(&mut self, a: &[f64], b: &[f64], tol: Tolerance) {
+        for (&x, &y) in a.iter().zip(b) {
+            self.n += 1;
+            if x.is_nan() || y.is_nan() {
+                self.differing += (x.is_nan() != y.is_nan()) as u64;
+                continue;
+            }
+            let d = (x - y).abs();
+            if x == y {
+                // Equal infinities differ by nothing (∞ − ∞ would be NaN).
+            } else {
+                self.max_abs = self.max_abs.max(d);
+                self.sum_abs += d;
+                self.sum_sq_diff += d * d;
+                self.differing += (d > tol.atol + tol.rtol * y.abs()) as u64;
+            }
+            if x.is_finite() && y.is_finite() {
+                self.sum_a2 += x * x;
+                self.sum_b2 += y * y;
+                self.sum_ab += x * y;
+            }
+        }
+    }
+}
+
+/// Compares every pair of the same shape whose dtypes are both decoded.
+pub fn compare_values(
+    a: &Checkpoint,
+    b: &Checkpoint,
+    pairs: &[Pair],
+    tol: Tolerance,
+) -> Result<ValuesReport, InputError> {
+    let maps_a = map_all(a)?;
+    let maps_b = map_all(b)?;
+    let mut skipped = Vec::new();
+    let mut compared: Vec<&Pair> = Vec::new();
+    for p in pairs {
+        match why_not_comparable(p) {
+            Some(reason) => skipped.push(Skipped {
+                name: p.a.name.clone(),
+                reason,
+            }),
+            None => compared.push(p),
+        }
+    }
+    let chunks: Vec<(usize, u64, u64)> = compared
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            let n = p.a.elements();
+            (0..n.div_ceil(CHUNK_ELEMENTS)).map(move |c| {
+                let start = c * CHUNK_ELEMENTS;
+                (i, start, (start + CHUNK_ELEMENTS).min(n))
+            })
+        })
+        .collect();
+    let sums: Vec<Sums> = chunks
+        .par_iter()
+        .map(|&(i, start, end)| {
+            let p = compared[i];
+            let bytes_a = element_bytes(&maps_a, a, p.a, start, end);
+            let bytes_b = element_bytes(&maps_b, b, p.b, start, end);
+            compare_chunk(bytes_a, p.a.dtype, bytes_b, p.b.dtype, tol)
+        })
+        .collect();
+    let mut per_pair = vec![Sums::default(); compared.len()];
+    for (&(i, _, _), s) in chunks.iter().zip(&sums) {
+        per_pair[i].merge(s);
+    }
+    let tensors: Vec<TensorValues> = compared
+        .iter()
+        .zip(&per_pair)
+        .map(|(p, s)| TensorValues {
+            name: p.a.name.clone(),
+            b_name: p.b.name.clone(),
+            elements: p.a.elements(),
+            max_abs_diff: s.max_abs,
+            mean_abs_diff: if s.n == 0 {
+                0.0
+            } else {
+                s.sum_abs / s.n as f64
+            },
+            rel_l2: if s.sum_a2 == 0.0 {
+                if s.sum_sq_diff == 0.0 {
+                    0.0
+                } else {
+                    f64::INFINITY
+                }
+            } else {
+                (s.sum_sq_diff / s.sum_a2).sqrt()
+            },
+            cosine: if s.sum_a2 == 0.0 && s.sum_b2 == 0.0 {
+                1.0
+            } else {
+                s.sum_ab / (s.sum_a2.sqrt() * s.sum_b2.sqrt())
+            },
+            differing_elements: s.differing,
+        })
+        .collect();
+    Ok(ValuesReport {
+        atol: tol.atol,
+        rtol: tol.rtol,
+        compared_tensors: tensors.len(),
+        compared_elements: tensors.iter().map(|t| t.elements).sum(),
+        differing_tensors: tensors.iter().filter(|t| t.differing_elements > 0).count(),
+        max_abs_diff: tensors.iter().map(|t| t.max_abs_diff).fold(0.0, f64::max),
+        tensors,
+        skipped,
+    })
+}
+
+fn why_not_comparable(p: &Pair) -> Option<String> {
+    if p.a.shape != p.b.shape {
+        return Some(format!("shapes differ: {:?} vs {:?}", p.a.shape, p.b.shape));
+    }
+    for t in [p.a, p.b] {
+        if let Decoding::NotDecoded(reason) = decoding(t.dtype) {
+            return Some(format!("{}: {reason}", t.dtype));
+        }
+    }
+    if (p.a.dtype == DType::C64) != (p.b.dtype == DType::C64) {
+        return Some("complex and real tensors are not compared".into());
+    }
+    None
+}
+
+fn map_all(c: &Checkpoint) -> Result<Vec<Mmap>, InputError> {
+    c.files.iter().map(map_file).collect()
+}
+
+/// The bytes holding elements `start..end` of `t` (the range starts on a byte: see `CHUNK_ELEMENTS`).
+fn element_bytes<'m>(
+    maps: &'m [Mmap],
+    c: &Checkpoint,
+    t: &Tensor,
+    start: u64,
+    end: u64,
+) -> &'m [u8] {
+    let bits = bits(t.dtype);
+    let base = c.files[t.file].header_bytes + t.data_offsets[0];
+    let from = (base + start * bits / 8) as usize;
+    let to = (base + (end * bits).div_ceil(8)) as usize;
+    &maps[t.file][from..to]
+}
+
+fn compare_chunk(a: &[u8], da: DType, b: &[u8], db: DType, tol: Tolerance) -> Sums {
+    let mut sums = Sums::default();
+    let mut va = vec![0.0f64; BLOCK_VALUES];
+    let mut vb = vec![0.0f64; BLOCK_VALUES];
+    let (bits_a, bits_b) = (bits(da), bits(db));
+    // Blocks of BLOCK_VALUES / 2 elements: at most BLOCK_VALUES values even for C64's two components.
+    let per_block = (BLOCK_VALUES / 2) as u64;
+    let elements = a.len() as u64 * 8 / bits_a;
+    let mut e = 0;
+    while e < elements {
+        let n = per_block.min(elements - e);
+        let sa = &a[(e * bits_a / 8) as usize..((e + n) * bits_a).div_ceil(8) as usize];
+        let sb = &b[(e * bits_b / 8) as usize..((e + n) * bits_b).div_ceil(8) as usize];
+        let ka = decode_into(da, sa, &mut va);
+        let kb = decode_into(db, sb, &mut vb);
+        sums.add(&va[..ka], &vb[..kb.min(ka)], tol);
+        e += n;
+    }
+    sums
+}
+
+/// Bits per element; only called for decoded dtypes, which are never block-quantised.
+fn bits(d: DType) -> u64 {
+    match d.storage() {
+        Storage::Bits(b) => b as u64,
+        Storage::Block { elements, bytes } => bytes as u64 * 8 / elements as u64,
+    }
+}
+
+/// Decodes `bytes` into `out`, returning how many values were written (0 for dtypes not decoded).
+fn decode_into(dtype: DType, bytes: &[u8], out: &mut [f64]) -> usize {
+    struct Into<'a> {
+        bytes: &'a [u8],
+        out: &'a mut [f64],
+    }
+    impl DecoderFn<usize> for Into<'_> {
+        fn call<D: Decode>(self, decoder: D) -> usize {
+            let n = self.bytes.len() / D::BYTES * D::VALUES;
+            decoder.decode_f64(&self.bytes[..n / D::VALUES * D::BYTES], &mut self.out[..n]);
+            n
+        }
+    }
+    with_decoder(dtype, Into { bytes, out }).unwrap_or(0)
+}

@@ -1,0 +1,405 @@
+//! Turning stored elements into f64 values, one monomorphised decoder per encoding.
+//!
+//! Every decoder converts a whole block of little-endian bytes at once (the dtype is chosen once per chunk, never
+//! per element). 8-bit and 4-bit encodings go through 256-entry tables built once from their definitions:
+//! - F8_E4M3 ("fn", OCP FP8): bias 7, no infinities, NaN only as S.1111.111 (0x7F, 0xFF); max 448.
+//! - F8_E5M2 (OCP FP8): bias 15, IEEE-like: exponent 31 is ±Inf (mantissa 0) or NaN.
+//! - F8_E4M3FNUZ / F8_E5M2FNUZ: biases 8 and 16, no infinities, no negative zero: 0x80 is the only NaN.
+//! - F8_E8M0 (MX scale): 2^(e−127), no sign, no zero, 0xFF is NaN.
+//! - F4 (MX E2M1): bias 1, values ±{0, 0.5, 1, 1.5, 2, 3, 4, 6}, no Inf or NaN; two per byte. Which nibble
+//!   comes first does not matter here: every statistic is independent of element order.
+//!
+//! F6_E2M3/F6_E3M2 are not decoded: safetensors does not say how four 6-bit values are packed into three bytes.
+
+use super::accumulate::BLOCK_VALUES;
+use super::kernel::Lane;
+use crate::dtype::DType;
+use half::slice::HalfFloatSliceExt;
+use std::sync::OnceLock;
+
+/// How a dtype's bytes become values.
+pub trait Decode: Sync {
+    /// Bytes of one group of `VALUES` values (one element, or one byte holding two F4 elements).
+    const BYTES: usize;
+    const VALUES: usize;
+    /// f32 where it holds every value of the dtype exactly (it is twice as fast), else f64.
+    type Value: Lane;
+    /// Finite nonzero magnitudes below this are subnormal in the source encoding (0 when it has none).
+    fn min_normal(&self) -> Self::Value;
+    /// Decodes `bytes` (a whole number of groups) into `out`, which holds `bytes.len() / BYTES * VALUES` slots
+    /// (at most `BLOCK_VALUES`).
+    fn decode(&self, bytes: &[u8], out: &mut [Self::Value]);
+
+    /// `decode`, widened to f64 (for comparisons across dtypes); `out` may be of any length.
+    fn decode_f64(&self, bytes: &[u8], out: &mut [f64]) {
+        let mut values = [Self::Value::ZERO; BLOCK_VALUES];
+        let block_bytes = BLOCK_VALUES / Self::VALUES * Self::BYTES;
+        for (b, o) in bytes.chunks(block_bytes).zip(out.chunks_mut(BLOCK_VALUES)) {
+            let n = b.len() / Self::BYTES * Self::VALUES;
+            self.decode(b, &mut values[..n]);
+            for (o, v) in o.iter_mut().zip(&values[..n]) {
+                *o = v.to_f64();
+            }
+        }
+    }
+}
+
+/// What a dtype's elements are decoded as, or why they are not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoding {
+    /// One value per element.
+    Elements,
+    /// C64: the real and imaginary F32 components, two values per element.
+    Components,
+    NotDecoded(&'static str),
+}
+
+pub fn decoding(dtype: DType) -> Decoding {
+    match dtype {
+        DType::C64 => Decoding::Components,
+        DType::F6_E2M3 | DType::F6_E3M2 => Decoding::NotDecoded(
+            "not decoded: safetensors does not define how 6-bit values are packed into bytes",
+        ),
+        DType::Ggml(_) => Decoding::NotDecoded("not decoded yet: ggml block-quantised type"),
+        _ => Decoding::Elements,
+    }
+}
+
+/// Calls `f` with the decoder for `dtype`, monomorphised per decoder type. `None` for dtypes not decoded.
+pub fn with_decoder<R>(dtype: DType, f: impl DecoderFn<R>) -> Option<R> {
+    Some(match dtype {
+        DType::BOOL => f.call(Table8::new(&BOOL_TABLE, bool_value, 0.0)),
+        DType::U8 => f.call(Table8::new(&U8_TABLE, |b| b as f64, 0.0)),
+        DType::I8 => f.call(Table8::new(&I8_TABLE, |b| b as i8 as f64, 0.0)),
+        DType::F8_E4M3 => f.call(Table8::new(&E4M3_TABLE, e4m3fn, min_normal(7))),
+        DType::F8_E5M2 => f.call(Table8::new(&E5M2_TABLE, e5m2, min_normal(15))),
+        DType::F8_E4M3FNUZ => f.call(Table8::new(&E4M3FNUZ_TABLE, e4m3fnuz, min_normal(8))),
+        DType::F8_E5M2FNUZ => f.call(Table8::new(&E5M2FNUZ_TABLE, e5m2fnuz, min_normal(16))),
+        DType::F8_E8M0 => f.call(Table8::new(&E8M0_TABLE, e8m0, 0.0)),
+        DType::F4 => f.call(F4Pair::new()),
+        DType::I16 => f.call(I16),
+        DType::U16 => f.call(U16),
+        DType::F16 => f.call(F16),
+        DType::BF16 => f.call(Bf16),
+        DType::I32 => f.call(I32),
+        DType::U32 => f.call(U32),
+        DType::F32 | DType::C64 => f.call(F32),
+        DType::I64 => f.call(I64),
+        DType::U64 => f.call(U64),
+        DType::F64 => f.call(F64),
+        DType::F6_E2M3 | DType::F6_E3M2 | DType::Ggml(_) => return None,
+    })
+}
+
+/// A generic callback (closures cannot be generic over the decoder type).
+pub trait DecoderFn<R> {
+    fn call<D: Decode>(self, decoder: D) -> R;
+}
+
+/// Smallest positive normal value of a minifloat with exponent bias `bias`: 2^(1−bias).
+fn min_normal(bias: i32) -> f64 {
+    2f64.powi(1 - bias)
+}
+
+/// Sign, `exp_bits` exponent bits and `man_bits` mantissa bits, with subnormals when the exponent field is 0.
+/// Special encodings (Inf/NaN) are handled by the callers, which know their format's rules.
+fn minifloat(code: u8, exp_bits: u32, man_bits: u32, bias: i32) -> f64 {
+    let sign = if code >> (exp_bits + man_bits) & 1 == 1 {
+        -1.0
+    } else {
+        1.0
+    };
+    let exp = ((code >> man_bits) & ((1 << exp_bits) - 1)) as i32;
+    let man = (code & ((1 << man_bits) - 1)) as f64 / (1u32 << man_bits) as f64;
+    let magnitude = if exp == 0 {
+        man * 2f64.powi(1 - bias)
+    } else {
+        (1.0 + man) * 2f64.powi(exp - bias)
+    };
+    sign * magnitude
+}
+
+fn e4m3fn(b: u8) -> f64 {
+    if b & 0x7F == 0x7F {
+        f64::NAN
+    } else {
+        minifloat(b, 4, 3, 7)
+    }
+}
+
+fn e5m2(b: u8) -> f64 {
+    match (b >> 2 & 0x1F, b & 0x3) {
+        (31, 0) if b & 0x80 != 0 => f64::NEG_INFINITY,
+        (31, 0) => f64::INFINITY,
+        (31, _) => f64::NAN,
+        _ => minifloat(b, 5, 2, 15),
+    }
+}
+
+fn e4m3fnuz(b: u8) -> f64 {
+    if b == 0x80 {
+        f64::NAN
+    } else {
+        minifloat(b, 4, 3, 8)
+    }
+}
+
+fn e5m2fnuz(b: u8) -> f64 {
+    if b == 0x80 {
+        f64::NAN
+    } else {
+        minifloat(b, 5, 2, 16)
+    }
+}
+
+fn e8m0(b: u8) -> f64 {
+    if b == 0xFF {
+        f64::NAN
+    } else {
+        2f64.powi(b as i32 - 127)
+    }
+}
+
+/// torch stores bools as one byte; any nonzero byte reads as true.
+fn bool_value(b: u8) -> f64 {
+    (b != 0) as u8 as f64
+}
+
+pub(crate) fn e2m1(nibble: u8) -> f64 {
+    minifloat(nibble & 0xF, 2, 1, 1)
+}
+
+/// Every 8-bit code's value; f32 holds all of them exactly (the widest, E8M0, spans 2^-127..2^127).
+type Table = OnceLock<[f32; 256]>;
+static BOOL_TABLE: Table = OnceLock::new();
+static U8_TABLE: Table = OnceLock::new();
+static I8_TABLE: Table = OnceLock::new();
+static E4M3_TABLE: Table = OnceLock::new();
+static E5M2_TABLE: Table = OnceLock::new();
+static E4M3FNUZ_TABLE: Table = OnceLock::new();
+static E5M2FNUZ_TABLE: Table = OnceLock::new();
+static E8M0_TABLE: Table = OnceLock::new();
+
+/// Any 8-bit encoding: one table lookup per element.
+pub struct Table8 {
+    table: &'static [f32; 256],
+    min_normal: f32,
+}
+
+impl Table8 {
+    fn new(cell: &'static Table, decode: fn(u8) -> f64, min_normal: f64) -> Self {
+        let table = cell.get_or_init(|| std::array::from_fn(|b| decode(b as u8) as f32));
+        Table8 {
+            table,
+            min_normal: min_normal as f32,
+        }
+    }
+}
+
+impl Decode for Table8 {
+    const BYTES: usize = 1;
+    const VALUES: usize = 1;
+    type Value = f32;
+    fn min_normal(&self) -> f32 {
+        self.min_normal
+    }
+    #[inline(always)]
+    fn decode(&self, bytes: &[u8], out: &mut [f32]) {
+        for (o, &b) in out.iter_mut().zip(bytes) {
+            *o = self.table[b as usize];
+        }
+    }
+}
+
+/// MX FP4: a byte holds two E2M1 values; the table maps a byte to both.
+pub struct F4Pair {
+    table: &'static [[f32; 2]; 256],
+}
+
+static F4_TABLE: OnceLock<[[f32; 2]; 256]> = OnceLock::new();
+
+impl F4Pair {
+    fn new() -> Self {
+        F4Pair {
+            table: F4_TABLE.get_or_init(|| {
+                std::array::from_fn(|b| [e2m1(b as u8 & 0xF) as f32, e2m1((b as u8) >> 4) as f32])
+            }),
+        }
+    }
+}
+
+impl Decode for F4Pair {
+    const BYTES: usize = 1;
+    const VALUES: usize = 2;
+    type Value = f32;
+    fn min_normal(&self) -> f32 {
+        min_normal(1) as f32
+    }
+    #[inline(always)]
+    fn decode(&self, bytes: &[u8], out: &mut [f32]) {
+        for (o, &b) in out.chunks_exact_mut(2).zip(bytes) {
+            o.copy_from_slice(&self.table[b as usize]);
+        }
+    }
+}
+
+/// Fixed-width little-endian types decoded with plain conversions.
+macro_rules! le_decoder {
+    ($name:ident, $bytes:expr, $value:ty, $min_normal:expr, |$b:ident| $convert:expr) => {
+        pub struct $name;
+        impl Decode for $name {
+            const BYTES: usize = $bytes;
+            const VALUES: usize = 1;
+            type Value = $value;
+            fn min_normal(&self) -> $value {
+                $min_normal
+            }
+            #[inline(always)]
+            fn decode(&self, bytes: &[u8], out: &mut [$value]) {
+                for (o, c) in out.iter_mut().zip(bytes.chunks_exact($bytes)) {
+                    let $b: [u8; $bytes] = c.try_into().unwrap();
+                    *o = $convert;
+                }
+            }
+        }
+    };
+}
+
+le_decoder!(Bf16, 2, f32, f32::MIN_POSITIVE, |b| f32::from_bits(
+    (u16::from_le_bytes(b) as u32) << 16
+));
+le_decoder!(F32, 4, f32, f32::MIN_POSITIVE, |b| f32::from_le_bytes(b));
+le_decoder!(F64, 8, f64, f64::MIN_POSITIVE, |b| f64::from_le_bytes(b));
+le_decoder!(I32, 4, f64, 0.0, |b| i32::from_le_bytes(b) as f64);
+le_decoder!(U32, 4, f64, 0.0, |b| u32::from_le_bytes(b) as f64);
+le_decoder!(I64, 8, f64, 0.0, |b| i64::from_le_bytes(b) as f64);
+le_decoder!(U64, 8, f64, 0.0, |b| u64::from_le_bytes(b) as f64);
+le_decoder!(I16, 2, f32, 0.0, |b| i16::from_le_bytes(b) as f32);
+le_decoder!(U16, 2, f32, 0.0, |b| u16::from_le_bytes(b) as f32);
+
+/// IEEE half: converted a block at a time by `half`, which uses the CPU's conversion instructions (F16C) when
+/// it has them.
+pub struct F16;
+
+impl Decode for F16 {
+    const BYTES: usize = 2;
+    const VALUES: usize = 1;
+    type Value = f32;
+    fn min_normal(&self) -> f32 {
+        min_normal(15) as f32
+    }
+    #[inline(always)]
+    fn decode(&self, bytes: &[u8], out: &mut [f32]) {
+        let mut halves = [half::f16::ZERO; BLOCK_VALUES];
+        let halves = &mut halves[..out.len()];
+        for (h, c) in halves.iter_mut().zip(bytes.chunks_exact(2)) {
+            *h = half::f16::from_bits(u16::from_le_bytes([c[0], c[1]]));
+        }
+        halves.convert_to_f32_slice(out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decodes every byte value of an 8-bit dtype through the public entry point.
+    fn all_bytes(dtype: DType) -> Vec<f64> {
+        struct Run;
+        impl DecoderFn<Vec<f64>> for Run {
+            fn call<D: Decode>(self, d: D) -> Vec<f64> {
+                let bytes: Vec<u8> = (0..=255).collect();
+                let mut out = vec![D::Value::ZERO; 256 / D::BYTES * D::VALUES];
+                d.decode(&bytes, &mut out);
+                out.iter().map(|x| x.to_f64()).collect()
+            }
+        }
+        with_decoder(dtype, Run).unwrap()
+    }
+
+    #[test]
+    fn e4m3fn_has_no_infinity_and_one_nan_per_sign() {
+        let v = all_bytes(DType::F8_E4M3);
+        let nans: Vec<usize> = (0..256).filter(|&i| v[i].is_nan()).collect();
+        assert_eq!(nans, vec![0x7F, 0xFF]);
+        assert!(v.iter().all(|x| !x.is_infinite()));
+        assert_eq!(v[0x7E], 448.0);
+        assert_eq!(v[0xFE], -448.0);
+        assert_eq!(v[0x38], 1.0); // exponent 7 = bias
+        assert_eq!(v[0x01], 2f64.powi(-9)); // smallest subnormal: 1/8 · 2^-6
+        assert_eq!(v[0x08], 2f64.powi(-6)); // smallest normal
+        assert_eq!(v[0x80], 0.0);
+        assert!(v[0x80].is_sign_negative());
+    }
+
+    #[test]
+    fn e5m2_is_ieee_like() {
+        let v = all_bytes(DType::F8_E5M2);
+        assert_eq!(v[0x7C], f64::INFINITY);
+        assert_eq!(v[0xFC], f64::NEG_INFINITY);
+        assert!(v[0x7D].is_nan() && v[0x7E].is_nan() && v[0x7F].is_nan() && v[0xFF].is_nan());
+        assert_eq!(v[0x7B], 57344.0);
+        assert_eq!(v[0x3C], 1.0);
+        assert_eq!(v[0x01], 2f64.powi(-16));
+        // E5M2 is the top byte of an IEEE half: every non-NaN value agrees with `half`.
+        for b in 0..=255u8 {
+            let h = half::f16::from_bits((b as u16) << 8).to_f64();
+            assert!(h == v[b as usize] || (h.is_nan() && v[b as usize].is_nan()));
+        }
+    }
+
+    #[test]
+    fn fnuz_variants_have_a_single_nan_and_no_negative_zero() {
+        for dtype in [DType::F8_E4M3FNUZ, DType::F8_E5M2FNUZ] {
+            let v = all_bytes(dtype);
+            let nans: Vec<usize> = (0..256).filter(|&i| v[i].is_nan()).collect();
+            assert_eq!(nans, vec![0x80], "{dtype}");
+            assert!(v.iter().all(|x| !x.is_infinite()));
+        }
+        let e4 = all_bytes(DType::F8_E4M3FNUZ);
+        assert_eq!(e4[0x7F], 240.0);
+        assert_eq!(e4[0x40], 1.0); // exponent 8 = bias
+        assert_eq!(e4[0x01], 2f64.powi(-10));
+        let e5 = all_bytes(DType::F8_E5M2FNUZ);
+        assert_eq!(e5[0x7F], 57344.0);
+        assert_eq!(e5[0x40], 1.0);
+        assert_eq!(e5[0x01], 2f64.powi(-17));
+    }
+
+    #[test]
+    fn e8m0_is_a_power_of_two() {
+        let v = all_bytes(DType::F8_E8M0);
+        assert_eq!(v[127], 1.0);
+        assert_eq!(v[0], 2f64.powi(-127));
+        assert_eq!(v[254], 2f64.powi(127));
+        assert!(v[255].is_nan());
+    }
+
+    #[test]
+    fn f4_decodes_both_nibbles() {
+        let v = all_bytes(DType::F4);
+        let magnitudes = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0];
+        for b in 0..256usize {
+            let expect = |n: usize| {
+                let m = magnitudes[n & 7];
+                if n & 8 != 0 {
+                    -m
+                } else {
+                    m
+                }
+            };
+            assert_eq!(v[2 * b], expect(b & 0xF));
+            assert_eq!(v[2 * b + 1], expect(b >> 4));
+        }
+    }
+
+    #[test]
+    fn six_bit_floats_are_not_decoded() {
+        assert!(matches!(decoding(DType::F6_E2M3), Decoding::NotDecoded(_)));
+        struct Unit;
+        impl DecoderFn<()> for Unit {
+            fn call<D: Decode>(self, _: D) {}
+        }
+        assert!(with_decoder(DType::F6_E3M2, Unit).is_none());
+    }
+}

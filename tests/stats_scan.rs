@@ -1,0 +1,277 @@
+//! `stats` as a whole: chunking does not change results, aggregates, flags, histograms, filters, output, and
+//! files that change under the scan.
+mod common;
+
+use common::stats_expect::{assert_stats, expected, stats_json, tensor};
+use common::{paramscope, repo_path, Lcg};
+use half::bf16;
+use paramscope::dtype::DType;
+use paramscope::synth::SafetensorsWriter;
+use serde_json::{json, Value};
+use std::path::Path;
+
+fn bf16_values(rng: &mut Lcg, n: usize, centre: f32, scale: f32) -> Vec<f64> {
+    (0..n)
+        .map(|_| bf16::from_f32(centre + rng.next_f32(scale)).to_f64())
+        .collect()
+}
+
+fn bf16_bytes(values: &[f64]) -> Vec<u8> {
+    values
+        .iter()
+        .flat_map(|&x| bf16::from_f64(x).to_le_bytes())
+        .collect()
+}
+
+fn f32_bytes(values: &[f64]) -> Vec<u8> {
+    values
+        .iter()
+        .flat_map(|&x| (x as f32).to_le_bytes())
+        .collect()
+}
+
+/// A 400 KB BF16 tensor offset from zero (so cancellation would show), and an F32 tensor with NaN and Inf.
+fn big_tensors(path: &Path) -> (Vec<f64>, Vec<f64>) {
+    let mut rng = Lcg(99);
+    let big = bf16_values(&mut rng, 200_000, 3.0, 0.5);
+    let mut with_specials: Vec<f64> = (0..50_000).map(|_| rng.next_f32(1e3) as f64).collect();
+    with_specials[10] = f64::NAN;
+    with_specials[40_000] = f64::INFINITY;
+    with_specials[49_999] = 0.0;
+    SafetensorsWriter::new()
+        .tensor_with_data("big", DType::BF16, &[400, 500], bf16_bytes(&big))
+        .tensor_with_data("specials", DType::F32, &[50_000], f32_bytes(&with_specials))
+        .write(path)
+        .unwrap();
+    (big, with_specials)
+}
+
+fn counts(t: &Value) -> Vec<&Value> {
+    [
+        "values",
+        "finite",
+        "zeros",
+        "nan",
+        "pos_inf",
+        "neg_inf",
+        "subnormal",
+        "min",
+        "max",
+        "absmax",
+    ]
+    .iter()
+    .map(|k| &t[*k])
+    .collect()
+}
+
+#[test]
+fn many_chunks_give_the_serial_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.safetensors");
+    let (big, specials) = big_tensors(&path);
+    // One chunk per tensor (a serial pass) against 4 KiB chunks: ~100 chunks for `big`, merged in order.
+    let serial = stats_json(&path, &["--chunk-bytes", "1099511627776"]);
+    let chunked = stats_json(&path, &["--chunk-bytes", "4096"]);
+    for name in ["big", "specials"] {
+        let (s, c) = (tensor(&serial, name), tensor(&chunked, name));
+        assert_eq!(counts(s), counts(c), "{name}: counts differ");
+        for k in ["mean", "std", "mean_abs"] {
+            let (a, b) = (s[k].as_f64().unwrap(), c[k].as_f64().unwrap());
+            assert!((a - b).abs() <= 1e-12 * a.abs(), "{name}.{k}: {a} vs {b}");
+        }
+    }
+    assert_stats(tensor(&chunked, "big"), &expected(&big, Some(0)));
+    assert_stats(tensor(&chunked, "specials"), &expected(&specials, Some(0)));
+}
+
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.safetensors");
+    big_tensors(&path);
+    let run = |threads: &str| {
+        paramscope()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["stats", "--format", "json", "--chunk-bytes", "4096"])
+            .arg(&path)
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let one = run("1");
+    assert!(!one.is_empty());
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("3"));
+}
+
+#[test]
+fn dtype_rows_and_total_aggregate_their_tensors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.safetensors");
+    let mut rng = Lcg(5);
+    let a = bf16_values(&mut rng, 3000, 0.0, 0.1);
+    let b = bf16_values(&mut rng, 5000, 1.0, 0.01);
+    let c: Vec<f64> = (0..700).map(|_| rng.next_f32(10.0) as f64).collect();
+    SafetensorsWriter::new()
+        .tensor_with_data("a", DType::BF16, &[3000], bf16_bytes(&a))
+        .tensor_with_data("c", DType::F32, &[700], f32_bytes(&c))
+        .tensor_with_data("b", DType::BF16, &[50, 100], bf16_bytes(&b))
+        .write(&path)
+        .unwrap();
+    let report = stats_json(&path, &["--chunk-bytes", "1024"]);
+    let dtypes = report["dtypes"].as_array().unwrap();
+    assert_eq!(dtypes[0]["dtype"], "BF16");
+    assert_eq!(dtypes[0]["tensors"], 2);
+    assert_eq!(dtypes[0]["bytes"], 16_000);
+    assert_stats(
+        &dtypes[0],
+        &expected(&[a.clone(), b.clone()].concat(), Some(0)),
+    );
+    assert_eq!(dtypes[1]["dtype"], "F32");
+    assert_stats(&dtypes[1], &expected(&c, Some(0)));
+    assert_stats(&report["total"], &expected(&[a, b, c].concat(), Some(0)));
+    assert_eq!(report["tensor_count"], 3);
+    assert_eq!(report["bytes_scanned"], 16_000 + 2_800);
+}
+
+#[test]
+fn nan_inf_and_all_zero_tensors_are_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.safetensors");
+    SafetensorsWriter::new()
+        .tensor_with_data("ok", DType::F32, &[3], f32_bytes(&[1.0, -2.0, 0.0]))
+        .tensor_with_data("diverged", DType::F32, &[2], f32_bytes(&[f64::NAN, 1.0]))
+        .tensor_with_data(
+            "overflowed",
+            DType::BF16,
+            &[2],
+            bf16_bytes(&[f64::NEG_INFINITY, 1.0]),
+        )
+        .tensor("never_trained", DType::BF16, &[64, 64])
+        .tensor("empty", DType::F32, &[0, 8])
+        .write(&path)
+        .unwrap();
+    let report = stats_json(&path, &[]);
+    assert_eq!(
+        report["flagged"],
+        json!({"nan": ["diverged"], "inf": ["overflowed"], "all_zero": ["never_trained"], "not_decoded": []})
+    );
+    let empty = tensor(&report, "empty");
+    assert_eq!(
+        (empty["values"].as_u64(), empty["min"].is_null()),
+        (Some(0), true)
+    );
+    let zeros = tensor(&report, "never_trained");
+    assert_eq!(
+        (zeros["zeros"].as_u64(), zeros["std"].as_f64()),
+        (Some(4096), Some(0.0))
+    );
+
+    let out = paramscope().arg("stats").arg(&path).output().unwrap();
+    assert!(
+        out.status.success(),
+        "stats does not fail on NaN: that is check's job"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("NaN (1 tensor): diverged"), "{text}");
+    assert!(text.contains("±Inf (1 tensor): overflowed"), "{text}");
+    assert!(
+        text.contains("all zeros (1 tensor): never_trained"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Tensors"),
+        "no tensor list without --tensors"
+    );
+    let listed = paramscope()
+        .args(["stats", "--tensors", "--format", "markdown"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let md = String::from_utf8(listed.stdout).unwrap();
+    assert!(md.contains("## Tensors"), "{md}");
+    assert!(md.contains("| never_trained "), "{md}");
+}
+
+#[test]
+fn histogram_bins_are_powers_of_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.safetensors");
+    // |x| in [1/4, 1/2): 1 value; [1/2, 1): none; [1, 2): 3 values; [4, 8): 2; zeros and NaN are not binned.
+    let values = [0.25, 1.0, -1.5, 1.75, 4.0, -7.0, 0.0, f64::NAN];
+    SafetensorsWriter::new()
+        .tensor_with_data("h", DType::F32, &[8], f32_bytes(&values))
+        .write(&path)
+        .unwrap();
+    let report = stats_json(&path, &["--hist"]);
+    assert_eq!(
+        tensor(&report, "h")["hist"],
+        json!({"log2_edges": [-2, -1, 0, 1, 2, 3], "edges": [0.25, 0.5, 1.0, 2.0, 4.0, 8.0],
+               "counts": [1, 0, 3, 0, 2]})
+    );
+    assert!(stats_json(&path, &[])["tensors"][0].get("hist").is_none());
+    let table = paramscope()
+        .args(["stats", "--hist", "--tensors"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    // Bar height ceil(8·count/3) of 8 levels: 1 → ▃, 3 → █, 2 → ▆; empty bins blank.
+    assert!(String::from_utf8(table.stdout)
+        .unwrap()
+        .contains("2^-2 ▃ █ ▆ 2^3"));
+}
+
+#[test]
+fn filter_selects_tensors_across_shards() {
+    let index = repo_path("fixtures/sharded/model.safetensors.index.json");
+    let all = stats_json(&index, &[]);
+    // 2 layers × 9 tensors + embeddings, final norm and head (TINY_LLAMA in tests/common/fixtures.rs).
+    assert_eq!(all["tensor_count"], 21);
+    assert_eq!(all["layout"], "sharded");
+    let layer0 = stats_json(&index, &["--filter", "*.layers.0.*"]);
+    assert_eq!(layer0["tensor_count"], 9);
+    assert_eq!(layer0["filtered"], true);
+    let names: Vec<&str> = layer0["tensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.iter().all(|n| n.starts_with("model.layers.0.")),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn a_file_truncated_after_its_header_was_read_is_an_error() {
+    use paramscope::filter::TensorFilter;
+    use paramscope::format::{self, LoadOptions};
+    use paramscope::stats::{self, ScanOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.safetensors");
+    big_tensors(&path);
+    let source = format::discover(&path).unwrap().remove(0);
+    let checkpoint = format::load(&source, LoadOptions::default()).unwrap();
+    let full = std::fs::metadata(&path).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(full - 100_000)
+        .unwrap();
+    let err = stats::scan(&checkpoint, &TensorFilter::all(), &ScanOptions::default()).unwrap_err();
+    assert_eq!(err.problem.code(), "changed_since_read");
+    assert_eq!(err.path, path);
+    assert!(err.to_string().contains(&format!("was {full}")), "{err}");
+}
+
+#[test]
+fn unreadable_input_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("short.safetensors");
+    std::fs::write(&path, [1, 2, 3]).unwrap();
+    let out = paramscope().arg("stats").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("short.safetensors"));
+}
