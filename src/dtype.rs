@@ -133,7 +133,7 @@ impl DType {
         match self.storage() {
             Storage::Bits(bits) => {
                 let total_bits = (elements as u128) * (bits as u128);
-                if total_bits % 8 != 0 {
+                if !total_bits.is_multiple_of(8) {
                     return Err(SizeError::PartialByte { bits: total_bits });
                 }
                 u64::try_from(total_bits / 8).map_err(|_| SizeError::Overflow)

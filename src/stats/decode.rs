@@ -12,7 +12,7 @@
 //! F6_E2M3/F6_E3M2 are not decoded: safetensors does not say how four 6-bit values are packed into three bytes.
 
 use super::accumulate::BLOCK_VALUES;
-use super::kernel::Lane;
+use super::kernel::{raw_block, Block, Lane, RawEncoding};
 use crate::dtype::DType;
 use half::slice::HalfFloatSliceExt;
 use std::sync::OnceLock;
@@ -29,6 +29,13 @@ pub trait Decode: Sync {
     /// Decodes `bytes` (a whole number of groups) into `out`, which holds `bytes.len() / BYTES * VALUES` slots
     /// (at most `BLOCK_VALUES`).
     fn decode(&self, bytes: &[u8], out: &mut [Self::Value]);
+
+    /// Summarises a block of finite values straight from its bytes, where a SIMD kernel reads this encoding;
+    /// `None` sends the block through `decode` and the general kernel.
+    #[inline(always)]
+    fn raw_block(&self, _bytes: &[u8]) -> Option<Block> {
+        None
+    }
 
     /// `decode`, widened to f64 (for comparisons across dtypes); `out` may be of any length.
     fn decode_f64(&self, bytes: &[u8], out: &mut [f64]) {
@@ -245,6 +252,16 @@ impl Decode for F4Pair {
 /// Fixed-width little-endian types decoded with plain conversions.
 macro_rules! le_decoder {
     ($name:ident, $bytes:expr, $value:ty, $min_normal:expr, |$b:ident| $convert:expr) => {
+        le_decoder!(
+            $name,
+            $bytes,
+            $value,
+            $min_normal,
+            |$b| $convert,
+            |_bytes| None
+        );
+    };
+    ($name:ident, $bytes:expr, $value:ty, $min_normal:expr, |$b:ident| $convert:expr, |$raw:ident| $summarise:expr) => {
         pub struct $name;
         impl Decode for $name {
             const BYTES: usize = $bytes;
@@ -252,6 +269,10 @@ macro_rules! le_decoder {
             type Value = $value;
             fn min_normal(&self) -> $value {
                 $min_normal
+            }
+            #[inline(always)]
+            fn raw_block(&self, $raw: &[u8]) -> Option<Block> {
+                $summarise
             }
             #[inline(always)]
             fn decode(&self, bytes: &[u8], out: &mut [$value]) {
@@ -264,10 +285,22 @@ macro_rules! le_decoder {
     };
 }
 
-le_decoder!(Bf16, 2, f32, f32::MIN_POSITIVE, |b| f32::from_bits(
-    (u16::from_le_bytes(b) as u32) << 16
-));
-le_decoder!(F32, 4, f32, f32::MIN_POSITIVE, |b| f32::from_le_bytes(b));
+le_decoder!(
+    Bf16,
+    2,
+    f32,
+    f32::MIN_POSITIVE,
+    |b| f32::from_bits((u16::from_le_bytes(b) as u32) << 16),
+    |bytes| raw_block(RawEncoding::Bf16, bytes, f32::MIN_POSITIVE)
+);
+le_decoder!(
+    F32,
+    4,
+    f32,
+    f32::MIN_POSITIVE,
+    |b| f32::from_le_bytes(b),
+    |bytes| raw_block(RawEncoding::F32, bytes, f32::MIN_POSITIVE)
+);
 le_decoder!(F64, 8, f64, f64::MIN_POSITIVE, |b| f64::from_le_bytes(b));
 le_decoder!(I32, 4, f64, 0.0, |b| i32::from_le_bytes(b) as f64);
 le_decoder!(U32, 4, f64, 0.0, |b| u32::from_le_bytes(b) as f64);
@@ -286,6 +319,10 @@ impl Decode for F16 {
     type Value = f32;
     fn min_normal(&self) -> f32 {
         min_normal(15) as f32
+    }
+    #[inline(always)]
+    fn raw_block(&self, bytes: &[u8]) -> Option<Block> {
+        raw_block(RawEncoding::F16, bytes, self.min_normal())
     }
     #[inline(always)]
     fn decode(&self, bytes: &[u8], out: &mut [f32]) {
