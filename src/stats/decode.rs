@@ -430,6 +430,18 @@ mod tests {
     }
 
     #[test]
+    fn a_decoder_exists_exactly_for_the_dtypes_said_to_be_decoded() {
+        struct Unit;
+        impl DecoderFn<()> for Unit {
+            fn call<D: Decode>(self, _: D) {}
+        }
+        for d in crate::dtype::SAFETENSORS_DTYPES {
+            let said = !matches!(decoding(d), Decoding::NotDecoded(_));
+            assert_eq!(with_decoder(d, Unit).is_some(), said, "{d}");
+        }
+    }
+
+    #[test]
     fn six_bit_floats_are_not_decoded() {
         assert!(matches!(decoding(DType::F6_E2M3), Decoding::NotDecoded(_)));
         struct Unit;
