@@ -12,6 +12,7 @@ pub mod kernel;
 mod kernel_avx2;
 #[cfg(target_arch = "x86_64")]
 mod kernel_avx512;
+pub mod minifloat;
 pub mod report;
 pub mod scan;
 
