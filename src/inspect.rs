@@ -1,9 +1,12 @@
 //! `inspect`: totals, per-dtype figures and the tensor list of a checkpoint, as one serialisable report.
 //! The JSON is this report; tables and Markdown are views of it.
 
+pub mod gguf;
+
 use crate::checkpoint::{Checkpoint, Format, IndexInfo, Layout, Tensor};
 use crate::dtype::DType;
 use crate::filter::TensorFilter;
+use crate::metadata::MetadataDetail;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -26,6 +29,8 @@ pub struct InspectOptions {
     pub list_tensors: bool,
     pub sort: SortKey,
     pub limit: Option<usize>,
+    /// How GGUF metadata arrays were read (and are shown).
+    pub metadata: MetadataDetail,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -42,9 +47,12 @@ pub struct InspectReport {
     pub file_bytes: u64,
     pub header_bytes: u64,
     pub shards: usize,
-    /// `__metadata__` entries that all files agree on.
+    /// `__metadata__` entries that all files agree on; for GGUF, the key/values (of the first part).
     pub metadata: serde_json::Map<String, serde_json::Value>,
     pub index: Option<IndexInfo>,
+    /// GGUF only: the model its metadata describes, tokenizer size, quantisation, claimed parameter count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gguf: Option<gguf::GgufReport>,
     pub notes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tensors: Option<Vec<TensorRow>>,
@@ -77,6 +85,8 @@ pub struct DtypeRow {
     pub tensors: u64,
     pub parameters: u64,
     pub bytes: u64,
+    /// Bits one parameter takes on disk: the dtype's width, or block bytes × 8 / block size (Q4_K: 4.5).
+    pub bits_per_weight: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -122,6 +132,15 @@ pub fn inspect(checkpoint: &Checkpoint, options: &InspectOptions) -> InspectRepo
         (Some(rows), Some(_)) if rows.len() < selected.len() => Some(selected.len()),
         _ => None,
     };
+    let gguf = (checkpoint.format == Format::Gguf).then(|| {
+        gguf::report(
+            checkpoint,
+            totals.parameters,
+            totals.tensor_bytes,
+            filter.is_active(),
+            options.metadata,
+        )
+    });
     InspectReport {
         format: checkpoint.format,
         layout: checkpoint.layout,
@@ -143,8 +162,16 @@ pub fn inspect(checkpoint: &Checkpoint, options: &InspectOptions) -> InspectRepo
         file_bytes: checkpoint.files.iter().map(|f| f.size_bytes).sum(),
         header_bytes: checkpoint.files.iter().map(|f| f.header_bytes).sum(),
         shards: checkpoint.files.len(),
-        metadata: string_map(&checkpoint.shared_metadata()),
+        metadata: match checkpoint.format {
+            Format::Safetensors => string_map(&checkpoint.shared_metadata()),
+            Format::Gguf => checkpoint
+                .metadata
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_json()))
+                .collect(),
+        },
         index: checkpoint.index.clone(),
+        gguf,
         notes: checkpoint.notes.clone(),
         tensors,
         tensors_listed_of: listed_of,
@@ -172,6 +199,7 @@ pub fn totals<'a>(tensors: impl Iterator<Item = &'a Tensor>) -> Totals {
             tensors: 0,
             parameters: 0,
             bytes: 0,
+            bits_per_weight: tensor.dtype.bits_per_element(),
         });
         row.tensors += 1;
         row.parameters += elements;
@@ -229,6 +257,7 @@ pub fn grand_total(reports: &[InspectReport]) -> GrandTotal {
                 tensors: 0,
                 parameters: 0,
                 bytes: 0,
+                bits_per_weight: d.bits_per_weight,
             });
             row.tensors += d.tensors;
             row.parameters += d.parameters;

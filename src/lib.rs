@@ -4,6 +4,7 @@
 //! [`inspect`] are pure functions of it; [`render`] turns their reports into tables, JSON or Markdown.
 
 pub mod arch;
+pub mod check;
 pub mod checkpoint;
 pub mod cli;
 pub mod diff;
@@ -13,7 +14,10 @@ pub mod filter;
 pub mod footprint;
 pub mod format;
 pub mod inspect;
+pub mod metadata;
+pub mod parse_units;
 pub mod render;
 pub mod stats;
 pub mod synth;
 pub mod units;
+pub mod walk;

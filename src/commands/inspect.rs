@@ -16,11 +16,15 @@ pub fn run(args: InspectArgs) -> ExitCode {
         list_tensors: args.tensors,
         sort: args.sort,
         limit: args.limit,
+        metadata: args.metadata,
     };
     let load_options = LoadOptions {
         follow_symlinks: args.read.follow_symlinks,
+        metadata: args.metadata,
     };
-    let format = args.output.format;
+    let Some(format) = args.output.format.common().filter(|_| !args.recursive) else {
+        return super::inspect_walk::run(&args, &options, load_options);
+    };
     let (checkpoints, failed) = load_all(&args.paths, load_options, format);
     let reports: Vec<_> = checkpoints
         .iter()

@@ -65,6 +65,7 @@ pub fn decoding(dtype: DType) -> Decoding {
         DType::F6_E2M3 | DType::F6_E3M2 => Decoding::NotDecoded(
             "not decoded: safetensors does not define how 6-bit values are packed into bytes",
         ),
+        DType::Ggml(_) => Decoding::NotDecoded("not decoded yet: ggml block-quantised type"),
         _ => Decoding::Elements,
     }
 }
@@ -91,7 +92,7 @@ pub fn with_decoder<R>(dtype: DType, f: impl DecoderFn<R>) -> Option<R> {
         DType::I64 => f.call(I64),
         DType::U64 => f.call(U64),
         DType::F64 => f.call(F64),
-        DType::F6_E2M3 | DType::F6_E3M2 => return None,
+        DType::F6_E2M3 | DType::F6_E3M2 | DType::Ggml(_) => return None,
     })
 }
 
