@@ -150,7 +150,7 @@ impl DType {
         match self.storage() {
             Storage::Bits(bits) => {
                 let total_bits = (elements as u128) * (bits as u128);
-                if total_bits % 8 != 0 {
+                if !total_bits.is_multiple_of(8) {
                     return Err(SizeError::PartialByte { bits: total_bits });
                 }
                 u64::try_from(total_bits / 8).map_err(|_| SizeError::Overflow)
@@ -159,7 +159,7 @@ impl DType {
                 elements: block,
                 bytes,
             } => {
-                if elements % block as u64 != 0 {
+                if !elements.is_multiple_of(block as u64) {
                     return Err(SizeError::PartialBlock { elements, block });
                 }
                 let total = (elements / block as u64) as u128 * bytes as u128;

@@ -109,7 +109,7 @@ impl SafetensorsWriter {
             offset = end;
         }
         let mut header = serde_json::to_vec(&Value::Object(map)).expect("header serialises");
-        while header.len() % 8 != 0 {
+        while !header.len().is_multiple_of(8) {
             header.push(b' ');
         }
         header

@@ -275,3 +275,31 @@ fn unreadable_input_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("short.safetensors"));
 }
+
+#[test]
+fn several_checkpoints_give_one_report_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        dir.path().join("a.safetensors"),
+        dir.path().join("b.safetensors"),
+    );
+    SafetensorsWriter::new()
+        .tensor_with_data("x", DType::F32, &[2], f32_bytes(&[1.0, 2.0]))
+        .write(&a)
+        .unwrap();
+    SafetensorsWriter::new()
+        .tensor_with_data("y", DType::F32, &[1], f32_bytes(&[-4.0]))
+        .write(&b)
+        .unwrap();
+    let out = paramscope()
+        .args(["stats", "--format", "json"])
+        .args([&a, &b])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reports = v["checkpoints"].as_array().unwrap();
+    assert_eq!(reports.len(), 2);
+    assert_eq!(reports[0]["total"]["mean"], 1.5);
+    assert_eq!(reports[1]["total"]["min"], -4.0);
+}

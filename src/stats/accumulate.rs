@@ -57,7 +57,6 @@ impl Accumulator {
     #[inline(always)]
     pub fn add_block<T: Lane>(&mut self, xs: &[T], min_normal: T) {
         debug_assert!(xs.len() <= BLOCK_VALUES);
-        self.values += xs.len() as u64;
         let block = match T::block(xs, min_normal) {
             Some(b) => b,
             None => self.mixed_block(xs, min_normal),
@@ -65,6 +64,14 @@ impl Accumulator {
         if let Some(h) = &mut self.hist {
             h.add(xs);
         }
+        self.add_summary(xs.len() as u64, &block);
+    }
+
+    /// Adds a block of `values` values whose finite ones `block` summarises (the non-finite ones already
+    /// counted).
+    #[inline(always)]
+    pub fn add_summary(&mut self, values: u64, block: &Block) {
+        self.values += values;
         self.merge_moments(block.finite, block.mean, block.m2);
         self.sum_abs += block.sum_abs;
         self.min = self.min.min(block.min);

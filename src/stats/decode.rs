@@ -1,18 +1,16 @@
-//! Turning stored elements into f64 values, one monomorphised decoder per encoding.
+//! Turning stored elements into values, one monomorphised decoder per encoding.
 //!
 //! Every decoder converts a whole block of little-endian bytes at once (the dtype is chosen once per chunk, never
-//! per element). 8-bit and 4-bit encodings go through 256-entry tables built once from their definitions:
-//! - F8_E4M3 ("fn", OCP FP8): bias 7, no infinities, NaN only as S.1111.111 (0x7F, 0xFF); max 448.
-//! - F8_E5M2 (OCP FP8): bias 15, IEEE-like: exponent 31 is ±Inf (mantissa 0) or NaN.
-//! - F8_E4M3FNUZ / F8_E5M2FNUZ: biases 8 and 16, no infinities, no negative zero: 0x80 is the only NaN.
-//! - F8_E8M0 (MX scale): 2^(e−127), no sign, no zero, 0xFF is NaN.
-//! - F4 (MX E2M1): bias 1, values ±{0, 0.5, 1, 1.5, 2, 3, 4, 6}, no Inf or NaN; two per byte. Which nibble
-//!   comes first does not matter here: every statistic is independent of element order.
+//! per element). Values come out as f32 where that type holds every value of the dtype exactly, else as f64.
+//! 8-bit and 4-bit encodings go through 256-entry tables built once from their definitions in [`minifloat`]
+//! (F4 holds two values per byte; which nibble comes first does not matter: every statistic is independent of
+//! element order).
 //!
 //! F6_E2M3/F6_E3M2 are not decoded: safetensors does not say how four 6-bit values are packed into three bytes.
 
 use super::accumulate::BLOCK_VALUES;
-use super::kernel::Lane;
+use super::kernel::{raw_block, Block, Lane, RawEncoding};
+use super::minifloat::{bool_value, e2m1, e4m3fn, e4m3fnuz, e5m2, e5m2fnuz, e8m0, min_normal};
 use crate::dtype::DType;
 use half::slice::HalfFloatSliceExt;
 use std::sync::OnceLock;
@@ -29,6 +27,13 @@ pub trait Decode: Sync {
     /// Decodes `bytes` (a whole number of groups) into `out`, which holds `bytes.len() / BYTES * VALUES` slots
     /// (at most `BLOCK_VALUES`).
     fn decode(&self, bytes: &[u8], out: &mut [Self::Value]);
+
+    /// Summarises a block of finite values straight from its bytes, where a SIMD kernel reads this encoding;
+    /// `None` sends the block through `decode` and the general kernel.
+    #[inline(always)]
+    fn raw_block(&self, _bytes: &[u8]) -> Option<Block> {
+        None
+    }
 
     /// `decode`, widened to f64 (for comparisons across dtypes); `out` may be of any length.
     fn decode_f64(&self, bytes: &[u8], out: &mut [f64]) {
@@ -94,79 +99,6 @@ pub fn with_decoder<R>(dtype: DType, f: impl DecoderFn<R>) -> Option<R> {
 /// A generic callback (closures cannot be generic over the decoder type).
 pub trait DecoderFn<R> {
     fn call<D: Decode>(self, decoder: D) -> R;
-}
-
-/// Smallest positive normal value of a minifloat with exponent bias `bias`: 2^(1−bias).
-fn min_normal(bias: i32) -> f64 {
-    2f64.powi(1 - bias)
-}
-
-/// Sign, `exp_bits` exponent bits and `man_bits` mantissa bits, with subnormals when the exponent field is 0.
-/// Special encodings (Inf/NaN) are handled by the callers, which know their format's rules.
-fn minifloat(code: u8, exp_bits: u32, man_bits: u32, bias: i32) -> f64 {
-    let sign = if code >> (exp_bits + man_bits) & 1 == 1 {
-        -1.0
-    } else {
-        1.0
-    };
-    let exp = ((code >> man_bits) & ((1 << exp_bits) - 1)) as i32;
-    let man = (code & ((1 << man_bits) - 1)) as f64 / (1u32 << man_bits) as f64;
-    let magnitude = if exp == 0 {
-        man * 2f64.powi(1 - bias)
-    } else {
-        (1.0 + man) * 2f64.powi(exp - bias)
-    };
-    sign * magnitude
-}
-
-fn e4m3fn(b: u8) -> f64 {
-    if b & 0x7F == 0x7F {
-        f64::NAN
-    } else {
-        minifloat(b, 4, 3, 7)
-    }
-}
-
-fn e5m2(b: u8) -> f64 {
-    match (b >> 2 & 0x1F, b & 0x3) {
-        (31, 0) if b & 0x80 != 0 => f64::NEG_INFINITY,
-        (31, 0) => f64::INFINITY,
-        (31, _) => f64::NAN,
-        _ => minifloat(b, 5, 2, 15),
-    }
-}
-
-fn e4m3fnuz(b: u8) -> f64 {
-    if b == 0x80 {
-        f64::NAN
-    } else {
-        minifloat(b, 4, 3, 8)
-    }
-}
-
-fn e5m2fnuz(b: u8) -> f64 {
-    if b == 0x80 {
-        f64::NAN
-    } else {
-        minifloat(b, 5, 2, 16)
-    }
-}
-
-fn e8m0(b: u8) -> f64 {
-    if b == 0xFF {
-        f64::NAN
-    } else {
-        2f64.powi(b as i32 - 127)
-    }
-}
-
-/// torch stores bools as one byte; any nonzero byte reads as true.
-fn bool_value(b: u8) -> f64 {
-    (b != 0) as u8 as f64
-}
-
-pub(crate) fn e2m1(nibble: u8) -> f64 {
-    minifloat(nibble & 0xF, 2, 1, 1)
 }
 
 /// Every 8-bit code's value; f32 holds all of them exactly (the widest, E8M0, spans 2^-127..2^127).
@@ -246,6 +178,16 @@ impl Decode for F4Pair {
 /// Fixed-width little-endian types decoded with plain conversions.
 macro_rules! le_decoder {
     ($name:ident, $bytes:expr, $value:ty, $min_normal:expr, |$b:ident| $convert:expr) => {
+        le_decoder!(
+            $name,
+            $bytes,
+            $value,
+            $min_normal,
+            |$b| $convert,
+            |_bytes| None
+        );
+    };
+    ($name:ident, $bytes:expr, $value:ty, $min_normal:expr, |$b:ident| $convert:expr, |$raw:ident| $summarise:expr) => {
         pub struct $name;
         impl Decode for $name {
             const BYTES: usize = $bytes;
@@ -253,6 +195,10 @@ macro_rules! le_decoder {
             type Value = $value;
             fn min_normal(&self) -> $value {
                 $min_normal
+            }
+            #[inline(always)]
+            fn raw_block(&self, $raw: &[u8]) -> Option<Block> {
+                $summarise
             }
             #[inline(always)]
             fn decode(&self, bytes: &[u8], out: &mut [$value]) {
@@ -265,10 +211,22 @@ macro_rules! le_decoder {
     };
 }
 
-le_decoder!(Bf16, 2, f32, f32::MIN_POSITIVE, |b| f32::from_bits(
-    (u16::from_le_bytes(b) as u32) << 16
-));
-le_decoder!(F32, 4, f32, f32::MIN_POSITIVE, |b| f32::from_le_bytes(b));
+le_decoder!(
+    Bf16,
+    2,
+    f32,
+    f32::MIN_POSITIVE,
+    |b| f32::from_bits((u16::from_le_bytes(b) as u32) << 16),
+    |bytes| raw_block(RawEncoding::Bf16, bytes, f32::MIN_POSITIVE)
+);
+le_decoder!(
+    F32,
+    4,
+    f32,
+    f32::MIN_POSITIVE,
+    |b| f32::from_le_bytes(b),
+    |bytes| raw_block(RawEncoding::F32, bytes, f32::MIN_POSITIVE)
+);
 le_decoder!(F64, 8, f64, f64::MIN_POSITIVE, |b| f64::from_le_bytes(b));
 le_decoder!(I32, 4, f64, 0.0, |b| i32::from_le_bytes(b) as f64);
 le_decoder!(U32, 4, f64, 0.0, |b| u32::from_le_bytes(b) as f64);
@@ -287,6 +245,10 @@ impl Decode for F16 {
     type Value = f32;
     fn min_normal(&self) -> f32 {
         min_normal(15) as f32
+    }
+    #[inline(always)]
+    fn raw_block(&self, bytes: &[u8]) -> Option<Block> {
+        raw_block(RawEncoding::F16, bytes, self.min_normal())
     }
     #[inline(always)]
     fn decode(&self, bytes: &[u8], out: &mut [f32]) {
@@ -318,61 +280,26 @@ mod tests {
     }
 
     #[test]
-    fn e4m3fn_has_no_infinity_and_one_nan_per_sign() {
-        let v = all_bytes(DType::F8_E4M3);
-        let nans: Vec<usize> = (0..256).filter(|&i| v[i].is_nan()).collect();
-        assert_eq!(nans, vec![0x7F, 0xFF]);
-        assert!(v.iter().all(|x| !x.is_infinite()));
-        assert_eq!(v[0x7E], 448.0);
-        assert_eq!(v[0xFE], -448.0);
-        assert_eq!(v[0x38], 1.0); // exponent 7 = bias
-        assert_eq!(v[0x01], 2f64.powi(-9)); // smallest subnormal: 1/8 · 2^-6
-        assert_eq!(v[0x08], 2f64.powi(-6)); // smallest normal
-        assert_eq!(v[0x80], 0.0);
-        assert!(v[0x80].is_sign_negative());
-    }
-
-    #[test]
-    fn e5m2_is_ieee_like() {
-        let v = all_bytes(DType::F8_E5M2);
-        assert_eq!(v[0x7C], f64::INFINITY);
-        assert_eq!(v[0xFC], f64::NEG_INFINITY);
-        assert!(v[0x7D].is_nan() && v[0x7E].is_nan() && v[0x7F].is_nan() && v[0xFF].is_nan());
-        assert_eq!(v[0x7B], 57344.0);
-        assert_eq!(v[0x3C], 1.0);
-        assert_eq!(v[0x01], 2f64.powi(-16));
-        // E5M2 is the top byte of an IEEE half: every non-NaN value agrees with `half`.
-        for b in 0..=255u8 {
-            let h = half::f16::from_bits((b as u16) << 8).to_f64();
-            assert!(h == v[b as usize] || (h.is_nan() && v[b as usize].is_nan()));
-        }
-    }
-
-    #[test]
-    fn fnuz_variants_have_a_single_nan_and_no_negative_zero() {
-        for dtype in [DType::F8_E4M3FNUZ, DType::F8_E5M2FNUZ] {
+    fn tables_hold_each_codes_value() {
+        let same = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan());
+        type Definition = fn(u8) -> f64;
+        let cases: [(DType, Definition); 8] = [
+            (DType::F8_E4M3, e4m3fn),
+            (DType::F8_E5M2, e5m2),
+            (DType::F8_E4M3FNUZ, e4m3fnuz),
+            (DType::F8_E5M2FNUZ, e5m2fnuz),
+            (DType::F8_E8M0, e8m0),
+            (DType::BOOL, bool_value),
+            (DType::U8, |b| b as f64),
+            (DType::I8, |b| b as i8 as f64),
+        ];
+        for (dtype, definition) in cases {
             let v = all_bytes(dtype);
-            let nans: Vec<usize> = (0..256).filter(|&i| v[i].is_nan()).collect();
-            assert_eq!(nans, vec![0x80], "{dtype}");
-            assert!(v.iter().all(|x| !x.is_infinite()));
+            for b in 0..=255u8 {
+                assert!(same(v[b as usize], definition(b)), "{dtype} {b:#04x}");
+            }
         }
-        let e4 = all_bytes(DType::F8_E4M3FNUZ);
-        assert_eq!(e4[0x7F], 240.0);
-        assert_eq!(e4[0x40], 1.0); // exponent 8 = bias
-        assert_eq!(e4[0x01], 2f64.powi(-10));
-        let e5 = all_bytes(DType::F8_E5M2FNUZ);
-        assert_eq!(e5[0x7F], 57344.0);
-        assert_eq!(e5[0x40], 1.0);
-        assert_eq!(e5[0x01], 2f64.powi(-17));
-    }
-
-    #[test]
-    fn e8m0_is_a_power_of_two() {
-        let v = all_bytes(DType::F8_E8M0);
-        assert_eq!(v[127], 1.0);
-        assert_eq!(v[0], 2f64.powi(-127));
-        assert_eq!(v[254], 2f64.powi(127));
-        assert!(v[255].is_nan());
+        assert_eq!(all_bytes(DType::F8_E4M3)[0x7E], 448.0);
     }
 
     #[test]
@@ -390,6 +317,18 @@ mod tests {
             };
             assert_eq!(v[2 * b], expect(b & 0xF));
             assert_eq!(v[2 * b + 1], expect(b >> 4));
+        }
+    }
+
+    #[test]
+    fn a_decoder_exists_exactly_for_the_dtypes_said_to_be_decoded() {
+        struct Unit;
+        impl DecoderFn<()> for Unit {
+            fn call<D: Decode>(self, _: D) {}
+        }
+        for d in crate::dtype::SAFETENSORS_DTYPES {
+            let said = !matches!(decoding(d), Decoding::NotDecoded(_));
+            assert_eq!(with_decoder(d, Unit).is_some(), said, "{d}");
         }
     }
 

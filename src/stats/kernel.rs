@@ -9,7 +9,7 @@
 //! a block of 2048 — however far the data sit from zero. Blocks are then merged with Chan's update.
 
 /// Fixed, so every build (portable or SIMD) adds the same values in the same order.
-pub const LANES: usize = 8;
+pub const LANES: usize = 16;
 
 /// A decoded value type the kernel runs on.
 pub trait Lane: Copy + PartialOrd + Send + Sync + 'static {
@@ -56,8 +56,55 @@ macro_rules! lane {
 lane!(f32, block_f32);
 lane!(f64, finite_block);
 
+/// Whether the AVX-512 kernels can run (checked once per block: a cached flag).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn has_avx512() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("popcnt")
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn has_avx512bw() -> bool {
+    std::arch::is_x86_feature_detected!("avx512bw")
+}
+
+/// A block of little-endian BF16, F16 or F32 bytes summarised without a decode buffer, where a kernel reads
+/// that encoding directly. `None` means: take the general path (no such kernel, or non-finite values).
+#[inline(always)]
+pub fn raw_block(encoding: RawEncoding, bytes: &[u8], min_normal: f32) -> Option<Block> {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx512() {
+        use super::kernel_avx512 as k;
+        // SAFETY: the CPU has AVX-512F and POPCNT (checked just above).
+        return unsafe {
+            match encoding {
+                RawEncoding::Bf16 if has_avx512bw() => k::finite_block_bf16(bytes, min_normal),
+                RawEncoding::Bf16 => None,
+                RawEncoding::F16 => k::finite_block_f16(bytes, min_normal),
+                RawEncoding::F32 => k::finite_block_f32_bytes(bytes, min_normal),
+            }
+        };
+    }
+    let _ = (encoding, bytes, min_normal);
+    None
+}
+
+/// Encodings a SIMD kernel can read straight from the file's bytes.
+#[derive(Debug, Clone, Copy)]
+pub enum RawEncoding {
+    Bf16,
+    F16,
+    F32,
+}
+
 #[inline(always)]
 fn block_f32(xs: &[f32], min_normal: f32) -> Option<Block> {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx512() {
+        // SAFETY: the CPU has AVX-512F and POPCNT (checked just above).
+        return unsafe { super::kernel_avx512::finite_block_f32(xs, min_normal) };
+    }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU has AVX2 and FMA (checked just above).

@@ -1,7 +1,7 @@
 //! The f32 block kernel written with AVX2 intrinsics: the compiler does not vectorise the portable loop well
 //! (it mixes f32 compares, u32 counts and f64 sums), and f32 blocks are the common case (BF16, F16, F32, FP8).
 //!
-//! Eight f32 lanes per vector, the f64 sums split into two vectors of four; lane i sees the same values as in
+//! Sixteen values per step, the f64 sums in four vectors of four lanes; sum lane i sees the same values as in
 //! the portable kernel. The f64 adds are the bottleneck (two ports on current x86 cores), so the squares are
 //! accumulated with a fused multiply-add and |x| is taken in f64 with a mask instead of a second conversion.
 //! Counts, extremes and Σ(x−k), Σ|x| are bit-for-bit the portable kernel's; Σ(x−k)² differs only by the
@@ -22,34 +22,20 @@ pub unsafe fn finite_block_f32(xs: &[f32], min_normal: f32) -> Option<Block> {
     let k = first as f64;
     let vk = _mm256_set1_pd(k);
     let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFF_FFFF));
-    let abs_mask_pd = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7FFF_FFFF_FFFF_FFFF));
     let zero = _mm256_setzero_ps();
     let normal = _mm256_set1_ps(min_normal);
-    let (mut s1_lo, mut s1_hi) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-    let (mut s2_lo, mut s2_hi) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-    let (mut sa_lo, mut sa_hi) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+    // Four vectors of four f64 lanes each for the sums (16 lanes: enough independent chains to hide the
+    // latency of the adds); one vector of eight for extremes and counts, which do not depend on order.
+    let (mut s0, mut s1, mut s2, mut s3) = (Sums::new(), Sums::new(), Sums::new(), Sums::new());
     let mut min = _mm256_set1_ps(f32::INFINITY);
     let mut max = _mm256_set1_ps(f32::NEG_INFINITY);
     let mut zeros = _mm256_setzero_si256();
     let mut subnormal = _mm256_setzero_si256();
-
-    let chunks = xs.chunks_exact(LANES);
-    let tail = chunks.remainder();
-    for c in chunks {
-        // SAFETY: `c` holds exactly 8 f32; the load is unaligned.
-        let x = unsafe { _mm256_loadu_ps(c.as_ptr()) };
-        let (x_lo, x_hi) = widen(x);
-        let (d_lo, d_hi) = (_mm256_sub_pd(x_lo, vk), _mm256_sub_pd(x_hi, vk));
-        s1_lo = _mm256_add_pd(s1_lo, d_lo);
-        s1_hi = _mm256_add_pd(s1_hi, d_hi);
-        s2_lo = _mm256_fmadd_pd(d_lo, d_lo, s2_lo);
-        s2_hi = _mm256_fmadd_pd(d_hi, d_hi, s2_hi);
-        sa_lo = _mm256_add_pd(sa_lo, _mm256_and_pd(x_lo, abs_mask_pd));
-        sa_hi = _mm256_add_pd(sa_hi, _mm256_and_pd(x_hi, abs_mask_pd));
-        let a = _mm256_and_ps(x, abs_mask);
+    let mut classify = |x: __m256| {
         // min_ps(x, m) is `x < m ? x : m`, as in `Lanes::add`.
         min = _mm256_min_ps(x, min);
         max = _mm256_max_ps(x, max);
+        let a = _mm256_and_ps(x, abs_mask);
         let is_zero = _mm256_cmp_ps::<_CMP_EQ_OQ>(a, zero);
         let below = _mm256_cmp_ps::<_CMP_LT_OQ>(a, normal);
         let nonzero = _mm256_cmp_ps::<_CMP_NEQ_OQ>(a, zero);
@@ -59,17 +45,37 @@ pub unsafe fn finite_block_f32(xs: &[f32], min_normal: f32) -> Option<Block> {
             subnormal,
             _mm256_castps_si256(_mm256_and_ps(below, nonzero)),
         );
+    };
+
+    let chunks = xs.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for c in chunks {
+        // SAFETY: `c` holds 16 f32; these load them in two unaligned halves.
+        let (x, y) = unsafe {
+            (
+                _mm256_loadu_ps(c.as_ptr()),
+                _mm256_loadu_ps(c.as_ptr().add(8)),
+            )
+        };
+        let (x_lo, x_hi) = widen(x);
+        let (y_lo, y_hi) = widen(y);
+        s0.add(x_lo, vk);
+        s1.add(x_hi, vk);
+        s2.add(y_lo, vk);
+        s3.add(y_hi, vk);
+        classify(x);
+        classify(y);
     }
 
     let mut lanes = Lanes::<f32>::default();
-    // SAFETY: every store writes 4 f64, 8 f32 or 8 u32 into arrays of exactly that size.
+    // SAFETY: every store writes 4 f64 into a 16-lane array at 0, 4, 8 or 12, or 8 f32/u32 into lanes 0..8
+    // of 16 (lanes 8..16 of the extremes and counts stay at their neutral values).
     unsafe {
-        _mm256_storeu_pd(lanes.s1.as_mut_ptr(), s1_lo);
-        _mm256_storeu_pd(lanes.s1.as_mut_ptr().add(4), s1_hi);
-        _mm256_storeu_pd(lanes.s2.as_mut_ptr(), s2_lo);
-        _mm256_storeu_pd(lanes.s2.as_mut_ptr().add(4), s2_hi);
-        _mm256_storeu_pd(lanes.sa.as_mut_ptr(), sa_lo);
-        _mm256_storeu_pd(lanes.sa.as_mut_ptr().add(4), sa_hi);
+        for (j, s) in [s0, s1, s2, s3].iter().enumerate() {
+            _mm256_storeu_pd(lanes.s1.as_mut_ptr().add(4 * j), s.s1);
+            _mm256_storeu_pd(lanes.s2.as_mut_ptr().add(4 * j), s.s2);
+            _mm256_storeu_pd(lanes.sa.as_mut_ptr().add(4 * j), s.sa);
+        }
         _mm256_storeu_ps(lanes.min.as_mut_ptr(), min);
         _mm256_storeu_ps(lanes.max.as_mut_ptr(), max);
         _mm256_storeu_si256(lanes.zeros.as_mut_ptr().cast(), zeros);
@@ -79,6 +85,40 @@ pub unsafe fn finite_block_f32(xs: &[f32], min_normal: f32) -> Option<Block> {
         lanes.add(i, x, k, min_normal);
     }
     lanes.finish(k, xs.len())
+}
+
+/// Σ(x−k), Σ(x−k)², Σ|x| for four lanes.
+#[derive(Clone, Copy)]
+struct Sums {
+    s1: __m256d,
+    s2: __m256d,
+    sa: __m256d,
+}
+
+impl Sums {
+    #[inline(always)]
+    fn new() -> Self {
+        // SAFETY: only called from the AVX2 function above, which these intrinsics inline into.
+        unsafe {
+            Sums {
+                s1: _mm256_setzero_pd(),
+                s2: _mm256_setzero_pd(),
+                sa: _mm256_setzero_pd(),
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn add(&mut self, x: __m256d, k: __m256d) {
+        // SAFETY: as above (AVX2 and FMA).
+        unsafe {
+            let d = _mm256_sub_pd(x, k);
+            self.s1 = _mm256_add_pd(self.s1, d);
+            self.s2 = _mm256_fmadd_pd(d, d, self.s2);
+            let abs = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7FFF_FFFF_FFFF_FFFF));
+            self.sa = _mm256_add_pd(self.sa, _mm256_and_pd(x, abs));
+        }
+    }
 }
 
 /// Lanes 0–3 and 4–7 of an f32 vector as f64 vectors.

@@ -10,6 +10,9 @@ pub mod hist;
 pub mod kernel;
 #[cfg(target_arch = "x86_64")]
 mod kernel_avx2;
+#[cfg(target_arch = "x86_64")]
+mod kernel_avx512;
+pub mod minifloat;
 pub mod report;
 pub mod scan;
 

@@ -242,6 +242,12 @@ fn summarise_with<D: Decode>(decoder: &D, bytes: &[u8], histogram: bool) -> Accu
     let block_bytes = BLOCK_VALUES / D::VALUES * D::BYTES;
     for block in bytes.chunks(block_bytes) {
         let n = block.len() / D::BYTES * D::VALUES;
+        if !histogram {
+            if let Some(summary) = decoder.raw_block(block) {
+                acc.add_summary(n as u64, &summary);
+                continue;
+            }
+        }
         decoder.decode(block, &mut values[..n]);
         acc.add_block(&values[..n], decoder.min_normal());
     }
