@@ -121,6 +121,15 @@ pub struct InspectArgs {
     /// List at most N tensors.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+
+    /// Rows of parameters by name prefix (`depth:N`), by repeated block (`layer`: `layers.{0..31}` ×32), by role
+    /// (`module`: embeddings, attention, mlp, experts, router, norm, output head, vision tower, other) or `dtype`.
+    #[arg(long, value_name = "HOW", value_parser = clap::value_parser!(crate::group::GroupBy))]
+    pub group_by: Option<crate::group::GroupBy>,
+
+    /// Show the classification rules that decided each count (and the rule per tensor with --tensors).
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,15 +5,20 @@
 
 pub mod arch;
 pub mod checkpoint;
+pub mod classify;
 pub mod cli;
+pub mod config;
 pub mod diff;
 pub mod dtype;
 pub mod error;
 pub mod filter;
 pub mod footprint;
 pub mod format;
+pub mod group;
 pub mod inspect;
 pub mod render;
+pub mod role;
+pub mod semantics;
 pub mod stats;
 pub mod synth;
 pub mod units;

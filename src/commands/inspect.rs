@@ -1,5 +1,6 @@
 use super::{load_all, print_out, style_for, usage_error, EXIT_INPUT};
 use paramscope::cli::InspectArgs;
+use paramscope::config;
 use paramscope::filter::TensorFilter;
 use paramscope::format::LoadOptions;
 use paramscope::inspect::{self, InspectOptions, MultiReport};
@@ -16,6 +17,7 @@ pub fn run(args: InspectArgs) -> ExitCode {
         list_tensors: args.tensors,
         sort: args.sort,
         limit: args.limit,
+        group_by: args.group_by,
     };
     let load_options = LoadOptions {
         follow_symlinks: args.read.follow_symlinks,
@@ -24,13 +26,26 @@ pub fn run(args: InspectArgs) -> ExitCode {
     let (checkpoints, failed) = load_all(&args.paths, load_options, format);
     let reports: Vec<_> = checkpoints
         .iter()
-        .map(|c| inspect::inspect(c, &options))
+        .map(|c| {
+            let mut c_notes = Vec::new();
+            let config = match config::load_beside(&c.path) {
+                Some(Ok(config)) => Some(config),
+                Some(Err(why)) => {
+                    c_notes.push(why);
+                    None
+                }
+                None => None,
+            };
+            let mut report = inspect::inspect_with_config(c, config.as_ref(), &options);
+            report.notes.extend(c_notes);
+            report
+        })
         .collect();
     let out = match reports.len() {
         0 => String::new(),
         1 => match format {
             OutputFormat::Json => render::json::to_string(&reports[0]),
-            f => render::inspect::render(&reports[0], style_for(f)),
+            f => render::inspect::render_explained(&reports[0], style_for(f), args.explain),
         },
         _ => {
             let multi = MultiReport {

@@ -2,6 +2,7 @@
 
 pub mod diff;
 pub mod footprint;
+pub mod group;
 pub mod inspect;
 pub mod json;
 pub mod stats;

@@ -3,6 +3,7 @@
 
 pub mod fixtures;
 pub mod fixtures_malformed;
+pub mod shapes;
 pub mod stats_expect;
 
 use assert_cmd::Command;
