@@ -151,7 +151,7 @@ fn by_role(items: &[Item]) -> Vec<GroupRow> {
 }
 
 /// An integer name component: a layer or expert index (`0`, `31`; not `01`, which is a name).
-fn index_of(component: &str) -> Option<u64> {
+pub fn index_of(component: &str) -> Option<u64> {
     let plain = !component.is_empty()
         && component.bytes().all(|b| b.is_ascii_digit())
         && (component == "0" || !component.starts_with('0'));

@@ -9,6 +9,7 @@ use crate::filter::TensorFilter;
 use crate::group::{self, GroupBy, GroupRow};
 use crate::role::Role;
 use crate::semantics::{self, Classes, ModelInfo, Semantics};
+use crate::tree::{self, TreeNode};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -32,6 +33,8 @@ pub struct InspectOptions {
     pub sort: SortKey,
     pub limit: Option<usize>,
     pub group_by: Option<GroupBy>,
+    /// `--tree`, with `Some(levels)` to cut it.
+    pub tree: Option<Option<usize>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -58,6 +61,8 @@ pub struct InspectReport {
     pub model: Option<ModelInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<Groups>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tree: Option<Vec<TreeNode>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tensors: Option<Vec<TensorRow>>,
     /// How many tensors matched before `--limit` cut the list.
@@ -159,6 +164,9 @@ pub fn inspect_with_config(
         by: by.label(),
         rows: group::group(&group_items(&selected), by),
     });
+    let tree = options
+        .tree
+        .map(|depth| tree::tree(&group_items(&selected), depth));
     let tensors = options
         .list_tensors
         .then(|| tensor_rows(checkpoint, &selected, options));
@@ -193,6 +201,7 @@ pub fn inspect_with_config(
         semantics,
         model: config.map(ModelInfo::from),
         groups,
+        tree,
         tensors,
         tensors_listed_of: listed_of,
     }

@@ -21,4 +21,5 @@ pub mod role;
 pub mod semantics;
 pub mod stats;
 pub mod synth;
+pub mod tree;
 pub mod units;

@@ -212,3 +212,179 @@ fn bad_group_by_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("depth:N"));
 }
+
+fn child_rows(row: &Value) -> Vec<(String, u64, u64, u64)> {
+    row["children"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .map(|r| {
+                    (
+                        r["name"].as_str().unwrap().to_string(),
+                        r["count"].as_u64().unwrap(),
+                        r["parameters"].as_u64().unwrap(),
+                        r["parameters_each"].as_u64().unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn mixtral_experts_collapse_inside_the_layer_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = paramscope::synth::SafetensorsWriter::new();
+    for (name, shape) in shapes::mixtral_8x7b() {
+        w = w.tensor(&name, DType::BF16, &shape);
+    }
+    w.write(&dir.path().join("model.safetensors")).unwrap();
+    write_config(
+        dir.path(),
+        json!({"model_type": "mixtral", "tie_word_embeddings": false}),
+    );
+    let path = dir.path().to_str().unwrap();
+    let r = inspect_json(&[path, "--group-by", "layer"]);
+    let (h, i, kv, vocab) = (4096u64, 14336u64, 1024u64, 32000u64);
+    let expert = 3 * h * i;
+    let attention = 2 * h * h + 2 * kv * h;
+    let block = attention + 8 * expert + 8 * h + 2 * h;
+    assert_eq!(r["parameters"], 46_702_792_704u64);
+    assert_eq!(2 * vocab * h + 32 * block + h, 46_702_792_704);
+    assert_eq!(r["logical_parameters"], 46_702_792_704u64);
+    assert_eq!(r["embedding_parameters"], 2 * vocab * h);
+    assert_eq!(
+        rows(&r),
+        [
+            row("model.embed_tokens", 1, vocab * h, vocab * h),
+            row("model.layers.{0..31}", 32, 32 * block, 32 * block),
+            row("model.norm", 1, h, h),
+            row("lm_head", 1, vocab * h, vocab * h),
+        ]
+    );
+    assert_eq!(
+        child_rows(&r["groups"]["rows"][1]),
+        [(
+            "block_sparse_moe.experts.{0..7}".to_string(),
+            8,
+            32 * 8 * expert,
+            expert
+        )]
+    );
+
+    let m = inspect_json(&[path, "--group-by", "module"]);
+    let module_rows: Vec<_> = rows(&m).into_iter().map(|(n, _, p, _)| (n, p)).collect();
+    assert_eq!(
+        module_rows,
+        [
+            ("embeddings".to_string(), vocab * h),
+            ("attention".to_string(), 32 * attention),
+            ("experts".to_string(), 32 * 8 * expert),
+            ("router".to_string(), 32 * 8 * h),
+            ("norm".to_string(), 32 * 2 * h + h),
+            ("output_head".to_string(), vocab * h),
+        ]
+    );
+    assert_eq!(m["groups"]["rows"][3]["rules"], json!(["router.component"]));
+
+    let t = inspect_json(&[path, "--tree", "--depth", "2"]);
+    let top: Vec<_> = t["tree"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["name"].as_str().unwrap().to_string(),
+                n["parameters"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        top,
+        [
+            ("model".to_string(), vocab * h + 32 * block + h),
+            ("lm_head.weight".to_string(), vocab * h)
+        ]
+    );
+    let layers = &t["tree"][0]["children"][1];
+    assert_eq!(layers["name"], "layers.{0..31}");
+    assert_eq!(layers["count"], 32);
+    assert_eq!(layers["parameters"], 32 * block);
+    // --depth 2 keeps two levels: the layers node has no children.
+    assert!(layers.get("children").is_none());
+}
+
+#[test]
+fn deepseek_style_dense_and_moe_layers_are_separate_rows_fp8_scales_are_aux() {
+    let s = shapes::DeepSeekShape {
+        layers: 4,
+        first_dense: 1,
+        hidden: 256,
+        dense_intermediate: 512,
+        expert_intermediate: 128,
+        experts: 4,
+        heads: 2,
+        q_lora: 256,
+        kv_lora: 128,
+        qk_nope: 128,
+        qk_rope: 64,
+        v_head: 128,
+        vocab: 1000,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    s.fp8()
+        .write(&dir.path().join("model.safetensors"))
+        .unwrap();
+    write_config(
+        dir.path(),
+        json!({"model_type": "deepseek_v3", "tie_word_embeddings": false, "first_k_dense_replace": 1,
+               "quantization_config": {"quant_method": "fp8", "fmt": "e4m3", "weight_block_size": [128, 128]}}),
+    );
+    let r = inspect_json(&[dir.path().to_str().unwrap(), "--group-by", "layer"]);
+    // Per layer: linear weights (out × in), their 128×128 block scales, norms and router, from the shapes.
+    let weights = |l: u64| s.linears(l).iter().map(|(_, o, i)| o * i).sum::<u64>();
+    let scales = |l: u64| {
+        s.linears(l)
+            .iter()
+            .map(|(_, o, i)| o.div_ceil(128) * i.div_ceil(128))
+            .sum::<u64>()
+    };
+    let others = |l: u64| {
+        s.others(l)
+            .iter()
+            .map(|(_, _, shape)| shape.iter().product::<u64>())
+            .sum::<u64>()
+    };
+    // Dense layer 0: attention + MLP 3 × 512 × 256; MoE layers: attention + 5 experts (4 routed, 1 shared).
+    let attention = 256 * 256 + 384 * 256 + 192 * 256 + 512 * 128 + 256 * 256;
+    assert_eq!(weights(0), attention + 3 * 512 * 256);
+    assert_eq!(weights(1), attention + 5 * 3 * 128 * 256);
+    let embed = 1000 * 256;
+    let logical = 2 * embed + 256 + (0..4).map(|l| weights(l) + others(l)).sum::<u64>();
+    let aux = (0..4).map(scales).sum::<u64>();
+    assert_eq!(r["logical_parameters"], logical);
+    assert_eq!(r["parameters"], logical + aux);
+    assert_eq!(r["classes"]["quant_aux"]["elements"], aux);
+    assert_eq!(r["classes"]["quant_aux"]["bytes"], 4 * aux);
+    assert_eq!(r["classes"]["weight"]["elements"], logical);
+    assert_eq!(r["embedding_parameters"], 2 * embed);
+    let layer = |l: u64| weights(l) + scales(l) + others(l);
+    let logical_layer = |l: u64| weights(l) + others(l);
+    assert_eq!(
+        rows(&r),
+        [
+            row("model.embed_tokens", 1, embed, embed),
+            row("model.layers.0", 1, layer(0), logical_layer(0)),
+            row("model.layers.{1..3}", 3, 3 * layer(1), 3 * logical_layer(1)),
+            row("model.norm", 1, 256, 256),
+            row("lm_head", 1, embed, embed),
+        ]
+    );
+    // Each routed expert: 3 linears of 128 × 256 weights plus 3 scales of 1 × 2 blocks.
+    let expert = 3 * 128 * 256 + 3 * 2;
+    assert_eq!(
+        child_rows(&r["groups"]["rows"][2]),
+        [("mlp.experts.{0..3}".to_string(), 4, 3 * 4 * expert, expert)]
+    );
+    assert_eq!(r["model"]["quantization"]["quant_method"], "fp8");
+}

@@ -18,6 +18,9 @@ pub fn run(args: InspectArgs) -> ExitCode {
         sort: args.sort,
         limit: args.limit,
         group_by: args.group_by,
+        tree: args
+            .tree
+            .then_some(args.depth.map(|d| usize::try_from(d).unwrap_or(usize::MAX))),
     };
     let load_options = LoadOptions {
         follow_symlinks: args.read.follow_symlinks,

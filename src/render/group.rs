@@ -6,6 +6,7 @@ use super::text::Doc;
 use crate::classify::Class;
 use crate::group::GroupRow;
 use crate::inspect::{Groups, InspectReport};
+use crate::tree::TreeNode;
 use crate::units;
 
 /// Width of a full bar, in terminal cells.
@@ -127,6 +128,51 @@ fn push_row(body: &mut Vec<Vec<String>>, row: &GroupRow, level: usize, whole: u6
     ]);
     for child in &row.children {
         push_row(body, child, level + 1, whole);
+    }
+}
+
+pub fn tree_table(doc: &mut Doc, nodes: &[TreeNode], logical_total: u64) {
+    doc.heading("Tree");
+    let mut body = Vec::new();
+    push_nodes(&mut body, nodes, None, logical_total);
+    doc.table(
+        &[
+            "name",
+            "×",
+            "parameters",
+            "logical",
+            "bytes",
+            "% logical",
+            "",
+        ],
+        body,
+        &[1, 2, 3, 4, 5],
+    );
+}
+
+fn push_nodes(body: &mut Vec<Vec<String>>, nodes: &[TreeNode], indent: Option<&str>, whole: u64) {
+    for (i, node) in nodes.iter().enumerate() {
+        let last = i + 1 == nodes.len();
+        // Top-level nodes carry no branch; below them, `├─`/`└─` and `│` draw the hierarchy.
+        let (line, below) = match indent {
+            None => (String::new(), String::new()),
+            Some(indent) if last => (format!("{indent}└─ "), format!("{indent}   ")),
+            Some(indent) => (format!("{indent}├─ "), format!("{indent}│  ")),
+        };
+        body.push(vec![
+            format!("{line}{}", escape(&node.name)),
+            if node.count > 1 {
+                node.count.to_string()
+            } else {
+                String::new()
+            },
+            units::count(node.parameters),
+            units::count(node.logical_parameters),
+            units::bytes(node.bytes),
+            units::percent(node.logical_parameters, whole),
+            bar(node.logical_parameters, whole),
+        ]);
+        push_nodes(body, &node.children, Some(&below), whole);
     }
 }
 

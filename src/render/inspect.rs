@@ -103,6 +103,9 @@ fn write_report(doc: &mut Doc, r: &InspectReport, explain: bool) {
     if let Some(groups) = &r.groups {
         group::groups_table(doc, groups, r.semantics.logical_parameters);
     }
+    if let Some(tree) = &r.tree {
+        group::tree_table(doc, tree, r.semantics.logical_parameters);
+    }
     if explain {
         group::rules_table(doc, r);
     }
