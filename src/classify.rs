@@ -10,6 +10,7 @@ use crate::config::ModelConfig;
 use crate::dtype::DType;
 use crate::role::{self, Role};
 use serde::Serialize;
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -77,7 +78,7 @@ rules! {
     E8M0 = "quant_aux.e8m0_dtype", QuantAux,
         "dtype F8_E8M0 (exponent only): microscaling block scales";
     AUX_NAME = "quant_aux.name", QuantAux,
-        "`scales`, `qzeros`, `g_idx`, `weight_scale(_inv)`, `input_scale`, `*_zero_point`, `weight_shape`, `weight_g_idx`, `absmax`, `quant_map`, `nested_*`, `quant_state`, `SCB`, `*_scales`";
+        "`scales`, `qzeros`, `g_idx`, `weight_scale(_inv)`, `weight_global_scale`, `input_scale`, `output_scale`, `k_scale`, `v_scale`, `*_zero_point`, `weight_shape`, `weight_g_idx`, `absmax`, `quant_map`, `nested_*`, `quant_state`, `SCB`, `*_scales`";
     SIBLING_SCALE = "quant_aux.sibling_scale", QuantAux,
         "a `scale` next to an integer or FP8 `weight`/`qweight` of the same module";
     QWEIGHT_CONFIG = "quant_packed.qweight_config_bits", QuantPacked,
@@ -137,9 +138,28 @@ const AUX_NAMES: [&str; 15] = [
     "v_scale",
 ];
 
+/// Tensors by name, indexed only when a rule first needs a sibling: most checkpoints never do, and hashing
+/// 100k names would be most of the classification's cost.
+struct Names<'a> {
+    tensors: &'a [Tensor],
+    map: OnceCell<HashMap<&'a str, &'a Tensor>>,
+}
+
+impl<'a> Names<'a> {
+    fn get(&self, name: &str) -> Option<&'a Tensor> {
+        self.map
+            .get_or_init(|| self.tensors.iter().map(|t| (t.name.as_str(), t)).collect())
+            .get(name)
+            .copied()
+    }
+}
+
 /// Classifies every tensor; `config` (when present) gives bit widths and embedding tying.
 pub fn classify(tensors: &[Tensor], config: Option<&ModelConfig>) -> Vec<Classified> {
-    let by_name: HashMap<&str, &Tensor> = tensors.iter().map(|t| (t.name.as_str(), t)).collect();
+    let by_name = Names {
+        tensors,
+        map: OnceCell::new(),
+    };
     let roles: Vec<(Role, &'static str)> = tensors.iter().map(|t| role::role_of(&t.name)).collect();
     let embedding_shapes: Vec<&[u64]> = tensors
         .iter()
@@ -172,10 +192,10 @@ pub fn classify(tensors: &[Tensor], config: Option<&ModelConfig>) -> Vec<Classif
         .collect()
 }
 
-fn rule_for(t: &Tensor, by_name: &HashMap<&str, &Tensor>, config: Option<&ModelConfig>) -> Rule {
-    let parts: Vec<&str> = t.name.split('.').collect();
-    let last = *parts.last().unwrap_or(&"");
-    let parent = parts.len().checked_sub(2).map(|i| parts[i]).unwrap_or("");
+fn rule_for(t: &Tensor, by_name: &Names, config: Option<&ModelConfig>) -> Rule {
+    let mut from_end = t.name.rsplit('.');
+    let last = from_end.next().unwrap_or("");
+    let parent = from_end.next().unwrap_or("");
     let module = module_of(&t.name);
     if last == "masked_bias"
         || (last == "bias" && matches!(parent, "attn" | "attention") && t.shape.len() >= 2)
@@ -185,7 +205,7 @@ fn rule_for(t: &Tensor, by_name: &HashMap<&str, &Tensor>, config: Option<&ModelC
     if matches!(last, "position_ids" | "token_type_ids") {
         return POSITION_IDS;
     }
-    if last == "inv_freq" || parts.first() == Some(&"rope_freqs") {
+    if last == "inv_freq" || t.name.split('.').next() == Some("rope_freqs") {
         return ROTARY;
     }
     if matches!(last, "running_mean" | "running_var" | "num_batches_tracked") {
@@ -198,7 +218,7 @@ fn rule_for(t: &Tensor, by_name: &HashMap<&str, &Tensor>, config: Option<&ModelC
         || last.ends_with("_zero_point")
         || last.starts_with("nested_")
         || (last.ends_with("_scales") && last.len() > "_scales".len())
-        || parts.contains(&"quant_state")
+        || t.name.split('.').any(|p| p == "quant_state")
     {
         return AUX_NAME;
     }
@@ -228,7 +248,7 @@ fn rule_for(t: &Tensor, by_name: &HashMap<&str, &Tensor>, config: Option<&ModelC
         && t.dtype == DType::U8
         && BNB_STATE
             .iter()
-            .any(|s| by_name.contains_key(format!("{}.{s}", t.name).as_str()))
+            .any(|s| by_name.get(&format!("{}.{s}", t.name)).is_some())
     {
         return BNB_4BIT;
     }
@@ -256,20 +276,16 @@ pub fn module_of(name: &str) -> &str {
     name.rsplit_once('.').map_or("", |(m, _)| m)
 }
 
-fn sibling<'a>(
-    module: &str,
-    leaf: &str,
-    by_name: &HashMap<&str, &'a Tensor>,
-) -> Option<&'a Tensor> {
+fn sibling<'a>(module: &str, leaf: &str, by_name: &Names<'a>) -> Option<&'a Tensor> {
     let name = if module.is_empty() {
         leaf.to_string()
     } else {
         format!("{module}.{leaf}")
     };
-    by_name.get(name.as_str()).copied()
+    by_name.get(&name)
 }
 
-fn has_quantized_sibling(module: &str, by_name: &HashMap<&str, &Tensor>) -> bool {
+fn has_quantized_sibling(module: &str, by_name: &Names) -> bool {
     ["weight", "qweight"].iter().any(|leaf| {
         sibling(module, leaf, by_name).is_some_and(|w| {
             !w.dtype.is_float()
@@ -287,7 +303,7 @@ fn config_bits(config: Option<&ModelConfig>) -> Option<u32> {
 
 /// Weights per stored element of a `qweight`, from its siblings' shapes: `scales` [in/group, out] and `qzeros`
 /// [in/group, out/pack] (GPTQ and AWQ alike); else GPTQ's `g_idx` [in] against `qweight` [in/pack, out].
-fn inferred_pack(t: &Tensor, module: &str, by_name: &HashMap<&str, &Tensor>) -> Option<u64> {
+fn inferred_pack(t: &Tensor, module: &str, by_name: &Names) -> Option<u64> {
     let valid = |p: u64| [2, 4, 8, 16, 32].contains(&p).then_some(p);
     let last_dim = |x: &Tensor| x.shape.last().copied().filter(|&d| d > 0);
     if let (Some(scales), Some(zeros)) = (
@@ -305,12 +321,7 @@ fn inferred_pack(t: &Tensor, module: &str, by_name: &HashMap<&str, &Tensor>) -> 
     (inputs % rows == 0).then(|| valid(inputs / rows)).flatten()
 }
 
-fn logical_elements(
-    t: &Tensor,
-    rule: Rule,
-    by_name: &HashMap<&str, &Tensor>,
-    config: Option<&ModelConfig>,
-) -> u64 {
+fn logical_elements(t: &Tensor, rule: Rule, by_name: &Names, config: Option<&ModelConfig>) -> u64 {
     let elements = t.elements();
     let container = container_bits(t.dtype) as u128;
     let per_bits = |bits: u32| (elements as u128 * container / bits as u128) as u64;

@@ -63,8 +63,9 @@ pub const ROLE_RULES: &[(&str, Role, &str)] = &[
 ];
 
 pub fn role_of(name: &str) -> (Role, &'static str) {
-    let parts: Vec<&str> = name.split('.').collect();
-    let any = |f: &dyn Fn(&str) -> bool| parts.iter().any(|p| f(p));
+    // Runs for every tensor: components are iterated, never collected.
+    let any = |f: &dyn Fn(&str) -> bool| name.split('.').any(f);
+    let first = name.split('.').next().unwrap_or("");
     let id = if any(&|p| {
         matches!(
             p,
@@ -100,9 +101,8 @@ pub fn role_of(name: &str) -> (Role, &'static str) {
         ) || p.ends_with("_embeddings")
     }) {
         "embeddings.component"
-    } else if matches!(parts.first(), Some(&"lm_head") | Some(&"embed_out"))
-        || parts == ["output", "weight"]
-        || parts == ["output", "bias"]
+    } else if matches!(first, "lm_head" | "embed_out")
+        || matches!(name, "output.weight" | "output.bias")
     {
         "output_head.name"
     } else if any(&|p| {
@@ -150,9 +150,10 @@ pub fn role_of(name: &str) -> (Role, &'static str) {
         ) || p.starts_with("ffn_")
     }) {
         "mlp.component"
-    } else if parts
-        .windows(2)
-        .any(|w| w[0].bytes().all(|b| b.is_ascii_digit()) && w[1] == "output")
+    } else if name
+        .split('.')
+        .zip(name.split('.').skip(1))
+        .any(|(a, b)| !a.is_empty() && a.bytes().all(|c| c.is_ascii_digit()) && b == "output")
     {
         "mlp.bert_output"
     } else {
@@ -166,12 +167,12 @@ pub fn role_of(name: &str) -> (Role, &'static str) {
 }
 
 fn is_norm(p: &str) -> bool {
-    let lower = p.to_ascii_lowercase();
-    lower.ends_with("norm")
-        || lower.ends_with("layernorm")
-        || lower == "ln_f"
-        || lower
-            .strip_prefix("ln_")
+    // `layernorm` ends in `norm` too; compared without allocating, as this runs for every component.
+    // Bytes, not a str slice: a name from a file may hold multi-byte characters.
+    let ends_norm = p.len() >= 4 && p.as_bytes()[p.len() - 4..].eq_ignore_ascii_case(b"norm");
+    ends_norm
+        || p.eq_ignore_ascii_case("ln_f")
+        || p.strip_prefix("ln_")
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
@@ -216,6 +217,10 @@ mod tests {
             Role::VisionTower
         );
         assert_eq!(r("pooler.dense.weight"), Role::Other);
+        assert_eq!(r("x.RMSNorm.weight"), Role::Norm);
+        // Multi-byte characters at the end of a component must not trip the suffix check.
+        assert_eq!(r("x.nörm.weight"), Role::Other);
+        assert_eq!(r("x.ñ.weight"), Role::Other);
         assert_eq!(role_of("pooler.dense.weight").1, "other");
     }
 

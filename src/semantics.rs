@@ -6,7 +6,6 @@ use crate::classify::{Class, Classified, Rule};
 use crate::config::{ModelConfig, QuantizationConfig};
 use crate::role::Role;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -104,7 +103,8 @@ impl From<&ModelConfig> for ModelInfo {
 /// Sums over the selected tensors (each with its classification).
 pub fn summarise<'a>(selected: impl Iterator<Item = (&'a Tensor, &'a Classified)>) -> Semantics {
     let mut s = Semantics::default();
-    let mut rules: BTreeMap<Rule, RuleRow> = BTreeMap::new();
+    // A handful of rules ever match: a short list beats a map keyed by rule.
+    let mut rules: Vec<RuleRow> = Vec::new();
     for (t, c) in selected {
         let row = s.classes.get_mut(c.class());
         row.tensors += 1;
@@ -114,23 +114,29 @@ pub fn summarise<'a>(selected: impl Iterator<Item = (&'a Tensor, &'a Classified)
         if matches!(c.role, Role::Embeddings | Role::OutputHead) {
             s.embedding_parameters += c.logical_elements;
         }
-        let r = rules.entry(c.rule).or_insert_with(|| RuleRow {
-            rule: c.rule,
-            class: c.class(),
-            description: c.rule.description,
-            tensors: 0,
-            elements: 0,
-            logical_parameters: 0,
-            example: t.name.clone(),
-        });
+        let at = match rules.iter().position(|r| r.rule.id == c.rule.id) {
+            Some(at) => at,
+            None => {
+                rules.push(RuleRow {
+                    rule: c.rule,
+                    class: c.class(),
+                    description: c.rule.description,
+                    tensors: 0,
+                    elements: 0,
+                    logical_parameters: 0,
+                    example: t.name.clone(),
+                });
+                rules.len() - 1
+            }
+        };
+        let r = &mut rules[at];
         r.tensors += 1;
         r.elements += t.elements();
         r.logical_parameters += c.logical_elements;
     }
     s.non_embedding_parameters = s.logical_parameters - s.embedding_parameters;
     let order = |r: &Rule| crate::classify::RULES.iter().position(|x| x == r);
-    let mut rows: Vec<RuleRow> = rules.into_values().collect();
-    rows.sort_by_key(|r| order(&r.rule));
-    s.classification = rows;
+    rules.sort_by_key(|r| order(&r.rule));
+    s.classification = rules;
     s
 }

@@ -2,9 +2,10 @@
 //! Expected figures are computed here from the shapes, independently of the code under test.
 mod common;
 
-use common::shapes::{self, write_config};
+use common::shapes::write_config;
 use common::{inspect_json, paramscope};
 use paramscope::dtype::DType;
+use paramscope::synth::models as shapes;
 use paramscope::synth::{write_sharded, LlamaShape};
 use serde_json::{json, Value};
 
@@ -234,11 +235,9 @@ fn child_rows(row: &Value) -> Vec<(String, u64, u64, u64)> {
 #[test]
 fn mixtral_experts_collapse_inside_the_layer_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let mut w = paramscope::synth::SafetensorsWriter::new();
-    for (name, shape) in shapes::mixtral_8x7b() {
-        w = w.tensor(&name, DType::BF16, &shape);
-    }
-    w.write(&dir.path().join("model.safetensors")).unwrap();
+    shapes::mixtral_8x7b()
+        .write(&dir.path().join("model.safetensors"))
+        .unwrap();
     write_config(
         dir.path(),
         json!({"model_type": "mixtral", "tie_word_embeddings": false}),
@@ -387,4 +386,49 @@ fn deepseek_style_dense_and_moe_layers_are_separate_rows_fp8_scales_are_aux() {
         [("mlp.experts.{0..3}".to_string(), 4, 3 * 4 * expert, expert)]
     );
     assert_eq!(r["model"]["quantization"]["quant_method"], "fp8");
+}
+
+#[test]
+fn several_checkpoints_sum_their_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gpt2.safetensors");
+    shapes::gpt2().write(&path).unwrap();
+    let p = path.to_str().unwrap();
+    let r = inspect_json(&[p, "fixtures/tiny/model.safetensors"]);
+    // GPT-2's 124,439,808 plus the tiny BERT's 145,472 elements less its 128 position ids.
+    assert_eq!(
+        r["total"]["logical_parameters"],
+        124_439_808u64 + 145_472 - 128
+    );
+    assert_eq!(r["total"]["classes"]["buffer"]["tensors"], 12 + 1);
+    let md = paramscope()
+        .args(["inspect", p, "--group-by", "layer", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.contains("## By layer"), "{md}");
+    assert!(md.contains("| h.{0..11} "), "{md}");
+}
+
+#[test]
+fn readme_documents_every_rule() {
+    let readme = std::fs::read_to_string(common::repo_path("README.md")).unwrap();
+    for rule in paramscope::classify::RULES {
+        assert!(
+            readme.contains(&format!(
+                "| `{}` | {} | {} |",
+                rule.id,
+                rule.class.name(),
+                rule.description
+            )),
+            "README lacks rule {}",
+            rule.id
+        );
+    }
+    for (id, role, description) in paramscope::role::ROLE_RULES {
+        assert!(
+            readme.contains(&format!("| `{id}` | {} | {description} |", role.name())),
+            "README lacks role rule {id}"
+        );
+    }
 }

@@ -3,7 +3,8 @@
 mod common;
 
 use common::inspect_json;
-use common::shapes::{self, write_config, Linear};
+use common::shapes::write_config;
+use paramscope::synth::models::{self as shapes, Linear};
 use paramscope::synth::LlamaShape;
 use serde_json::{json, Value};
 

@@ -85,11 +85,21 @@ pub fn semantics_rows(r: &InspectReport) -> Vec<(String, String)> {
 
 pub fn groups_table(doc: &mut Doc, groups: &Groups, logical_total: u64) {
     doc.heading(&format!("By {}", groups.by));
+    // Only `layer` merges instances; elsewhere the × and per-instance columns would always say 1 and the total.
+    let repeats = groups
+        .rows
+        .iter()
+        .any(|r| r.count > 1 || !r.children.is_empty());
     let mut body = Vec::new();
     for row in &groups.rows {
         push_row(&mut body, row, 0, logical_total);
     }
-    doc.table(
+    if !repeats {
+        for row in &mut body {
+            row.drain(1..3);
+        }
+    }
+    let header: &[&str] = if repeats {
         &[
             "group",
             "×",
@@ -99,10 +109,12 @@ pub fn groups_table(doc: &mut Doc, groups: &Groups, logical_total: u64) {
             "bytes",
             "% logical",
             "",
-        ],
-        body,
-        &[1, 2, 3, 4, 5, 6],
-    );
+        ]
+    } else {
+        &["group", "parameters", "logical", "bytes", "% logical", ""]
+    };
+    let right: Vec<usize> = (1..header.len() - 1).collect();
+    doc.table(header, body, &right);
 }
 
 fn push_row(body: &mut Vec<Vec<String>>, row: &GroupRow, level: usize, whole: u64) {
@@ -112,7 +124,7 @@ fn push_row(body: &mut Vec<Vec<String>>, row: &GroupRow, level: usize, whole: u6
         format!("{}└ {}", "  ".repeat(level - 1), escape(&row.name))
     };
     let times = if level > 0 {
-        format!("{} per", row.count)
+        format!("{} per block", row.count)
     } else {
         row.count.to_string()
     };

@@ -27,6 +27,10 @@ pub fn render_multi(multi: &MultiReport, style: Style) -> String {
     doc.pairs(vec![
         ("tensors".into(), units::grouped(t.totals.tensor_count)),
         ("parameters".into(), count_cell(t.totals.parameters)),
+        (
+            "logical parameters".into(),
+            count_cell(t.logical_parameters),
+        ),
         ("tensor data".into(), bytes_cell(t.totals.tensor_bytes)),
         ("on disk".into(), bytes_cell(t.file_bytes)),
     ]);
