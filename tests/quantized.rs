@@ -78,6 +78,19 @@ fn awq_counts_the_dense_model() {
     );
     let r = inspect_json(&[dir.path().to_str().unwrap(), "--group-by", "layer"]);
     let packed: u64 = 32 * linears().iter().map(|(o, i)| i * o / 8).sum::<u64>();
+    // Without config.json, `scales` [in/128, out] against `qzeros` [in/128, out/8] gives the packing.
+    std::fs::remove_file(dir.path().join("config.json")).unwrap();
+    let bare = inspect_json(&[
+        dir.path().to_str().unwrap(),
+        "--tensors",
+        "--filter",
+        "*.qweight",
+    ]);
+    assert_eq!(bare["logical_parameters"], packed * 8);
+    assert_eq!(
+        bare["tensors"][0]["rule"],
+        "quant_packed.qweight_inferred_bits"
+    );
     let aux: u64 = 32
         * linears()
             .iter()
