@@ -112,7 +112,7 @@ pub fn group(items: &[Item], by: GroupBy) -> Vec<GroupRow> {
                 .iter()
                 .map(|i| (i.name.split('.').collect(), i))
                 .collect();
-            collapse(&entries)
+            collapse(&entries, MAX_NESTING)
         }
     }
 }
@@ -158,6 +158,10 @@ pub fn index_of(component: &str) -> Option<u64> {
     plain.then(|| component.parse().ok()).flatten()
 }
 
+/// Levels of nested repeats shown as child rows (layers › experts is 2). A stranger's file can nest integer
+/// components thousands deep; the recursion stops here, and the rows above stay exact.
+const MAX_NESTING: usize = 8;
+
 type Signature = Vec<(String, DType, Vec<u64>)>;
 /// A tensor as name components relative to the block being collapsed.
 type Entry<'a> = (Vec<&'a str>, &'a Item<'a>);
@@ -171,7 +175,7 @@ enum Pending<'a> {
 }
 
 /// Rows for entries given as name components: repeated blocks merged by signature, the rest by module.
-fn collapse<'a>(entries: &[Entry<'a>]) -> Vec<GroupRow> {
+fn collapse<'a>(entries: &[Entry<'a>], nesting: usize) -> Vec<GroupRow> {
     // First pass: each tensor into its block (prefix, index) or its module, in order of first appearance.
     let mut slots: Vec<Pending> = Vec::new();
     let mut slot_of_block: HashMap<(String, u64), usize> = HashMap::new();
@@ -238,12 +242,12 @@ fn collapse<'a>(entries: &[Entry<'a>]) -> Vec<GroupRow> {
         .into_iter()
         .map(|p| match p {
             Pending::Module(row) => row,
-            Pending::Blocks(prefix, blocks) => block_row(prefix, blocks),
+            Pending::Blocks(prefix, blocks) => block_row(prefix, blocks, nesting),
         })
         .collect()
 }
 
-fn block_row(prefix: String, blocks: Vec<Block>) -> GroupRow {
+fn block_row(prefix: String, blocks: Vec<Block>, nesting: usize) -> GroupRow {
     let indices: Vec<u64> = blocks.iter().map(|(i, _)| *i).collect();
     let label = ranges(&indices);
     let name = match (prefix.is_empty(), blocks.len() > 1) {
@@ -265,7 +269,10 @@ fn block_row(prefix: String, blocks: Vec<Block>) -> GroupRow {
     }
     row.parameters_each = row.parameters / count;
     // Every block has the same signature, so the first one's nested repeats stand for all.
-    row.children = collapse(&blocks[0].1)
+    if nesting == 0 {
+        return row;
+    }
+    row.children = collapse(&blocks[0].1, nesting - 1)
         .into_iter()
         .filter(|c| c.count > 1 || !c.children.is_empty())
         .map(|c| scale(c, count))

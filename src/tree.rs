@@ -36,6 +36,10 @@ struct Trie {
     signature: u32,
 }
 
+/// Levels built at most: a name from a stranger's file can have thousands of components, and the tree is built
+/// (and folded) recursively. Totals of the deepest nodes still include everything below them.
+const MAX_LEVELS: usize = 64;
+
 type SignatureKey = (Option<(DType, Vec<u64>)>, Vec<(String, u32)>);
 
 /// The top-level nodes; `depth` limits how many levels are kept (`None`: all).
@@ -59,7 +63,10 @@ pub fn tree(items: &[Item], depth: Option<usize>) -> Vec<TreeNode> {
     }
     let mut interned: HashMap<SignatureKey, u32> = HashMap::new();
     summarise(&mut nodes, 0, items, &mut interned);
-    let full: Vec<TreeNode> = build_children(&nodes, 0, 1).into_iter().map(fold).collect();
+    let full: Vec<TreeNode> = build_children(&nodes, 0, 1, MAX_LEVELS)
+        .into_iter()
+        .map(fold)
+        .collect();
     cut(full, depth.unwrap_or(usize::MAX))
 }
 
@@ -136,7 +143,10 @@ fn summarise(
 }
 
 /// The children of `n` as output nodes, identical integer-named siblings merged, totals × `instances`.
-fn build_children(nodes: &[Trie], n: usize, instances: u64) -> Vec<TreeNode> {
+fn build_children(nodes: &[Trie], n: usize, instances: u64, levels: usize) -> Vec<TreeNode> {
+    if levels == 0 {
+        return Vec::new();
+    }
     // (name, members) in order of first appearance; integer-named members merge by signature.
     let mut groups: Vec<Vec<(&str, usize)>> = Vec::new();
     let mut group_of_signature: HashMap<u32, usize> = HashMap::new();
@@ -174,7 +184,7 @@ fn build_children(nodes: &[Trie], n: usize, instances: u64) -> Vec<TreeNode> {
                 parameters: first.parameters * each,
                 logical_parameters: first.logical_parameters * each,
                 bytes: first.bytes * each,
-                children: build_children(nodes, members[0].1, each),
+                children: build_children(nodes, members[0].1, each, levels - 1),
             }
         })
         .collect()

@@ -329,3 +329,39 @@ fn several_checkpoints_sum_their_classes() {
     assert!(md.contains("## By layer"), "{md}");
     assert!(md.contains("| h.{0..11} "), "{md}");
 }
+
+#[test]
+fn deeply_nested_names_do_not_exhaust_the_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.safetensors");
+    // 100,000 components, every other one an index: recursion per level would overflow the stack.
+    let deep = format!("{}w", "x.0.".repeat(50_000));
+    paramscope::synth::SafetensorsWriter::new()
+        .tensor(&deep, DType::F32, &[3])
+        .tensor("y.weight", DType::F32, &[2])
+        .write(&path)
+        .unwrap();
+    let p = path.to_str().unwrap();
+    for how in [["--group-by", "layer"], ["--tree", "--depth=1000"]] {
+        let out = paramscope()
+            .args(["inspect", p, "--format", "json"])
+            .args(how)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(r["logical_parameters"], 5);
+        let top = r.get("groups").map_or(&r["tree"], |g| &g["rows"]);
+        let sum: u64 = top
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["parameters"].as_u64().unwrap())
+            .sum();
+        assert_eq!(sum, 5);
+    }
+}

@@ -166,3 +166,30 @@ fn depth_and_module_and_dtype() {
         [("BF16".to_string(), 1, 112), ("F32".to_string(), 1, 4)]
     );
 }
+
+proptest::proptest! {
+    /// Whatever the names, the rows of every grouping (and the tree's top level) add up to the total.
+    #[test]
+    fn rows_always_add_up(
+        names in proptest::collection::btree_set("[ab]{1,2}(\\.(0|1|2|[ab])){0,4}", 1..40),
+        width in 1u64..4,
+    ) {
+        let owned: Vec<Owned> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| o(n, &[1 + (i as u64 % 3) * width]))
+            .collect();
+        let it = items(&owned);
+        let total: u64 = it.iter().map(|i| i.parameters).sum();
+        for by in [GroupBy::Layer, GroupBy::Module, GroupBy::Dtype, GroupBy::Depth(1), GroupBy::Depth(3)] {
+            let rows = group(&it, by);
+            proptest::prop_assert_eq!(rows.iter().map(|r| r.parameters).sum::<u64>(), total);
+            proptest::prop_assert_eq!(rows.iter().map(|r| r.tensors).sum::<u64>(), it.len() as u64);
+            for r in &rows {
+                proptest::prop_assert_eq!(r.parameters_each * r.count, r.parameters);
+            }
+        }
+        let tree = crate::tree::tree(&it, None);
+        proptest::prop_assert_eq!(tree.iter().map(|n| n.parameters).sum::<u64>(), total);
+    }
+}
