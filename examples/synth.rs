@@ -5,6 +5,7 @@
 //!   cargo run --release --example synth -- llama3-70b  OUT_DIR   (sharded at 5 GB, with index)
 //!   cargo run --release --example synth -- llama31-405b OUT_DIR  (sharded at 5 GB, with index)
 //!   cargo run --release --example synth -- tensors N   OUT_DIR   (one file with N small F32 tensors)
+//!   cargo run --release --example synth -- gguf-llama3-70b OUT_DIR (one Q4_K_M-like GGUF, 128k-token tokenizer)
 //!   cargo run --release --example synth -- gpt2|mixtral-8x7b|gpt-oss-20b|llama3-8b-gptq OUT_DIR
 //!       (one file, real names, and the config.json fields paramscope reads)
 
@@ -16,8 +17,8 @@ use std::path::PathBuf;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: synth (llama3-8b|llama3-70b|llama31-405b|gpt2|mixtral-8x7b|gpt-oss-20b|llama3-8b-gptq) \
-OUT_DIR | synth tensors N OUT_DIR";
+    let usage = "usage: synth (llama3-8b|llama3-70b|llama31-405b|gguf-llama3-70b|gpt2|mixtral-8x7b|gpt-oss-20b\
+|llama3-8b-gptq) OUT_DIR | synth tensors N OUT_DIR";
     let (kind, rest) = args.split_first().expect(usage);
     let out = PathBuf::from(rest.last().expect(usage));
     std::fs::create_dir_all(&out).unwrap();
@@ -51,6 +52,11 @@ OUT_DIR | synth tensors N OUT_DIR";
                 );
             }
             w.write(&out.join("model.safetensors")).unwrap();
+        }
+        "gguf-llama3-70b" => {
+            let w = paramscope::synth::gguf::llama_q4_k_m(&LlamaShape::LLAMA3_70B, 280_147);
+            let size = w.write(&out.join("Llama-3-70B-Q4_K_M.gguf")).unwrap();
+            println!("{size} bytes, header {} bytes", w.data_start());
         }
         "gpt2" | "mixtral-8x7b" | "gpt-oss-20b" | "llama3-8b-gptq" => {
             let (writer, config) = match kind.as_str() {

@@ -2,6 +2,7 @@
 //! works on it and never on a format's bytes.
 
 use crate::dtype::DType;
+use crate::metadata::MetaValue;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -9,12 +10,14 @@ use std::path::PathBuf;
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Safetensors,
+    Gguf,
 }
 
 impl Format {
     pub fn name(self) -> &'static str {
         match self {
             Format::Safetensors => "safetensors",
+            Format::Gguf => "gguf",
         }
     }
 }
@@ -29,6 +32,8 @@ pub enum Layout {
     Sharded,
     /// A directory without an index: every weight file in it.
     Directory,
+    /// A multi-part GGUF (`NAME-00001-of-00003.gguf` …), its parts named by `split.*` metadata.
+    Split,
 }
 
 #[derive(Debug, Clone)]
@@ -41,6 +46,9 @@ pub struct Checkpoint {
     /// In file order: files in the order of `files`, tensors by data offset within a file.
     pub tensors: Vec<Tensor>,
     pub index: Option<IndexInfo>,
+    /// Typed key/values of formats that have them (GGUF; for a multi-part file, those of the first part), in
+    /// file order. Safetensors' string `__metadata__` stays per file in `FileInfo::metadata`.
+    pub metadata: Vec<(String, MetaValue)>,
     /// Things worth telling the user that do not make the checkpoint unusable.
     pub notes: Vec<String>,
 }
@@ -94,6 +102,11 @@ pub struct IndexInfo {
 impl Checkpoint {
     pub fn file_of(&self, tensor: &Tensor) -> &FileInfo {
         &self.files[tensor.file]
+    }
+
+    /// A typed metadata value by key.
+    pub fn meta(&self, key: &str) -> Option<&MetaValue> {
+        self.metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     pub fn parameters(&self) -> u64 {

@@ -1,6 +1,7 @@
 //! Command-line interface (clap derive). Flags are defined once, here, with their help text.
 
 use crate::inspect::SortKey;
+use crate::metadata::MetadataDetail;
 use crate::render::OutputFormat;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -39,7 +40,8 @@ paramscope diff original/ resharded/ --identical"
     /// Memory footprint: on disk, in memory at stored and other precisions, KV cache, training.
     #[command(after_help = "Examples:\n  paramscope footprint ./Llama-3.1-8B\n  \
 paramscope footprint model.safetensors.index.json --context 32768 --batch 4 --kv-dtype f8\n  \
-paramscope footprint ./model --training adam --format json")]
+paramscope footprint ./model --training adam --format json\n  \
+paramscope footprint ./Llama-3.1-70B --fits 80GiB      (exit 1 if it does not fit)")]
     Footprint(FootprintArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
@@ -59,6 +61,45 @@ paramscope stats ./Llama-3.1-8B/ --tensors --filter '*.layers.0.*'\n  \
 paramscope stats model.safetensors --hist --tensors\n  \
 paramscope stats model.safetensors --format json      (every tensor's statistics)")]
     Stats(StatsArgs),
+    /// Fail (exit 1) when a checkpoint breaks a rule: parameter and byte limits, dtypes, expected tensors, growth
+    /// over a baseline; a line per rule. For CI.
+    #[command(
+        after_help = "Exit codes: 0 every rule passed, 1 a rule failed, 2 unusable input or usage.\n\n\
+Examples:\n  paramscope check ./Llama-3.1-8B --max-params 8.1B --max-file-bytes 5GB --dtype BF16\n  \
+paramscope check model.safetensors --rules paramscope.toml --format github --junit check.xml\n  \
+paramscope check model.safetensors --baseline main.json --max-growth 2%\n  \
+paramscope check --recursive /models --max-bytes 200GiB --format jsonl"
+    )]
+    Check(Box<CheckArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Safetensors files, `*.safetensors.index.json` files, or model folders (with --recursive: folders to search).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub rules: crate::check::settings::RuleSettings,
+
+    /// Rules from a TOML file whose keys are the rule flags (`max-params = "8.1B"`); flags override it.
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules_file: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: crate::render::check::CheckFormat,
+
+    /// Also write a JUnit XML report to FILE (a test suite per checkpoint, a test case per rule).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Check every checkpoint under each PATH, one at a time.
+    #[arg(long, short)]
+    pub recursive: bool,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 #[derive(Debug, Args)]
@@ -101,7 +142,7 @@ pub struct InspectArgs {
     pub paths: Vec<PathBuf>,
 
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: InspectOutputArgs,
 
     #[command(flatten)]
     pub read: ReadArgs,
@@ -139,6 +180,13 @@ pub struct InspectArgs {
     /// Show the classification rules that decided each count (and the rule per tensor with --tensors).
     #[arg(long)]
     pub explain: bool,
+
+    /// GGUF metadata arrays (e.g. the tokenizer's tokens): their type, length and first elements, or all of them.
+    #[arg(long, value_enum, default_value_t = MetadataDetail::Summary)]
+    pub metadata: MetadataDetail,
+    /// Inspect every checkpoint under each PATH, one at a time (with --format jsonl: one line each, as read).
+    #[arg(long, short)]
+    pub recursive: bool,
 }
 
 #[derive(Debug, Args)]
@@ -217,6 +265,11 @@ pub struct FootprintArgs {
     /// Add a training estimate for this optimizer.
     #[arg(long, value_enum)]
     pub training: Option<Optimizer>,
+
+    /// Answer whether inference fits in this much memory (`24GiB`, `80GB`) and the longest context that does;
+    /// exit 1 when it does not fit.
+    #[arg(long, value_name = "BYTES", value_parser = crate::parse_units::parse_bytes)]
+    pub fits: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -248,6 +301,13 @@ pub struct OutputArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectOutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: crate::render::InspectFormat,
 }
 
 #[derive(Debug, Args)]

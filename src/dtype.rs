@@ -2,8 +2,12 @@
 //!
 //! Safetensors dtypes are spelled as in the safetensors header (`BF16`, `F8_E4M3`, …) so that JSON output can be
 //! compared with the file. Storage is described in bits (or, for block-quantised types, bytes per block), never as
-//! a per-element byte width, because sub-byte types (F4, F6_*) exist (FORMATS.md §2).
+//! a per-element byte width, because sub-byte types (F4, F6_*) exist (FORMATS.md §2). GGUF's block-quantised
+//! types are [`DType::Ggml`]; its plain types (F32, F16, BF16, integers) are the safetensors variants.
 
+pub mod ggml;
+
+pub use ggml::GgmlQuant;
 use serde::{Serialize, Serializer};
 use std::fmt;
 
@@ -32,6 +36,8 @@ pub enum DType {
     F4,
     F6_E2M3,
     F6_E3M2,
+    /// A ggml block-quantised type (GGUF files).
+    Ggml(GgmlQuant),
 }
 
 /// How elements are laid out in bytes.
@@ -39,6 +45,8 @@ pub enum DType {
 pub enum Storage {
     /// Each element takes this many bits; a tensor's bits must fill whole bytes.
     Bits(u32),
+    /// Blocks of `elements` elements stored in `bytes` bytes (ggml quantisation); a tensor holds whole blocks.
+    Block { elements: u32, bytes: u32 },
 }
 
 /// Every safetensors dtype, in the order used for display when nothing else orders them.
@@ -92,6 +100,7 @@ impl DType {
             DType::F4 => "F4",
             DType::F6_E2M3 => "F6_E2M3",
             DType::F6_E3M2 => "F6_E3M2",
+            DType::Ggml(q) => q.name(),
         }
     }
 
@@ -104,6 +113,12 @@ impl DType {
     }
 
     pub fn storage(self) -> Storage {
+        if let DType::Ggml(q) = self {
+            return Storage::Block {
+                elements: q.block_elements(),
+                bytes: q.block_bytes(),
+            };
+        }
         Storage::Bits(match self {
             DType::F4 => 4,
             DType::F6_E2M3 | DType::F6_E3M2 => 6,
@@ -118,13 +133,15 @@ impl DType {
             DType::I16 | DType::U16 | DType::F16 | DType::BF16 => 16,
             DType::I32 | DType::U32 | DType::F32 => 32,
             DType::I64 | DType::U64 | DType::F64 | DType::C64 => 64,
+            DType::Ggml(_) => unreachable!("handled above"),
         })
     }
 
-    /// Average bits one element occupies on disk.
+    /// Average bits one element occupies on disk (for block types, block bytes × 8 / block elements).
     pub fn bits_per_element(self) -> f64 {
         match self.storage() {
             Storage::Bits(b) => b as f64,
+            Storage::Block { elements, bytes } => bytes as f64 * 8.0 / elements as f64,
         }
     }
 
@@ -137,6 +154,16 @@ impl DType {
                     return Err(SizeError::PartialByte { bits: total_bits });
                 }
                 u64::try_from(total_bits / 8).map_err(|_| SizeError::Overflow)
+            }
+            Storage::Block {
+                elements: block,
+                bytes,
+            } => {
+                if elements % block as u64 != 0 {
+                    return Err(SizeError::PartialBlock { elements, block });
+                }
+                let total = (elements / block as u64) as u128 * bytes as u128;
+                u64::try_from(total).map_err(|_| SizeError::Overflow)
             }
         }
     }
@@ -160,10 +187,11 @@ impl DType {
         )
     }
 
-    /// The matching type in the reference `safetensors` crate, whose validation we reuse.
-    pub fn to_safetensors(self) -> safetensors::Dtype {
+    /// The matching type in the reference `safetensors` crate, whose validation we reuse; `None` for types
+    /// safetensors cannot store (ggml blocks).
+    pub fn to_safetensors(self) -> Option<safetensors::Dtype> {
         use safetensors::Dtype as S;
-        match self {
+        Some(match self {
             DType::BOOL => S::BOOL,
             DType::U8 => S::U8,
             DType::I8 => S::I8,
@@ -186,7 +214,8 @@ impl DType {
             DType::F4 => S::F4,
             DType::F6_E2M3 => S::F6_E2M3,
             DType::F6_E3M2 => S::F6_E3M2,
-        }
+            DType::Ggml(_) => return None,
+        })
     }
 }
 
@@ -195,6 +224,11 @@ pub enum SizeError {
     /// The tensor's bits do not fill a whole number of bytes (sub-byte dtypes).
     PartialByte {
         bits: u128,
+    },
+    /// A block-quantised tensor whose element count is not a whole number of blocks.
+    PartialBlock {
+        elements: u64,
+        block: u32,
     },
     Overflow,
 }
@@ -220,9 +254,9 @@ mod tests {
         for d in SAFETENSORS_DTYPES {
             assert_eq!(DType::from_safetensors(d.name()), Some(d));
             // The reference crate spells dtypes the same way and agrees on widths.
-            assert_eq!(d.to_safetensors().to_string(), d.name());
+            assert_eq!(d.to_safetensors().unwrap().to_string(), d.name());
             assert_eq!(
-                d.to_safetensors().bitsize() as f64,
+                d.to_safetensors().unwrap().bitsize() as f64,
                 d.bits_per_element(),
                 "{d}"
             );

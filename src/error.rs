@@ -52,10 +52,10 @@ impl std::error::Error for LoadError {}
 pub enum Problem {
     #[error("cannot read: {0}")]
     Io(#[from] std::io::Error),
-    #[error("not a file or directory paramscope can read (expected .safetensors, *.safetensors.index.json or a folder)")]
+    #[error("not a file or directory paramscope can read (expected .safetensors, *.safetensors.index.json, .gguf or a folder)")]
     UnknownKind,
     #[error(
-        "no checkpoint found in this directory (no *.safetensors or *.safetensors.index.json)"
+        "no checkpoint found in this directory (no *.safetensors, *.safetensors.index.json or *.gguf)"
     )]
     EmptyDirectory,
 
@@ -173,6 +173,99 @@ pub enum Problem {
         "index metadata.total_size is {claimed} but the shards hold {actual} bytes of tensor data"
     )]
     TotalSizeMismatch { claimed: u64, actual: u64 },
+
+    // GGUF (FORMATS.md §4)
+    #[error("not a GGUF file: it starts with {found:?}, not \"GGUF\"")]
+    GgufBadMagic { found: String },
+    #[error("GGUF version {version} is not supported ({reason})")]
+    GgufUnsupportedVersion { version: u32, reason: &'static str },
+    #[error("big-endian GGUF (the version reads as {read:#010x}, byte-swapped {swapped}); only little-endian files are supported")]
+    GgufBigEndian { read: u32, swapped: u32 },
+    #[error("file ends inside the GGUF header: {what} needs {needed} bytes at byte {at}, but the file is {size} bytes (truncated download?)")]
+    GgufHeaderTruncated {
+        what: String,
+        at: u64,
+        needed: u64,
+        size: u64,
+    },
+    #[error("{what} is {count}, which needs at least {min_bytes} bytes, but only {available} bytes follow in the file")]
+    GgufCountTooLarge {
+        what: &'static str,
+        count: u64,
+        min_bytes: u128,
+        available: u64,
+    },
+    #[error("{what}: string length {length} at byte {at} goes past the end of the file ({available} bytes follow)")]
+    GgufStringPastEnd {
+        what: String,
+        at: u64,
+        length: u64,
+        available: u64,
+    },
+    #[error("{what}: array of {length} {element} elements at byte {at} needs at least {min_bytes} bytes, but only {available} follow in the file")]
+    GgufArrayPastEnd {
+        what: String,
+        at: u64,
+        length: u64,
+        element: String,
+        min_bytes: u128,
+        available: u64,
+    },
+    #[error("{what}: unknown value type {value_type} at byte {at} (GGUF defines 0..=12)")]
+    GgufUnknownValueType {
+        what: String,
+        at: u64,
+        value_type: u32,
+    },
+    #[error("metadata key '{0}' appears more than once")]
+    GgufDuplicateKey(String),
+    #[error("metadata '{key}': {reason}")]
+    GgufBadMetadata { key: String, reason: String },
+    #[error("tensor '{name}': {reason}")]
+    GgufUnknownTensorType { name: String, reason: String },
+    #[error("tensor '{name}': {reason}")]
+    GgufRetiredTensorType { name: String, reason: String },
+    #[error("tensor '{name}' has {n_dims} dimensions; GGUF allows at most 4")]
+    GgufTooManyDims { name: String, n_dims: u32 },
+    #[error("tensor '{name}': {dtype} stores blocks of {block} elements, but its innermost dimension is {inner} (ggml dims {dims:?})")]
+    GgufPartialBlock {
+        name: String,
+        dtype: String,
+        block: u32,
+        inner: u64,
+        dims: Vec<u64>,
+    },
+    #[error(
+        "tensor '{name}': data offset {offset} is not a multiple of the alignment {alignment}"
+    )]
+    GgufOffsetMisaligned {
+        name: String,
+        offset: u64,
+        alignment: u64,
+    },
+    #[error("tensor '{name}' is at data offset {offset}, but ggml expects {expected}: tensors must follow each other in header order, each at the previous one's end rounded up to the alignment")]
+    GgufOffsetOrder {
+        name: String,
+        offset: u64,
+        expected: u64,
+    },
+    #[error("tensor '{name}' is at data offset {offset}, but the previous tensor ends (padded to the alignment) at {expected}: {gap} bytes belong to no tensor")]
+    GgufOffsetGap {
+        name: String,
+        offset: u64,
+        expected: u64,
+        gap: u64,
+    },
+    #[error("tensor '{name}': data ends at byte {data_end} of the file, which is {size} bytes (truncated download?)")]
+    GgufDataPastEnd {
+        name: String,
+        data_end: u128,
+        size: u64,
+    },
+    #[error("part {part} of {count} ('{file}') is missing")]
+    GgufMissingPart { part: u64, count: u64, file: String },
+    #[error("multi-part GGUF: {0}")]
+    GgufSplitInconsistent(String),
 }
 
 impl Problem {
@@ -214,6 +307,47 @@ impl Problem {
             Problem::TensorNotInIndex { .. } => "tensor_not_in_index",
             Problem::TensorInTwoFiles { .. } => "tensor_in_two_files",
             Problem::TotalSizeMismatch { .. } => "total_size_mismatch",
+            Problem::GgufBadMagic { .. } => "gguf_bad_magic",
+            Problem::GgufUnsupportedVersion { .. } => "gguf_unsupported_version",
+            Problem::GgufBigEndian { .. } => "gguf_big_endian",
+            Problem::GgufHeaderTruncated { .. } => "gguf_header_truncated",
+            Problem::GgufCountTooLarge { .. } => "gguf_count_too_large",
+            Problem::GgufStringPastEnd { .. } => "gguf_string_past_end",
+            Problem::GgufArrayPastEnd { .. } => "gguf_array_past_end",
+            Problem::GgufUnknownValueType { .. } => "gguf_unknown_value_type",
+            Problem::GgufDuplicateKey(_) => "gguf_duplicate_key",
+            Problem::GgufBadMetadata { .. } => "gguf_bad_metadata",
+            Problem::GgufUnknownTensorType { .. } => "gguf_unknown_tensor_type",
+            Problem::GgufRetiredTensorType { .. } => "gguf_retired_tensor_type",
+            Problem::GgufTooManyDims { .. } => "gguf_too_many_dims",
+            Problem::GgufPartialBlock { .. } => "gguf_partial_block",
+            Problem::GgufOffsetMisaligned { .. } => "gguf_offset_misaligned",
+            Problem::GgufOffsetOrder { .. } => "gguf_offset_order",
+            Problem::GgufOffsetGap { .. } => "offset_gap",
+            Problem::GgufDataPastEnd { .. } => "truncated",
+            Problem::GgufMissingPart { .. } => "missing_shard",
+            Problem::GgufSplitInconsistent(_) => "gguf_split_inconsistent",
         }
+    }
+}
+
+/// One problem as data, for JSON output: `{"code", "message", "path"}`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ErrorRow {
+    pub code: &'static str,
+    pub message: String,
+    pub path: PathBuf,
+}
+
+impl LoadError {
+    pub fn rows(&self) -> Vec<ErrorRow> {
+        self.errors
+            .iter()
+            .map(|e| ErrorRow {
+                code: e.problem.code(),
+                message: e.problem.to_string(),
+                path: e.path.clone(),
+            })
+            .collect()
     }
 }

@@ -1,12 +1,15 @@
 //! `inspect`: totals, per-dtype figures and the tensor list of a checkpoint, as one serialisable report.
 //! The JSON is this report; tables and Markdown are views of it.
 
+pub mod gguf;
+
 use crate::checkpoint::{Checkpoint, Format, IndexInfo, Layout, Tensor};
 use crate::classify::{self, Class, Classified, Rule};
 use crate::config::ModelConfig;
 use crate::dtype::DType;
 use crate::filter::TensorFilter;
 use crate::group::{self, GroupBy, GroupRow};
+use crate::metadata::MetadataDetail;
 use crate::role::Role;
 use crate::semantics::{self, Classes, ModelInfo, Semantics};
 use crate::tree::{self, TreeNode};
@@ -35,6 +38,8 @@ pub struct InspectOptions {
     pub group_by: Option<GroupBy>,
     /// `--tree`, with `Some(levels)` to cut it.
     pub tree: Option<Option<usize>>,
+    /// How GGUF metadata arrays were read (and are shown).
+    pub metadata: MetadataDetail,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -51,9 +56,12 @@ pub struct InspectReport {
     pub file_bytes: u64,
     pub header_bytes: u64,
     pub shards: usize,
-    /// `__metadata__` entries that all files agree on.
+    /// `__metadata__` entries that all files agree on; for GGUF, the key/values (of the first part).
     pub metadata: serde_json::Map<String, serde_json::Value>,
     pub index: Option<IndexInfo>,
+    /// GGUF only: the model its metadata describes, tokenizer size, quantisation, claimed parameter count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gguf: Option<gguf::GgufReport>,
     pub notes: Vec<String>,
     #[serde(flatten)]
     pub semantics: Semantics,
@@ -100,6 +108,8 @@ pub struct DtypeRow {
     pub tensors: u64,
     pub parameters: u64,
     pub bytes: u64,
+    /// Bits one parameter takes on disk: the dtype's width, or block bytes × 8 / block size (Q4_K: 4.5).
+    pub bits_per_weight: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -174,6 +184,15 @@ pub fn inspect_with_config(
         (Some(rows), Some(_)) if rows.len() < selected.len() => Some(selected.len()),
         _ => None,
     };
+    let gguf = (checkpoint.format == Format::Gguf).then(|| {
+        gguf::report(
+            checkpoint,
+            totals.parameters,
+            totals.tensor_bytes,
+            filter.is_active(),
+            options.metadata,
+        )
+    });
     InspectReport {
         format: checkpoint.format,
         layout: checkpoint.layout,
@@ -195,8 +214,16 @@ pub fn inspect_with_config(
         file_bytes: checkpoint.files.iter().map(|f| f.size_bytes).sum(),
         header_bytes: checkpoint.files.iter().map(|f| f.header_bytes).sum(),
         shards: checkpoint.files.len(),
-        metadata: string_map(&checkpoint.shared_metadata()),
+        metadata: match checkpoint.format {
+            Format::Safetensors => string_map(&checkpoint.shared_metadata()),
+            Format::Gguf => checkpoint
+                .metadata
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_json()))
+                .collect(),
+        },
         index: checkpoint.index.clone(),
+        gguf,
         notes: checkpoint.notes.clone(),
         semantics,
         model: config.map(ModelInfo::from),
@@ -228,6 +255,7 @@ pub fn totals<'a>(tensors: impl Iterator<Item = &'a Tensor>) -> Totals {
             tensors: 0,
             parameters: 0,
             bytes: 0,
+            bits_per_weight: tensor.dtype.bits_per_element(),
         });
         row.tensors += 1;
         row.parameters += elements;
@@ -309,6 +337,7 @@ pub fn grand_total(reports: &[InspectReport]) -> GrandTotal {
                 tensors: 0,
                 parameters: 0,
                 bytes: 0,
+                bits_per_weight: d.bits_per_weight,
             });
             row.tensors += d.tensors;
             row.parameters += d.parameters;

@@ -4,6 +4,7 @@
 //! [`inspect`] are pure functions of it; [`render`] turns their reports into tables, JSON or Markdown.
 
 pub mod arch;
+pub mod check;
 pub mod checkpoint;
 pub mod classify;
 pub mod cli;
@@ -16,6 +17,8 @@ pub mod footprint;
 pub mod format;
 pub mod group;
 pub mod inspect;
+pub mod metadata;
+pub mod parse_units;
 pub mod render;
 pub mod role;
 pub mod semantics;
@@ -23,3 +26,4 @@ pub mod stats;
 pub mod synth;
 pub mod tree;
 pub mod units;
+pub mod walk;

@@ -14,5 +14,6 @@ fn main() -> ExitCode {
         Command::Completions { shell } => commands::docs::completions(shell),
         Command::Man => commands::docs::man(),
         Command::Stats(args) => commands::stats::run(args),
+        Command::Check(args) => commands::check::run(*args),
     }
 }

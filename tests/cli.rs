@@ -5,7 +5,7 @@ use common::paramscope;
 
 #[test]
 fn help_of_every_subcommand_has_examples() {
-    for sub in ["inspect", "diff", "completions", "man"] {
+    for sub in ["inspect", "diff", "completions", "man", "check"] {
         let out = paramscope().args([sub, "--help"]).output().unwrap();
         assert!(out.status.success(), "{sub}");
         let text = String::from_utf8(out.stdout).unwrap();

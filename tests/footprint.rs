@@ -140,3 +140,46 @@ fn unknown_architecture_is_said_plainly_in_the_table() {
         "{text}"
     );
 }
+
+#[test]
+fn fits_answers_with_the_longest_context_and_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    sparse_llama3_8b(dir.path());
+    let budget: u64 = 24 << 30;
+    let r = footprint_json(dir.path(), &["--fits", "24GiB"]);
+    let f = &r["fits"];
+    assert_eq!(f["budget_bytes"], budget);
+    assert_eq!(f["fits"], true);
+    // By hand: weights W = 16,060,522,496 bytes, 131,072 KV bytes per token, 10% overhead (integer division):
+    // the longest context c has (W + 131072·c)·1.1 ≤ 24 GiB.
+    let weights = 16_060_522_496u64;
+    let total = |c: u64| {
+        let x = weights + 131_072 * c;
+        x + x * 10 / 100
+    };
+    let mut c = ((budget as f64 / 1.1 - weights as f64) / 131_072.0) as u64 + 2;
+    while total(c) > budget {
+        c -= 1;
+    }
+    assert_eq!(f["max_context"], c);
+    let out = paramscope()
+        .arg("footprint")
+        .arg(dir.path())
+        .args(["--fits", "16GB"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "does not fit: exit 1");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("does NOT fit"), "{text}");
+    let bad = paramscope()
+        .arg("footprint")
+        .arg(dir.path())
+        .args(["--fits", "16G"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "ambiguous unit is a usage error"
+    );
+}

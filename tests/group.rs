@@ -365,3 +365,79 @@ fn deeply_nested_names_do_not_exhaust_the_stack() {
         assert_eq!(sum, 5);
     }
 }
+
+#[test]
+fn gguf_moe_names_group_by_role_and_layer() {
+    use paramscope::dtype::GgmlQuant;
+    let (h, i, vocab, experts) = (256u64, 512u64, 512u64, 4u64);
+    let (q4, q6) = (DType::Ggml(GgmlQuant::Q4_K), DType::Ggml(GgmlQuant::Q6_K));
+    let mut w = paramscope::synth::gguf::GgufWriter::new()
+        .kv_str("general.architecture", "llama")
+        .tensor("token_embd.weight", q4, &[vocab, h])
+        .tensor("rope_freqs.weight", DType::F32, &[64]);
+    for l in 0..3 {
+        let p = format!("blk.{l}");
+        // Layer 1 keeps `attn_v` at Q6_K, as llama.cpp's mixes do for some layers: it cannot merge with 0 and 2.
+        let v = if l == 1 { q6 } else { q4 };
+        w = w
+            .tensor(&format!("{p}.attn_norm.weight"), DType::F32, &[h])
+            .tensor(&format!("{p}.attn_q.weight"), q4, &[h, h])
+            .tensor(&format!("{p}.attn_k.weight"), q4, &[h, h])
+            .tensor(&format!("{p}.attn_v.weight"), v, &[h, h])
+            .tensor(&format!("{p}.attn_output.weight"), q4, &[h, h])
+            .tensor(
+                &format!("{p}.ffn_gate_inp.weight"),
+                DType::F32,
+                &[experts, h],
+            )
+            .tensor(&format!("{p}.ffn_gate_exps.weight"), q4, &[experts, i, h])
+            .tensor(&format!("{p}.ffn_up_exps.weight"), q4, &[experts, i, h])
+            .tensor(&format!("{p}.ffn_down_exps.weight"), q4, &[experts, h, i])
+            .tensor(&format!("{p}.ffn_norm.weight"), DType::F32, &[h]);
+    }
+    let w =
+        w.tensor("output_norm.weight", DType::F32, &[h])
+            .tensor("output.weight", q6, &[vocab, h]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("moe.gguf");
+    w.write(&path).unwrap();
+    // A config.json beside a GGUF file is not its own: it must not be read.
+    write_config(
+        dir.path(),
+        json!({"model_type": "other", "tie_word_embeddings": true}),
+    );
+    let p = path.to_str().unwrap();
+
+    let block = 2 * h + 4 * h * h + experts * h + 3 * experts * i * h;
+    let r = inspect_json(&[p, "--group-by", "layer"]);
+    assert!(r["model"].is_null());
+    assert_eq!(r["parameters"], vocab * h + 64 + 3 * block + h + vocab * h);
+    // rope_freqs is a buffer computed from the config, not a parameter.
+    assert_eq!(r["logical_parameters"], 2 * vocab * h + 3 * block + h);
+    assert_eq!(r["embedding_parameters"], 2 * vocab * h);
+    assert_eq!(
+        rows(&r),
+        [
+            row("token_embd", 1, vocab * h, vocab * h),
+            row("rope_freqs", 1, 64, 0),
+            row("blk.{0,2}", 2, 2 * block, 2 * block),
+            row("blk.1", 1, block, block),
+            row("output_norm", 1, h, h),
+            row("output", 1, vocab * h, vocab * h),
+        ]
+    );
+    let m = inspect_json(&[p, "--group-by", "module"]);
+    let module_rows: Vec<_> = rows(&m).into_iter().map(|(n, _, p, _)| (n, p)).collect();
+    assert_eq!(
+        module_rows,
+        [
+            ("embeddings".to_string(), vocab * h),
+            ("attention".to_string(), 3 * 4 * h * h),
+            ("experts".to_string(), 3 * 3 * experts * i * h),
+            ("router".to_string(), 3 * experts * h),
+            ("norm".to_string(), 3 * 2 * h + h),
+            ("output_head".to_string(), vocab * h),
+            ("other".to_string(), 64),
+        ]
+    );
+}

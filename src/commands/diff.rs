@@ -9,6 +9,7 @@ use std::process::ExitCode;
 pub fn run(args: DiffArgs) -> ExitCode {
     let options = LoadOptions {
         follow_symlinks: args.read.follow_symlinks,
+        ..LoadOptions::default()
     };
     let format = args.output.format;
     let a = load_one(&args.a, options, format);

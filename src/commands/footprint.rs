@@ -1,4 +1,4 @@
-use super::{load_one, print_out, style_for, EXIT_INPUT};
+use super::{load_one, print_out, style_for, EXIT_CHECK_FAILED, EXIT_INPUT};
 use paramscope::cli::FootprintArgs;
 use paramscope::footprint::{self, FootprintOptions, Kind, Sized};
 use paramscope::format::LoadOptions;
@@ -9,6 +9,7 @@ use std::process::ExitCode;
 pub fn run(args: FootprintArgs) -> ExitCode {
     let load_options = LoadOptions {
         follow_symlinks: args.read.follow_symlinks,
+        ..LoadOptions::default()
     };
     let format = args.output.format;
     let Some(checkpoint) = load_one(&args.path, load_options, format) else {
@@ -21,7 +22,7 @@ pub fn run(args: FootprintArgs) -> ExitCode {
         group_size: args.group_size,
         overhead_percent: args.overhead,
         training: args.training.is_some(),
-        fits: None,
+        fits: args.fits,
     };
     let attention = match config_json(&checkpoint) {
         Ok(config) => arch::from_hf_config(&config),
@@ -33,7 +34,10 @@ pub fn run(args: FootprintArgs) -> ExitCode {
         f => render::footprint::render(&report, style_for(f)),
     };
     print_out(&out);
-    ExitCode::SUCCESS
+    match report.fits {
+        Some(f) if !f.fits => ExitCode::from(EXIT_CHECK_FAILED),
+        _ => ExitCode::SUCCESS,
+    }
 }
 
 fn sized(c: &Checkpoint) -> Vec<Sized> {

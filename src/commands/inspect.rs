@@ -1,9 +1,10 @@
 use super::{load_all, print_out, style_for, usage_error, EXIT_INPUT};
+use paramscope::checkpoint::{Checkpoint, Format};
 use paramscope::cli::InspectArgs;
 use paramscope::config;
 use paramscope::filter::TensorFilter;
 use paramscope::format::LoadOptions;
-use paramscope::inspect::{self, InspectOptions, MultiReport};
+use paramscope::inspect::{self, InspectOptions, InspectReport, MultiReport};
 use paramscope::render::{self, OutputFormat};
 use std::process::ExitCode;
 
@@ -21,29 +22,17 @@ pub fn run(args: InspectArgs) -> ExitCode {
         tree: args
             .tree
             .then_some(args.depth.map(|d| usize::try_from(d).unwrap_or(usize::MAX))),
+        metadata: args.metadata,
     };
     let load_options = LoadOptions {
         follow_symlinks: args.read.follow_symlinks,
+        metadata: args.metadata,
     };
-    let format = args.output.format;
+    let Some(format) = args.output.format.common().filter(|_| !args.recursive) else {
+        return super::inspect_walk::run(&args, &options, load_options);
+    };
     let (checkpoints, failed) = load_all(&args.paths, load_options, format);
-    let reports: Vec<_> = checkpoints
-        .iter()
-        .map(|c| {
-            let mut c_notes = Vec::new();
-            let config = match config::load_beside(&c.path) {
-                Some(Ok(config)) => Some(config),
-                Some(Err(why)) => {
-                    c_notes.push(why);
-                    None
-                }
-                None => None,
-            };
-            let mut report = inspect::inspect_with_config(c, config.as_ref(), &options);
-            report.notes.extend(c_notes);
-            report
-        })
-        .collect();
+    let reports: Vec<_> = checkpoints.iter().map(|c| report(c, &options)).collect();
     let out = match reports.len() {
         0 => String::new(),
         1 => match format {
@@ -69,4 +58,21 @@ pub fn run(args: InspectArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The report of one checkpoint, with the `config.json` beside it when there is one (a broken one is a note).
+/// A GGUF file carries its own architecture metadata; a `config.json` next to it describes some other checkpoint.
+pub fn report(checkpoint: &Checkpoint, options: &InspectOptions) -> InspectReport {
+    let beside = match checkpoint.format {
+        Format::Gguf => None,
+        _ => config::load_beside(&checkpoint.path),
+    };
+    let (config, note) = match beside {
+        Some(Ok(config)) => (Some(config), None),
+        Some(Err(why)) => (None, Some(why)),
+        None => (None, None),
+    };
+    let mut report = inspect::inspect_with_config(checkpoint, config.as_ref(), options);
+    report.notes.extend(note);
+    report
 }

@@ -1,10 +1,12 @@
 //! One module per subcommand: each turns parsed arguments into output and an exit code.
 //! Shared here: loading the user's paths, printing input errors, choosing the text style.
 
+pub mod check;
 pub mod diff;
 pub mod docs;
 pub mod footprint;
 pub mod inspect;
+pub mod inspect_walk;
 pub mod stats;
 
 use paramscope::checkpoint::Checkpoint;

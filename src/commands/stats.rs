@@ -24,6 +24,7 @@ pub fn run(args: StatsArgs) -> ExitCode {
     let format = args.output.format;
     let load_options = LoadOptions {
         follow_symlinks: args.read.follow_symlinks,
+        ..LoadOptions::default()
     };
     let (checkpoints, mut failed) = load_all(&args.paths, load_options, format);
     let total_bytes: u64 = checkpoints

@@ -219,10 +219,10 @@ fn element_bytes<'m>(
     start: u64,
     end: u64,
 ) -> &'m [u8] {
-    let Storage::Bits(bits) = t.dtype.storage();
+    let bits = bits(t.dtype);
     let base = c.files[t.file].header_bytes + t.data_offsets[0];
-    let from = (base + start * bits as u64 / 8) as usize;
-    let to = (base + (end * bits as u64).div_ceil(8)) as usize;
+    let from = (base + start * bits / 8) as usize;
+    let to = (base + (end * bits).div_ceil(8)) as usize;
     &maps[t.file][from..to]
 }
 
@@ -247,9 +247,12 @@ fn compare_chunk(a: &[u8], da: DType, b: &[u8], db: DType, tol: Tolerance) -> Su
     sums
 }
 
+/// Bits per element; only called for decoded dtypes, which are never block-quantised.
 fn bits(d: DType) -> u64 {
-    let Storage::Bits(b) = d.storage();
-    b as u64
+    match d.storage() {
+        Storage::Bits(b) => b as u64,
+        Storage::Block { elements, bytes } => bytes as u64 * 8 / elements as u64,
+    }
 }
 
 /// Decodes `bytes` into `out`, returning how many values were written (0 for dtypes not decoded).
@@ -261,7 +264,7 @@ fn decode_into(dtype: DType, bytes: &[u8], out: &mut [f64]) -> usize {
     impl DecoderFn<usize> for Into<'_> {
         fn call<D: Decode>(self, decoder: D) -> usize {
             let n = self.bytes.len() / D::BYTES * D::VALUES;
-            decoder.decode(&self.bytes[..n / D::VALUES * D::BYTES], &mut self.out[..n]);
+            decoder.decode_f64(&self.bytes[..n / D::VALUES * D::BYTES], &mut self.out[..n]);
             n
         }
     }

@@ -87,10 +87,14 @@ fn claimed_integer(metadata: &Map<String, Value>, key: &str) -> Result<Option<u6
     }
 }
 
-/// A shard name must be a plain relative path that stays inside the index's folder: no root, no `..`.
+/// A shard name must be a plain relative path that stays inside the index's folder: no root, no `..`. Backslashes
+/// count as separators too: an index written on Windows (or by an attacker) must not climb out on either system.
 pub fn shard_name_is_contained(shard: &str) -> bool {
     let path = Path::new(shard);
     !shard.is_empty()
+        && !shard.starts_with(['/', '\\'])
+        && !shard.contains(':')
+        && shard.split(['/', '\\']).all(|c| c != "..")
         && path
             .components()
             .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
@@ -108,6 +112,10 @@ mod tests {
         assert!(!shard_name_is_contained("a/../../b.safetensors"));
         assert!(!shard_name_is_contained("/etc/passwd"));
         assert!(!shard_name_is_contained(""));
+        // Found by fuzzing (fuzz/regressions/index_json-backslash-dotdot): `..` between backslashes.
+        assert!(!shard_name_is_contained("m&o\\\\..\\s"));
+        assert!(!shard_name_is_contained("..\\model.safetensors"));
+        assert!(!shard_name_is_contained("C:\\model.safetensors"));
     }
 
     #[test]

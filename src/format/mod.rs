@@ -1,11 +1,13 @@
 //! Finding checkpoints on disk and reading them into the format-neutral `Checkpoint`.
 //! Nothing outside this folder knows a byte layout.
 
+pub mod gguf;
 pub mod index;
 pub mod safetensors;
 
 use crate::checkpoint::{Checkpoint, FileInfo, Format, Layout, Tensor};
 use crate::error::{InputError, LoadError, Problem};
+use crate::metadata::MetadataDetail;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +17,8 @@ use std::path::{Path, PathBuf};
 pub struct LoadOptions {
     /// Follow symlinked shards that resolve outside the checkpoint's folder.
     pub follow_symlinks: bool,
+    /// How much of each metadata array (GGUF) to keep.
+    pub metadata: MetadataDetail,
 }
 
 /// One checkpoint found on disk, not yet read.
@@ -32,6 +36,8 @@ pub enum Source {
         folder: PathBuf,
         files: Vec<PathBuf>,
     },
+    /// A GGUF file (`parts` = itself), or every part of a multi-part GGUF, first to last (some may be missing).
+    Gguf { shown: PathBuf, parts: Vec<PathBuf> },
 }
 
 const INDEX_SUFFIX: &str = ".safetensors.index.json";
@@ -42,6 +48,18 @@ fn is_index(path: &Path) -> bool {
 
 fn is_weights(path: &Path) -> bool {
     file_name(path).ends_with(".safetensors")
+}
+
+fn is_gguf(path: &Path) -> bool {
+    file_name(path).ends_with(".gguf")
+}
+
+/// A GGUF source for a file: all its parts when it is named like one part of several.
+fn gguf_source(path: &Path) -> Source {
+    Source::Gguf {
+        shown: path.to_path_buf(),
+        parts: gguf::split::part_paths(path).unwrap_or_else(|| vec![path.to_path_buf()]),
+    }
 }
 
 fn file_name(path: &Path) -> String {
@@ -62,8 +80,14 @@ pub fn discover(path: &Path) -> Result<Vec<Source>, InputError> {
             unindexed: Vec::new(),
         }]);
     }
+    if is_gguf(path) {
+        return Ok(vec![gguf_source(path)]);
+    }
     if is_weights(path) || looks_like_safetensors(path) {
         return Ok(vec![Source::File(path.to_path_buf())]);
+    }
+    if gguf::has_magic(path) {
+        return Ok(vec![gguf_source(path)]);
     }
     Err(InputError::new(path, Problem::UnknownKind))
 }
@@ -84,6 +108,7 @@ fn discover_folder(folder: &Path) -> Result<Vec<Source>, InputError> {
     let read = std::fs::read_dir(folder).map_err(|e| InputError::new(folder, Problem::Io(e)))?;
     let mut indexes = Vec::new();
     let mut weights = Vec::new();
+    let mut ggufs = Vec::new();
     for entry in read {
         let entry = entry.map_err(|e| InputError::new(folder, Problem::Io(e)))?;
         let path = entry.path();
@@ -94,12 +119,19 @@ fn discover_folder(folder: &Path) -> Result<Vec<Source>, InputError> {
             indexes.push(path);
         } else if is_weights(&path) {
             weights.push(path);
+        } else if is_gguf(&path) {
+            ggufs.push(path);
         }
     }
     indexes.sort();
     weights.sort();
-    if indexes.is_empty() && weights.is_empty() {
+    ggufs.sort();
+    if indexes.is_empty() && weights.is_empty() && ggufs.is_empty() {
         return Err(InputError::new(folder, Problem::EmptyDirectory));
+    }
+    let gguf_sources = group_gguf(ggufs);
+    if weights.is_empty() && indexes.is_empty() {
+        return Ok(gguf_sources);
     }
     if !indexes.is_empty() {
         // Weight files no index names (e.g. Mistral's consolidated.safetensors beside the HF shards) are
@@ -113,15 +145,37 @@ fn discover_folder(folder: &Path) -> Result<Vec<Source>, InputError> {
             }
         }
         let unindexed: Vec<PathBuf> = weights.into_iter().filter(|w| !named.contains(w)).collect();
-        return Ok(indexes
+        let mut sources: Vec<Source> = indexes
             .into_iter()
             .map(|path| Source::Index {
                 path,
                 unindexed: unindexed.clone(),
             })
-            .collect());
+            .collect();
+        sources.extend(gguf_sources);
+        return Ok(sources);
     }
-    Ok(group_shards(folder, weights))
+    let mut sources = group_shards(folder, weights);
+    sources.extend(gguf_sources);
+    Ok(sources)
+}
+
+/// GGUF files in a folder: the parts of one multi-part file form one checkpoint (named by its first part
+/// present); every other file is a checkpoint of its own.
+fn group_gguf(files: Vec<PathBuf>) -> Vec<Source> {
+    let mut sources: Vec<Source> = Vec::new();
+    let mut seen_groups = std::collections::HashSet::new();
+    for f in files {
+        match gguf::split::PartName::parse(&file_name(&f)) {
+            Some(name) => {
+                if seen_groups.insert(name.group_key()) {
+                    sources.push(gguf_source(&f));
+                }
+            }
+            None => sources.push(gguf_source(&f)),
+        }
+    }
+    sources
 }
 
 /// Files named like shards of one checkpoint (`PREFIX-00001-of-00004.safetensors`) form one checkpoint;
@@ -185,6 +239,7 @@ pub fn load(source: &Source, options: LoadOptions) -> Result<Checkpoint, LoadErr
             }
         }
         Source::Index { path, unindexed } => load_sharded(path, unindexed, options),
+        Source::Gguf { shown, parts } => gguf::split::load(shown, parts, options.metadata),
     }
 }
 
@@ -226,6 +281,7 @@ fn assemble(
         files,
         tensors,
         index,
+        metadata: Vec::new(),
         notes,
     }
 }

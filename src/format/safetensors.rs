@@ -173,7 +173,10 @@ fn check_entry(entry: RawEntry) -> Result<Tensor, Problem> {
                 bits,
             })
         }
-        Err(SizeError::Overflow) => return Err(Problem::ShapeOverflow { name, shape }),
+        // Safetensors dtypes are never block-quantised, so only overflow remains.
+        Err(SizeError::Overflow | SizeError::PartialBlock { .. }) => {
+            return Err(Problem::ShapeOverflow { name, shape })
+        }
     };
     if end - begin != expected {
         return Err(Problem::SizeMismatch {
@@ -310,7 +313,12 @@ fn validate_with_reference(
         infos.push((
             t.name.clone(),
             safetensors::tensor::TensorInfo {
-                dtype: t.dtype.to_safetensors(),
+                dtype: t.dtype.to_safetensors().ok_or_else(|| {
+                    Problem::Reference(format!(
+                        "tensor '{}': dtype {} is not a safetensors dtype",
+                        t.name, t.dtype
+                    ))
+                })?,
                 shape,
                 data_offsets: (b, e),
             },

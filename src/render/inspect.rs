@@ -34,11 +34,13 @@ pub fn render_multi(multi: &MultiReport, style: Style) -> String {
         ("tensor data".into(), bytes_cell(t.totals.tensor_bytes)),
         ("on disk".into(), bytes_cell(t.file_bytes)),
     ]);
+    let bits = multi.checkpoints.iter().any(|c| c.gguf.is_some());
     dtype_table(
         &mut doc,
         &t.totals.dtypes,
         t.totals.parameters,
         t.totals.tensor_bytes,
+        bits,
     );
     doc.finish()
 }
@@ -96,12 +98,16 @@ fn write_report(doc: &mut Doc, r: &InspectReport, explain: bool) {
     }
     rows.extend(group::semantics_rows(r));
     doc.pairs(rows);
+    if let Some(g) = &r.gguf {
+        super::gguf::summary(doc, g, r.totals.parameters);
+    }
 
     dtype_table(
         doc,
         &r.totals.dtypes,
         r.totals.parameters,
         r.totals.tensor_bytes,
+        r.gguf.is_some(),
     );
 
     if let Some(groups) = &r.groups {
@@ -120,10 +126,13 @@ fn write_report(doc: &mut Doc, r: &InspectReport, explain: bool) {
             .metadata
             .iter()
             .map(|(k, v)| {
-                let v = v
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| v.to_string());
+                let v = match &r.gguf {
+                    Some(g) => super::gguf::value_cell(v, g.metadata_arrays == "full"),
+                    None => v
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string()),
+                };
                 (escape(k).into_owned(), escape(&v).into_owned())
             })
             .collect();
@@ -207,7 +216,8 @@ fn write_report(doc: &mut Doc, r: &InspectReport, explain: bool) {
     }
 }
 
-fn dtype_table(doc: &mut Doc, rows: &[DtypeRow], parameters: u64, bytes: u64) {
+/// `bits`: add a bits-per-weight column (for GGUF, where quantised types make it the interesting figure).
+fn dtype_table(doc: &mut Doc, rows: &[DtypeRow], parameters: u64, bytes: u64, bits: bool) {
     if rows.is_empty() {
         return;
     }
@@ -215,26 +225,30 @@ fn dtype_table(doc: &mut Doc, rows: &[DtypeRow], parameters: u64, bytes: u64) {
     let body = rows
         .iter()
         .map(|d| {
-            vec![
+            let mut row = vec![
                 d.dtype.to_string(),
                 units::grouped(d.tensors),
                 units::count(d.parameters),
                 units::percent(d.parameters, parameters),
                 units::bytes(d.bytes),
                 units::percent(d.bytes, bytes),
-            ]
+            ];
+            if bits {
+                row.push(format!("{}", d.bits_per_weight));
+            }
+            row
         })
         .collect();
-    doc.table(
-        &[
-            "dtype",
-            "tensors",
-            "parameters",
-            "% params",
-            "bytes",
-            "% bytes",
-        ],
-        body,
-        &[1, 2, 3, 4, 5],
-    );
+    let mut header = vec![
+        "dtype",
+        "tensors",
+        "parameters",
+        "% params",
+        "bytes",
+        "% bytes",
+    ];
+    if bits {
+        header.push("bits/weight");
+    }
+    doc.table(&header, body, &[1, 2, 3, 4, 5, 6]);
 }

@@ -1,7 +1,9 @@
 //! Output: a readable table on a terminal, stable JSON, Markdown for pasting. Analyses never print.
 
+pub mod check;
 pub mod diff;
 pub mod footprint;
+pub mod gguf;
 pub mod group;
 pub mod inspect;
 pub mod json;
@@ -17,6 +19,32 @@ pub enum OutputFormat {
     Json,
     /// Markdown tables, for pasting into an issue or a model card.
     Markdown,
+}
+
+/// `inspect`'s formats: the common ones, and JSON Lines for walking a model store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum InspectFormat {
+    /// Tables for a terminal (colours only on a TTY; NO_COLOR respected).
+    #[default]
+    Table,
+    /// One JSON object; keys documented in the README.
+    Json,
+    /// Markdown tables, for pasting into an issue or a model card.
+    Markdown,
+    /// One JSON report per checkpoint and line, written as each is read (a failed one as `{"path", "errors"}`).
+    Jsonl,
+}
+
+impl InspectFormat {
+    /// The common format this is, or `None` for JSON Lines.
+    pub fn common(self) -> Option<OutputFormat> {
+        match self {
+            InspectFormat::Table => Some(OutputFormat::Table),
+            InspectFormat::Json => Some(OutputFormat::Json),
+            InspectFormat::Markdown => Some(OutputFormat::Markdown),
+            InspectFormat::Jsonl => None,
+        }
+    }
 }
 
 /// Whether to style output: only on a terminal, and never when NO_COLOR is set (https://no-color.org).

@@ -1,16 +1,12 @@
 //! A mergeable summary of a stream of values: counts of every class of value, and moments of the finite ones.
 //!
-//! Values arrive in blocks (a few thousand at most, decoded into L1-resident buffers). Each block's mean and
-//! centred sum of squares are computed exactly in two passes over the block, then merged with Chan et al.'s
-//! parallel update, so accumulation is numerically stable whatever the data's offset. Chunks of a tensor are
-//! merged the same way, in chunk order, which makes every result independent of thread scheduling.
-//!
-//! The block loops run over `LANES` independent accumulators so the compiler can keep several additions in
-//! flight (and vectorise them): a single running sum would be bound by the latency of one add per value.
+//! Values arrive in blocks of at most `BLOCK_VALUES` (decoded into L1-resident buffers) and are summarised by
+//! the kernel; blocks, and then chunks of a tensor, are merged with Chan et al.'s parallel update, in order, so
+//! accumulation is numerically stable whatever the data's offset and every result is independent of thread
+//! scheduling.
 
 use super::hist::LogHistogram;
-
-const LANES: usize = 8;
+use super::kernel::{serial_block, Block, Lane};
 
 /// The most values one `add_block` call takes: small enough that a decoded block stays in L1.
 pub const BLOCK_VALUES: usize = 2048;
@@ -58,10 +54,11 @@ impl Accumulator {
 
     /// Adds one block of at most `BLOCK_VALUES` values; `min_normal` is the source encoding's smallest normal
     /// magnitude.
-    pub fn add_block(&mut self, xs: &[f64], min_normal: f64) {
+    #[inline(always)]
+    pub fn add_block<T: Lane>(&mut self, xs: &[T], min_normal: T) {
         debug_assert!(xs.len() <= BLOCK_VALUES);
         self.values += xs.len() as u64;
-        let block = match all_finite_block(xs, min_normal) {
+        let block = match T::block(xs, min_normal) {
             Some(b) => b,
             None => self.mixed_block(xs, min_normal),
         };
@@ -76,26 +73,26 @@ impl Accumulator {
         self.subnormal += block.subnormal;
     }
 
-    /// The slow path for blocks holding NaN or Inf: count them, then summarise the finite values.
-    fn mixed_block(&mut self, xs: &[f64], min_normal: f64) -> Block {
-        let mut finite = [0.0; BLOCK_VALUES];
+    /// The slow path for blocks holding NaN or Inf (or finite values whose sums overflow): count the
+    /// non-finite values, then summarise the finite ones.
+    #[cold]
+    fn mixed_block<T: Lane>(&mut self, xs: &[T], min_normal: T) -> Block {
+        let mut finite = [T::ZERO; BLOCK_VALUES];
         let mut kept = 0;
         for &x in xs {
             if x.is_finite() {
                 finite[kept] = x;
                 kept += 1;
-            } else if x.is_nan() {
+            } else if x.to_f64().is_nan() {
                 self.nan += 1;
-            } else if x > 0.0 {
+            } else if x > T::ZERO {
                 self.pos_inf += 1;
             } else {
                 self.neg_inf += 1;
             }
         }
-        // A block of finite values can still overflow its sum (F64 near f64::MAX); its statistics are then Inf.
         let finite = &finite[..kept];
-        all_finite_block(finite, min_normal)
-            .unwrap_or_else(|| summarise_serially(finite, min_normal))
+        T::block(finite, min_normal).unwrap_or_else(|| serial_block(finite, min_normal))
     }
 
     fn merge_moments(&mut self, n_b: u64, mean_b: f64, m2_b: f64) {
@@ -137,120 +134,6 @@ impl Accumulator {
     pub fn variance(&self) -> Option<f64> {
         (self.finite > 0).then(|| self.m2 / self.finite as f64)
     }
-}
-
-/// One block's summary.
-struct Block {
-    finite: u64,
-    mean: f64,
-    m2: f64,
-    sum_abs: f64,
-    min: f64,
-    max: f64,
-    zeros: u64,
-    subnormal: u64,
-}
-
-/// Summarises a block in two lane-parallel passes, or `None` if it holds a non-finite value (the sum of the
-/// block is then NaN or Inf, which is checked once instead of per value).
-fn all_finite_block(xs: &[f64], min_normal: f64) -> Option<Block> {
-    if xs.is_empty() {
-        return Some(Block {
-            finite: 0,
-            mean: 0.0,
-            m2: 0.0,
-            sum_abs: 0.0,
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
-            zeros: 0,
-            subnormal: 0,
-        });
-    }
-    let mut sum = [0.0f64; LANES];
-    let mut sum_abs = [0.0f64; LANES];
-    let mut min = [f64::INFINITY; LANES];
-    let mut max = [f64::NEG_INFINITY; LANES];
-    let mut zeros = [0u64; LANES];
-    let mut subnormal = [0u64; LANES];
-    let chunks = xs.chunks_exact(LANES);
-    let tail = chunks.remainder();
-    let mut lane = |i: usize, x: f64| {
-        let a = x.abs();
-        sum[i] += x;
-        sum_abs[i] += a;
-        min[i] = if x < min[i] { x } else { min[i] };
-        max[i] = if x > max[i] { x } else { max[i] };
-        zeros[i] += (a == 0.0) as u64;
-        subnormal[i] += (a < min_normal && a != 0.0) as u64;
-    };
-    for c in chunks {
-        for (i, &x) in c.iter().enumerate() {
-            lane(i, x);
-        }
-    }
-    for (i, &x) in tail.iter().enumerate() {
-        lane(i, x);
-    }
-    let total: f64 = sum.iter().sum();
-    if !total.is_finite() {
-        return None;
-    }
-    let n = xs.len() as f64;
-    let mean = total / n;
-    Some(Block {
-        finite: xs.len() as u64,
-        mean,
-        m2: centred_squares(xs, mean),
-        sum_abs: sum_abs.iter().sum(),
-        min: min.iter().copied().fold(f64::INFINITY, f64::min),
-        max: max.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        zeros: zeros.iter().sum(),
-        subnormal: subnormal.iter().sum(),
-    })
-}
-
-fn centred_squares(xs: &[f64], mean: f64) -> f64 {
-    let mut m2 = [0.0f64; LANES];
-    let chunks = xs.chunks_exact(LANES);
-    let tail = chunks.remainder();
-    for c in chunks {
-        for i in 0..LANES {
-            let d = c[i] - mean;
-            m2[i] += d * d;
-        }
-    }
-    for (i, &x) in tail.iter().enumerate() {
-        let d = x - mean;
-        m2[i] += d * d;
-    }
-    m2.iter().sum()
-}
-
-/// Finite values whose sum overflows f64: Welford one value at a time, which never forms the sum.
-fn summarise_serially(xs: &[f64], min_normal: f64) -> Block {
-    let mut b = Block {
-        finite: 0,
-        mean: 0.0,
-        m2: 0.0,
-        sum_abs: 0.0,
-        min: f64::INFINITY,
-        max: f64::NEG_INFINITY,
-        zeros: 0,
-        subnormal: 0,
-    };
-    for &x in xs {
-        b.finite += 1;
-        let delta = x - b.mean;
-        b.mean += delta / b.finite as f64;
-        b.m2 += delta * (x - b.mean);
-        let a = x.abs();
-        b.sum_abs += a;
-        b.min = b.min.min(x);
-        b.max = b.max.max(x);
-        b.zeros += (a == 0.0) as u64;
-        b.subnormal += (a < min_normal && a != 0.0) as u64;
-    }
-    b
 }
 
 #[cfg(test)]

@@ -11,7 +11,10 @@
 //!
 //! F6_E2M3/F6_E3M2 are not decoded: safetensors does not say how four 6-bit values are packed into three bytes.
 
+use super::accumulate::BLOCK_VALUES;
+use super::kernel::Lane;
 use crate::dtype::DType;
+use half::slice::HalfFloatSliceExt;
 use std::sync::OnceLock;
 
 /// How a dtype's bytes become values.
@@ -19,10 +22,26 @@ pub trait Decode: Sync {
     /// Bytes of one group of `VALUES` values (one element, or one byte holding two F4 elements).
     const BYTES: usize;
     const VALUES: usize;
+    /// f32 where it holds every value of the dtype exactly (it is twice as fast), else f64.
+    type Value: Lane;
     /// Finite nonzero magnitudes below this are subnormal in the source encoding (0 when it has none).
-    fn min_normal(&self) -> f64;
-    /// Decodes `bytes` (a whole number of groups) into `out`, which holds `bytes.len() / BYTES * VALUES` slots.
-    fn decode(&self, bytes: &[u8], out: &mut [f64]);
+    fn min_normal(&self) -> Self::Value;
+    /// Decodes `bytes` (a whole number of groups) into `out`, which holds `bytes.len() / BYTES * VALUES` slots
+    /// (at most `BLOCK_VALUES`).
+    fn decode(&self, bytes: &[u8], out: &mut [Self::Value]);
+
+    /// `decode`, widened to f64 (for comparisons across dtypes); `out` may be of any length.
+    fn decode_f64(&self, bytes: &[u8], out: &mut [f64]) {
+        let mut values = [Self::Value::ZERO; BLOCK_VALUES];
+        let block_bytes = BLOCK_VALUES / Self::VALUES * Self::BYTES;
+        for (b, o) in bytes.chunks(block_bytes).zip(out.chunks_mut(BLOCK_VALUES)) {
+            let n = b.len() / Self::BYTES * Self::VALUES;
+            self.decode(b, &mut values[..n]);
+            for (o, v) in o.iter_mut().zip(&values[..n]) {
+                *o = v.to_f64();
+            }
+        }
+    }
 }
 
 /// What a dtype's elements are decoded as, or why they are not.
@@ -41,6 +60,7 @@ pub fn decoding(dtype: DType) -> Decoding {
         DType::F6_E2M3 | DType::F6_E3M2 => Decoding::NotDecoded(
             "not decoded: safetensors does not define how 6-bit values are packed into bytes",
         ),
+        DType::Ggml(_) => Decoding::NotDecoded("not decoded yet: ggml block-quantised type"),
         _ => Decoding::Elements,
     }
 }
@@ -57,8 +77,8 @@ pub fn with_decoder<R>(dtype: DType, f: impl DecoderFn<R>) -> Option<R> {
         DType::F8_E5M2FNUZ => f.call(Table8::new(&E5M2FNUZ_TABLE, e5m2fnuz, min_normal(16))),
         DType::F8_E8M0 => f.call(Table8::new(&E8M0_TABLE, e8m0, 0.0)),
         DType::F4 => f.call(F4Pair::new()),
-        DType::I16 => f.call(Int16::<true>),
-        DType::U16 => f.call(Int16::<false>),
+        DType::I16 => f.call(I16),
+        DType::U16 => f.call(U16),
         DType::F16 => f.call(F16),
         DType::BF16 => f.call(Bf16),
         DType::I32 => f.call(I32),
@@ -67,7 +87,7 @@ pub fn with_decoder<R>(dtype: DType, f: impl DecoderFn<R>) -> Option<R> {
         DType::I64 => f.call(I64),
         DType::U64 => f.call(U64),
         DType::F64 => f.call(F64),
-        DType::F6_E2M3 | DType::F6_E3M2 => return None,
+        DType::F6_E2M3 | DType::F6_E3M2 | DType::Ggml(_) => return None,
     })
 }
 
@@ -149,7 +169,8 @@ pub(crate) fn e2m1(nibble: u8) -> f64 {
     minifloat(nibble & 0xF, 2, 1, 1)
 }
 
-type Table = OnceLock<[f64; 256]>;
+/// Every 8-bit code's value; f32 holds all of them exactly (the widest, E8M0, spans 2^-127..2^127).
+type Table = OnceLock<[f32; 256]>;
 static BOOL_TABLE: Table = OnceLock::new();
 static U8_TABLE: Table = OnceLock::new();
 static I8_TABLE: Table = OnceLock::new();
@@ -161,24 +182,29 @@ static E8M0_TABLE: Table = OnceLock::new();
 
 /// Any 8-bit encoding: one table lookup per element.
 pub struct Table8 {
-    table: &'static [f64; 256],
-    min_normal: f64,
+    table: &'static [f32; 256],
+    min_normal: f32,
 }
 
 impl Table8 {
     fn new(cell: &'static Table, decode: fn(u8) -> f64, min_normal: f64) -> Self {
-        let table = cell.get_or_init(|| std::array::from_fn(|b| decode(b as u8)));
-        Table8 { table, min_normal }
+        let table = cell.get_or_init(|| std::array::from_fn(|b| decode(b as u8) as f32));
+        Table8 {
+            table,
+            min_normal: min_normal as f32,
+        }
     }
 }
 
 impl Decode for Table8 {
     const BYTES: usize = 1;
     const VALUES: usize = 1;
-    fn min_normal(&self) -> f64 {
+    type Value = f32;
+    fn min_normal(&self) -> f32 {
         self.min_normal
     }
-    fn decode(&self, bytes: &[u8], out: &mut [f64]) {
+    #[inline(always)]
+    fn decode(&self, bytes: &[u8], out: &mut [f32]) {
         for (o, &b) in out.iter_mut().zip(bytes) {
             *o = self.table[b as usize];
         }
@@ -187,16 +213,16 @@ impl Decode for Table8 {
 
 /// MX FP4: a byte holds two E2M1 values; the table maps a byte to both.
 pub struct F4Pair {
-    table: &'static [[f64; 2]; 256],
+    table: &'static [[f32; 2]; 256],
 }
 
-static F4_TABLE: OnceLock<[[f64; 2]; 256]> = OnceLock::new();
+static F4_TABLE: OnceLock<[[f32; 2]; 256]> = OnceLock::new();
 
 impl F4Pair {
     fn new() -> Self {
         F4Pair {
             table: F4_TABLE.get_or_init(|| {
-                std::array::from_fn(|b| [e2m1(b as u8 & 0xF), e2m1((b as u8) >> 4)])
+                std::array::from_fn(|b| [e2m1(b as u8 & 0xF) as f32, e2m1((b as u8) >> 4) as f32])
             }),
         }
     }
@@ -205,10 +231,12 @@ impl F4Pair {
 impl Decode for F4Pair {
     const BYTES: usize = 1;
     const VALUES: usize = 2;
-    fn min_normal(&self) -> f64 {
-        min_normal(1)
+    type Value = f32;
+    fn min_normal(&self) -> f32 {
+        min_normal(1) as f32
     }
-    fn decode(&self, bytes: &[u8], out: &mut [f64]) {
+    #[inline(always)]
+    fn decode(&self, bytes: &[u8], out: &mut [f32]) {
         for (o, &b) in out.chunks_exact_mut(2).zip(bytes) {
             o.copy_from_slice(&self.table[b as usize]);
         }
@@ -217,15 +245,17 @@ impl Decode for F4Pair {
 
 /// Fixed-width little-endian types decoded with plain conversions.
 macro_rules! le_decoder {
-    ($name:ident, $bytes:expr, $min_normal:expr, |$b:ident| $convert:expr) => {
+    ($name:ident, $bytes:expr, $value:ty, $min_normal:expr, |$b:ident| $convert:expr) => {
         pub struct $name;
         impl Decode for $name {
             const BYTES: usize = $bytes;
             const VALUES: usize = 1;
-            fn min_normal(&self) -> f64 {
+            type Value = $value;
+            fn min_normal(&self) -> $value {
                 $min_normal
             }
-            fn decode(&self, bytes: &[u8], out: &mut [f64]) {
+            #[inline(always)]
+            fn decode(&self, bytes: &[u8], out: &mut [$value]) {
                 for (o, c) in out.iter_mut().zip(bytes.chunks_exact($bytes)) {
                     let $b: [u8; $bytes] = c.try_into().unwrap();
                     *o = $convert;
@@ -235,33 +265,37 @@ macro_rules! le_decoder {
     };
 }
 
-le_decoder!(F16, 2, min_normal(15), |b| half::f16::from_le_bytes(b)
-    .to_f64());
-le_decoder!(Bf16, 2, f32::MIN_POSITIVE as f64, |b| f32::from_bits(
+le_decoder!(Bf16, 2, f32, f32::MIN_POSITIVE, |b| f32::from_bits(
     (u16::from_le_bytes(b) as u32) << 16
-) as f64);
-le_decoder!(F32, 4, f32::MIN_POSITIVE as f64, |b| f32::from_le_bytes(b)
-    as f64);
-le_decoder!(F64, 8, f64::MIN_POSITIVE, |b| f64::from_le_bytes(b));
-le_decoder!(I32, 4, 0.0, |b| i32::from_le_bytes(b) as f64);
-le_decoder!(U32, 4, 0.0, |b| u32::from_le_bytes(b) as f64);
-le_decoder!(I64, 8, 0.0, |b| i64::from_le_bytes(b) as f64);
-le_decoder!(U64, 8, 0.0, |b| u64::from_le_bytes(b) as f64);
+));
+le_decoder!(F32, 4, f32, f32::MIN_POSITIVE, |b| f32::from_le_bytes(b));
+le_decoder!(F64, 8, f64, f64::MIN_POSITIVE, |b| f64::from_le_bytes(b));
+le_decoder!(I32, 4, f64, 0.0, |b| i32::from_le_bytes(b) as f64);
+le_decoder!(U32, 4, f64, 0.0, |b| u32::from_le_bytes(b) as f64);
+le_decoder!(I64, 8, f64, 0.0, |b| i64::from_le_bytes(b) as f64);
+le_decoder!(U64, 8, f64, 0.0, |b| u64::from_le_bytes(b) as f64);
+le_decoder!(I16, 2, f32, 0.0, |b| i16::from_le_bytes(b) as f32);
+le_decoder!(U16, 2, f32, 0.0, |b| u16::from_le_bytes(b) as f32);
 
-/// I16 (`SIGNED`) and U16.
-pub struct Int16<const SIGNED: bool>;
+/// IEEE half: converted a block at a time by `half`, which uses the CPU's conversion instructions (F16C) when
+/// it has them.
+pub struct F16;
 
-impl<const SIGNED: bool> Decode for Int16<SIGNED> {
+impl Decode for F16 {
     const BYTES: usize = 2;
     const VALUES: usize = 1;
-    fn min_normal(&self) -> f64 {
-        0.0
+    type Value = f32;
+    fn min_normal(&self) -> f32 {
+        min_normal(15) as f32
     }
-    fn decode(&self, bytes: &[u8], out: &mut [f64]) {
-        for (o, c) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-            let v = u16::from_le_bytes([c[0], c[1]]);
-            *o = if SIGNED { v as i16 as f64 } else { v as f64 };
+    #[inline(always)]
+    fn decode(&self, bytes: &[u8], out: &mut [f32]) {
+        let mut halves = [half::f16::ZERO; BLOCK_VALUES];
+        let halves = &mut halves[..out.len()];
+        for (h, c) in halves.iter_mut().zip(bytes.chunks_exact(2)) {
+            *h = half::f16::from_bits(u16::from_le_bytes([c[0], c[1]]));
         }
+        halves.convert_to_f32_slice(out);
     }
 }
 
@@ -275,9 +309,9 @@ mod tests {
         impl DecoderFn<Vec<f64>> for Run {
             fn call<D: Decode>(self, d: D) -> Vec<f64> {
                 let bytes: Vec<u8> = (0..=255).collect();
-                let mut out = vec![0.0; 256 / D::BYTES * D::VALUES];
+                let mut out = vec![D::Value::ZERO; 256 / D::BYTES * D::VALUES];
                 d.decode(&bytes, &mut out);
-                out
+                out.iter().map(|x| x.to_f64()).collect()
             }
         }
         with_decoder(dtype, Run).unwrap()

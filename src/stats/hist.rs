@@ -4,6 +4,7 @@
 //! bins are fixed (one per f64 binary exponent), so histograms of chunks merge by addition, and log-scaled
 //! because weights spread over many orders of magnitude.
 
+use super::kernel::Lane;
 use serde::Serialize;
 
 /// f64 exponents: biased 1..=2046 for normals, 0 for subnormals (all put in the lowest bin).
@@ -24,8 +25,8 @@ impl Default for LogHistogram {
 }
 
 impl LogHistogram {
-    pub fn add(&mut self, xs: &[f64]) {
-        for &x in xs {
+    pub fn add<T: Lane>(&mut self, xs: &[T]) {
+        for x in xs.iter().map(|x| x.to_f64()) {
             if x.is_finite() && x != 0.0 {
                 // The biased exponent field is floor(log2 |x|) + 1023 for every normal f64.
                 let biased = (x.to_bits() >> 52) & 0x7FF;

@@ -7,6 +7,9 @@
 pub mod accumulate;
 pub mod decode;
 pub mod hist;
+pub mod kernel;
+#[cfg(target_arch = "x86_64")]
+mod kernel_avx2;
 pub mod report;
 pub mod scan;
 

@@ -142,6 +142,7 @@ pub fn write_all(root: &Path) {
     write_sharded(&sharded, "model", &tiny_llama_shards(), meta).unwrap();
 
     super::fixtures_malformed::write_all(&root.join("malformed"));
+    super::fixtures_gguf::write_all(&root.join("gguf"));
 }
 
 /// Parameters of the tiny Llama, by hand: embed 64·32, head 64·32, final norm 32, and per layer

@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod fixtures_gguf;
 pub mod fixtures_malformed;
+pub mod fixtures_malformed_gguf;
 pub mod shapes;
 pub mod stats_expect;
 

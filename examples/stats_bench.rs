@@ -1,0 +1,191 @@
+//! Throughput of `stats` against the machine's memory-read bandwidth, on a BF16 checkpoint in the page cache.
+//!
+//! `cargo run --release --example stats_bench -- [FILE] [GIB]` (or `bench/stats_bench.sh`, which also times the
+//! CLI). Writes FILE (default /tmp/paramscope-bench/bf16.safetensors, 2 GiB) once with pseudo-random
+//! normal-ish BF16 weights (std ≈ 0.02, no zeros to speak of), reads it into the page cache, then reports in GB/s
+//! (10^9 bytes per second), best of 3:
+//! - memory read: a sum of u64 words over the same mapped file on every core (the ceiling for any scan), and on
+//!   one core;
+//! - stats: `paramscope::stats::scan` on the same file, every core and one core.
+
+use paramscope::checkpoint::Checkpoint;
+use paramscope::dtype::DType;
+use paramscope::filter::TensorFilter;
+use paramscope::format::{self, LoadOptions};
+use paramscope::stats::{self, ScanOptions};
+use paramscope::synth::SafetensorsWriter;
+use rayon::prelude::*;
+use std::fs::{File, OpenOptions};
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// 64 Mi elements (128 MiB) per tensor, like a large projection matrix.
+const TENSOR_ELEMENTS: u64 = 64 << 20;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let path = PathBuf::from(
+        args.first()
+            .cloned()
+            .unwrap_or_else(|| "/tmp/paramscope-bench/bf16.safetensors".into()),
+    );
+    let gib: u64 = args.get(1).map(|s| s.parse().expect("GIB")).unwrap_or(2);
+    let tensors = (gib << 30) / (TENSOR_ELEMENTS * 2);
+    let writer = (0..tensors).fold(SafetensorsWriter::new(), |w, i| {
+        w.tensor(
+            &format!("model.layers.{i}.mlp.up_proj.weight"),
+            DType::BF16,
+            &[TENSOR_ELEMENTS / 4096, 4096],
+        )
+    });
+    ensure_file(&path, &writer);
+    let checkpoint = load(&path);
+    let data_bytes = checkpoint.tensor_bytes();
+    println!(
+        "file: {} ({:.2} GB of BF16 data, {} tensors), {} threads",
+        path.display(),
+        data_bytes as f64 / 1e9,
+        checkpoint.tensors.len(),
+        rayon::current_num_threads()
+    );
+
+    let map = unsafe { memmap2::Mmap::map(&File::open(&path).unwrap()).unwrap() };
+    sum_words(&map, true); // into the page cache
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let all = best_of(3, || sum_words(&map, true));
+    let single = best_of(3, || sum_words(&map, false));
+    report("memory read, all cores", map.len() as u64, all);
+    report("memory read, one core", map.len() as u64, single);
+
+    let options = ScanOptions::default();
+    let scan = || {
+        let r = stats::scan(&checkpoint, &TensorFilter::all(), &options).unwrap();
+        assert!(r.total.finite > 0 && r.total.zeros < r.total.values / 100);
+    };
+    let stats_all = best_of(3, scan);
+    let stats_one = best_of(3, || one.install(scan));
+    report("stats, all cores", data_bytes, stats_all);
+    report("stats, one core", data_bytes, stats_one);
+    println!(
+        "stats reaches {:.0}% of the all-core memory-read bandwidth (wall clock)",
+        100.0 * (data_bytes as f64 / stats_all.wall) / (map.len() as f64 / all.wall)
+    );
+}
+
+fn load(path: &Path) -> Checkpoint {
+    let source = format::discover(path).unwrap().remove(0);
+    format::load(&source, LoadOptions::default()).unwrap()
+}
+
+/// Writes the header and fills every tensor with weights, unless a file of the right size is already there.
+fn ensure_file(path: &Path, writer: &SafetensorsWriter) {
+    let header = writer.header();
+    let size = 8 + header.len() as u64 + writer.data_bytes();
+    if std::fs::metadata(path).is_ok_and(|m| m.len() == size) {
+        return;
+    }
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    writer.write(path).unwrap();
+    let mut f = OpenOptions::new().write(true).open(path).unwrap();
+    f.seek(SeekFrom::Start(8 + header.len() as u64)).unwrap();
+    let per_tensor = (TENSOR_ELEMENTS * 2) as usize;
+    for i in 0..writer.tensors.len() {
+        let mut buf = vec![0u8; per_tensor];
+        buf.par_chunks_mut(1 << 20)
+            .enumerate()
+            .for_each(|(j, c)| fill_bf16(c, (i as u64) << 32 | j as u64));
+        f.write_all(&buf).unwrap();
+    }
+    f.sync_all().unwrap();
+}
+
+/// Roughly normal weights (a sum of four uniforms), std ≈ 0.02, from a 64-bit LCG seeded per megabyte.
+fn fill_bf16(out: &mut [u8], seed: u64) {
+    let mut state = seed.wrapping_mul(0x9E3779B97F4A7C15) | 1;
+    let mut uniform = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+    };
+    for pair in out.chunks_exact_mut(2) {
+        let x = (uniform() + uniform() + uniform() + uniform()) * 0.0346;
+        pair.copy_from_slice(&half::bf16::from_f32(x).to_le_bytes());
+    }
+}
+
+/// Sums the mapped file as u64 words: every byte read once, the least work a scan can do.
+fn sum_words(map: &[u8], parallel: bool) -> u64 {
+    let sum_chunk = |c: &[u8]| -> u64 {
+        c.chunks_exact(8)
+            .map(|w| u64::from_le_bytes(w.try_into().unwrap()))
+            .fold(0u64, u64::wrapping_add)
+    };
+    if parallel {
+        map.par_chunks(8 << 20)
+            .map(sum_chunk)
+            .reduce(|| 0, u64::wrapping_add)
+    } else {
+        map.chunks(8 << 20)
+            .map(sum_chunk)
+            .fold(0, u64::wrapping_add)
+    }
+}
+
+/// Wall-clock and CPU seconds (all threads) of one run.
+#[derive(Clone, Copy)]
+struct Timing {
+    wall: f64,
+    cpu: f64,
+}
+
+/// The fastest of `n` runs (by wall-clock time).
+fn best_of<R>(n: usize, mut f: impl FnMut() -> R) -> Timing {
+    (0..n)
+        .map(|_| {
+            let (t, c) = (Instant::now(), cpu_seconds());
+            std::hint::black_box(f());
+            Timing {
+                wall: t.elapsed().as_secs_f64(),
+                cpu: cpu_seconds() - c,
+            }
+        })
+        .fold(
+            Timing {
+                wall: f64::INFINITY,
+                cpu: 0.0,
+            },
+            |a, b| if b.wall < a.wall { b } else { a },
+        )
+}
+
+/// User + system CPU time of this process so far, from /proc (clock ticks of 10 ms): on a shared machine,
+/// bytes per CPU-second says what the code does per core when other processes take turns on it.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15 of the whole line.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<f64> = rest
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0.0))
+        .collect();
+    fields
+        .get(11)
+        .zip(fields.get(12))
+        .map(|(u, s)| (u + s) / 100.0)
+        .unwrap_or(0.0)
+}
+
+fn report(what: &str, bytes: u64, t: Timing) {
+    println!(
+        "{what:<28} {:>7.2} GB/s wall ({:.3} s)   {:>7.2} GB per CPU-second ({:.2} CPU-s)",
+        bytes as f64 / t.wall / 1e9,
+        t.wall,
+        bytes as f64 / t.cpu / 1e9,
+        t.cpu
+    );
+}

@@ -1,0 +1,136 @@
+//! Limits as the user wrote them (`8.1B`, `16GiB`, `2%`) and as exact integers. Shown as written, compared
+//! exactly.
+
+use crate::parse_units::{parse_bytes, parse_count, parse_percent};
+use crate::units;
+use serde::Serialize;
+
+/// A count or byte limit: the exact value and the text it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Limit {
+    pub value: u64,
+    #[serde(skip)]
+    pub text: String,
+}
+
+impl Limit {
+    pub fn count(text: &str) -> Result<Limit, String> {
+        Ok(Limit {
+            value: parse_count(text)?,
+            text: text.trim().to_string(),
+        })
+    }
+
+    pub fn bytes(text: &str) -> Result<Limit, String> {
+        Ok(Limit {
+            value: parse_bytes(text)?,
+            text: text.trim().to_string(),
+        })
+    }
+
+    /// The user's spelling, except that a bare integer is grouped (`8,100,000,000`).
+    pub fn shown(&self) -> String {
+        if self.text.bytes().all(|b| b.is_ascii_digit()) {
+            units::grouped(self.value)
+        } else {
+            self.text.clone()
+        }
+    }
+
+    /// Whether the user thinks in binary units (KiB, GiB…), so figures are shown the same way.
+    pub fn binary(&self) -> bool {
+        self.text.contains("iB")
+    }
+}
+
+/// How much a figure may grow over its baseline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Growth {
+    /// `numerator / denominator` percent of the baseline.
+    Percent {
+        numerator: u128,
+        denominator: u128,
+        text: String,
+    },
+    /// An absolute amount, in the figure's unit.
+    Absolute(Limit),
+}
+
+impl Growth {
+    pub fn percent(text: &str) -> Result<Growth, String> {
+        let (numerator, denominator) = parse_percent(text)?;
+        Ok(Growth::Percent {
+            numerator,
+            denominator,
+            text: text.trim().to_string(),
+        })
+    }
+
+    /// A percentage (`2%`) or a parameter count (`50M`).
+    pub fn params(text: &str) -> Result<Growth, String> {
+        if text.trim_end().ends_with('%') {
+            Growth::percent(text)
+        } else {
+            Limit::count(text).map(Growth::Absolute)
+        }
+    }
+
+    /// A percentage (`2%`) or a byte size (`100MiB`).
+    pub fn bytes(text: &str) -> Result<Growth, String> {
+        if text.trim_end().ends_with('%') {
+            Growth::percent(text)
+        } else {
+            Limit::bytes(text).map(Growth::Absolute)
+        }
+    }
+
+    /// The largest figure allowed over `baseline`, exactly (a percentage rounds down to whole units);
+    /// saturates at `u64::MAX`.
+    pub fn ceiling(&self, baseline: u64) -> u64 {
+        let allowance = match self {
+            Growth::Percent {
+                numerator,
+                denominator,
+                ..
+            } => {
+                let scaled = (baseline as u128).saturating_mul(*numerator);
+                scaled / denominator.saturating_mul(100)
+            }
+            Growth::Absolute(limit) => limit.value as u128,
+        };
+        u64::try_from(baseline as u128 + allowance).unwrap_or(u64::MAX)
+    }
+
+    pub fn shown(&self) -> String {
+        match self {
+            Growth::Percent { text, .. } => text.clone(),
+            Growth::Absolute(limit) => limit.shown(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn growth_ceiling_is_exact() {
+        // 2% of 8,030,261,248 is 160,605,224.96: a growth of 160,605,224 passes, one more does not.
+        let two = Growth::percent("2%").unwrap();
+        assert_eq!(two.ceiling(8_030_261_248), 8_190_866_472);
+        let half = Growth::percent("0.5%").unwrap();
+        assert_eq!(half.ceiling(1_000), 1_005);
+        assert_eq!(Growth::params("50M").unwrap().ceiling(1), 50_000_001);
+        assert_eq!(Growth::bytes("1KiB").unwrap().ceiling(0), 1024);
+        assert_eq!(Growth::percent("0%").unwrap().ceiling(77), 77);
+        assert_eq!(Growth::params("1T").unwrap().ceiling(u64::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn limits_show_as_written() {
+        assert_eq!(Limit::count("8.1B").unwrap().shown(), "8.1B");
+        assert_eq!(Limit::count("8100000000").unwrap().shown(), "8,100,000,000");
+        assert!(Limit::bytes("16GiB").unwrap().binary());
+        assert!(!Limit::bytes("5GB").unwrap().binary());
+    }
+}

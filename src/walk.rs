@@ -1,0 +1,107 @@
+//! Every checkpoint under a folder, for auditing a model store: each folder is discovered as `inspect` discovers a
+//! folder (an index once with its shards, unindexed shards grouped, single files alone), then its subfolders, in
+//! name order. Checkpoints are handed over one at a time so nothing accumulates.
+//!
+//! Symlinked folders are not entered (a link back up the tree would never end); symlinked files are read.
+
+use crate::error::{InputError, Problem};
+use crate::format::{self, Source};
+use std::path::{Path, PathBuf};
+
+/// Calls `visit` with each checkpoint found under `root` (or `root` itself when it is a file), or with the
+/// problem that kept a folder from being read. Folders without weight files are skipped silently.
+pub fn walk(root: &Path, mut visit: impl FnMut(Result<Source, InputError>)) {
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        match std::fs::metadata(&folder) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                discovered(format::discover(&folder), &mut visit);
+                continue;
+            }
+            Err(e) => {
+                visit(Err(InputError::new(&folder, Problem::Io(e))));
+                continue;
+            }
+        }
+        // A folder that cannot be listed is reported once, not again for its subfolders.
+        if !discovered(format::discover(&folder), &mut visit) {
+            continue;
+        }
+        match subfolders(&folder) {
+            // Reversed so that popping visits them in name order.
+            Ok(subs) => pending.extend(subs.into_iter().rev()),
+            Err(e) => visit(Err(e)),
+        }
+    }
+}
+
+/// Hands over what a folder holds; false when the folder itself could not be read.
+fn discovered(
+    result: Result<Vec<Source>, InputError>,
+    visit: &mut impl FnMut(Result<Source, InputError>),
+) -> bool {
+    match result {
+        Ok(sources) => sources.into_iter().for_each(|s| visit(Ok(s))),
+        Err(e) if matches!(*e.problem, Problem::EmptyDirectory) => {}
+        Err(e) => {
+            let unreadable = matches!(*e.problem, Problem::Io(_));
+            visit(Err(e));
+            return !unreadable;
+        }
+    }
+    true
+}
+
+fn subfolders(folder: &Path) -> Result<Vec<PathBuf>, InputError> {
+    let read = std::fs::read_dir(folder).map_err(|e| InputError::new(folder, Problem::Io(e)))?;
+    let mut subs = Vec::new();
+    for entry in read {
+        let entry = entry.map_err(|e| InputError::new(folder, Problem::Io(e)))?;
+        // `file_type` does not follow symlinks.
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            subs.push(entry.path());
+        }
+    }
+    subs.sort();
+    Ok(subs)
+}
+
+/// The path a source is known by: its file, its index, or its folder of shards.
+pub fn source_path(source: &Source) -> &Path {
+    match source {
+        Source::File(path) => path,
+        Source::Index { path, .. } => path,
+        Source::Shards { folder, .. } => folder,
+        Source::Gguf { shown, .. } => shown,
+    }
+}
+
+/// The checkpoints a PATH names: with `recursive`, every one under it; otherwise as `inspect PATH` finds them.
+pub fn each_source(
+    path: &Path,
+    recursive: bool,
+    mut visit: impl FnMut(Result<Source, InputError>),
+) {
+    if recursive {
+        walk(path, visit);
+    } else {
+        match format::discover(path) {
+            Ok(sources) => sources.into_iter().for_each(|s| visit(Ok(s))),
+            Err(e) => visit(Err(e)),
+        }
+    }
+}
+
+/// Reads what [`each_source`] found; a failure comes with the path it is reported under.
+pub fn load(
+    found: Result<Source, InputError>,
+    options: format::LoadOptions,
+) -> Result<crate::checkpoint::Checkpoint, (PathBuf, crate::error::LoadError)> {
+    match found {
+        Ok(source) => {
+            format::load(&source, options).map_err(|e| (source_path(&source).to_path_buf(), e))
+        }
+        Err(e) => Err((e.path.clone(), e.into())),
+    }
+}

@@ -1,0 +1,315 @@
+//! `paramscope check` in CI: baseline growth, a rules file equivalent to flags, GitHub annotations, JUnit XML.
+mod common;
+
+use common::paramscope;
+use paramscope::dtype::DType;
+use paramscope::synth::SafetensorsWriter;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+/// 8,100 parameters, 16,400 bytes of tensor data (BF16 [1000, 8] and F32 [100]).
+fn base() -> SafetensorsWriter {
+    SafetensorsWriter::new()
+        .tensor("embed.weight", DType::BF16, &[1000, 8])
+        .tensor("norm.weight", DType::F32, &[100])
+}
+
+/// The base plus F32 [200]: 8,300 parameters (+200, +2.47%), 17,200 bytes (+800, +4.88%).
+fn grown() -> SafetensorsWriter {
+    base().tensor("extra.bias", DType::F32, &[200])
+}
+
+fn write(dir: &Path, name: &str, w: &SafetensorsWriter) -> String {
+    let path = dir.join(name);
+    w.write(&path).unwrap();
+    path.display().to_string()
+}
+
+fn check(args: &[&str]) -> (i32, String, String) {
+    let out = paramscope().arg("check").args(args).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// Saves `inspect --format json [--tensors]` of `model` as `dir/name`.
+fn save_inspect(dir: &Path, model: &str, name: &str, tensors: bool) -> PathBuf {
+    let mut cmd = paramscope();
+    cmd.args(["inspect", model, "--format", "json"]);
+    if tensors {
+        cmd.arg("--tensors");
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success());
+    let path = dir.join(name);
+    std::fs::write(&path, out.stdout).unwrap();
+    path
+}
+
+#[test]
+fn baseline_growth_beyond_the_allowance_fails() {
+    let dir = TempDir::new().unwrap();
+    let old = write(dir.path(), "old.safetensors", &base());
+    let new = write(dir.path(), "new.safetensors", &grown());
+    let baseline = save_inspect(dir.path(), &old, "base.json", false);
+    let b = baseline.to_str().unwrap();
+
+    let (code, out, _) = check(&[&new, "--baseline", b, "--max-growth", "2%"]);
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[1..],
+        [
+            "FAIL max-params-growth: 8.30K (8,300) vs baseline 8.10K (8,100): +200 (+2.47%) > 2%",
+            // 17,200 / 1024 = 16.80 KiB; 16,400 / 1024 = 16.02 KiB.
+            "FAIL max-bytes-growth: 16.80 KiB (17,200 bytes) vs baseline 16.02 KiB (16,400 bytes): +800 (+4.88%) > 2%",
+            &format!("{new}: 2 of 3 rules failed (max-params-growth, max-bytes-growth)"),
+        ]
+    );
+
+    let (code, _, _) = check(&[&new, "--baseline", b, "--max-growth", "5%"]);
+    assert_eq!(code, 0);
+
+    // Absolute allowances: +200 parameters is exactly allowed, +800 bytes is one over 799.
+    let (code, out, _) = check(&[
+        &new,
+        "--baseline",
+        b,
+        "--max-params-growth",
+        "200",
+        "--max-bytes-growth",
+        "799B",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.contains(
+        "PASS max-params-growth: 8.30K (8,300) vs baseline 8.10K (8,100): +200 (+2.47%) <= 200\n"
+    ));
+    assert!(out.contains("FAIL max-bytes-growth: 17.20 KB (17,200 bytes) vs baseline 16.40 KB (16,400 bytes): +800 (+4.88%) > 799B\n"));
+
+    // The ceilings in JSON: 8,100 + 2% = 8,262; 16,400 + 2% = 16,728.
+    let (_, out, _) = check(&[
+        &new,
+        "--baseline",
+        b,
+        "--max-growth",
+        "2%",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["rules"][1]["baseline"], 8100);
+    assert_eq!(v["rules"][1]["limit"], 8262);
+    assert_eq!(v["rules"][2]["limit"], 16728);
+
+    // A baseline alone allows no growth; the unchanged model passes it.
+    let (code, out, _) = check(&[&old, "--baseline", b]);
+    assert_eq!(code, 0);
+    assert!(out.contains(
+        "PASS max-params-growth: 8.10K (8,100) vs baseline 8.10K (8,100): +0 (+0.00%) <= 0%\n"
+    ));
+    let (code, _, _) = check(&[&new, "--baseline", b]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn rules_file_is_equivalent_to_flags() {
+    let dir = TempDir::new().unwrap();
+    let old = write(dir.path(), "old.safetensors", &base());
+    let new = write(dir.path(), "new.safetensors", &grown());
+    save_inspect(dir.path(), &old, "base.json", false);
+    save_inspect(dir.path(), &old, "expected.json", true);
+    let (e, b) = (
+        dir.path().join("expected.json"),
+        dir.path().join("base.json"),
+    );
+    // Paths in the file are relative to the file's folder.
+    let rules = dir.path().join("paramscope.toml");
+    std::fs::write(
+        &rules,
+        r#"
+max-params = "8.1K"
+min-params = 1000
+max-bytes = "16.4KB"
+max-file-bytes = "1MiB"
+dtype = ["BF16", "F32"]
+forbid-dtype = ["F64"]
+expect-tensors = "expected.json"
+baseline = "base.json"
+max-growth = "2%"
+max-params-growth = 300
+max-bytes-growth = "1KiB"
+"#,
+    )
+    .unwrap();
+    let flags = [
+        "--max-params",
+        "8.1K",
+        "--min-params",
+        "1000",
+        "--max-bytes",
+        "16.4KB",
+        "--max-file-bytes",
+        "1MiB",
+        "--dtype",
+        "BF16,F32",
+        "--forbid-dtype",
+        "F64",
+        "--expect-tensors",
+        e.to_str().unwrap(),
+        "--baseline",
+        b.to_str().unwrap(),
+        "--max-growth",
+        "2%",
+        "--max-params-growth",
+        "300",
+        "--max-bytes-growth",
+        "1KiB",
+    ];
+    // Ten rule lines and a verdict; the new model's unexpected tensor adds a detail line.
+    for (model, lines) in [(&old, 11), (&new, 12)] {
+        let by_flags = check(&[&[model.as_str()], &flags[..]].concat());
+        let by_file = check(&[model, "--rules", rules.to_str().unwrap()]);
+        assert_eq!(by_flags, by_file);
+        assert_eq!(by_file.1.lines().count(), lines, "{}", by_file.1);
+    }
+    // The old model passes every rule; the new one fails max-params, max-bytes and expect-tensors.
+    assert_eq!(check(&[&old, "--rules", rules.to_str().unwrap()]).0, 0);
+    let (code, out, _) = check(&[&new, "--rules", rules.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(out.ends_with(&format!(
+        "{new}: 3 of 10 rules failed (max-params, max-bytes, expect-tensors)\n"
+    )));
+
+    // A flag overrides the file's key.
+    let (code, out, _) = check(&[
+        &new,
+        "--rules",
+        rules.to_str().unwrap(),
+        "--max-params",
+        "9K",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("PASS max-params: 8.30K (8,300) <= 9K\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn rules_file_mistakes_are_usage_errors() {
+    let dir = TempDir::new().unwrap();
+    let model = write(dir.path(), "m.safetensors", &base());
+    let rules = dir.path().join("rules.toml");
+    for (text, expected) in [
+        ("max-parms = \"8B\"\n", "unknown field `max-parms`"),
+        (
+            "max-bytes = \"16Gb\"\n",
+            "a lowercase b means bits; write 16GB (powers of 1000) or 16GiB (powers of 1024)",
+        ),
+        (
+            "max-params = 8.1\n",
+            "8.1 is a TOML float; write figures with units as strings",
+        ),
+        ("dtype = [\"BF17\"]\n", "unknown dtype 'BF17'"),
+    ] {
+        std::fs::write(&rules, text).unwrap();
+        let (code, out, err) = check(&[&model, "--rules", rules.to_str().unwrap()]);
+        assert_eq!((code, out.as_str()), (2, ""), "{text}");
+        assert!(
+            err.starts_with(&format!("error: --rules {}: ", rules.display())),
+            "{err}"
+        );
+        assert!(err.contains(expected), "{text}: {err}");
+    }
+}
+
+#[test]
+fn github_format_annotates_failures() {
+    let dir = TempDir::new().unwrap();
+    let model = write(dir.path(), "m.safetensors", &base());
+    let (code, out, _) = check(&[
+        &model,
+        "--max-params",
+        "8K",
+        "--forbid-dtype",
+        "F32",
+        "--max-bytes",
+        "1MB",
+        "--format",
+        "github",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        out,
+        format!(
+            "PASS structure: 1 file, 2 tensors read: headers in bounds, tensors tile the data exactly, no trailing bytes\n\
+             ::error file={model},title=paramscope check max-params::8.10K (8,100) > 8K\n\
+             PASS max-bytes: 16.40 KB (16,400 bytes) <= 1MB\n\
+             ::error file={model},title=paramscope check forbid-dtype::F32 (1 tensor) present; forbidden: F32%0Anorm.weight: F32\n\
+             {model}: 2 of 4 rules failed (max-params, forbid-dtype)\n"
+        )
+    );
+}
+
+#[test]
+fn junit_report_has_a_case_per_rule_and_escapes_names() {
+    let dir = TempDir::new().unwrap();
+    let w = SafetensorsWriter::new()
+        .tensor("a<b>&\"c\"", DType::F32, &[4])
+        .tensor("ok", DType::BF16, &[4]);
+    let model = write(dir.path(), "m.safetensors", &w);
+    let xml = dir.path().join("report.xml");
+    let (code, _, _) = check(&[
+        &model,
+        "--dtype",
+        "BF16",
+        "--max-params",
+        "8",
+        "--junit",
+        xml.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    let report = std::fs::read_to_string(&xml).unwrap();
+    assert_eq!(
+        report,
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="paramscope check">
+  <testsuite name="{model}" tests="3" failures="1" errors="0">
+    <testcase classname="{model}" name="structure">
+      <system-out>1 file, 2 tensors read: headers in bounds, tensors tile the data exactly, no trailing bytes</system-out>
+    </testcase>
+    <testcase classname="{model}" name="max-params">
+      <system-out>8 &lt;= 8</system-out>
+    </testcase>
+    <testcase classname="{model}" name="dtype">
+      <failure message="F32 (1 tensor) not allowed; allowed: BF16">a&lt;b&gt;&amp;&quot;c&quot;: F32</failure>
+    </testcase>
+  </testsuite>
+</testsuites>
+"#
+        )
+    );
+}
+
+#[test]
+fn junit_report_marks_an_unreadable_checkpoint_as_an_error() {
+    let dir = TempDir::new().unwrap();
+    let xml = dir.path().join("report.xml");
+    let (code, _, _) = check(&[
+        "fixtures/malformed/trailing.safetensors",
+        "--junit",
+        xml.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    let report = std::fs::read_to_string(&xml).unwrap();
+    assert!(report.contains(
+        "<testsuite name=\"fixtures/malformed/trailing.safetensors\" tests=\"1\" failures=\"0\" errors=\"1\">"
+    ));
+    assert!(report.contains(
+        "<error message=\"unreadable checkpoint\">fixtures/malformed/trailing.safetensors: "
+    ));
+    assert!(report.ends_with("</testsuites>\n"));
+}
