@@ -325,15 +325,13 @@ fn logical_elements(t: &Tensor, rule: Rule, by_name: &Names, config: Option<&Mod
     let elements = t.elements();
     let container = container_bits(t.dtype) as u128;
     let per_bits = |bits: u32| (elements as u128 * container / bits as u128) as u64;
-    match rule.id {
+    match rule {
         _ if rule.class == Class::Buffer || rule.class == Class::QuantAux => 0,
-        "quant_packed.qweight_config_bits" | "quant_packed.compressed_tensors" => {
-            config_bits(config).map_or(elements, per_bits)
-        }
-        "quant_packed.qweight_inferred_bits" => {
+        QWEIGHT_CONFIG | CT_PACKED => config_bits(config).map_or(elements, per_bits),
+        QWEIGHT_INFERRED => {
             inferred_pack(t, module_of(&t.name), by_name).map_or(elements, |p| elements * p)
         }
-        "quant_packed.bnb_4bit" | "quant_packed.mxfp4_blocks" => elements * 2,
+        BNB_4BIT | MXFP4_BLOCKS => elements * 2,
         _ => elements,
     }
 }

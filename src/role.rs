@@ -62,108 +62,139 @@ pub const ROLE_RULES: &[(&str, Role, &str)] = &[
     ("other", Role::Other, "no rule matched"),
 ];
 
+// What one name component says, as bits; a name's roles are the union over its components.
+const VISION: u16 = 1;
+const NORM: u16 = 1 << 1;
+const ROUTER: u16 = 1 << 2;
+const EXPERTS: u16 = 1 << 3;
+const EMBEDDINGS: u16 = 1 << 4;
+const ATTENTION: u16 = 1 << 5;
+const MLP: u16 = 1 << 6;
+/// `output` right after an integer component (BERT's `layer.N.output`).
+const BERT_OUTPUT: u16 = 1 << 7;
+
+fn component_flags(p: &str) -> u16 {
+    let mut f = 0;
+    if matches!(
+        p,
+        "vision_tower"
+            | "vision_model"
+            | "visual"
+            | "vision_encoder"
+            | "image_encoder"
+            | "multi_modal_projector"
+            | "mm_projector"
+    ) {
+        f |= VISION;
+    }
+    if is_norm(p) {
+        f |= NORM;
+    }
+    if matches!(p, "router" | "gate" | "shared_expert_gate" | "ffn_gate_inp") {
+        f |= ROUTER;
+    }
+    if matches!(p, "experts" | "shared_experts" | "shared_expert")
+        || (p.starts_with("ffn_") && (p.ends_with("_exps") || p.ends_with("_shexp")))
+    {
+        f |= EXPERTS;
+    }
+    if matches!(
+        p,
+        "embed_tokens"
+            | "wte"
+            | "wpe"
+            | "embeddings"
+            | "embed_positions"
+            | "tok_embeddings"
+            | "token_embd"
+    ) || p.ends_with("_embeddings")
+    {
+        f |= EMBEDDINGS;
+    }
+    if matches!(
+        p,
+        "self_attn"
+            | "attn"
+            | "attention"
+            | "self_attention"
+            | "cross_attn"
+            | "encoder_attn"
+            | "q_proj"
+            | "k_proj"
+            | "v_proj"
+            | "o_proj"
+            | "qkv_proj"
+            | "c_attn"
+            | "query_key_value"
+            | "Wqkv"
+            | "wq"
+            | "wk"
+            | "wv"
+            | "wo"
+    ) || p.starts_with("attn_")
+    {
+        f |= ATTENTION;
+    }
+    if matches!(
+        p,
+        "mlp"
+            | "feed_forward"
+            | "ffn"
+            | "intermediate"
+            | "c_fc"
+            | "gate_proj"
+            | "up_proj"
+            | "down_proj"
+            | "w1"
+            | "w2"
+            | "w3"
+            | "fc1"
+            | "fc2"
+            | "dense_h_to_4h"
+            | "dense_4h_to_h"
+    ) || p.starts_with("ffn_")
+    {
+        f |= MLP;
+    }
+    f
+}
+
 pub fn role_of(name: &str) -> (Role, &'static str) {
-    // Runs for every tensor: components are iterated, never collected.
-    let any = |f: &dyn Fn(&str) -> bool| name.split('.').any(f);
+    // Runs for every tensor: one pass over the components, nothing allocated.
+    let mut flags = 0;
+    let mut after_index = false;
+    for p in name.split('.') {
+        flags |= component_flags(p);
+        if after_index && p == "output" {
+            flags |= BERT_OUTPUT;
+        }
+        after_index = !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    }
     let first = name.split('.').next().unwrap_or("");
-    let id = if any(&|p| {
-        matches!(
-            p,
-            "vision_tower"
-                | "vision_model"
-                | "visual"
-                | "vision_encoder"
-                | "image_encoder"
-                | "multi_modal_projector"
-                | "mm_projector"
-        )
-    }) {
-        "vision_tower.component"
-    } else if any(&is_norm) {
-        "norm.component"
-    } else if any(&|p| matches!(p, "router" | "gate" | "shared_expert_gate" | "ffn_gate_inp")) {
-        "router.component"
-    } else if any(&|p| {
-        matches!(p, "experts" | "shared_experts" | "shared_expert")
-            || (p.starts_with("ffn_") && (p.ends_with("_exps") || p.ends_with("_shexp")))
-    }) {
-        "experts.component"
-    } else if any(&|p| {
-        matches!(
-            p,
-            "embed_tokens"
-                | "wte"
-                | "wpe"
-                | "embeddings"
-                | "embed_positions"
-                | "tok_embeddings"
-                | "token_embd"
-        ) || p.ends_with("_embeddings")
-    }) {
-        "embeddings.component"
-    } else if matches!(first, "lm_head" | "embed_out")
-        || matches!(name, "output.weight" | "output.bias")
-    {
-        "output_head.name"
-    } else if any(&|p| {
-        matches!(
-            p,
-            "self_attn"
-                | "attn"
-                | "attention"
-                | "self_attention"
-                | "cross_attn"
-                | "encoder_attn"
-                | "q_proj"
-                | "k_proj"
-                | "v_proj"
-                | "o_proj"
-                | "qkv_proj"
-                | "c_attn"
-                | "query_key_value"
-                | "Wqkv"
-                | "wq"
-                | "wk"
-                | "wv"
-                | "wo"
-        ) || p.starts_with("attn_")
-    }) {
-        "attention.component"
-    } else if any(&|p| {
-        matches!(
-            p,
-            "mlp"
-                | "feed_forward"
-                | "ffn"
-                | "intermediate"
-                | "c_fc"
-                | "gate_proj"
-                | "up_proj"
-                | "down_proj"
-                | "w1"
-                | "w2"
-                | "w3"
-                | "fc1"
-                | "fc2"
-                | "dense_h_to_4h"
-                | "dense_4h_to_h"
-        ) || p.starts_with("ffn_")
-    }) {
-        "mlp.component"
-    } else if name
-        .split('.')
-        .zip(name.split('.').skip(1))
-        .any(|(a, b)| !a.is_empty() && a.bytes().all(|c| c.is_ascii_digit()) && b == "output")
-    {
-        "mlp.bert_output"
+    let head =
+        matches!(first, "lm_head" | "embed_out") || matches!(name, "output.weight" | "output.bias");
+    // The order of ROLE_RULES: the first that applies wins.
+    if flags & VISION != 0 {
+        (Role::VisionTower, "vision_tower.component")
+    } else if flags & NORM != 0 {
+        (Role::Norm, "norm.component")
+    } else if flags & ROUTER != 0 {
+        (Role::Router, "router.component")
+    } else if flags & EXPERTS != 0 {
+        (Role::Experts, "experts.component")
+    } else if flags & EMBEDDINGS != 0 {
+        (Role::Embeddings, "embeddings.component")
+    } else if head {
+        (Role::OutputHead, "output_head.name")
+    } else if flags & ATTENTION != 0 {
+        (Role::Attention, "attention.component")
+    } else if flags & MLP != 0 {
+        (Role::Mlp, "mlp.component")
+    } else if flags & BERT_OUTPUT != 0 {
+        (Role::Mlp, "mlp.bert_output")
     } else {
-        "other"
-    };
-    let role = ROLE_RULES
-        .iter()
-        .find(|(rule, _, _)| *rule == id)
-        .map_or(Role::Other, |(_, role, _)| *role);
-    (role, id)
+        (Role::Other, "other")
+    }
 }
 
 fn is_norm(p: &str) -> bool {
@@ -237,10 +268,30 @@ mod tests {
     }
 
     #[test]
-    fn every_rule_id_is_listed() {
-        for name in ["a.gate.weight", "x.y", "visual.x", "blk.1.attn_k.weight"] {
-            let id = role_of(name).1;
-            assert!(ROLE_RULES.iter().any(|(r, _, _)| *r == id), "{id}");
+    fn every_rule_is_reachable_and_agrees_with_the_table() {
+        let samples = [
+            "visual.blocks.0.attn.qkv.weight",
+            "model.norm.weight",
+            "a.gate.weight",
+            "blk.0.ffn_up_exps.weight",
+            "wte.weight",
+            "lm_head.weight",
+            "blk.1.attn_k.weight",
+            "h.0.mlp.c_fc.weight",
+            "encoder.layer.3.output.dense.weight",
+            "pooler.dense.weight",
+        ];
+        let mut seen = Vec::new();
+        for name in samples {
+            let (role, id) = role_of(name);
+            let listed = ROLE_RULES.iter().find(|(r, _, _)| *r == id);
+            assert_eq!(listed.map(|(_, r, _)| *r), Some(role), "{name}: {id}");
+            seen.push(id);
         }
+        let all: Vec<_> = ROLE_RULES.iter().map(|(r, _, _)| *r).collect();
+        assert_eq!(
+            seen, all,
+            "samples follow the rule order and cover every rule"
+        );
     }
 }
