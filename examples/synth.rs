@@ -6,15 +6,19 @@
 //!   cargo run --release --example synth -- llama31-405b OUT_DIR  (sharded at 5 GB, with index)
 //!   cargo run --release --example synth -- tensors N   OUT_DIR   (one file with N small F32 tensors)
 //!   cargo run --release --example synth -- gguf-llama3-70b OUT_DIR (one Q4_K_M-like GGUF, 128k-token tokenizer)
+//!   cargo run --release --example synth -- gpt2|mixtral-8x7b|gpt-oss-20b|llama3-8b-gptq OUT_DIR
+//!       (one file, real names, and the config.json fields paramscope reads)
 
 use paramscope::dtype::DType;
+use paramscope::synth::models::{self, Linear};
 use paramscope::synth::{write_sharded, LlamaShape, SafetensorsWriter};
+use serde_json::json;
 use std::path::PathBuf;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage =
-        "usage: synth (llama3-8b|llama3-70b|llama31-405b|gguf-llama3-70b) OUT_DIR | synth tensors N OUT_DIR";
+    let usage = "usage: synth (llama3-8b|llama3-70b|llama31-405b|gguf-llama3-70b|gpt2|mixtral-8x7b|gpt-oss-20b\
+|llama3-8b-gptq) OUT_DIR | synth tensors N OUT_DIR";
     let (kind, rest) = args.split_first().expect(usage);
     let out = PathBuf::from(rest.last().expect(usage));
     std::fs::create_dir_all(&out).unwrap();
@@ -53,6 +57,34 @@ fn main() {
             let w = paramscope::synth::gguf::llama_q4_k_m(&LlamaShape::LLAMA3_70B, 280_147);
             let size = w.write(&out.join("Llama-3-70B-Q4_K_M.gguf")).unwrap();
             println!("{size} bytes, header {} bytes", w.data_start());
+        }
+        "gpt2" | "mixtral-8x7b" | "gpt-oss-20b" | "llama3-8b-gptq" => {
+            let (writer, config) = match kind.as_str() {
+                "gpt2" => (
+                    models::gpt2(),
+                    json!({"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"]}),
+                ),
+                "mixtral-8x7b" => (
+                    models::mixtral_8x7b(),
+                    json!({"model_type": "mixtral", "architectures": ["MixtralForCausalLM"],
+                           "tie_word_embeddings": false}),
+                ),
+                "gpt-oss-20b" => (
+                    models::gpt_oss_20b(),
+                    json!({"model_type": "gpt_oss", "architectures": ["GptOssForCausalLM"],
+                           "tie_word_embeddings": false,
+                           "quantization_config": {"quant_method": "mxfp4", "modules_to_not_convert":
+                               ["model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"]}}),
+                ),
+                _ => (
+                    models::quantized_llama(&LlamaShape::LLAMA3_8B, Linear::Gptq { group: 128 }),
+                    json!({"model_type": "llama", "architectures": ["LlamaForCausalLM"],
+                           "tie_word_embeddings": false,
+                           "quantization_config": {"quant_method": "gptq", "bits": 4, "group_size": 128}}),
+                ),
+            };
+            writer.write(&out.join("model.safetensors")).unwrap();
+            std::fs::write(out.join("config.json"), config.to_string()).unwrap();
         }
         _ => panic!("{usage}"),
     }

@@ -163,6 +163,24 @@ pub struct InspectArgs {
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
 
+    /// Rows of parameters by name prefix (`depth:N`), by repeated block (`layer`: `layers.{0..31}` ×32), by role
+    /// (`module`: embeddings, attention, mlp, experts, router, norm, output head, vision tower, other) or `dtype`.
+    #[arg(long, value_name = "HOW", value_parser = clap::value_parser!(crate::group::GroupBy))]
+    pub group_by: Option<crate::group::GroupBy>,
+
+    /// The hierarchy of name components with parameters, bytes and share per node; identical numbered siblings
+    /// collapse into one node (`{0..31}` ×32).
+    #[arg(long)]
+    pub tree: bool,
+
+    /// With --tree: keep only the first N levels.
+    #[arg(long, value_name = "N", requires = "tree", value_parser = clap::value_parser!(u64).range(1..))]
+    pub depth: Option<u64>,
+
+    /// Show the classification rules that decided each count (and the rule per tensor with --tensors).
+    #[arg(long)]
+    pub explain: bool,
+
     /// GGUF metadata arrays (e.g. the tokenizer's tokens): their type, length and first elements, or all of them.
     #[arg(long, value_enum, default_value_t = MetadataDetail::Summary)]
     pub metadata: MetadataDetail,

@@ -4,9 +4,15 @@
 pub mod gguf;
 
 use crate::checkpoint::{Checkpoint, Format, IndexInfo, Layout, Tensor};
+use crate::classify::{self, Class, Classified, Rule};
+use crate::config::ModelConfig;
 use crate::dtype::DType;
 use crate::filter::TensorFilter;
+use crate::group::{self, GroupBy, GroupRow};
 use crate::metadata::MetadataDetail;
+use crate::role::Role;
+use crate::semantics::{self, Classes, ModelInfo, Semantics};
+use crate::tree::{self, TreeNode};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -29,6 +35,9 @@ pub struct InspectOptions {
     pub list_tensors: bool,
     pub sort: SortKey,
     pub limit: Option<usize>,
+    pub group_by: Option<GroupBy>,
+    /// `--tree`, with `Some(levels)` to cut it.
+    pub tree: Option<Option<usize>>,
     /// How GGUF metadata arrays were read (and are shown).
     pub metadata: MetadataDetail,
 }
@@ -54,11 +63,25 @@ pub struct InspectReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gguf: Option<gguf::GgufReport>,
     pub notes: Vec<String>,
+    #[serde(flatten)]
+    pub semantics: Semantics,
+    /// From the `config.json` beside the checkpoint; `null` when there is none.
+    pub model: Option<ModelInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Groups>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tree: Option<Vec<TreeNode>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tensors: Option<Vec<TensorRow>>,
     /// How many tensors matched before `--limit` cut the list.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tensors_listed_of: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Groups {
+    pub by: String,
+    pub rows: Vec<GroupRow>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -98,6 +121,12 @@ pub struct TensorRow {
     pub bytes: u64,
     pub file: PathBuf,
     pub data_offsets: [u64; 2],
+    pub class: Class,
+    /// The classification rule that decided `class`.
+    pub rule: Rule,
+    pub logical_parameters: u64,
+    pub role: Role,
+    pub role_rule: &'static str,
 }
 
 /// A report over several checkpoints: each one, then their sum.
@@ -114,17 +143,40 @@ pub struct GrandTotal {
     pub totals: Totals,
     pub file_bytes: u64,
     pub header_bytes: u64,
+    pub logical_parameters: u64,
+    pub classes: Classes,
 }
 
 pub fn inspect(checkpoint: &Checkpoint, options: &InspectOptions) -> InspectReport {
+    inspect_with_config(checkpoint, None, options)
+}
+
+/// `inspect` with the checkpoint's `config.json` (bit widths, tied embeddings, model type).
+pub fn inspect_with_config(
+    checkpoint: &Checkpoint,
+    config: Option<&ModelConfig>,
+    options: &InspectOptions,
+) -> InspectReport {
     let all = TensorFilter::all();
     let filter = options.filter.as_ref().unwrap_or(&all);
-    let selected: Vec<&Tensor> = checkpoint
+    // Every tensor is classified in the context of all of them (siblings decide quantization rules), then the
+    // filter picks what is counted.
+    let classified = classify::classify(&checkpoint.tensors, config);
+    let selected: Vec<(&Tensor, &Classified)> = checkpoint
         .tensors
         .iter()
-        .filter(|t| filter.matches(t))
+        .zip(&classified)
+        .filter(|(t, _)| filter.matches(t))
         .collect();
-    let totals = totals(selected.iter().copied());
+    let totals = totals(selected.iter().map(|(t, _)| *t));
+    let semantics = semantics::summarise(selected.iter().copied());
+    let groups = options.group_by.map(|by| Groups {
+        by: by.label(),
+        rows: group::group(&group_items(&selected), by),
+    });
+    let tree = options
+        .tree
+        .map(|depth| tree::tree(&group_items(&selected), depth));
     let tensors = options
         .list_tensors
         .then(|| tensor_rows(checkpoint, &selected, options));
@@ -173,6 +225,10 @@ pub fn inspect(checkpoint: &Checkpoint, options: &InspectOptions) -> InspectRepo
         index: checkpoint.index.clone(),
         gguf,
         notes: checkpoint.notes.clone(),
+        semantics,
+        model: config.map(ModelInfo::from),
+        groups,
+        tree,
         tensors,
         tensors_listed_of: listed_of,
     }
@@ -214,24 +270,41 @@ fn sort_dtype_rows(rows: &mut [DtypeRow]) {
     rows.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.dtype.cmp(&b.dtype)));
 }
 
+pub fn group_items<'a>(selected: &[(&'a Tensor, &Classified)]) -> Vec<group::Item<'a>> {
+    selected
+        .iter()
+        .map(|(t, c)| group::Item {
+            name: &t.name,
+            dtype: t.dtype,
+            shape: &t.shape,
+            parameters: t.elements(),
+            logical_parameters: c.logical_elements,
+            bytes: t.bytes(),
+            role: c.role,
+            role_rule: c.role_rule,
+        })
+        .collect()
+}
+
 fn tensor_rows(
     checkpoint: &Checkpoint,
-    selected: &[&Tensor],
+    selected: &[(&Tensor, &Classified)],
     options: &InspectOptions,
 ) -> Vec<TensorRow> {
-    let mut order: Vec<&Tensor> = selected.to_vec();
+    let mut order: Vec<(&Tensor, &Classified)> = selected.to_vec();
     match options.sort {
         SortKey::File => {}
-        SortKey::Name => order.sort_by(|a, b| a.name.cmp(&b.name)),
-        SortKey::Size => order.sort_by(|a, b| b.bytes().cmp(&a.bytes()).then(a.name.cmp(&b.name))),
-        SortKey::Params => {
-            order.sort_by(|a, b| b.elements().cmp(&a.elements()).then(a.name.cmp(&b.name)))
+        SortKey::Name => order.sort_by(|(a, _), (b, _)| a.name.cmp(&b.name)),
+        SortKey::Size => {
+            order.sort_by(|(a, _), (b, _)| b.bytes().cmp(&a.bytes()).then(a.name.cmp(&b.name)))
         }
+        SortKey::Params => order
+            .sort_by(|(a, _), (b, _)| b.elements().cmp(&a.elements()).then(a.name.cmp(&b.name))),
     }
     order
         .into_iter()
         .take(options.limit.unwrap_or(usize::MAX))
-        .map(|t| TensorRow {
+        .map(|(t, c)| TensorRow {
             name: t.name.clone(),
             dtype: t.dtype,
             shape: t.shape.clone(),
@@ -239,6 +312,11 @@ fn tensor_rows(
             bytes: t.bytes(),
             file: checkpoint.file_of(t).path.clone(),
             data_offsets: t.data_offsets,
+            class: c.class(),
+            rule: c.rule,
+            logical_parameters: c.logical_elements,
+            role: c.role,
+            role_rule: c.role_rule,
         })
         .collect()
 }
@@ -247,7 +325,9 @@ fn tensor_rows(
 pub fn grand_total(reports: &[InspectReport]) -> GrandTotal {
     let mut totals = Totals::default();
     let mut by_dtype: BTreeMap<DType, DtypeRow> = BTreeMap::new();
+    let mut classes = Classes::default();
     for r in reports {
+        classes.add(&r.semantics.classes);
         totals.tensor_count += r.totals.tensor_count;
         totals.parameters += r.totals.parameters;
         totals.tensor_bytes += r.totals.tensor_bytes;
@@ -271,5 +351,7 @@ pub fn grand_total(reports: &[InspectReport]) -> GrandTotal {
         totals,
         file_bytes: reports.iter().map(|r| r.file_bytes).sum(),
         header_bytes: reports.iter().map(|r| r.header_bytes).sum(),
+        logical_parameters: reports.iter().map(|r| r.semantics.logical_parameters).sum(),
+        classes,
     }
 }

@@ -4,6 +4,7 @@
 //! checkpoint is a valid safetensors file that takes no disk space.
 
 pub mod gguf;
+pub mod models;
 
 use crate::dtype::DType;
 use serde_json::{json, Map, Value};

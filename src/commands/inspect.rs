@@ -1,8 +1,10 @@
 use super::{load_all, print_out, style_for, usage_error, EXIT_INPUT};
+use paramscope::checkpoint::{Checkpoint, Format};
 use paramscope::cli::InspectArgs;
+use paramscope::config;
 use paramscope::filter::TensorFilter;
 use paramscope::format::LoadOptions;
-use paramscope::inspect::{self, InspectOptions, MultiReport};
+use paramscope::inspect::{self, InspectOptions, InspectReport, MultiReport};
 use paramscope::render::{self, OutputFormat};
 use std::process::ExitCode;
 
@@ -16,6 +18,10 @@ pub fn run(args: InspectArgs) -> ExitCode {
         list_tensors: args.tensors,
         sort: args.sort,
         limit: args.limit,
+        group_by: args.group_by,
+        tree: args
+            .tree
+            .then_some(args.depth.map(|d| usize::try_from(d).unwrap_or(usize::MAX))),
         metadata: args.metadata,
     };
     let load_options = LoadOptions {
@@ -26,15 +32,12 @@ pub fn run(args: InspectArgs) -> ExitCode {
         return super::inspect_walk::run(&args, &options, load_options);
     };
     let (checkpoints, failed) = load_all(&args.paths, load_options, format);
-    let reports: Vec<_> = checkpoints
-        .iter()
-        .map(|c| inspect::inspect(c, &options))
-        .collect();
+    let reports: Vec<_> = checkpoints.iter().map(|c| report(c, &options)).collect();
     let out = match reports.len() {
         0 => String::new(),
         1 => match format {
             OutputFormat::Json => render::json::to_string(&reports[0]),
-            f => render::inspect::render(&reports[0], style_for(f)),
+            f => render::inspect::render_explained(&reports[0], style_for(f), args.explain),
         },
         _ => {
             let multi = MultiReport {
@@ -55,4 +58,21 @@ pub fn run(args: InspectArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The report of one checkpoint, with the `config.json` beside it when there is one (a broken one is a note).
+/// A GGUF file carries its own architecture metadata; a `config.json` next to it describes some other checkpoint.
+pub fn report(checkpoint: &Checkpoint, options: &InspectOptions) -> InspectReport {
+    let beside = match checkpoint.format {
+        Format::Gguf => None,
+        _ => config::load_beside(&checkpoint.path),
+    };
+    let (config, note) = match beside {
+        Some(Ok(config)) => (Some(config), None),
+        Some(Err(why)) => (None, Some(why)),
+        None => (None, None),
+    };
+    let mut report = inspect::inspect_with_config(checkpoint, config.as_ref(), options);
+    report.notes.extend(note);
+    report
 }

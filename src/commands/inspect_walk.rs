@@ -19,17 +19,17 @@ pub fn run(args: &InspectArgs, options: &InspectOptions, load_options: LoadOptio
             found += 1;
             match (walk::load(source, load_options), format.common()) {
                 (Ok(checkpoint), None) => {
-                    let report = inspect::inspect(&checkpoint, options);
+                    let report = super::inspect::report(&checkpoint, options);
                     print_out(&serde_json::to_string(&report).expect("report serialises"));
                 }
                 (Ok(checkpoint), Some(OutputFormat::Json)) => {
-                    collected.push(inspect::inspect(&checkpoint, options));
+                    collected.push(super::inspect::report(&checkpoint, options));
                 }
                 (Ok(checkpoint), Some(f)) => {
-                    let report = inspect::inspect(&checkpoint, options);
+                    let report = super::inspect::report(&checkpoint, options);
                     print_out(&format!(
                         "{}\n",
-                        render::inspect::render(&report, style_for(f))
+                        render::inspect::render_explained(&report, style_for(f), args.explain)
                     ));
                 }
                 (Err((path, e)), None) => {

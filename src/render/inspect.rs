@@ -1,26 +1,36 @@
 //! The `inspect` report as tables or Markdown.
 
 use super::escape;
+use super::group;
 use super::text::{Doc, Style};
 use crate::inspect::{DtypeRow, InspectReport, MultiReport};
 use crate::units;
 
 pub fn render(report: &InspectReport, style: Style) -> String {
+    render_explained(report, style, false)
+}
+
+/// `explain` adds the classification rules that matched and a class/rule column in the tensor list.
+pub fn render_explained(report: &InspectReport, style: Style, explain: bool) -> String {
     let mut doc = Doc::new(style);
-    write_report(&mut doc, report);
+    write_report(&mut doc, report, explain);
     doc.finish()
 }
 
 pub fn render_multi(multi: &MultiReport, style: Style) -> String {
     let mut doc = Doc::new(style);
     for report in &multi.checkpoints {
-        write_report(&mut doc, report);
+        write_report(&mut doc, report, false);
     }
     let t = &multi.total;
     doc.heading(&format!("Total over {} checkpoints", t.checkpoints));
     doc.pairs(vec![
         ("tensors".into(), units::grouped(t.totals.tensor_count)),
         ("parameters".into(), count_cell(t.totals.parameters)),
+        (
+            "logical parameters".into(),
+            count_cell(t.logical_parameters),
+        ),
         ("tensor data".into(), bytes_cell(t.totals.tensor_bytes)),
         ("on disk".into(), bytes_cell(t.file_bytes)),
     ]);
@@ -43,7 +53,7 @@ fn bytes_cell(n: u64) -> String {
     format!("{} ({} bytes)", units::bytes(n), units::grouped(n))
 }
 
-fn write_report(doc: &mut Doc, r: &InspectReport) {
+fn write_report(doc: &mut Doc, r: &InspectReport, explain: bool) {
     let files = if r.shards == 1 {
         "1 file".to_string()
     } else {
@@ -86,6 +96,7 @@ fn write_report(doc: &mut Doc, r: &InspectReport) {
             ));
         }
     }
+    rows.extend(group::semantics_rows(r));
     doc.pairs(rows);
     if let Some(g) = &r.gguf {
         super::gguf::summary(doc, g, r.totals.parameters);
@@ -98,6 +109,16 @@ fn write_report(doc: &mut Doc, r: &InspectReport) {
         r.totals.tensor_bytes,
         r.gguf.is_some(),
     );
+
+    if let Some(groups) = &r.groups {
+        group::groups_table(doc, groups, r.semantics.logical_parameters);
+    }
+    if let Some(tree) = &r.tree {
+        group::tree_table(doc, tree, r.semantics.logical_parameters);
+    }
+    if explain {
+        group::rules_table(doc, r);
+    }
 
     if !r.metadata.is_empty() {
         doc.heading("Metadata");
@@ -172,6 +193,10 @@ fn write_report(doc: &mut Doc, r: &InspectReport) {
                     row.push(escape(&t.file.display().to_string()).into_owned());
                 }
                 row.push(format!("{}..{}", t.data_offsets[0], t.data_offsets[1]));
+                if explain {
+                    row.push(t.rule.id.to_string());
+                    row.push(t.role_rule.to_string());
+                }
                 row
             })
             .collect();
@@ -180,6 +205,10 @@ fn write_report(doc: &mut Doc, r: &InspectReport) {
             header.push("file");
         }
         header.push("data offsets");
+        if explain {
+            header.push("class rule");
+            header.push("role rule");
+        }
         doc.table(&header, rows, &[3, 4]);
     }
     for note in &r.notes {

@@ -4,6 +4,7 @@ pub mod check;
 pub mod diff;
 pub mod footprint;
 pub mod gguf;
+pub mod group;
 pub mod inspect;
 pub mod json;
 pub mod stats;

@@ -1,0 +1,297 @@
+//! The role of a tensor in the model (embeddings, attention, MLP, experts, router, norm, output head, vision
+//! tower), recognised from the usual naming of Hugging Face, GGUF and common checkpoints. Rules are tried in order
+//! on dot-separated name components; the id of the rule that matched is reported, and a name no rule knows is
+//! `other` — never a guess.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Embeddings,
+    Attention,
+    Mlp,
+    Experts,
+    Router,
+    Norm,
+    OutputHead,
+    VisionTower,
+    Other,
+}
+
+impl Role {
+    pub const ALL: [Role; 9] = [
+        Role::Embeddings,
+        Role::Attention,
+        Role::Mlp,
+        Role::Experts,
+        Role::Router,
+        Role::Norm,
+        Role::OutputHead,
+        Role::VisionTower,
+        Role::Other,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Embeddings => "embeddings",
+            Role::Attention => "attention",
+            Role::Mlp => "mlp",
+            Role::Experts => "experts",
+            Role::Router => "router",
+            Role::Norm => "norm",
+            Role::OutputHead => "output_head",
+            Role::VisionTower => "vision_tower",
+            Role::Other => "other",
+        }
+    }
+}
+
+/// Role rules in the order they are tried: (id, role, description). A vision tower's attention is the vision
+/// tower's; a norm inside attention is a norm; an expert's MLP is an expert.
+pub const ROLE_RULES: &[(&str, Role, &str)] = &[
+    ("vision_tower.component", Role::VisionTower, "`vision_tower`, `vision_model`, `visual`, `vision_encoder`, `image_encoder`, `multi_modal_projector`, `mm_projector`"),
+    ("norm.component", Role::Norm, "a component ending in `norm` or `layernorm` (any case), or `ln_N` / `ln_f`"),
+    ("router.component", Role::Router, "`router`, `gate` (MoE gate), `shared_expert_gate`, GGUF `ffn_gate_inp`"),
+    ("experts.component", Role::Experts, "`experts`, `shared_experts`, `shared_expert`, GGUF `ffn_*_exps` / `ffn_*_shexp`"),
+    ("embeddings.component", Role::Embeddings, "`embed_tokens`, `wte`, `wpe`, `*_embeddings`, `embeddings`, `embed_positions`, `tok_embeddings`, GGUF `token_embd`"),
+    ("output_head.name", Role::OutputHead, "first component `lm_head` or `embed_out`, or GGUF `output.weight`"),
+    ("attention.component", Role::Attention, "`self_attn`, `attn`, `attention`, `cross_attn`, `q/k/v/o_proj`, `qkv_proj`, `c_attn`, `query_key_value`, `Wqkv`, `wq/wk/wv/wo`, GGUF `attn_*`"),
+    ("mlp.component", Role::Mlp, "`mlp`, `feed_forward`, `ffn`, `intermediate`, `c_fc`, `gate/up/down_proj`, `w1/w2/w3`, `fc1/fc2`, `dense_h_to_4h`, `dense_4h_to_h`, GGUF `ffn_*`"),
+    ("mlp.bert_output", Role::Mlp, "BERT's `layer.N.output.dense` (the MLP's down projection)"),
+    ("other", Role::Other, "no rule matched"),
+];
+
+// What one name component says, as bits; a name's roles are the union over its components.
+const VISION: u16 = 1;
+const NORM: u16 = 1 << 1;
+const ROUTER: u16 = 1 << 2;
+const EXPERTS: u16 = 1 << 3;
+const EMBEDDINGS: u16 = 1 << 4;
+const ATTENTION: u16 = 1 << 5;
+const MLP: u16 = 1 << 6;
+/// `output` right after an integer component (BERT's `layer.N.output`).
+const BERT_OUTPUT: u16 = 1 << 7;
+
+fn component_flags(p: &str) -> u16 {
+    let mut f = 0;
+    if matches!(
+        p,
+        "vision_tower"
+            | "vision_model"
+            | "visual"
+            | "vision_encoder"
+            | "image_encoder"
+            | "multi_modal_projector"
+            | "mm_projector"
+    ) {
+        f |= VISION;
+    }
+    if is_norm(p) {
+        f |= NORM;
+    }
+    if matches!(p, "router" | "gate" | "shared_expert_gate" | "ffn_gate_inp") {
+        f |= ROUTER;
+    }
+    if matches!(p, "experts" | "shared_experts" | "shared_expert")
+        || (p.starts_with("ffn_") && (p.ends_with("_exps") || p.ends_with("_shexp")))
+    {
+        f |= EXPERTS;
+    }
+    if matches!(
+        p,
+        "embed_tokens"
+            | "wte"
+            | "wpe"
+            | "embeddings"
+            | "embed_positions"
+            | "tok_embeddings"
+            | "token_embd"
+    ) || p.ends_with("_embeddings")
+    {
+        f |= EMBEDDINGS;
+    }
+    if matches!(
+        p,
+        "self_attn"
+            | "attn"
+            | "attention"
+            | "self_attention"
+            | "cross_attn"
+            | "encoder_attn"
+            | "q_proj"
+            | "k_proj"
+            | "v_proj"
+            | "o_proj"
+            | "qkv_proj"
+            | "c_attn"
+            | "query_key_value"
+            | "Wqkv"
+            | "wq"
+            | "wk"
+            | "wv"
+            | "wo"
+    ) || p.starts_with("attn_")
+    {
+        f |= ATTENTION;
+    }
+    if matches!(
+        p,
+        "mlp"
+            | "feed_forward"
+            | "ffn"
+            | "intermediate"
+            | "c_fc"
+            | "gate_proj"
+            | "up_proj"
+            | "down_proj"
+            | "w1"
+            | "w2"
+            | "w3"
+            | "fc1"
+            | "fc2"
+            | "dense_h_to_4h"
+            | "dense_4h_to_h"
+    ) || p.starts_with("ffn_")
+    {
+        f |= MLP;
+    }
+    f
+}
+
+pub fn role_of(name: &str) -> (Role, &'static str) {
+    // Runs for every tensor: one pass over the components, nothing allocated.
+    let mut flags = 0;
+    let mut after_index = false;
+    for p in name.split('.') {
+        flags |= component_flags(p);
+        if after_index && p == "output" {
+            flags |= BERT_OUTPUT;
+        }
+        after_index = !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    }
+    let first = name.split('.').next().unwrap_or("");
+    let head =
+        matches!(first, "lm_head" | "embed_out") || matches!(name, "output.weight" | "output.bias");
+    // The order of ROLE_RULES: the first that applies wins.
+    if flags & VISION != 0 {
+        (Role::VisionTower, "vision_tower.component")
+    } else if flags & NORM != 0 {
+        (Role::Norm, "norm.component")
+    } else if flags & ROUTER != 0 {
+        (Role::Router, "router.component")
+    } else if flags & EXPERTS != 0 {
+        (Role::Experts, "experts.component")
+    } else if flags & EMBEDDINGS != 0 {
+        (Role::Embeddings, "embeddings.component")
+    } else if head {
+        (Role::OutputHead, "output_head.name")
+    } else if flags & ATTENTION != 0 {
+        (Role::Attention, "attention.component")
+    } else if flags & MLP != 0 {
+        (Role::Mlp, "mlp.component")
+    } else if flags & BERT_OUTPUT != 0 {
+        (Role::Mlp, "mlp.bert_output")
+    } else {
+        (Role::Other, "other")
+    }
+}
+
+fn is_norm(p: &str) -> bool {
+    // `layernorm` ends in `norm` too; compared without allocating, as this runs for every component.
+    // Bytes, not a str slice: a name from a file may hold multi-byte characters.
+    let ends_norm = p.len() >= 4 && p.as_bytes()[p.len() - 4..].eq_ignore_ascii_case(b"norm");
+    ends_norm
+        || p.eq_ignore_ascii_case("ln_f")
+        || p.strip_prefix("ln_")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(name: &str) -> Role {
+        role_of(name).0
+    }
+
+    #[test]
+    fn hugging_face_llama_mixtral_gpt2_bert() {
+        assert_eq!(r("model.embed_tokens.weight"), Role::Embeddings);
+        assert_eq!(r("model.layers.0.self_attn.q_proj.weight"), Role::Attention);
+        assert_eq!(r("model.layers.0.mlp.gate_proj.weight"), Role::Mlp);
+        assert_eq!(r("model.layers.0.input_layernorm.weight"), Role::Norm);
+        assert_eq!(r("model.norm.weight"), Role::Norm);
+        assert_eq!(r("lm_head.weight"), Role::OutputHead);
+        assert_eq!(
+            r("model.layers.3.block_sparse_moe.gate.weight"),
+            Role::Router
+        );
+        assert_eq!(
+            r("model.layers.3.block_sparse_moe.experts.7.w2.weight"),
+            Role::Experts
+        );
+        assert_eq!(r("model.layers.0.mlp.router.weight"), Role::Router);
+        assert_eq!(r("h.0.attn.c_attn.bias"), Role::Attention);
+        assert_eq!(r("h.0.mlp.c_fc.weight"), Role::Mlp);
+        assert_eq!(r("h.0.ln_1.weight"), Role::Norm);
+        assert_eq!(r("wpe.weight"), Role::Embeddings);
+        assert_eq!(r("embeddings.LayerNorm.weight"), Role::Norm);
+        assert_eq!(r("embeddings.word_embeddings.weight"), Role::Embeddings);
+        assert_eq!(r("encoder.layer.0.output.dense.weight"), Role::Mlp);
+        assert_eq!(
+            r("encoder.layer.0.attention.output.dense.weight"),
+            Role::Attention
+        );
+        assert_eq!(
+            r("vision_tower.blocks.0.attn.qkv.weight"),
+            Role::VisionTower
+        );
+        assert_eq!(r("pooler.dense.weight"), Role::Other);
+        assert_eq!(r("x.RMSNorm.weight"), Role::Norm);
+        // Multi-byte characters at the end of a component must not trip the suffix check.
+        assert_eq!(r("x.nörm.weight"), Role::Other);
+        assert_eq!(r("x.ñ.weight"), Role::Other);
+        assert_eq!(role_of("pooler.dense.weight").1, "other");
+    }
+
+    #[test]
+    fn gguf_names() {
+        assert_eq!(r("token_embd.weight"), Role::Embeddings);
+        assert_eq!(r("blk.0.attn_q.weight"), Role::Attention);
+        assert_eq!(r("blk.0.attn_norm.weight"), Role::Norm);
+        assert_eq!(r("blk.0.ffn_down.weight"), Role::Mlp);
+        assert_eq!(r("blk.0.ffn_gate_inp.weight"), Role::Router);
+        assert_eq!(r("blk.0.ffn_up_exps.weight"), Role::Experts);
+        assert_eq!(r("output_norm.weight"), Role::Norm);
+        assert_eq!(r("output.weight"), Role::OutputHead);
+    }
+
+    #[test]
+    fn every_rule_is_reachable_and_agrees_with_the_table() {
+        let samples = [
+            "visual.blocks.0.attn.qkv.weight",
+            "model.norm.weight",
+            "a.gate.weight",
+            "blk.0.ffn_up_exps.weight",
+            "wte.weight",
+            "lm_head.weight",
+            "blk.1.attn_k.weight",
+            "h.0.mlp.c_fc.weight",
+            "encoder.layer.3.output.dense.weight",
+            "pooler.dense.weight",
+        ];
+        let mut seen = Vec::new();
+        for name in samples {
+            let (role, id) = role_of(name);
+            let listed = ROLE_RULES.iter().find(|(r, _, _)| *r == id);
+            assert_eq!(listed.map(|(_, r, _)| *r), Some(role), "{name}: {id}");
+            seen.push(id);
+        }
+        let all: Vec<_> = ROLE_RULES.iter().map(|(r, _, _)| *r).collect();
+        assert_eq!(
+            seen, all,
+            "samples follow the rule order and cover every rule"
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! Quantization-aware counts on checkpoints laid out like GPTQ, AWQ, bitsandbytes NF4 and gpt-oss MXFP4 ones,
+//! with real names. Where the Hub publishes a quantization-aware count (FORMATS.md §5) the test reaches it.
+mod common;
+
+use common::inspect_json;
+use common::shapes::write_config;
+use paramscope::synth::models::{self as shapes, Linear};
+use paramscope::synth::LlamaShape;
+use serde_json::{json, Value};
+
+const LLAMA3_8B_PARAMETERS: u64 = 8_030_261_248;
+
+/// (out, in) of the 7 linear layers of one Llama-3-8B block.
+fn linears() -> [(u64, u64); 7] {
+    let (h, i, kv) = (4096, 14336, 1024);
+    [(h, i), (i, h), (i, h), (kv, h), (h, h), (h, h), (kv, h)]
+}
+
+/// Elements stored outside the linear layers: embeddings, head, 2 norms per layer, final norm.
+fn dense_rest() -> u64 {
+    2 * 128256 * 4096 + 32 * 2 * 4096 + 4096
+}
+
+fn write(writer: paramscope::synth::SafetensorsWriter, config: Option<Value>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    writer.write(&dir.path().join("model.safetensors")).unwrap();
+    if let Some(c) = config {
+        write_config(dir.path(), c);
+    }
+    dir
+}
+
+fn class(r: &Value, class: &str, field: &str) -> u64 {
+    r["classes"][class][field].as_u64().unwrap()
+}
+
+#[test]
+fn gptq_counts_the_dense_model_with_and_without_config() {
+    let writer = shapes::quantized_llama(&LlamaShape::LLAMA3_8B, Linear::Gptq { group: 128 });
+    let packed: u64 = 32 * linears().iter().map(|(o, i)| i / 8 * o).sum::<u64>();
+    let aux: u64 = 32
+        * linears()
+            .iter()
+            .map(|(o, i)| i / 128 * o / 8 + i / 128 * o + i)
+            .sum::<u64>();
+    let config = json!({"model_type": "llama", "tie_word_embeddings": false,
+        "quantization_config": {"quant_method": "gptq", "bits": 4, "group_size": 128, "desc_act": false}});
+    for (config, rule) in [
+        (Some(config), "quant_packed.qweight_config_bits"),
+        (None, "quant_packed.qweight_inferred_bits"),
+    ] {
+        let dir = write(writer.clone(), config);
+        let r = inspect_json(&[dir.path().to_str().unwrap(), "--explain"]);
+        assert_eq!(r["parameters"], dense_rest() + packed + aux);
+        assert_eq!(r["logical_parameters"], LLAMA3_8B_PARAMETERS);
+        assert_eq!(class(&r, "quant_packed", "elements"), packed);
+        assert_eq!(class(&r, "quant_packed", "tensors"), 32 * 7);
+        assert_eq!(class(&r, "quant_aux", "elements"), aux);
+        assert_eq!(class(&r, "quant_aux", "tensors"), 32 * 7 * 3);
+        assert_eq!(r["embedding_parameters"], 2 * 128256 * 4096u64);
+        let rules: Vec<_> = r["classification"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["rule"].as_str().unwrap())
+            .collect();
+        assert_eq!(rules, ["quant_aux.name", rule, "weight.default"]);
+    }
+}
+
+#[test]
+fn awq_counts_the_dense_model() {
+    let writer = shapes::quantized_llama(&LlamaShape::LLAMA3_8B, Linear::Awq { group: 128 });
+    let dir = write(
+        writer,
+        Some(json!({"model_type": "llama", "quantization_config":
+            {"quant_method": "awq", "bits": 4, "group_size": 128, "version": "gemm", "zero_point": true}})),
+    );
+    let r = inspect_json(&[dir.path().to_str().unwrap(), "--group-by", "layer"]);
+    let packed: u64 = 32 * linears().iter().map(|(o, i)| i * o / 8).sum::<u64>();
+    // Without config.json, `scales` [in/128, out] against `qzeros` [in/128, out/8] gives the packing.
+    std::fs::remove_file(dir.path().join("config.json")).unwrap();
+    let bare = inspect_json(&[
+        dir.path().to_str().unwrap(),
+        "--tensors",
+        "--filter",
+        "*.qweight",
+    ]);
+    assert_eq!(bare["logical_parameters"], packed * 8);
+    assert_eq!(
+        bare["tensors"][0]["rule"],
+        "quant_packed.qweight_inferred_bits"
+    );
+    let aux: u64 = 32
+        * linears()
+            .iter()
+            .map(|(o, i)| i / 128 * o / 8 + i / 128 * o)
+            .sum::<u64>();
+    assert_eq!(r["parameters"], dense_rest() + packed + aux);
+    assert_eq!(r["logical_parameters"], LLAMA3_8B_PARAMETERS);
+    assert_eq!(r["model"]["quantization"]["bits"], 4);
+    assert_eq!(r["model"]["quantization"]["group_size"], 128);
+    // The layer row counts its packed weights unpacked and its auxiliaries not at all.
+    let layers = &r["groups"]["rows"][1];
+    assert_eq!(layers["name"], "model.layers.{0..31}");
+    assert_eq!(
+        layers["logical_parameters"],
+        32 * (linears().iter().map(|(o, i)| o * i).sum::<u64>() + 2 * 4096)
+    );
+}
+
+#[test]
+fn bitsandbytes_nf4_reaches_the_hub_count() {
+    // unsloth/Meta-Llama-3.1-8B-bnb-4bit: the Hub's quantization-aware count is 8,030,261,248.
+    let dir = write(
+        shapes::quantized_llama(&LlamaShape::LLAMA3_8B, Linear::Bnb4),
+        Some(
+            json!({"model_type": "llama", "quantization_config": {"quant_method": "bitsandbytes",
+            "load_in_4bit": true, "bnb_4bit_quant_type": "nf4", "bnb_4bit_use_double_quant": true,
+            "llm_int8_skip_modules": ["lm_head"]}}),
+        ),
+    );
+    let r = inspect_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(r["logical_parameters"], LLAMA3_8B_PARAMETERS);
+    let dense_linear: u64 = 32 * linears().iter().map(|(o, i)| o * i).sum::<u64>();
+    assert_eq!(class(&r, "quant_packed", "elements"), dense_linear / 2);
+    assert_eq!(class(&r, "quant_aux", "tensors"), 32 * 7 * 5);
+    assert_eq!(class(&r, "weight", "elements"), dense_rest());
+    assert_eq!(r["model"]["quantization"]["bits"], 4);
+    assert_eq!(
+        r["model"]["quantization"]["modules_to_not_convert"],
+        json!(["lm_head"])
+    );
+}
+
+#[test]
+fn gpt_oss_20b_reaches_the_hub_count() {
+    let dir = write(
+        shapes::gpt_oss_20b(),
+        Some(
+            json!({"model_type": "gpt_oss", "tie_word_embeddings": false,
+            "quantization_config": {"quant_method": "mxfp4",
+                "modules_to_not_convert": ["model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"]}}),
+        ),
+    );
+    let r = inspect_json(&[dir.path().to_str().unwrap(), "--group-by", "module"]);
+    assert_eq!(r["logical_parameters"], 20_914_757_184u64);
+    // Blocks: 24 layers × 32 experts × (5760 + 2880) rows × 90 blocks × 16 bytes, two weights per byte.
+    let blocks = 24 * 32 * (5760 + 2880) * 90 * 16u64;
+    let scales = 24 * 32 * (5760 + 2880) * 90u64;
+    assert_eq!(class(&r, "quant_packed", "elements"), blocks);
+    assert_eq!(class(&r, "quant_aux", "elements"), scales);
+    assert_eq!(r["parameters"], 20_914_757_184u64 - blocks + scales);
+    let experts = r["groups"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["name"] == "experts")
+        .unwrap();
+    // Expert biases plus the unpacked blocks.
+    assert_eq!(
+        experts["logical_parameters"],
+        2 * blocks + 24 * 32 * (5760 + 2880)
+    );
+}
