@@ -4,33 +4,55 @@
 
 use crate::arch::Attention;
 use crate::checkpoint::Checkpoint;
+use crate::classify::{Class, Classified};
 use serde::Serialize;
 use std::path::PathBuf;
-
-/// What a tensor is, as far as memory is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// A trained parameter: re-cast with the rest of the weights.
-    Weight,
-    /// Packed low-bit weights: counted at their real size, re-cast by their logical element count.
-    QuantPacked,
-    /// Quantization scales, zeros, indices: only exist in the stored form.
-    QuantAux,
-    /// Not a parameter (masks, position ids): kept at its stored size.
-    Buffer,
-}
 
 /// One tensor as footprint sees it: kind, elements of the dense weight it stands for, dims, stored bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct Sized {
-    pub kind: Kind,
+    pub kind: Class,
     pub logical_elements: u64,
     /// Dims of the stored tensor; 1-D weights (norms, biases) stay in 16 bits when re-cast below that.
     pub dims: usize,
     /// Output rows of the dense weight (PyTorch `[out, in]`: the first dim), for per-row INT8 scales.
     pub rows: u64,
     pub stored_bytes: u64,
+}
+
+/// Each tensor's kind and dense size from its classification. Output rows (for per-row INT8 scales) are the first
+/// dim of a plain weight; for packed weights they come from the `scales` beside them (`[groups, out]` in GPTQ and
+/// AWQ alike), else the stored first dim.
+pub fn sizes(c: &Checkpoint, classified: &[Classified]) -> Vec<Sized> {
+    let by_name: std::collections::HashMap<&str, &crate::checkpoint::Tensor> = c
+        .tensors
+        .iter()
+        .filter(|t| t.name.ends_with("scales"))
+        .map(|t| (t.name.as_str(), t))
+        .collect();
+    c.tensors
+        .iter()
+        .zip(classified)
+        .map(|(t, k)| {
+            let stored_rows = t.shape.first().copied().unwrap_or(1);
+            let rows = match k.class() {
+                Class::QuantPacked => t
+                    .name
+                    .rsplit_once('.')
+                    .and_then(|(module, _)| by_name.get(format!("{module}.scales").as_str()))
+                    .and_then(|s| s.shape.last().copied())
+                    .unwrap_or(stored_rows),
+                _ => stored_rows,
+            };
+            Sized {
+                kind: k.class(),
+                logical_elements: k.logical_elements,
+                dims: t.shape.len(),
+                rows,
+                stored_bytes: t.bytes(),
+            }
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -200,13 +222,13 @@ fn weights(tensors: &[Sized]) -> Weights {
     };
     Weights {
         stored_bytes: tensors.iter().map(|t| t.stored_bytes).sum(),
-        weight_bytes: sum(Kind::Weight),
-        quant_packed_bytes: sum(Kind::QuantPacked),
-        quant_aux_bytes: sum(Kind::QuantAux),
-        buffer_bytes: sum(Kind::Buffer),
+        weight_bytes: sum(Class::Weight),
+        quant_packed_bytes: sum(Class::QuantPacked),
+        quant_aux_bytes: sum(Class::QuantAux),
+        buffer_bytes: sum(Class::Buffer),
         logical_parameters: tensors
             .iter()
-            .filter(|t| matches!(t.kind, Kind::Weight | Kind::QuantPacked))
+            .filter(|t| matches!(t.kind, Class::Weight | Class::QuantPacked))
             .map(|t| t.logical_elements)
             .sum(),
     }
@@ -246,9 +268,9 @@ fn precisions(tensors: &[Sized], group_size: u64) -> Vec<Precision> {
             let mut scale_bytes = 0u64;
             for t in tensors {
                 match t.kind {
-                    Kind::Buffer => bytes += t.stored_bytes,
-                    Kind::QuantAux => {}
-                    Kind::Weight | Kind::QuantPacked => {
+                    Class::Buffer => bytes += t.stored_bytes,
+                    Class::QuantAux => {}
+                    Class::Weight | Class::QuantPacked => {
                         let e = t.logical_elements;
                         if bits < 16 && t.dims < 2 {
                             bytes += e * 2;
@@ -317,7 +339,7 @@ fn inference(a: Attention, weights_bytes: u64, o: &FootprintOptions) -> Inferenc
 fn training(tensors: &[Sized], logical_parameters: u64) -> Training {
     let all_f32 = tensors
         .iter()
-        .filter(|t| t.kind == Kind::Weight)
+        .filter(|t| t.kind == Class::Weight)
         .all(|t| t.stored_bytes >= 4 * t.logical_elements);
     let (formula, per) = if all_f32 {
         (

@@ -183,3 +183,90 @@ fn fits_answers_with_the_longest_context_and_exit_code() {
         "ambiguous unit is a usage error"
     );
 }
+
+/// An AWQ (GEMM) layout: `qweight` I32 [in, out/8], `qzeros` I32 [in/group, out/8], `scales` F16 [in/group, out].
+#[test]
+fn awq_packed_weights_count_at_their_real_size_and_recast_by_logical_elements() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inp, out, group) = (256u64, 128u64, 128u64);
+    SafetensorsWriter::new()
+        .tensor("model.embed_tokens.weight", DType::BF16, &[64, inp])
+        .tensor(
+            "model.layers.0.mlp.up_proj.qweight",
+            DType::I32,
+            &[inp, out / 8],
+        )
+        .tensor(
+            "model.layers.0.mlp.up_proj.qzeros",
+            DType::I32,
+            &[inp / group, out / 8],
+        )
+        .tensor(
+            "model.layers.0.mlp.up_proj.scales",
+            DType::F16,
+            &[inp / group, out],
+        )
+        .tensor("model.norm.weight", DType::BF16, &[inp])
+        .write(&dir.path().join("model.safetensors"))
+        .unwrap();
+    std::fs::write(
+        dir.path().join("config.json"),
+        r#"{"quantization_config": {"quant_method": "awq", "bits": 4, "group_size": 128}}"#,
+    )
+    .unwrap();
+    let r = footprint_json(dir.path(), &[]);
+    let w = &r["weights"];
+    // Stored: qweight 256·16·4, qzeros 2·16·4 + scales 2·128·2, embeddings 64·256·2 + norm 256·2.
+    assert_eq!(w["quant_packed_bytes"], 16_384);
+    assert_eq!(w["quant_aux_bytes"], 128 + 512);
+    assert_eq!(w["weight_bytes"], 32_768 + 512);
+    assert_eq!(w["stored_bytes"], 16_384 + 640 + 33_280);
+    // Logical: the dense 256×128 matrix (8 int4 per I32), 64×256 embeddings, 256 norm.
+    assert_eq!(w["logical_parameters"], 32_768 + 16_384 + 256);
+    assert_eq!(
+        precision(&r, "F16/BF16")["bytes"],
+        2 * (32_768 + 16_384 + 256)
+    );
+    // INT8: one byte per 2-D weight plus an F16 scale per output row (128 for the dense matrix, from `scales`;
+    // 64 for the embeddings), the 1-D norm at 2 bytes.
+    assert_eq!(precision(&r, "INT8")["scale_bytes"], 2 * (128 + 64));
+    assert_eq!(
+        precision(&r, "INT8")["bytes"],
+        32_768 + 16_384 + 2 * 192 + 512
+    );
+    // INT4 in groups of 128: half a byte per weight, 256 + 128 groups of F16 scales.
+    assert_eq!(
+        precision(&r, "INT4")["bytes"],
+        16_384 + 8_192 + 2 * (256 + 128) + 512
+    );
+}
+
+/// DeepSeek-V3-style FP8: F8_E4M3 weights with an F32 `weight_scale_inv` per 128×128 block.
+#[test]
+fn fp8_weights_with_block_scales() {
+    let dir = tempfile::tempdir().unwrap();
+    SafetensorsWriter::new()
+        .tensor(
+            "model.layers.0.mlp.down_proj.weight",
+            DType::F8_E4M3,
+            &[256, 256],
+        )
+        .tensor(
+            "model.layers.0.mlp.down_proj.weight_scale_inv",
+            DType::F32,
+            &[2, 2],
+        )
+        .tensor("model.norm.weight", DType::BF16, &[256])
+        .write(&dir.path().join("model.safetensors"))
+        .unwrap();
+    let r = footprint_json(dir.path(), &[]);
+    let w = &r["weights"];
+    assert_eq!(w["stored_bytes"], 65_536 + 16 + 512);
+    assert_eq!(w["quant_aux_bytes"], 16);
+    assert_eq!(w["weight_bytes"], 65_536 + 512);
+    assert_eq!(w["logical_parameters"], 65_536 + 256);
+    // Re-cast to F8, the stored scales are dropped (a new scheme brings its own), the norm stays 16-bit.
+    assert_eq!(precision(&r, "F8")["bytes"], 65_536 + 512);
+    assert_eq!(precision(&r, "F16/BF16")["bytes"], 2 * (65_536 + 256));
+    assert_eq!(precision(&r, "F32")["bytes"], 4 * (65_536 + 256));
+}

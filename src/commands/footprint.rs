@@ -1,9 +1,9 @@
 use super::{load_one, print_out, style_for, EXIT_CHECK_FAILED, EXIT_INPUT};
 use paramscope::cli::FootprintArgs;
-use paramscope::footprint::{self, FootprintOptions, Kind, Sized};
+use paramscope::footprint::{self, FootprintOptions};
 use paramscope::format::LoadOptions;
 use paramscope::render::{self, OutputFormat};
-use paramscope::{arch, checkpoint::Checkpoint};
+use paramscope::{arch, classify, config};
 use std::process::ExitCode;
 
 pub fn run(args: FootprintArgs) -> ExitCode {
@@ -24,11 +24,20 @@ pub fn run(args: FootprintArgs) -> ExitCode {
         training: args.training.is_some(),
         fits: args.fits,
     };
-    let attention = match config_json(&checkpoint) {
-        Ok(config) => arch::from_hf_config(&config),
-        Err(why) => Err(why),
+    // Classification and the KV-cache figures both come from the config.json beside the checkpoint.
+    let config = config::load_beside(&checkpoint.path);
+    let attention = match &config {
+        Some(Ok(c)) => arch::from_hf_config(&c.raw),
+        Some(Err(why)) => Err(why.clone()),
+        None => Err(format!(
+            "no config.json beside the checkpoint ({})",
+            checkpoint.path.display()
+        )),
     };
-    let report = footprint::footprint(&checkpoint, &sized(&checkpoint), attention, &options);
+    let model_config = config.and_then(Result::ok);
+    let classified = classify::classify(&checkpoint.tensors, model_config.as_ref());
+    let sizes = footprint::sizes(&checkpoint, &classified);
+    let report = footprint::footprint(&checkpoint, &sizes, attention, &options);
     let out = match format {
         OutputFormat::Json => render::json::to_string(&report),
         f => render::footprint::render(&report, style_for(f)),
@@ -38,30 +47,4 @@ pub fn run(args: FootprintArgs) -> ExitCode {
         Some(f) if !f.fits => ExitCode::from(EXIT_CHECK_FAILED),
         _ => ExitCode::SUCCESS,
     }
-}
-
-fn sized(c: &Checkpoint) -> Vec<Sized> {
-    c.tensors
-        .iter()
-        .map(|t| Sized {
-            kind: Kind::Weight,
-            logical_elements: t.elements(),
-            dims: t.shape.len(),
-            rows: t.shape.first().copied().unwrap_or(1),
-            stored_bytes: t.bytes(),
-        })
-        .collect()
-}
-
-/// The `config.json` beside the checkpoint, if any.
-fn config_json(c: &Checkpoint) -> Result<serde_json::Value, String> {
-    let folder = if c.path.is_dir() {
-        c.path.clone()
-    } else {
-        c.path.parent().map(|p| p.to_path_buf()).unwrap_or_default()
-    };
-    let path = folder.join("config.json");
-    let text = std::fs::read(&path)
-        .map_err(|_| format!("no config.json beside the checkpoint ({})", path.display()))?;
-    serde_json::from_slice(&text).map_err(|e| format!("{}: not valid JSON: {e}", path.display()))
 }
