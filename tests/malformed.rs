@@ -50,3 +50,37 @@ fn malformed_corpus_gives_the_expected_error_class() {
     }
     assert!(cases >= 39, "only {cases} cases read");
 }
+
+/// Files that claim a 90 GB header, 2^60 tensors or a 2^60-element array are refused at once and without
+/// allocating what they claim: the run is capped at 256 MiB of address space and must finish in seconds.
+#[cfg(target_os = "linux")]
+#[test]
+fn huge_claims_are_refused_promptly_in_small_memory() {
+    let bin = assert_cmd::cargo::cargo_bin("paramscope");
+    for rel in [
+        "header-90GB.safetensors",
+        "header-2pow62.safetensors",
+        "gguf-tensor-count-huge.gguf",
+        "gguf-kv-count-huge.gguf",
+        "gguf-array-huge.gguf",
+    ] {
+        let path = common::repo_path(&format!("fixtures/malformed/{rel}"));
+        let start = std::time::Instant::now();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 262144 && RAYON_NUM_THREADS=1 exec \"$0\" inspect \"$1\"")
+            .arg(&bin)
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{rel}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{rel}: {stderr}");
+        assert!(!stderr.contains("memory allocation"), "{rel}: {stderr}");
+        assert!(
+            start.elapsed().as_secs() < 5,
+            "{rel} took {:?}",
+            start.elapsed()
+        );
+    }
+}

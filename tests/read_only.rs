@@ -57,8 +57,32 @@ fn no_command_changes_any_fixture() {
             .arg("diff")
             .arg(t)
             .arg(root.join("tiny/model.safetensors"))
+            .args(["--values", "--renames"])
+            .output()
+            .unwrap();
+        paramscope()
+            .arg("stats")
+            .arg(t)
+            .args(["--hist", "--format", "json"])
+            .output()
+            .unwrap();
+        paramscope()
+            .arg("footprint")
+            .arg(t)
+            .args(["--training", "adam"])
+            .output()
+            .unwrap();
+        paramscope()
+            .arg("check")
+            .arg(t)
+            .args(["--max-params", "1B"])
             .output()
             .unwrap();
     }
+    paramscope()
+        .args(["inspect", "--recursive", "--format", "jsonl"])
+        .arg(&root)
+        .output()
+        .unwrap();
     assert_eq!(before, fingerprints(&files));
 }
