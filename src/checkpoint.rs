@@ -80,6 +80,11 @@ impl Tensor {
     /// Element count; a shape of `[]` is a scalar with one element, as huggingface_hub counts it.
     /// Readers have already rejected shapes whose product overflows.
     pub fn elements(&self) -> u64 {
+        // A zero dim makes the product 0 whatever the others are; readers only checked the product for overflow in
+        // their own dim order, so multiplying `[0, 2^40, 2^40]` left to right here must not overflow.
+        if self.shape.contains(&0) {
+            return 0;
+        }
         self.shape.iter().product()
     }
 
@@ -132,5 +137,23 @@ impl Checkpoint {
         }
         merged.retain(|(k, _)| !conflicting.contains(k));
         merged
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zero_dim_anywhere_means_no_elements_without_overflow() {
+        // Found by the GGUF corruption property test: a flipped byte turned [0, 0, 0] into [0, 2^40, 2^40].
+        let t = Tensor {
+            name: "t".into(),
+            dtype: DType::F32,
+            shape: vec![0, 1 << 40, 1 << 40],
+            file: 0,
+            data_offsets: [0, 0],
+        };
+        assert_eq!(t.elements(), 0);
     }
 }
