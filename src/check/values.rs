@@ -26,12 +26,12 @@ impl ValueRule {
         }
     }
 
-    /// What an offending tensor holds, in the message (`2 tensors hold NaN`).
+    /// What an offending tensor holds, as in `NaN in 1 of 4 tensors read`.
     fn offence(self) -> &'static str {
         match self {
-            ValueRule::NoNan => "hold NaN",
-            ValueRule::NoInf => "hold ±Inf",
-            ValueRule::NoAllZero => "are all zero",
+            ValueRule::NoNan => "NaN",
+            ValueRule::NoInf => "+Inf or -Inf",
+            ValueRule::NoAllZero => "every value zero",
         }
     }
 
@@ -48,7 +48,8 @@ impl ValueRule {
     fn detail(self, t: &TensorStats) -> String {
         let s = &t.stats;
         let name = crate::render::escape(&t.name);
-        let of = format!("of {} values", units::grouped(s.values));
+        let word = if s.values == 1 { "value" } else { "values" };
+        let of = format!("of {} {word}", units::grouped(s.values));
         match self {
             ValueRule::NoNan => format!("{name}: {} NaN {of}", units::grouped(s.nan)),
             ValueRule::NoInf => format!(
@@ -69,16 +70,12 @@ impl ValueRule {
             .copied()
             .filter(|t| self.offends(t))
             .collect();
-        let mut message = if bad.is_empty() {
-            format!("none of {} read {}", tensors(decoded.len()), self.offence())
-        } else {
-            format!(
-                "{} of {} read {}",
-                bad.len(),
-                tensors(decoded.len()),
-                self.offence()
-            )
-        };
+        let mut message = format!(
+            "{} in {} of {} read",
+            self.offence(),
+            units::grouped(bad.len() as u64),
+            tensors(decoded.len())
+        );
         let skipped: Vec<&TensorStats> = report.tensors.iter().filter(|t| !t.decoded).collect();
         if !skipped.is_empty() {
             let dtypes: BTreeSet<DType> = skipped.iter().map(|t| t.dtype).collect();
