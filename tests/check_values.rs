@@ -396,7 +396,8 @@ fn resident_pages(path: &Path, from: u64) -> (usize, usize) {
 /// check leaves the data pages out of it, while a value check brings them in (so the measure can see reads).
 #[test]
 fn header_only_rules_do_not_read_tensor_data() {
-    let dir = TempDir::new().unwrap();
+    // Under target/, on the project's disk: /tmp may be a tmpfs, whose pages cannot be dropped from memory.
+    let dir = TempDir::new_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let elements = 8u64 << 20; // 32 MiB of F32, written out (not a hole) so reads go through the page cache
     let data: Vec<u8> = (0..elements as u32)
         .flat_map(|i| (i as f32).to_le_bytes())
