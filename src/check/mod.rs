@@ -2,22 +2,27 @@
 //! checkpoint into a [`RuleResult`] (pass or fail, the measured figure, the limit, a message); a checkpoint that
 //! does not load fails the structural rules and is reported with its errors instead.
 //!
-//! Adding a rule (the value rules `no-nan`, `no-inf`, `no-all-zero-tensors` will come this way once value
-//! statistics can be requested here): a field in [`settings::RuleSettings`] (which is both the command-line flag
+//! Adding a rule: a field in [`settings::RuleSettings`] (which is both the command-line flag
 //! and the rules-file key), a variant of [`Rule`] built from it in [`settings::RuleSettings::into_rules`], and
-//! its evaluation in [`Rule::evaluate`].
+//! its evaluation in [`Rule::evaluate`] (or, for a rule on values, in [`values::ValueRule::evaluate`]).
+//!
+//! Header rules read headers only. The value rules read the tensor data, in one `stats` scan per checkpoint
+//! shared by all of them, and only when one of them is asked for.
 
 pub mod baseline;
 pub mod expect;
 pub mod limit;
 pub mod rules;
 pub mod settings;
+pub mod values;
 
 pub use rules::Rule;
 
 use crate::checkpoint::Checkpoint;
 use crate::dtype::DType;
-use crate::error::{ErrorRow, LoadError};
+use crate::error::{ErrorRow, InputError, LoadError};
+use crate::filter::TensorFilter;
+use crate::stats::{self, ScanOptions};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -86,23 +91,39 @@ impl CheckReport {
     }
 }
 
-/// Evaluates every rule, structural rule first.
-pub fn check(checkpoint: &Checkpoint, rules: &[Rule]) -> CheckReport {
+/// Evaluates every rule, structural rule first. The tensor data is read (once) only when a value rule is asked
+/// for; a read error then (the file changed since its header was read) makes the checkpoint unreadable.
+pub fn check(
+    checkpoint: &Checkpoint,
+    rules: &[Rule],
+    scan: &ScanOptions,
+) -> Result<CheckReport, InputError> {
+    let needs_values = rules.iter().any(|r| matches!(r, Rule::Values(_)));
+    let values = if needs_values {
+        Some(stats::scan(checkpoint, &TensorFilter::all(), scan)?)
+    } else {
+        None
+    };
     let results: Vec<RuleResult> = std::iter::once(&Rule::Structure)
         .chain(rules)
-        .map(|r| r.evaluate(checkpoint))
+        .map(|r| match (r, &values) {
+            (Rule::Values(v), Some(report)) => v.evaluate(report),
+            _ => r
+                .evaluate(checkpoint)
+                .expect("header rule, or values scanned above"),
+        })
         .collect();
     let status = if results.iter().all(|r| r.status == Status::Pass) {
         Verdict::Pass
     } else {
         Verdict::Fail
     };
-    CheckReport {
+    Ok(CheckReport {
         path: checkpoint.path.clone(),
         status,
         rules: results,
         errors: Vec::new(),
-    }
+    })
 }
 
 /// The report for a checkpoint that could not be read.

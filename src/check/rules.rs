@@ -3,6 +3,7 @@
 use super::baseline::GrowthRule;
 use super::expect::Expected;
 use super::limit::Limit;
+use super::values::ValueRule;
 use super::{capped, Figure, RuleResult, Status};
 use crate::checkpoint::{Checkpoint, Layout};
 use crate::dtype::DType;
@@ -25,6 +26,8 @@ pub enum Rule {
     ForbiddenDtypes(Vec<DType>),
     ExpectTensors(Box<Expected>),
     Growth(GrowthRule),
+    /// Needs the tensors' values: evaluated by [`super::check`] on one scan shared by every value rule.
+    Values(ValueRule),
 }
 
 impl Rule {
@@ -39,12 +42,14 @@ impl Rule {
             Rule::ForbiddenDtypes(_) => "forbid-dtype",
             Rule::ExpectTensors(_) => "expect-tensors",
             Rule::Growth(g) => g.name(),
+            Rule::Values(v) => v.name(),
         }
     }
 
-    pub fn evaluate(&self, checkpoint: &Checkpoint) -> RuleResult {
+    /// Evaluates a header rule; `None` for a value rule, which needs a scan.
+    pub fn evaluate(&self, checkpoint: &Checkpoint) -> Option<RuleResult> {
         let name = self.name();
-        match self {
+        Some(match self {
             Rule::Structure => structure(checkpoint),
             Rule::MaxParams(limit) => {
                 let p = checkpoint.parameters();
@@ -71,7 +76,8 @@ impl Rule {
             Rule::ForbiddenDtypes(forbidden) => dtypes(checkpoint, forbidden, false),
             Rule::ExpectTensors(expected) => expected.evaluate(checkpoint),
             Rule::Growth(g) => g.evaluate(checkpoint),
-        }
+            Rule::Values(_) => return None,
+        })
     }
 }
 

@@ -5,6 +5,7 @@
 use super::baseline::{self, GrowthRule, Measure};
 use super::expect;
 use super::limit::{Growth, Limit};
+use super::values::ValueRule;
 use super::Rule;
 use crate::dtype::{DType, SAFETENSORS_DTYPES};
 use serde::{Deserialize, Deserializer};
@@ -69,6 +70,21 @@ pub struct RuleSettings {
     #[arg(long, value_name = "PERCENT|BYTES", value_parser = Growth::bytes)]
     #[serde(default, deserialize_with = "de_bytes_growth")]
     pub max_bytes_growth: Option<Growth>,
+
+    /// Fail when any tensor holds a NaN (reads every tensor's data once, shared by the value rules).
+    #[arg(long)]
+    #[serde(default)]
+    pub no_nan: bool,
+
+    /// Fail when any tensor holds +Inf or -Inf (reads the data).
+    #[arg(long)]
+    #[serde(default)]
+    pub no_inf: bool,
+
+    /// Fail when any tensor with elements is entirely zero (reads the data).
+    #[arg(long)]
+    #[serde(default)]
+    pub no_all_zero_tensors: bool,
 }
 
 fn parse_dtype(text: &str) -> Result<DType, String> {
@@ -107,6 +123,9 @@ impl RuleSettings {
             max_growth,
             max_params_growth,
             max_bytes_growth,
+            no_nan,
+            no_inf,
+            no_all_zero_tensors,
         } = self;
         let list =
             |flags: Vec<DType>, file: Vec<DType>| if flags.is_empty() { file } else { flags };
@@ -122,6 +141,10 @@ impl RuleSettings {
             max_growth: max_growth.or(file.max_growth),
             max_params_growth: max_params_growth.or(file.max_params_growth),
             max_bytes_growth: max_bytes_growth.or(file.max_bytes_growth),
+            // A flag can only switch a rule on; `no-nan = false` in the file is the same as leaving it out.
+            no_nan: no_nan || file.no_nan,
+            no_inf: no_inf || file.no_inf,
+            no_all_zero_tensors: no_all_zero_tensors || file.no_all_zero_tensors,
         }
     }
 
@@ -180,6 +203,15 @@ impl RuleSettings {
                     baseline: base.clone(),
                     allowance: specific.unwrap_or_else(|| shared.clone()),
                 }));
+            }
+        }
+        for (on, rule) in [
+            (self.no_nan, ValueRule::NoNan),
+            (self.no_inf, ValueRule::NoInf),
+            (self.no_all_zero_tensors, ValueRule::NoAllZero),
+        ] {
+            if on {
+                rules.push(Rule::Values(rule));
             }
         }
         Ok(rules)

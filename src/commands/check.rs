@@ -8,6 +8,7 @@ use paramscope::cli::CheckArgs;
 use paramscope::format::LoadOptions;
 use paramscope::render::check::{self as view, junit, CheckFormat};
 use paramscope::render::{self, OutputFormat};
+use paramscope::stats::ScanOptions;
 use paramscope::walk;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -49,8 +50,13 @@ pub fn run(args: CheckArgs) -> ExitCode {
 
     for path in &args.paths {
         walk::each_source(path, args.recursive, |source| {
-            let report = match walk::load(source, load_options) {
-                Ok(checkpoint) => check::check(&checkpoint, &rules),
+            // No progress bar: check's output is a log read later, and a scan is one step of a longer gate.
+            let checked = walk::load(source, load_options).and_then(|checkpoint| {
+                check::check(&checkpoint, &rules, &ScanOptions::default())
+                    .map_err(|e| (checkpoint.path.clone(), e.into()))
+            });
+            let report = match checked {
+                Ok(report) => report,
                 Err((path, e)) => {
                     if args.format == CheckFormat::Table {
                         print_load_error(&e, OutputFormat::Table);
