@@ -1,15 +1,18 @@
 use super::{load_one, print_out, style_for, EXIT_CHECK_FAILED, EXIT_INPUT};
+use paramscope::arch;
+use paramscope::checkpoint::{Checkpoint, Format};
 use paramscope::cli::FootprintArgs;
 use paramscope::footprint::{self, FootprintOptions, Kind, Sized};
 use paramscope::format::LoadOptions;
+use paramscope::metadata::MetadataDetail;
 use paramscope::render::{self, OutputFormat};
-use paramscope::{arch, checkpoint::Checkpoint};
 use std::process::ExitCode;
 
 pub fn run(args: FootprintArgs) -> ExitCode {
     let load_options = LoadOptions {
         follow_symlinks: args.read.follow_symlinks,
-        ..LoadOptions::default()
+        // A GGUF per-layer sliding-window pattern is an array as long as the model is deep.
+        metadata: MetadataDetail::Full,
     };
     let format = args.output.format;
     let Some(checkpoint) = load_one(&args.path, load_options, format) else {
@@ -24,9 +27,11 @@ pub fn run(args: FootprintArgs) -> ExitCode {
         training: args.training.is_some(),
         fits: args.fits,
     };
-    let attention = match config_json(&checkpoint) {
-        Ok(config) => arch::from_hf_config(&config),
-        Err(why) => Err(why),
+    // A GGUF file carries its own hyperparameters; a config.json beside it is not consulted.
+    let attention = if checkpoint.format == Format::Gguf {
+        arch::from_gguf(&checkpoint.metadata)
+    } else {
+        config_json(&checkpoint).and_then(|config| arch::from_hf_config(&config))
     };
     let report = footprint::footprint(&checkpoint, &sized(&checkpoint), attention, &options);
     let out = match format {
