@@ -1,6 +1,9 @@
-//! The architecture figures that decide the KV cache, read from a checkpoint's `config.json` (Hugging Face) —
-//! and only what is written there: when a field is missing, the architecture is unknown and we say so.
+//! The architecture figures that decide the KV cache, read from a checkpoint's `config.json` (Hugging Face) or
+//! its GGUF metadata ([`from_gguf`]) — and only what is written there: when a field is missing, the architecture is unknown and we say so.
 
+mod gguf;
+
+pub use gguf::from_gguf;
 use serde::Serialize;
 use serde_json::Value;
 

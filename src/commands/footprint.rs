@@ -1,15 +1,19 @@
 use super::{load_one, print_out, style_for, EXIT_CHECK_FAILED, EXIT_INPUT};
+use paramscope::arch;
+use paramscope::checkpoint::Format;
 use paramscope::cli::FootprintArgs;
 use paramscope::footprint::{self, FootprintOptions};
 use paramscope::format::LoadOptions;
+use paramscope::metadata::MetadataDetail;
 use paramscope::render::{self, OutputFormat};
-use paramscope::{arch, classify, config};
+use paramscope::{classify, config};
 use std::process::ExitCode;
 
 pub fn run(args: FootprintArgs) -> ExitCode {
     let load_options = LoadOptions {
         follow_symlinks: args.read.follow_symlinks,
-        ..LoadOptions::default()
+        // A GGUF per-layer sliding-window pattern is an array as long as the model is deep.
+        metadata: MetadataDetail::Full,
     };
     let format = args.output.format;
     let Some(checkpoint) = load_one(&args.path, load_options, format) else {
@@ -24,12 +28,17 @@ pub fn run(args: FootprintArgs) -> ExitCode {
         training: args.training.is_some(),
         fits: args.fits,
     };
-    // Classification and the KV-cache figures both come from the config.json beside the checkpoint.
-    let config = config::load_beside(&checkpoint.path);
-    let attention = match &config {
-        Some(Ok(c)) => arch::from_hf_config(&c.raw),
-        Some(Err(why)) => Err(why.clone()),
-        None => Err(format!(
+    // A GGUF file carries its own hyperparameters; for safetensors, classification and the KV-cache figures both
+    // come from the config.json beside the checkpoint.
+    let config = match checkpoint.format {
+        Format::Gguf => None,
+        _ => config::load_beside(&checkpoint.path),
+    };
+    let attention = match (&config, checkpoint.format) {
+        (_, Format::Gguf) => arch::from_gguf(&checkpoint.metadata),
+        (Some(Ok(c)), _) => arch::from_hf_config(&c.raw),
+        (Some(Err(why)), _) => Err(why.clone()),
+        (None, _) => Err(format!(
             "no config.json beside the checkpoint ({})",
             checkpoint.path.display()
         )),

@@ -9,9 +9,10 @@
 //! F6_E2M3/F6_E3M2 are not decoded: safetensors does not say how four 6-bit values are packed into three bytes.
 
 use super::accumulate::BLOCK_VALUES;
+use super::decode_ggml::{Q4K, Q4_0, Q8_0};
 use super::kernel::{raw_block, Block, Lane, RawEncoding};
 use super::minifloat::{bool_value, e2m1, e4m3fn, e4m3fnuz, e5m2, e5m2fnuz, e8m0, min_normal};
-use crate::dtype::DType;
+use crate::dtype::{DType, GgmlQuant};
 use half::slice::HalfFloatSliceExt;
 use std::sync::OnceLock;
 
@@ -65,9 +66,30 @@ pub fn decoding(dtype: DType) -> Decoding {
         DType::F6_E2M3 | DType::F6_E3M2 => Decoding::NotDecoded(
             "not decoded: safetensors does not define how 6-bit values are packed into bytes",
         ),
-        DType::Ggml(_) => Decoding::NotDecoded("not decoded yet: ggml block-quantised type"),
+        DType::Ggml(GgmlQuant::Q8_0 | GgmlQuant::Q4_0 | GgmlQuant::Q4_K) => Decoding::Elements,
+        DType::Ggml(q) => Decoding::NotDecoded(not_decoded_yet(q)),
         _ => Decoding::Elements,
     }
+}
+
+/// "not decoded yet: ggml Q5_K", one static string per type (the reason travels as `&'static str`).
+fn not_decoded_yet(q: GgmlQuant) -> &'static str {
+    static REASONS: OnceLock<Vec<(GgmlQuant, String)>> = OnceLock::new();
+    let reasons = REASONS.get_or_init(|| {
+        GgmlQuant::all()
+            .map(|q| {
+                (
+                    q,
+                    format!("not decoded yet: ggml {} block-quantised type", q.name()),
+                )
+            })
+            .collect()
+    });
+    reasons
+        .iter()
+        .find(|(r, _)| *r == q)
+        .map(|(_, s)| s.as_str())
+        .expect("every type is listed")
 }
 
 /// Calls `f` with the decoder for `dtype`, monomorphised per decoder type. `None` for dtypes not decoded.
@@ -92,6 +114,9 @@ pub fn with_decoder<R>(dtype: DType, f: impl DecoderFn<R>) -> Option<R> {
         DType::I64 => f.call(I64),
         DType::U64 => f.call(U64),
         DType::F64 => f.call(F64),
+        DType::Ggml(GgmlQuant::Q8_0) => f.call(Q8_0),
+        DType::Ggml(GgmlQuant::Q4_0) => f.call(Q4_0),
+        DType::Ggml(GgmlQuant::Q4_K) => f.call(Q4K),
         DType::F6_E2M3 | DType::F6_E3M2 | DType::Ggml(_) => return None,
     })
 }
@@ -326,10 +351,19 @@ mod tests {
         impl DecoderFn<()> for Unit {
             fn call<D: Decode>(self, _: D) {}
         }
-        for d in crate::dtype::SAFETENSORS_DTYPES {
+        let ggml = GgmlQuant::all().map(DType::Ggml);
+        for d in crate::dtype::SAFETENSORS_DTYPES.into_iter().chain(ggml) {
             let said = !matches!(decoding(d), Decoding::NotDecoded(_));
             assert_eq!(with_decoder(d, Unit).is_some(), said, "{d}");
         }
+    }
+
+    #[test]
+    fn other_ggml_types_say_their_name() {
+        assert_eq!(
+            decoding(DType::Ggml(GgmlQuant::Q6_K)),
+            Decoding::NotDecoded("not decoded yet: ggml Q6_K block-quantised type")
+        );
     }
 
     #[test]

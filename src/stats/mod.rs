@@ -6,6 +6,7 @@
 
 pub mod accumulate;
 pub mod decode;
+pub mod decode_ggml;
 pub mod hist;
 pub mod kernel;
 #[cfg(target_arch = "x86_64")]
@@ -153,6 +154,7 @@ fn unit(t: &Tensor) -> &'static str {
         DType::F8_E8M0 => "power-of-two scale",
         DType::F4 => "E2M1 element (block scales not applied)",
         DType::BOOL => "boolean (0 or 1)",
+        DType::Ggml(_) => "dequantized value (block scales applied as ggml does)",
         d if !d.is_float() && packed => {
             "raw stored integer (packed quantized data, not dequantized)"
         }

@@ -10,7 +10,7 @@ use super::accumulate::{Accumulator, BLOCK_VALUES};
 use super::decode::{decoding, with_decoder, Decode, DecoderFn, Decoding};
 use super::kernel::Lane;
 use crate::checkpoint::{Checkpoint, FileInfo, Tensor};
-use crate::dtype::DType;
+use crate::dtype::{DType, Storage};
 use crate::error::{InputError, Problem};
 use memmap2::Mmap;
 use rayon::prelude::*;
@@ -136,6 +136,11 @@ fn chunks(file: &FileInfo, selected: &[&Tensor], slots: &[usize], step: usize) -
         // changed since: they fit in the mapping, and so in usize.
         let start = (file.header_bytes + t.data_offsets[0]) as usize;
         let end = (file.header_bytes + t.data_offsets[1]) as usize;
+        // A chunk never splits a quantised block: blocks are decoded whole.
+        let step = match t.dtype.storage() {
+            Storage::Block { bytes, .. } => (step / bytes as usize).max(1) * bytes as usize,
+            Storage::Bits(_) => step,
+        };
         let mut at = start;
         while at < end {
             let next = end.min(at.saturating_add(step));

@@ -5,6 +5,7 @@ pub mod fixtures;
 pub mod fixtures_gguf;
 pub mod fixtures_malformed;
 pub mod fixtures_malformed_gguf;
+pub mod ggml_blocks;
 pub mod shapes;
 pub mod stats_expect;
 

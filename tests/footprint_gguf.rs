@@ -1,0 +1,104 @@
+//! `paramscope footprint` on GGUF files: the KV cache comes from the file's own metadata (llama.cpp's
+//! ARCH.* keys), checked against figures derived by hand.
+mod common;
+
+use common::paramscope;
+use paramscope::metadata::MetaValue;
+use paramscope::synth::gguf::{llama_q4_k_m, GgufWriter};
+use paramscope::synth::LlamaShape;
+use serde_json::{json, Value};
+use std::path::Path;
+
+fn footprint_json(path: &Path, extra: &[&str]) -> Value {
+    let out = paramscope()
+        .arg("footprint")
+        .arg(path)
+        .args(extra)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn llama3_8b_gguf_kv_cache_is_one_gib_at_8192_tokens_in_f16() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("llama3-8b-q4_k_m.gguf");
+    llama_q4_k_m(&LlamaShape::LLAMA3_8B, 0)
+        .write(&path)
+        .unwrap();
+    // A config.json beside a GGUF is not what the GGUF holds: it must not be read.
+    std::fs::write(
+        dir.path().join("config.json"),
+        r#"{"num_hidden_layers": 1}"#,
+    )
+    .unwrap();
+    let r = footprint_json(&path, &["--context", "8192", "--kv-dtype", "f16"]);
+    // By hand: 32 layers × (K and V) × 8 KV heads × (4096 / 32 = 128) dims × 2 bytes = 131,072 bytes per
+    // token; × 8192 tokens = 2^30.
+    let per_token: u64 = 32 * 2 * 8 * 128 * 2;
+    let inf = &r["inference"];
+    assert_eq!(inf["kv_bytes_per_token"], per_token);
+    assert_eq!(inf["kv_cache_bytes"], 1u64 << 30);
+    assert_eq!(
+        inf["attention"]["fields_used"],
+        json!([
+            "general.architecture",
+            "llama.block_count",
+            "llama.attention.head_count",
+            "llama.attention.head_count_kv",
+            "llama.embedding_length"
+        ])
+    );
+    assert!(r["architecture_unknown"].is_null());
+}
+
+#[test]
+fn gguf_key_lengths_and_sliding_window_pattern() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.gguf");
+    GgufWriter::new()
+        .kv_str("general.architecture", "gemma2")
+        .kv("gemma2.block_count", MetaValue::U32(10))
+        .kv("gemma2.attention.head_count", MetaValue::U32(8))
+        .kv("gemma2.attention.head_count_kv", MetaValue::U32(4))
+        .kv("gemma2.embedding_length", MetaValue::U32(2304))
+        .kv("gemma2.attention.key_length", MetaValue::U32(256))
+        .kv("gemma2.attention.value_length", MetaValue::U32(256))
+        .kv("gemma2.attention.sliding_window", MetaValue::U32(4096))
+        .tensor(
+            "token_embd.weight",
+            paramscope::dtype::DType::F16,
+            &[16, 2304],
+        )
+        .write(&path)
+        .unwrap();
+    let r = footprint_json(&path, &["--context", "8192", "--kv-dtype", "f16"]);
+    // Gemma 2 alternates: layers 0, 2, 4, 6, 8 slide (window 4096), 1, 3, 5, 7, 9 attend globally.
+    // Per layer and token: 4 heads × (256 + 256) × 2 bytes = 4096 bytes.
+    let expect: u64 = 4096 * (5 * 8192 + 5 * 4096);
+    assert_eq!(r["inference"]["kv_cache_bytes"], expect);
+    assert_eq!(r["inference"]["attention"]["sliding_layers"], 5);
+}
+
+#[test]
+fn gguf_without_attention_keys_names_the_missing_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.gguf");
+    GgufWriter::new()
+        .kv_str("general.architecture", "llama")
+        .kv("llama.block_count", MetaValue::U32(2))
+        .tensor("w", paramscope::dtype::DType::F32, &[4])
+        .write(&path)
+        .unwrap();
+    let r = footprint_json(&path, &[]);
+    assert_eq!(
+        r["architecture_unknown"],
+        "GGUF metadata has no llama.attention.head_count"
+    );
+}
