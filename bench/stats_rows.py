@@ -91,6 +91,7 @@ def main():
     row("memory read: u64 sum over the mapped file, all cores", *rows["memory read, all cores"])
     row("memory read, one core", *rows["memory read, one core"])
     row("memory read on a fresh mapping each run, all cores", *rows["fresh map + read, all cores"])
+    row("read(2) into a 1 MiB buffer per thread + sum, all cores", *rows["read(2) + sum, all cores"])
     row("`stats::scan` in process, all cores", *rows["stats, all cores"])
     row("`stats::scan` in process, one core", *rows["stats, one core"])
     row("`paramscope stats FILE --quiet --format json` (process)", data_bytes, cli)
