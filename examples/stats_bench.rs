@@ -3,10 +3,13 @@
 //! `cargo run --release --example stats_bench -- [FILE] [GIB]` (or `bench/stats_bench.sh`, which also times the
 //! CLI). Writes FILE (default /tmp/paramscope-bench/bf16.safetensors, 2 GiB) once with pseudo-random
 //! normal-ish BF16 weights (std ≈ 0.02, no zeros to speak of), reads it into the page cache, then reports in GB/s
-//! (10^9 bytes per second), best of 3:
+//! (10^9 bytes per second), median of `BENCH_RUNS` runs (default 5):
 //! - memory read: a sum of u64 words over the same mapped file on every core (the ceiling for any scan), and on
 //!   one core; and on every core through a fresh mapping per run (what mapping the file costs);
 //! - stats: `paramscope::stats::scan` on the same file, every core and one core.
+//!
+//! With `--tsv` it prints one line per row instead (`label, bytes, wall s, CPU s`, tab-separated) for
+//! `bench/stats_rows.py`, which puts them beside the CLI and the Python way in BENCHMARKS.md.
 
 use paramscope::checkpoint::Checkpoint;
 use paramscope::dtype::DType;
@@ -24,7 +27,14 @@ use std::time::Instant;
 const TENSOR_ELEMENTS: u64 = 64 << 20;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let tsv = args.iter().any(|a| a == "--tsv");
+    args.retain(|a| a != "--tsv");
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    let report = |what: &str, bytes: u64, t: Timing| report(tsv, what, bytes, t);
     let path = PathBuf::from(
         args.first()
             .cloned()
@@ -42,7 +52,7 @@ fn main() {
     ensure_file(&path, &writer);
     let checkpoint = load(&path);
     let data_bytes = checkpoint.tensor_bytes();
-    println!(
+    eprintln!(
         "file: {} ({:.2} GB of BF16 data, {} tensors), {} threads",
         path.display(),
         data_bytes as f64 / 1e9,
@@ -56,28 +66,32 @@ fn main() {
         .num_threads(1)
         .build()
         .unwrap();
-    let all = best_of(3, || sum_words(&map, true));
-    let single = best_of(3, || sum_words(&map, false));
+    let all = median_of(runs, || sum_words(&map, true));
+    let single = median_of(runs, || sum_words(&map, false));
     // The same sum on a fresh mapping each run: what mapping 2 GB of page cache costs (page tables built by
     // faults, torn down at unmap), which every scan of a newly opened file pays.
-    let fresh = best_of(3, || {
+    let fresh = median_of(runs, || {
         let m = unsafe { memmap2::Mmap::map(&File::open(&path).unwrap()).unwrap() };
         sum_words(&m, true)
     });
+    // The other way to get page-cache bytes: read(2) into a small buffer per thread (no page tables to build,
+    // a copy instead). Either way a fresh process pays the kernel for every page.
+    let pread = median_of(runs, || read_words(&path, map.len()));
     report("memory read, all cores", map.len() as u64, all);
     report("memory read, one core", map.len() as u64, single);
     report("fresh map + read, all cores", map.len() as u64, fresh);
+    report("read(2) + sum, all cores", map.len() as u64, pread);
 
     let options = ScanOptions::default();
     let scan = || {
         let r = stats::scan(&checkpoint, &TensorFilter::all(), &options).unwrap();
         assert!(r.total.finite > 0 && r.total.zeros < r.total.values / 100);
     };
-    let stats_all = best_of(3, scan);
-    let stats_one = best_of(3, || one.install(scan));
+    let stats_all = median_of(runs, scan);
+    let stats_one = median_of(runs, || one.install(scan));
     report("stats, all cores", data_bytes, stats_all);
     report("stats, one core", data_bytes, stats_one);
-    println!(
+    eprintln!(
         "stats reaches {:.0}% of the all-core memory-read bandwidth (wall clock)",
         100.0 * (data_bytes as f64 / stats_all.wall) / (map.len() as f64 / all.wall)
     );
@@ -143,6 +157,29 @@ fn sum_words(map: &[u8], parallel: bool) -> u64 {
     }
 }
 
+/// Sums the file as u64 words read with `pread` into a 1 MiB buffer per thread, 8 MiB per unit of work.
+fn read_words(path: &Path, len: usize) -> u64 {
+    use std::os::unix::fs::FileExt;
+    let file = File::open(path).unwrap();
+    let step = 8 << 20;
+    (0..len.div_ceil(step))
+        .into_par_iter()
+        .map_init(
+            || vec![0u8; 1 << 20],
+            |buf, i| {
+                let (mut at, end, mut sum) = (i * step, len.min((i + 1) * step), 0u64);
+                while at < end {
+                    let n = buf.len().min(end - at);
+                    file.read_exact_at(&mut buf[..n], at as u64).unwrap();
+                    sum = sum.wrapping_add(sum_words(&buf[..n], false));
+                    at += n;
+                }
+                sum
+            },
+        )
+        .reduce(|| 0, u64::wrapping_add)
+}
+
 /// Wall-clock and CPU seconds (all threads) of one run.
 #[derive(Clone, Copy)]
 struct Timing {
@@ -150,9 +187,9 @@ struct Timing {
     cpu: f64,
 }
 
-/// The fastest of `n` runs (by wall-clock time).
-fn best_of<R>(n: usize, mut f: impl FnMut() -> R) -> Timing {
-    (0..n)
+/// The run of median wall-clock time among `n` runs.
+fn median_of<R>(n: usize, mut f: impl FnMut() -> R) -> Timing {
+    let mut runs: Vec<Timing> = (0..n.max(1))
         .map(|_| {
             let (t, c) = (Instant::now(), cpu_seconds());
             std::hint::black_box(f());
@@ -161,13 +198,9 @@ fn best_of<R>(n: usize, mut f: impl FnMut() -> R) -> Timing {
                 cpu: cpu_seconds() - c,
             }
         })
-        .fold(
-            Timing {
-                wall: f64::INFINITY,
-                cpu: 0.0,
-            },
-            |a, b| if b.wall < a.wall { b } else { a },
-        )
+        .collect();
+    runs.sort_by(|a, b| a.wall.total_cmp(&b.wall));
+    runs[runs.len() / 2]
 }
 
 /// User + system CPU time of this process so far, from /proc (clock ticks of 10 ms): on a shared machine,
@@ -187,7 +220,11 @@ fn cpu_seconds() -> f64 {
         .unwrap_or(0.0)
 }
 
-fn report(what: &str, bytes: u64, t: Timing) {
+fn report(tsv: bool, what: &str, bytes: u64, t: Timing) {
+    if tsv {
+        println!("{what}\t{bytes}\t{}\t{}", t.wall, t.cpu);
+        return;
+    }
     println!(
         "{what:<28} {:>7.2} GB/s wall ({:.3} s)   {:>7.2} GB per CPU-second ({:.2} CPU-s)",
         bytes as f64 / t.wall / 1e9,
