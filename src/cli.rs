@@ -228,6 +228,10 @@ pub struct DiffArgs {
     /// Detect renamed tensors: same dtype, shape and bytes under another name (reads the candidates' data).
     #[arg(long)]
     pub renames: bool,
+
+    /// Parameter and byte deltas per group: depth:N, layer, module or dtype, as in `inspect --group-by`.
+    #[arg(long, value_name = "HOW", value_parser = clap::value_parser!(crate::group::GroupBy))]
+    pub group_by: Option<crate::group::GroupBy>,
 }
 
 #[derive(Debug, Args)]

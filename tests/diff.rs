@@ -338,3 +338,37 @@ fn identical_stops_at_the_first_differing_byte_and_renames_are_found() {
     assert_eq!(r["only_in_a"].as_array().unwrap().len(), 0);
     assert_eq!(r["only_in_b"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn group_by_gives_deltas_per_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        dir.path().join("a.safetensors"),
+        dir.path().join("b.safetensors"),
+    );
+    base().write(&a).unwrap();
+    SafetensorsWriter::new()
+        .tensor("model.embed.weight", DType::BF16, &[12, 4])
+        .tensor("model.layers.0.w", DType::BF16, &[4, 4])
+        .tensor("model.layers.1.w", DType::BF16, &[4, 4])
+        .tensor("model.layers.2.w", DType::BF16, &[4, 4])
+        .write(&b)
+        .unwrap();
+    let out = paramscope()
+        .arg("diff")
+        .arg(&a)
+        .arg(&b)
+        .args(["--group-by", "depth:2", "--format", "json"])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // By hand: embed 40 → 48 (×2 bytes), layers 2·16 → 3·16, lm_head 40 → gone.
+    assert_eq!(
+        r["groups"],
+        serde_json::json!([
+            {"name": "model.embed", "a_parameters": 40, "b_parameters": 48, "a_bytes": 80, "b_bytes": 96},
+            {"name": "model.layers", "a_parameters": 32, "b_parameters": 48, "a_bytes": 64, "b_bytes": 96},
+            {"name": "lm_head.weight", "a_parameters": 40, "b_parameters": 0, "a_bytes": 80, "b_bytes": 0},
+        ])
+    );
+}

@@ -18,6 +18,9 @@ pub fn run(args: DiffArgs) -> ExitCode {
         return ExitCode::from(EXIT_INPUT);
     };
     let (mut report, pairs) = diff::compare(&a, &b);
+    if let Some(by) = args.group_by {
+        report.groups = Some(diff::groups::group_deltas(&a, &b, by));
+    }
     let mut data_steps = || -> Result<(), paramscope::error::InputError> {
         if args.renames {
             let renames = bytes::find_renames(&a, &b, &report.only_in_a, &report.only_in_b)?;

@@ -4,6 +4,7 @@
 //! and the tensors under it are compared as pairs, instead of listing hundreds of removals and additions.
 
 pub mod bytes;
+pub mod groups;
 pub mod values;
 
 use crate::checkpoint::{Checkpoint, Tensor};
@@ -24,6 +25,9 @@ pub struct DiffReport {
     pub only_in_a: Vec<TensorSummary>,
     pub only_in_b: Vec<TensorSummary>,
     pub changed: Vec<Changed>,
+    /// With `--group-by`: parameters and bytes of each group on both sides.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<groups::GroupDelta>>,
     /// With `--renames`: tensors only in A whose dtype, shape and bytes equal a tensor only in B.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub renames: Option<Vec<Rename>>,
@@ -206,6 +210,7 @@ pub fn compare<'a>(a: &'a Checkpoint, b: &'a Checkpoint) -> (DiffReport, Vec<Pai
         only_in_a,
         only_in_b,
         changed,
+        groups: None,
         renames: None,
         values: None,
         identical: None,

@@ -81,6 +81,26 @@ pub fn render(r: &DiffReport, style: Style, limit: usize) -> String {
             &[1, 2, 3, 4, 5, 6],
         );
     }
+    if let Some(groups) = &r.groups {
+        doc.heading("By group");
+        let rows = groups
+            .iter()
+            .map(|g| {
+                vec![
+                    escape(&g.name).into_owned(),
+                    units::grouped(g.a_parameters),
+                    units::grouped(g.b_parameters),
+                    signed_count(g.b_parameters as i128 - g.a_parameters as i128),
+                    signed_bytes(g.b_bytes as i128 - g.a_bytes as i128),
+                ]
+            })
+            .collect();
+        doc.table(
+            &["group", "params A", "params B", "change", "bytes change"],
+            rows,
+            &[1, 2, 3, 4],
+        );
+    }
     for p in &r.prefix_changes {
         let what = match (p.from.is_empty(), p.to.is_empty()) {
             (false, true) => format!("prefix '{}' removed", escape(&p.from)),
