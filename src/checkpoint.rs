@@ -78,8 +78,12 @@ pub struct Tensor {
 
 impl Tensor {
     /// Element count; a shape of `[]` is a scalar with one element, as huggingface_hub counts it.
-    /// Readers have already rejected shapes whose product overflows.
+    /// Readers have already rejected shapes whose product overflows; a zero dimension is checked first, since
+    /// the dimensions before it may overflow on their own (`[2^40, 2^40, 0]` holds no element).
     pub fn elements(&self) -> u64 {
+        if self.shape.contains(&0) {
+            return 0;
+        }
         self.shape.iter().product()
     }
 
@@ -132,5 +136,22 @@ impl Checkpoint {
         }
         merged.retain(|(k, _)| !conflicting.contains(k));
         merged
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zero_dimension_after_huge_ones_holds_no_element() {
+        let t = Tensor {
+            name: "t".into(),
+            dtype: crate::dtype::DType::F32,
+            shape: vec![1 << 40, 1 << 40, 0],
+            file: 0,
+            data_offsets: [0, 0],
+        };
+        assert_eq!(t.elements(), 0);
     }
 }
