@@ -1,6 +1,6 @@
 use super::{load_one, print_out, style_for, EXIT_CHECK_FAILED, EXIT_INPUT};
 use paramscope::cli::DiffArgs;
-use paramscope::diff::{self, bytes, values, Identical};
+use paramscope::diff::{self, bytes, gguf_names, values, Identical};
 use paramscope::error::LoadError;
 use paramscope::format::LoadOptions;
 use paramscope::render::{self, OutputFormat};
@@ -17,7 +17,22 @@ pub fn run(args: DiffArgs) -> ExitCode {
     let (Some(a), Some(b)) = (a, b) else {
         return ExitCode::from(EXIT_INPUT);
     };
-    let (mut report, pairs) = diff::compare(&a, &b);
+    let (a, b, name_mapping) = gguf_names::align(a, b);
+    let (mut report, mut pairs) = diff::compare(&a, &b);
+    if let Some(m) = &name_mapping {
+        let (gguf, a_is_gguf) = if m.gguf_side == "a" {
+            (&a, true)
+        } else {
+            (&b, false)
+        };
+        for p in &mut pairs {
+            if m.rope_permuted.contains(&p.a.name) && p.a.shape == p.b.shape {
+                let rows = p.a.shape.first().copied().unwrap_or(0);
+                p.rope = gguf_names::rope_permutation(gguf, &p.a.name, rows, a_is_gguf);
+            }
+        }
+    }
+    report.name_mapping = name_mapping;
     let mut data_steps = || -> Result<(), paramscope::error::InputError> {
         if args.renames {
             let renames = bytes::find_renames(&a, &b, &report.only_in_a, &report.only_in_b)?;

@@ -96,6 +96,20 @@ pub fn render(r: &DiffReport, style: Style, limit: usize) -> String {
             units::grouped(p.tensors as u64)
         ));
     }
+    if let Some(m) = &r.name_mapping {
+        doc.line(&format!(
+            "\nGGUF names on side {} mapped to Hugging Face Llama names: {} tensors",
+            m.gguf_side.to_uppercase(),
+            units::grouped(m.mapped as u64)
+        ));
+        if !m.rope_permuted.is_empty() {
+            doc.line(&format!(
+                "llama.cpp permuted the rows of {} q/k projections for its rotary embedding; --values compares \
+                 them through the inverse permutation",
+                m.rope_permuted.len()
+            ));
+        }
+    }
     tensor_section(&mut doc, "Only in A", &r.only_in_a, limit);
     tensor_section(&mut doc, "Only in B", &r.only_in_b, limit);
     if !r.changed.is_empty() {
