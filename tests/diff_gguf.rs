@@ -75,18 +75,21 @@ fn f16_pair(
 }
 
 /// Writes both files; returns the number of tensors (each side).
-fn write_pair(st: &Path, gguf: &Path, bump_down_proj: bool) -> usize {
+fn write_pair(st: &Path, gguf: &Path, bump_down_proj: bool, head_counts: bool) -> usize {
     let mut rng = Lcg(11);
     let mut s = SafetensorsWriter::new();
     let mut g = GgufWriter::new()
         .kv_str("general.architecture", "llama")
         .kv("llama.block_count", MetaValue::U32(LAYERS as u32))
-        .kv("llama.embedding_length", MetaValue::U32(HIDDEN as u32))
-        .kv("llama.attention.head_count", MetaValue::U32(HEADS as u32))
-        .kv(
-            "llama.attention.head_count_kv",
-            MetaValue::U32(KV_HEADS as u32),
-        );
+        .kv("llama.embedding_length", MetaValue::U32(HIDDEN as u32));
+    if head_counts {
+        g = g
+            .kv("llama.attention.head_count", MetaValue::U32(HEADS as u32))
+            .kv(
+                "llama.attention.head_count_kv",
+                MetaValue::U32(KV_HEADS as u32),
+            );
+    }
     (s, g) = f16_pair(
         &mut rng,
         s,
@@ -214,7 +217,7 @@ fn a_gguf_conversion_pairs_with_its_safetensors_original_and_values_agree() {
         dir.path().join("model.safetensors"),
         dir.path().join("model.gguf"),
     );
-    let tensors = write_pair(&st, &gguf, false);
+    let tensors = write_pair(&st, &gguf, false, true);
     for (a, b, side) in [(&st, &gguf, "b"), (&gguf, &st, "a")] {
         let (code, r) = diff(a, b);
         assert_eq!(r["only_in_a"], json!([]), "{side}");
@@ -240,7 +243,7 @@ fn a_changed_element_is_found_through_the_mapping() {
         dir.path().join("model.safetensors"),
         dir.path().join("model.gguf"),
     );
-    write_pair(&st, &gguf, true);
+    write_pair(&st, &gguf, true, true);
     let (code, r) = diff(&st, &gguf);
     assert_eq!(code, 1);
     let v = &r["values"];
@@ -254,4 +257,38 @@ fn a_changed_element_is_found_through_the_mapping() {
         .unwrap();
     assert_eq!(t["name"], "model.layers.1.mlp.down_proj.weight");
     assert_eq!(t["differing_elements"], 1);
+}
+
+#[test]
+fn without_head_counts_the_permuted_projections_are_named_and_differ() {
+    let dir = tempfile::tempdir().unwrap();
+    let (st, gguf) = (
+        dir.path().join("model.safetensors"),
+        dir.path().join("model.gguf"),
+    );
+    write_pair(&st, &gguf, false, false);
+    let (code, r) = diff(&st, &gguf);
+    assert_eq!(code, 1);
+    let m = &r["name_mapping"];
+    assert_eq!(m["rope_permuted"], json!([]));
+    assert_eq!(m["rope_not_undone"].as_array().unwrap().len(), 2 * LAYERS);
+    let v = &r["values"];
+    assert_eq!(v["differing_tensors"], 2 * LAYERS);
+    for t in v["tensors"].as_array().unwrap() {
+        let permuted = t["name"].as_str().unwrap().ends_with("q_proj.weight")
+            || t["name"].as_str().unwrap().ends_with("k_proj.weight");
+        assert_eq!(t["differing_elements"] != 0, permuted, "{}", t["name"]);
+    }
+    let text = paramscope()
+        .arg("diff")
+        .arg(&st)
+        .arg(&gguf)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("cannot be undone here"), "{text}");
+    assert!(
+        text.contains("model.layers.0.self_attn.q_proj.weight"),
+        "{text}"
+    );
 }

@@ -19,18 +19,9 @@ pub fn run(args: DiffArgs) -> ExitCode {
     };
     let (a, b, name_mapping) = gguf_names::align(a, b);
     let (mut report, mut pairs) = diff::compare(&a, &b);
-    if let Some(m) = &name_mapping {
-        let (gguf, a_is_gguf) = if m.gguf_side == "a" {
-            (&a, true)
-        } else {
-            (&b, false)
-        };
-        for p in &mut pairs {
-            if m.rope_permuted.contains(&p.a.name) && p.a.shape == p.b.shape {
-                let rows = p.a.shape.first().copied().unwrap_or(0);
-                p.rope = gguf_names::rope_permutation(gguf, &p.a.name, rows, a_is_gguf);
-            }
-        }
+    let mut name_mapping = name_mapping;
+    if let Some(m) = &mut name_mapping {
+        gguf_names::attach_rope(m, &mut pairs, if m.gguf_side == "a" { &a } else { &b });
     }
     report.name_mapping = name_mapping;
     let mut data_steps = || -> Result<(), paramscope::error::InputError> {

@@ -15,6 +15,7 @@
 //!
 //! (each with its `.weight` or `.bias` suffix kept). Other GGUF names (e.g. `rope_freqs`) stay as they are.
 
+use super::Pair;
 use crate::checkpoint::{Checkpoint, Format};
 use crate::metadata::MetaValue;
 use serde::Serialize;
@@ -64,6 +65,10 @@ pub struct NameMapping {
     /// Mapped q/k projections whose rows llama.cpp permuted for its rotary embedding; `--values` compares them
     /// through the inverse permutation.
     pub rope_permuted: Vec<String>,
+    /// q/k projections that should be permuted but whose permutation cannot be undone (no head counts in the
+    /// metadata, rows not divisible into heads of even size, or shapes that differ): their values are compared
+    /// as stored and will differ.
+    pub rope_not_undone: Vec<String>,
 }
 
 /// How llama.cpp's `permute(w, n_head, n_head_kv)` reordered a q or k projection's rows: within each of
@@ -128,6 +133,7 @@ fn rename(mut c: Checkpoint, side: &'static str) -> (Checkpoint, NameMapping) {
         mapping: "llama.cpp GGUF names -> Hugging Face Llama names (see README: diff between safetensors and GGUF)",
         mapped,
         rope_permuted,
+        rope_not_undone: Vec::new(),
     };
     (c, mapping)
 }
@@ -146,9 +152,32 @@ fn meta_u64(c: &Checkpoint, key: &str) -> Option<u64> {
         .and_then(|(_, v)| MetaValue::as_u64(v))
 }
 
+/// Sets the inverse permutation on the pairs of the q/k projections `m` lists; those it cannot be set on move
+/// to `rope_not_undone`.
+pub fn attach_rope(m: &mut NameMapping, pairs: &mut [Pair], gguf: &Checkpoint) {
+    let a_is_gguf = m.gguf_side == "a";
+    let mut undone = Vec::new();
+    for name in std::mem::take(&mut m.rope_permuted) {
+        let pair = pairs.iter_mut().find(|p| p.a.name == name);
+        let permutation = pair.as_ref().and_then(|p| {
+            let rows = p.a.shape.first().copied()?;
+            (p.a.shape == p.b.shape).then_some(())?;
+            rope_permutation(gguf, &name, rows, a_is_gguf)
+        });
+        match (pair, permutation) {
+            (Some(p), Some(r)) => {
+                p.rope = Some(r);
+                undone.push(name);
+            }
+            _ => m.rope_not_undone.push(name),
+        }
+    }
+    m.rope_permuted = undone;
+}
+
 /// The permutation of a mapped q/k projection, from the GGUF side's head counts; `None` when the heads do not
 /// divide the rows into even halves (then the tensor cannot have been permuted as described).
-pub fn rope_permutation(
+fn rope_permutation(
     gguf: &Checkpoint,
     hf_name: &str,
     rows: u64,

@@ -109,6 +109,15 @@ pub fn render(r: &DiffReport, style: Style, limit: usize) -> String {
                 m.rope_permuted.len()
             ));
         }
+        if !m.rope_not_undone.is_empty() {
+            doc.line(&format!(
+                "llama.cpp permuted the rows of {} q/k projections for its rotary embedding, and the permutation \
+                 cannot be undone here (head counts missing from the metadata, or shapes that differ); their \
+                 values are compared as stored and will differ: {}",
+                m.rope_not_undone.len(),
+                m.rope_not_undone.iter().map(|n| escape(n)).collect::<Vec<_>>().join(", ")
+            ));
+        }
     }
     tensor_section(&mut doc, "Only in A", &r.only_in_a, limit);
     tensor_section(&mut doc, "Only in B", &r.only_in_b, limit);
