@@ -292,3 +292,47 @@ fn without_head_counts_the_permuted_projections_are_named_and_differ() {
         "{text}"
     );
 }
+
+#[test]
+fn identical_says_why_permuted_rows_cannot_match_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let (st, gguf) = (dir.path().join("q.safetensors"), dir.path().join("q.gguf"));
+    // One head of 8 rows × 4 columns; GGUF stores HF rows 0, 4, 1, 5, 2, 6, 3, 7.
+    let hf: Vec<f32> = (0..32).map(|i| i as f32).collect();
+    let order = [0usize, 4, 1, 5, 2, 6, 3, 7];
+    let stored: Vec<f32> = order
+        .iter()
+        .flat_map(|&r| hf[r * 4..r * 4 + 4].to_vec())
+        .collect();
+    assert_eq!(unpermute(&stored, 1, 4), hf);
+    SafetensorsWriter::new()
+        .tensor_with_data(
+            "model.layers.0.self_attn.q_proj.weight",
+            DType::F32,
+            &[8, 4],
+            le(&hf),
+        )
+        .write(&st)
+        .unwrap();
+    GgufWriter::new()
+        .kv_str("general.architecture", "llama")
+        .kv("llama.attention.head_count", MetaValue::U32(1))
+        .tensor_with_data("blk.0.attn_q.weight", DType::F32, &[8, 4], le(&stored))
+        .write(&gguf)
+        .unwrap();
+    let (code, r) = diff(&st, &gguf);
+    assert_eq!(code, 0);
+    assert_eq!(r["values"]["max_abs_diff"], 0.0);
+    let out = paramscope()
+        .args(["diff", "--identical", "--format", "json"])
+        .arg(&st)
+        .arg(&gguf)
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = &r["identical"]["first_difference"];
+    // Element 4 is the first to differ (HF row 1 starts with 4.0; GGUF's second row is HF row 4, starting with
+    // 16.0). 4.0 = 0x40800000 and 16.0 = 0x41800000 differ only in their top byte: byte 4·4 + 3 = 19.
+    assert_eq!(first["byte"], 19);
+    assert!(first["reason"].as_str().unwrap().contains("rope order"));
+}
