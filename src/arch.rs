@@ -3,7 +3,7 @@
 
 mod gguf;
 
-pub use gguf::from_gguf;
+pub use gguf::{from_gguf, gguf_needs_full_metadata};
 use serde::Serialize;
 use serde_json::Value;
 

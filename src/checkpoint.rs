@@ -78,10 +78,9 @@ pub struct Tensor {
 
 impl Tensor {
     /// Element count; a shape of `[]` is a scalar with one element, as huggingface_hub counts it.
-    /// Readers have already rejected shapes whose product overflows.
+    /// Readers have already rejected shapes whose product overflows; a zero dimension is checked first, since
+    /// the dimensions before it may overflow on their own (`[2^40, 2^40, 0]` holds no element).
     pub fn elements(&self) -> u64 {
-        // A zero dim makes the product 0 whatever the others are; readers only checked the product for overflow in
-        // their own dim order, so multiplying `[0, 2^40, 2^40]` left to right here must not overflow.
         if self.shape.contains(&0) {
             return 0;
         }
@@ -145,15 +144,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_zero_dim_anywhere_means_no_elements_without_overflow() {
-        // Found by the GGUF corruption property test: a flipped byte turned [0, 0, 0] into [0, 2^40, 2^40].
-        let t = Tensor {
-            name: "t".into(),
-            dtype: DType::F32,
-            shape: vec![0, 1 << 40, 1 << 40],
-            file: 0,
-            data_offsets: [0, 0],
-        };
-        assert_eq!(t.elements(), 0);
+    fn a_zero_dimension_anywhere_holds_no_element_without_overflow() {
+        // Found by the corruption property tests: a flipped byte turned [0, 0, 0] into [0, 2^40, 2^40].
+        for shape in [vec![0, 1 << 40, 1 << 40], vec![1 << 40, 1 << 40, 0]] {
+            let t = Tensor {
+                name: "t".into(),
+                dtype: DType::F32,
+                shape,
+                file: 0,
+                data_offsets: [0, 0],
+            };
+            assert_eq!(t.elements(), 0);
+        }
     }
 }

@@ -102,3 +102,33 @@ fn gguf_without_attention_keys_names_the_missing_key() {
         "GGUF metadata has no llama.attention.head_count"
     );
 }
+
+#[test]
+fn a_sliding_window_pattern_longer_than_the_summary_is_read_whole() {
+    use paramscope::metadata::MetaKind;
+    use paramscope::synth::gguf::array;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.gguf");
+    // 12 layers; the pattern marks layers 0, 1, 2 and 9, 10, 11 as sliding (6), the middle 6 as global. The
+    // first 8 entries alone would give 3.
+    let pattern: Vec<MetaValue> = (0..12)
+        .map(|i| MetaValue::Bool(!(3..9).contains(&i)))
+        .collect();
+    GgufWriter::new()
+        .kv_str("general.architecture", "x")
+        .kv("x.block_count", MetaValue::U32(12))
+        .kv("x.attention.head_count", MetaValue::U32(2))
+        .kv("x.embedding_length", MetaValue::U32(64))
+        .kv("x.attention.sliding_window", MetaValue::U32(100))
+        .kv(
+            "x.attention.sliding_window_pattern",
+            array(MetaKind::Bool, pattern),
+        )
+        .tensor("w", paramscope::dtype::DType::F32, &[4])
+        .write(&path)
+        .unwrap();
+    let r = footprint_json(&path, &["--context", "1000", "--kv-dtype", "f32"]);
+    assert_eq!(r["inference"]["attention"]["sliding_layers"], 6);
+    // Per layer and token: 2 heads × (32 + 32) × 4 bytes = 512; 6 layers × 1000 + 6 × 100 tokens.
+    assert_eq!(r["inference"]["kv_cache_bytes"], 512 * (6 * 1000 + 6 * 100));
+}

@@ -78,6 +78,14 @@ pub fn from_gguf(metadata: &[(String, MetaValue)]) -> Result<Attention, String> 
     })
 }
 
+/// Whether the metadata holds a per-layer sliding-window pattern cut short by the summary reading.
+pub fn gguf_needs_full_metadata(metadata: &[(String, MetaValue)]) -> bool {
+    metadata.iter().any(|(k, v)| {
+        k.ends_with(".attention.sliding_window_pattern")
+            && v.as_array().is_some_and(|a| !a.is_complete())
+    })
+}
+
 /// How many layers use the window: the per-layer pattern when the file has one (true = sliding), else
 /// llama.cpp's built-in pattern for the architecture, else every layer (as Mistral's window applies).
 fn sliding_layers(

@@ -5,7 +5,7 @@ use super::expect::Expected;
 use super::limit::Limit;
 use super::values::ValueRule;
 use super::{capped, Figure, RuleResult, Status};
-use crate::checkpoint::{Checkpoint, Layout};
+use crate::checkpoint::{Checkpoint, Format, Layout};
 use crate::dtype::DType;
 use crate::inspect;
 use crate::units;
@@ -139,13 +139,58 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{} {word}", units::grouped(n as u64))
 }
 
+/// A GGUF checkpoint's data alignment (`general.alignment`, else 32) and the bytes its files hold after the
+/// padded end of their tensor data (the reader accepts them and notes them).
+fn gguf_layout(c: &Checkpoint) -> (u64, u64) {
+    let alignment = c
+        .metadata
+        .iter()
+        .find(|(k, _)| k == "general.alignment")
+        .and_then(|(_, v)| v.as_u64())
+        .filter(|&a| a > 0)
+        .unwrap_or(32);
+    let trailing = c
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let end = c
+                .tensors
+                .iter()
+                .filter(|t| t.file == i)
+                .map(|t| t.data_offsets[1])
+                .max()
+                .unwrap_or(0);
+            let padded = f.header_bytes + end.div_ceil(alignment) * alignment;
+            f.size_bytes.saturating_sub(padded)
+        })
+        .sum();
+    (alignment, trailing)
+}
+
 fn structure(checkpoint: &Checkpoint) -> RuleResult {
     let files = checkpoint.files.len();
-    let mut message = format!(
-        "{}, {} read: headers in bounds, tensors tile the data exactly, no trailing bytes",
+    let read = format!(
+        "{}, {} read",
         plural(files, "file", "files"),
         plural(checkpoint.tensors.len(), "tensor", "tensors"),
     );
+    let mut message = match checkpoint.format {
+        Format::Safetensors => {
+            format!("{read}: headers in bounds, tensors tile the data exactly, no trailing bytes")
+        }
+        Format::Gguf => {
+            let (alignment, trailing) = gguf_layout(checkpoint);
+            let after = match trailing {
+                0 => "nothing after the tensor data".to_string(),
+                n => format!(
+                    "{} after the tensor data (a note: llama.cpp ignores them)",
+                    plural(n as usize, "byte", "bytes")
+                ),
+            };
+            format!("{read}: headers in bounds, tensors in order on the {alignment}-byte alignment, {after}")
+        }
+    };
     if checkpoint.layout == Layout::Sharded {
         message.push_str(", index consistent with its shards");
     }

@@ -1,6 +1,6 @@
 use super::{load_one, print_out, style_for, EXIT_CHECK_FAILED, EXIT_INPUT};
 use paramscope::cli::DiffArgs;
-use paramscope::diff::{self, bytes, values, Identical};
+use paramscope::diff::{self, bytes, gguf_names, values, Identical};
 use paramscope::error::LoadError;
 use paramscope::format::LoadOptions;
 use paramscope::render::{self, OutputFormat};
@@ -17,7 +17,12 @@ pub fn run(args: DiffArgs) -> ExitCode {
     let (Some(a), Some(b)) = (a, b) else {
         return ExitCode::from(EXIT_INPUT);
     };
-    let (mut report, pairs) = diff::compare(&a, &b);
+    let (a, b, mut name_mapping) = gguf_names::align(a, b);
+    let (mut report, mut pairs) = diff::compare(&a, &b);
+    if let Some(m) = &mut name_mapping {
+        gguf_names::attach_rope(m, &mut pairs, if m.gguf_side == "a" { &a } else { &b });
+    }
+    report.name_mapping = name_mapping;
     if let Some(by) = args.group_by {
         report.groups = Some(diff::groups::group_deltas(&a, &b, by));
     }

@@ -10,15 +10,23 @@ use paramscope::{classify, config};
 use std::process::ExitCode;
 
 pub fn run(args: FootprintArgs) -> ExitCode {
-    let load_options = LoadOptions {
+    let mut load_options = LoadOptions {
         follow_symlinks: args.read.follow_symlinks,
-        // A GGUF per-layer sliding-window pattern is an array as long as the model is deep.
-        metadata: MetadataDetail::Full,
+        ..LoadOptions::default()
     };
     let format = args.output.format;
-    let Some(checkpoint) = load_one(&args.path, load_options, format) else {
+    let Some(mut checkpoint) = load_one(&args.path, load_options, format) else {
         return ExitCode::from(EXIT_INPUT);
     };
+    // A GGUF per-layer sliding-window pattern is as long as the model is deep, longer than the summary keeps:
+    // read the header again, whole, only then (the token list makes a full read costlier).
+    if arch::gguf_needs_full_metadata(&checkpoint.metadata) {
+        load_options.metadata = MetadataDetail::Full;
+        let Some(full) = load_one(&args.path, load_options, format) else {
+            return ExitCode::from(EXIT_INPUT);
+        };
+        checkpoint = full;
+    }
     let options = FootprintOptions {
         context: args.context,
         batch: args.batch,

@@ -48,7 +48,13 @@ pub fn first_difference(
             return Ok(Some(FirstDifference {
                 name: p.a.name.clone(),
                 byte: Some(at),
-                reason: format!("byte {at} differs"),
+                reason: match p.rope {
+                    // Stored rows are in llama.cpp's rope order: bytes cannot match; --values pairs the rows.
+                    Some(_) => format!(
+                        "byte {at} differs (rows stored in llama.cpp's rope order; --values compares them paired)"
+                    ),
+                    None => format!("byte {at} differs"),
+                },
             }));
         }
     }

@@ -4,6 +4,7 @@
 //! and the tensors under it are compared as pairs, instead of listing hundreds of removals and additions.
 
 pub mod bytes;
+pub mod gguf_names;
 pub mod groups;
 pub mod values;
 
@@ -34,6 +35,9 @@ pub struct DiffReport {
     /// With `--values`: element-wise differences of the tensors both sides hold.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub values: Option<values::ValuesReport>,
+    /// When one side is GGUF and the other safetensors: the name mapping applied to the GGUF side.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_mapping: Option<gguf_names::NameMapping>,
     /// With `--identical`: the first tensor whose bytes differ, or `null` when every byte is equal.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identical: Option<Identical>,
@@ -135,6 +139,8 @@ impl DiffReport {
 pub struct Pair<'a> {
     pub a: &'a Tensor,
     pub b: &'a Tensor,
+    /// Set for a GGUF q/k projection whose rows llama.cpp permuted: rows are paired through it.
+    pub rope: Option<gguf_names::RopePermutation>,
 }
 
 /// The structural comparison, and the pairs of tensors present on both sides (for value comparison).
@@ -173,7 +179,11 @@ pub fn compare<'a>(a: &'a Checkpoint, b: &'a Checkpoint) -> (DiffReport, Vec<Pai
         match counterpart {
             Some(bt) => {
                 paired_b.insert(bt.name.as_str());
-                pairs.push(Pair { a: t, b: bt });
+                pairs.push(Pair {
+                    a: t,
+                    b: bt,
+                    rope: None,
+                });
             }
             None => only_in_a.push(summary(t)),
         }
@@ -213,6 +223,7 @@ pub fn compare<'a>(a: &'a Checkpoint, b: &'a Checkpoint) -> (DiffReport, Vec<Pai
         groups: None,
         renames: None,
         values: None,
+        name_mapping: None,
         identical: None,
         matching,
     };

@@ -12,7 +12,8 @@ use memmap2::Mmap;
 use rayon::prelude::*;
 use serde::Serialize;
 
-/// Elements per unit of parallel work (a multiple of 8, so sub-byte dtypes start on a byte).
+/// Elements per unit of parallel work (a multiple of 8 and of 256, so sub-byte dtypes start on a byte and ggml
+/// blocks are never split).
 const CHUNK_ELEMENTS: u64 = 1 << 20;
 
 #[derive(Debug, Clone, Copy)]
@@ -131,9 +132,14 @@ pub fn compare_values(
         .enumerate()
         .flat_map(|(i, p)| {
             let n = p.a.elements();
-            (0..n.div_ceil(CHUNK_ELEMENTS)).map(move |c| {
-                let start = c * CHUNK_ELEMENTS;
-                (i, start, (start + CHUNK_ELEMENTS).min(n))
+            // Permuted pairs are compared a row at a time, so their chunks hold whole rows.
+            let step = match p.rope {
+                Some(_) => (CHUNK_ELEMENTS / row_len(p.a)).max(1) * row_len(p.a),
+                None => CHUNK_ELEMENTS,
+            };
+            (0..n.div_ceil(step)).map(move |c| {
+                let start = c * step;
+                (i, start, (start + step).min(n))
             })
         })
         .collect();
@@ -141,9 +147,22 @@ pub fn compare_values(
         .par_iter()
         .map(|&(i, start, end)| {
             let p = compared[i];
-            let bytes_a = element_bytes(&maps_a, a, p.a, start, end);
-            let bytes_b = element_bytes(&maps_b, b, p.b, start, end);
-            compare_chunk(bytes_a, p.a.dtype, bytes_b, p.b.dtype, tol)
+            let Some(rope) = p.rope else {
+                let bytes_a = element_bytes(&maps_a, a, p.a, start, end);
+                let bytes_b = element_bytes(&maps_b, b, p.b, start, end);
+                return compare_chunk(bytes_a, p.a.dtype, bytes_b, p.b.dtype, end - start, tol);
+            };
+            let cols = row_len(p.a);
+            let mut sums = Sums::default();
+            for r in start / cols..end / cols {
+                let rb = rope.b_row(r);
+                let bytes_a = element_bytes(&maps_a, a, p.a, r * cols, (r + 1) * cols);
+                let bytes_b = element_bytes(&maps_b, b, p.b, rb * cols, (rb + 1) * cols);
+                sums.merge(&compare_chunk(
+                    bytes_a, p.a.dtype, bytes_b, p.b.dtype, cols, tol,
+                ));
+            }
+            sums
         })
         .collect();
     let mut per_pair = vec![Sums::default(); compared.len()];
@@ -211,7 +230,12 @@ fn map_all(c: &Checkpoint) -> Result<Vec<Mmap>, InputError> {
     c.files.iter().map(map_file).collect()
 }
 
-/// The bytes holding elements `start..end` of `t` (the range starts on a byte: see `CHUNK_ELEMENTS`).
+/// Elements per row (the innermost dimension).
+fn row_len(t: &Tensor) -> u64 {
+    t.shape.last().copied().unwrap_or(1).max(1)
+}
+
+/// The bytes holding elements `start..end` of `t` (`start` on a byte and a block: see `CHUNK_ELEMENTS`).
 fn element_bytes<'m>(
     maps: &'m [Mmap],
     c: &Checkpoint,
@@ -219,26 +243,25 @@ fn element_bytes<'m>(
     start: u64,
     end: u64,
 ) -> &'m [u8] {
-    let bits = bits(t.dtype);
     let base = c.files[t.file].header_bytes + t.data_offsets[0];
-    let from = (base + start * bits / 8) as usize;
-    let to = (base + (end * bits).div_ceil(8)) as usize;
+    let from = (base + byte_offset(t.dtype, start)) as usize;
+    let to = (base + byte_offset(t.dtype, end)) as usize;
     &maps[t.file][from..to]
 }
 
-fn compare_chunk(a: &[u8], da: DType, b: &[u8], db: DType, tol: Tolerance) -> Sums {
+/// Compares `elements` elements stored in `a` and `b`.
+fn compare_chunk(a: &[u8], da: DType, b: &[u8], db: DType, elements: u64, tol: Tolerance) -> Sums {
     let mut sums = Sums::default();
     let mut va = vec![0.0f64; BLOCK_VALUES];
     let mut vb = vec![0.0f64; BLOCK_VALUES];
-    let (bits_a, bits_b) = (bits(da), bits(db));
-    // Blocks of BLOCK_VALUES / 2 elements: at most BLOCK_VALUES values even for C64's two components.
+    // Blocks of BLOCK_VALUES / 2 elements: at most BLOCK_VALUES values even for C64's two components, and a
+    // whole number of ggml blocks (32 or 256 elements).
     let per_block = (BLOCK_VALUES / 2) as u64;
-    let elements = a.len() as u64 * 8 / bits_a;
     let mut e = 0;
     while e < elements {
         let n = per_block.min(elements - e);
-        let sa = &a[(e * bits_a / 8) as usize..((e + n) * bits_a).div_ceil(8) as usize];
-        let sb = &b[(e * bits_b / 8) as usize..((e + n) * bits_b).div_ceil(8) as usize];
+        let sa = &a[byte_offset(da, e) as usize..byte_offset(da, e + n) as usize];
+        let sb = &b[byte_offset(db, e) as usize..byte_offset(db, e + n) as usize];
         let ka = decode_into(da, sa, &mut va);
         let kb = decode_into(db, sb, &mut vb);
         sums.add(&va[..ka], &vb[..kb.min(ka)], tol);
@@ -247,11 +270,11 @@ fn compare_chunk(a: &[u8], da: DType, b: &[u8], db: DType, tol: Tolerance) -> Su
     sums
 }
 
-/// Bits per element; only called for decoded dtypes, which are never block-quantised.
-fn bits(d: DType) -> u64 {
+/// Bytes before element `e` (a whole number of bytes or blocks, or the end of the tensor).
+fn byte_offset(d: DType, e: u64) -> u64 {
     match d.storage() {
-        Storage::Bits(b) => b as u64,
-        Storage::Block { elements, bytes } => bytes as u64 * 8 / elements as u64,
+        Storage::Bits(b) => (e * b as u64).div_ceil(8),
+        Storage::Block { elements, bytes } => e.div_ceil(elements as u64) * bytes as u64,
     }
 }
 

@@ -116,6 +116,29 @@ pub fn render(r: &DiffReport, style: Style, limit: usize) -> String {
             units::grouped(p.tensors as u64)
         ));
     }
+    if let Some(m) = &r.name_mapping {
+        doc.line(&format!(
+            "\nGGUF names on side {} mapped to Hugging Face Llama names: {} tensors",
+            m.gguf_side.to_uppercase(),
+            units::grouped(m.mapped as u64)
+        ));
+        if !m.rope_permuted.is_empty() {
+            doc.line(&format!(
+                "llama.cpp permuted the rows of {} q/k projections for its rotary embedding; --values compares \
+                 them through the inverse permutation",
+                m.rope_permuted.len()
+            ));
+        }
+        if !m.rope_not_undone.is_empty() {
+            doc.line(&format!(
+                "llama.cpp permuted the rows of {} q/k projections for its rotary embedding, and the permutation \
+                 cannot be undone here (head counts missing from the metadata, or shapes that differ); their \
+                 values are compared as stored and will differ: {}",
+                m.rope_not_undone.len(),
+                m.rope_not_undone.iter().map(|n| escape(n)).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
     tensor_section(&mut doc, "Only in A", &r.only_in_a, limit);
     tensor_section(&mut doc, "Only in B", &r.only_in_b, limit);
     if !r.changed.is_empty() {
