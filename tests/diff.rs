@@ -1,7 +1,7 @@
 //! `paramscope diff` on generated checkpoints.
 mod common;
 
-use common::paramscope;
+use common::{diff_values_json as values_json, paramscope};
 use paramscope::dtype::DType;
 use paramscope::synth::{write_sharded, SafetensorsWriter};
 use serde_json::Value;
@@ -154,21 +154,6 @@ fn bf16_bits(x: f32) -> u16 {
     let bits = x.to_bits();
     let bias = 0x7FFF + ((bits >> 16) & 1);
     ((bits + bias) >> 16) as u16
-}
-
-fn values_json(a: &Path, b: &Path, extra: &[&str]) -> (i32, Value) {
-    let out = paramscope()
-        .arg("diff")
-        .arg(a)
-        .arg(b)
-        .args(["--values", "--format", "json"])
-        .args(extra)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        serde_json::from_slice(&out.stdout).unwrap(),
-    )
 }
 
 #[test]

@@ -5,7 +5,7 @@
 mod common;
 
 use common::ggml_blocks::{q4_0, q4_k, q8_0};
-use common::{paramscope, Lcg};
+use common::{diff_values_json, paramscope, Lcg};
 use paramscope::dtype::{DType, GgmlQuant};
 use paramscope::metadata::MetaValue;
 use paramscope::synth::gguf::GgufWriter;
@@ -196,20 +196,6 @@ fn write_pair(st: &Path, gguf: &Path, bump_down_proj: bool, head_counts: bool) -
     3 + 9 * LAYERS
 }
 
-fn diff(a: &Path, b: &Path) -> (i32, Value) {
-    let out = paramscope()
-        .arg("diff")
-        .arg(a)
-        .arg(b)
-        .args(["--values", "--format", "json"])
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        serde_json::from_slice(&out.stdout).unwrap(),
-    )
-}
-
 #[test]
 fn a_gguf_conversion_pairs_with_its_safetensors_original_and_values_agree() {
     let dir = tempfile::tempdir().unwrap();
@@ -219,7 +205,7 @@ fn a_gguf_conversion_pairs_with_its_safetensors_original_and_values_agree() {
     );
     let tensors = write_pair(&st, &gguf, false, true);
     for (a, b, side) in [(&st, &gguf, "b"), (&gguf, &st, "a")] {
-        let (code, r) = diff(a, b);
+        let (code, r) = diff_values_json(a, b, &[]);
         assert_eq!(r["only_in_a"], json!([]), "{side}");
         assert_eq!(r["only_in_b"], json!([]), "{side}");
         assert_eq!(r["name_mapping"]["gguf_side"], side);
@@ -244,7 +230,7 @@ fn a_changed_element_is_found_through_the_mapping() {
         dir.path().join("model.gguf"),
     );
     write_pair(&st, &gguf, true, true);
-    let (code, r) = diff(&st, &gguf);
+    let (code, r) = diff_values_json(&st, &gguf, &[]);
     assert_eq!(code, 1);
     let v = &r["values"];
     assert_eq!(v["differing_tensors"], 1);
@@ -267,7 +253,7 @@ fn without_head_counts_the_permuted_projections_are_named_and_differ() {
         dir.path().join("model.gguf"),
     );
     write_pair(&st, &gguf, false, false);
-    let (code, r) = diff(&st, &gguf);
+    let (code, r) = diff_values_json(&st, &gguf, &[]);
     assert_eq!(code, 1);
     let m = &r["name_mapping"];
     assert_eq!(m["rope_permuted"], json!([]));
@@ -320,7 +306,7 @@ fn identical_says_why_permuted_rows_cannot_match_byte_for_byte() {
         .tensor_with_data("blk.0.attn_q.weight", DType::F32, &[8, 4], le(&stored))
         .write(&gguf)
         .unwrap();
-    let (code, r) = diff(&st, &gguf);
+    let (code, r) = diff_values_json(&st, &gguf, &[]);
     assert_eq!(code, 0);
     assert_eq!(r["values"]["max_abs_diff"], 0.0);
     let out = paramscope()

@@ -38,6 +38,22 @@ pub fn inspect_json(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Runs `diff A B --values --format json` with `extra` flags; returns (exit code, parsed JSON).
+pub fn diff_values_json(a: &Path, b: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    let out = paramscope()
+        .arg("diff")
+        .arg(a)
+        .arg(b)
+        .args(["--values", "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        serde_json::from_slice(&out.stdout).unwrap(),
+    )
+}
+
 /// Runs inspect expecting failure; returns (exit code, stderr).
 pub fn inspect_fails(args: &[&str]) -> (i32, String) {
     let out = paramscope().arg("inspect").args(args).output().unwrap();
