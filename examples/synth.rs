@@ -17,10 +17,10 @@ use std::path::PathBuf;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: synth (llama3-8b|llama3-70b|llama31-405b|gguf-llama3-70b|gpt2|mixtral-8x7b|gpt-oss-20b\
-|llama3-8b-gptq) OUT_DIR | synth tensors N OUT_DIR";
-    let (kind, rest) = args.split_first().expect(usage);
-    let out = PathBuf::from(rest.last().expect(usage));
+    let Some((kind, rest @ [.., out])) = args.split_first() else {
+        usage()
+    };
+    let out = PathBuf::from(out);
     std::fs::create_dir_all(&out).unwrap();
     let shard_limit = 5_000_000_000;
     match kind.as_str() {
@@ -42,7 +42,7 @@ fn main() {
             println!("{} shards", shards.len());
         }
         "tensors" => {
-            let n: usize = rest[0].parse().expect(usage);
+            let n: usize = rest[0].parse().unwrap_or_else(|_| usage());
             let mut w = SafetensorsWriter::new();
             for i in 0..n {
                 w = w.tensor(
@@ -86,6 +86,14 @@ fn main() {
             writer.write(&out.join("model.safetensors")).unwrap();
             std::fs::write(out.join("config.json"), config.to_string()).unwrap();
         }
-        _ => panic!("{usage}"),
+        _ => usage(),
     }
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: synth (llama3-8b|llama3-70b|llama31-405b|gguf-llama3-70b|gpt2|mixtral-8x7b|gpt-oss-20b\
+|llama3-8b-gptq) OUT_DIR | synth tensors N OUT_DIR"
+    );
+    std::process::exit(2)
 }

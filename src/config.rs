@@ -1,6 +1,7 @@
 //! The Hugging Face `config.json` beside a checkpoint, read leniently: a missing or mistyped field is simply
 //! unknown, and a file that is not JSON is a note for the report, never a reason to refuse the weights.
 
+use crate::checkpoint::{Checkpoint, Format};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -44,6 +45,15 @@ impl ModelConfig {
     /// Whether input embeddings and output head share one matrix, with transformers' default (`true`) when absent.
     pub fn ties_embeddings(&self) -> bool {
         self.tie_word_embeddings.unwrap_or(true)
+    }
+}
+
+/// The `config.json` that describes `checkpoint`: the one beside it for safetensors; none for GGUF, which carries
+/// its own architecture metadata (a `config.json` next to a GGUF file describes some other checkpoint).
+pub fn for_checkpoint(checkpoint: &Checkpoint) -> Option<Result<ModelConfig, String>> {
+    match checkpoint.format {
+        Format::Gguf => None,
+        _ => load_beside(&checkpoint.path),
     }
 }
 

@@ -347,13 +347,16 @@ fn group_by_gives_deltas_per_group() {
         .output()
         .unwrap();
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
-    // By hand: embed 40 → 48 (×2 bytes), layers 2·16 → 3·16, lm_head 40 → gone.
+    // By hand: embed 40 → 48 (×2 bytes), layers 2·16 → 3·16, lm_head 40 → gone; all dense, so logical = stored.
     assert_eq!(
         r["groups"],
         serde_json::json!([
-            {"name": "model.embed", "a_parameters": 40, "b_parameters": 48, "a_bytes": 80, "b_bytes": 96},
-            {"name": "model.layers", "a_parameters": 32, "b_parameters": 48, "a_bytes": 64, "b_bytes": 96},
-            {"name": "lm_head.weight", "a_parameters": 40, "b_parameters": 0, "a_bytes": 80, "b_bytes": 0},
+            {"name": "model.embed", "a_parameters": 40, "b_parameters": 48,
+             "a_logical_parameters": 40, "b_logical_parameters": 48, "a_bytes": 80, "b_bytes": 96},
+            {"name": "model.layers", "a_parameters": 32, "b_parameters": 48,
+             "a_logical_parameters": 32, "b_logical_parameters": 48, "a_bytes": 64, "b_bytes": 96},
+            {"name": "lm_head.weight", "a_parameters": 40, "b_parameters": 0,
+             "a_logical_parameters": 40, "b_logical_parameters": 0, "a_bytes": 80, "b_bytes": 0},
         ])
     );
 }

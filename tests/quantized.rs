@@ -163,3 +163,53 @@ fn gpt_oss_20b_reaches_the_hub_count() {
         2 * blocks + 24 * 32 * (5760 + 2880)
     );
 }
+
+#[test]
+fn diff_of_a_dense_model_and_its_gptq_quantization_keeps_the_logical_count() {
+    let dense = tempfile::tempdir().unwrap();
+    let mut w = paramscope::synth::SafetensorsWriter::new();
+    for (name, shape) in LlamaShape::LLAMA3_8B.tensors() {
+        w = w.tensor(&name, paramscope::dtype::DType::BF16, &shape);
+    }
+    w.write(&dense.path().join("model.safetensors")).unwrap();
+    let config = json!({"model_type": "llama", "tie_word_embeddings": false,
+        "quantization_config": {"quant_method": "gptq", "bits": 4, "group_size": 128}});
+    let quant = write(
+        shapes::quantized_llama(&LlamaShape::LLAMA3_8B, Linear::Gptq { group: 128 }),
+        Some(config),
+    );
+    let out = common::paramscope()
+        .args(["diff", "--group-by", "module", "--format", "json"])
+        .arg(dense.path())
+        .arg(quant.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packed: u64 = 32 * linears().iter().map(|(o, i)| i / 8 * o).sum::<u64>();
+    let aux: u64 = 32
+        * linears()
+            .iter()
+            .map(|(o, i)| i / 128 * o / 8 + i / 128 * o + i)
+            .sum::<u64>();
+    assert_eq!(r["a"]["parameters"], LLAMA3_8B_PARAMETERS);
+    assert_eq!(r["a"]["logical_parameters"], LLAMA3_8B_PARAMETERS);
+    assert_eq!(r["b"]["parameters"], dense_rest() + packed + aux);
+    assert_eq!(r["b"]["logical_parameters"], LLAMA3_8B_PARAMETERS);
+    assert_eq!(r["logical_parameters_delta"], 0);
+    let linear_elements: u64 = 32 * linears().iter().map(|(o, i)| o * i).sum::<u64>();
+    assert_eq!(
+        r["parameters_delta"],
+        json!(packed as i64 + aux as i64 - linear_elements as i64)
+    );
+    for g in r["groups"].as_array().unwrap() {
+        assert_eq!(g["a_logical_parameters"], g["b_logical_parameters"], "{g}");
+    }
+    let mlp = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "mlp")
+        .unwrap();
+    assert_eq!(mlp["a_parameters"], 32 * 3 * 4096 * 14336u64);
+}

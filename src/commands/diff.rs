@@ -1,5 +1,7 @@
 use super::{load_one, print_out, style_for, EXIT_CHECK_FAILED, EXIT_INPUT};
+use paramscope::checkpoint::Checkpoint;
 use paramscope::cli::DiffArgs;
+use paramscope::config::{self, ModelConfig};
 use paramscope::diff::{self, bytes, gguf_names, values, Identical};
 use paramscope::error::LoadError;
 use paramscope::format::LoadOptions;
@@ -18,13 +20,15 @@ pub fn run(args: DiffArgs) -> ExitCode {
         return ExitCode::from(EXIT_INPUT);
     };
     let (a, b, mut name_mapping) = gguf_names::align(a, b);
-    let (mut report, mut pairs) = diff::compare(&a, &b);
+    let (config_a, config_b) = (config_of(&a), config_of(&b));
+    let configs = [config_a.as_ref(), config_b.as_ref()];
+    let (mut report, mut pairs) = diff::compare(&a, &b, configs);
     if let Some(m) = &mut name_mapping {
         gguf_names::attach_rope(m, &mut pairs, if m.gguf_side == "a" { &a } else { &b });
     }
     report.name_mapping = name_mapping;
     if let Some(by) = args.group_by {
-        report.groups = Some(diff::groups::group_deltas(&a, &b, by));
+        report.groups = Some(diff::groups::group_deltas(&a, &b, by, configs));
     }
     let mut data_steps = || -> Result<(), paramscope::error::InputError> {
         if args.renames {
@@ -62,4 +66,9 @@ pub fn run(args: DiffArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// A broken `config.json` only loses the logical counts its quantization fields would give; inspect says why.
+fn config_of(c: &Checkpoint) -> Option<ModelConfig> {
+    config::for_checkpoint(c).and_then(Result::ok)
 }

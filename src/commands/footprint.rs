@@ -38,10 +38,7 @@ pub fn run(args: FootprintArgs) -> ExitCode {
     };
     // A GGUF file carries its own hyperparameters; for safetensors, classification and the KV-cache figures both
     // come from the config.json beside the checkpoint.
-    let config = match checkpoint.format {
-        Format::Gguf => None,
-        _ => config::load_beside(&checkpoint.path),
-    };
+    let config = config::for_checkpoint(&checkpoint);
     let attention = match (&config, checkpoint.format) {
         (_, Format::Gguf) => arch::from_gguf(&checkpoint.metadata),
         (Some(Ok(c)), _) => arch::from_hf_config(&c.raw),

@@ -1,5 +1,5 @@
 use super::{load_all, print_out, style_for, usage_error, EXIT_INPUT};
-use paramscope::checkpoint::{Checkpoint, Format};
+use paramscope::checkpoint::Checkpoint;
 use paramscope::cli::InspectArgs;
 use paramscope::config;
 use paramscope::filter::TensorFilter;
@@ -60,14 +60,9 @@ pub fn run(args: InspectArgs) -> ExitCode {
     }
 }
 
-/// The report of one checkpoint, with the `config.json` beside it when there is one (a broken one is a note).
-/// A GGUF file carries its own architecture metadata; a `config.json` next to it describes some other checkpoint.
+/// The report of one checkpoint, with its `config.json` when there is one (a broken one is a note).
 pub fn report(checkpoint: &Checkpoint, options: &InspectOptions) -> InspectReport {
-    let beside = match checkpoint.format {
-        Format::Gguf => None,
-        _ => config::load_beside(&checkpoint.path),
-    };
-    let (config, note) = match beside {
+    let (config, note) = match config::for_checkpoint(checkpoint) {
         Some(Ok(config)) => (Some(config), None),
         Some(Err(why)) => (None, Some(why)),
         None => (None, None),

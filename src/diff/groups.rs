@@ -3,6 +3,7 @@
 
 use crate::checkpoint::Checkpoint;
 use crate::classify;
+use crate::config::ModelConfig;
 use crate::group::{self, GroupBy, GroupRow};
 use crate::inspect::group_items;
 use serde::Serialize;
@@ -12,20 +13,26 @@ pub struct GroupDelta {
     pub name: String,
     pub a_parameters: u64,
     pub b_parameters: u64,
+    pub a_logical_parameters: u64,
+    pub b_logical_parameters: u64,
     pub a_bytes: u64,
     pub b_bytes: u64,
 }
 
-fn rows(c: &Checkpoint, by: GroupBy) -> Vec<GroupRow> {
-    // Grouping by role and layer needs no config: a tied or quantized layout only changes logical counts.
-    let classified = classify::classify(&c.tensors, None);
+fn rows(c: &Checkpoint, by: GroupBy, config: Option<&ModelConfig>) -> Vec<GroupRow> {
+    let classified = classify::classify(&c.tensors, config);
     let pairs: Vec<_> = c.tensors.iter().zip(classified.iter()).collect();
     group::group(&group_items(&pairs), by)
 }
 
 /// Rows in A's order, then rows only B has in B's order.
-pub fn group_deltas(a: &Checkpoint, b: &Checkpoint, by: GroupBy) -> Vec<GroupDelta> {
-    let (ra, rb) = (rows(a, by), rows(b, by));
+pub fn group_deltas(
+    a: &Checkpoint,
+    b: &Checkpoint,
+    by: GroupBy,
+    configs: [Option<&ModelConfig>; 2],
+) -> Vec<GroupDelta> {
+    let (ra, rb) = (rows(a, by, configs[0]), rows(b, by, configs[1]));
     let mut out: Vec<GroupDelta> = ra
         .iter()
         .map(|r| {
@@ -34,6 +41,8 @@ pub fn group_deltas(a: &Checkpoint, b: &Checkpoint, by: GroupBy) -> Vec<GroupDel
                 name: r.name.clone(),
                 a_parameters: r.parameters,
                 b_parameters: other.map_or(0, |x| x.parameters),
+                a_logical_parameters: r.logical_parameters,
+                b_logical_parameters: other.map_or(0, |x| x.logical_parameters),
                 a_bytes: r.bytes,
                 b_bytes: other.map_or(0, |x| x.bytes),
             }
@@ -44,6 +53,8 @@ pub fn group_deltas(a: &Checkpoint, b: &Checkpoint, by: GroupBy) -> Vec<GroupDel
             name: r.name.clone(),
             a_parameters: 0,
             b_parameters: r.parameters,
+            a_logical_parameters: 0,
+            b_logical_parameters: r.logical_parameters,
             a_bytes: 0,
             b_bytes: r.bytes,
         });

@@ -9,6 +9,8 @@ pub mod groups;
 pub mod values;
 
 use crate::checkpoint::{Checkpoint, Tensor};
+use crate::classify;
+use crate::config::ModelConfig;
 use crate::dtype::DType;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -20,6 +22,7 @@ pub struct DiffReport {
     pub b: Side,
     /// B minus A.
     pub parameters_delta: i128,
+    pub logical_parameters_delta: i128,
     pub tensor_bytes_delta: i128,
     pub dtypes: Vec<DtypeDelta>,
     pub prefix_changes: Vec<PrefixChange>,
@@ -63,6 +66,9 @@ pub struct Side {
     pub path: PathBuf,
     pub tensor_count: usize,
     pub parameters: u64,
+    /// As `inspect` counts them: a packed int4 `qweight` element holds 8 weights; buffers, quantization
+    /// auxiliaries and a tied output head count 0.
+    pub logical_parameters: u64,
     pub tensor_bytes: u64,
 }
 
@@ -144,7 +150,12 @@ pub struct Pair<'a> {
 }
 
 /// The structural comparison, and the pairs of tensors present on both sides (for value comparison).
-pub fn compare<'a>(a: &'a Checkpoint, b: &'a Checkpoint) -> (DiffReport, Vec<Pair<'a>>) {
+/// `configs` are A's and B's `config.json`, which decide how packed quantized weights count as logical parameters.
+pub fn compare<'a>(
+    a: &'a Checkpoint,
+    b: &'a Checkpoint,
+    configs: [Option<&ModelConfig>; 2],
+) -> (DiffReport, Vec<Pair<'a>>) {
     let b_by_name: HashMap<&str, &Tensor> =
         b.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
     let a_names: HashSet<&str> = a.tensors.iter().map(|t| t.name.as_str()).collect();
@@ -205,9 +216,11 @@ pub fn compare<'a>(a: &'a Checkpoint, b: &'a Checkpoint) -> (DiffReport, Vec<Pai
         })
         .collect();
     let matching = pairs.len() - changed.len();
-    let (a_side, b_side) = (side(a), side(b));
+    let (a_side, b_side) = (side(a, configs[0]), side(b, configs[1]));
     let report = DiffReport {
         parameters_delta: b_side.parameters as i128 - a_side.parameters as i128,
+        logical_parameters_delta: b_side.logical_parameters as i128
+            - a_side.logical_parameters as i128,
         tensor_bytes_delta: b_side.tensor_bytes as i128 - a_side.tensor_bytes as i128,
         dtypes: dtype_deltas(a, b),
         structure_identical: only_in_a.is_empty()
@@ -239,11 +252,15 @@ fn summary(t: &Tensor) -> TensorSummary {
     }
 }
 
-fn side(c: &Checkpoint) -> Side {
+fn side(c: &Checkpoint, config: Option<&ModelConfig>) -> Side {
     Side {
         path: c.path.clone(),
         tensor_count: c.tensors.len(),
         parameters: c.parameters(),
+        logical_parameters: classify::classify(&c.tensors, config)
+            .iter()
+            .map(|t| t.logical_elements)
+            .sum(),
         tensor_bytes: c.tensor_bytes(),
     }
 }

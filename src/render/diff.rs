@@ -22,30 +22,36 @@ pub fn render(r: &DiffReport, style: Style, limit: usize) -> String {
         escape(&r.a.path.display().to_string()),
         escape(&r.b.path.display().to_string())
     ));
-    doc.table(
-        &["", "A", "B", "change"],
+    let mut totals = vec![
         vec![
-            vec![
-                "tensors".into(),
-                units::grouped(r.a.tensor_count as u64),
-                units::grouped(r.b.tensor_count as u64),
-                signed_count(r.b.tensor_count as i128 - r.a.tensor_count as i128),
-            ],
-            vec![
-                "parameters".into(),
-                units::grouped(r.a.parameters),
-                units::grouped(r.b.parameters),
-                signed_count(r.parameters_delta),
-            ],
-            vec![
-                "tensor data".into(),
-                units::bytes(r.a.tensor_bytes),
-                units::bytes(r.b.tensor_bytes),
-                signed_bytes(r.tensor_bytes_delta),
-            ],
+            "tensors".into(),
+            units::grouped(r.a.tensor_count as u64),
+            units::grouped(r.b.tensor_count as u64),
+            signed_count(r.b.tensor_count as i128 - r.a.tensor_count as i128),
         ],
-        &[1, 2, 3],
-    );
+        vec![
+            "parameters".into(),
+            units::grouped(r.a.parameters),
+            units::grouped(r.b.parameters),
+            signed_count(r.parameters_delta),
+        ],
+    ];
+    // Only when it says something: a quantized side packs weights, or buffers/aux/tied heads are not parameters.
+    if r.a.logical_parameters != r.a.parameters || r.b.logical_parameters != r.b.parameters {
+        totals.push(vec![
+            "logical parameters".into(),
+            units::grouped(r.a.logical_parameters),
+            units::grouped(r.b.logical_parameters),
+            signed_count(r.logical_parameters_delta),
+        ]);
+    }
+    totals.push(vec![
+        "tensor data".into(),
+        units::bytes(r.a.tensor_bytes),
+        units::bytes(r.b.tensor_bytes),
+        signed_bytes(r.tensor_bytes_delta),
+    ]);
+    doc.table(&["", "A", "B", "change"], totals, &[1, 2, 3]);
     let differs: Vec<_> = r
         .dtypes
         .iter()
@@ -91,14 +97,22 @@ pub fn render(r: &DiffReport, style: Style, limit: usize) -> String {
                     units::grouped(g.a_parameters),
                     units::grouped(g.b_parameters),
                     signed_count(g.b_parameters as i128 - g.a_parameters as i128),
+                    signed_count(g.b_logical_parameters as i128 - g.a_logical_parameters as i128),
                     signed_bytes(g.b_bytes as i128 - g.a_bytes as i128),
                 ]
             })
             .collect();
         doc.table(
-            &["group", "params A", "params B", "change", "bytes change"],
+            &[
+                "group",
+                "params A",
+                "params B",
+                "change",
+                "logical change",
+                "bytes change",
+            ],
             rows,
-            &[1, 2, 3, 4],
+            &[1, 2, 3, 4, 5],
         );
     }
     for p in &r.prefix_changes {
