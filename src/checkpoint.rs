@@ -63,6 +63,8 @@ pub struct FileInfo {
     pub tensors: usize,
     /// String metadata stored in the file (safetensors `__metadata__`), in file order.
     pub metadata: Vec<(String, String)>,
+    /// The format's version field where it has one (GGUF 2 or 3); safetensors has none.
+    pub format_version: Option<u32>,
 }
 
 #[derive(Debug, Clone)]

@@ -66,6 +66,7 @@ fn tiny_quantized_exact_elements_bytes_and_bits_per_weight() {
     assert_eq!(g["parameter_count"], TINY_QUANTIZED_PARAMETERS);
     assert_eq!(g["parameter_count_matches"], true);
     assert_eq!(g["alignment"], 32);
+    assert_eq!(g["version"], 3);
     // The data region follows the header padded to 32 bytes and ends padded too.
     let file = &r["files"][0];
     let header = file["header_bytes"].as_u64().unwrap();
@@ -140,6 +141,10 @@ fn shapes_are_pytorch_order_and_data_sits_on_the_alignment() {
     // one's end rounded up to 64.
     let r = inspect_json(&["fixtures/gguf/aligned-64.gguf", "--tensors"]);
     assert_eq!(r["gguf"]["alignment"], 64);
+    // The version is the u32 after the magic.
+    let bytes = std::fs::read("fixtures/gguf/aligned-64.gguf").unwrap();
+    assert_eq!(u32::from_le_bytes(bytes[4..8].try_into().unwrap()), 2);
+    assert_eq!(r["gguf"]["version"], 2);
     let want = [
         ("a.f32", [0, 60]),
         ("b.f16", [64, 78]),

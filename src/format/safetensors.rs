@@ -50,6 +50,7 @@ fn read_from(source: &mut impl Read, size: u64, shown: &Path) -> Result<ParsedFi
             header_bytes: LENGTH_PREFIX + header.len() as u64,
             tensors: parsed.tensors.len(),
             metadata: parsed.metadata,
+            format_version: None,
         },
         tensors: parsed.tensors,
     })

@@ -28,6 +28,8 @@ pub struct GgufReport {
     pub bits_per_weight: Option<f64>,
     /// `general.alignment` (32 when absent).
     pub alignment: u64,
+    /// The GGUF version of the files (2 or 3); `null` if the parts of a split model disagree.
+    pub version: Option<u32>,
     /// Whether metadata arrays are listed whole (`full`) or as type, length and first elements (`summary`).
     pub metadata_arrays: &'static str,
 }
@@ -87,11 +89,18 @@ pub fn report(
             .map(|c| c == parameters),
         bits_per_weight: (parameters > 0).then(|| tensor_bytes as f64 * 8.0 / parameters as f64),
         alignment: int("general.alignment").unwrap_or(32),
+        version: one_version(checkpoint),
         metadata_arrays: match detail {
             MetadataDetail::Summary => "summary",
             MetadataDetail::Full => "full",
         },
     }
+}
+
+fn one_version(checkpoint: &Checkpoint) -> Option<u32> {
+    let mut versions = checkpoint.files.iter().map(|f| f.format_version);
+    let first = versions.next()??;
+    versions.all(|v| v == Some(first)).then_some(first)
 }
 
 /// llama.cpp's `llama_ftype` (gguf-py `LlamaFileType`); ids it retired are left unnamed.

@@ -66,6 +66,10 @@ pub fn summary(doc: &mut Doc, g: &GgufReport, parameters: u64) {
         g.bits_per_weight.map(|b| format!("{b:.3}")),
     );
     push("alignment", Some(g.alignment.to_string()));
+    push(
+        "GGUF version",
+        Some(g.version.map_or("parts differ".into(), |v| v.to_string())),
+    );
     doc.pairs(rows);
 }
 

@@ -140,6 +140,7 @@ fn parse<R: Read + Seek>(
             header_bytes: data_start,
             tensors: tensors.len(),
             metadata: Vec::new(),
+            format_version: Some(version),
         },
         tensors,
         metadata,
