@@ -3,7 +3,7 @@
 mod common;
 
 use common::paramscope;
-use paramscope::dtype::DType;
+use paramscope::dtype::{DType, GgmlQuant};
 use paramscope::synth::gguf::GgufWriter;
 use std::io::Write;
 
@@ -49,4 +49,64 @@ fn gguf_structure_names_the_alignment_and_trailing_bytes_are_a_note() {
         line.ends_with("13 bytes after the tensor data (a note: llama.cpp ignores them)"),
         "{line}"
     );
+}
+
+/// The dtype rules and `--expect-tensors` take ggml type names as `inspect` prints them, so a GGUF's own
+/// `inspect --tensors --format json` is a valid expectation and `--dtype Q4_K` can allow a quantised type.
+#[test]
+fn dtype_rules_and_expected_tensors_know_ggml_type_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.gguf");
+    GgufWriter::new()
+        .tensor(
+            "blk.0.attn_q.weight",
+            DType::Ggml(GgmlQuant::Q4_K),
+            &[2, 256],
+        )
+        .tensor(
+            "blk.0.ffn_up.weight",
+            DType::Ggml(GgmlQuant::Q8_0),
+            &[2, 32],
+        )
+        .tensor("blk.0.attn_norm.weight", DType::F32, &[32])
+        .write(&path)
+        .unwrap();
+    let run = |args: &[&str]| {
+        let out = paramscope()
+            .arg("check")
+            .arg(&path)
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap() + &String::from_utf8(out.stderr).unwrap();
+        (out.status.code().unwrap(), text)
+    };
+    let (code, text) = run(&["--dtype", "Q4_K,q8_0,F32"]);
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = run(&["--forbid-dtype", "Q8_0"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("blk.0.ffn_up.weight"), "{text}");
+    let (code, text) = run(&["--dtype", "Q4_K,F32"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("blk.0.ffn_up.weight"), "{text}");
+    let (code, text) = run(&["--dtype", "Q4_Z"]);
+    assert_eq!(code, 2, "{text}");
+
+    let expected = dir.path().join("expected.json");
+    let report = paramscope()
+        .args(["inspect", "--tensors", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    std::fs::write(&expected, &report.stdout).unwrap();
+    let (code, text) = run(&["--expect-tensors", expected.to_str().unwrap()]);
+    assert_eq!(code, 0, "{text}");
+    std::fs::write(
+        &expected,
+        r#"[{"name": "blk.0.attn_q.weight", "dtype": "Q6_K", "shape": [2, 256]}]"#,
+    )
+    .unwrap();
+    let (code, text) = run(&["--expect-tensors", expected.to_str().unwrap()]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("Q6_K"), "{text}");
 }

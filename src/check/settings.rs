@@ -35,7 +35,8 @@ pub struct RuleSettings {
     #[serde(default, deserialize_with = "de_bytes")]
     pub max_file_bytes: Option<Limit>,
 
-    /// Allowed dtypes, as spelled in safetensors (repeatable or comma-separated: --dtype BF16,F32); any other fails.
+    /// Allowed dtypes, as `inspect` spells them: safetensors names, and ggml types such as Q4_K for GGUF
+    /// (repeatable or comma-separated: --dtype BF16,F32); any other fails.
     #[arg(long, value_name = "DTYPE", value_delimiter = ',', value_parser = parse_dtype)]
     #[serde(default, deserialize_with = "de_dtypes")]
     pub dtype: Vec<DType>,
@@ -88,9 +89,12 @@ pub struct RuleSettings {
 }
 
 fn parse_dtype(text: &str) -> Result<DType, String> {
-    DType::from_safetensors(&text.trim().to_uppercase()).ok_or_else(|| {
+    DType::from_name(&text.trim().to_uppercase()).ok_or_else(|| {
         let known: Vec<&str> = SAFETENSORS_DTYPES.iter().map(|d| d.name()).collect();
-        format!("unknown dtype '{text}'; known: {}", known.join(", "))
+        format!(
+            "unknown dtype '{text}'; known: {}, and the ggml block types of GGUF files (Q4_K, Q8_0, IQ4_XS, …)",
+            known.join(", ")
+        )
     })
 }
 
