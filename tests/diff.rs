@@ -360,3 +360,38 @@ fn group_by_gives_deltas_per_group() {
         ])
     );
 }
+
+#[test]
+fn a_value_that_became_infinite_is_outside_every_tolerance() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        dir.path().join("a.safetensors"),
+        dir.path().join("b.safetensors"),
+    );
+    let inf = f32::INFINITY;
+    SafetensorsWriter::new()
+        .tensor_with_data("w", DType::F32, &[4], f32_bytes(&[1.0, 2.0, inf, -inf]))
+        .write(&a)
+        .unwrap();
+    // Element 0 becomes +∞, element 3 flips to +∞; element 2 stays +∞ (equal).
+    SafetensorsWriter::new()
+        .tensor_with_data("w", DType::F32, &[4], f32_bytes(&[inf, 2.0, inf, inf]))
+        .write(&b)
+        .unwrap();
+    for extra in [
+        &[][..],
+        &["--rtol", "0.1"],
+        &["--atol", "1e30", "--rtol", "1"],
+    ] {
+        let (code, r) = values_json(&a, &b, extra);
+        assert_eq!(code, 1, "{extra:?}: {r}");
+        assert_eq!(r["values"]["differing_tensors"], 1, "{extra:?}");
+        assert_eq!(
+            r["values"]["tensors"][0]["differing_elements"], 2,
+            "{extra:?}"
+        );
+    }
+    let (code, r) = values_json(&a, &a, &[]);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["values"]["tensors"][0]["differing_elements"], 0);
+}

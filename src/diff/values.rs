@@ -47,7 +47,8 @@ pub struct TensorValues {
     pub rel_l2: f64,
     /// a·b / (‖a‖‖b‖); 1 when both are all zeros.
     pub cosine: f64,
-    /// Elements outside the tolerance; NaN against NaN counts as equal, NaN against a number as different.
+    /// Elements outside the tolerance; NaN against NaN and an infinity against the same infinity count as equal,
+    /// NaN or an infinity against anything else as different.
     pub differing_elements: u64,
 }
 
@@ -96,7 +97,10 @@ impl Sums {
                 self.max_abs = self.max_abs.max(d);
                 self.sum_abs += d;
                 self.sum_sq_diff += d * d;
-                self.differing += (d > tol.atol + tol.rtol * y.abs()) as u64;
+                // A value that became (or stopped being) infinite is never close, as in numpy's `isclose`:
+                // rtol·|∞| would be ∞, or NaN with rtol 0, and either would let it pass.
+                let close = x.is_finite() && y.is_finite() && d <= tol.atol + tol.rtol * y.abs();
+                self.differing += !close as u64;
             }
             if x.is_finite() && y.is_finite() {
                 self.sum_a2 += x * x;
