@@ -110,3 +110,32 @@ fn dtype_rules_and_expected_tensors_know_ggml_type_names() {
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("Q6_K"), "{text}");
 }
+
+/// A GGUF without tensors (gguf-split's metadata-only first part, a vocab-only file) is padded to the alignment
+/// by ggml and gguf-py like any other: that padding is not "bytes after the tensor data". A file that stops
+/// short of it is read too, as ggml's reader does.
+#[test]
+fn the_padding_of_a_file_without_tensors_is_not_trailing_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = GgufWriter::new().kv_str("general.architecture", "llama");
+    let header = w.header();
+    // 4 + 4 + 8 + 8 + (8 + 20 + 4 + 8 + 5) = 69 header bytes, padded to 96 on the default 32-byte alignment.
+    assert_eq!(header.len(), 69);
+    let mut padded = header.clone();
+    padded.resize(96, 0);
+    for (name, bytes) in [("padded.gguf", padded), ("unpadded.gguf", header)] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let (code, line) = structure_line(&path);
+        assert_eq!(code, 0, "{line}");
+        assert!(
+            line.ends_with("nothing after the tensor data"),
+            "{name}: {line}"
+        );
+        let out = paramscope().arg("inspect").arg(&path).output().unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(stdout.contains("(gguf, 1 file)"), "{name}: {stdout}");
+        assert!(!stdout.contains("after the end"), "{name}: {stdout}");
+        assert_eq!(out.status.code(), Some(0));
+    }
+}
