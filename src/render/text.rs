@@ -45,7 +45,7 @@ impl Doc {
         let mut table = self.new_table();
         table.set_header(header.iter().map(|h| self.header_cell(h)));
         for row in rows {
-            table.add_row(row);
+            table.add_row(row.iter().map(|c| self.cell_text(c)));
         }
         for &c in right {
             if let Some(col) = table.column_mut(c) {
@@ -62,7 +62,7 @@ impl Doc {
             table.set_header(vec!["", ""]);
         }
         for (k, v) in rows {
-            table.add_row(vec![k, v]);
+            table.add_row(vec![self.cell_text(&k), self.cell_text(&v)]);
         }
         self.push_table(table);
     }
@@ -70,7 +70,15 @@ impl Doc {
     fn header_cell(&self, text: &str) -> Cell {
         match self.style {
             Style::Terminal { colour: true } => Cell::new(text).add_attribute(Attribute::Bold),
-            _ => Cell::new(text),
+            _ => Cell::new(self.cell_text(text)),
+        }
+    }
+
+    /// A `|` inside a Markdown cell would end the cell (`max |a−b|`, a token like `<|eot_id|>`): escaped there.
+    fn cell_text(&self, text: &str) -> String {
+        match self.style {
+            Style::Markdown => text.replace('|', "\\|"),
+            Style::Terminal { .. } => text.to_string(),
         }
     }
 
