@@ -445,3 +445,26 @@ fn integers_are_compared_exactly_even_beyond_f64_precision() {
     let (code, r) = values_json(&a, &b, &["--atol", "2"]);
     assert_eq!(code, 0, "{r}");
 }
+
+#[test]
+fn a_negative_or_nan_tolerance_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.safetensors");
+    base().write(&a).unwrap();
+    for bad in [["--atol=-1"], ["--rtol=nan"], ["--atol=x"]] {
+        let out = paramscope()
+            .arg("diff")
+            .arg(&a)
+            .arg(&a)
+            .arg("--values")
+            .args(bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains(&bad[0][..6]), "{bad:?}: {stderr}");
+    }
+    let (code, r) = values_json(&a, &a, &["--atol", "1e-3", "--rtol", "inf"]);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["values"]["atol"], 1e-3);
+}
