@@ -419,3 +419,26 @@ fn markdown_tables_escape_bars_in_tokens_templates_and_headers() {
     assert!(text.contains(r"max \|a−b\|"), "{text}");
     assert_markdown_tables_keep_their_columns(&text);
 }
+
+/// `inspect model-*.gguf` (the shell's glob of a multi-part file), or a part and its folder, is one checkpoint:
+/// each part names the whole model, which was counted once per part.
+#[test]
+fn every_part_of_a_split_named_at_once_is_read_once() {
+    let parts = [
+        "fixtures/gguf/split/tiny-00001-of-00003.gguf",
+        "fixtures/gguf/split/tiny-00002-of-00003.gguf",
+        "./fixtures/gguf/split/tiny-00003-of-00003.gguf",
+        "fixtures/gguf/split",
+    ];
+    let r = inspect_json(&parts);
+    assert_eq!(r["layout"], "split", "{r}");
+    assert_eq!(r["parameters"], SPLIT_PARAMETERS);
+    assert_eq!(r["path"], parts[0]);
+    // With another checkpoint beside it: two checkpoints, the split counted once.
+    let r = inspect_json(&[parts[1], "fixtures/gguf/tiny-quantized.gguf", parts[0]]);
+    assert_eq!(r["total"]["checkpoints"], 2, "{r}");
+    assert_eq!(
+        r["total"]["parameters"],
+        SPLIT_PARAMETERS + TINY_QUANTIZED_PARAMETERS
+    );
+}
