@@ -6,6 +6,7 @@
 
 use crate::error::{InputError, Problem};
 use crate::format::{self, Source};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Calls `visit` with each checkpoint found under `root` (or `root` itself when it is a file), or with the
@@ -90,6 +91,20 @@ pub fn each_source(
             Ok(sources) => sources.into_iter().for_each(|s| visit(Ok(s))),
             Err(e) => visit(Err(e)),
         }
+    }
+}
+
+/// The multi-part GGUFs already handed over, so that naming several parts of one (`model-*.gguf`, or a part and
+/// its folder) gives one checkpoint, not one per part.
+#[derive(Default)]
+pub struct SplitsSeen(HashSet<Vec<PathBuf>>);
+
+impl SplitsSeen {
+    /// Whether `source` is a multi-part GGUF seen before (and remembers it otherwise).
+    pub fn repeated(&mut self, source: &Source) -> bool {
+        source
+            .split_identity()
+            .is_some_and(|parts| !self.0.insert(parts))
     }
 }
 

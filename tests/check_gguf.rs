@@ -139,3 +139,25 @@ fn the_padding_of_a_file_without_tensors_is_not_trailing_bytes() {
         assert_eq!(out.status.code(), Some(0));
     }
 }
+
+/// `check model-*.gguf` checks a multi-part model once, not once per part.
+#[test]
+fn check_reads_a_split_named_by_all_its_parts_once() {
+    let out = paramscope()
+        .args([
+            "check",
+            "fixtures/gguf/split/tiny-00001-of-00003.gguf",
+            "fixtures/gguf/split/tiny-00002-of-00003.gguf",
+            "fixtures/gguf/split/tiny-00003-of-00003.gguf",
+            "fixtures/gguf/tiny-quantized.gguf",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert_eq!(stdout.matches("PASS structure").count(), 2, "{stdout}");
+    assert!(
+        stdout.contains("2 checkpoints: 2 passed, 0 failed, 0 unreadable"),
+        "{stdout}"
+    );
+}

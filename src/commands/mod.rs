@@ -72,7 +72,7 @@ pub fn load_all(
 ) -> (Vec<Checkpoint>, bool) {
     let mut checkpoints = Vec::new();
     let mut failed = false;
-    let mut splits_seen = std::collections::HashSet::new();
+    let mut splits_seen = paramscope::walk::SplitsSeen::default();
     for path in paths {
         let sources = match format::discover(path) {
             Ok(s) => s,
@@ -83,10 +83,8 @@ pub fn load_all(
             }
         };
         for source in sources {
-            if let Some(parts) = source.split_identity() {
-                if !splits_seen.insert(parts) {
-                    continue;
-                }
+            if splits_seen.repeated(&source) {
+                continue;
             }
             match format::load(&source, options) {
                 Ok(c) => checkpoints.push(c),
