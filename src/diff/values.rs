@@ -32,7 +32,8 @@ pub struct ValuesReport {
     pub differing_tensors: usize,
     pub max_abs_diff: f64,
     pub tensors: Vec<TensorValues>,
-    /// Pairs not compared, with the reason (different shapes, an undecoded dtype).
+    /// Pairs not compared, with the reason (different shapes, an undecoded dtype whose bytes differ; a pair of
+    /// one undecoded dtype with equal bytes is in `tensors`, equal).
     pub skipped: Vec<Skipped>,
 }
 
@@ -140,8 +141,11 @@ pub fn compare_values(
     let maps_b = map_all(b)?;
     let mut skipped = Vec::new();
     let mut compared: Vec<&Pair> = Vec::new();
+    // Same type and shape but not decoded (Q6_K in every Q4_K_M file): equal bytes are equal values.
+    let mut equal_bytes: Vec<&Pair> = Vec::new();
     for p in pairs {
         match why_not_comparable(p) {
+            Some(_) if same_bytes(&maps_a, a, &maps_b, b, p) => equal_bytes.push(p),
             Some(reason) => skipped.push(Skipped {
                 name: p.a.name.clone(),
                 reason,
@@ -220,6 +224,16 @@ pub fn compare_values(
             },
             differing_elements: s.differing,
         })
+        .chain(equal_bytes.iter().map(|p| TensorValues {
+            name: p.a.name.clone(),
+            b_name: p.b.name.clone(),
+            elements: p.a.elements(),
+            max_abs_diff: 0.0,
+            mean_abs_diff: 0.0,
+            rel_l2: 0.0,
+            cosine: 1.0,
+            differing_elements: 0,
+        }))
         .collect();
     Ok(ValuesReport {
         atol: tol.atol,
@@ -246,6 +260,15 @@ fn why_not_comparable(p: &Pair) -> Option<String> {
         return Some("complex and real tensors are not compared".into());
     }
     None
+}
+
+/// Whether a pair stored alike (same dtype and shape, rows not permuted) holds the same bytes.
+fn same_bytes(maps_a: &[Mmap], a: &Checkpoint, maps_b: &[Mmap], b: &Checkpoint, p: &Pair) -> bool {
+    let n = p.a.elements();
+    p.rope.is_none()
+        && p.a.dtype == p.b.dtype
+        && p.a.shape == p.b.shape
+        && element_bytes(maps_a, a, p.a, 0, n) == element_bytes(maps_b, b, p.b, 0, n)
 }
 
 fn map_all(c: &Checkpoint) -> Result<Vec<Mmap>, InputError> {
