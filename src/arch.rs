@@ -20,6 +20,9 @@ pub struct Attention {
     /// Multi-head latent attention (DeepSeek-V2/V3) caches one compressed vector per token and layer instead of
     /// per-head keys and values: `kv_lora_rank + qk_rope_head_dim` elements.
     pub mla_elements: Option<u64>,
+    /// The longest context the model is made for (`max_position_embeddings`, GPT-2's `n_positions`, GGUF
+    /// `ARCH.context_length`): no use searching for a longer one that fits in memory.
+    pub max_context: Option<u64>,
     /// The config fields the figures came from, for the report.
     pub fields_used: Vec<String>,
 }
@@ -44,13 +47,21 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
         Some(text) if config.get("num_hidden_layers").is_none() => (text, "text_config."),
         _ => (config, ""),
     };
+    let max_context = ["max_position_embeddings", "n_positions"]
+        .iter()
+        .find_map(|k| c.get(*k)?.as_u64())
+        .filter(|&n| n > 0);
     let mut used = Vec::new();
     let mut get = |key: &str| -> Option<u64> {
         let v = c.get(key)?.as_u64()?;
         used.push(format!("{prefix}{key}"));
         Some(v)
     };
-    let layers = get("num_hidden_layers").ok_or("config.json has no num_hidden_layers")?;
+    // GPT-2, GPT-J, Bloom and Falcon-7B configs use the older names transformers maps with `attribute_map`:
+    // `n_layer`, `n_head`, `n_embd`.
+    let layers = get("num_hidden_layers")
+        .or_else(|| get("n_layer"))
+        .ok_or("config.json has no num_hidden_layers")?;
     if let (Some(rank), Some(rope)) = (get("kv_lora_rank"), get("qk_rope_head_dim")) {
         return Ok(Attention {
             layers,
@@ -60,16 +71,24 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
             sliding_layers: 0,
             sliding_window: None,
             mla_elements: Some(rank + rope),
+            max_context,
             fields_used: used,
         });
     }
-    let heads = get("num_attention_heads").ok_or("config.json has no num_attention_heads")?;
-    let kv_heads = get("num_key_value_heads").unwrap_or(heads);
+    let heads = get("num_attention_heads")
+        .or_else(|| get("n_head"))
+        .ok_or("config.json has no num_attention_heads")?;
+    // Falcon names its KV heads `num_kv_heads`; Falcon-7B and GPTBigCode (StarCoder) say `multi_query` instead:
+    // one KV head shared by all query heads.
+    let multi_query = c.get("multi_query").and_then(Value::as_bool) == Some(true);
+    let explicit_kv_heads = get("num_key_value_heads").or_else(|| get("num_kv_heads"));
+    let kv_heads = explicit_kv_heads.unwrap_or(if multi_query { 1 } else { heads });
     let head_dim = match get("head_dim") {
         Some(d) => d,
         None => {
-            let hidden =
-                get("hidden_size").ok_or("config.json has neither head_dim nor hidden_size")?;
+            let hidden = get("hidden_size")
+                .or_else(|| get("n_embd"))
+                .ok_or("config.json has neither head_dim nor hidden_size")?;
             if heads == 0 || hidden % heads != 0 {
                 return Err(format!(
                     "hidden_size {hidden} is not a multiple of num_attention_heads {heads}"
@@ -78,6 +97,9 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
             hidden / heads
         }
     };
+    if multi_query && explicit_kv_heads.is_none() {
+        used.push(format!("{prefix}multi_query"));
+    }
     let (sliding_layers, sliding_window) = sliding(c, layers, prefix, &mut used);
     Ok(Attention {
         layers,
@@ -87,12 +109,14 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
         sliding_layers,
         sliding_window,
         mla_elements: None,
+        max_context,
         fields_used: used,
     })
 }
 
-/// Sliding-window layers: `layer_types` when the config lists them (Gemma 2/3, gpt-oss, recent transformers);
-/// otherwise a set `sliding_window` applies to every layer (Mistral), unless `use_sliding_window` is false (Qwen2).
+/// Sliding-window layers: `layer_types` when the config lists them (Gemma 2/3, gpt-oss, recent transformers), else
+/// the period of older Gemma/Cohere2 configs; otherwise a set `sliding_window` applies to every layer (Mistral),
+/// unless `use_sliding_window` is false (Qwen2).
 fn sliding(c: &Value, layers: u64, prefix: &str, used: &mut Vec<String>) -> (u64, Option<u64>) {
     let Some(window) = c.get("sliding_window").and_then(Value::as_u64) else {
         return (0, None);
@@ -110,7 +134,23 @@ fn sliding(c: &Value, layers: u64, prefix: &str, used: &mut Vec<String>) -> (u64
             .count() as u64;
         return (n.min(layers), Some(window));
     }
-    (layers, Some(window))
+    // Configs older than `layer_types` give a period instead: with `sliding_window_pattern` n (Gemma 3, Cohere2)
+    // layer i slides unless (i + 1) is a multiple of n; Gemma 2 alternates without a key (even layers slide).
+    let period = match c.get("sliding_window_pattern").and_then(Value::as_u64) {
+        Some(n) if n > 0 => {
+            used.push(format!("{prefix}sliding_window_pattern"));
+            Some(n)
+        }
+        _ if c.get("model_type").and_then(Value::as_str) == Some("gemma2") => {
+            used.push(format!("{prefix}model_type"));
+            Some(2)
+        }
+        _ => None,
+    };
+    match period {
+        Some(n) => (layers - layers / n, Some(window)),
+        None => (layers, Some(window)),
+    }
 }
 
 #[cfg(test)]

@@ -149,9 +149,11 @@ pub struct Fits {
     pub budget_bytes: u64,
     pub needed_bytes: u64,
     pub fits: bool,
-    /// The longest context (at the given batch) whose total stays within the budget; `null` when the
-    /// architecture is unknown, 0 when even the weights do not fit.
+    /// The longest context (at the given batch) whose total stays within the budget, at most the model's own
+    /// maximum; `null` when the architecture is unknown, 0 when even the weights do not fit.
     pub max_context: Option<u64>,
+    /// The model's maximum context when the config gives it (the search stops there), else `null`.
+    pub context_limit: Option<u64>,
 }
 
 pub fn footprint(
@@ -371,6 +373,7 @@ fn fits(budget: u64, weights: u64, inference: Option<&Inference>, o: &FootprintO
             needed_bytes: needed,
             fits: needed <= budget,
             max_context: None,
+            context_limit: None,
         };
     };
     let total_at = |ctx| {
@@ -379,11 +382,13 @@ fn fits(budget: u64, weights: u64, inference: Option<&Inference>, o: &FootprintO
             o.overhead_percent,
         )
     };
-    // The KV cache grows monotonically with context (sliding windows only flatten it): binary search.
+    // The KV cache grows monotonically with context (sliding windows only flatten it): binary search, up to the
+    // model's own limit — a window-capped cache would otherwise "fit" a trillion tokens.
+    let context_limit = inf.attention.max_context;
     let max_context = if total_at(0) > budget {
         0
     } else {
-        let (mut lo, mut hi) = (0u64, 1u64 << 40);
+        let (mut lo, mut hi) = (0u64, context_limit.unwrap_or(1u64 << 40));
         while lo < hi {
             let mid = lo + (hi - lo).div_ceil(2);
             if total_at(mid) <= budget {
@@ -399,5 +404,6 @@ fn fits(budget: u64, weights: u64, inference: Option<&Inference>, o: &FootprintO
         needed_bytes: inf.total_bytes,
         fits: inf.total_bytes <= budget,
         max_context: Some(max_context),
+        context_limit,
     }
 }

@@ -145,6 +145,12 @@ fn unknown_architecture_is_said_plainly_in_the_table() {
 fn fits_answers_with_the_longest_context_and_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     sparse_llama3_8b(dir.path());
+    // Llama-3.1-8B's 131,072 positions: the longest context that fits is the budget's, not the model's limit.
+    let llama31 = LLAMA3_8B_CONFIG.replace(
+        r#""max_position_embeddings": 8192"#,
+        r#""max_position_embeddings": 131072"#,
+    );
+    std::fs::write(dir.path().join("config.json"), llama31).unwrap();
     let budget: u64 = 24 << 30;
     let r = footprint_json(dir.path(), &["--fits", "24GiB"]);
     let f = &r["fits"];
@@ -161,7 +167,9 @@ fn fits_answers_with_the_longest_context_and_exit_code() {
     while total(c) > budget {
         c -= 1;
     }
+    assert!(c < 131_072);
     assert_eq!(f["max_context"], c);
+    assert_eq!(f["context_limit"], 131_072);
     let out = paramscope()
         .arg("footprint")
         .arg(dir.path())

@@ -74,6 +74,9 @@ pub fn from_gguf(metadata: &[(String, MetaValue)]) -> Result<Attention, String> 
         sliding_layers,
         sliding_window: window,
         mla_elements: None,
+        max_context: lookup(&format!("{arch}.context_length"))
+            .and_then(MetaValue::as_u64)
+            .filter(|&n| n > 0),
         fields_used: used,
     })
 }

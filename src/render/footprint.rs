@@ -148,11 +148,17 @@ pub fn render(r: &FootprintReport, style: Style) -> String {
             units::bytes(f.budget_bytes),
             units::bytes(f.needed_bytes)
         );
-        if let Some(ctx) = f.max_context {
-            line.push_str(&format!(
+        match (f.max_context, f.context_limit) {
+            (Some(0), _) => line.push_str("; not even without a KV cache"),
+            (Some(ctx), Some(limit)) if ctx == limit => line.push_str(&format!(
+                "; longest context that fits: {} tokens, the model's maximum",
+                units::grouped(ctx)
+            )),
+            (Some(ctx), _) => line.push_str(&format!(
                 "; longest context that fits: {} tokens",
                 units::grouped(ctx)
-            ));
+            )),
+            (None, _) => line.push_str(" (weights only: architecture unknown, no KV cache)"),
         }
         doc.line("");
         doc.line(&line);
