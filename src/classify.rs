@@ -78,7 +78,7 @@ rules! {
     E8M0 = "quant_aux.e8m0_dtype", QuantAux,
         "dtype F8_E8M0 (exponent only): microscaling block scales";
     AUX_NAME = "quant_aux.name", QuantAux,
-        "`scales`, `qzeros`, `g_idx`, `weight_scale(_inv)`, `weight_global_scale`, `input_scale`, `output_scale`, `k_scale`, `v_scale`, `*_zero_point`, `weight_shape`, `weight_g_idx`, `absmax`, `quant_map`, `nested_*`, `quant_state`, `SCB`, `*_scales`";
+        "`scales`, `qzeros`, `g_idx`, `weight_scale(_inv)`, `weight_global_scale`, `input_scale`, `output_scale`, `k_scale`, `v_scale`, `*_zero_point`, `weight_shape`, `weight_g_idx`, `weight_format`, `absmax`, `quant_map`, `nested_*`, `quant_state`, `SCB`, `*_scales`";
     SIBLING_SCALE = "quant_aux.sibling_scale", QuantAux,
         "a `scale` next to an integer or FP8 `weight`/`qweight` of the same module";
     QWEIGHT_CONFIG = "quant_packed.qweight_config_bits", QuantPacked,
@@ -120,7 +120,7 @@ impl Classified {
     }
 }
 
-const AUX_NAMES: [&str; 15] = [
+const AUX_NAMES: [&str; 16] = [
     "scales",
     "qzeros",
     "g_idx",
@@ -136,6 +136,8 @@ const AUX_NAMES: [&str; 15] = [
     "weight_global_scale",
     "k_scale",
     "v_scale",
+    // bitsandbytes LLM.int8()'s layout tag, a U8 scalar saved beside every 8-bit `weight` and its `SCB`.
+    "weight_format",
 ];
 
 /// Tensors by name, indexed only when a rule first needs a sibling: most checkpoints never do, and hashing

@@ -213,3 +213,38 @@ fn diff_of_a_dense_model_and_its_gptq_quantization_keeps_the_logical_count() {
         .unwrap();
     assert_eq!(mlp["a_parameters"], 32 * 3 * 4096 * 14336u64);
 }
+
+#[test]
+fn bitsandbytes_int8_format_tags_are_not_parameters() {
+    // bitsandbytes LLM.int8() saves each quantized linear as `weight` I8 [out, in], `SCB` F32 [out] (row scales)
+    // and `weight_format` U8 [] (a layout tag, 0 = row-major): the tag is no parameter of the model.
+    let mut w = paramscope::synth::SafetensorsWriter::new();
+    for (name, shape) in LlamaShape::LLAMA3_8B.tensors() {
+        w = match name.strip_suffix(".weight") {
+            Some(module) if module.ends_with("_proj") => w
+                .tensor(&name, paramscope::dtype::DType::I8, &shape)
+                .tensor(
+                    &format!("{module}.SCB"),
+                    paramscope::dtype::DType::F32,
+                    &shape[..1],
+                )
+                .tensor(
+                    &format!("{module}.weight_format"),
+                    paramscope::dtype::DType::U8,
+                    &[],
+                ),
+            _ => w.tensor(&name, paramscope::dtype::DType::F16, &shape),
+        };
+    }
+    let dir = write(
+        w,
+        Some(json!({"model_type": "llama", "tie_word_embeddings": false,
+            "quantization_config": {"quant_method": "bitsandbytes", "load_in_8bit": true}})),
+    );
+    let r = inspect_json(&[dir.path().to_str().unwrap()]);
+    let rows: u64 = 32 * linears().iter().map(|(o, _)| o).sum::<u64>();
+    assert_eq!(r["logical_parameters"], LLAMA3_8B_PARAMETERS);
+    assert_eq!(class(&r, "quant_aux", "tensors"), 32 * 7 * 2);
+    assert_eq!(class(&r, "quant_aux", "elements"), rows + 32 * 7);
+    assert_eq!(r["parameters"], LLAMA3_8B_PARAMETERS + rows + 32 * 7);
+}
