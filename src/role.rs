@@ -54,7 +54,7 @@ pub const ROLE_RULES: &[(&str, Role, &str)] = &[
     ("norm.component", Role::Norm, "a component ending in `norm` or `layernorm` (any case), or `ln_N` / `ln_f`"),
     ("router.component", Role::Router, "`router`, `gate` (MoE gate), `shared_expert_gate`, GGUF `ffn_gate_inp`"),
     ("experts.component", Role::Experts, "`experts`, `shared_experts`, `shared_expert`, GGUF `ffn_*_exps` / `ffn_*_shexp`"),
-    ("embeddings.component", Role::Embeddings, "`embed_tokens`, `wte`, `wpe`, `*_embeddings`, `embeddings`, `embed_positions`, `tok_embeddings`, GGUF `token_embd`"),
+    ("embeddings.component", Role::Embeddings, "`embed_tokens`, `wte`, `wpe`, `*_embeddings`, `embeddings`, `embedding` (Mamba), `embed_positions`, `tok_embeddings`, `embed_in` (GPT-NeoX), T5/BART `shared.weight`, GGUF `token_embd`"),
     ("output_head.name", Role::OutputHead, "first component `lm_head` or `embed_out`, or GGUF `output.weight`"),
     ("attention.component", Role::Attention, "`self_attn`, `attn`, `attention`, `cross_attn`, `q/k/v/o_proj`, `qkv_proj`, `c_attn`, `query_key_value`, `Wqkv`, `wq/wk/wv/wo`, GGUF `attn_*`"),
     ("mlp.component", Role::Mlp, "`mlp`, `feed_forward`, `ffn`, `intermediate`, `c_fc`, `gate/up/down_proj`, `w1/w2/w3`, `fc1/fc2`, `dense_h_to_4h`, `dense_4h_to_h`, GGUF `ffn_*`"),
@@ -107,6 +107,8 @@ fn component_flags(p: &str) -> u16 {
             | "embed_positions"
             | "tok_embeddings"
             | "token_embd"
+            | "embed_in"
+            | "embedding"
     ) || p.ends_with("_embeddings")
     {
         f |= EMBEDDINGS;
@@ -169,6 +171,10 @@ pub fn role_of(name: &str) -> (Role, &'static str) {
             flags |= BERT_OUTPUT;
         }
         after_index = !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    }
+    // T5 and BART keep the token embeddings their encoder and decoder share as `shared.weight`.
+    if name == "shared.weight" || name.ends_with(".shared.weight") {
+        flags |= EMBEDDINGS;
     }
     let first = name.split('.').next().unwrap_or("");
     let head =
@@ -236,6 +242,15 @@ mod tests {
         assert_eq!(r("h.0.mlp.c_fc.weight"), Role::Mlp);
         assert_eq!(r("h.0.ln_1.weight"), Role::Norm);
         assert_eq!(r("wpe.weight"), Role::Embeddings);
+        assert_eq!(r("gpt_neox.embed_in.weight"), Role::Embeddings);
+        assert_eq!(r("embed_out.weight"), Role::OutputHead);
+        assert_eq!(r("backbone.embedding.weight"), Role::Embeddings);
+        assert_eq!(r("shared.weight"), Role::Embeddings);
+        assert_eq!(r("model.shared.weight"), Role::Embeddings);
+        assert_eq!(
+            r("model.layers.0.mlp.shared_expert.up_proj.weight"),
+            Role::Experts
+        );
         assert_eq!(r("embeddings.LayerNorm.weight"), Role::Norm);
         assert_eq!(r("embeddings.word_embeddings.weight"), Role::Embeddings);
         assert_eq!(r("encoder.layer.0.output.dense.weight"), Role::Mlp);
