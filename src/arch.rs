@@ -17,6 +17,9 @@ pub struct Attention {
     /// How many layers attend only within a sliding window, and its size in tokens.
     pub sliding_layers: u64,
     pub sliding_window: Option<u64>,
+    /// Layers that keep no per-token cache (`layer_types` `linear_attention`, `conv`, `mamba` in hybrid models such
+    /// as Qwen3-Next or LFM2): their state does not grow with the context.
+    pub uncached_layers: u64,
     /// Multi-head latent attention (DeepSeek-V2/V3) caches one compressed vector per token and layer instead of
     /// per-head keys and values: `kv_lora_rank + qk_rope_head_dim` elements.
     pub mla_elements: Option<u64>,
@@ -34,7 +37,7 @@ impl Attention {
             return self.layers as u128 * per_layer as u128 * context as u128;
         }
         let per_layer_token = self.kv_heads as u128 * (self.key_dim + self.value_dim) as u128;
-        let full_layers = (self.layers - self.sliding_layers) as u128;
+        let full_layers = (self.layers - self.sliding_layers - self.uncached_layers) as u128;
         let window = self.sliding_window.map_or(context, |w| w.min(context)) as u128;
         per_layer_token * (full_layers * context as u128 + self.sliding_layers as u128 * window)
     }
@@ -70,6 +73,7 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
             value_dim: 0,
             sliding_layers: 0,
             sliding_window: None,
+            uncached_layers: 0,
             mla_elements: Some(rank + rope),
             max_context,
             fields_used: used,
@@ -101,6 +105,7 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
         used.push(format!("{prefix}multi_query"));
     }
     let (sliding_layers, sliding_window) = sliding(c, layers, prefix, &mut used);
+    let uncached_layers = uncached(c, layers, prefix, &mut used).min(layers - sliding_layers);
     Ok(Attention {
         layers,
         kv_heads,
@@ -108,6 +113,7 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
         value_dim: head_dim,
         sliding_layers,
         sliding_window,
+        uncached_layers,
         mla_elements: None,
         max_context,
         fields_used: used,
@@ -151,6 +157,30 @@ fn sliding(c: &Value, layers: u64, prefix: &str, used: &mut Vec<String>) -> (u64
         Some(n) => (layers - layers / n, Some(window)),
         None => (layers, Some(window)),
     }
+}
+
+/// Hybrid models list the layers whose mixer is no attention in `layer_types`: linear attention (Qwen3-Next,
+/// Qwen3.5), short convolutions (LFM2), Mamba. Their recurrent state is fixed in size, so no KV cache. Without
+/// `layer_types`, Qwen3-Next's `full_attention_interval` n makes every n-th layer attention, the others linear.
+fn uncached(c: &Value, layers: u64, prefix: &str, used: &mut Vec<String>) -> u64 {
+    let Some(types) = c.get("layer_types").and_then(Value::as_array) else {
+        return match c.get("full_attention_interval").and_then(Value::as_u64) {
+            Some(n) if n > 0 => {
+                used.push(format!("{prefix}full_attention_interval"));
+                layers - layers / n
+            }
+            _ => 0,
+        };
+    };
+    let n = types
+        .iter()
+        .filter(|t| matches!(t.as_str(), Some("linear_attention" | "conv" | "mamba")))
+        .count() as u64;
+    let key = format!("{prefix}layer_types");
+    if n > 0 && !used.contains(&key) {
+        used.push(key);
+    }
+    n
 }
 
 #[cfg(test)]

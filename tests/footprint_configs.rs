@@ -139,3 +139,38 @@ fn fits_stops_at_the_models_maximum_context() {
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(text.contains("not even without a KV cache"), "{text}");
 }
+
+#[test]
+fn linear_attention_layers_of_hybrid_models_keep_no_kv_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    // Qwen/Qwen3-Next-80B-A3B: 48 layers, every 4th full attention (2 KV heads × 256 dims), the rest Gated
+    // DeltaNet linear attention with a fixed-size state.
+    with_config(
+        dir.path(),
+        r#"{"model_type": "qwen3_next", "hidden_size": 2048, "num_hidden_layers": 48, "num_attention_heads": 16,
+        "num_key_value_heads": 2, "head_dim": 256, "full_attention_interval": 4, "max_position_embeddings": 262144}"#,
+    );
+    let (_, r) = footprint(dir.path(), &["--context", "32768"]);
+    // 12 attention layers × K and V × 2 heads × 256 dims × 2 bytes = 24,576 bytes per token.
+    assert_eq!(r["inference"]["attention"]["uncached_layers"], 36);
+    assert_eq!(r["inference"]["kv_bytes_per_token"], 12 * 2 * 2 * 256 * 2);
+    assert_eq!(r["inference"]["kv_cache_bytes"], 24_576 * 32_768);
+
+    // The same layout spelled out in `layer_types` under `text_config` (Qwen3.5), 8 layers: 2 attention layers.
+    let types: Vec<&str> = (1..=8)
+        .map(|i| {
+            if i % 4 == 0 {
+                "full_attention"
+            } else {
+                "linear_attention"
+            }
+        })
+        .collect();
+    let config = serde_json::json!({"model_type": "qwen3_5", "text_config": {"hidden_size": 1024,
+        "num_hidden_layers": 8, "num_attention_heads": 8, "num_key_value_heads": 2, "head_dim": 256,
+        "layer_types": types}});
+    with_config(dir.path(), &config.to_string());
+    let (_, r) = footprint(dir.path(), &["--context", "1000"]);
+    assert_eq!(r["inference"]["attention"]["uncached_layers"], 6);
+    assert_eq!(r["inference"]["kv_cache_bytes"], 2 * 2 * 2 * 256 * 2 * 1000);
+}

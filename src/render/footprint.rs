@@ -91,6 +91,12 @@ pub fn render(r: &FootprintReport, style: Style) -> String {
             if let Some(mla) = a.mla_elements {
                 arch = format!("{} layers × {mla} latent elements (MLA)", a.layers);
             }
+            if a.uncached_layers > 0 {
+                arch.push_str(&format!(
+                    ", {} of them without a KV cache (linear attention, convolution or Mamba)",
+                    a.uncached_layers
+                ));
+            }
             if let (Some(w), true) = (a.sliding_window, a.sliding_layers > 0) {
                 arch.push_str(&format!(
                     ", {} layers with a {w}-token sliding window",
