@@ -278,3 +278,35 @@ fn fp8_weights_with_block_scales() {
     assert_eq!(precision(&r, "F16/BF16")["bytes"], 2 * (65_536 + 256));
     assert_eq!(precision(&r, "F32")["bytes"], 4 * (65_536 + 256));
 }
+
+#[test]
+fn sharded_checkpoint_lists_each_shard_on_disk() {
+    let out = paramscope()
+        .args(["footprint", "fixtures/sharded"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Per shard"), "{text}");
+    for n in 1..=3 {
+        let name = format!("model-0000{n}-of-00003.safetensors");
+        let bytes = std::fs::read(Path::new("fixtures/sharded").join(&name)).unwrap();
+        // Header and padding: the 8-byte length plus the JSON header it announces; the rest is tensor data.
+        let header = 8 + u64::from_le_bytes(bytes[..8].try_into().unwrap());
+        let size = bytes.len() as u64;
+        let row = text
+            .lines()
+            .find(|l| l.contains(&name))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{text}"));
+        let cells: Vec<&str> = row.split('┆').map(|c| c.trim_matches(['│', ' '])).collect();
+        assert_eq!(
+            cells[1..],
+            [
+                paramscope::units::bytes(size),
+                paramscope::units::bytes(size - header),
+                paramscope::units::bytes(header)
+            ],
+            "{row}"
+        );
+    }
+}

@@ -54,6 +54,28 @@ pub fn render(r: &FootprintReport, style: Style) -> String {
         units::grouped(w.logical_parameters),
     ));
     doc.pairs(rows);
+    if r.disk.files.len() > 1 {
+        let body = r
+            .disk
+            .files
+            .iter()
+            .map(|f| {
+                let name = f.path.file_name().unwrap_or(f.path.as_os_str());
+                vec![
+                    escape(&name.to_string_lossy()).into_owned(),
+                    units::bytes(f.size_bytes),
+                    units::bytes(f.tensor_bytes),
+                    units::bytes(f.size_bytes - f.tensor_bytes),
+                ]
+            })
+            .collect();
+        doc.heading("Per shard");
+        doc.table(
+            &["file", "on disk", "tensor data", "headers and padding"],
+            body,
+            &[1, 2, 3],
+        );
+    }
 
     doc.heading("Weights at other precisions");
     let body = r
