@@ -310,3 +310,47 @@ fn sharded_checkpoint_lists_each_shard_on_disk() {
         );
     }
 }
+
+/// gpt-oss stacks its experts: MXFP4 `*_blocks` U8 [E, out, blocks, 16] with `*_scales` U8 [E, out, blocks],
+/// biases [E, out]; transformers' fused experts are dense [E, out, in].
+#[test]
+fn stacked_experts_have_a_scale_row_per_expert_row_and_biases_stay_16_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    SafetensorsWriter::new()
+        .tensor(
+            "model.layers.0.mlp.experts.down_proj_blocks",
+            DType::U8,
+            &[2, 64, 4, 16],
+        )
+        .tensor(
+            "model.layers.0.mlp.experts.down_proj_scales",
+            DType::U8,
+            &[2, 64, 4],
+        )
+        .tensor(
+            "model.layers.0.mlp.experts.down_proj_bias",
+            DType::BF16,
+            &[2, 64],
+        )
+        .tensor(
+            "model.layers.1.mlp.experts.gate_up_proj",
+            DType::BF16,
+            &[2, 128, 64],
+        )
+        .write(&dir.path().join("model.safetensors"))
+        .unwrap();
+    let r = footprint_json(dir.path(), &[]);
+    // Weights: the blocks hold 2·64·4·16 bytes of two 4-bit weights each = 16,384; the dense experts 2·128·64 =
+    // 16,384; the bias 128, kept at 2 bytes. Output rows: 2 × 64 for the blocks, 2 × 128 for the dense experts.
+    let (blocks, dense, bias) = (16_384u64, 16_384u64, 128u64);
+    assert_eq!(r["weights"]["logical_parameters"], blocks + dense + bias);
+    let int8 = precision(&r, "INT8");
+    assert_eq!(int8["scale_bytes"], 2 * (128 + 256));
+    assert_eq!(int8["bytes"], blocks + dense + 2 * bias + 2 * (128 + 256));
+    // INT4: half a byte per weight and one F16 scale per 128 weights of each matrix.
+    let int4 = precision(&r, "INT4");
+    assert_eq!(
+        int4["bytes"],
+        blocks / 2 + dense / 2 + 2 * bias + 2 * (blocks / 128 + dense / 128)
+    );
+}
