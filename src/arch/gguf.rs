@@ -73,7 +73,11 @@ pub fn from_gguf(metadata: &[(String, MetaValue)]) -> Result<Attention, String> 
         value_dim,
         sliding_layers,
         sliding_window: window,
+        uncached_layers: 0,
         mla_elements: None,
+        max_context: lookup(&format!("{arch}.context_length"))
+            .and_then(MetaValue::as_u64)
+            .filter(|&n| n > 0),
         fields_used: used,
     })
 }
