@@ -133,6 +133,21 @@ fn a_sliding_window_pattern_longer_than_the_summary_is_read_whole() {
     assert_eq!(r["inference"]["kv_cache_bytes"], 512 * (6 * 1000 + 6 * 100));
 }
 
+#[test]
+fn fits_stops_at_the_gguf_context_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("llama3-8b-q4_k_m.gguf");
+    llama_q4_k_m(&LlamaShape::LLAMA3_8B, 0)
+        .write(&path)
+        .unwrap();
+    // 128 KiB of KV cache per token: 80 GiB minus ~5 GiB of Q4_K_M weights holds some 500,000 tokens, but
+    // `llama.context_length` says the model takes 8192.
+    let r = footprint_json(&path, &["--fits", "80GiB"]);
+    assert_eq!(r["inference"]["attention"]["max_context"], 8192);
+    assert_eq!(r["fits"]["context_limit"], 8192);
+    assert_eq!(r["fits"]["max_context"], 8192);
+}
+
 /// DeepSeek-V3-shaped GGUF (llama.cpp's deepseek2): the KV cache is the latent vector plus the rotary part per
 /// layer, as for its config.json, not 128 heads of K 192 + V 128.
 #[test]

@@ -36,6 +36,9 @@ pub fn from_gguf(metadata: &[(String, MetaValue)]) -> Result<Attention, String> 
     };
     let missing = |suffix: &str| format!("GGUF metadata has no {arch}.{suffix}");
     let layers = get("block_count")?.ok_or_else(|| missing("block_count"))?;
+    let max_context = lookup(&format!("{arch}.context_length"))
+        .and_then(MetaValue::as_u64)
+        .filter(|&n| n > 0);
     // Multi-head latent attention (DeepSeek-V2/V3, Kimi K2: llama.cpp's deepseek2) caches the compressed
     // vector and the rotary part, as `from_hf_config` counts it from kv_lora_rank and qk_rope_head_dim.
     if let Some(rank) = get("attention.kv_lora_rank")? {
@@ -47,7 +50,9 @@ pub fn from_gguf(metadata: &[(String, MetaValue)]) -> Result<Attention, String> 
             value_dim: 0,
             sliding_layers: 0,
             sliding_window: None,
+            uncached_layers: 0,
             mla_elements: Some(rank + rope),
+            max_context,
             fields_used: used,
         });
     }
@@ -88,7 +93,9 @@ pub fn from_gguf(metadata: &[(String, MetaValue)]) -> Result<Attention, String> 
         value_dim,
         sliding_layers,
         sliding_window: window,
+        uncached_layers: 0,
         mla_elements: None,
+        max_context,
         fields_used: used,
     })
 }
