@@ -259,7 +259,7 @@ pub struct FootprintArgs {
     pub kv_dtype: KvDtype,
 
     /// Weights per F16 scale in the INT4 estimate.
-    #[arg(long, value_name = "N", default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = crate::footprint::DEFAULT_GROUP_SIZE, value_parser = clap::value_parser!(u64).range(1..))]
     pub group_size: u64,
 
     /// Inference overhead (activations, runtime, fragmentation) as a percentage of weights + KV cache.

@@ -251,7 +251,11 @@ fn weights(tensors: &[Sized]) -> Weights {
 /// two or more dims are quantized (norms and biases stay 16-bit, as quantizers leave them), with one F16 scale per
 /// `group_size` weights for INT4 and per output row for INT8. Buffers keep their stored size; quantization
 /// auxiliaries of the stored form are dropped (the new scheme brings its own scales).
-fn precisions(tensors: &[Sized], group_size: u64) -> Vec<Precision> {
+/// Weights per F16 scale in the INT4 estimate unless `--group-size` says otherwise (GPTQ's and AWQ's usual 128).
+pub const DEFAULT_GROUP_SIZE: u64 = 128;
+
+/// The weights re-cast to each precision (quantized and packed tensors re-cast from their logical size).
+pub fn precisions(tensors: &[Sized], group_size: u64) -> Vec<Precision> {
     let schemes: [(&'static str, u64, Scales, &'static str); 5] = [
         ("F32", 32, Scales::None, "full precision"),
         ("F16/BF16", 16, Scales::None, "half precision"),

@@ -8,6 +8,7 @@ use crate::classify::{self, Class, Classified, Rule};
 use crate::config::ModelConfig;
 use crate::dtype::DType;
 use crate::filter::TensorFilter;
+use crate::footprint;
 use crate::group::{self, GroupBy, GroupRow};
 use crate::metadata::MetadataDetail;
 use crate::role::Role;
@@ -62,6 +63,8 @@ pub struct InspectReport {
     /// GGUF only: the model its metadata describes, tokenizer size, quantisation, claimed parameter count.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gguf: Option<gguf::GgufReport>,
+    /// The counted weights in memory, as stored and re-cast (`footprint`'s precision table, default group size).
+    pub weights_memory: WeightsMemory,
     pub notes: Vec<String>,
     #[serde(flatten)]
     pub semantics: Semantics,
@@ -76,6 +79,12 @@ pub struct InspectReport {
     /// How many tensors matched before `--limit` cut the list.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tensors_listed_of: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WeightsMemory {
+    pub stored_bytes: u64,
+    pub precisions: Vec<footprint::Precision>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -169,6 +178,16 @@ pub fn inspect_with_config(
         .filter(|(t, _)| filter.matches(t))
         .collect();
     let totals = totals(selected.iter().map(|(t, _)| *t));
+    let sized: Vec<footprint::Sized> = footprint::sizes(checkpoint, &classified)
+        .into_iter()
+        .zip(&checkpoint.tensors)
+        .filter(|(_, t)| filter.matches(t))
+        .map(|(s, _)| s)
+        .collect();
+    let weights_memory = WeightsMemory {
+        stored_bytes: totals.tensor_bytes,
+        precisions: footprint::precisions(&sized, footprint::DEFAULT_GROUP_SIZE),
+    };
     let semantics = semantics::summarise(selected.iter().copied());
     let groups = options.group_by.map(|by| Groups {
         by: by.label(),
@@ -224,6 +243,7 @@ pub fn inspect_with_config(
         },
         index: checkpoint.index.clone(),
         gguf,
+        weights_memory,
         notes: checkpoint.notes.clone(),
         semantics,
         model: config.map(ModelInfo::from),

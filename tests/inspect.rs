@@ -206,6 +206,44 @@ fn sparse_llama3_8b_is_exact_and_fast() {
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(text.contains("8.03B (8,030,261,248)"), "{text}");
     assert!(text.contains("14.96 GiB"), "{text}");
+
+    // The short footprint line, by hand from Llama-3-8B's shapes: the 2-D matrices (embeddings, head, 7 per block)
+    // re-cast, the 65 RMSNorm vectors of 4096 kept at 16 bits.
+    let (h, i, kv, vocab) = (4096u64, 14336u64, 1024u64, 128256u64);
+    let matrices: Vec<(u64, u64)> = [(vocab, h), (vocab, h)]
+        .into_iter()
+        .chain((0..32).flat_map(|_| [(h, h), (kv, h), (kv, h), (h, h), (i, h), (i, h), (h, i)]))
+        .collect();
+    let norms = 65 * h * 2;
+    let elements: u64 = matrices.iter().map(|(o, i)| o * i).sum();
+    let rows: u64 = matrices.iter().map(|(o, _)| o).sum();
+    let memory = &r["weights_memory"];
+    assert_eq!(memory["stored_bytes"], 16_060_522_496u64);
+    let bytes = |name: &str| {
+        memory["precisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["bytes"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(bytes("F16/BF16"), 2 * elements + norms);
+    assert_eq!(bytes("INT8"), elements + 2 * rows + norms);
+    assert_eq!(bytes("INT4"), elements / 2 + 2 * (elements / 128) + norms);
+    assert!(
+        text.contains("as stored 14.96 GiB · F16 14.96 GiB · INT8 7.48 GiB · INT4 3.86 GiB"),
+        "{text}"
+    );
+
+    // Filtered, the line covers what the filter keeps: 32 q_proj matrices.
+    let r = inspect_json(&[path.to_str().unwrap(), "--filter", "*.q_proj.weight"]);
+    assert_eq!(r["weights_memory"]["stored_bytes"], 32 * h * h * 2);
+    assert_eq!(
+        r["weights_memory"]["precisions"][4]["bytes"],
+        32 * (h * h / 2 + 2 * (h * h / 128))
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use super::escape;
 use super::group;
 use super::text::{Doc, Style};
-use crate::inspect::{DtypeRow, InspectReport, MultiReport};
+use crate::inspect::{DtypeRow, InspectReport, MultiReport, WeightsMemory};
 use crate::units;
 
 pub fn render(report: &InspectReport, style: Style) -> String {
@@ -97,6 +97,7 @@ fn write_report(doc: &mut Doc, r: &InspectReport, explain: bool) {
         }
     }
     rows.extend(group::semantics_rows(r));
+    rows.push(("weights in memory".into(), memory_cell(&r.weights_memory)));
     doc.pairs(rows);
     if let Some(g) = &r.gguf {
         super::gguf::summary(doc, g, r.totals.parameters);
@@ -251,4 +252,22 @@ fn dtype_table(doc: &mut Doc, rows: &[DtypeRow], parameters: u64, bytes: u64, bi
         header.push("bits/weight");
     }
     doc.table(&header, body, &[1, 2, 3, 4, 5, 6]);
+}
+
+/// One line of `footprint`'s precision table: as stored, 16-bit, INT8 and INT4 (F8 is INT8's size less scales).
+fn memory_cell(m: &WeightsMemory) -> String {
+    let mut parts = vec![format!("as stored {}", units::bytes(m.stored_bytes))];
+    parts.extend(
+        m.precisions
+            .iter()
+            .filter(|p| matches!(p.name, "F16/BF16" | "INT8" | "INT4"))
+            .map(|p| {
+                format!(
+                    "{} {}",
+                    p.name.trim_end_matches("/BF16"),
+                    units::bytes(p.bytes)
+                )
+            }),
+    );
+    parts.join(" · ")
 }
