@@ -430,3 +430,35 @@ fn a_path_alone_runs_inspect_and_usage_errors_exit_2() {
         .unwrap()
         .starts_with("error: no/such/file.safetensors: cannot read"));
 }
+
+/// Shards named `-of-00004` with no index: the name is the only record of the series, so a shard lost in a
+/// download must fail `inspect` and `check` rather than pass as a smaller model.
+#[test]
+fn unindexed_shards_with_a_member_missing_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (n, name) in [(1, "a"), (3, "c")] {
+        SafetensorsWriter::new()
+            .tensor(name, DType::F32, &[2])
+            .write(
+                &dir.path()
+                    .join(format!("model-0000{n}-of-00004.safetensors")),
+            )
+            .unwrap();
+    }
+    let d = dir.path().display().to_string();
+    let expected = format!(
+        "error: {d}: part 2 of 4 ('{d}/model-00002-of-00004.safetensors') is missing\n\
+         error: {d}: part 4 of 4 ('{d}/model-00004-of-00004.safetensors') is missing\n"
+    );
+    let out = paramscope().arg("inspect").arg(&d).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), expected);
+
+    let out = paramscope()
+        .args(["check", &d, "--max-params", "1B"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), expected);
+}

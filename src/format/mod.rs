@@ -4,6 +4,7 @@
 pub mod gguf;
 pub mod index;
 pub mod safetensors;
+pub mod shard_series;
 
 use crate::checkpoint::{Checkpoint, FileInfo, Format, Layout, Tensor};
 use crate::error::{InputError, LoadError, Problem};
@@ -200,15 +201,7 @@ fn group_shards(folder: &Path, weights: Vec<PathBuf>) -> Vec<Source> {
 
 /// `model-00001-of-00004.safetensors` → `model|00004`: the prefix and the total, which all shards share.
 pub fn shard_group_key(name: &str) -> Option<String> {
-    let stem = name.strip_suffix(".safetensors")?;
-    let (head, total) = stem.rsplit_once("-of-")?;
-    let digits = |s: &str| (5..=6).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(total) {
-        return None;
-    }
-    let split = head.rfind(['-', '_'])?;
-    let (prefix, number) = (&head[..split], &head[split + 1..]);
-    digits(number).then(|| format!("{prefix}|{total}"))
+    shard_series::ShardName::parse(name).map(|n| n.group_key())
 }
 
 /// Reads one checkpoint. Every shard is read even when one fails, so the user sees every broken shard at once.
@@ -225,8 +218,22 @@ pub fn load(source: &Source, options: LoadOptions) -> Result<Checkpoint, LoadErr
             ))
         }
         Source::Shards { folder, files } => {
+            let mut errors: Vec<InputError> = shard_series::missing(files)
+                .into_iter()
+                .map(|(part, count, file)| {
+                    let file = file.display().to_string();
+                    InputError::new(folder, Problem::MissingPart { part, count, file })
+                })
+                .collect();
             let results: Vec<_> = files.par_iter().map(|f| safetensors::read(f, f)).collect();
-            let parsed = collect_results(results)?;
+            let parsed = match collect_results(results) {
+                Ok(parsed) if errors.is_empty() => parsed,
+                Ok(_) => return Err(LoadError { errors }),
+                Err(e) => {
+                    errors.extend(e.errors);
+                    return Err(LoadError { errors });
+                }
+            };
             let checkpoint = assemble(Layout::Directory, folder, parsed, None, Vec::new());
             let errors = duplicate_names(&checkpoint);
             if errors.is_empty() {
