@@ -462,3 +462,76 @@ fn unindexed_shards_with_a_member_missing_are_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(String::from_utf8(out.stderr).unwrap(), expected);
 }
+
+/// Cells of one Markdown table: the line split on `|` that is not escaped as `\|`.
+fn markdown_cells(line: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'|') => {
+                cells.last_mut().unwrap().push(chars.next().unwrap())
+            }
+            '|' => cells.push(String::new()),
+            _ => cells.last_mut().unwrap().push(c),
+        }
+    }
+    cells.iter().map(|c| c.trim().to_string()).collect()
+}
+
+/// A `|` in a tensor name, a metadata entry or a column title (`max |a−b|`) is escaped in Markdown, so every row
+/// of a table keeps its header's cells.
+#[test]
+fn markdown_tables_keep_their_columns_when_text_holds_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pipes.safetensors");
+    SafetensorsWriter::new()
+        .metadata("k|ey", "v|alue")
+        .tensor("a|b", DType::F32, &[3])
+        .write(&path)
+        .unwrap();
+    let inspect = paramscope()
+        .arg("inspect")
+        .arg(&path)
+        .args(["--tensors", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let diff = paramscope()
+        .arg("diff")
+        .arg(&path)
+        .arg(&path)
+        .args(["--values", "--format", "markdown"])
+        .output()
+        .unwrap();
+    for out in [inspect, diff] {
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8(out.stdout).unwrap();
+        // A table runs until a blank line (GitHub-flavoured Markdown): each row keeps the header's cells, and a
+        // line of text right after a table would be read as one more row.
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate().filter(|(_, l)| l.starts_with('|')) {
+            let next = lines.get(i + 1).copied().unwrap_or("");
+            assert!(next.is_empty() || next.starts_with('|'), "{text}");
+            let first = lines[..i]
+                .iter()
+                .rposition(|l| !l.starts_with('|'))
+                .map_or(0, |p| p + 1);
+            assert_eq!(
+                markdown_cells(line).len(),
+                markdown_cells(lines[first]).len(),
+                "{text}"
+            );
+        }
+        if text.contains("## Tensors") {
+            assert!(text.contains("| k\\|ey | v\\|alue |"), "{text}");
+            let row = text.lines().find(|l| l.starts_with("| a\\|b")).unwrap();
+            assert_eq!(
+                markdown_cells(row),
+                ["", "a|b", "F32", "[3]", "3", "12 B", "0..12", ""],
+                "{text}"
+            );
+        } else {
+            assert!(text.contains("max \\|a−b\\|"), "{text}");
+        }
+    }
+}

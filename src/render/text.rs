@@ -12,6 +12,8 @@ pub enum Style {
 pub struct Doc {
     style: Style,
     out: String,
+    /// Markdown continues a table into the next line that is not blank, so a line after a table needs one.
+    after_table: bool,
 }
 
 impl Doc {
@@ -19,10 +21,12 @@ impl Doc {
         Doc {
             style,
             out: String::new(),
+            after_table: false,
         }
     }
 
     pub fn heading(&mut self, text: &str) {
+        self.after_table = false;
         if !self.out.is_empty() {
             self.out.push('\n');
         }
@@ -36,6 +40,7 @@ impl Doc {
     }
 
     pub fn line(&mut self, text: &str) {
+        self.end_table();
         self.out.push_str(text);
         self.out.push('\n');
     }
@@ -45,7 +50,7 @@ impl Doc {
         let mut table = self.new_table();
         table.set_header(header.iter().map(|h| self.header_cell(h)));
         for row in rows {
-            table.add_row(row);
+            table.add_row(row.iter().map(|c| self.cell_text(c)));
         }
         for &c in right {
             if let Some(col) = table.column_mut(c) {
@@ -62,7 +67,7 @@ impl Doc {
             table.set_header(vec!["", ""]);
         }
         for (k, v) in rows {
-            table.add_row(vec![k, v]);
+            table.add_row(vec![self.cell_text(&k), self.cell_text(&v)]);
         }
         self.push_table(table);
     }
@@ -70,7 +75,15 @@ impl Doc {
     fn header_cell(&self, text: &str) -> Cell {
         match self.style {
             Style::Terminal { colour: true } => Cell::new(text).add_attribute(Attribute::Bold),
-            _ => Cell::new(text),
+            _ => Cell::new(self.cell_text(text)),
+        }
+    }
+
+    /// A `|` inside a Markdown cell (a tensor name, `max |a−b|`) would end the cell and break the table.
+    fn cell_text(&self, text: &str) -> String {
+        match self.style {
+            Style::Markdown => text.replace('|', "\\|"),
+            Style::Terminal { .. } => text.to_string(),
         }
     }
 
@@ -91,9 +104,18 @@ impl Doc {
         table
     }
 
+    fn end_table(&mut self) {
+        if self.style == Style::Markdown && self.after_table {
+            self.out.push('\n');
+        }
+        self.after_table = false;
+    }
+
     fn push_table(&mut self, table: Table) {
+        self.end_table();
         self.out.push_str(&table.to_string());
         self.out.push('\n');
+        self.after_table = true;
     }
 
     pub fn finish(self) -> String {
