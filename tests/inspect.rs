@@ -535,3 +535,36 @@ fn markdown_tables_keep_their_columns_when_text_holds_a_pipe() {
         }
     }
 }
+
+/// Bidirectional overrides are invisible and reorder what a terminal shows ("Trojan Source"): a tensor name or a
+/// metadata value holding one is printed with it escaped, in tables and in check's lines.
+#[test]
+fn bidirectional_controls_in_names_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bidi.safetensors");
+    SafetensorsWriter::new()
+        .metadata("note", "safe\u{2066}x")
+        .tensor("lm_head\u{202e}thgiew", DType::F32, &[1])
+        .write(&path)
+        .unwrap();
+    let out = paramscope()
+        .arg("inspect")
+        .arg(&path)
+        .arg("--tensors")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains(['\u{202e}', '\u{2066}']), "{text}");
+    assert!(text.contains("lm_head\\u{202e}thgiew"), "{text}");
+    assert!(text.contains("safe\\u{2066}x"), "{text}");
+
+    let out = paramscope()
+        .arg("check")
+        .arg(&path)
+        .args(["--forbid-dtype", "F32"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("    lm_head\\u{202e}thgiew: F32\n"), "{text}");
+}
