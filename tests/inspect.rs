@@ -363,6 +363,55 @@ fn symlinked_shard_outside_the_folder_needs_follow_symlinks() {
     assert!(ok.status.success());
 }
 
+/// The Hugging Face cache links a snapshot's files to its repository's `blobs/`
+/// (`models--X/snapshots/REV/model-00001-of-00002.safetensors -> ../../blobs/HASH`): that layout is read without
+/// `--follow-symlinks`; a link from the snapshot to anywhere else in the repository still needs it.
+#[cfg(unix)]
+#[test]
+fn hugging_face_cache_snapshots_are_read_through_their_blob_links() {
+    let cache = tempfile::tempdir().unwrap();
+    let repo = cache.path().join("models--org--tiny");
+    let (blobs, snapshot, other) = (
+        repo.join("blobs"),
+        repo.join("snapshots/0a1b2c"),
+        repo.join("other"),
+    );
+    for d in [&blobs, &snapshot, &other] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let shards = vec![
+        SafetensorsWriter::new().tensor("a", DType::F32, &[2, 3]),
+        SafetensorsWriter::new().tensor("b", DType::BF16, &[5]),
+    ];
+    write_sharded(&other, "model", &shards, serde_json::Map::new()).unwrap();
+    for (i, name) in [
+        "model.safetensors.index.json",
+        "model-00001-of-00002.safetensors",
+        "model-00002-of-00002.safetensors",
+    ]
+    .iter()
+    .enumerate()
+    {
+        std::fs::rename(other.join(name), blobs.join(format!("blob{i}"))).unwrap();
+        std::os::unix::fs::symlink(format!("../../blobs/blob{i}"), snapshot.join(name)).unwrap();
+    }
+    let report = inspect_json(&[snapshot.to_str().unwrap()]);
+    assert_eq!(report["parameters"], 2 * 3 + 5);
+    assert_eq!(report["tensor_bytes"], 2 * 3 * 4 + 5 * 2);
+    assert_eq!(report["shards"], 2);
+
+    std::fs::rename(blobs.join("blob2"), other.join("moved")).unwrap();
+    let last = snapshot.join("model-00002-of-00002.safetensors");
+    std::fs::remove_file(&last).unwrap();
+    std::os::unix::fs::symlink("../../other/moved", &last).unwrap();
+    let (code, stderr) = inspect_fails(&[snapshot.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("outside the checkpoint's folder"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn markdown_and_table_views_show_the_same_figures() {
     let md = paramscope()

@@ -394,7 +394,7 @@ fn resolve_shard(folder: &Path, shard: &str, options: LoadOptions) -> Result<Pat
         };
         let inside = base
             .canonicalize()
-            .map(|b| real.starts_with(b))
+            .map(|b| real.starts_with(&b) || hub_cache_blob(&b, &real))
             .unwrap_or(false);
         if !inside {
             return Err(Problem::ShardOutsideFolder {
@@ -406,6 +406,20 @@ fn resolve_shard(folder: &Path, shard: &str, options: LoadOptions) -> Result<Pat
         }
     }
     Ok(path)
+}
+
+/// The Hugging Face cache stores a download's files in `REPO/blobs/` and links them from `REPO/snapshots/REV/`;
+/// a link from a snapshot (or a folder in it) into its own repository's blobs stays inside that download.
+fn hub_cache_blob(folder: &Path, real: &Path) -> bool {
+    folder.ancestors().any(|snapshot| {
+        let Some(snapshots) = snapshot.parent() else {
+            return false;
+        };
+        snapshots.file_name() == Some("snapshots".as_ref())
+            && snapshots
+                .parent()
+                .is_some_and(|repo| real.parent() == Some(&repo.join("blobs")))
+    })
 }
 
 /// Index vs shards: every mapped tensor is in its shard, every shard tensor is mapped there, and
