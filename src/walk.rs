@@ -6,12 +6,16 @@
 
 use crate::error::{InputError, Problem};
 use crate::format::{self, Source};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Calls `visit` with each checkpoint found under `root` (or `root` itself when it is a file), or with the
 /// problem that kept a folder from being read. Folders without weight files are skipped silently.
 pub fn walk(root: &Path, mut visit: impl FnMut(Result<Source, InputError>)) {
     let mut pending = vec![root.to_path_buf()];
+    // Shards an index names in a subfolder of its own (`shards/model-00001-of-00004.safetensors`): they belong to
+    // that index's checkpoint and are not listed again when the walk reaches their folder.
+    let mut claimed = HashSet::new();
     while let Some(folder) = pending.pop() {
         match std::fs::metadata(&folder) {
             Ok(meta) if meta.is_dir() => {}
@@ -24,8 +28,14 @@ pub fn walk(root: &Path, mut visit: impl FnMut(Result<Source, InputError>)) {
                 continue;
             }
         }
+        let found = format::discover(&folder).map(|sources| {
+            sources
+                .into_iter()
+                .filter_map(|s| unclaimed(s, &mut claimed))
+                .collect()
+        });
         // A folder that cannot be listed is reported once, not again for its subfolders.
-        if !discovered(format::discover(&folder), &mut visit) {
+        if !discovered(found, &mut visit) {
             continue;
         }
         match subfolders(&folder) {
@@ -33,6 +43,29 @@ pub fn walk(root: &Path, mut visit: impl FnMut(Result<Source, InputError>)) {
             Ok(subs) => pending.extend(subs.into_iter().rev()),
             Err(e) => visit(Err(e)),
         }
+    }
+}
+
+/// Records the subfolder shards an index names; drops from other sources the files an index already claimed.
+fn unclaimed(source: Source, claimed: &mut HashSet<PathBuf>) -> Option<Source> {
+    match source {
+        Source::Index { ref path, .. } => {
+            let folder = path.parent().unwrap_or(Path::new(""));
+            if let Ok(index) = format::index::read(path) {
+                let nested = index
+                    .shards()
+                    .into_iter()
+                    .filter(|s| s.contains(['/', '\\']));
+                claimed.extend(nested.map(|s| folder.join(s)));
+            }
+            Some(source)
+        }
+        Source::File(ref path) => (!claimed.contains(path)).then_some(source),
+        Source::Shards { folder, files } => {
+            let files: Vec<PathBuf> = files.into_iter().filter(|f| !claimed.contains(f)).collect();
+            (!files.is_empty()).then_some(Source::Shards { folder, files })
+        }
+        Source::Gguf { .. } => Some(source),
     }
 }
 
