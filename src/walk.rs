@@ -1,6 +1,7 @@
 //! Every checkpoint under a folder, for auditing a model store: each folder is discovered as `inspect` discovers a
 //! folder (an index once with its shards, unindexed shards grouped, single files alone), then its subfolders, in
-//! name order. Checkpoints are handed over one at a time so nothing accumulates.
+//! name order. Checkpoints are handed over one at a time so nothing accumulates but the paths of shards that an
+//! index keeps in a subfolder.
 //!
 //! Symlinked folders are not entered (a link back up the tree would never end); symlinked files are read.
 
