@@ -617,3 +617,25 @@ fn bidirectional_controls_in_names_are_escaped() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("    lm_head\\u{202e}thgiew: F32\n"), "{text}");
 }
+
+/// `--sort` and `--limit` order and cut the tensor list; without `--tensors` there is none, and saying so beats
+/// printing the summary as if they had been applied.
+#[test]
+fn sort_and_limit_without_tensors_are_usage_errors() {
+    for extra in [["--limit", "2"], ["--sort", "size"]] {
+        let out = paramscope()
+            .args(["inspect", "fixtures/sharded"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        assert!(out.stdout.is_empty());
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stderr.starts_with(
+                "error: the following required arguments were not provided:\n  --tensors\n"
+            ),
+            "{stderr}"
+        );
+    }
+}
