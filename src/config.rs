@@ -70,6 +70,12 @@ pub fn load_beside(checkpoint_path: &Path) -> Option<Result<ModelConfig, String>
     };
     let path = folder.join("config.json");
     let meta = std::fs::metadata(&path).ok()?;
+    if !meta.is_file() {
+        return Some(Err(format!(
+            "{}: not a regular file; ignored",
+            path.display()
+        )));
+    }
     // A config.json is a few kilobytes; anything huge is not one, and is not read into memory.
     const MAX_CONFIG_BYTES: u64 = 16 << 20;
     if meta.len() > MAX_CONFIG_BYTES {

@@ -84,3 +84,51 @@ fn huge_claims_are_refused_promptly_in_small_memory() {
         );
     }
 }
+
+/// Opening a FIFO waits for a writer: a shard, index, GGUF part or config.json that is one must be refused at once,
+/// not hang the tool (a tar archive can carry a FIFO into a model folder).
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_place_of_a_file_is_refused_without_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(common::repo_path("fixtures/sharded")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, dir.path().join(f.file_name().unwrap())).unwrap();
+    }
+    let shard = dir.path().join("model-00002-of-00003.safetensors");
+    std::fs::remove_file(&shard).unwrap();
+    let config = dir.path().join("config.json");
+    let lone = dir.path().join("lone.safetensors");
+    for fifo in [&shard, &config, &lone] {
+        let made = std::process::Command::new("mkfifo")
+            .arg(fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+    }
+    let start = std::time::Instant::now();
+    for (path, message) in [
+        (
+            dir.path().to_path_buf(),
+            format!(
+                "error: {}: cannot read: not a regular file",
+                shard.display()
+            ),
+        ),
+        (
+            lone.clone(),
+            format!("error: {}: cannot read: not a regular file", lone.display()),
+        ),
+    ] {
+        let out = paramscope()
+            .arg("inspect")
+            .arg(&path)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.starts_with(&message), "{stderr}");
+    }
+    assert!(start.elapsed().as_secs() < 10);
+}

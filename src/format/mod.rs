@@ -63,6 +63,17 @@ fn gguf_source(path: &Path) -> Source {
     }
 }
 
+/// Opens a file to read, refusing anything but a regular file: opening a FIFO waits for a writer and a device
+/// may never end, so a path or an index naming one would hang the tool.
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (a folder, FIFO, socket or device)",
+        ));
+    }
+    std::fs::File::open(path)
+}
+
 fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -97,7 +108,7 @@ pub fn discover(path: &Path) -> Result<Vec<Source>, InputError> {
 fn looks_like_safetensors(path: &Path) -> bool {
     use std::io::Read;
     let mut start = [0u8; 9];
-    let Ok(mut f) = std::fs::File::open(path) else {
+    let Ok(mut f) = open_regular(path) else {
         return false;
     };
     f.read_exact(&mut start).is_ok()
