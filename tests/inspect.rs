@@ -273,6 +273,8 @@ fn directory_without_index_groups_shards_and_keeps_other_files_apart() {
     assert_eq!(r["total"]["parameters"], 17);
 }
 
+/// The JSON keeps the shape of several paths, `{checkpoints, total}`, when one of them is broken, so what a script
+/// parses does not depend on which input failed.
 #[test]
 fn a_bad_path_among_good_ones_is_reported_and_the_rest_still_inspected() {
     let out = paramscope()
@@ -287,7 +289,12 @@ fn a_bad_path_among_good_ones_is_reported_and_the_rest_still_inspected() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["parameters"], TINY_BERT_PARAMETERS);
+    let checkpoints = report["checkpoints"].as_array().unwrap();
+    assert_eq!(checkpoints.len(), 1);
+    assert_eq!(checkpoints[0]["path"], "fixtures/tiny/model.safetensors");
+    assert_eq!(checkpoints[0]["parameters"], TINY_BERT_PARAMETERS);
+    assert_eq!(report["total"]["checkpoints"], 1);
+    assert_eq!(report["total"]["parameters"], TINY_BERT_PARAMETERS);
     let err: Value = serde_json::from_str(
         String::from_utf8(out.stderr)
             .unwrap()
