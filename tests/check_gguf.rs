@@ -3,7 +3,7 @@
 mod common;
 
 use common::paramscope;
-use paramscope::dtype::DType;
+use paramscope::dtype::{DType, GgmlQuant};
 use paramscope::synth::gguf::GgufWriter;
 use std::io::Write;
 
@@ -49,4 +49,63 @@ fn gguf_structure_names_the_alignment_and_trailing_bytes_are_a_note() {
         line.ends_with("13 bytes after the tensor data (a note: llama.cpp ignores them)"),
         "{line}"
     );
+}
+
+/// `--dtype` and `--forbid-dtype` (and the rules file's `dtype`) take ggml block types by their ggml names, in
+/// any case, so a GGUF checkpoint can be gated on its quantization.
+#[test]
+fn dtype_rules_take_ggml_block_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.gguf");
+    GgufWriter::new()
+        .tensor(
+            "blk.0.attn_q.weight",
+            DType::Ggml(GgmlQuant::Q4_K),
+            &[2, 256],
+        )
+        .tensor("blk.0.attn_k.weight", DType::Ggml(GgmlQuant::Q8_0), &[32])
+        .tensor("output_norm.weight", DType::F32, &[4])
+        .write(&path)
+        .unwrap();
+    let p = path.display().to_string();
+    let structure =
+        "PASS structure: 1 file, 3 tensors read: headers in bounds, tensors in order on the \
+                     32-byte alignment, nothing after the tensor data";
+    let run = |args: &[&str]| {
+        let out = paramscope()
+            .arg("check")
+            .arg(&path)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+        )
+    };
+    assert_eq!(
+        run(&["--dtype", "q4_k,F32"]),
+        (
+            1,
+            format!(
+                "{structure}\nFAIL dtype: Q8_0 (1 tensor) not allowed; allowed: Q4_K, F32\n    \
+                 blk.0.attn_k.weight: Q8_0\n{p}: 1 of 2 rules failed (dtype)\n"
+            )
+        )
+    );
+    assert_eq!(
+        run(&["--forbid-dtype", "Q8_0"]),
+        (
+            1,
+            format!(
+                "{structure}\nFAIL forbid-dtype: Q8_0 (1 tensor) present; forbidden: Q8_0\n    \
+                 blk.0.attn_k.weight: Q8_0\n{p}: 1 of 2 rules failed (forbid-dtype)\n"
+            )
+        )
+    );
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, "dtype = [\"Q4_K\", \"Q8_0\", \"F32\"]\n").unwrap();
+    let (code, out) = run(&["--rules", rules.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("PASS dtype: "), "{out}");
 }
