@@ -112,6 +112,15 @@ impl DType {
             .find(|d| d.name() == name)
     }
 
+    /// Parses a dtype by the name paramscope prints it with: a safetensors spelling or a ggml block type's name.
+    pub fn from_name(name: &str) -> Option<DType> {
+        SAFETENSORS_DTYPES
+            .iter()
+            .copied()
+            .chain(GgmlQuant::all().map(DType::Ggml))
+            .find(|d| d.name() == name)
+    }
+
     pub fn storage(self) -> Storage {
         if let DType::Ggml(q) = self {
             return Storage::Block {

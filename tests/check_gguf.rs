@@ -109,3 +109,61 @@ fn dtype_rules_take_ggml_block_types() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("PASS dtype: "), "{out}");
 }
+
+/// `--expect-tensors` takes what `inspect --format json --tensors` writes for a GGUF file (ggml dtype names), and
+/// reports a tensor whose block type changed.
+#[test]
+fn expect_tensors_reads_a_gguf_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.gguf");
+    GgufWriter::new()
+        .tensor("blk.0.attn_k.weight", DType::Ggml(GgmlQuant::Q8_0), &[32])
+        .tensor("output_norm.weight", DType::F32, &[4])
+        .write(&path)
+        .unwrap();
+    let listing = paramscope()
+        .arg("inspect")
+        .arg(&path)
+        .args(["--format", "json", "--tensors"])
+        .output()
+        .unwrap();
+    let expected = dir.path().join("expected.json");
+    std::fs::write(&expected, &listing.stdout).unwrap();
+    let check = |expect: &std::path::Path| {
+        let out = paramscope()
+            .arg("check")
+            .arg(&path)
+            .arg("--expect-tensors")
+            .arg(expect)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+        )
+    };
+    let (code, out) = check(&expected);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&format!(
+        "PASS expect-tensors: 2 tensors as in {}\n",
+        expected.display()
+    )));
+
+    let edited = dir.path().join("edited.json");
+    let mut json: serde_json::Value = serde_json::from_slice(&listing.stdout).unwrap();
+    let k = json["tensors"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|t| t["name"] == "blk.0.attn_k.weight")
+        .unwrap();
+    k["dtype"] = "Q4_0".into();
+    std::fs::write(&edited, json.to_string()).unwrap();
+
+    let (code, out) = check(&edited);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("    changed: blk.0.attn_k.weight: Q4_0 [32] -> Q8_0 [32]\n"),
+        "{out}"
+    );
+}

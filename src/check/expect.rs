@@ -94,9 +94,9 @@ fn entry_of(entry: &Value) -> Result<ExpectedTensor, String> {
     };
     let dtype = match object.get("dtype") {
         None | Some(Value::Null) => None,
-        Some(Value::String(d)) => Some(
-            DType::from_safetensors(d).ok_or_else(|| format!("unknown dtype '{}'", escape(d)))?,
-        ),
+        Some(Value::String(d)) => {
+            Some(DType::from_name(d).ok_or_else(|| format!("unknown dtype '{}'", escape(d)))?)
+        }
         Some(_) => return Err("\"dtype\" is not a string".into()),
     };
     let shape = match object.get("shape") {

@@ -91,15 +91,12 @@ pub struct RuleSettings {
 /// A dtype as safetensors spells it, or a ggml block type by its ggml name (`Q4_K`), so GGUF checkpoints can be
 /// gated too.
 fn parse_dtype(text: &str) -> Result<DType, String> {
-    let known = || {
-        SAFETENSORS_DTYPES
+    DType::from_name(&text.trim().to_uppercase()).ok_or_else(|| {
+        let known = SAFETENSORS_DTYPES
             .iter()
             .copied()
-            .chain(GgmlQuant::all().map(DType::Ggml))
-    };
-    let wanted = text.trim().to_uppercase();
-    known().find(|d| d.name() == wanted).ok_or_else(|| {
-        let names: Vec<&str> = known().map(|d| d.name()).collect();
+            .chain(GgmlQuant::all().map(DType::Ggml));
+        let names: Vec<&str> = known.map(|d| d.name()).collect();
         format!("unknown dtype '{text}'; known: {}", names.join(", "))
     })
 }
