@@ -337,6 +337,7 @@ impl Problem {
 pub struct ErrorRow {
     pub code: &'static str,
     pub message: String,
+    #[serde(serialize_with = "crate::render::json::lossy_path")]
     pub path: PathBuf,
 }
 

@@ -132,3 +132,67 @@ fn a_fifo_in_place_of_a_file_is_refused_without_waiting() {
     }
     assert!(start.elapsed().as_secs() < 10);
 }
+
+/// Unix file names can be any bytes: JSON output writes a name that is not UTF-8 with U+FFFD for the bad bytes
+/// (reports and error lines alike) instead of panicking, in every command that prints paths.
+#[cfg(unix)]
+#[test]
+fn file_names_that_are_not_utf8_do_not_break_json() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"m\xff.safetensors"));
+    std::fs::copy(common::repo_path("fixtures/tiny/model.safetensors"), &good).unwrap();
+    let shown = format!("{}/m\u{fffd}.safetensors", dir.path().display());
+    let runs: [&[&str]; 6] = [
+        &["inspect", "--format", "json"],
+        &["inspect", "--format", "jsonl"],
+        &["check", "--format", "json"],
+        &["footprint", "--format", "json"],
+        &["stats", "--format", "json"],
+        &["diff", "--format", "json"],
+    ];
+    for args in runs {
+        let mut cmd = paramscope();
+        cmd.args(args).arg(&good);
+        if args[0] == "diff" {
+            cmd.arg(&good);
+        }
+        let out = cmd.output().unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stdout}");
+        let json: Value = serde_json::from_str(&stdout).unwrap();
+        let path = if args[0] == "diff" {
+            &json["a"]["path"]
+        } else {
+            &json["path"]
+        };
+        assert_eq!(path, shown.as_str(), "{args:?}");
+    }
+
+    let bad = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"t\xfe.safetensors"));
+    std::fs::copy(
+        common::repo_path("fixtures/malformed/truncated.safetensors"),
+        &bad,
+    )
+    .unwrap();
+    let out = paramscope()
+        .args(["inspect", "--recursive", "--format", "jsonl"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let failed = lines.iter().find(|l| l.get("errors").is_some()).unwrap();
+    let bad_shown = format!("{}/t\u{fffd}.safetensors", dir.path().display());
+    assert_eq!(failed["path"], bad_shown.as_str());
+    assert_eq!(failed["errors"][0]["code"], "truncated");
+}
