@@ -17,9 +17,15 @@ pub struct Attention {
     /// How many layers attend only within a sliding window, and its size in tokens.
     pub sliding_layers: u64,
     pub sliding_window: Option<u64>,
+    /// Layers that keep no per-token cache (`layer_types` `linear_attention`, `conv`, `mamba` in hybrid models such
+    /// as Qwen3-Next or LFM2): their state does not grow with the context.
+    pub uncached_layers: u64,
     /// Multi-head latent attention (DeepSeek-V2/V3) caches one compressed vector per token and layer instead of
     /// per-head keys and values: `kv_lora_rank + qk_rope_head_dim` elements.
     pub mla_elements: Option<u64>,
+    /// The longest context the model is made for (`max_position_embeddings`, GPT-2's `n_positions`, GGUF
+    /// `ARCH.context_length`): no use searching for a longer one that fits in memory.
+    pub max_context: Option<u64>,
     /// The config fields the figures came from, for the report.
     pub fields_used: Vec<String>,
 }
@@ -31,7 +37,7 @@ impl Attention {
             return self.layers as u128 * per_layer as u128 * context as u128;
         }
         let per_layer_token = self.kv_heads as u128 * (self.key_dim + self.value_dim) as u128;
-        let full_layers = (self.layers - self.sliding_layers) as u128;
+        let full_layers = (self.layers - self.sliding_layers - self.uncached_layers) as u128;
         let window = self.sliding_window.map_or(context, |w| w.min(context)) as u128;
         per_layer_token * (full_layers * context as u128 + self.sliding_layers as u128 * window)
     }
@@ -44,13 +50,21 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
         Some(text) if config.get("num_hidden_layers").is_none() => (text, "text_config."),
         _ => (config, ""),
     };
+    let max_context = ["max_position_embeddings", "n_positions"]
+        .iter()
+        .find_map(|k| c.get(*k)?.as_u64())
+        .filter(|&n| n > 0);
     let mut used = Vec::new();
     let mut get = |key: &str| -> Option<u64> {
         let v = c.get(key)?.as_u64()?;
         used.push(format!("{prefix}{key}"));
         Some(v)
     };
-    let layers = get("num_hidden_layers").ok_or("config.json has no num_hidden_layers")?;
+    // GPT-2, GPT-J, Bloom and Falcon-7B configs use the older names transformers maps with `attribute_map`:
+    // `n_layer`, `n_head`, `n_embd`.
+    let layers = get("num_hidden_layers")
+        .or_else(|| get("n_layer"))
+        .ok_or("config.json has no num_hidden_layers")?;
     if let (Some(rank), Some(rope)) = (get("kv_lora_rank"), get("qk_rope_head_dim")) {
         return Ok(Attention {
             layers,
@@ -59,17 +73,26 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
             value_dim: 0,
             sliding_layers: 0,
             sliding_window: None,
+            uncached_layers: 0,
             mla_elements: Some(rank + rope),
+            max_context,
             fields_used: used,
         });
     }
-    let heads = get("num_attention_heads").ok_or("config.json has no num_attention_heads")?;
-    let kv_heads = get("num_key_value_heads").unwrap_or(heads);
+    let heads = get("num_attention_heads")
+        .or_else(|| get("n_head"))
+        .ok_or("config.json has no num_attention_heads")?;
+    // Falcon names its KV heads `num_kv_heads`; Falcon-7B and GPTBigCode (StarCoder) say `multi_query` instead:
+    // one KV head shared by all query heads.
+    let multi_query = c.get("multi_query").and_then(Value::as_bool) == Some(true);
+    let explicit_kv_heads = get("num_key_value_heads").or_else(|| get("num_kv_heads"));
+    let kv_heads = explicit_kv_heads.unwrap_or(if multi_query { 1 } else { heads });
     let head_dim = match get("head_dim") {
         Some(d) => d,
         None => {
-            let hidden =
-                get("hidden_size").ok_or("config.json has neither head_dim nor hidden_size")?;
+            let hidden = get("hidden_size")
+                .or_else(|| get("n_embd"))
+                .ok_or("config.json has neither head_dim nor hidden_size")?;
             if heads == 0 || hidden % heads != 0 {
                 return Err(format!(
                     "hidden_size {hidden} is not a multiple of num_attention_heads {heads}"
@@ -78,7 +101,11 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
             hidden / heads
         }
     };
+    if multi_query && explicit_kv_heads.is_none() {
+        used.push(format!("{prefix}multi_query"));
+    }
     let (sliding_layers, sliding_window) = sliding(c, layers, prefix, &mut used);
+    let uncached_layers = uncached(c, layers, prefix, &mut used).min(layers - sliding_layers);
     Ok(Attention {
         layers,
         kv_heads,
@@ -86,13 +113,16 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
         value_dim: head_dim,
         sliding_layers,
         sliding_window,
+        uncached_layers,
         mla_elements: None,
+        max_context,
         fields_used: used,
     })
 }
 
-/// Sliding-window layers: `layer_types` when the config lists them (Gemma 2/3, gpt-oss, recent transformers);
-/// otherwise a set `sliding_window` applies to every layer (Mistral), unless `use_sliding_window` is false (Qwen2).
+/// Sliding-window layers: `layer_types` when the config lists them (Gemma 2/3, gpt-oss, recent transformers), else
+/// the period of older Gemma/Cohere2 configs; otherwise a set `sliding_window` applies to every layer (Mistral),
+/// unless `use_sliding_window` is false (Qwen2).
 fn sliding(c: &Value, layers: u64, prefix: &str, used: &mut Vec<String>) -> (u64, Option<u64>) {
     let Some(window) = c.get("sliding_window").and_then(Value::as_u64) else {
         return (0, None);
@@ -110,7 +140,47 @@ fn sliding(c: &Value, layers: u64, prefix: &str, used: &mut Vec<String>) -> (u64
             .count() as u64;
         return (n.min(layers), Some(window));
     }
-    (layers, Some(window))
+    // Configs older than `layer_types` give a period instead: with `sliding_window_pattern` n (Gemma 3, Cohere2)
+    // layer i slides unless (i + 1) is a multiple of n; Gemma 2 alternates without a key (even layers slide).
+    let period = match c.get("sliding_window_pattern").and_then(Value::as_u64) {
+        Some(n) if n > 0 => {
+            used.push(format!("{prefix}sliding_window_pattern"));
+            Some(n)
+        }
+        _ if c.get("model_type").and_then(Value::as_str) == Some("gemma2") => {
+            used.push(format!("{prefix}model_type"));
+            Some(2)
+        }
+        _ => None,
+    };
+    match period {
+        Some(n) => (layers - layers / n, Some(window)),
+        None => (layers, Some(window)),
+    }
+}
+
+/// Hybrid models list the layers whose mixer is no attention in `layer_types`: linear attention (Qwen3-Next,
+/// Qwen3.5), short convolutions (LFM2), Mamba. Their recurrent state is fixed in size, so no KV cache. Without
+/// `layer_types`, Qwen3-Next's `full_attention_interval` n makes every n-th layer attention, the others linear.
+fn uncached(c: &Value, layers: u64, prefix: &str, used: &mut Vec<String>) -> u64 {
+    let Some(types) = c.get("layer_types").and_then(Value::as_array) else {
+        return match c.get("full_attention_interval").and_then(Value::as_u64) {
+            Some(n) if n > 0 => {
+                used.push(format!("{prefix}full_attention_interval"));
+                layers - layers / n
+            }
+            _ => 0,
+        };
+    };
+    let n = types
+        .iter()
+        .filter(|t| matches!(t.as_str(), Some("linear_attention" | "conv" | "mamba")))
+        .count() as u64;
+    let key = format!("{prefix}layer_types");
+    if n > 0 && !used.contains(&key) {
+        used.push(key);
+    }
+    n
 }
 
 #[cfg(test)]

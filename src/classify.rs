@@ -78,7 +78,7 @@ rules! {
     E8M0 = "quant_aux.e8m0_dtype", QuantAux,
         "dtype F8_E8M0 (exponent only): microscaling block scales";
     AUX_NAME = "quant_aux.name", QuantAux,
-        "`scales`, `qzeros`, `g_idx`, `weight_scale(_inv)`, `weight_global_scale`, `input_scale`, `output_scale`, `k_scale`, `v_scale`, `*_zero_point`, `weight_shape`, `weight_g_idx`, `absmax`, `quant_map`, `nested_*`, `quant_state`, `SCB`, `*_scales`";
+        "`scales`, `qzeros`, `g_idx`, `weight_scale(_inv)`, `weight_scale_2`, `weight_global_scale`, `input_global_scale`, `input_scale`, `output_scale`, `k_scale`, `v_scale`, `*_zero_point`, `weight_shape`, `weight_g_idx`, `weight_format`, `absmax`, `quant_map`, `nested_*`, `quant_state`, `SCB`, `*_scales`";
     SIBLING_SCALE = "quant_aux.sibling_scale", QuantAux,
         "a `scale` next to an integer or FP8 `weight`/`qweight` of the same module";
     QWEIGHT_CONFIG = "quant_packed.qweight_config_bits", QuantPacked,
@@ -97,6 +97,8 @@ rules! {
         "U8 `weight` with a bitsandbytes `absmax` or `quant_state` beside it: two 4-bit weights per byte";
     MXFP4_BLOCKS = "quant_packed.mxfp4_blocks", QuantPacked,
         "U8 `*_blocks` (gpt-oss MXFP4): two 4-bit weights per byte";
+    NVFP4 = "quant_packed.nvfp4", QuantPacked,
+        "U8 `weight` with an FP8 `weight_scale` or a `weight_scale_2` beside it (NVIDIA ModelOpt NVFP4): two 4-bit weights per byte";
     TIED_DUPLICATE = "weight.tied_duplicate", Weight,
         "output head stored although config.json ties it to the input embeddings: counted once, there";
     WEIGHT = "weight.default", Weight,
@@ -120,7 +122,7 @@ impl Classified {
     }
 }
 
-const AUX_NAMES: [&str; 15] = [
+const AUX_NAMES: [&str; 18] = [
     "scales",
     "qzeros",
     "g_idx",
@@ -136,6 +138,11 @@ const AUX_NAMES: [&str; 15] = [
     "weight_global_scale",
     "k_scale",
     "v_scale",
+    // NVFP4's second-level (per-tensor) scales: ModelOpt and compressed-tensors spellings.
+    "weight_scale_2",
+    "input_global_scale",
+    // bitsandbytes LLM.int8()'s layout tag, a U8 scalar saved beside every 8-bit `weight` and its `SCB`.
+    "weight_format",
 ];
 
 /// Tensors by name, indexed only when a rule first needs a sibling: most checkpoints never do, and hashing
@@ -255,6 +262,14 @@ fn rule_for(t: &Tensor, by_name: &Names, config: Option<&ModelConfig>) -> Rule {
     if last.ends_with("_blocks") && t.dtype == DType::U8 {
         return MXFP4_BLOCKS;
     }
+    // An 8-bit weight never has FP8 scales or a second scale level: this byte holds two E2M1 codes.
+    if last == "weight"
+        && t.dtype == DType::U8
+        && (sibling(module, "weight_scale", by_name).is_some_and(|s| s.dtype == DType::F8_E4M3)
+            || sibling(module, "weight_scale_2", by_name).is_some())
+    {
+        return NVFP4;
+    }
     WEIGHT
 }
 
@@ -331,7 +346,7 @@ fn logical_elements(t: &Tensor, rule: Rule, by_name: &Names, config: Option<&Mod
         QWEIGHT_INFERRED => {
             inferred_pack(t, module_of(&t.name), by_name).map_or(elements, |p| elements * p)
         }
-        BNB_4BIT | MXFP4_BLOCKS => elements * 2,
+        BNB_4BIT | MXFP4_BLOCKS | NVFP4 => elements * 2,
         _ => elements,
     }
 }

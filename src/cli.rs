@@ -214,11 +214,11 @@ pub struct DiffArgs {
     pub values: bool,
 
     /// With --values: absolute tolerance; elements with |a − b| ≤ atol + rtol·|b| count as equal.
-    #[arg(long, value_name = "X", default_value_t = 0.0, requires = "values")]
+    #[arg(long, value_name = "X", default_value_t = 0.0, requires = "values", value_parser = crate::parse_units::parse_tolerance)]
     pub atol: f64,
 
     /// With --values: relative tolerance (see --atol).
-    #[arg(long, value_name = "X", default_value_t = 0.0, requires = "values")]
+    #[arg(long, value_name = "X", default_value_t = 0.0, requires = "values", value_parser = crate::parse_units::parse_tolerance)]
     pub rtol: f64,
 
     /// Stop at the first differing byte: exit 0 only if every tensor is bit-for-bit equal ("is this lossless").

@@ -112,13 +112,11 @@ impl DType {
             .find(|d| d.name() == name)
     }
 
-    /// Parses a dtype by the name paramscope prints it with: a safetensors spelling or a ggml block type's name.
+    /// Parses a dtype as paramscope reports it: a safetensors spelling or a ggml block type (`Q4_K`), so a rule
+    /// or an expected-tensors file written for a GGUF checkpoint names its types as `inspect` shows them.
     pub fn from_name(name: &str) -> Option<DType> {
-        SAFETENSORS_DTYPES
-            .iter()
-            .copied()
-            .chain(GgmlQuant::all().map(DType::Ggml))
-            .find(|d| d.name() == name)
+        DType::from_safetensors(name)
+            .or_else(|| GgmlQuant::all().find(|q| q.name() == name).map(DType::Ggml))
     }
 
     pub fn storage(self) -> Storage {

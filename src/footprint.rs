@@ -13,16 +13,18 @@ use std::path::PathBuf;
 pub struct Sized {
     pub kind: Class,
     pub logical_elements: u64,
-    /// Dims of the stored tensor; 1-D weights (norms, biases) stay in 16 bits when re-cast below that.
+    /// Dims of the stored tensor (1 for any bias); 1-D weights (norms, biases) stay in 16 bits when re-cast below
+    /// that.
     pub dims: usize,
     /// Output rows of the dense weight (PyTorch `[out, in]`: the first dim), for per-row INT8 scales.
     pub rows: u64,
     pub stored_bytes: u64,
 }
 
-/// Each tensor's kind and dense size from its classification. Output rows (for per-row INT8 scales) are the first
-/// dim of a plain weight; for packed weights they come from the `scales` beside them (`[groups, out]` in GPTQ and
-/// AWQ alike), else the stored first dim.
+/// Each tensor's kind and dense size from its classification. Output rows (for per-row INT8 scales) are all dims
+/// but the last (a stacked-experts `[E, out, in]` tensor has E·out rows); for packed weights they come from the
+/// scales beside them — GPTQ/AWQ `scales` `[groups, out]`: its last dim; MXFP4 `X_scales` `[E, out, blocks]` for
+/// `X_blocks`: all its dims but the last. Biases count as 1-D whatever their shape (gpt-oss stacks them `[E, out]`).
 pub fn sizes(c: &Checkpoint, classified: &[Classified]) -> Vec<Sized> {
     let by_name: std::collections::HashMap<&str, &crate::checkpoint::Tensor> = c
         .tensors
@@ -30,24 +32,33 @@ pub fn sizes(c: &Checkpoint, classified: &[Classified]) -> Vec<Sized> {
         .filter(|t| t.name.ends_with("scales"))
         .map(|t| (t.name.as_str(), t))
         .collect();
+    let leading = |shape: &[u64]| {
+        shape
+            .split_last()
+            .map_or(1, |(_, rest)| rest.iter().product())
+    };
     c.tensors
         .iter()
         .zip(classified)
         .map(|(t, k)| {
-            let stored_rows = t.shape.first().copied().unwrap_or(1);
-            let rows = match k.class() {
-                Class::QuantPacked => t
-                    .name
-                    .rsplit_once('.')
-                    .and_then(|(module, _)| by_name.get(format!("{module}.scales").as_str()))
-                    .and_then(|s| s.shape.last().copied())
-                    .unwrap_or(stored_rows),
-                _ => stored_rows,
+            let (module, last) = t.name.rsplit_once('.').unwrap_or(("", &t.name));
+            let packed_rows = || {
+                if let Some(s) = by_name.get(format!("{module}.scales").as_str()) {
+                    return s.shape.last().copied();
+                }
+                let stem = last.strip_suffix("_blocks")?;
+                let s = by_name.get(format!("{module}.{stem}_scales").as_str())?;
+                Some(leading(&s.shape))
             };
+            let rows = match k.class() {
+                Class::QuantPacked => packed_rows().unwrap_or_else(|| leading(&t.shape)),
+                _ => leading(&t.shape),
+            };
+            let bias = last == "bias" || last.ends_with("_bias");
             Sized {
                 kind: k.class(),
                 logical_elements: k.logical_elements,
-                dims: t.shape.len(),
+                dims: if bias { 1 } else { t.shape.len() },
                 rows,
                 stored_bytes: t.bytes(),
             }
@@ -151,9 +162,11 @@ pub struct Fits {
     pub budget_bytes: u64,
     pub needed_bytes: u64,
     pub fits: bool,
-    /// The longest context (at the given batch) whose total stays within the budget; `null` when the
-    /// architecture is unknown, 0 when even the weights do not fit.
+    /// The longest context (at the given batch) whose total stays within the budget, at most the model's own
+    /// maximum; `null` when the architecture is unknown, 0 when even the weights do not fit.
     pub max_context: Option<u64>,
+    /// The model's maximum context when the config gives it (the search stops there), else `null`.
+    pub context_limit: Option<u64>,
 }
 
 pub fn footprint(
@@ -373,6 +386,7 @@ fn fits(budget: u64, weights: u64, inference: Option<&Inference>, o: &FootprintO
             needed_bytes: needed,
             fits: needed <= budget,
             max_context: None,
+            context_limit: None,
         };
     };
     let total_at = |ctx| {
@@ -381,11 +395,13 @@ fn fits(budget: u64, weights: u64, inference: Option<&Inference>, o: &FootprintO
             o.overhead_percent,
         )
     };
-    // The KV cache grows monotonically with context (sliding windows only flatten it): binary search.
+    // The KV cache grows monotonically with context (sliding windows only flatten it): binary search, up to the
+    // model's own limit — a window-capped cache would otherwise "fit" a trillion tokens.
+    let context_limit = inf.attention.max_context;
     let max_context = if total_at(0) > budget {
         0
     } else {
-        let (mut lo, mut hi) = (0u64, 1u64 << 40);
+        let (mut lo, mut hi) = (0u64, context_limit.unwrap_or(1u64 << 40));
         while lo < hi {
             let mid = lo + (hi - lo).div_ceil(2);
             if total_at(mid) <= budget {
@@ -401,5 +417,6 @@ fn fits(budget: u64, weights: u64, inference: Option<&Inference>, o: &FootprintO
         needed_bytes: inf.total_bytes,
         fits: inf.total_bytes <= budget,
         max_context: Some(max_context),
+        context_limit,
     }
 }

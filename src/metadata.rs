@@ -12,7 +12,7 @@ pub enum MetadataDetail {
     /// Element type, length and the first few elements.
     #[default]
     Summary,
-    /// Every element (up to [`FULL_ARRAY_LIMIT`] per array).
+    /// Every element (up to 16,777,216 per array).
     Full,
 }
 

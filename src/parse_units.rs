@@ -117,6 +117,19 @@ pub fn parse_percent(text: &str) -> Result<(u128, u128), String> {
     }
 }
 
+/// A tolerance for `diff --atol` / `--rtol`: a number ≥ 0 (`1e-3`, `inf`). A negative or NaN tolerance would
+/// make even equal values differ, which is a typo, not a question.
+pub fn parse_tolerance(text: &str) -> Result<f64, String> {
+    let x: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number (e.g. 1e-3)"))?;
+    if x.is_nan() || x < 0.0 {
+        return Err(format!("'{text}': a tolerance is a number ≥ 0"));
+    }
+    Ok(x)
+}
+
 /// Splits `8.1 B` into `8.1` and `B`: the number is the leading run of digits, separators, a point and an
 /// exponent; the unit is what follows, spaces trimmed.
 fn split(text: &str) -> Result<(&str, &str), String> {

@@ -51,13 +51,13 @@ impl Role {
 /// tower's; a norm inside attention is a norm; an expert's MLP is an expert.
 pub const ROLE_RULES: &[(&str, Role, &str)] = &[
     ("vision_tower.component", Role::VisionTower, "`vision_tower`, `vision_model`, `visual`, `vision_encoder`, `image_encoder`, `multi_modal_projector`, `mm_projector`"),
-    ("norm.component", Role::Norm, "a component ending in `norm` or `layernorm` (any case), or `ln_N` / `ln_f`"),
+    ("norm.component", Role::Norm, "a component ending in `norm` or `layernorm` (any case), or `ln_N` / `ln_f` / `norm_N` / `norm_f` (MPT)"),
     ("router.component", Role::Router, "`router`, `gate` (MoE gate), `shared_expert_gate`, GGUF `ffn_gate_inp`"),
     ("experts.component", Role::Experts, "`experts`, `shared_experts`, `shared_expert`, GGUF `ffn_*_exps` / `ffn_*_shexp`"),
-    ("embeddings.component", Role::Embeddings, "`embed_tokens`, `wte`, `wpe`, `*_embeddings`, `embeddings`, `embed_positions`, `tok_embeddings`, GGUF `token_embd`"),
+    ("embeddings.component", Role::Embeddings, "`embed_tokens`, `wte`, `wpe`, `*_embeddings`, `embeddings`, `embedding` (Mamba), `embed_positions`, `tok_embeddings`, `embed_in` (GPT-NeoX), T5/BART `shared.weight`, GGUF `token_embd`"),
     ("output_head.name", Role::OutputHead, "first component `lm_head` or `embed_out`, or GGUF `output.weight`"),
-    ("attention.component", Role::Attention, "`self_attn`, `attn`, `attention`, `cross_attn`, `q/k/v/o_proj`, `qkv_proj`, `c_attn`, `query_key_value`, `Wqkv`, `wq/wk/wv/wo`, GGUF `attn_*`"),
-    ("mlp.component", Role::Mlp, "`mlp`, `feed_forward`, `ffn`, `intermediate`, `c_fc`, `gate/up/down_proj`, `w1/w2/w3`, `fc1/fc2`, `dense_h_to_4h`, `dense_4h_to_h`, GGUF `ffn_*`"),
+    ("attention.component", Role::Attention, "`self_attn`, T5 `SelfAttention` / `EncDecAttention`, `attn`, `attention`, `cross_attn`, `q/k/v/o_proj`, `qkv_proj`, `c_attn`, `query_key_value`, `Wqkv`, GGUF `attn_*` (Meta's `wq/wk/wv/wo` sit under `attention`; T5's `wo` is in `DenseReluDense` too)"),
+    ("mlp.component", Role::Mlp, "`mlp`, `feed_forward`, `ffn`, T5 `DenseReluDense`, `intermediate`, `c_fc`, `gate/up/down_proj`, `w1/w2/w3`, `fc1/fc2`, `dense_h_to_4h`, `dense_4h_to_h`, GGUF `ffn_*`"),
     ("mlp.bert_output", Role::Mlp, "BERT's `layer.N.output.dense` (the MLP's down projection)"),
     ("other", Role::Other, "no rule matched"),
 ];
@@ -107,6 +107,8 @@ fn component_flags(p: &str) -> u16 {
             | "embed_positions"
             | "tok_embeddings"
             | "token_embd"
+            | "embed_in"
+            | "embedding"
     ) || p.ends_with("_embeddings")
     {
         f |= EMBEDDINGS;
@@ -114,6 +116,8 @@ fn component_flags(p: &str) -> u16 {
     if matches!(
         p,
         "self_attn"
+            | "SelfAttention"
+            | "EncDecAttention"
             | "attn"
             | "attention"
             | "self_attention"
@@ -127,10 +131,6 @@ fn component_flags(p: &str) -> u16 {
             | "c_attn"
             | "query_key_value"
             | "Wqkv"
-            | "wq"
-            | "wk"
-            | "wv"
-            | "wo"
     ) || p.starts_with("attn_")
     {
         f |= ATTENTION;
@@ -140,6 +140,7 @@ fn component_flags(p: &str) -> u16 {
         "mlp"
             | "feed_forward"
             | "ffn"
+            | "DenseReluDense"
             | "intermediate"
             | "c_fc"
             | "gate_proj"
@@ -169,6 +170,10 @@ pub fn role_of(name: &str) -> (Role, &'static str) {
             flags |= BERT_OUTPUT;
         }
         after_index = !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    }
+    // T5 and BART keep the token embeddings their encoder and decoder share as `shared.weight`.
+    if name == "shared.weight" || name.ends_with(".shared.weight") {
+        flags |= EMBEDDINGS;
     }
     let first = name.split('.').next().unwrap_or("");
     let head =
@@ -202,9 +207,11 @@ fn is_norm(p: &str) -> bool {
     // Bytes, not a str slice: a name from a file may hold multi-byte characters.
     let ends_norm = p.len() >= 4 && p.as_bytes()[p.len() - 4..].eq_ignore_ascii_case(b"norm");
     ends_norm
-        || p.eq_ignore_ascii_case("ln_f")
-        || p.strip_prefix("ln_")
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        || ["ln_", "norm_"].iter().any(|prefix| {
+            p.strip_prefix(prefix).is_some_and(|n| {
+                n == "f" || (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+        })
 }
 
 #[cfg(test)]
@@ -236,6 +243,35 @@ mod tests {
         assert_eq!(r("h.0.mlp.c_fc.weight"), Role::Mlp);
         assert_eq!(r("h.0.ln_1.weight"), Role::Norm);
         assert_eq!(r("wpe.weight"), Role::Embeddings);
+        assert_eq!(
+            r("encoder.block.0.layer.0.SelfAttention.q.weight"),
+            Role::Attention
+        );
+        assert_eq!(
+            r("decoder.block.0.layer.1.EncDecAttention.o.weight"),
+            Role::Attention
+        );
+        assert_eq!(
+            r("decoder.block.0.layer.2.DenseReluDense.wi_0.weight"),
+            Role::Mlp
+        );
+        assert_eq!(
+            r("decoder.block.0.layer.2.DenseReluDense.wo.weight"),
+            Role::Mlp
+        );
+        assert_eq!(r("layers.0.attention.wo.weight"), Role::Attention);
+        assert_eq!(r("encoder.block.0.layer.0.layer_norm.weight"), Role::Norm);
+        assert_eq!(r("transformer.blocks.0.norm_1.weight"), Role::Norm);
+        assert_eq!(r("transformer.norm_f.weight"), Role::Norm);
+        assert_eq!(r("gpt_neox.embed_in.weight"), Role::Embeddings);
+        assert_eq!(r("embed_out.weight"), Role::OutputHead);
+        assert_eq!(r("backbone.embedding.weight"), Role::Embeddings);
+        assert_eq!(r("shared.weight"), Role::Embeddings);
+        assert_eq!(r("model.shared.weight"), Role::Embeddings);
+        assert_eq!(
+            r("model.layers.0.mlp.shared_expert.up_proj.weight"),
+            Role::Experts
+        );
         assert_eq!(r("embeddings.LayerNorm.weight"), Role::Norm);
         assert_eq!(r("embeddings.word_embeddings.weight"), Role::Embeddings);
         assert_eq!(r("encoder.layer.0.output.dense.weight"), Role::Mlp);

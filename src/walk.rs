@@ -127,6 +127,20 @@ pub fn each_source(
     }
 }
 
+/// The multi-part GGUFs already handed over, so that naming several parts of one (`model-*.gguf`, or a part and
+/// its folder) gives one checkpoint, not one per part.
+#[derive(Default)]
+pub struct SplitsSeen(HashSet<Vec<PathBuf>>);
+
+impl SplitsSeen {
+    /// Whether `source` is a multi-part GGUF seen before (and remembers it otherwise).
+    pub fn repeated(&mut self, source: &Source) -> bool {
+        source
+            .split_identity()
+            .is_some_and(|parts| !self.0.insert(parts))
+    }
+}
+
 /// Reads what [`each_source`] found; a failure comes with the path it is reported under.
 pub fn load(
     found: Result<Source, InputError>,

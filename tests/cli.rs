@@ -44,3 +44,13 @@ fn completions_and_man_page_are_generated() {
         &text[..100]
     );
 }
+
+/// Doc comments become help text: a rustdoc link (`[`NAME`]`) would show up verbatim to the user.
+#[test]
+fn help_text_has_no_rustdoc_links() {
+    for sub in ["inspect", "diff", "footprint", "stats", "check"] {
+        let out = paramscope().args([sub, "--help"]).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(!text.contains("[`"), "{sub} --help:\n{text}");
+    }
+}

@@ -360,3 +360,111 @@ fn group_by_gives_deltas_per_group() {
         ])
     );
 }
+
+#[test]
+fn a_value_that_became_infinite_is_outside_every_tolerance() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        dir.path().join("a.safetensors"),
+        dir.path().join("b.safetensors"),
+    );
+    let inf = f32::INFINITY;
+    SafetensorsWriter::new()
+        .tensor_with_data("w", DType::F32, &[4], f32_bytes(&[1.0, 2.0, inf, -inf]))
+        .write(&a)
+        .unwrap();
+    // Element 0 becomes +∞, element 3 flips to +∞; element 2 stays +∞ (equal).
+    SafetensorsWriter::new()
+        .tensor_with_data("w", DType::F32, &[4], f32_bytes(&[inf, 2.0, inf, inf]))
+        .write(&b)
+        .unwrap();
+    for extra in [
+        &[][..],
+        &["--rtol", "0.1"],
+        &["--atol", "1e30", "--rtol", "1"],
+    ] {
+        let (code, r) = values_json(&a, &b, extra);
+        assert_eq!(code, 1, "{extra:?}: {r}");
+        assert_eq!(r["values"]["differing_tensors"], 1, "{extra:?}");
+        assert_eq!(
+            r["values"]["tensors"][0]["differing_elements"], 2,
+            "{extra:?}"
+        );
+    }
+    let (code, r) = values_json(&a, &a, &[]);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["values"]["tensors"][0]["differing_elements"], 0);
+}
+
+#[test]
+fn integers_are_compared_exactly_even_beyond_f64_precision() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        dir.path().join("a.safetensors"),
+        dir.path().join("b.safetensors"),
+    );
+    let i64s = |v: &[i64]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+    let big = 1i64 << 53; // 2^53 + 1 is the first integer an f64 cannot hold
+    SafetensorsWriter::new()
+        .tensor_with_data("ids", DType::I64, &[3], i64s(&[big, -5, 7]))
+        .tensor_with_data("u", DType::U64, &[1], u64::MAX.to_le_bytes().to_vec())
+        .tensor_with_data("small", DType::I8, &[2], vec![0x80, 3])
+        .write(&a)
+        .unwrap();
+    SafetensorsWriter::new()
+        .tensor_with_data("ids", DType::I64, &[3], i64s(&[big + 1, -5, 7]))
+        .tensor_with_data("u", DType::U64, &[1], (u64::MAX - 2).to_le_bytes().to_vec())
+        .tensor_with_data(
+            "small",
+            DType::I16,
+            &[2],
+            [(-128i16).to_le_bytes(), 3i16.to_le_bytes()].concat(),
+        )
+        .write(&b)
+        .unwrap();
+    let (code, r) = values_json(&a, &b, &[]);
+    assert_eq!(code, 1, "{r}");
+    let t = |name: &str| {
+        r["values"]["tensors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(t("ids")["max_abs_diff"], 1.0);
+    assert_eq!(t("ids")["differing_elements"], 1);
+    assert_eq!(t("u")["max_abs_diff"], 2.0);
+    assert_eq!(t("u")["differing_elements"], 1);
+    // I8 -128 and 3 against the same values as I16: equal (sign extension).
+    assert_eq!(t("small")["max_abs_diff"], 0.0);
+    assert_eq!(t("small")["differing_elements"], 0);
+    assert_eq!(r["values"]["differing_tensors"], 2);
+    // Within 2 every value agrees, and an I8 → I16 cast with equal values is not a difference.
+    let (code, r) = values_json(&a, &b, &["--atol", "2"]);
+    assert_eq!(code, 0, "{r}");
+}
+
+#[test]
+fn a_negative_or_nan_tolerance_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.safetensors");
+    base().write(&a).unwrap();
+    for bad in [["--atol=-1"], ["--rtol=nan"], ["--atol=x"]] {
+        let out = paramscope()
+            .arg("diff")
+            .arg(&a)
+            .arg(&a)
+            .arg("--values")
+            .args(bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains(&bad[0][..6]), "{bad:?}: {stderr}");
+    }
+    let (code, r) = values_json(&a, &a, &["--atol", "1e-3", "--rtol", "inf"]);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["values"]["atol"], 1e-3);
+}

@@ -322,3 +322,51 @@ fn identical_says_why_permuted_rows_cannot_match_byte_for_byte() {
     assert_eq!(first["byte"], 19);
     assert!(first["reason"].as_str().unwrap().contains("rope order"));
 }
+
+/// A type `--values` does not decode (Q6_K, in every Q4_K_M file) is still known equal when both sides hold the
+/// same bytes: a GGUF against an identical copy is no difference; one changed byte is (and says why).
+#[test]
+fn undecoded_types_with_equal_bytes_compare_equal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.gguf"), dir.path().join("b.gguf"));
+    let q6k = DType::Ggml(GgmlQuant::Q6_K);
+    let blocks: Vec<u8> = (0..2 * 210).map(|i| (i * 7 % 251) as u8).collect();
+    let write = |path: &Path, q6k_bytes: Vec<u8>| {
+        GgufWriter::new()
+            .tensor_with_data("blk.0.ffn_down.weight", q6k, &[2, 256], q6k_bytes)
+            .tensor_with_data(
+                "blk.0.attn_norm.weight",
+                DType::F32,
+                &[4],
+                le(&[1.0, 2.0, 3.0, 4.0]),
+            )
+            .write(path)
+            .unwrap();
+    };
+    write(&a, blocks.clone());
+    write(&b, blocks.clone());
+    let (code, r) = diff_values_json(&a, &b, &[]);
+    assert_eq!(code, 0, "{r}");
+    let v = &r["values"];
+    assert_eq!(v["skipped"], json!([]));
+    assert_eq!(v["compared_tensors"], 2);
+    assert_eq!(v["compared_elements"], 512 + 4);
+    let q6 = v["tensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "blk.0.ffn_down.weight")
+        .unwrap();
+    assert_eq!(q6["differing_elements"], 0);
+    assert_eq!(q6["max_abs_diff"], 0.0);
+
+    let mut changed = blocks;
+    changed[300] ^= 1;
+    write(&b, changed);
+    let (code, r) = diff_values_json(&a, &b, &[]);
+    assert_eq!(code, 1, "{r}");
+    let skipped = r["values"]["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{r}");
+    assert_eq!(skipped[0]["name"], "blk.0.ffn_down.weight");
+    assert!(skipped[0]["reason"].as_str().unwrap().contains("Q6_K"));
+}

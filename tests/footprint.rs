@@ -145,6 +145,12 @@ fn unknown_architecture_is_said_plainly_in_the_table() {
 fn fits_answers_with_the_longest_context_and_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     sparse_llama3_8b(dir.path());
+    // Llama-3.1-8B's 131,072 positions: the longest context that fits is the budget's, not the model's limit.
+    let llama31 = LLAMA3_8B_CONFIG.replace(
+        r#""max_position_embeddings": 8192"#,
+        r#""max_position_embeddings": 131072"#,
+    );
+    std::fs::write(dir.path().join("config.json"), llama31).unwrap();
     let budget: u64 = 24 << 30;
     let r = footprint_json(dir.path(), &["--fits", "24GiB"]);
     let f = &r["fits"];
@@ -161,7 +167,9 @@ fn fits_answers_with_the_longest_context_and_exit_code() {
     while total(c) > budget {
         c -= 1;
     }
+    assert!(c < 131_072);
     assert_eq!(f["max_context"], c);
+    assert_eq!(f["context_limit"], 131_072);
     let out = paramscope()
         .arg("footprint")
         .arg(dir.path())
@@ -269,4 +277,80 @@ fn fp8_weights_with_block_scales() {
     assert_eq!(precision(&r, "F8")["bytes"], 65_536 + 512);
     assert_eq!(precision(&r, "F16/BF16")["bytes"], 2 * (65_536 + 256));
     assert_eq!(precision(&r, "F32")["bytes"], 4 * (65_536 + 256));
+}
+
+#[test]
+fn sharded_checkpoint_lists_each_shard_on_disk() {
+    let out = paramscope()
+        .args(["footprint", "fixtures/sharded"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Per shard"), "{text}");
+    for n in 1..=3 {
+        let name = format!("model-0000{n}-of-00003.safetensors");
+        let bytes = std::fs::read(Path::new("fixtures/sharded").join(&name)).unwrap();
+        // Header and padding: the 8-byte length plus the JSON header it announces; the rest is tensor data.
+        let header = 8 + u64::from_le_bytes(bytes[..8].try_into().unwrap());
+        let size = bytes.len() as u64;
+        let row = text
+            .lines()
+            .find(|l| l.contains(&name))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{text}"));
+        let cells: Vec<&str> = row.split('┆').map(|c| c.trim_matches(['│', ' '])).collect();
+        assert_eq!(
+            cells[1..],
+            [
+                paramscope::units::bytes(size),
+                paramscope::units::bytes(size - header),
+                paramscope::units::bytes(header)
+            ],
+            "{row}"
+        );
+    }
+}
+
+/// gpt-oss stacks its experts: MXFP4 `*_blocks` U8 [E, out, blocks, 16] with `*_scales` U8 [E, out, blocks],
+/// biases [E, out]; transformers' fused experts are dense [E, out, in].
+#[test]
+fn stacked_experts_have_a_scale_row_per_expert_row_and_biases_stay_16_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    SafetensorsWriter::new()
+        .tensor(
+            "model.layers.0.mlp.experts.down_proj_blocks",
+            DType::U8,
+            &[2, 64, 4, 16],
+        )
+        .tensor(
+            "model.layers.0.mlp.experts.down_proj_scales",
+            DType::U8,
+            &[2, 64, 4],
+        )
+        .tensor(
+            "model.layers.0.mlp.experts.down_proj_bias",
+            DType::BF16,
+            &[2, 64],
+        )
+        .tensor(
+            "model.layers.1.mlp.experts.gate_up_proj",
+            DType::BF16,
+            &[2, 128, 64],
+        )
+        .write(&dir.path().join("model.safetensors"))
+        .unwrap();
+    let r = footprint_json(dir.path(), &[]);
+    // Weights: the blocks hold 2·64·4·16 bytes of two 4-bit weights each = 16,384; the dense experts 2·128·64 =
+    // 16,384; the bias 128, kept at 2 bytes. Output rows: 2 × 64 for the blocks, 2 × 128 for the dense experts.
+    let (blocks, dense, bias) = (16_384u64, 16_384u64, 128u64);
+    assert_eq!(r["weights"]["logical_parameters"], blocks + dense + bias);
+    let int8 = precision(&r, "INT8");
+    assert_eq!(int8["scale_bytes"], 2 * (128 + 256));
+    assert_eq!(int8["bytes"], blocks + dense + 2 * bias + 2 * (128 + 256));
+    // INT4: half a byte per weight and one F16 scale per 128 weights of each matrix.
+    let int4 = precision(&r, "INT4");
+    assert_eq!(
+        int4["bytes"],
+        blocks / 2 + dense / 2 + 2 * bias + 2 * (blocks / 128 + dense / 128)
+    );
 }

@@ -132,3 +132,45 @@ fn a_sliding_window_pattern_longer_than_the_summary_is_read_whole() {
     // Per layer and token: 2 heads × (32 + 32) × 4 bytes = 512; 6 layers × 1000 + 6 × 100 tokens.
     assert_eq!(r["inference"]["kv_cache_bytes"], 512 * (6 * 1000 + 6 * 100));
 }
+
+#[test]
+fn fits_stops_at_the_gguf_context_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("llama3-8b-q4_k_m.gguf");
+    llama_q4_k_m(&LlamaShape::LLAMA3_8B, 0)
+        .write(&path)
+        .unwrap();
+    // 128 KiB of KV cache per token: 80 GiB minus ~5 GiB of Q4_K_M weights holds some 500,000 tokens, but
+    // `llama.context_length` says the model takes 8192.
+    let r = footprint_json(&path, &["--fits", "80GiB"]);
+    assert_eq!(r["inference"]["attention"]["max_context"], 8192);
+    assert_eq!(r["fits"]["context_limit"], 8192);
+    assert_eq!(r["fits"]["max_context"], 8192);
+}
+
+/// DeepSeek-V3-shaped GGUF (llama.cpp's deepseek2): the KV cache is the latent vector plus the rotary part per
+/// layer, as for its config.json, not 128 heads of K 192 + V 128.
+#[test]
+fn deepseek_gguf_kv_cache_is_the_latent_vector() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deepseek.gguf");
+    let u32_kv = |w: GgufWriter, k: &str, v: u32| w.kv(k, MetaValue::U32(v));
+    let mut w = GgufWriter::new().kv_str("general.architecture", "deepseek2");
+    for (k, v) in [
+        ("deepseek2.block_count", 61),
+        ("deepseek2.attention.head_count", 128),
+        ("deepseek2.attention.head_count_kv", 128),
+        ("deepseek2.attention.key_length", 192),
+        ("deepseek2.attention.value_length", 128),
+        ("deepseek2.attention.kv_lora_rank", 512),
+        ("deepseek2.rope.dimension_count", 64),
+    ] {
+        w = u32_kv(w, k, v);
+    }
+    w.write(&path).unwrap();
+    let r = footprint_json(&path, &["--context", "1000", "--kv-dtype", "f16"]);
+    // By hand: 61 layers × (512 + 64) elements × 2 bytes = 70,272 bytes per token.
+    let inf = &r["inference"];
+    assert_eq!(inf["kv_bytes_per_token"], 61 * 576 * 2);
+    assert_eq!(inf["kv_cache_bytes"], 61 * 576 * 2 * 1000);
+}

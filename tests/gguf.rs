@@ -350,3 +350,95 @@ fn markdown_and_table_show_the_gguf_summary() {
         assert!(text.contains("bits/weight"), "{text}");
     }
 }
+
+/// Unescaped `|` in a Markdown table line (each one starts or ends a cell).
+fn cell_bars(line: &str) -> usize {
+    let bytes = line.as_bytes();
+    (0..bytes.len())
+        .filter(|&i| bytes[i] == b'|' && (i == 0 || bytes[i - 1] != b'\\'))
+        .count()
+}
+
+/// Asserts every row of every Markdown table has as many cells as its header separator (`|---|---|`).
+fn assert_markdown_tables_keep_their_columns(text: &str) {
+    let mut columns = None;
+    let mut rows = 0;
+    for line in text.lines() {
+        if !line.starts_with('|') {
+            columns = None;
+            continue;
+        }
+        if line.starts_with("|-") {
+            columns = Some(line.matches('|').count());
+            continue;
+        }
+        if let Some(n) = columns {
+            assert_eq!(cell_bars(line), n, "row with a broken cell: {line}\n{text}");
+            rows += 1;
+        }
+    }
+    assert!(rows > 0, "no Markdown table rows in {text}");
+}
+
+#[test]
+fn markdown_tables_escape_bars_in_tokens_templates_and_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.gguf"), dir.path().join("b.gguf"));
+    let tokens = ["<|begin_of_text|>".to_string(), "a|b".to_string()];
+    let one: Vec<u8> = 1.0f32.to_le_bytes().repeat(32);
+    let two: Vec<u8> = 2.0f32.to_le_bytes().repeat(32);
+    GgufWriter::new()
+        .kv_str("general.architecture", "llama")
+        .kv_strings("tokenizer.ggml.tokens", &tokens)
+        .kv_str("tokenizer.chat_template", "{{ '<|im_start|>' }}")
+        .tensor_with_data("blk.0.attn_q.weight", DType::F32, &[32], one)
+        .write(&a)
+        .unwrap();
+    GgufWriter::new()
+        .tensor_with_data("blk.0.attn_q.weight", DType::F32, &[32], two)
+        .write(&b)
+        .unwrap();
+    let out = paramscope()
+        .arg("inspect")
+        .arg(&a)
+        .args(["--format", "markdown"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(r"<\|begin_of_text\|>"), "{text}");
+    assert_markdown_tables_keep_their_columns(&text);
+    let out = paramscope()
+        .arg("diff")
+        .arg(&a)
+        .arg(&b)
+        .args(["--values", "--format", "markdown"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(r"max \|a−b\|"), "{text}");
+    assert_markdown_tables_keep_their_columns(&text);
+}
+
+/// `inspect model-*.gguf` (the shell's glob of a multi-part file), or a part and its folder, is one checkpoint:
+/// each part names the whole model, which was counted once per part.
+#[test]
+fn every_part_of_a_split_named_at_once_is_read_once() {
+    let parts = [
+        "fixtures/gguf/split/tiny-00001-of-00003.gguf",
+        "fixtures/gguf/split/tiny-00002-of-00003.gguf",
+        "./fixtures/gguf/split/tiny-00003-of-00003.gguf",
+        "fixtures/gguf/split",
+    ];
+    let r = inspect_json(&parts);
+    assert_eq!(r["layout"], "split", "{r}");
+    assert_eq!(r["parameters"], SPLIT_PARAMETERS);
+    assert_eq!(r["path"], parts[0]);
+    // With another checkpoint beside it: two checkpoints, the split counted once.
+    let r = inspect_json(&[parts[1], "fixtures/gguf/tiny-quantized.gguf", parts[0]]);
+    assert_eq!(r["total"]["checkpoints"], 2, "{r}");
+    assert_eq!(
+        r["total"]["parameters"],
+        SPLIT_PARAMETERS + TINY_QUANTIZED_PARAMETERS
+    );
+}

@@ -441,3 +441,70 @@ fn gguf_moe_names_group_by_role_and_layer() {
         ]
     );
 }
+
+#[test]
+fn t5_small_roles_by_module() {
+    // google-t5/t5-small: d_model 512, d_ff 2048, 6 encoder and 6 decoder blocks, a `shared` [32128, 512] token
+    // embedding tied to the head, relative position biases [32, 8] in block 0 of each stack; 60,506,624
+    // parameters published.
+    let (d, f) = (512u64, 2048u64);
+    let mut w = paramscope::synth::SafetensorsWriter::new().tensor(
+        "shared.weight",
+        DType::F32,
+        &[32128, d],
+    );
+    for side in ["encoder", "decoder"] {
+        for b in 0..6 {
+            let mut tensors: Vec<(String, Vec<u64>)> = Vec::new();
+            let p = format!("{side}.block.{b}.layer");
+            let attention = |kind: &str, layer: u32, tensors: &mut Vec<(String, Vec<u64>)>| {
+                for x in ["q", "k", "v", "o"] {
+                    tensors.push((format!("{p}.{layer}.{kind}.{x}.weight"), vec![d, d]));
+                }
+                tensors.push((format!("{p}.{layer}.layer_norm.weight"), vec![d]));
+            };
+            attention("SelfAttention", 0, &mut tensors);
+            if b == 0 {
+                tensors.push((
+                    format!("{p}.0.SelfAttention.relative_attention_bias.weight"),
+                    vec![32, 8],
+                ));
+            }
+            let mlp = if side == "decoder" {
+                attention("EncDecAttention", 1, &mut tensors);
+                2
+            } else {
+                1
+            };
+            tensors.push((format!("{p}.{mlp}.DenseReluDense.wi.weight"), vec![f, d]));
+            tensors.push((format!("{p}.{mlp}.DenseReluDense.wo.weight"), vec![d, f]));
+            tensors.push((format!("{p}.{mlp}.layer_norm.weight"), vec![d]));
+            for (name, shape) in tensors {
+                w = w.tensor(&name, DType::F32, &shape);
+            }
+        }
+        w = w.tensor(&format!("{side}.final_layer_norm.weight"), DType::F32, &[d]);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    w.write(&dir.path().join("model.safetensors")).unwrap();
+    let r = inspect_json(&[dir.path().to_str().unwrap(), "--group-by", "module"]);
+    assert_eq!(r["parameters"], 60_506_624);
+    let row = |name: &str| {
+        r["groups"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} row"))["parameters"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(row("embeddings"), 32128 * d);
+    // 6 self-attention + 6 × (self + cross) attention blocks of 4 [512, 512] matrices, plus two [32, 8] biases.
+    assert_eq!(row("attention"), 18 * 4 * d * d + 2 * 32 * 8);
+    // 12 feed-forward blocks, `wi` [2048, 512] and `wo` [512, 2048] each.
+    assert_eq!(row("mlp"), 12 * 2 * f * d);
+    // A layer norm per sub-layer (6 × 2 + 6 × 3) and a final one per stack.
+    assert_eq!(row("norm"), 32 * d);
+    assert_eq!(r["embedding_parameters"], 32128 * d);
+}

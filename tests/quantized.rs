@@ -213,3 +213,77 @@ fn diff_of_a_dense_model_and_its_gptq_quantization_keeps_the_logical_count() {
         .unwrap();
     assert_eq!(mlp["a_parameters"], 32 * 3 * 4096 * 14336u64);
 }
+
+#[test]
+fn bitsandbytes_int8_format_tags_are_not_parameters() {
+    // bitsandbytes LLM.int8() saves each quantized linear as `weight` I8 [out, in], `SCB` F32 [out] (row scales)
+    // and `weight_format` U8 [] (a layout tag, 0 = row-major): the tag is no parameter of the model.
+    let mut w = paramscope::synth::SafetensorsWriter::new();
+    for (name, shape) in LlamaShape::LLAMA3_8B.tensors() {
+        w = match name.strip_suffix(".weight") {
+            Some(module) if module.ends_with("_proj") => w
+                .tensor(&name, paramscope::dtype::DType::I8, &shape)
+                .tensor(
+                    &format!("{module}.SCB"),
+                    paramscope::dtype::DType::F32,
+                    &shape[..1],
+                )
+                .tensor(
+                    &format!("{module}.weight_format"),
+                    paramscope::dtype::DType::U8,
+                    &[],
+                ),
+            _ => w.tensor(&name, paramscope::dtype::DType::F16, &shape),
+        };
+    }
+    let dir = write(
+        w,
+        Some(json!({"model_type": "llama", "tie_word_embeddings": false,
+            "quantization_config": {"quant_method": "bitsandbytes", "load_in_8bit": true}})),
+    );
+    let r = inspect_json(&[dir.path().to_str().unwrap()]);
+    let rows: u64 = 32 * linears().iter().map(|(o, _)| o).sum::<u64>();
+    assert_eq!(r["logical_parameters"], LLAMA3_8B_PARAMETERS);
+    assert_eq!(class(&r, "quant_aux", "tensors"), 32 * 7 * 2);
+    assert_eq!(class(&r, "quant_aux", "elements"), rows + 32 * 7);
+    assert_eq!(r["parameters"], LLAMA3_8B_PARAMETERS + rows + 32 * 7);
+}
+
+#[test]
+fn modelopt_nvfp4_counts_two_weights_per_byte() {
+    // nvidia/*-FP4 (ModelOpt NVFP4): `weight` U8 [out, in/2] holding two E2M1 codes per byte, `weight_scale`
+    // F8_E4M3 [out, in/16], per-tensor `weight_scale_2` and `input_scale` F32 scalars.
+    use paramscope::dtype::DType;
+    let mut w = paramscope::synth::SafetensorsWriter::new();
+    for (name, shape) in LlamaShape::LLAMA3_8B.tensors() {
+        w = match name.strip_suffix(".weight") {
+            Some(module) if module.ends_with("_proj") => {
+                let (out, inp) = (shape[0], shape[1]);
+                w.tensor(&name, DType::U8, &[out, inp / 2])
+                    .tensor(
+                        &format!("{module}.weight_scale"),
+                        DType::F8_E4M3,
+                        &[out, inp / 16],
+                    )
+                    .tensor(&format!("{module}.weight_scale_2"), DType::F32, &[])
+                    .tensor(&format!("{module}.input_scale"), DType::F32, &[])
+            }
+            _ => w.tensor(&name, DType::BF16, &shape),
+        };
+    }
+    let dir = write(
+        w,
+        Some(json!({"model_type": "llama", "tie_word_embeddings": false,
+            "quantization_config": {"quant_method": "modelopt", "quant_algo": "NVFP4", "group_size": 16}})),
+    );
+    let r = inspect_json(&[dir.path().to_str().unwrap(), "--explain"]);
+    let dense_linear: u64 = 32 * linears().iter().map(|(o, i)| o * i).sum::<u64>();
+    assert_eq!(r["logical_parameters"], LLAMA3_8B_PARAMETERS);
+    assert_eq!(class(&r, "quant_packed", "elements"), dense_linear / 2);
+    assert_eq!(class(&r, "quant_aux", "tensors"), 32 * 7 * 3);
+    assert_eq!(
+        class(&r, "quant_aux", "elements"),
+        dense_linear / 16 + 32 * 7 * 2
+    );
+    assert_eq!(class(&r, "weight", "elements"), dense_rest());
+}

@@ -209,3 +209,47 @@ fn explain_with_tensors_shows_each_rule() {
         "{text}"
     );
 }
+
+#[test]
+fn pythia_embeddings_match_the_published_non_embedding_count() {
+    // EleutherAI/pythia-160m (GPT-NeoX): `embed_in` and an untied `embed_out`, each [50304, 768]; the Pythia
+    // model table publishes 162,322,944 parameters, 85,056,000 of them non-embedding.
+    let (v, h) = (50_304u64, 768u64);
+    let mut w = paramscope::synth::SafetensorsWriter::new().tensor(
+        "gpt_neox.embed_in.weight",
+        DType::F16,
+        &[v, h],
+    );
+    for l in 0..12 {
+        let p = format!("gpt_neox.layers.{l}");
+        for (name, shape) in [
+            ("input_layernorm.weight", vec![h]),
+            ("input_layernorm.bias", vec![h]),
+            ("post_attention_layernorm.weight", vec![h]),
+            ("post_attention_layernorm.bias", vec![h]),
+            ("attention.query_key_value.weight", vec![3 * h, h]),
+            ("attention.query_key_value.bias", vec![3 * h]),
+            ("attention.dense.weight", vec![h, h]),
+            ("attention.dense.bias", vec![h]),
+            ("mlp.dense_h_to_4h.weight", vec![4 * h, h]),
+            ("mlp.dense_h_to_4h.bias", vec![4 * h]),
+            ("mlp.dense_4h_to_h.weight", vec![h, 4 * h]),
+            ("mlp.dense_4h_to_h.bias", vec![h]),
+        ] {
+            w = w.tensor(&format!("{p}.{name}"), DType::F16, &shape);
+        }
+    }
+    w = w
+        .tensor("gpt_neox.final_layer_norm.weight", DType::F16, &[h])
+        .tensor("gpt_neox.final_layer_norm.bias", DType::F16, &[h])
+        .tensor("embed_out.weight", DType::F16, &[v, h]);
+    let dir = tempfile::tempdir().unwrap();
+    w.write(&dir.path().join("model.safetensors")).unwrap();
+    let r = inspect_json(&[dir.path().to_str().unwrap(), "--group-by", "module"]);
+    assert_eq!(r["logical_parameters"], 162_322_944);
+    assert_eq!(r["embedding_parameters"], 2 * v * h);
+    assert_eq!(r["non_embedding_parameters"], 85_056_000);
+    let embeddings = &r["groups"]["rows"][0];
+    assert_eq!(embeddings["name"], "embeddings");
+    assert_eq!(embeddings["parameters"], v * h);
+}

@@ -36,6 +36,26 @@ pub fn from_gguf(metadata: &[(String, MetaValue)]) -> Result<Attention, String> 
     };
     let missing = |suffix: &str| format!("GGUF metadata has no {arch}.{suffix}");
     let layers = get("block_count")?.ok_or_else(|| missing("block_count"))?;
+    let max_context = lookup(&format!("{arch}.context_length"))
+        .and_then(MetaValue::as_u64)
+        .filter(|&n| n > 0);
+    // Multi-head latent attention (DeepSeek-V2/V3, Kimi K2: llama.cpp's deepseek2) caches the compressed
+    // vector and the rotary part, as `from_hf_config` counts it from kv_lora_rank and qk_rope_head_dim.
+    if let Some(rank) = get("attention.kv_lora_rank")? {
+        let rope = get("rope.dimension_count")?.ok_or_else(|| missing("rope.dimension_count"))?;
+        return Ok(Attention {
+            layers,
+            kv_heads: 1,
+            key_dim: rank + rope,
+            value_dim: 0,
+            sliding_layers: 0,
+            sliding_window: None,
+            uncached_layers: 0,
+            mla_elements: Some(rank + rope),
+            max_context,
+            fields_used: used,
+        });
+    }
     let heads = get("attention.head_count")?.ok_or_else(|| missing("attention.head_count"))?;
     let kv_heads = get("attention.head_count_kv")?.unwrap_or(heads);
     let (key_dim, value_dim) = match (get("attention.key_length")?, get("attention.value_length")?)
@@ -73,7 +93,9 @@ pub fn from_gguf(metadata: &[(String, MetaValue)]) -> Result<Attention, String> 
         value_dim,
         sliding_layers,
         sliding_window: window,
+        uncached_layers: 0,
         mla_elements: None,
+        max_context,
         fields_used: used,
     })
 }
@@ -147,6 +169,38 @@ mod tests {
                 "llama.embedding_length"
             ]
         );
+    }
+
+    #[test]
+    fn deepseek_latent_attention_caches_rank_plus_rope() {
+        let m = kv(&[
+            (
+                "general.architecture",
+                MetaValue::String("deepseek2".into()),
+            ),
+            ("deepseek2.block_count", MetaValue::U32(61)),
+            ("deepseek2.attention.head_count", MetaValue::U32(128)),
+            ("deepseek2.attention.head_count_kv", MetaValue::U32(128)),
+            ("deepseek2.attention.key_length", MetaValue::U32(192)),
+            ("deepseek2.attention.value_length", MetaValue::U32(128)),
+            ("deepseek2.attention.kv_lora_rank", MetaValue::U32(512)),
+            ("deepseek2.rope.dimension_count", MetaValue::U32(64)),
+        ]);
+        let a = from_gguf(&m).unwrap();
+        // 61 layers × (512 + 64), not 61 × 128 heads × (192 + 128).
+        assert_eq!(a.cached_elements(1), 61 * 576);
+        assert_eq!(a.mla_elements, Some(576));
+        assert_eq!(
+            a.fields_used,
+            [
+                "general.architecture",
+                "deepseek2.block_count",
+                "deepseek2.attention.kv_lora_rank",
+                "deepseek2.rope.dimension_count"
+            ]
+        );
+        let err = from_gguf(&m[..7]).unwrap_err();
+        assert_eq!(err, "GGUF metadata has no deepseek2.rope.dimension_count");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::expect;
 use super::limit::{Growth, Limit};
 use super::values::ValueRule;
 use super::Rule;
-use crate::dtype::{DType, GgmlQuant, SAFETENSORS_DTYPES};
+use crate::dtype::{DType, SAFETENSORS_DTYPES};
 use serde::{Deserialize, Deserializer};
 use std::path::{Path, PathBuf};
 
@@ -35,8 +35,8 @@ pub struct RuleSettings {
     #[serde(default, deserialize_with = "de_bytes")]
     pub max_file_bytes: Option<Limit>,
 
-    /// Allowed dtypes, as spelled in safetensors or ggml block types (repeatable or comma-separated: --dtype
-    /// BF16,F32 or Q4_K,Q6_K,F32); any other fails.
+    /// Allowed dtypes, as `inspect` spells them: safetensors names, and ggml types such as Q4_K for GGUF
+    /// (repeatable or comma-separated: --dtype BF16,F32); any other fails.
     #[arg(long, value_name = "DTYPE", value_delimiter = ',', value_parser = parse_dtype)]
     #[serde(default, deserialize_with = "de_dtypes")]
     pub dtype: Vec<DType>,
@@ -88,16 +88,13 @@ pub struct RuleSettings {
     pub no_all_zero_tensors: bool,
 }
 
-/// A dtype as safetensors spells it, or a ggml block type by its ggml name (`Q4_K`), so GGUF checkpoints can be
-/// gated too.
 fn parse_dtype(text: &str) -> Result<DType, String> {
     DType::from_name(&text.trim().to_uppercase()).ok_or_else(|| {
-        let known = SAFETENSORS_DTYPES
-            .iter()
-            .copied()
-            .chain(GgmlQuant::all().map(DType::Ggml));
-        let names: Vec<&str> = known.map(|d| d.name()).collect();
-        format!("unknown dtype '{text}'; known: {}", names.join(", "))
+        let known: Vec<&str> = SAFETENSORS_DTYPES.iter().map(|d| d.name()).collect();
+        format!(
+            "unknown dtype '{text}'; known: {}, and the ggml block types of GGUF files (Q4_K, Q8_0, IQ4_XS, …)",
+            known.join(", ")
+        )
     })
 }
 

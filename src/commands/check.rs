@@ -48,8 +48,12 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let mut collected: Vec<CheckReport> = Vec::new();
     let mut junit_error = None;
 
+    let mut splits_seen = walk::SplitsSeen::default();
     for path in &args.paths {
         walk::each_source(path, args.recursive, |source| {
+            if source.as_ref().is_ok_and(|s| splits_seen.repeated(s)) {
+                return;
+            }
             // No progress bar: check's output is a log read later, and a scan is one step of a longer gate.
             let checked = walk::load(source, load_options).and_then(|checkpoint| {
                 check::check(&checkpoint, &rules, &ScanOptions::default())

@@ -14,8 +14,12 @@ pub fn run(args: &InspectArgs, options: &InspectOptions, load_options: LoadOptio
     let mut failed = false;
     let mut found = 0usize;
     let mut collected = Vec::new();
+    let mut splits_seen = walk::SplitsSeen::default();
     for path in &args.paths {
         walk::each_source(path, args.recursive, |source| {
+            if source.as_ref().is_ok_and(|s| splits_seen.repeated(s)) {
+                return;
+            }
             found += 1;
             match (walk::load(source, load_options), format.common()) {
                 (Ok(checkpoint), None) => {

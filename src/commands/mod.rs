@@ -72,6 +72,7 @@ pub fn load_all(
 ) -> (Vec<Checkpoint>, bool) {
     let mut checkpoints = Vec::new();
     let mut failed = false;
+    let mut splits_seen = paramscope::walk::SplitsSeen::default();
     for path in paths {
         let sources = match format::discover(path) {
             Ok(s) => s,
@@ -82,6 +83,9 @@ pub fn load_all(
             }
         };
         for source in sources {
+            if splits_seen.repeated(&source) {
+                continue;
+            }
             match format::load(&source, options) {
                 Ok(c) => checkpoints.push(c),
                 Err(e) => {

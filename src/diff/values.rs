@@ -32,7 +32,8 @@ pub struct ValuesReport {
     pub differing_tensors: usize,
     pub max_abs_diff: f64,
     pub tensors: Vec<TensorValues>,
-    /// Pairs not compared, with the reason (different shapes, an undecoded dtype).
+    /// Pairs not compared, with the reason (different shapes, an undecoded dtype whose bytes differ; a pair of
+    /// one undecoded dtype with equal bytes is in `tensors`, equal).
     pub skipped: Vec<Skipped>,
 }
 
@@ -47,7 +48,8 @@ pub struct TensorValues {
     pub rel_l2: f64,
     /// a·b / (‖a‖‖b‖); 1 when both are all zeros.
     pub cosine: f64,
-    /// Elements outside the tolerance; NaN against NaN counts as equal, NaN against a number as different.
+    /// Elements outside the tolerance; NaN against NaN and an infinity against the same infinity count as equal,
+    /// NaN or an infinity against anything else as different.
     pub differing_elements: u64,
 }
 
@@ -96,7 +98,10 @@ impl Sums {
                 self.max_abs = self.max_abs.max(d);
                 self.sum_abs += d;
                 self.sum_sq_diff += d * d;
-                self.differing += (d > tol.atol + tol.rtol * y.abs()) as u64;
+                // A value that became (or stopped being) infinite is never close, as in numpy's `isclose`:
+                // rtol·|∞| would be ∞, or NaN with rtol 0, and either would let it pass.
+                let close = x.is_finite() && y.is_finite() && d <= tol.atol + tol.rtol * y.abs();
+                self.differing += !close as u64;
             }
             if x.is_finite() && y.is_finite() {
                 self.sum_a2 += x * x;
@@ -104,6 +109,24 @@ impl Sums {
                 self.sum_ab += x * y;
             }
         }
+    }
+}
+
+impl Sums {
+    /// One pair of integer elements: the difference is exact, the sums as close as f64 allows.
+    fn add_integers(&mut self, x: i128, y: i128, tol: Tolerance) {
+        self.n += 1;
+        if x != y {
+            let d = (x - y).unsigned_abs() as f64;
+            self.max_abs = self.max_abs.max(d);
+            self.sum_abs += d;
+            self.sum_sq_diff += d * d;
+            self.differing += (d > tol.atol + tol.rtol * (y.unsigned_abs() as f64)) as u64;
+        }
+        let (x, y) = (x as f64, y as f64);
+        self.sum_a2 += x * x;
+        self.sum_b2 += y * y;
+        self.sum_ab += x * y;
     }
 }
 
@@ -118,8 +141,11 @@ pub fn compare_values(
     let maps_b = map_all(b)?;
     let mut skipped = Vec::new();
     let mut compared: Vec<&Pair> = Vec::new();
+    // Same type and shape but not decoded (Q6_K in every Q4_K_M file): equal bytes are equal values.
+    let mut equal_bytes: Vec<&Pair> = Vec::new();
     for p in pairs {
         match why_not_comparable(p) {
+            Some(_) if same_bytes(&maps_a, a, &maps_b, b, p) => equal_bytes.push(p),
             Some(reason) => skipped.push(Skipped {
                 name: p.a.name.clone(),
                 reason,
@@ -198,6 +224,16 @@ pub fn compare_values(
             },
             differing_elements: s.differing,
         })
+        .chain(equal_bytes.iter().map(|p| TensorValues {
+            name: p.a.name.clone(),
+            b_name: p.b.name.clone(),
+            elements: p.a.elements(),
+            max_abs_diff: 0.0,
+            mean_abs_diff: 0.0,
+            rel_l2: 0.0,
+            cosine: 1.0,
+            differing_elements: 0,
+        }))
         .collect();
     Ok(ValuesReport {
         atol: tol.atol,
@@ -226,6 +262,15 @@ fn why_not_comparable(p: &Pair) -> Option<String> {
     None
 }
 
+/// Whether a pair stored alike (same dtype and shape, rows not permuted) holds the same bytes.
+fn same_bytes(maps_a: &[Mmap], a: &Checkpoint, maps_b: &[Mmap], b: &Checkpoint, p: &Pair) -> bool {
+    let n = p.a.elements();
+    p.rope.is_none()
+        && p.a.dtype == p.b.dtype
+        && p.a.shape == p.b.shape
+        && element_bytes(maps_a, a, p.a, 0, n) == element_bytes(maps_b, b, p.b, 0, n)
+}
+
 fn map_all(c: &Checkpoint) -> Result<Vec<Mmap>, InputError> {
     c.files.iter().map(map_file).collect()
 }
@@ -252,6 +297,13 @@ fn element_bytes<'m>(
 /// Compares `elements` elements stored in `a` and `b`.
 fn compare_chunk(a: &[u8], da: DType, b: &[u8], db: DType, elements: u64, tol: Tolerance) -> Sums {
     let mut sums = Sums::default();
+    if let (Some(wa), Some(wb)) = (integer_width(da), integer_width(db)) {
+        // As integers, not through f64, which cannot tell 2^53 from 2^53 + 1 in an I64 or U64 tensor.
+        for (x, y) in a.chunks_exact(wa).zip(b.chunks_exact(wb)) {
+            sums.add_integers(integer(da, x), integer(db, y), tol);
+        }
+        return sums;
+    }
     let mut va = vec![0.0f64; BLOCK_VALUES];
     let mut vb = vec![0.0f64; BLOCK_VALUES];
     // Blocks of BLOCK_VALUES / 2 elements: at most BLOCK_VALUES values even for C64's two components, and a
@@ -268,6 +320,32 @@ fn compare_chunk(a: &[u8], da: DType, b: &[u8], db: DType, elements: u64, tol: T
         e += n;
     }
     sums
+}
+
+/// Bytes per element of an integer dtype.
+fn integer_width(d: DType) -> Option<usize> {
+    Some(match d {
+        DType::BOOL | DType::U8 | DType::I8 => 1,
+        DType::U16 | DType::I16 => 2,
+        DType::U32 | DType::I32 => 4,
+        DType::U64 | DType::I64 => 8,
+        _ => return None,
+    })
+}
+
+/// One little-endian integer element of `d` (`bytes` holds exactly its width).
+fn integer(d: DType, bytes: &[u8]) -> i128 {
+    let mut le = [0u8; 16];
+    le[..bytes.len()].copy_from_slice(bytes);
+    let unsigned = u128::from_le_bytes(le);
+    let bits = bytes.len() as u32 * 8;
+    match d {
+        DType::I8 | DType::I16 | DType::I32 | DType::I64 => {
+            // Sign-extend from the element's width.
+            ((unsigned << (128 - bits)) as i128) >> (128 - bits)
+        }
+        _ => unsigned as i128,
+    }
 }
 
 /// Bytes before element `e` (a whole number of bytes or blocks, or the end of the tensor).

@@ -41,6 +41,32 @@ pub enum Source {
     Gguf { shown: PathBuf, parts: Vec<PathBuf> },
 }
 
+impl Source {
+    /// For a multi-part GGUF, its parts with their folder resolved: the same for every part and for the folder
+    /// that holds them, so `inspect model-*.gguf` reads the model once instead of once per part.
+    pub fn split_identity(&self) -> Option<Vec<PathBuf>> {
+        let Source::Gguf { parts, .. } = self else {
+            return None;
+        };
+        if parts.len() < 2 {
+            return None;
+        }
+        let folder = parts[0].parent().unwrap_or(Path::new(""));
+        let folder = std::fs::canonicalize(if folder.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            folder
+        })
+        .unwrap_or_else(|_| folder.to_path_buf());
+        Some(
+            parts
+                .iter()
+                .map(|p| folder.join(p.file_name().unwrap_or_default()))
+                .collect(),
+        )
+    }
+}
+
 const INDEX_SUFFIX: &str = ".safetensors.index.json";
 
 fn is_index(path: &Path) -> bool {

@@ -54,6 +54,28 @@ pub fn render(r: &FootprintReport, style: Style) -> String {
         units::grouped(w.logical_parameters),
     ));
     doc.pairs(rows);
+    if r.disk.files.len() > 1 {
+        let body = r
+            .disk
+            .files
+            .iter()
+            .map(|f| {
+                let name = f.path.file_name().unwrap_or(f.path.as_os_str());
+                vec![
+                    escape(&name.to_string_lossy()).into_owned(),
+                    units::bytes(f.size_bytes),
+                    units::bytes(f.tensor_bytes),
+                    units::bytes(f.size_bytes - f.tensor_bytes),
+                ]
+            })
+            .collect();
+        doc.heading("Per shard");
+        doc.table(
+            &["file", "on disk", "tensor data", "headers and padding"],
+            body,
+            &[1, 2, 3],
+        );
+    }
 
     doc.heading("Weights at other precisions");
     let body = r
@@ -90,6 +112,12 @@ pub fn render(r: &FootprintReport, style: Style) -> String {
             );
             if let Some(mla) = a.mla_elements {
                 arch = format!("{} layers × {mla} latent elements (MLA)", a.layers);
+            }
+            if a.uncached_layers > 0 {
+                arch.push_str(&format!(
+                    ", {} of them without a KV cache (linear attention, convolution or Mamba)",
+                    a.uncached_layers
+                ));
             }
             if let (Some(w), true) = (a.sliding_window, a.sliding_layers > 0) {
                 arch.push_str(&format!(
@@ -148,11 +176,17 @@ pub fn render(r: &FootprintReport, style: Style) -> String {
             units::bytes(f.budget_bytes),
             units::bytes(f.needed_bytes)
         );
-        if let Some(ctx) = f.max_context {
-            line.push_str(&format!(
+        match (f.max_context, f.context_limit) {
+            (Some(0), _) => line.push_str("; not even without a KV cache"),
+            (Some(ctx), Some(limit)) if ctx == limit => line.push_str(&format!(
+                "; longest context that fits: {} tokens, the model's maximum",
+                units::grouped(ctx)
+            )),
+            (Some(ctx), _) => line.push_str(&format!(
                 "; longest context that fits: {} tokens",
                 units::grouped(ctx)
-            ));
+            )),
+            (None, _) => line.push_str(" (weights only: architecture unknown, no KV cache)"),
         }
         doc.line("");
         doc.line(&line);

@@ -79,7 +79,7 @@ impl Doc {
         }
     }
 
-    /// A `|` inside a Markdown cell (a tensor name, `max |a−b|`) would end the cell and break the table.
+    /// A `|` inside a Markdown cell would end the cell (`max |a−b|`, a token like `<|eot_id|>`): escaped there.
     fn cell_text(&self, text: &str) -> String {
         match self.style {
             Style::Markdown => text.replace('|', "\\|"),

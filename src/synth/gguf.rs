@@ -160,14 +160,10 @@ impl GgufWriter {
         out
     }
 
-    /// Where the data region starts: the header padded to the alignment (no padding without tensors, as ggml).
+    /// Where the data region starts: the header padded to the alignment (even without tensors, as ggml and
+    /// gguf-py write it).
     pub fn data_start(&self) -> u64 {
-        let header = self.header().len() as u64;
-        if self.tensors.is_empty() {
-            header
-        } else {
-            pad(header, self.alignment)
-        }
+        pad(self.header().len() as u64, self.alignment)
     }
 
     /// The file's length: the data region ends padded to the alignment, as gguf-py and ggml write it.

@@ -106,11 +106,13 @@ fn parse<R: Read + Seek>(
         infos.push(tensors::read_info(&mut c, i, alignment as u64)?);
     }
     let header_end = c.pos();
-    // ggml pads to the alignment only when there is tensor data to follow.
+    let aligned = tensors::align_up(header_end, alignment as u64).unwrap_or(u64::MAX);
+    // ggml and gguf-py pad the header to the alignment even when no tensor follows (gguf-split's metadata-only
+    // first part, vocab-only files); ggml's reader seeks there without requiring the file to reach it.
     let data_start = if tensor_count > 0 {
-        tensors::align_up(header_end, alignment as u64).unwrap_or(u64::MAX)
+        aligned
     } else {
-        header_end
+        aligned.min(c.size())
     };
     if data_start > c.size() {
         return Err(Problem::GgufHeaderTruncated {
