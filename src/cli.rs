@@ -151,16 +151,16 @@ pub struct InspectArgs {
     #[arg(long)]
     pub tensors: bool,
 
-    /// Order of the tensor list.
-    #[arg(long, value_enum, default_value_t = SortKey::File)]
+    /// Order of the tensor list (with --tensors).
+    #[arg(long, value_enum, default_value_t = SortKey::File, requires = "tensors")]
     pub sort: SortKey,
 
     /// Only tensors whose name matches this glob (repeatable; `*` crosses dots). Totals then say they are filtered.
     #[arg(long, value_name = "GLOB")]
     pub filter: Vec<String>,
 
-    /// List at most N tensors.
-    #[arg(long, value_name = "N")]
+    /// List at most N tensors (with --tensors).
+    #[arg(long, value_name = "N", requires = "tensors")]
     pub limit: Option<usize>,
 
     /// Rows of parameters by name prefix (`depth:N`), by repeated block (`layer`: `layers.{0..31}` ×32), by role

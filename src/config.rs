@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ModelConfig {
+    #[serde(serialize_with = "crate::render::json::lossy_path")]
     pub path: PathBuf,
     pub model_type: Option<String>,
     pub architectures: Vec<String>,
@@ -70,6 +71,12 @@ pub fn load_beside(checkpoint_path: &Path) -> Option<Result<ModelConfig, String>
     };
     let path = folder.join("config.json");
     let meta = std::fs::metadata(&path).ok()?;
+    if !meta.is_file() {
+        return Some(Err(format!(
+            "{}: not a regular file; ignored",
+            path.display()
+        )));
+    }
     // A config.json is a few kilobytes; anything huge is not one, and is not read into memory.
     const MAX_CONFIG_BYTES: u64 = 16 << 20;
     if meta.len() > MAX_CONFIG_BYTES {

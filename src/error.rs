@@ -262,8 +262,9 @@ pub enum Problem {
         data_end: u128,
         size: u64,
     },
+    /// A part of a series named `NAME-00002-of-00003` (GGUF parts, or safetensors shards without an index).
     #[error("part {part} of {count} ('{file}') is missing")]
-    GgufMissingPart { part: u64, count: u64, file: String },
+    MissingPart { part: u64, count: u64, file: String },
     #[error("multi-part GGUF: {0}")]
     GgufSplitInconsistent(String),
 }
@@ -325,7 +326,7 @@ impl Problem {
             Problem::GgufOffsetOrder { .. } => "gguf_offset_order",
             Problem::GgufOffsetGap { .. } => "offset_gap",
             Problem::GgufDataPastEnd { .. } => "truncated",
-            Problem::GgufMissingPart { .. } => "missing_shard",
+            Problem::MissingPart { .. } => "missing_shard",
             Problem::GgufSplitInconsistent(_) => "gguf_split_inconsistent",
         }
     }
@@ -336,6 +337,7 @@ impl Problem {
 pub struct ErrorRow {
     pub code: &'static str,
     pub message: String,
+    #[serde(serialize_with = "crate::render::json::lossy_path")]
     pub path: PathBuf,
 }
 

@@ -80,6 +80,7 @@ pub struct FootprintOptions {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FootprintReport {
+    #[serde(serialize_with = "crate::render::json::lossy_path")]
     pub path: PathBuf,
     pub disk: Disk,
     pub weights: Weights,
@@ -102,6 +103,7 @@ pub struct Disk {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DiskFile {
+    #[serde(serialize_with = "crate::render::json::lossy_path")]
     pub path: PathBuf,
     pub size_bytes: u64,
     pub header_bytes: u64,

@@ -1,6 +1,7 @@
 //! Every checkpoint under a folder, for auditing a model store: each folder is discovered as `inspect` discovers a
 //! folder (an index once with its shards, unindexed shards grouped, single files alone), then its subfolders, in
-//! name order. Checkpoints are handed over one at a time so nothing accumulates.
+//! name order. Checkpoints are handed over one at a time so nothing accumulates but the paths of shards that an
+//! index keeps in a subfolder.
 //!
 //! Symlinked folders are not entered (a link back up the tree would never end); symlinked files are read.
 
@@ -13,6 +14,9 @@ use std::path::{Path, PathBuf};
 /// problem that kept a folder from being read. Folders without weight files are skipped silently.
 pub fn walk(root: &Path, mut visit: impl FnMut(Result<Source, InputError>)) {
     let mut pending = vec![root.to_path_buf()];
+    // Shards an index names in a subfolder of its own (`shards/model-00001-of-00004.safetensors`): they belong to
+    // that index's checkpoint and are not listed again when the walk reaches their folder.
+    let mut claimed = HashSet::new();
     while let Some(folder) = pending.pop() {
         match std::fs::metadata(&folder) {
             Ok(meta) if meta.is_dir() => {}
@@ -25,8 +29,14 @@ pub fn walk(root: &Path, mut visit: impl FnMut(Result<Source, InputError>)) {
                 continue;
             }
         }
+        let found = format::discover(&folder).map(|sources| {
+            sources
+                .into_iter()
+                .filter_map(|s| unclaimed(s, &mut claimed))
+                .collect()
+        });
         // A folder that cannot be listed is reported once, not again for its subfolders.
-        if !discovered(format::discover(&folder), &mut visit) {
+        if !discovered(found, &mut visit) {
             continue;
         }
         match subfolders(&folder) {
@@ -34,6 +44,29 @@ pub fn walk(root: &Path, mut visit: impl FnMut(Result<Source, InputError>)) {
             Ok(subs) => pending.extend(subs.into_iter().rev()),
             Err(e) => visit(Err(e)),
         }
+    }
+}
+
+/// Records the subfolder shards an index names; drops from other sources the files an index already claimed.
+fn unclaimed(source: Source, claimed: &mut HashSet<PathBuf>) -> Option<Source> {
+    match source {
+        Source::Index { ref path, .. } => {
+            let folder = path.parent().unwrap_or(Path::new(""));
+            if let Ok(index) = format::index::read(path) {
+                let nested = index
+                    .shards()
+                    .into_iter()
+                    .filter(|s| s.contains(['/', '\\']));
+                claimed.extend(nested.map(|s| folder.join(s)));
+            }
+            Some(source)
+        }
+        Source::File(ref path) => (!claimed.contains(path)).then_some(source),
+        Source::Shards { folder, files } => {
+            let files: Vec<PathBuf> = files.into_iter().filter(|f| !claimed.contains(f)).collect();
+            (!files.is_empty()).then_some(Source::Shards { folder, files })
+        }
+        Source::Gguf { .. } => Some(source),
     }
 }
 

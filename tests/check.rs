@@ -64,6 +64,15 @@ fn max_params_passes_and_fails() {
     );
 }
 
+/// With no rule given, `check` is an integrity gate: the structure rule alone, and a verdict in the singular.
+#[test]
+fn structure_alone_is_one_rule() {
+    let (_dir, p) = small_file();
+    let (code, out, _) = check(&[&p]);
+    assert_eq!(code, 0);
+    assert_eq!(out, format!("{STRUCTURE_ONE_FILE}\n{p}: 1 rule passed\n"));
+}
+
 #[test]
 fn min_params_passes_and_fails() {
     let (_dir, p) = small_file();

@@ -311,6 +311,8 @@ fn directory_without_index_groups_shards_and_keeps_other_files_apart() {
     assert_eq!(r["total"]["parameters"], 17);
 }
 
+/// The JSON keeps the shape of several paths, `{checkpoints, total}`, when one of them is broken, so what a script
+/// parses does not depend on which input failed.
 #[test]
 fn a_bad_path_among_good_ones_is_reported_and_the_rest_still_inspected() {
     let out = paramscope()
@@ -325,7 +327,12 @@ fn a_bad_path_among_good_ones_is_reported_and_the_rest_still_inspected() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["parameters"], TINY_BERT_PARAMETERS);
+    let checkpoints = report["checkpoints"].as_array().unwrap();
+    assert_eq!(checkpoints.len(), 1);
+    assert_eq!(checkpoints[0]["path"], "fixtures/tiny/model.safetensors");
+    assert_eq!(checkpoints[0]["parameters"], TINY_BERT_PARAMETERS);
+    assert_eq!(report["total"]["checkpoints"], 1);
+    assert_eq!(report["total"]["parameters"], TINY_BERT_PARAMETERS);
     let err: Value = serde_json::from_str(
         String::from_utf8(out.stderr)
             .unwrap()
@@ -401,6 +408,55 @@ fn symlinked_shard_outside_the_folder_needs_follow_symlinks() {
     assert!(ok.status.success());
 }
 
+/// The Hugging Face cache links a snapshot's files to its repository's `blobs/`
+/// (`models--X/snapshots/REV/model-00001-of-00002.safetensors -> ../../blobs/HASH`): that layout is read without
+/// `--follow-symlinks`; a link from the snapshot to anywhere else in the repository still needs it.
+#[cfg(unix)]
+#[test]
+fn hugging_face_cache_snapshots_are_read_through_their_blob_links() {
+    let cache = tempfile::tempdir().unwrap();
+    let repo = cache.path().join("models--org--tiny");
+    let (blobs, snapshot, other) = (
+        repo.join("blobs"),
+        repo.join("snapshots/0a1b2c"),
+        repo.join("other"),
+    );
+    for d in [&blobs, &snapshot, &other] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let shards = vec![
+        SafetensorsWriter::new().tensor("a", DType::F32, &[2, 3]),
+        SafetensorsWriter::new().tensor("b", DType::BF16, &[5]),
+    ];
+    write_sharded(&other, "model", &shards, serde_json::Map::new()).unwrap();
+    for (i, name) in [
+        "model.safetensors.index.json",
+        "model-00001-of-00002.safetensors",
+        "model-00002-of-00002.safetensors",
+    ]
+    .iter()
+    .enumerate()
+    {
+        std::fs::rename(other.join(name), blobs.join(format!("blob{i}"))).unwrap();
+        std::os::unix::fs::symlink(format!("../../blobs/blob{i}"), snapshot.join(name)).unwrap();
+    }
+    let report = inspect_json(&[snapshot.to_str().unwrap()]);
+    assert_eq!(report["parameters"], 2 * 3 + 5);
+    assert_eq!(report["tensor_bytes"], 2 * 3 * 4 + 5 * 2);
+    assert_eq!(report["shards"], 2);
+
+    std::fs::rename(blobs.join("blob2"), other.join("moved")).unwrap();
+    let last = snapshot.join("model-00002-of-00002.safetensors");
+    std::fs::remove_file(&last).unwrap();
+    std::os::unix::fs::symlink("../../other/moved", &last).unwrap();
+    let (code, stderr) = inspect_fails(&[snapshot.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("outside the checkpoint's folder"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn markdown_and_table_views_show_the_same_figures() {
     let md = paramscope()
@@ -467,4 +523,164 @@ fn a_path_alone_runs_inspect_and_usage_errors_exit_2() {
     assert!(String::from_utf8(missing.stderr)
         .unwrap()
         .starts_with("error: no/such/file.safetensors: cannot read"));
+}
+
+/// Shards named `-of-00004` with no index: the name is the only record of the series, so a shard lost in a
+/// download must fail `inspect` and `check` rather than pass as a smaller model.
+#[test]
+fn unindexed_shards_with_a_member_missing_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (n, name) in [(1, "a"), (3, "c")] {
+        SafetensorsWriter::new()
+            .tensor(name, DType::F32, &[2])
+            .write(
+                &dir.path()
+                    .join(format!("model-0000{n}-of-00004.safetensors")),
+            )
+            .unwrap();
+    }
+    let d = dir.path().display().to_string();
+    let expected = format!(
+        "error: {d}: part 2 of 4 ('{d}/model-00002-of-00004.safetensors') is missing\n\
+         error: {d}: part 4 of 4 ('{d}/model-00004-of-00004.safetensors') is missing\n"
+    );
+    let out = paramscope().arg("inspect").arg(&d).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), expected);
+
+    let out = paramscope()
+        .args(["check", &d, "--max-params", "1B"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), expected);
+}
+
+/// Cells of one Markdown table: the line split on `|` that is not escaped as `\|`.
+fn markdown_cells(line: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'|') => {
+                cells.last_mut().unwrap().push(chars.next().unwrap())
+            }
+            '|' => cells.push(String::new()),
+            _ => cells.last_mut().unwrap().push(c),
+        }
+    }
+    cells.iter().map(|c| c.trim().to_string()).collect()
+}
+
+/// A `|` in a tensor name, a metadata entry or a column title (`max |a−b|`) is escaped in Markdown, so every row
+/// of a table keeps its header's cells.
+#[test]
+fn markdown_tables_keep_their_columns_when_text_holds_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pipes.safetensors");
+    SafetensorsWriter::new()
+        .metadata("k|ey", "v|alue")
+        .tensor("a|b", DType::F32, &[3])
+        .write(&path)
+        .unwrap();
+    let inspect = paramscope()
+        .arg("inspect")
+        .arg(&path)
+        .args(["--tensors", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let diff = paramscope()
+        .arg("diff")
+        .arg(&path)
+        .arg(&path)
+        .args(["--values", "--format", "markdown"])
+        .output()
+        .unwrap();
+    for out in [inspect, diff] {
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8(out.stdout).unwrap();
+        // A table runs until a blank line (GitHub-flavoured Markdown): each row keeps the header's cells, and a
+        // line of text right after a table would be read as one more row.
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate().filter(|(_, l)| l.starts_with('|')) {
+            let next = lines.get(i + 1).copied().unwrap_or("");
+            assert!(next.is_empty() || next.starts_with('|'), "{text}");
+            let first = lines[..i]
+                .iter()
+                .rposition(|l| !l.starts_with('|'))
+                .map_or(0, |p| p + 1);
+            assert_eq!(
+                markdown_cells(line).len(),
+                markdown_cells(lines[first]).len(),
+                "{text}"
+            );
+        }
+        if text.contains("## Tensors") {
+            assert!(text.contains("| k\\|ey | v\\|alue |"), "{text}");
+            let row = text.lines().find(|l| l.starts_with("| a\\|b")).unwrap();
+            assert_eq!(
+                markdown_cells(row),
+                ["", "a|b", "F32", "[3]", "3", "12 B", "0..12", ""],
+                "{text}"
+            );
+        } else {
+            assert!(text.contains("max \\|a−b\\|"), "{text}");
+        }
+    }
+}
+
+/// Bidirectional overrides are invisible and reorder what a terminal shows ("Trojan Source"): a tensor name or a
+/// metadata value holding one is printed with it escaped, in tables and in check's lines.
+#[test]
+fn bidirectional_controls_in_names_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bidi.safetensors");
+    SafetensorsWriter::new()
+        .metadata("note", "safe\u{2066}x")
+        .tensor("lm_head\u{202e}thgiew", DType::F32, &[1])
+        .write(&path)
+        .unwrap();
+    let out = paramscope()
+        .arg("inspect")
+        .arg(&path)
+        .arg("--tensors")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains(['\u{202e}', '\u{2066}']), "{text}");
+    assert!(text.contains("lm_head\\u{202e}thgiew"), "{text}");
+    assert!(text.contains("safe\\u{2066}x"), "{text}");
+
+    let out = paramscope()
+        .arg("check")
+        .arg(&path)
+        .args(["--forbid-dtype", "F32"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("    lm_head\\u{202e}thgiew: F32\n"), "{text}");
+}
+
+/// `--sort` and `--limit` order and cut the tensor list; without `--tensors` there is none, and saying so beats
+/// printing the summary as if they had been applied.
+#[test]
+fn sort_and_limit_without_tensors_are_usage_errors() {
+    for extra in [["--limit", "2"], ["--sort", "size"]] {
+        let out = paramscope()
+            .args(["inspect", "fixtures/sharded"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        assert!(out.stdout.is_empty());
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stderr.starts_with(
+                "error: the following required arguments were not provided:\n  --tensors\n"
+            ),
+            "{stderr}"
+        );
+    }
 }

@@ -84,3 +84,115 @@ fn huge_claims_are_refused_promptly_in_small_memory() {
         );
     }
 }
+
+/// Opening a FIFO waits for a writer: a shard, index, GGUF part or config.json that is one must be refused at once,
+/// not hang the tool (a tar archive can carry a FIFO into a model folder).
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_place_of_a_file_is_refused_without_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(common::repo_path("fixtures/sharded")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, dir.path().join(f.file_name().unwrap())).unwrap();
+    }
+    let shard = dir.path().join("model-00002-of-00003.safetensors");
+    std::fs::remove_file(&shard).unwrap();
+    let config = dir.path().join("config.json");
+    let lone = dir.path().join("lone.safetensors");
+    for fifo in [&shard, &config, &lone] {
+        let made = std::process::Command::new("mkfifo")
+            .arg(fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+    }
+    let start = std::time::Instant::now();
+    for (path, message) in [
+        (
+            dir.path().to_path_buf(),
+            format!(
+                "error: {}: cannot read: not a regular file",
+                shard.display()
+            ),
+        ),
+        (
+            lone.clone(),
+            format!("error: {}: cannot read: not a regular file", lone.display()),
+        ),
+    ] {
+        let out = paramscope()
+            .arg("inspect")
+            .arg(&path)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.starts_with(&message), "{stderr}");
+    }
+    assert!(start.elapsed().as_secs() < 10);
+}
+
+/// Unix file names can be any bytes: JSON output writes a name that is not UTF-8 with U+FFFD for the bad bytes
+/// (reports and error lines alike) instead of panicking, in every command that prints paths.
+#[cfg(unix)]
+#[test]
+fn file_names_that_are_not_utf8_do_not_break_json() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"m\xff.safetensors"));
+    std::fs::copy(common::repo_path("fixtures/tiny/model.safetensors"), &good).unwrap();
+    let shown = format!("{}/m\u{fffd}.safetensors", dir.path().display());
+    let runs: [&[&str]; 6] = [
+        &["inspect", "--format", "json"],
+        &["inspect", "--format", "jsonl"],
+        &["check", "--format", "json"],
+        &["footprint", "--format", "json"],
+        &["stats", "--format", "json"],
+        &["diff", "--format", "json"],
+    ];
+    for args in runs {
+        let mut cmd = paramscope();
+        cmd.args(args).arg(&good);
+        if args[0] == "diff" {
+            cmd.arg(&good);
+        }
+        let out = cmd.output().unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stdout}");
+        let json: Value = serde_json::from_str(&stdout).unwrap();
+        let path = if args[0] == "diff" {
+            &json["a"]["path"]
+        } else {
+            &json["path"]
+        };
+        assert_eq!(path, shown.as_str(), "{args:?}");
+    }
+
+    let bad = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"t\xfe.safetensors"));
+    std::fs::copy(
+        common::repo_path("fixtures/malformed/truncated.safetensors"),
+        &bad,
+    )
+    .unwrap();
+    let out = paramscope()
+        .args(["inspect", "--recursive", "--format", "jsonl"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let failed = lines.iter().find(|l| l.get("errors").is_some()).unwrap();
+    let bad_shown = format!("{}/t\u{fffd}.safetensors", dir.path().display());
+    assert_eq!(failed["path"], bad_shown.as_str());
+    assert_eq!(failed["errors"][0]["code"], "truncated");
+}

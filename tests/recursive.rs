@@ -342,3 +342,48 @@ fn check_json_over_several_checkpoints_has_a_summary_and_github_annotates_unread
         "{stdout}"
     );
 }
+
+/// An index may keep its shards in a subfolder (`shards/model-00001-of-00002.safetensors`): the walk reports the
+/// checkpoint once, through its index, and not the shards' folder again as a second model.
+#[test]
+fn recursive_walk_counts_shards_in_an_index_subfolder_once() {
+    let root = TempDir::new().unwrap();
+    let model = root.path().join("model");
+    let shards = [
+        SafetensorsWriter::new().tensor("embed.weight", DType::BF16, &[1000, 8]),
+        SafetensorsWriter::new().tensor("norm.weight", DType::F32, &[100]),
+    ];
+    fs::create_dir_all(model.join("shards")).unwrap();
+    let index_path = write_sharded(&model.join("shards"), "model", &shards, Map::new()).unwrap();
+    let mut index: Value = serde_json::from_slice(&fs::read(&index_path).unwrap()).unwrap();
+    for file in index["weight_map"].as_object_mut().unwrap().values_mut() {
+        *file = format!("shards/{}", file.as_str().unwrap()).into();
+    }
+    fs::remove_file(&index_path).unwrap();
+    let index_path = model.join("model.safetensors.index.json");
+    fs::write(&index_path, index.to_string()).unwrap();
+    small()
+        .write(&model.join("shards/extra.safetensors"))
+        .unwrap();
+
+    let out = paramscope()
+        .args(["inspect", "--recursive", "--format", "jsonl"])
+        .arg(root.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let paths: Vec<&str> = lines.iter().map(|l| l["path"].as_str().unwrap()).collect();
+    let extra = model.join("shards/extra.safetensors");
+    assert_eq!(
+        paths,
+        [index_path.to_str().unwrap(), extra.to_str().unwrap()],
+        "{stdout}"
+    );
+    assert_eq!(lines[0]["shards"], 2);
+    assert_eq!(lines[0]["parameters"], 1000 * 8 + 100);
+}

@@ -76,6 +76,7 @@ pub enum Verdict {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
+    #[serde(serialize_with = "crate::render::json::lossy_path")]
     pub path: PathBuf,
     pub status: Verdict,
     #[serde(skip_serializing_if = "Vec::is_empty")]

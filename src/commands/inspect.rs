@@ -33,9 +33,13 @@ pub fn run(args: InspectArgs) -> ExitCode {
     };
     let (checkpoints, failed) = load_all(&args.paths, load_options, format);
     let reports: Vec<_> = checkpoints.iter().map(|c| report(c, &options)).collect();
+    // Several paths promise `{checkpoints, total}` in JSON even when only one of them could be read, so a script
+    // sees the same shape whichever input broke (several parts of one GGUF that all load are one checkpoint).
+    let several =
+        reports.len() > 1 || (failed && args.paths.len() > 1 && format == OutputFormat::Json);
     let out = match reports.len() {
         0 => String::new(),
-        1 => match format {
+        1 if !several => match format {
             OutputFormat::Json => render::json::to_string(&reports[0]),
             f => render::inspect::render_explained(&reports[0], style_for(f), args.explain),
         },

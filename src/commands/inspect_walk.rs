@@ -38,7 +38,8 @@ pub fn run(args: &InspectArgs, options: &InspectOptions, load_options: LoadOptio
                 }
                 (Err((path, e)), None) => {
                     failed = true;
-                    let line = serde_json::json!({"path": path, "errors": e.rows()});
+                    let line =
+                        serde_json::json!({"path": path.to_string_lossy(), "errors": e.rows()});
                     print_out(&line.to_string());
                 }
                 (Err((_, e)), Some(f)) => {

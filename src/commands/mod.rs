@@ -40,7 +40,7 @@ pub fn print_load_error(e: &LoadError, format: OutputFormat) {
     for err in e.errors.iter().take(MAX_PROBLEMS_SHOWN) {
         let _ = if format == OutputFormat::Json {
             let line = serde_json::json!({
-                "path": err.path,
+                "path": err.path.to_string_lossy(),
                 "code": err.problem.code(),
                 "message": err.problem.to_string(),
             });

@@ -63,6 +63,7 @@ pub struct Identical {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Side {
+    #[serde(serialize_with = "crate::render::json::lossy_path")]
     pub path: PathBuf,
     pub tensor_count: usize,
     pub parameters: u64,

@@ -27,7 +27,10 @@ impl Index {
 
 pub fn read(path: &Path) -> Result<Index, InputError> {
     let err = |problem| InputError::new(path, problem);
-    let text = std::fs::read(path).map_err(|e| err(Problem::Io(e)))?;
+    let mut text = Vec::new();
+    super::open_regular(path)
+        .and_then(|mut f| std::io::Read::read_to_end(&mut f, &mut text))
+        .map_err(|e| err(Problem::Io(e)))?;
     parse(&text, path).map_err(err)
 }
 

@@ -4,6 +4,7 @@
 pub mod gguf;
 pub mod index;
 pub mod safetensors;
+pub mod shard_series;
 
 use crate::checkpoint::{Checkpoint, FileInfo, Format, Layout, Tensor};
 use crate::error::{InputError, LoadError, Problem};
@@ -88,6 +89,17 @@ fn gguf_source(path: &Path) -> Source {
     }
 }
 
+/// Opens a file to read, refusing anything but a regular file: opening a FIFO waits for a writer and a device
+/// may never end, so a path or an index naming one would hang the tool.
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (a folder, FIFO, socket or device)",
+        ));
+    }
+    std::fs::File::open(path)
+}
+
 fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -122,7 +134,7 @@ pub fn discover(path: &Path) -> Result<Vec<Source>, InputError> {
 fn looks_like_safetensors(path: &Path) -> bool {
     use std::io::Read;
     let mut start = [0u8; 9];
-    let Ok(mut f) = std::fs::File::open(path) else {
+    let Ok(mut f) = open_regular(path) else {
         return false;
     };
     f.read_exact(&mut start).is_ok()
@@ -226,15 +238,7 @@ fn group_shards(folder: &Path, weights: Vec<PathBuf>) -> Vec<Source> {
 
 /// `model-00001-of-00004.safetensors` → `model|00004`: the prefix and the total, which all shards share.
 pub fn shard_group_key(name: &str) -> Option<String> {
-    let stem = name.strip_suffix(".safetensors")?;
-    let (head, total) = stem.rsplit_once("-of-")?;
-    let digits = |s: &str| (5..=6).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(total) {
-        return None;
-    }
-    let split = head.rfind(['-', '_'])?;
-    let (prefix, number) = (&head[..split], &head[split + 1..]);
-    digits(number).then(|| format!("{prefix}|{total}"))
+    shard_series::ShardName::parse(name).map(|n| n.group_key())
 }
 
 /// Reads one checkpoint. Every shard is read even when one fails, so the user sees every broken shard at once.
@@ -251,8 +255,22 @@ pub fn load(source: &Source, options: LoadOptions) -> Result<Checkpoint, LoadErr
             ))
         }
         Source::Shards { folder, files } => {
+            let mut errors: Vec<InputError> = shard_series::missing(files)
+                .into_iter()
+                .map(|(part, count, file)| {
+                    let file = file.display().to_string();
+                    InputError::new(folder, Problem::MissingPart { part, count, file })
+                })
+                .collect();
             let results: Vec<_> = files.par_iter().map(|f| safetensors::read(f, f)).collect();
-            let parsed = collect_results(results)?;
+            let parsed = match collect_results(results) {
+                Ok(parsed) if errors.is_empty() => parsed,
+                Ok(_) => return Err(LoadError { errors }),
+                Err(e) => {
+                    errors.extend(e.errors);
+                    return Err(LoadError { errors });
+                }
+            };
             let checkpoint = assemble(Layout::Directory, folder, parsed, None, Vec::new());
             let errors = duplicate_names(&checkpoint);
             if errors.is_empty() {
@@ -413,7 +431,7 @@ fn resolve_shard(folder: &Path, shard: &str, options: LoadOptions) -> Result<Pat
         };
         let inside = base
             .canonicalize()
-            .map(|b| real.starts_with(b))
+            .map(|b| real.starts_with(&b) || hub_cache_blob(&b, &real))
             .unwrap_or(false);
         if !inside {
             return Err(Problem::ShardOutsideFolder {
@@ -425,6 +443,20 @@ fn resolve_shard(folder: &Path, shard: &str, options: LoadOptions) -> Result<Pat
         }
     }
     Ok(path)
+}
+
+/// The Hugging Face cache stores a download's files in `REPO/blobs/` and links them from `REPO/snapshots/REV/`;
+/// a link from a snapshot (or a folder in it) into its own repository's blobs stays inside that download.
+fn hub_cache_blob(folder: &Path, real: &Path) -> bool {
+    folder.ancestors().any(|snapshot| {
+        let Some(snapshots) = snapshot.parent() else {
+            return false;
+        };
+        snapshots.file_name() == Some("snapshots".as_ref())
+            && snapshots
+                .parent()
+                .is_some_and(|repo| real.parent() == Some(&repo.join("blobs")))
+    })
 }
 
 /// Index vs shards: every mapped tensor is in its shard, every shard tensor is mapped there, and

@@ -12,7 +12,6 @@ use crate::error::{InputError, Problem};
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
@@ -29,7 +28,7 @@ pub struct ParsedFile {
 /// Reads and validates the header of the safetensors file at `path`; errors name `shown` as the file.
 pub fn read(path: &Path, shown: &Path) -> Result<ParsedFile, InputError> {
     let err = |problem| InputError::new(shown, problem);
-    let mut file = File::open(path).map_err(|e| err(Problem::Io(e)))?;
+    let mut file = super::open_regular(path).map_err(|e| err(Problem::Io(e)))?;
     let size = file.metadata().map_err(|e| err(Problem::Io(e)))?.len();
     read_from(&mut file, size, shown)
 }

@@ -47,6 +47,7 @@ pub fn text(report: &CheckReport, colour: bool) -> String {
 fn verdict_line(report: &CheckReport, path: &str, colour: bool) -> String {
     let total = report.rules.len();
     match report.status {
+        Verdict::Pass if total == 1 => format!("{}: 1 rule passed\n", paint(path, "32", colour)),
         Verdict::Pass => format!("{}: all {total} rules passed\n", paint(path, "32", colour)),
         Verdict::Fail => {
             let failed: Vec<&str> = report.failed_rules().map(|r| r.rule).collect();

@@ -12,6 +12,8 @@ pub enum Style {
 pub struct Doc {
     style: Style,
     out: String,
+    /// Markdown continues a table into the next line that is not blank, so a line after a table needs one.
+    after_table: bool,
 }
 
 impl Doc {
@@ -19,10 +21,12 @@ impl Doc {
         Doc {
             style,
             out: String::new(),
+            after_table: false,
         }
     }
 
     pub fn heading(&mut self, text: &str) {
+        self.after_table = false;
         if !self.out.is_empty() {
             self.out.push('\n');
         }
@@ -36,6 +40,7 @@ impl Doc {
     }
 
     pub fn line(&mut self, text: &str) {
+        self.end_table();
         self.out.push_str(text);
         self.out.push('\n');
     }
@@ -99,9 +104,18 @@ impl Doc {
         table
     }
 
+    fn end_table(&mut self) {
+        if self.style == Style::Markdown && self.after_table {
+            self.out.push('\n');
+        }
+        self.after_table = false;
+    }
+
     fn push_table(&mut self, table: Table) {
+        self.end_table();
         self.out.push_str(&table.to_string());
         self.out.push('\n');
+        self.after_table = true;
     }
 
     pub fn finish(self) -> String {

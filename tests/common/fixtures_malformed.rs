@@ -433,6 +433,19 @@ pub fn write_all(root: &Path) {
                 .unwrap();
         },
     );
+    folder(
+        "shards-missing-part",
+        "missing_shard",
+        "shards 1 and 3 of 3 (no index): the second is missing",
+        &|d| {
+            small_shard(&["a"])
+                .write(&d.join("model-00001-of-00003.safetensors"))
+                .unwrap();
+            small_shard(&["c"])
+                .write(&d.join("model-00003-of-00003.safetensors"))
+                .unwrap();
+        },
+    );
 
     table.extend(super::fixtures_malformed_gguf::write_all(root));
 

@@ -14,7 +14,6 @@ use crate::error::{InputError, Problem};
 use crate::metadata::{MetaValue, MetadataDetail};
 use cursor::Cursor;
 use std::collections::HashSet;
-use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 
@@ -47,7 +46,7 @@ impl ParsedGguf {
 /// Reads and validates the GGUF file at `path`; errors name `shown` as the file.
 pub fn read(path: &Path, shown: &Path, detail: MetadataDetail) -> Result<ParsedGguf, InputError> {
     let err = |problem| InputError::new(shown, problem);
-    let file = File::open(path).map_err(|e| err(Problem::Io(e)))?;
+    let file = super::open_regular(path).map_err(|e| err(Problem::Io(e)))?;
     let size = file.metadata().map_err(|e| err(Problem::Io(e)))?.len();
     let reader = BufReader::with_capacity(1 << 16, file);
     parse(Cursor::new(reader, size), shown, detail).map_err(err)
@@ -66,7 +65,7 @@ pub fn read_bytes(
 /// Whether the first bytes say GGUF (for files without the `.gguf` extension).
 pub fn has_magic(path: &Path) -> bool {
     let mut start = [0u8; 4];
-    File::open(path)
+    super::open_regular(path)
         .and_then(|mut f| f.read_exact(&mut start))
         .is_ok()
         && &start == MAGIC

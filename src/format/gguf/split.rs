@@ -78,7 +78,7 @@ pub fn load(
         } else {
             errors.push(InputError::new(
                 shown,
-                Problem::GgufMissingPart {
+                Problem::MissingPart {
                     part: i as u64 + 1,
                     count: parts.len() as u64,
                     file: p.display().to_string(),
