@@ -11,6 +11,12 @@ pub fn count(n: u64) -> String {
     n.to_string()
 }
 
+/// `1, "tensor", "tensors"` → `1 tensor`; `1200, …` → `1,200 tensors`.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    let word = if n == 1 { one } else { many };
+    format!("{} {word}", grouped(n))
+}
+
 /// `8030261248` → `8,030,261,248`.
 pub fn grouped(n: u64) -> String {
     let digits = n.to_string();

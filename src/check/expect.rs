@@ -8,6 +8,7 @@ use super::{capped, Figure, RuleResult, Status};
 use crate::checkpoint::{Checkpoint, Tensor};
 use crate::dtype::DType;
 use crate::render::escape;
+use crate::units;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -149,14 +150,15 @@ impl Expected {
         let differences = missing.len() + changed.len() + unexpected.len();
         let source = escape(&self.source.display().to_string()).into_owned();
         let message = if differences == 0 {
-            format!("{} tensors as in {source}", self.tensors.len())
+            let n = units::counted(self.tensors.len() as u64, "tensor", "tensors");
+            format!("{n} as in {source}")
         } else {
             format!(
-                "{} missing, {} unexpected, {} changed (expected {} tensors from {source})",
+                "{} missing, {} unexpected, {} changed (expected {} from {source})",
                 missing.len(),
                 unexpected.len(),
                 changed.len(),
-                self.tensors.len()
+                units::counted(self.tensors.len() as u64, "tensor", "tensors")
             )
         };
         let details = missing

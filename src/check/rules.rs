@@ -135,8 +135,7 @@ fn result(
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
-    let word = if n == 1 { one } else { many };
-    format!("{} {word}", units::grouped(n as u64))
+    units::counted(n as u64, one, many)
 }
 
 /// A GGUF checkpoint's data alignment (`general.alignment`, else 32) and the bytes its files hold after the

@@ -58,7 +58,11 @@ impl ValueRule {
                 units::grouped(s.neg_inf)
             ),
             ValueRule::NoAllZero => {
-                format!("{name}: {}, {} zeros", t.dtype, units::grouped(s.zeros))
+                format!(
+                    "{name}: {}, {}",
+                    t.dtype,
+                    units::counted(s.zeros, "zero", "zeros")
+                )
             }
         }
     }

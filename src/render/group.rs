@@ -72,9 +72,9 @@ pub fn semantics_rows(r: &InspectReport) -> Vec<(String, String)> {
             rows.push((
                 label.into(),
                 format!(
-                    "{} tensors, {} elements, {}",
-                    units::grouped(c.tensors),
-                    units::grouped(c.elements),
+                    "{}, {}, {}",
+                    units::counted(c.tensors, "tensor", "tensors"),
+                    units::counted(c.elements, "element", "elements"),
                     units::bytes(c.bytes)
                 ),
             ));

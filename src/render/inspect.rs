@@ -92,7 +92,10 @@ fn write_report(doc: &mut Doc, r: &InspectReport, explain: bool) {
             };
             rows.push((
                 "index claims".into(),
-                format!("{} parameters{verdict}", units::grouped(claimed)),
+                format!(
+                    "{}{verdict}",
+                    units::counted(claimed, "parameter", "parameters")
+                ),
             ));
         }
     }
