@@ -31,6 +31,27 @@ pub struct Attention {
 }
 
 impl Attention {
+    /// Multi-head latent attention: `elements` (compressed vector + rotary part) cached per token and layer.
+    pub fn latent(
+        layers: u64,
+        elements: u64,
+        max_context: Option<u64>,
+        fields_used: Vec<String>,
+    ) -> Self {
+        Attention {
+            layers,
+            kv_heads: 1,
+            key_dim: elements,
+            value_dim: 0,
+            sliding_layers: 0,
+            sliding_window: None,
+            uncached_layers: 0,
+            mla_elements: Some(elements),
+            max_context,
+            fields_used,
+        }
+    }
+
     /// Elements cached per token for a context of `context` tokens, summed over layers.
     pub fn cached_elements(&self, context: u64) -> u128 {
         if let Some(per_layer) = self.mla_elements {
@@ -66,18 +87,7 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
         .or_else(|| get("n_layer"))
         .ok_or("config.json has no num_hidden_layers")?;
     if let (Some(rank), Some(rope)) = (get("kv_lora_rank"), get("qk_rope_head_dim")) {
-        return Ok(Attention {
-            layers,
-            kv_heads: 1,
-            key_dim: rank + rope,
-            value_dim: 0,
-            sliding_layers: 0,
-            sliding_window: None,
-            uncached_layers: 0,
-            mla_elements: Some(rank + rope),
-            max_context,
-            fields_used: used,
-        });
+        return Ok(Attention::latent(layers, rank + rope, max_context, used));
     }
     let heads = get("num_attention_heads")
         .or_else(|| get("n_head"))

@@ -482,6 +482,17 @@ fn markdown_and_table_views_show_the_same_figures() {
     assert!(!table.contains('\u{1b}'), "{table}");
 }
 
+/// `inspect PATH --tensors` as a table.
+fn tensor_table(path: &std::path::Path) -> String {
+    let out = paramscope()
+        .arg("inspect")
+        .arg(path)
+        .arg("--tensors")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
 #[test]
 fn control_characters_in_names_are_escaped_in_tables() {
     let dir = tempfile::tempdir().unwrap();
@@ -491,13 +502,7 @@ fn control_characters_in_names_are_escaped_in_tables() {
         .tensor("x\u{1b}[31m", DType::F32, &[1])
         .write(&path)
         .unwrap();
-    let out = paramscope()
-        .arg("inspect")
-        .arg(&path)
-        .arg("--tensors")
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = tensor_table(&path);
     assert!(!text.contains('\u{1b}'), "{text}");
     assert!(text.contains("x\\u{1b}[31m"), "{text}");
 }
@@ -641,13 +646,7 @@ fn bidirectional_controls_in_names_are_escaped() {
         .tensor("lm_head\u{202e}thgiew", DType::F32, &[1])
         .write(&path)
         .unwrap();
-    let out = paramscope()
-        .arg("inspect")
-        .arg(&path)
-        .arg("--tensors")
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = tensor_table(&path);
     assert!(!text.contains(['\u{202e}', '\u{2066}']), "{text}");
     assert!(text.contains("lm_head\\u{202e}thgiew"), "{text}");
     assert!(text.contains("safe\\u{2066}x"), "{text}");

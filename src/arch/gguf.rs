@@ -43,18 +43,7 @@ pub fn from_gguf(metadata: &[(String, MetaValue)]) -> Result<Attention, String> 
     // vector and the rotary part, as `from_hf_config` counts it from kv_lora_rank and qk_rope_head_dim.
     if let Some(rank) = get("attention.kv_lora_rank")? {
         let rope = get("rope.dimension_count")?.ok_or_else(|| missing("rope.dimension_count"))?;
-        return Ok(Attention {
-            layers,
-            kv_heads: 1,
-            key_dim: rank + rope,
-            value_dim: 0,
-            sliding_layers: 0,
-            sliding_window: None,
-            uncached_layers: 0,
-            mla_elements: Some(rank + rope),
-            max_context,
-            fields_used: used,
-        });
+        return Ok(Attention::latent(layers, rank + rope, max_context, used));
     }
     let heads = get("attention.head_count")?.ok_or_else(|| missing("attention.head_count"))?;
     let kv_heads = get("attention.head_count_kv")?.unwrap_or(heads);
