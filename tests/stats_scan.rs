@@ -222,6 +222,38 @@ fn histogram_bins_are_powers_of_two() {
 }
 
 #[test]
+fn histogram_bins_f64_subnormals_by_their_own_power_of_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h64.safetensors");
+    // 2^-1074 (the smallest subnormal), 3·2^-1074 in [2^-1073, 2^-1072), 2^-1022 (the smallest normal), 1.0.
+    let values = [
+        f64::from_bits(1),
+        -f64::from_bits(3),
+        f64::MIN_POSITIVE,
+        1.0,
+    ];
+    let bytes: Vec<u8> = values.iter().flat_map(|x| x.to_le_bytes()).collect();
+    SafetensorsWriter::new()
+        .tensor_with_data("h", DType::F64, &[4], bytes)
+        .write(&path)
+        .unwrap();
+    let report = stats_json(&path, &["--hist"]);
+    let hist = &tensor(&report, "h")["hist"];
+    let log2_edges: Vec<i64> = (-1074..=1).collect();
+    assert_eq!(hist["log2_edges"], json!(log2_edges));
+    let mut counts = vec![0u64; 1075];
+    counts[0] = 1; // [2^-1074, 2^-1073)
+    counts[1] = 1; // [2^-1073, 2^-1072)
+    counts[52] = 1; // [2^-1022, 2^-1021)
+    counts[1074] = 1; // [1, 2)
+    assert_eq!(hist["counts"], json!(counts));
+    let edges = hist["edges"].as_array().unwrap();
+    assert_eq!(edges[0].as_f64(), Some(f64::from_bits(1)));
+    assert_eq!(edges[52].as_f64(), Some(f64::MIN_POSITIVE));
+    assert_eq!(edges[1075].as_f64(), Some(2.0));
+}
+
+#[test]
 fn filter_selects_tensors_across_shards() {
     let index = repo_path("fixtures/sharded/model.safetensors.index.json");
     let all = stats_json(&index, &[]);

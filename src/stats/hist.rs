@@ -7,9 +7,10 @@
 use super::kernel::Lane;
 use serde::Serialize;
 
-/// f64 exponents: biased 1..=2046 for normals, 0 for subnormals (all put in the lowest bin).
-const BINS: usize = 2048;
-const BIAS: i32 = 1023;
+/// One bin per power of two an f64 can hold: 2^-1074 (the smallest subnormal) to 2^1023.
+const BINS: usize = 2098;
+/// Bin of 2^0: bin i holds 2^(i − LOWEST) ≤ |x| < 2^(i − LOWEST + 1).
+const LOWEST: i32 = 1074;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogHistogram {
@@ -28,9 +29,7 @@ impl LogHistogram {
     pub fn add<T: Lane>(&mut self, xs: &[T]) {
         for x in xs.iter().map(|x| x.to_f64()) {
             if x.is_finite() && x != 0.0 {
-                // The biased exponent field is floor(log2 |x|) + 1023 for every normal f64.
-                let biased = (x.to_bits() >> 52) & 0x7FF;
-                self.counts[biased as usize] += 1;
+                self.counts[bin(x)] += 1;
             }
         }
     }
@@ -45,17 +44,31 @@ impl LogHistogram {
     pub fn summary(&self) -> Option<HistogramSummary> {
         let first = self.counts.iter().position(|&c| c > 0)?;
         let last = self.counts.iter().rposition(|&c| c > 0)?;
-        // Bin 0 holds f64 subnormals, below 2^-1022: label it with the lowest normal exponent.
-        let log2_first = (first.max(1) as i32) - BIAS;
+        let log2_edges: Vec<i32> = (first..=last + 1).map(|i| i as i32 - LOWEST).collect();
         Some(HistogramSummary {
-            log2_edges: (0..=(last - first) as i32 + 1)
-                .map(|i| log2_first + i)
-                .collect(),
-            edges: (0..=(last - first) as i32 + 1)
-                .map(|i| 2f64.powi(log2_first + i))
-                .collect(),
+            edges: log2_edges.iter().map(|&k| pow2(k)).collect(),
+            log2_edges,
             counts: self.counts[first..=last].to_vec(),
         })
+    }
+}
+
+/// The bin of a finite nonzero `x`: floor(log2 |x|) + LOWEST, read from the bits. A normal f64's biased
+/// exponent field is floor(log2 |x|) + 1023; a subnormal's magnitude is its mantissa field times 2^-1074.
+fn bin(x: f64) -> usize {
+    let bits = x.to_bits() & !(1 << 63);
+    match bits >> 52 {
+        0 => 63 - bits.leading_zeros() as usize,
+        biased => biased as usize + (LOWEST - 1023) as usize,
+    }
+}
+
+/// 2^k exactly, subnormal results included (`powi` underflows to 0 below 2^-1022); 2^1024 is +Inf.
+fn pow2(k: i32) -> f64 {
+    if k < -1022 {
+        f64::from_bits(1 << (k + LOWEST))
+    } else {
+        2f64.powi(k)
     }
 }
 
@@ -80,5 +93,14 @@ mod tests {
         assert_eq!(s.edges, vec![0.25, 0.5, 1.0, 2.0, 4.0]);
         assert_eq!(s.counts, vec![1, 0, 3, 1]);
         assert_eq!(LogHistogram::default().summary(), None);
+        let mut top = LogHistogram::default();
+        top.add(&[f64::MAX, -f64::from_bits(1)]);
+        let s = top.summary().unwrap();
+        assert_eq!((s.log2_edges[0], s.log2_edges[2098]), (-1074, 1024));
+        assert_eq!((s.counts[0], s.counts[2097]), (1, 1));
+        assert_eq!(
+            (s.edges[0], s.edges[2097]),
+            (f64::from_bits(1), 2f64.powi(1023))
+        );
     }
 }
