@@ -431,3 +431,57 @@ fn fp8_e4m3_edges_by_hand() {
     assert!((w["mean"].as_f64().unwrap() - mean).abs() < 1e-15);
     assert_eq!(report["flagged"]["nan"], serde_json::json!(["w"]));
 }
+
+#[test]
+fn sixty_four_bit_integer_extremes_are_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ints.safetensors");
+    // Neither i64::MAX nor u64::MAX is an f64 (both round up, out of the dtype's range), nor is 2^53 + 1.
+    let i64s = [i64::MIN, 0, i64::MAX - 1];
+    let u64s = [u64::MAX, 7, (1 << 53) + 1];
+    let small = [-(1i64 << 53) - 1, 1];
+    let le = |xs: &[i64]| xs.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    SafetensorsWriter::new()
+        .tensor_with_data("i", DType::I64, &[3], le(&i64s))
+        .tensor_with_data(
+            "u",
+            DType::U64,
+            &[3],
+            u64s.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        )
+        .tensor_with_data("s", DType::I64, &[2], le(&small))
+        .write(&path)
+        .unwrap();
+    let json = common::paramscope()
+        .args(["stats", "--format", "json", "--chunk-bytes", "8"])
+        .arg(&path)
+        .output()
+        .unwrap()
+        .stdout;
+    let text = String::from_utf8(json).unwrap();
+    // Read the numbers as text: a JSON parser might itself round them through f64.
+    let field = |tensor: &str, key: &str| -> String {
+        let at = text.find(&format!("\"name\": \"{tensor}\"")).unwrap();
+        let from = at + text[at..].find(&format!("\"{key}\": ")).unwrap() + key.len() + 4;
+        let end = from + text[from..].find([',', '\n']).unwrap();
+        text[from..end].to_string()
+    };
+    assert_eq!(field("i", "min"), i64::MIN.to_string());
+    assert_eq!(field("i", "max"), (i64::MAX - 1).to_string());
+    assert_eq!(field("i", "absmax"), (1u64 << 63).to_string());
+    assert_eq!(field("u", "min"), "7");
+    assert_eq!(field("u", "max"), u64::MAX.to_string());
+    assert_eq!(field("u", "absmax"), u64::MAX.to_string());
+    assert_eq!(field("s", "min"), "-9007199254740993");
+    assert_eq!(field("s", "absmax"), "9007199254740993");
+    // The I64 row of the dtype table covers both I64 tensors.
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let i64_row = report["dtypes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["dtype"] == "I64")
+        .unwrap();
+    assert_eq!(i64_row["min"].as_i64(), Some(i64::MIN));
+    assert_eq!(i64_row["max"].as_i64(), Some(i64::MAX - 1));
+}

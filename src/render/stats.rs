@@ -3,7 +3,7 @@
 use super::escape;
 use super::text::{Doc, Style};
 use crate::stats::hist::HistogramSummary;
-use crate::stats::{StatsReport, Summary};
+use crate::stats::{Extreme, StatsReport, Summary};
 use crate::units;
 
 /// Flag lists longer than this are cut, with a count of the rest.
@@ -43,14 +43,25 @@ fn write_report(doc: &mut Doc, r: &StatsReport, list_tensors: bool) {
         ),
     ));
     rows.push(("data read".into(), units::bytes(r.bytes_scanned)));
-    rows.push(("range".into(), format!("{} … {}", num(t.min), num(t.max))));
+    rows.push((
+        "range".into(),
+        format!(
+            "{} … {}",
+            num(t.min.map(Extreme::to_f64)),
+            num(t.max.map(Extreme::to_f64))
+        ),
+    ));
     rows.push((
         "mean ± std".into(),
         format!("{} ± {}", num(t.mean), num(t.std)),
     ));
     rows.push((
         "mean |x| / absmax".into(),
-        format!("{} / {}", num(t.mean_abs), num(t.absmax)),
+        format!(
+            "{} / {}",
+            num(t.mean_abs),
+            num(t.absmax.map(Extreme::to_f64))
+        ),
     ));
     rows.push(("zeros".into(), count_of(t.zeros, t.values)));
     rows.push((
@@ -141,11 +152,11 @@ const STAT_HEADER: [&str; 9] = [
 
 fn stat_cells(s: &Summary) -> Vec<String> {
     vec![
-        num(s.min),
-        num(s.max),
+        num(s.min.map(Extreme::to_f64)),
+        num(s.max.map(Extreme::to_f64)),
         num(s.mean),
         num(s.std),
-        num(s.absmax),
+        num(s.absmax.map(Extreme::to_f64)),
         units::grouped(s.zeros),
         units::grouped(s.nan),
         units::grouped(s.pos_inf + s.neg_inf),

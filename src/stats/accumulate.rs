@@ -31,6 +31,9 @@ pub struct Accumulator {
     /// Finite nonzero values below the source encoding's smallest normal.
     pub subnormal: u64,
     pub hist: Option<LogHistogram>,
+    /// The exact least and greatest value, when every finite value came from a dtype f64 does not hold
+    /// exactly (64-bit integers); `None` otherwise.
+    pub exact_extremes: Option<(i128, i128)>,
 }
 
 impl Accumulator {
@@ -49,6 +52,7 @@ impl Accumulator {
             neg_inf: 0,
             subnormal: 0,
             hist: with_hist.then(LogHistogram::default),
+            exact_extremes: None,
         }
     }
 
@@ -78,6 +82,14 @@ impl Accumulator {
         self.max = self.max.max(block.max);
         self.zeros += block.zeros;
         self.subnormal += block.subnormal;
+    }
+
+    /// Records the exact extremes of a block of this chunk (every block of the chunk must come with them).
+    pub fn add_exact_extremes(&mut self, (lo, hi): (i128, i128)) {
+        self.exact_extremes = Some(match self.exact_extremes {
+            Some((a, b)) => (a.min(lo), b.max(hi)),
+            None => (lo, hi),
+        });
     }
 
     /// The slow path for blocks holding NaN or Inf (or finite values whose sums overflow): count the
@@ -120,6 +132,7 @@ impl Accumulator {
 
     /// Folds `other` (the values that came after this accumulator's) into this one.
     pub fn merge(&mut self, other: &Accumulator) {
+        let finite_before = self.finite;
         self.values += other.values;
         self.merge_moments(other.finite, other.mean, other.m2);
         self.sum_abs += other.sum_abs;
@@ -130,6 +143,13 @@ impl Accumulator {
         self.pos_inf += other.pos_inf;
         self.neg_inf += other.neg_inf;
         self.subnormal += other.subnormal;
+        // Exact only while every finite value so far was covered: values without exact extremes end it.
+        self.exact_extremes = match (self.exact_extremes, other.exact_extremes) {
+            (Some((a, b)), Some((lo, hi))) => Some((a.min(lo), b.max(hi))),
+            (kept, None) if other.finite == 0 => kept,
+            (None, kept) if finite_before == 0 => kept,
+            _ => None,
+        };
         match (&mut self.hist, &other.hist) {
             (Some(a), Some(b)) => a.merge(b),
             (None, Some(b)) => self.hist = Some(b.clone()),
@@ -205,6 +225,26 @@ mod tests {
         assert_eq!((whole.min, whole.max), (merged.min, merged.max));
         assert!((whole.mean - merged.mean).abs() <= 1e-12 * whole.mean.abs());
         assert!((whole.m2 - merged.m2).abs() <= 1e-12 * whole.m2);
+    }
+
+    #[test]
+    fn exact_extremes_last_only_while_every_value_has_them() {
+        let ints = |lo: i128, hi: i128| {
+            let mut a = accumulate(&[lo as f64, hi as f64], 2);
+            a.add_exact_extremes((lo, hi));
+            a
+        };
+        let mut both = Accumulator::new(false);
+        both.merge(&ints(-5, 3));
+        both.merge(&Accumulator::new(false));
+        both.merge(&ints(i64::MIN as i128, 0));
+        assert_eq!(both.exact_extremes, Some((i64::MIN as i128, 3)));
+        let mut floats_first = accumulate(&[0.5], 1);
+        floats_first.merge(&ints(1, 2));
+        assert_eq!(floats_first.exact_extremes, None);
+        let mut floats_after = ints(1, 2);
+        floats_after.merge(&accumulate(&[0.5], 1));
+        assert_eq!(floats_after.exact_extremes, None);
     }
 
     #[test]

@@ -36,6 +36,13 @@ pub trait Decode: Sync {
         None
     }
 
+    /// The least and greatest element of `bytes`, exactly, for integer dtypes whose values f64 rounds
+    /// (i64::MAX reads as 2^63, outside the dtype's range); `None` where the decoded values are exact.
+    #[inline(always)]
+    fn exact_extremes(&self, _bytes: &[u8]) -> Option<(i128, i128)> {
+        None
+    }
+
     /// `decode`, widened to f64 (for comparisons across dtypes); `out` may be of any length.
     fn decode_f64(&self, bytes: &[u8], out: &mut [f64]) {
         let mut values = [Self::Value::ZERO; BLOCK_VALUES];
@@ -255,8 +262,37 @@ le_decoder!(
 le_decoder!(F64, 8, f64, f64::MIN_POSITIVE, |b| f64::from_le_bytes(b));
 le_decoder!(I32, 4, f64, 0.0, |b| i32::from_le_bytes(b) as f64);
 le_decoder!(U32, 4, f64, 0.0, |b| u32::from_le_bytes(b) as f64);
-le_decoder!(I64, 8, f64, 0.0, |b| i64::from_le_bytes(b) as f64);
-le_decoder!(U64, 8, f64, 0.0, |b| u64::from_le_bytes(b) as f64);
+/// 64-bit integers: values as f64 for the moments, extremes read exactly.
+macro_rules! int64_decoder {
+    ($name:ident, $int:ty) => {
+        pub struct $name;
+        impl Decode for $name {
+            const BYTES: usize = 8;
+            const VALUES: usize = 1;
+            type Value = f64;
+            fn min_normal(&self) -> f64 {
+                0.0
+            }
+            #[inline(always)]
+            fn decode(&self, bytes: &[u8], out: &mut [f64]) {
+                for (o, c) in out.iter_mut().zip(bytes.chunks_exact(8)) {
+                    *o = <$int>::from_le_bytes(c.try_into().unwrap()) as f64;
+                }
+            }
+            fn exact_extremes(&self, bytes: &[u8]) -> Option<(i128, i128)> {
+                let ints = bytes
+                    .chunks_exact(8)
+                    .map(|c| <$int>::from_le_bytes(c.try_into().unwrap()));
+                let (lo, hi) = ints.fold((<$int>::MAX, <$int>::MIN), |(lo, hi), x| {
+                    (lo.min(x), hi.max(x))
+                });
+                Some((lo as i128, hi as i128))
+            }
+        }
+    };
+}
+int64_decoder!(I64, i64);
+int64_decoder!(U64, u64);
 le_decoder!(I16, 2, f32, 0.0, |b| i16::from_le_bytes(b) as f32);
 le_decoder!(U16, 2, f32, 0.0, |b| u16::from_le_bytes(b) as f32);
 

@@ -17,7 +17,7 @@ pub mod minifloat;
 pub mod report;
 pub mod scan;
 
-pub use report::{DtypeStats, Flags, MultiStatsReport, StatsReport, Summary, TensorStats};
+pub use report::{DtypeStats, Extreme, Flags, MultiStatsReport, StatsReport, Summary, TensorStats};
 pub use scan::{ScanOptions, DEFAULT_CHUNK_BYTES};
 
 use crate::checkpoint::{Checkpoint, Tensor};

@@ -36,13 +36,13 @@ pub struct Summary {
     /// Decoded values: elements, or twice the elements for C64 (real and imaginary parts).
     pub values: u64,
     pub finite: u64,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
+    pub min: Option<Extreme>,
+    pub max: Option<Extreme>,
     pub mean: Option<f64>,
     /// Population standard deviation (divided by the count of finite values).
     pub std: Option<f64>,
     pub mean_abs: Option<f64>,
-    pub absmax: Option<f64>,
+    pub absmax: Option<Extreme>,
     /// Zeros of either sign.
     pub zeros: u64,
     pub nan: u64,
@@ -57,15 +57,19 @@ pub struct Summary {
 impl Summary {
     pub fn from_accumulator(acc: &Accumulator, has_subnormals: bool) -> Self {
         let any = acc.finite > 0;
+        let exact = acc.exact_extremes;
         Summary {
             values: acc.values,
             finite: acc.finite,
-            min: any.then_some(acc.min),
-            max: any.then_some(acc.max),
+            min: any.then(|| exact.map_or(Extreme::Float(acc.min), |(lo, _)| Extreme::Int(lo))),
+            max: any.then(|| exact.map_or(Extreme::Float(acc.max), |(_, hi)| Extreme::Int(hi))),
             mean: any.then_some(acc.mean),
             std: acc.variance().map(f64::sqrt),
             mean_abs: any.then(|| acc.sum_abs / acc.finite as f64),
-            absmax: any.then(|| acc.min.abs().max(acc.max.abs())),
+            absmax: any.then(|| match exact {
+                Some((lo, hi)) => Extreme::Int(lo.abs().max(hi.abs())),
+                None => Extreme::Float(acc.min.abs().max(acc.max.abs())),
+            }),
             zeros: acc.zeros,
             nan: acc.nan,
             pos_inf: acc.pos_inf,
@@ -82,6 +86,31 @@ impl Summary {
 
     pub fn non_finite(&self) -> u64 {
         self.nan + self.pos_inf + self.neg_inf
+    }
+}
+
+/// A least or greatest value: exact integers for 64-bit integer dtypes (which f64 would round), else f64.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Extreme {
+    Int(i128),
+    Float(f64),
+}
+
+impl Extreme {
+    pub fn to_f64(self) -> f64 {
+        match self {
+            Extreme::Int(x) => x as f64,
+            Extreme::Float(x) => x,
+        }
+    }
+}
+
+impl Serialize for Extreme {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Extreme::Int(x) => s.serialize_i128(x),
+            Extreme::Float(x) => s.serialize_f64(x),
+        }
     }
 }
 

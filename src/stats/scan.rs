@@ -247,6 +247,9 @@ fn summarise_with<D: Decode>(decoder: &D, bytes: &[u8], histogram: bool) -> Accu
     let block_bytes = BLOCK_VALUES / D::VALUES * D::BYTES;
     for block in bytes.chunks(block_bytes) {
         let n = block.len() / D::BYTES * D::VALUES;
+        if let Some(extremes) = decoder.exact_extremes(block) {
+            acc.add_exact_extremes(extremes);
+        }
         if !histogram {
             if let Some(summary) = decoder.raw_block(block) {
                 acc.add_summary(n as u64, &summary);
