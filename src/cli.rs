@@ -325,7 +325,12 @@ pub struct ReadArgs {
 /// neither a subcommand nor a flag.
 pub fn with_default_subcommand(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     use clap::CommandFactory;
-    let Some(first) = args.get(1).and_then(|a| a.to_str()) else {
+    let Some(first) = args.get(1) else {
+        return args;
+    };
+    // Not UTF-8: not a subcommand or a flag, so a path.
+    let Some(first) = first.to_str() else {
+        args.insert(1, "inspect".into());
         return args;
     };
     let known = Cli::command()

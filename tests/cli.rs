@@ -5,7 +5,15 @@ use common::paramscope;
 
 #[test]
 fn help_of_every_subcommand_has_examples() {
-    for sub in ["inspect", "diff", "completions", "man", "check"] {
+    for sub in [
+        "inspect",
+        "diff",
+        "footprint",
+        "completions",
+        "man",
+        "stats",
+        "check",
+    ] {
         let out = paramscope().args([sub, "--help"]).output().unwrap();
         assert!(out.status.success(), "{sub}");
         let text = String::from_utf8(out.stdout).unwrap();
@@ -53,4 +61,33 @@ fn help_text_has_no_rustdoc_links() {
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(!text.contains("[`"), "{sub} --help:\n{text}");
     }
+}
+
+/// A file name that is not UTF-8 (Unix allows any bytes) is still a path, never a subcommand.
+#[cfg(unix)]
+#[test]
+fn a_non_utf8_path_alone_runs_inspect() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"\xffmodel.safetensors"));
+    std::fs::copy(common::repo_path("fixtures/tiny/model.safetensors"), &path).unwrap();
+    let out = paramscope().arg(&path).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // 145,472 parameters: the tiny fixture's count (tests/inspect.rs checks it against its shapes).
+    assert!(String::from_utf8(out.stdout).unwrap().contains("145,472"));
+}
+
+#[test]
+fn no_arguments_print_usage_and_exit_2() {
+    let out = paramscope().output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("Usage: paramscope"));
 }
