@@ -334,4 +334,17 @@ fn several_checkpoints_give_one_report_each() {
     assert_eq!(reports.len(), 2);
     assert_eq!(reports[0]["total"]["mean"], 1.5);
     assert_eq!(reports[1]["total"]["min"], -4.0);
+
+    // One of several paths broken: still `{checkpoints}` (as inspect does), so a script sees one shape.
+    let out = paramscope()
+        .args(["stats", "--format", "json"])
+        .arg(&a)
+        .arg(dir.path().join("missing.safetensors"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reports = v["checkpoints"].as_array().unwrap();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0]["total"]["mean"], 1.5);
 }

@@ -54,9 +54,11 @@ pub fn run(args: StatsArgs) -> ExitCode {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    // Several inputs promise `{checkpoints}` in JSON even when only one could be read, as inspect does.
+    let several = reports.len() > 1 || (failed && (args.paths.len() > 1 || checkpoints.len() > 1));
     let out = match (reports.len(), format) {
         (0, _) => String::new(),
-        (1, OutputFormat::Json) => render::json::to_string(&reports[0]),
+        (1, OutputFormat::Json) if !several => render::json::to_string(&reports[0]),
         (_, OutputFormat::Json) => render::json::to_string(&MultiStatsReport {
             checkpoints: reports,
         }),
