@@ -2,7 +2,7 @@
 //! here with hand-computable figures.
 mod common;
 
-use common::paramscope;
+use common::{check, paramscope};
 use paramscope::dtype::DType;
 use paramscope::synth::SafetensorsWriter;
 use std::path::{Path, PathBuf};
@@ -23,15 +23,6 @@ fn write(dir: &Path, name: &str, w: &SafetensorsWriter) -> PathBuf {
 }
 
 /// Runs `check` and returns (exit code, stdout, stderr).
-fn check(args: &[&str]) -> (i32, String, String) {
-    let out = paramscope().arg("check").args(args).output().unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
 const STRUCTURE_ONE_FILE: &str =
     "PASS structure: 1 file, 2 tensors read: headers in bounds, tensors tile the data exactly, no trailing bytes";
 

@@ -1,7 +1,7 @@
 //! `paramscope check` in CI: baseline growth, a rules file equivalent to flags, GitHub annotations, JUnit XML.
 mod common;
 
-use common::paramscope;
+use common::{check, paramscope, write};
 use paramscope::dtype::DType;
 use paramscope::synth::SafetensorsWriter;
 use std::path::{Path, PathBuf};
@@ -17,21 +17,6 @@ fn base() -> SafetensorsWriter {
 /// The base plus F32 [200]: 8,300 parameters (+200, +2.47%), 17,200 bytes (+800, +4.88%).
 fn grown() -> SafetensorsWriter {
     base().tensor("extra.bias", DType::F32, &[200])
-}
-
-fn write(dir: &Path, name: &str, w: &SafetensorsWriter) -> String {
-    let path = dir.join(name);
-    w.write(&path).unwrap();
-    path.display().to_string()
-}
-
-fn check(args: &[&str]) -> (i32, String, String) {
-    let out = paramscope().arg("check").args(args).output().unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
 }
 
 /// Saves `inspect --format json [--tensors]` of `model` as `dir/name`.

@@ -3,7 +3,7 @@
 //! read; and proof that header-only rules do not read tensor data.
 mod common;
 
-use common::paramscope;
+use common::{check, write};
 use paramscope::check::settings::RuleSettings;
 use paramscope::dtype::DType;
 use paramscope::format::{self, LoadOptions};
@@ -22,20 +22,9 @@ fn u16s(bits: &[u16]) -> Vec<u8> {
     bits.iter().flat_map(|b| b.to_le_bytes()).collect()
 }
 
-fn write(dir: &Path, name: &str, w: &SafetensorsWriter) -> String {
-    let path = dir.join(name);
-    w.write(&path).unwrap();
-    path.display().to_string()
-}
-
-/// Runs `check` and returns (exit code, stdout, stderr).
-fn check(args: &[&str]) -> (i32, String, String) {
-    let out = paramscope().arg("check").args(args).output().unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+/// Runs `check PATH` with the three value rules.
+fn check_values(path: &str) -> (i32, String, String) {
+    check(&[path, "--no-nan", "--no-inf", "--no-all-zero-tensors"])
 }
 
 fn structure(tensors: usize) -> String {
@@ -70,7 +59,7 @@ fn f32_file(dir: &Path) -> String {
 fn f32_each_rule_fails_on_its_tensor() {
     let dir = TempDir::new().unwrap();
     let p = f32_file(dir.path());
-    let (code, out, err) = check(&[&p, "--no-nan", "--no-inf", "--no-all-zero-tensors"]);
+    let (code, out, err) = check_values(&p);
     assert_eq!((code, err.as_str()), (1, ""));
     assert_eq!(
         out,
@@ -92,7 +81,7 @@ fn each_rule_passes_on_clean_tensors() {
         .tensor_with_data("a", DType::F32, &[3], f32s(&[1.0, 0.0, -0.0]))
         .tensor_with_data("b", DType::BF16, &[2], u16s(&[0x3F80, 0x0000]));
     let p = write(dir.path(), "clean.safetensors", &w);
-    let (code, out, _) = check(&[&p, "--no-nan", "--no-inf", "--no-all-zero-tensors"]);
+    let (code, out, _) = check_values(&p);
     assert_eq!(code, 0);
     assert_eq!(
         out,
@@ -121,7 +110,7 @@ fn bf16_nan_inf_and_zero_encodings() {
         .tensor_with_data("b", DType::BF16, &[2], u16s(&[0x7F80, 0x4000]))
         .tensor_with_data("c", DType::BF16, &[3], u16s(&[0x0000, 0x8000, 0x0000]));
     let p = write(dir.path(), "bf16.safetensors", &w);
-    let (code, out, _) = check(&[&p, "--no-nan", "--no-inf", "--no-all-zero-tensors"]);
+    let (code, out, _) = check_values(&p);
     assert_eq!(code, 1);
     assert_eq!(
         out,
@@ -145,7 +134,7 @@ fn f8_e4m3_nan_is_0x7f_and_it_has_no_inf() {
         .tensor_with_data("zero", DType::F8_E4M3, &[2], vec![0x00, 0x80])
         .tensor_with_data("max", DType::F8_E4M3, &[2], vec![0x7E, 0xFE]);
     let p = write(dir.path(), "e4m3.safetensors", &w);
-    let (code, out, _) = check(&[&p, "--no-nan", "--no-inf", "--no-all-zero-tensors"]);
+    let (code, out, _) = check_values(&p);
     assert_eq!(code, 1);
     assert_eq!(
         out,
@@ -246,7 +235,7 @@ fn rules_file_keys_equal_the_flags() {
     )
     .unwrap();
     let from_file = check(&[&p, "--rules", rules.to_str().unwrap()]);
-    let from_flags = check(&[&p, "--no-nan", "--no-inf", "--no-all-zero-tensors"]);
+    let from_flags = check_values(&p);
     assert_eq!(from_file, from_flags);
     assert_eq!(from_file.0, 1);
 

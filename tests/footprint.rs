@@ -1,27 +1,11 @@
 //! `paramscope footprint`: exact byte figures for generated checkpoints, and KV-cache estimates derived by hand.
 mod common;
 
-use common::paramscope;
+use common::{footprint_json, paramscope};
 use paramscope::dtype::DType;
 use paramscope::synth::{LlamaShape, SafetensorsWriter};
 use serde_json::Value;
 use std::path::Path;
-
-fn footprint_json(path: &Path, extra: &[&str]) -> Value {
-    let out = paramscope()
-        .arg("footprint")
-        .arg(path)
-        .args(extra)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 fn precision<'a>(r: &'a Value, name: &str) -> &'a Value {
     r["precisions"]

@@ -2,28 +2,11 @@
 //! ARCH.* keys), checked against figures derived by hand.
 mod common;
 
-use common::paramscope;
+use common::footprint_json;
 use paramscope::metadata::MetaValue;
 use paramscope::synth::gguf::{llama_q4_k_m, GgufWriter};
 use paramscope::synth::LlamaShape;
-use serde_json::{json, Value};
-use std::path::Path;
-
-fn footprint_json(path: &Path, extra: &[&str]) -> Value {
-    let out = paramscope()
-        .arg("footprint")
-        .arg(path)
-        .args(extra)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use serde_json::json;
 
 #[test]
 fn llama3_8b_gguf_kv_cache_is_one_gib_at_8192_tokens_in_f16() {

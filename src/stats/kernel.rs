@@ -252,6 +252,51 @@ pub fn serial_block<T: Lane>(xs: &[T], min_normal: T) -> Block {
     b
 }
 
+/// The SIMD kernels' tests: one sample with zeros of both signs and subnormals, and the comparison with
+/// [`finite_block`] every kernel must pass.
+#[cfg(test)]
+pub(super) mod check {
+    use super::{finite_block, Block};
+
+    pub fn sample() -> Vec<f32> {
+        let mut xs: Vec<f32> = (0..2045)
+            .map(|i| ((i * 7919) % 2003) as f32 * 1e-3 - 0.9)
+            .collect();
+        xs[3] = 0.0;
+        xs[100] = -0.0;
+        xs[200] = 1e-40;
+        xs[2044] = -3e-39;
+        xs
+    }
+
+    /// Counts, extremes, mean and Σ|x| equal the portable kernel's exactly; M2 within 1e-14 relative.
+    pub fn matches_portable(xs: &[f32], lens: &[usize], simd: impl Fn(&[f32]) -> Option<Block>) {
+        let exact = |b: &Block| {
+            (
+                b.finite,
+                b.mean,
+                b.sum_abs,
+                b.min,
+                b.max,
+                b.zeros,
+                b.subnormal,
+            )
+        };
+        for &len in lens {
+            let slice = &xs[..len];
+            let p = finite_block(slice, f32::MIN_POSITIVE).unwrap();
+            let s = simd(slice).unwrap();
+            assert_eq!(exact(&p), exact(&s), "{len}");
+            assert!(
+                (p.m2 - s.m2).abs() <= 1e-14 * p.m2,
+                "{len}: {} vs {}",
+                p.m2,
+                s.m2
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

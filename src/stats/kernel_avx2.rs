@@ -135,7 +135,7 @@ fn widen(x: __m256) -> (__m256d, __m256d) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::kernel::finite_block;
+    use super::super::kernel::{check, finite_block};
     use super::*;
 
     #[test]
@@ -145,37 +145,11 @@ mod tests {
         {
             return;
         }
-        let mut xs: Vec<f32> = (0..2045)
-            .map(|i| ((i * 7919) % 2003) as f32 * 1e-3 - 0.9)
-            .collect();
-        xs[3] = 0.0;
-        xs[100] = -0.0;
-        xs[200] = 1e-40;
-        xs[2044] = -3e-39;
-        for len in [0, 1, 7, 8, 9, 2045] {
-            let slice = &xs[..len];
-            let p = finite_block(slice, f32::MIN_POSITIVE).unwrap();
-            // SAFETY: AVX2 and FMA were detected above.
-            let s = unsafe { finite_block_f32(slice, f32::MIN_POSITIVE) }.unwrap();
-            let exact = |b: &Block| {
-                (
-                    b.finite,
-                    b.mean,
-                    b.sum_abs,
-                    b.min,
-                    b.max,
-                    b.zeros,
-                    b.subnormal,
-                )
-            };
-            assert_eq!(exact(&p), exact(&s), "{len}");
-            assert!(
-                (p.m2 - s.m2).abs() <= 1e-14 * p.m2,
-                "{len}: {} vs {}",
-                p.m2,
-                s.m2
-            );
-        }
+        let mut xs = check::sample();
+        // SAFETY: AVX2 and FMA were detected above.
+        check::matches_portable(&xs, &[0, 1, 7, 8, 9, 2045], |s| unsafe {
+            finite_block_f32(s, f32::MIN_POSITIVE)
+        });
         xs[500] = f32::NAN;
         // SAFETY: as above.
         assert!(unsafe { finite_block_f32(&xs, f32::MIN_POSITIVE) }.is_none());

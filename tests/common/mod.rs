@@ -54,6 +54,40 @@ pub fn diff_values_json(a: &Path, b: &Path, extra: &[&str]) -> (i32, serde_json:
     )
 }
 
+/// Runs `check` with `args`; returns (exit code, stdout, stderr).
+pub fn check(args: &[&str]) -> (i32, String, String) {
+    let out = paramscope().arg("check").args(args).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// Writes `w` as `dir/name` and returns the path as a string, for argument lists.
+pub fn write(dir: &Path, name: &str, w: &paramscope::synth::SafetensorsWriter) -> String {
+    let path = dir.join(name);
+    w.write(&path).unwrap();
+    path.display().to_string()
+}
+
+/// Runs `footprint PATH EXTRA --format json`, asserting success; returns the parsed JSON.
+pub fn footprint_json(path: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = paramscope()
+        .arg("footprint")
+        .arg(path)
+        .args(extra)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Runs inspect expecting failure; returns (exit code, stderr).
 pub fn inspect_fails(args: &[&str]) -> (i32, String) {
     let out = paramscope().arg("inspect").args(args).output().unwrap();
