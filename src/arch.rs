@@ -164,9 +164,16 @@ fn sliding(c: &Value, layers: u64, prefix: &str, used: &mut Vec<String>) -> (u64
         _ => None,
     };
     match period {
-        Some(n) => (layers - layers / n, Some(window)),
+        Some(n) => (sliding_in_period(layers, n), Some(window)),
         None => (layers, Some(window)),
     }
+}
+
+/// Layers that slide when every `period`-th layer (the last of each period) attends globally: layer i slides
+/// unless (i + 1) is a multiple of `period` (Gemma 2: 2, Gemma 3: 6, Cohere2: 4), as transformers and llama.cpp
+/// lay them out.
+pub(crate) fn sliding_in_period(layers: u64, period: u64) -> u64 {
+    layers - layers / period
 }
 
 /// Hybrid models list the layers whose mixer is no attention in `layer_types`: linear attention (Qwen3-Next,

@@ -120,7 +120,7 @@ fn sliding_layers(
         return Ok((sliding as u64).min(layers));
     }
     Ok(match SWA_PATTERNS.iter().find(|(a, _)| *a == arch) {
-        Some(&(_, n)) => (0..layers).filter(|i| i % n < n - 1).count() as u64,
+        Some(&(_, n)) => super::sliding_in_period(layers, n),
         None => layers,
     })
 }
