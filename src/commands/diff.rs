@@ -1,5 +1,6 @@
 use super::{load_one, print_out, style_for, EXIT_CHECK_FAILED, EXIT_INPUT};
 use paramscope::checkpoint::Checkpoint;
+use paramscope::classify;
 use paramscope::cli::DiffArgs;
 use paramscope::config::{self, ModelConfig};
 use paramscope::diff::{self, bytes, gguf_names, values, Identical};
@@ -21,14 +22,18 @@ pub fn run(args: DiffArgs) -> ExitCode {
     };
     let (a, b, mut name_mapping) = gguf_names::align(a, b);
     let (config_a, config_b) = (config_of(&a), config_of(&b));
-    let configs = [config_a.as_ref(), config_b.as_ref()];
-    let (mut report, mut pairs) = diff::compare(&a, &b, configs);
+    let (classified_a, classified_b) = (
+        classify::classify(&a.tensors, config_a.as_ref()),
+        classify::classify(&b.tensors, config_b.as_ref()),
+    );
+    let classified = [classified_a.as_slice(), classified_b.as_slice()];
+    let (mut report, mut pairs) = diff::compare(&a, &b, classified);
     if let Some(m) = &mut name_mapping {
         gguf_names::attach_rope(m, &mut pairs, if m.gguf_side == "a" { &a } else { &b });
     }
     report.name_mapping = name_mapping;
     if let Some(by) = args.group_by {
-        report.groups = Some(diff::groups::group_deltas(&a, &b, by, configs));
+        report.groups = Some(diff::groups::group_deltas(&a, &b, by, classified));
     }
     let mut data_steps = || -> Result<(), paramscope::error::InputError> {
         if args.renames {

@@ -2,8 +2,7 @@
 //! the rows joined by name (a row only one side has shows zeros on the other).
 
 use crate::checkpoint::Checkpoint;
-use crate::classify;
-use crate::config::ModelConfig;
+use crate::classify::Classified;
 use crate::group::{self, GroupBy, GroupRow};
 use crate::inspect::group_items;
 use serde::Serialize;
@@ -19,9 +18,8 @@ pub struct GroupDelta {
     pub b_bytes: u64,
 }
 
-fn rows(c: &Checkpoint, by: GroupBy, config: Option<&ModelConfig>) -> Vec<GroupRow> {
-    let classified = classify::classify(&c.tensors, config);
-    let pairs: Vec<_> = c.tensors.iter().zip(classified.iter()).collect();
+fn rows(c: &Checkpoint, by: GroupBy, classified: &[Classified]) -> Vec<GroupRow> {
+    let pairs: Vec<_> = c.tensors.iter().zip(classified).collect();
     group::group(&group_items(&pairs), by)
 }
 
@@ -30,9 +28,9 @@ pub fn group_deltas(
     a: &Checkpoint,
     b: &Checkpoint,
     by: GroupBy,
-    configs: [Option<&ModelConfig>; 2],
+    classified: [&[Classified]; 2],
 ) -> Vec<GroupDelta> {
-    let (ra, rb) = (rows(a, by, configs[0]), rows(b, by, configs[1]));
+    let (ra, rb) = (rows(a, by, classified[0]), rows(b, by, classified[1]));
     let mut out: Vec<GroupDelta> = ra
         .iter()
         .map(|r| {

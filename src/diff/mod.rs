@@ -9,8 +9,7 @@ pub mod groups;
 pub mod values;
 
 use crate::checkpoint::{Checkpoint, Tensor};
-use crate::classify;
-use crate::config::ModelConfig;
+use crate::classify::Classified;
 use crate::dtype::DType;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -151,11 +150,12 @@ pub struct Pair<'a> {
 }
 
 /// The structural comparison, and the pairs of tensors present on both sides (for value comparison).
-/// `configs` are A's and B's `config.json`, which decide how packed quantized weights count as logical parameters.
+/// `classified` are A's and B's tensors classified with their own `config.json` (which decides how packed
+/// quantized weights count as logical parameters).
 pub fn compare<'a>(
     a: &'a Checkpoint,
     b: &'a Checkpoint,
-    configs: [Option<&ModelConfig>; 2],
+    classified: [&[Classified]; 2],
 ) -> (DiffReport, Vec<Pair<'a>>) {
     let b_by_name: HashMap<&str, &Tensor> =
         b.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
@@ -217,7 +217,7 @@ pub fn compare<'a>(
         })
         .collect();
     let matching = pairs.len() - changed.len();
-    let (a_side, b_side) = (side(a, configs[0]), side(b, configs[1]));
+    let (a_side, b_side) = (side(a, classified[0]), side(b, classified[1]));
     let report = DiffReport {
         parameters_delta: b_side.parameters as i128 - a_side.parameters as i128,
         logical_parameters_delta: b_side.logical_parameters as i128
@@ -253,15 +253,12 @@ fn summary(t: &Tensor) -> TensorSummary {
     }
 }
 
-fn side(c: &Checkpoint, config: Option<&ModelConfig>) -> Side {
+fn side(c: &Checkpoint, classified: &[Classified]) -> Side {
     Side {
         path: c.path.clone(),
         tensor_count: c.tensors.len(),
         parameters: c.parameters(),
-        logical_parameters: classify::classify(&c.tensors, config)
-            .iter()
-            .map(|t| t.logical_elements)
-            .sum(),
+        logical_parameters: classified.iter().map(|t| t.logical_elements).sum(),
         tensor_bytes: c.tensor_bytes(),
     }
 }
