@@ -13,24 +13,24 @@
 //! Zero and subnormal are read off the exponent field (zero for both; a zero also has no mantissa bits), which
 //! is what BF16's smallest normal, f32's, means.
 //!
-//! The sums are exact. A BF16 has 8 significant bits, so when every nonzero value of a block of at most 2048
-//! lies within 13 binades below its largest magnitude 2^E·(1+…), each is a multiple of 2^(E−20) smaller than
+//! The sums are exact. A BF16 has 8 significant bits, so when every nonzero value of a block of at most 8192
+//! lies within 12 binades below its largest magnitude 2^E·(1+…), each is a multiple of 2^(E−19) smaller than
 //! 2^(E+1), and
-//! - a sum of up to 8 of them is an integer multiple of 2^(E−20) below 2^(E+4), 24 bits: exact in f32, so
+//! - a sum of up to 16 of them is an integer multiple of 2^(E−19) below 2^(E+5), 24 bits: exact in f32, so
 //!   Σx and Σ|x| take a BF16 dot product with ones (`vdpbf16ps`, two values per lane per instruction;
 //!   its rounding, flushing of subnormals and treatment of subnormal inputs as zero never act on such
-//!   values), emptied into f64 every 8 values per lane, where the block's sums need at most 32 bits;
-//! - a square is a multiple of 2^(2E−40) below 2^(2E+2), so a sum of up to 2048 squares fits 53 bits: Σx²
+//!   values), emptied into f64 every 16 values per lane, where the block's sums need at most 33 bits;
+//! - a square is a multiple of 2^(2E−38) below 2^(2E+2), so a sum of up to 8192 squares fits 53 bits: Σx²
 //!   in f64 is exact in any order.
 //!
 //! From exact Σx and Σx² the block's M2 = (nΣx² − (Σx)²)/n takes three roundings (the square split exactly
-//! with an FMA), so unlike shifted sums it loses nothing to cancellation. Nonzero values more than 13
+//! with an FMA), so unlike shifted sums it loses nothing to cancellation. Nonzero values more than 12
 //! binades below the largest ("tiny", which takes in every subnormal) are set aside, summed in f64 and merged
-//! as a second group with Chan's update: their sums may round, but each value is below 2^-13 of the largest
+//! as a second group with Chan's update: their sums may round, but each value is below 2^-12 of the largest
 //! magnitude, so the block's M2 is at least 2^(2E−1) and their rounding errors are negligible beside it;
 //! and they are few (a block with more than `MAX_TINY` takes shifted sums, as the f32 kernel). So do blocks
 //! outside the exponents where the bounds hold: all zero, NaN or infinite (which return `None`), or a largest
-//! magnitude below 2^-106 (multiples of 2^(E−20) would be subnormal in f32) or from 2^124 (sums of 8 could
+//! magnitude below 2^-107 (multiples of 2^(E−19) would be subnormal in f32) or from 2^124 (sums of 16 could
 //! overflow f32).
 
 use super::kernel::{Block, LANES};
@@ -38,7 +38,7 @@ use super::kernel_avx512::State;
 use std::arch::x86_64::*;
 
 /// Nonzero values more than this many binades below the block's largest magnitude are tiny.
-const WINDOW: u16 = 13;
+const WINDOW: u16 = 12;
 
 /// At most this many tiny values per block on the exact path: keeps their rounded f64 sums' error negligible.
 const MAX_TINY: u64 = 64;
@@ -60,7 +60,7 @@ pub unsafe fn finite_block_bf16(bytes: &[u8]) -> Option<Block> {
     }
     // Biased exponent of the largest magnitude, E + 127 (module comment).
     let exponent = largest >> 7;
-    if (21..=250).contains(&exponent) && len <= 2048 {
+    if (20..=250).contains(&exponent) && len <= 8192 {
         if let Some(mut b) = exact_sums(bytes, len, exponent) {
             (b.min, b.max) = (bf16(min) as f64, bf16(max) as f64);
             return Some(b);
@@ -155,7 +155,7 @@ unsafe fn exact_sums(bytes: &[u8], len: usize, exponent: u16) -> Option<Block> {
     let mut tiny = State::new();
     let (mut tiny_n, mut subnormal) = (0u64, 0u64);
     let exponent_bits = _mm512_set1_epi16(0x7F80);
-    let mut nonzero = 0u64;
+    let mut zero_or_tiny_n = 0u64;
     let square = |x: __m512, lo: &mut __m512d, hi: &mut __m512d| {
         let x_lo = _mm512_cvtps_pd(_mm512_castps512_ps256(x));
         let x_hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(
@@ -173,31 +173,34 @@ unsafe fn exact_sums(bytes: &[u8], len: usize, exponent: u16) -> Option<Block> {
             ))),
         );
     };
-    // 128 values per group: 4 dot products, 8 values per f32 lane.
-    for group in (0..len).step_by(128) {
+    // 256 values per group: 8 dot products, 16 values per f32 lane.
+    for group in (0..len).step_by(256) {
         let (mut s1, mut sa) = (_mm512_setzero_ps(), _mm512_setzero_ps());
-        for i in (group..len.min(group + 128)).step_by(32) {
+        for i in (group..len.min(group + 256)).step_by(32) {
             let mut raw = load(bytes, i, len);
-            let nz = _mm512_test_epi16_mask(raw, magnitude);
-            nonzero += nz.count_ones() as u64;
             let mut abs = _mm512_and_si512(raw, magnitude);
-            let small = _mm512_mask_cmplt_epu16_mask(nz, abs, below);
-            if small != 0 {
-                tiny_n += small.count_ones() as u64;
-                subnormal +=
-                    _mm512_mask_testn_epi16_mask(small, raw, exponent_bits).count_ones() as u64;
-                let t = _mm512_maskz_mov_epi16(small, raw);
-                let no_shift = _mm512_setzero_pd();
-                tiny.add_moments(
-                    _mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, t)),
-                    no_shift,
-                );
-                tiny.add_moments(
-                    _mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, t)),
-                    no_shift,
-                );
-                raw = _mm512_maskz_mov_epi16(!small, raw);
-                abs = _mm512_and_si512(raw, magnitude);
+            // Zeros and tiny values in one compare; told apart only when there are any.
+            let zero_or_tiny = _mm512_cmplt_epu16_mask(abs, below);
+            if zero_or_tiny != 0 {
+                zero_or_tiny_n += zero_or_tiny.count_ones() as u64;
+                let small = _mm512_mask_test_epi16_mask(zero_or_tiny, raw, magnitude);
+                if small != 0 {
+                    tiny_n += small.count_ones() as u64;
+                    subnormal +=
+                        _mm512_mask_testn_epi16_mask(small, raw, exponent_bits).count_ones() as u64;
+                    let t = _mm512_maskz_mov_epi16(small, raw);
+                    let no_shift = _mm512_setzero_pd();
+                    tiny.add_moments(
+                        _mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, t)),
+                        no_shift,
+                    );
+                    tiny.add_moments(
+                        _mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, t)),
+                        no_shift,
+                    );
+                    raw = _mm512_maskz_mov_epi16(!small, raw);
+                    abs = _mm512_and_si512(raw, magnitude);
+                }
             }
             s1 = _mm512_dpbf16_ps(s1, std::mem::transmute::<__m512i, __m512bh>(raw), ones);
             sa = _mm512_dpbf16_ps(sa, std::mem::transmute::<__m512i, __m512bh>(abs), ones);
@@ -248,7 +251,8 @@ unsafe fn exact_sums(bytes: &[u8], len: usize, exponent: u16) -> Option<Block> {
         sum_abs: sa + tiny_sa,
         min: f64::NAN,
         max: f64::NAN,
-        zeros: n - nonzero,
+        // The zero padding of a last partial vector counted as zeros.
+        zeros: zero_or_tiny_n - tiny_n - (len.next_multiple_of(32) - len) as u64,
         subnormal,
     })
 }
@@ -376,6 +380,8 @@ mod tests {
                 }
             }
             check(&format!("with zeros and tiny values {len}"), &xs);
+            let sparse: Vec<f32> = xs.iter().step_by(2).flat_map(|&x| [x, 0.0]).collect();
+            check(&format!("half zeros {len}"), &sparse[..len]);
             let negative: Vec<f32> = xs.iter().map(|x| -x.abs() - 1e-3).collect();
             check(&format!("all negative {len}"), &negative);
             let positive: Vec<f32> = xs.iter().map(|x| x.abs()).collect();
