@@ -69,6 +69,20 @@ pub unsafe fn finite_block_bf16(bytes: &[u8]) -> Option<Block> {
     shifted_sums(bytes, len, min, max)
 }
 
+/// `finite_block_bf16` with shifted sums only, for AVX-512 CPUs without BF16 dot products.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX-512BW and POPCNT.
+#[target_feature(enable = "avx512f,avx512bw,popcnt,avx2,sse4.1")]
+pub unsafe fn finite_block_bf16_shifted(bytes: &[u8]) -> Option<Block> {
+    let len = bytes.len() / 2;
+    if len == 0 {
+        return Some(Block::EMPTY);
+    }
+    let (min, max) = extremes(bytes, len);
+    shifted_sums(bytes, len, min, max)
+}
+
 fn total(lanes: &[f64; LANES]) -> f64 {
     lanes.iter().sum()
 }
@@ -412,6 +426,22 @@ mod tests {
         if !supported() {
             return;
         }
+        // Without the exact path: the same checks on shifted sums.
+        let bytes: Vec<u8> = pseudo_normal(2045, 0.02, 5)
+            .iter()
+            .flat_map(|&x| half::bf16::from_f32(x).to_le_bytes())
+            .collect();
+        // SAFETY: the features were detected above.
+        let (exact, shifted) = unsafe {
+            (
+                finite_block_bf16(&bytes).unwrap(),
+                finite_block_bf16_shifted(&bytes).unwrap(),
+            )
+        };
+        let counts = |b: &Block| (b.finite, b.zeros, b.subnormal, b.min, b.max);
+        assert_eq!(counts(&exact), counts(&shifted));
+        assert!((exact.m2 - shifted.m2).abs() <= 1e-14 * exact.m2);
+        assert!((exact.sum_abs - shifted.sum_abs).abs() <= 1e-14 * exact.sum_abs);
         for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
             let mut xs = pseudo_normal(100, 1.0, 3);
             xs[77] = bad;
