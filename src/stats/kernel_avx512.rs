@@ -9,7 +9,7 @@ use super::kernel::{Block, Lanes, LANES};
 use std::arch::x86_64::*;
 
 /// Where a block's values come from: read 16 at a time as a vector, or one at a time for the tail. Reading
-/// BF16 and F16 straight from the mapped bytes saves a pass through a decode buffer.
+/// F16 and F32 straight from the mapped bytes saves a pass through a decode buffer.
 trait Source {
     fn len(&self) -> usize;
     /// Values i..i+32 (the caller keeps i + 32 ≤ len) as two vectors of 16.
