@@ -69,6 +69,12 @@ fn has_avx512bw() -> bool {
     std::arch::is_x86_feature_detected!("avx512bw")
 }
 
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn has_avx512bf16() -> bool {
+    std::arch::is_x86_feature_detected!("avx512bf16")
+}
+
 /// A block of little-endian BF16, F16 or F32 bytes summarised without a decode buffer, where a kernel reads
 /// that encoding directly. `None` means: take the general path (no such kernel, or non-finite values).
 #[inline(always)]
@@ -76,10 +82,15 @@ pub fn raw_block(encoding: RawEncoding, bytes: &[u8], min_normal: f32) -> Option
     #[cfg(target_arch = "x86_64")]
     if has_avx512() {
         use super::kernel_avx512 as k;
-        // SAFETY: the CPU has AVX-512F and POPCNT (checked just above).
+        // SAFETY: the CPU has AVX-512F and POPCNT (checked just above), and BW and BF16 where used.
         return unsafe {
             match encoding {
-                RawEncoding::Bf16 if has_avx512bw() => k::finite_block_bf16(bytes, min_normal),
+                RawEncoding::Bf16 if has_avx512bw() && has_avx512bf16() => {
+                    super::kernel_avx512_bf16::finite_block_bf16(bytes)
+                }
+                RawEncoding::Bf16 if has_avx512bw() => {
+                    super::kernel_avx512_bf16::finite_block_bf16_shifted(bytes)
+                }
                 RawEncoding::Bf16 => None,
                 RawEncoding::F16 => k::finite_block_f16(bytes, min_normal),
                 RawEncoding::F32 => k::finite_block_f32_bytes(bytes, min_normal),

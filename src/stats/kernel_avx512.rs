@@ -3,13 +3,13 @@
 //!
 //! Sixteen values per step; the f64 sums in two vectors of eight lanes, so sum lane i sees the same values as
 //! in the portable kernel. Extremes and counts (independent of order) use one vector and mask popcounts.
-//! BF16 and F16 are read straight from the file's bytes.
+//! F16 and F32 are read straight from the file's bytes (BF16 has its own kernel, `kernel_avx512_bf16`).
 
 use super::kernel::{Block, Lanes, LANES};
 use std::arch::x86_64::*;
 
 /// Where a block's values come from: read 16 at a time as a vector, or one at a time for the tail. Reading
-/// BF16 and F16 straight from the mapped bytes saves a pass through a decode buffer.
+/// F16 and F32 straight from the mapped bytes saves a pass through a decode buffer.
 trait Source {
     fn len(&self) -> usize;
     /// Values i..i+32 (the caller keeps i + 32 ≤ len) as two vectors of 16.
@@ -18,7 +18,6 @@ trait Source {
 }
 
 struct F32s<'a>(&'a [f32]);
-struct Bf16Bytes<'a>(&'a [u8]);
 struct F16Bytes<'a>(&'a [u8]);
 struct F32Bytes<'a>(&'a [u8]);
 
@@ -38,32 +37,6 @@ impl Source for F32s<'_> {
     #[inline(always)]
     fn value(&self, i: usize) -> f32 {
         self.0[i]
-    }
-}
-
-impl Source for Bf16Bytes<'_> {
-    fn len(&self) -> usize {
-        self.0.len() / 2
-    }
-    #[inline(always)]
-    fn load32(&self, i: usize) -> (__m512, __m512) {
-        assert!(2 * i + 64 <= self.0.len());
-        // SAFETY: 64 bytes from 2i are in bounds (asserted). A BF16 value is the top half of an f32's bits:
-        // interleaving zero halves below 32 of them gives 32 f32, in two vectors (each taking four values of
-        // every 128-bit lane, so not in file order: sum lanes see a different subset than the portable
-        // kernel's, which only moves roundings).
-        unsafe {
-            let raw = _mm512_loadu_si512(self.0.as_ptr().add(2 * i).cast());
-            let zero = _mm512_setzero_si512();
-            (
-                _mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, raw)),
-                _mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, raw)),
-            )
-        }
-    }
-    #[inline(always)]
-    fn value(&self, i: usize) -> f32 {
-        f32::from_bits((u16::from_le_bytes([self.0[2 * i], self.0[2 * i + 1]]) as u32) << 16)
     }
 }
 
@@ -117,15 +90,6 @@ pub unsafe fn finite_block_f32(xs: &[f32], min_normal: f32) -> Option<Block> {
     summarise(F32s(xs), min_normal)
 }
 
-/// `finite_block` for little-endian BF16 bytes (an even number).
-///
-/// # Safety
-/// The CPU must support AVX-512F, AVX-512BW and POPCNT.
-#[target_feature(enable = "avx512f,avx512bw,popcnt")]
-pub unsafe fn finite_block_bf16(bytes: &[u8], min_normal: f32) -> Option<Block> {
-    summarise(Bf16Bytes(bytes), min_normal)
-}
-
 /// `finite_block` for little-endian IEEE half bytes (an even number).
 ///
 /// # Safety
@@ -156,7 +120,7 @@ fn summarise<S: Source>(src: S, min_normal: f32) -> Option<Block> {
 
 /// The accumulators, all in registers: sums over 16 f64 lanes (two vectors of eight), extremes and counts
 /// over one vector of 16 f32.
-struct State {
+pub(super) struct State {
     s1_lo: __m512d,
     s1_hi: __m512d,
     s2_lo: __m512d,
@@ -170,10 +134,51 @@ struct State {
 }
 
 impl State {
+    /// Accumulators before the first value.
+    #[inline(always)]
+    pub(super) fn new() -> Self {
+        // SAFETY: only reached from the AVX-512F functions of this module and of `kernel_avx512_bf16`.
+        unsafe {
+            State {
+                s1_lo: _mm512_setzero_pd(),
+                s1_hi: _mm512_setzero_pd(),
+                s2_lo: _mm512_setzero_pd(),
+                s2_hi: _mm512_setzero_pd(),
+                sa_lo: _mm512_setzero_pd(),
+                sa_hi: _mm512_setzero_pd(),
+                min: _mm512_set1_ps(f32::INFINITY),
+                max: _mm512_set1_ps(f32::NEG_INFINITY),
+                zeros: 0,
+                subnormal: 0,
+            }
+        }
+    }
+
     /// Adds 16 values, shifted by `k`; `normal` holds the smallest normal magnitude in every lane.
     #[inline(always)]
     fn add(&mut self, x: __m512, k: __m512d, normal: __m512) {
+        self.add_moments(x, k);
         // SAFETY: only reached from the AVX-512F functions above, which these intrinsics inline into.
+        unsafe {
+            // min_ps(x, m) is `x < m ? x : m`, as in `Lanes::add`.
+            self.min = _mm512_min_ps(x, self.min);
+            self.max = _mm512_max_ps(x, self.max);
+            let a = _mm512_castsi512_ps(_mm512_and_si512(
+                _mm512_castps_si512(x),
+                _mm512_set1_epi32(0x7FFF_FFFF),
+            ));
+            let zero = _mm512_setzero_ps();
+            let nonzero = _mm512_cmp_ps_mask::<_CMP_NEQ_OQ>(a, zero);
+            let below = _mm512_mask_cmp_ps_mask::<_CMP_LT_OQ>(nonzero, a, normal);
+            self.zeros += 16 - nonzero.count_ones();
+            self.subnormal += below.count_ones();
+        }
+    }
+
+    /// Adds 16 values, shifted by `k`, to the sums only.
+    #[inline(always)]
+    pub(super) fn add_moments(&mut self, x: __m512, k: __m512d) {
+        // SAFETY: only reached from AVX-512F functions, which these intrinsics inline into.
         unsafe {
             // |x| by masking the sign bit, in the integer domain (the float `and` needs AVX-512DQ).
             let abs_pd = |v: __m512d| {
@@ -193,19 +198,27 @@ impl State {
             self.s2_hi = _mm512_fmadd_pd(d_hi, d_hi, self.s2_hi);
             self.sa_lo = _mm512_add_pd(self.sa_lo, abs_pd(x_lo));
             self.sa_hi = _mm512_add_pd(self.sa_hi, abs_pd(x_hi));
-            // min_ps(x, m) is `x < m ? x : m`, as in `Lanes::add`.
-            self.min = _mm512_min_ps(x, self.min);
-            self.max = _mm512_max_ps(x, self.max);
-            let a = _mm512_castsi512_ps(_mm512_and_si512(
-                _mm512_castps_si512(x),
-                _mm512_set1_epi32(0x7FFF_FFFF),
-            ));
-            let zero = _mm512_setzero_ps();
-            let nonzero = _mm512_cmp_ps_mask::<_CMP_NEQ_OQ>(a, zero);
-            let below = _mm512_mask_cmp_ps_mask::<_CMP_LT_OQ>(nonzero, a, normal);
-            self.zeros += 16 - nonzero.count_ones();
-            self.subnormal += below.count_ones();
         }
+    }
+
+    /// The lanes of the sums, extremes and counts, for the scalar tail and `Lanes::finish`.
+    #[inline(always)]
+    pub(super) fn into_lanes(self) -> Lanes<f32> {
+        let mut lanes = Lanes::<f32>::default();
+        // SAFETY: each store writes 8 f64 at lane 0 or 8 of a 16-lane array, or 16 f32 into a 16-lane array.
+        unsafe {
+            _mm512_storeu_pd(lanes.s1.as_mut_ptr(), self.s1_lo);
+            _mm512_storeu_pd(lanes.s1.as_mut_ptr().add(8), self.s1_hi);
+            _mm512_storeu_pd(lanes.s2.as_mut_ptr(), self.s2_lo);
+            _mm512_storeu_pd(lanes.s2.as_mut_ptr().add(8), self.s2_hi);
+            _mm512_storeu_pd(lanes.sa.as_mut_ptr(), self.sa_lo);
+            _mm512_storeu_pd(lanes.sa.as_mut_ptr().add(8), self.sa_hi);
+            _mm512_storeu_ps(lanes.min.as_mut_ptr(), self.min);
+            _mm512_storeu_ps(lanes.max.as_mut_ptr(), self.max);
+        }
+        lanes.zeros[0] = self.zeros;
+        lanes.subnormal[0] = self.subnormal;
+        lanes
     }
 }
 
@@ -214,18 +227,7 @@ unsafe fn summarise_values<S: Source>(src: &S, len: usize, min_normal: f32) -> O
     let k = src.value(0) as f64;
     let vk = _mm512_set1_pd(k);
     let normal = _mm512_set1_ps(min_normal);
-    let mut st = State {
-        s1_lo: _mm512_setzero_pd(),
-        s1_hi: _mm512_setzero_pd(),
-        s2_lo: _mm512_setzero_pd(),
-        s2_hi: _mm512_setzero_pd(),
-        sa_lo: _mm512_setzero_pd(),
-        sa_hi: _mm512_setzero_pd(),
-        min: _mm512_set1_ps(f32::INFINITY),
-        max: _mm512_set1_ps(f32::NEG_INFINITY),
-        zeros: 0,
-        subnormal: 0,
-    };
+    let mut st = State::new();
     let whole = len / 32 * 32;
     for i in (0..whole).step_by(32) {
         let (x, y) = src.load32(i);
@@ -233,20 +235,7 @@ unsafe fn summarise_values<S: Source>(src: &S, len: usize, min_normal: f32) -> O
         st.add(y, vk, normal);
     }
 
-    let mut lanes = Lanes::<f32>::default();
-    // SAFETY: each store writes 8 f64 at lane 0 or 8 of a 16-lane array, or 16 f32 into a 16-lane array.
-    unsafe {
-        _mm512_storeu_pd(lanes.s1.as_mut_ptr(), st.s1_lo);
-        _mm512_storeu_pd(lanes.s1.as_mut_ptr().add(8), st.s1_hi);
-        _mm512_storeu_pd(lanes.s2.as_mut_ptr(), st.s2_lo);
-        _mm512_storeu_pd(lanes.s2.as_mut_ptr().add(8), st.s2_hi);
-        _mm512_storeu_pd(lanes.sa.as_mut_ptr(), st.sa_lo);
-        _mm512_storeu_pd(lanes.sa.as_mut_ptr().add(8), st.sa_hi);
-        _mm512_storeu_ps(lanes.min.as_mut_ptr(), st.min);
-        _mm512_storeu_ps(lanes.max.as_mut_ptr(), st.max);
-    }
-    lanes.zeros[0] = st.zeros;
-    lanes.subnormal[0] = st.subnormal;
+    let mut lanes = st.into_lanes();
     for i in whole..len {
         lanes.add((i - whole) % LANES, src.value(i), k, min_normal);
     }
@@ -280,13 +269,15 @@ mod tests {
             let bf: Vec<half::bf16> = xs[..len].iter().map(|&x| half::bf16::from_f32(x)).collect();
             let bytes: Vec<u8> = bf.iter().flat_map(|v| v.to_le_bytes()).collect();
             let wide: Vec<f32> = bf.iter().map(|v| v.to_f32()).collect();
-            if std::arch::is_x86_feature_detected!("avx512bw") {
+            if std::arch::is_x86_feature_detected!("avx512bw")
+                && std::arch::is_x86_feature_detected!("avx512bf16")
+            {
                 // SAFETY: as above, and AVX-512BW was detected. BF16 lanes take values in another order:
                 // sums may differ by rounding, counts and extremes may not.
                 let (raw, decoded) = unsafe {
                     (
-                        finite_block_bf16(&bytes, 1e-38).unwrap(),
-                        finite_block_f32(&wide, 1e-38).unwrap(),
+                        super::super::kernel_avx512_bf16::finite_block_bf16(&bytes).unwrap(),
+                        finite_block_f32(&wide, f32::MIN_POSITIVE).unwrap(),
                     )
                 };
                 assert_eq!(exact_counts(&raw), exact_counts(&decoded), "bf16 {len}");

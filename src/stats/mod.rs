@@ -13,6 +13,8 @@ pub mod kernel;
 mod kernel_avx2;
 #[cfg(target_arch = "x86_64")]
 mod kernel_avx512;
+#[cfg(target_arch = "x86_64")]
+mod kernel_avx512_bf16;
 pub mod minifloat;
 pub mod report;
 pub mod scan;

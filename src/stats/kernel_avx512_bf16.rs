@@ -1,0 +1,456 @@
+//! The BF16 block kernel for AVX-512 CPUs, reading the file's bytes directly.
+//!
+//! Extremes and counts are taken on the raw 16-bit encodings, 32 at a time with integer instructions. A BF16
+//! is sign-magnitude, so:
+//! - as signed 16-bit integers, non-negative values order as their magnitudes, and every negative value
+//!   (sign bit set) is below every non-negative one: the signed maximum is the largest value whenever one is
+//!   non-negative;
+//! - as unsigned integers, negative values order by magnitude above all non-negative ones: the unsigned
+//!   maximum is the most negative value whenever one is negative;
+//! - otherwise (all negative, or all non-negative) the unsigned minimum is the value of smallest magnitude,
+//!   which is then the largest, or the smallest, value.
+//!
+//! Zero and subnormal are read off the exponent field (zero for both; a zero also has no mantissa bits), which
+//! is what BF16's smallest normal, f32's, means.
+//!
+//! The sums are exact. A BF16 has 8 significant bits, so when every nonzero value of a block of at most 8192
+//! lies within 12 binades below its largest magnitude 2^E·(1+…), each is a multiple of 2^(E−19) smaller than
+//! 2^(E+1), and
+//! - a sum of up to 16 of them is an integer multiple of 2^(E−19) below 2^(E+5), 24 bits: exact in f32, so
+//!   Σx and Σ|x| take a BF16 dot product with ones (`vdpbf16ps`, two values per lane per instruction;
+//!   its rounding, flushing of subnormals and treatment of subnormal inputs as zero never act on such
+//!   values), emptied into f64 every 16 values per lane, where the block's sums need at most 33 bits;
+//! - a square is a multiple of 2^(2E−38) below 2^(2E+2), so a sum of up to 8192 squares fits 53 bits: Σx²
+//!   in f64 is exact in any order.
+//!
+//! From exact Σx and Σx² the block's M2 = (nΣx² − (Σx)²)/n takes three roundings (the square split exactly
+//! with an FMA), so unlike shifted sums it loses nothing to cancellation. Nonzero values more than 12
+//! binades below the largest ("tiny", which takes in every subnormal) are set aside, summed in f64 and merged
+//! as a second group with Chan's update: their sums may round, but each value is below 2^-12 of the largest
+//! magnitude, so the block's M2 is at least 2^(2E−1) and their rounding errors are negligible beside it;
+//! and they are few (a block with more than `MAX_TINY` takes shifted sums, as the f32 kernel). So do blocks
+//! outside the exponents where the bounds hold: all zero, NaN or infinite (which return `None`), or a largest
+//! magnitude below 2^-107 (multiples of 2^(E−19) would be subnormal in f32) or from 2^124 (sums of 16 could
+//! overflow f32).
+
+use super::kernel::{Block, LANES};
+use super::kernel_avx512::State;
+use std::arch::x86_64::*;
+
+/// Nonzero values more than this many binades below the block's largest magnitude are tiny.
+const WINDOW: u16 = 12;
+
+/// At most this many tiny values per block on the exact path: keeps their rounded f64 sums' error negligible.
+const MAX_TINY: u64 = 64;
+
+/// `finite_block` for little-endian BF16 bytes (an even number), with f32's smallest normal.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX-512BW, AVX512-BF16 and POPCNT.
+#[target_feature(enable = "avx512f,avx512bw,avx512bf16,popcnt,avx2,sse4.1")]
+pub unsafe fn finite_block_bf16(bytes: &[u8]) -> Option<Block> {
+    let len = bytes.len() / 2;
+    if len == 0 {
+        return Some(Block::EMPTY);
+    }
+    let (min, max) = extremes(bytes, len);
+    let largest = (min & 0x7FFF).max(max & 0x7FFF);
+    if largest >= 0x7F80 {
+        return None; // NaN or an infinity
+    }
+    // Biased exponent of the largest magnitude, E + 127 (module comment).
+    let exponent = largest >> 7;
+    if (20..=250).contains(&exponent) && len <= 8192 {
+        if let Some(mut b) = exact_sums(bytes, len, exponent) {
+            (b.min, b.max) = (bf16(min) as f64, bf16(max) as f64);
+            return Some(b);
+        }
+    }
+    shifted_sums(bytes, len, min, max)
+}
+
+/// `finite_block_bf16` with shifted sums only, for AVX-512 CPUs without BF16 dot products.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX-512BW and POPCNT.
+#[target_feature(enable = "avx512f,avx512bw,popcnt,avx2,sse4.1")]
+pub unsafe fn finite_block_bf16_shifted(bytes: &[u8]) -> Option<Block> {
+    let len = bytes.len() / 2;
+    if len == 0 {
+        return Some(Block::EMPTY);
+    }
+    let (min, max) = extremes(bytes, len);
+    shifted_sums(bytes, len, min, max)
+}
+
+fn total(lanes: &[f64; LANES]) -> f64 {
+    lanes.iter().sum()
+}
+
+#[inline(always)]
+fn bf16(bits: u16) -> f32 {
+    f32::from_bits((bits as u32) << 16)
+}
+
+/// Values i..i+32, or the ones below `len` with zeros after them.
+#[inline(always)]
+unsafe fn load(bytes: &[u8], i: usize, len: usize) -> __m512i {
+    assert!(i < len && 2 * len <= bytes.len());
+    let p = bytes.as_ptr().add(2 * i);
+    if i + 32 <= len {
+        // SAFETY: 64 bytes from 2i are in bounds (asserted).
+        unsafe { _mm512_loadu_si512(p.cast()) }
+    } else {
+        // SAFETY: only the len − i words in bounds are read; masked-off words are neither read nor faulted.
+        unsafe { _mm512_maskz_loadu_epi16(tail_mask(i, len), p.cast()) }
+    }
+}
+
+#[inline(always)]
+fn tail_mask(i: usize, len: usize) -> __mmask32 {
+    if i + 32 <= len {
+        !0
+    } else {
+        (1u32 << (len - i)) - 1
+    }
+}
+
+/// The smallest and the largest value's encodings (see the module comment).
+#[inline(always)]
+unsafe fn extremes(bytes: &[u8], len: usize) -> (u16, u16) {
+    let (mut max_signed, mut max_unsigned, mut min_unsigned) = (
+        _mm512_set1_epi16(i16::MIN),
+        _mm512_setzero_si512(),
+        _mm512_set1_epi16(-1),
+    );
+    for i in (0..len).step_by(32) {
+        let raw = load(bytes, i, len);
+        let k = tail_mask(i, len);
+        max_signed = _mm512_mask_max_epi16(max_signed, k, max_signed, raw);
+        max_unsigned = _mm512_mask_max_epu16(max_unsigned, k, max_unsigned, raw);
+        min_unsigned = _mm512_mask_min_epu16(min_unsigned, k, min_unsigned, raw);
+    }
+    // Horizontal minimum of unsigned words: halve with `min` down to eight, then `phminposuw`.
+    let min_word = |v: __m512i| {
+        let v = _mm256_min_epu16(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64::<1>(v));
+        let v = _mm_min_epu16(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
+        _mm_cvtsi128_si32(_mm_minpos_epu16(v)) as u16
+    };
+    let flip = |v: __m512i, bits: i16| _mm512_xor_si512(v, _mm512_set1_epi16(bits));
+    // Signed order is unsigned order with the sign bit flipped; a maximum is the complement's minimum.
+    let max_signed = !min_word(flip(max_signed, !i16::MIN)) ^ 0x8000;
+    let max_unsigned = !min_word(flip(max_unsigned, -1));
+    let min_unsigned = min_word(min_unsigned);
+    let max = if (max_signed as i16) >= 0 {
+        max_signed
+    } else {
+        min_unsigned
+    };
+    let min = if max_unsigned >= 0x8000 {
+        max_unsigned
+    } else {
+        min_unsigned
+    };
+    (min, max)
+}
+
+/// The block's summary from exact sums (module comment), extremes left to the caller; `None` when the
+/// block has too many tiny values. `exponent` is the biased exponent of the largest magnitude.
+#[inline(always)]
+unsafe fn exact_sums(bytes: &[u8], len: usize, exponent: u16) -> Option<Block> {
+    let below = _mm512_set1_epi16(((exponent - WINDOW) << 7) as i16);
+    let (magnitude, ones) = (_mm512_set1_epi16(0x7FFF), _mm512_set1_epi16(0x3F80));
+    let ones: __m512bh = std::mem::transmute(ones);
+    let zero = _mm512_setzero_si512();
+    let (mut s1_lo, mut s1_hi) = (_mm512_setzero_pd(), _mm512_setzero_pd());
+    let (mut sa_lo, mut sa_hi) = (_mm512_setzero_pd(), _mm512_setzero_pd());
+    let (mut s2_lo, mut s2_hi) = (_mm512_setzero_pd(), _mm512_setzero_pd());
+    // Σx, Σx², Σ|x| of the tiny values (shift zero), their count and how many are subnormal.
+    let mut tiny = State::new();
+    let (mut tiny_n, mut subnormal) = (0u64, 0u64);
+    let exponent_bits = _mm512_set1_epi16(0x7F80);
+    let mut zero_or_tiny_n = 0u64;
+    let square = |x: __m512, lo: &mut __m512d, hi: &mut __m512d| {
+        let x_lo = _mm512_cvtps_pd(_mm512_castps512_ps256(x));
+        let x_hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(
+            _mm512_castps_pd(x),
+        )));
+        *lo = _mm512_fmadd_pd(x_lo, x_lo, *lo);
+        *hi = _mm512_fmadd_pd(x_hi, x_hi, *hi);
+    };
+    let widen = |s: __m512, lo: &mut __m512d, hi: &mut __m512d| {
+        *lo = _mm512_add_pd(*lo, _mm512_cvtps_pd(_mm512_castps512_ps256(s)));
+        *hi = _mm512_add_pd(
+            *hi,
+            _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(
+                _mm512_castps_pd(s),
+            ))),
+        );
+    };
+    // 256 values per group: 8 dot products, 16 values per f32 lane.
+    for group in (0..len).step_by(256) {
+        let (mut s1, mut sa) = (_mm512_setzero_ps(), _mm512_setzero_ps());
+        for i in (group..len.min(group + 256)).step_by(32) {
+            let mut raw = load(bytes, i, len);
+            let mut abs = _mm512_and_si512(raw, magnitude);
+            // Zeros and tiny values in one compare; told apart only when there are any.
+            let zero_or_tiny = _mm512_cmplt_epu16_mask(abs, below);
+            if zero_or_tiny != 0 {
+                zero_or_tiny_n += zero_or_tiny.count_ones() as u64;
+                let small = _mm512_mask_test_epi16_mask(zero_or_tiny, raw, magnitude);
+                if small != 0 {
+                    tiny_n += small.count_ones() as u64;
+                    subnormal +=
+                        _mm512_mask_testn_epi16_mask(small, raw, exponent_bits).count_ones() as u64;
+                    let t = _mm512_maskz_mov_epi16(small, raw);
+                    let no_shift = _mm512_setzero_pd();
+                    tiny.add_moments(
+                        _mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, t)),
+                        no_shift,
+                    );
+                    tiny.add_moments(
+                        _mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, t)),
+                        no_shift,
+                    );
+                    raw = _mm512_maskz_mov_epi16(!small, raw);
+                    abs = _mm512_and_si512(raw, magnitude);
+                }
+            }
+            s1 = _mm512_dpbf16_ps(s1, std::mem::transmute::<__m512i, __m512bh>(raw), ones);
+            sa = _mm512_dpbf16_ps(sa, std::mem::transmute::<__m512i, __m512bh>(abs), ones);
+            // A BF16 value is the top half of an f32's bits: interleaving zero halves below the 32 values
+            // gives them as f32, in two vectors.
+            square(
+                _mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, raw)),
+                &mut s2_lo,
+                &mut s2_hi,
+            );
+            square(
+                _mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, raw)),
+                &mut s2_lo,
+                &mut s2_hi,
+            );
+        }
+        widen(s1, &mut s1_lo, &mut s1_hi);
+        widen(sa, &mut sa_lo, &mut sa_hi);
+    }
+    if tiny_n > MAX_TINY {
+        return None;
+    }
+    let sum = |lo: __m512d, hi: __m512d| _mm512_reduce_add_pd(_mm512_add_pd(lo, hi));
+    let (s1, s2, sa) = (sum(s1_lo, s1_hi), sum(s2_lo, s2_hi), sum(sa_lo, sa_hi));
+    let n = len as u64;
+    let big = (n - tiny_n) as f64;
+    // n·M2 = nΣx² − (Σx)², with (Σx)² = p + e exactly.
+    let p = s1 * s1;
+    let e = s1.mul_add(s1, -p);
+    let mut mean = s1 / big;
+    let mut m2 = ((big.mul_add(s2, -p) - e) / big).max(0.0);
+    let mut tiny_sa = 0.0;
+    if tiny_n > 0 {
+        let tiny = tiny.into_lanes();
+        let (tiny_s1, tiny_s2) = (total(&tiny.s1), total(&tiny.s2));
+        tiny_sa = total(&tiny.sa);
+        let t = tiny_n as f64;
+        let mean_t = tiny_s1 / t;
+        let m2_t = (tiny_s2 - tiny_s1 * tiny_s1 / t).max(0.0);
+        let delta = mean_t - mean;
+        mean += delta * (t / n as f64);
+        m2 += m2_t + delta * delta * (big * t / n as f64);
+    }
+    Some(Block {
+        finite: n,
+        mean,
+        m2,
+        sum_abs: sa + tiny_sa,
+        min: f64::NAN,
+        max: f64::NAN,
+        // The zero padding of a last partial vector counted as zeros.
+        zeros: zero_or_tiny_n - tiny_n - (len.next_multiple_of(32) - len) as u64,
+        subnormal,
+    })
+}
+
+/// Shifted sums (as the f32 kernel) for blocks the exact path does not cover; `min` and `max` are the
+/// extremes' encodings.
+#[inline(always)]
+unsafe fn shifted_sums(bytes: &[u8], len: usize, min: u16, max: u16) -> Option<Block> {
+    let value = |i: usize| bf16(u16::from_le_bytes([bytes[2 * i], bytes[2 * i + 1]]));
+    let k = value(0) as f64;
+    let vk = _mm512_set1_pd(k);
+    let mut st = State::new();
+    let (magnitude, exponent) = (_mm512_set1_epi16(0x7FFF), _mm512_set1_epi16(0x7F80));
+    let zero = _mm512_setzero_si512();
+    let (mut nonzero, mut normal) = (0u32, 0u32);
+    let whole = len / 32 * 32;
+    for i in (0..whole).step_by(32) {
+        let raw = load(bytes, i, len);
+        // Interleaved as in `exact_sums`: sum lanes see a different subset of the values than the portable
+        // kernel's, which only moves roundings.
+        st.add_moments(_mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, raw)), vk);
+        st.add_moments(_mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, raw)), vk);
+        nonzero += _mm512_test_epi16_mask(raw, magnitude).count_ones();
+        normal += _mm512_test_epi16_mask(raw, exponent).count_ones();
+    }
+    let mut lanes = st.into_lanes();
+    lanes.min[0] = bf16(min);
+    lanes.max[0] = bf16(max);
+    lanes.zeros[0] = whole as u32 - nonzero;
+    lanes.subnormal[0] = nonzero - normal;
+    for i in whole..len {
+        lanes.add((i - whole) % LANES, value(i), k, f32::MIN_POSITIVE);
+    }
+    lanes.finish(k, len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn supported() -> bool {
+        std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512bf16")
+            && std::arch::is_x86_feature_detected!("popcnt")
+    }
+
+    /// Rounds to BF16 and checks the kernel against a two-pass f64 reference: counts and extremes exactly,
+    /// the mean at the scale of the values, M2 and Σ|x| within 1e-14 relative.
+    fn check(what: &str, xs: &[f32]) {
+        let bf: Vec<half::bf16> = xs.iter().map(|&x| half::bf16::from_f32(x)).collect();
+        let bytes: Vec<u8> = bf.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let v: Vec<f64> = bf.iter().map(|x| x.to_f64()).collect();
+        // SAFETY: the features were detected by the caller.
+        let b = unsafe { finite_block_bf16(&bytes) }.unwrap();
+        let n = v.len() as f64;
+        let mean = compensated(v.iter().copied()) / n;
+        let m2 = compensated(v.iter().map(|x| (x - mean) * (x - mean)));
+        let sum_abs: f64 = v.iter().map(|x| x.abs()).sum();
+        let zeros = v.iter().filter(|&&x| x == 0.0).count() as u64;
+        let subnormal = bf
+            .iter()
+            .filter(|x| x.to_bits() & 0x7F80 == 0 && x.to_bits() & 0x7F != 0)
+            .count() as u64;
+        let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!(
+            (b.finite, b.zeros, b.subnormal, b.min, b.max),
+            (v.len() as u64, zeros, subnormal, min, max),
+            "{what}"
+        );
+        assert!(
+            (b.mean - mean).abs() <= 1e-15 * (sum_abs / n),
+            "{what}: mean {} vs {mean}",
+            b.mean
+        );
+        assert!(
+            (b.m2 - m2).abs() <= 1e-14 * m2,
+            "{what}: m2 {} vs {m2}",
+            b.m2
+        );
+        assert!((b.sum_abs - sum_abs).abs() <= 1e-14 * sum_abs, "{what}");
+    }
+
+    /// Neumaier's compensated sum: a reference accurate to about one rounding.
+    fn compensated(xs: impl Iterator<Item = f64>) -> f64 {
+        let (mut sum, mut lost) = (0.0f64, 0.0f64);
+        for x in xs {
+            let t = sum + x;
+            lost += if sum.abs() >= x.abs() {
+                (sum - t) + x
+            } else {
+                (x - t) + sum
+            };
+            sum = t;
+        }
+        sum + lost
+    }
+
+    fn pseudo_normal(n: usize, scale: f32, seed: u64) -> Vec<f32> {
+        let mut state = seed;
+        let mut uniform = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        };
+        (0..n)
+            .map(|_| (uniform() + uniform() + uniform() + uniform()) * scale)
+            .collect()
+    }
+
+    #[test]
+    fn exact_and_shifted_paths_match_a_two_pass_reference() {
+        if !supported() {
+            return;
+        }
+        for len in [1, 2, 31, 32, 33, 100, 2047, 2048] {
+            let mut xs = pseudo_normal(len, 0.035, len as u64);
+            check(&format!("normal {len}"), &xs);
+            // Zeros of both signs, a tiny value and a subnormal (both set aside from the exact sums).
+            for (i, x) in [0.0, -0.0, 1e-7, -3e-39].into_iter().enumerate() {
+                if 7 * i < len {
+                    xs[7 * i] = x;
+                }
+            }
+            check(&format!("with zeros and tiny values {len}"), &xs);
+            let sparse: Vec<f32> = xs.iter().step_by(2).flat_map(|&x| [x, 0.0]).collect();
+            check(&format!("half zeros {len}"), &sparse[..len]);
+            let negative: Vec<f32> = xs.iter().map(|x| -x.abs() - 1e-3).collect();
+            check(&format!("all negative {len}"), &negative);
+            let positive: Vec<f32> = xs.iter().map(|x| x.abs()).collect();
+            check(&format!("non-negative {len}"), &positive);
+        }
+        // Far from zero with a small spread: 1 ± a few BF16 ulps, where Σx² − (Σx)²/n cancels 16 bits.
+        let near_one: Vec<f32> = (0..2048)
+            .map(|i| 1.0 + ((i * 37 % 11) as f32 - 5.0) / 256.0)
+            .collect();
+        check("near one", &near_one);
+        check(
+            "near -1000",
+            &near_one.iter().map(|x| x * -1000.0).collect::<Vec<_>>(),
+        );
+        // More tiny values than the exact path takes; the largest magnitude too large or too small for it.
+        let mut many_tiny = pseudo_normal(2048, 1.0, 7);
+        many_tiny.iter_mut().step_by(16).for_each(|x| *x *= 1e-6);
+        check("many tiny", &many_tiny);
+        check("huge", &pseudo_normal(999, 1e37, 8));
+        check("small", &pseudo_normal(999, 1e-33, 9));
+        check("subnormal", &pseudo_normal(64, 1e-39, 10));
+        check("zeros", &[0.0; 40]);
+        check("one value", &[-2.5]);
+    }
+
+    #[test]
+    fn non_finite_blocks_are_left_to_the_caller() {
+        if !supported() {
+            return;
+        }
+        // Without the exact path: the same checks on shifted sums.
+        let bytes: Vec<u8> = pseudo_normal(2045, 0.02, 5)
+            .iter()
+            .flat_map(|&x| half::bf16::from_f32(x).to_le_bytes())
+            .collect();
+        // SAFETY: the features were detected above.
+        let (exact, shifted) = unsafe {
+            (
+                finite_block_bf16(&bytes).unwrap(),
+                finite_block_bf16_shifted(&bytes).unwrap(),
+            )
+        };
+        let counts = |b: &Block| (b.finite, b.zeros, b.subnormal, b.min, b.max);
+        assert_eq!(counts(&exact), counts(&shifted));
+        assert!((exact.m2 - shifted.m2).abs() <= 1e-14 * exact.m2);
+        assert!((exact.sum_abs - shifted.sum_abs).abs() <= 1e-14 * exact.sum_abs);
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let mut xs = pseudo_normal(100, 1.0, 3);
+            xs[77] = bad;
+            let bytes: Vec<u8> = xs
+                .iter()
+                .flat_map(|&x| half::bf16::from_f32(x).to_le_bytes())
+                .collect();
+            // SAFETY: the features were detected above.
+            assert!(unsafe { finite_block_bf16(&bytes) }.is_none(), "{bad}");
+        }
+    }
+}
