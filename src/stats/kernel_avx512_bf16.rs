@@ -13,60 +13,113 @@
 //! Zero and subnormal are read off the exponent field (zero for both; a zero also has no mantissa bits), which
 //! is what BF16's smallest normal, f32's, means.
 //!
-//! The sums are exact. A BF16 has 8 significant bits, so when every nonzero value of a block of at most 8192
-//! lies within 12 binades below its largest magnitude 2^E·(1+…), each is a multiple of 2^(E−19) smaller than
-//! 2^(E+1), and
+//! The sums are exact. The block is read once: a window of 13 binades is placed from its first 64 values,
+//! its top binade 2^E two above theirs, and the sums are taken with it while the extremes are gathered;
+//! it is kept when the block's largest magnitude lies in it (E is then at most two above the largest's
+//! exponent), else the block is read again with E the largest's exponent. A BF16 has 8
+//! significant bits, so every nonzero value of the window is a multiple of 2^(E−19) below 2^(E+1), and
 //! - a sum of up to 16 of them is an integer multiple of 2^(E−19) below 2^(E+5), 24 bits: exact in f32, so
 //!   Σx and Σ|x| take a BF16 dot product with ones (`vdpbf16ps`, two values per lane per instruction;
 //!   its rounding, flushing of subnormals and treatment of subnormal inputs as zero never act on such
 //!   values), emptied into f64 every 16 values per lane, where the block's sums need at most 33 bits;
-//! - a square is a multiple of 2^(2E−38) below 2^(2E+2), so a sum of up to 8192 squares fits 53 bits: Σx²
-//!   in f64 is exact in any order.
+//! - Σx² is taken in integers: a value is m·2^s units of 2^(E−19), m its 8-bit significand and s ≤ 12 its
+//!   binade in the window, so below 2^20 units. Split as hi·2^12 + lo (hi < 2^8, lo < 2^12, 16-bit words),
+//!   its square is hi²·2^24 + 2·hi·lo·2^12 + lo²: three 16-bit dot products (`vpdpwssd`) into 32-bit
+//!   lanes, which for a block of at most 2048 values take at most 64·2·(2^12)² < 2^32 each, summed in
+//!   u64. Σx² is below 2^53 units², so it reaches f64 unrounded.
 //!
 //! From exact Σx and Σx² the block's M2 = (nΣx² − (Σx)²)/n takes three roundings (the square split exactly
-//! with an FMA), so unlike shifted sums it loses nothing to cancellation. Nonzero values more than 12
-//! binades below the largest ("tiny", which takes in every subnormal) are set aside, summed in f64 and merged
-//! as a second group with Chan's update: their sums may round, but each value is below 2^-12 of the largest
-//! magnitude, so the block's M2 is at least 2^(2E−1) and their rounding errors are negligible beside it;
-//! and they are few (a block with more than `MAX_TINY` takes shifted sums, as the f32 kernel). So do blocks
-//! outside the exponents where the bounds hold: all zero, NaN or infinite (which return `None`), or a largest
-//! magnitude below 2^-107 (multiples of 2^(E−19) would be subnormal in f32) or from 2^124 (sums of 16 could
-//! overflow f32).
+//! with an FMA), so unlike shifted sums it loses nothing to cancellation. Nonzero values below the window
+//! ("tiny", which takes in every subnormal) are set aside, summed in f64 and merged as a second group with
+//! Chan's update: their sums may round, but each value is below 2^-10 of the largest magnitude, so the
+//! block's M2 is at least about 2^(2E−5) and their rounding errors are negligible beside it; and they are
+//! few (a block with more than `MAX_TINY` takes shifted sums, as the f32 kernel). So do blocks outside the
+//! exponents where the bounds hold: all zero, NaN or infinite (which return `None`), or a window top below
+//! 2^-107 (multiples of 2^(E−19) would be subnormal in f32) or from 2^124 (sums of 16 could overflow f32).
 
 use super::kernel::{Block, LANES};
 use super::kernel_avx512::State;
 use std::arch::x86_64::*;
 
-/// Nonzero values more than this many binades below the block's largest magnitude are tiny.
+/// Nonzero values more than this many binades below the window's top binade are tiny.
 const WINDOW: u16 = 12;
 
 /// At most this many tiny values per block on the exact path: keeps their rounded f64 sums' error negligible.
 const MAX_TINY: u64 = 64;
 
+/// The longest block the exact path takes: its integer Σx² lanes stay below 2^32 (module comment).
+const EXACT_LEN: usize = 2048;
+
+/// Biased exponents of the window's top for which the exact path's bounds hold (module comment).
+const EXACT_EXPONENTS: std::ops::RangeInclusive<u16> = 20..=250;
+
+/// The window's top is guessed this many binades above the first values' largest magnitude.
+const GUESS_ABOVE: u16 = 2;
+
 /// `finite_block` for little-endian BF16 bytes (an even number), with f32's smallest normal.
 ///
 /// # Safety
 /// The CPU must support AVX-512F, AVX-512BW, AVX512-BF16 and POPCNT.
-#[target_feature(enable = "avx512f,avx512bw,avx512bf16,popcnt,avx2,sse4.1")]
+#[target_feature(enable = "avx512f,avx512bw,avx512bf16,avx512vnni,popcnt,avx2,sse4.1")]
 pub unsafe fn finite_block_bf16(bytes: &[u8]) -> Option<Block> {
     let len = bytes.len() / 2;
     if len == 0 {
         return Some(Block::EMPTY);
     }
-    let (min, max) = extremes(bytes, len);
-    let largest = (min & 0x7FFF).max(max & 0x7FFF);
-    if largest >= 0x7F80 {
-        return None; // NaN or an infinity
+    // One pass: the window is placed from the first values and checked against the extremes taken with
+    // the sums (module comment); a second pass only when the guess was wrong.
+    let guess = first_exponent(bytes, len) + GUESS_ABOVE;
+    let mut first = None;
+    if EXACT_EXPONENTS.contains(&guess) && len <= EXACT_LEN {
+        let mut seen = Extremes::new();
+        let sums = exact_sums(bytes, len, guess, &mut seen);
+        let (min, max) = seen.finish();
+        let exponent = largest_exponent(min, max)?;
+        if exponent <= guess {
+            if let Some(b) = sums {
+                return Some(with_extremes(b, min, max));
+            }
+        }
+        first = Some((min, max));
     }
-    // Biased exponent of the largest magnitude, E + 127 (module comment).
-    let exponent = largest >> 7;
-    if (20..=250).contains(&exponent) && len <= 8192 {
-        if let Some(mut b) = exact_sums(bytes, len, exponent) {
-            (b.min, b.max) = (bf16(min) as f64, bf16(max) as f64);
-            return Some(b);
+    let (min, max) = first.unwrap_or_else(|| {
+        let mut seen = Extremes::new();
+        for i in (0..len).step_by(32) {
+            seen.add(load(bytes, i, len), tail_mask(i, len));
+        }
+        seen.finish()
+    });
+    let exponent = largest_exponent(min, max)?;
+    if EXACT_EXPONENTS.contains(&exponent) && len <= EXACT_LEN {
+        if let Some(b) = exact_sums(bytes, len, exponent, &mut Extremes::new()) {
+            return Some(with_extremes(b, min, max));
         }
     }
     shifted_sums(bytes, len, min, max)
+}
+
+fn with_extremes(mut b: Block, min: u16, max: u16) -> Block {
+    (b.min, b.max) = (bf16(min) as f64, bf16(max) as f64);
+    b
+}
+
+/// The biased exponent (E + 127) of the largest magnitude among the extremes' encodings; `None` for a NaN
+/// or an infinity.
+fn largest_exponent(min: u16, max: u16) -> Option<u16> {
+    let largest = (min & 0x7FFF).max(max & 0x7FFF);
+    (largest < 0x7F80).then_some(largest >> 7)
+}
+
+/// The biased exponent of the largest magnitude among the first 64 values.
+#[inline(always)]
+unsafe fn first_exponent(bytes: &[u8], len: usize) -> u16 {
+    let magnitude = _mm512_set1_epi16(0x7FFF);
+    let mut largest = _mm512_and_si512(load(bytes, 0, len), magnitude);
+    if len > 32 {
+        largest = _mm512_max_epu16(largest, _mm512_and_si512(load(bytes, 32, len), magnitude));
+    }
+    // The maximum is the complement's minimum.
+    !min_word(_mm512_xor_si512(largest, _mm512_set1_epi16(-1))) >> 7
 }
 
 /// `finite_block_bf16` with shifted sums only, for AVX-512 CPUs without BF16 dot products.
@@ -79,12 +132,21 @@ pub unsafe fn finite_block_bf16_shifted(bytes: &[u8]) -> Option<Block> {
     if len == 0 {
         return Some(Block::EMPTY);
     }
-    let (min, max) = extremes(bytes, len);
+    let mut seen = Extremes::new();
+    for i in (0..len).step_by(32) {
+        seen.add(load(bytes, i, len), tail_mask(i, len));
+    }
+    let (min, max) = seen.finish();
     shifted_sums(bytes, len, min, max)
 }
 
 fn total(lanes: &[f64; LANES]) -> f64 {
     lanes.iter().sum()
+}
+
+/// 2^k for a k of a normal f64.
+fn pow2(k: i32) -> f64 {
+    f64::from_bits(((k + 1023) as u64) << 52)
 }
 
 #[inline(always)]
@@ -115,69 +177,89 @@ fn tail_mask(i: usize, len: usize) -> __mmask32 {
     }
 }
 
-/// The smallest and the largest value's encodings (see the module comment).
-#[inline(always)]
-unsafe fn extremes(bytes: &[u8], len: usize) -> (u16, u16) {
-    let (mut max_signed, mut max_unsigned, mut min_unsigned) = (
-        _mm512_set1_epi16(i16::MIN),
-        _mm512_setzero_si512(),
-        _mm512_set1_epi16(-1),
-    );
-    for i in (0..len).step_by(32) {
-        let raw = load(bytes, i, len);
-        let k = tail_mask(i, len);
-        max_signed = _mm512_mask_max_epi16(max_signed, k, max_signed, raw);
-        max_unsigned = _mm512_mask_max_epu16(max_unsigned, k, max_unsigned, raw);
-        min_unsigned = _mm512_mask_min_epu16(min_unsigned, k, min_unsigned, raw);
-    }
-    // Horizontal minimum of unsigned words: halve with `min` down to eight, then `phminposuw`.
-    let min_word = |v: __m512i| {
-        let v = _mm256_min_epu16(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64::<1>(v));
-        let v = _mm_min_epu16(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
-        _mm_cvtsi128_si32(_mm_minpos_epu16(v)) as u16
-    };
-    let flip = |v: __m512i, bits: i16| _mm512_xor_si512(v, _mm512_set1_epi16(bits));
-    // Signed order is unsigned order with the sign bit flipped; a maximum is the complement's minimum.
-    let max_signed = !min_word(flip(max_signed, !i16::MIN)) ^ 0x8000;
-    let max_unsigned = !min_word(flip(max_unsigned, -1));
-    let min_unsigned = min_word(min_unsigned);
-    let max = if (max_signed as i16) >= 0 {
-        max_signed
-    } else {
-        min_unsigned
-    };
-    let min = if max_unsigned >= 0x8000 {
-        max_unsigned
-    } else {
-        min_unsigned
-    };
-    (min, max)
+/// The smallest and the largest value's encodings, gathered 32 at a time (see the module comment).
+struct Extremes {
+    max_signed: __m512i,
+    max_unsigned: __m512i,
+    min_unsigned: __m512i,
 }
 
-/// The block's summary from exact sums (module comment), extremes left to the caller; `None` when the
-/// block has too many tiny values. `exponent` is the biased exponent of the largest magnitude.
+impl Extremes {
+    #[inline(always)]
+    unsafe fn new() -> Self {
+        Extremes {
+            max_signed: _mm512_set1_epi16(i16::MIN),
+            max_unsigned: _mm512_setzero_si512(),
+            min_unsigned: _mm512_set1_epi16(-1),
+        }
+    }
+
+    /// Takes in the words of `raw` selected by `k` (a last partial vector's zero padding is left out).
+    #[inline(always)]
+    unsafe fn add(&mut self, raw: __m512i, k: __mmask32) {
+        self.max_signed = _mm512_mask_max_epi16(self.max_signed, k, self.max_signed, raw);
+        self.max_unsigned = _mm512_mask_max_epu16(self.max_unsigned, k, self.max_unsigned, raw);
+        self.min_unsigned = _mm512_mask_min_epu16(self.min_unsigned, k, self.min_unsigned, raw);
+    }
+
+    #[inline(always)]
+    unsafe fn finish(&self) -> (u16, u16) {
+        let flip = |v: __m512i, bits: i16| _mm512_xor_si512(v, _mm512_set1_epi16(bits));
+        // Signed order is unsigned order with the sign bit flipped; a maximum is the complement's minimum.
+        let max_signed = !min_word(flip(self.max_signed, !i16::MIN)) ^ 0x8000;
+        let max_unsigned = !min_word(flip(self.max_unsigned, -1));
+        let min_unsigned = min_word(self.min_unsigned);
+        let max = if (max_signed as i16) >= 0 {
+            max_signed
+        } else {
+            min_unsigned
+        };
+        let min = if max_unsigned >= 0x8000 {
+            max_unsigned
+        } else {
+            min_unsigned
+        };
+        (min, max)
+    }
+}
+
+/// Horizontal minimum of unsigned words: halve with `min` down to eight, then `phminposuw`.
 #[inline(always)]
-unsafe fn exact_sums(bytes: &[u8], len: usize, exponent: u16) -> Option<Block> {
+unsafe fn min_word(v: __m512i) -> u16 {
+    let v = _mm256_min_epu16(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64::<1>(v));
+    let v = _mm_min_epu16(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
+    _mm_cvtsi128_si32(_mm_minpos_epu16(v)) as u16
+}
+
+/// The block's summary from exact sums (module comment), extremes gathered into `seen` and left to the
+/// caller; `None` when the block has too many tiny values. `exponent` is the biased exponent of the window's
+/// top, which the caller checks against the largest magnitude `seen`.
+#[inline(always)]
+unsafe fn exact_sums(
+    bytes: &[u8],
+    len: usize,
+    exponent: u16,
+    seen: &mut Extremes,
+) -> Option<Block> {
     let below = _mm512_set1_epi16(((exponent - WINDOW) << 7) as i16);
     let (magnitude, ones) = (_mm512_set1_epi16(0x7FFF), _mm512_set1_epi16(0x3F80));
     let ones: __m512bh = std::mem::transmute(ones);
     let zero = _mm512_setzero_si512();
     let (mut s1_lo, mut s1_hi) = (_mm512_setzero_pd(), _mm512_setzero_pd());
     let (mut sa_lo, mut sa_hi) = (_mm512_setzero_pd(), _mm512_setzero_pd());
-    let (mut s2_lo, mut s2_hi) = (_mm512_setzero_pd(), _mm512_setzero_pd());
+    // Σx² in fixed point (module comment): each value is m·2^s units, split into hi·2^12 + lo.
+    let window_floor = _mm512_set1_epi16((exponent - WINDOW) as i16);
+    let (twelve, low_bits) = (_mm512_set1_epi16(12), _mm512_set1_epi16(0xFFF));
+    let (mut hh, mut hl, mut ll) = (
+        _mm512_setzero_si512(),
+        _mm512_setzero_si512(),
+        _mm512_setzero_si512(),
+    );
     // Σx, Σx², Σ|x| of the tiny values (shift zero), their count and how many are subnormal.
     let mut tiny = State::new();
     let (mut tiny_n, mut subnormal) = (0u64, 0u64);
     let exponent_bits = _mm512_set1_epi16(0x7F80);
     let mut zero_or_tiny_n = 0u64;
-    let square = |x: __m512, lo: &mut __m512d, hi: &mut __m512d| {
-        let x_lo = _mm512_cvtps_pd(_mm512_castps512_ps256(x));
-        let x_hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(
-            _mm512_castps_pd(x),
-        )));
-        *lo = _mm512_fmadd_pd(x_lo, x_lo, *lo);
-        *hi = _mm512_fmadd_pd(x_hi, x_hi, *hi);
-    };
     let widen = |s: __m512, lo: &mut __m512d, hi: &mut __m512d| {
         *lo = _mm512_add_pd(*lo, _mm512_cvtps_pd(_mm512_castps512_ps256(s)));
         *hi = _mm512_add_pd(
@@ -192,6 +274,7 @@ unsafe fn exact_sums(bytes: &[u8], len: usize, exponent: u16) -> Option<Block> {
         let (mut s1, mut sa) = (_mm512_setzero_ps(), _mm512_setzero_ps());
         for i in (group..len.min(group + 256)).step_by(32) {
             let mut raw = load(bytes, i, len);
+            seen.add(raw, tail_mask(i, len));
             let mut abs = _mm512_and_si512(raw, magnitude);
             // Zeros and tiny values in one compare; told apart only when there are any.
             let zero_or_tiny = _mm512_cmplt_epu16_mask(abs, below);
@@ -218,18 +301,18 @@ unsafe fn exact_sums(bytes: &[u8], len: usize, exponent: u16) -> Option<Block> {
             }
             s1 = _mm512_dpbf16_ps(s1, std::mem::transmute::<__m512i, __m512bh>(raw), ones);
             sa = _mm512_dpbf16_ps(sa, std::mem::transmute::<__m512i, __m512bh>(abs), ones);
-            // A BF16 value is the top half of an f32's bits: interleaving zero halves below the 32 values
-            // gives them as f32, in two vectors.
-            square(
-                _mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, raw)),
-                &mut s2_lo,
-                &mut s2_hi,
+            // s = e − floor wraps to 2^16 − k below the window (zeros): both shifts then give 0.
+            let s = _mm512_sub_epi16(_mm512_srli_epi16::<7>(abs), window_floor);
+            let m = _mm512_ternarylogic_epi32::<0xF8>(
+                _mm512_set1_epi16(0x80),
+                abs,
+                _mm512_set1_epi16(0x7F),
             );
-            square(
-                _mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, raw)),
-                &mut s2_lo,
-                &mut s2_hi,
-            );
+            let hi = _mm512_srlv_epi16(m, _mm512_sub_epi16(twelve, s));
+            let lo = _mm512_and_si512(_mm512_sllv_epi16(m, s), low_bits);
+            hh = _mm512_dpwssd_epi32(hh, hi, hi);
+            hl = _mm512_dpwssd_epi32(hl, hi, lo);
+            ll = _mm512_dpwssd_epi32(ll, lo, lo);
         }
         widen(s1, &mut s1_lo, &mut s1_hi);
         widen(sa, &mut sa_lo, &mut sa_hi);
@@ -238,7 +321,13 @@ unsafe fn exact_sums(bytes: &[u8], len: usize, exponent: u16) -> Option<Block> {
         return None;
     }
     let sum = |lo: __m512d, hi: __m512d| _mm512_reduce_add_pd(_mm512_add_pd(lo, hi));
-    let (s1, s2, sa) = (sum(s1_lo, s1_hi), sum(s2_lo, s2_hi), sum(sa_lo, sa_hi));
+    let (s1, sa) = (sum(s1_lo, s1_hi), sum(sa_lo, sa_hi));
+    let lanes = |v: __m512i| {
+        let words: [u32; 16] = std::mem::transmute(v);
+        words.iter().map(|&w| w as u64).sum::<u64>()
+    };
+    let units = (lanes(hh) << 24) + (lanes(hl) << 13) + lanes(ll);
+    let s2 = units as f64 * pow2(2 * (exponent as i32 - WINDOW as i32 - 134));
     let n = len as u64;
     let big = (n - tiny_n) as f64;
     // n·M2 = nΣx² − (Σx)², with (Σx)² = p + e exactly.
@@ -419,6 +508,40 @@ mod tests {
         check("subnormal", &pseudo_normal(64, 1e-39, 10));
         check("zeros", &[0.0; 40]);
         check("one value", &[-2.5]);
+    }
+
+    #[test]
+    fn a_window_guessed_from_the_first_values_is_checked() {
+        if !supported() {
+            return;
+        }
+        // The largest value far after the first 64 and many binades above them: read again.
+        let mut late_peak = pseudo_normal(2048, 0.001, 11);
+        late_peak[1500] = 3.0;
+        check("late peak", &late_peak);
+        // Just inside the guessed window (two binades above the first values) and just outside it.
+        for peak in [3.9, 4.1] {
+            let mut xs: Vec<f32> = (0..2048).map(|i| 0.75 + (i % 13) as f32 / 64.0).collect();
+            xs[2000] = peak;
+            check(&format!("peak {peak}"), &xs);
+        }
+    }
+
+    #[test]
+    fn integer_square_sums_at_their_bound() {
+        if !supported() {
+            return;
+        }
+        // The first values 1.0 put the window's top at 2^2. Values six binades below 1.0 with a full
+        // significand are 255·2^4 = 4080 units, the largest `lo` word: each 32-bit lane of Σlo² gets
+        // 64·2·4080² ≈ 2^31.
+        let mut xs = vec![-(255.0 / 128.0) * 2f32.powi(-6); 2048];
+        xs[..64].fill(1.0);
+        check("lo at its bound", &xs);
+        // Values in the window's top binade with a full significand: 255·2^12 units, the largest `hi` word.
+        let mut xs = vec![(255.0 / 128.0) * 4.0; 2048];
+        xs[..64].fill(1.0);
+        check("hi at its bound", &xs);
     }
 
     #[test]
