@@ -71,8 +71,9 @@ fn has_avx512bw() -> bool {
 
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn has_avx512bf16() -> bool {
+fn has_avx512bf16_vnni() -> bool {
     std::arch::is_x86_feature_detected!("avx512bf16")
+        && std::arch::is_x86_feature_detected!("avx512vnni")
 }
 
 /// A block of little-endian BF16, F16 or F32 bytes summarised without a decode buffer, where a kernel reads
@@ -82,10 +83,10 @@ pub fn raw_block(encoding: RawEncoding, bytes: &[u8], min_normal: f32) -> Option
     #[cfg(target_arch = "x86_64")]
     if has_avx512() {
         use super::kernel_avx512 as k;
-        // SAFETY: the CPU has AVX-512F and POPCNT (checked just above), and BW and BF16 where used.
+        // SAFETY: the CPU has AVX-512F and POPCNT (checked just above), and BW, BF16 and VNNI where used.
         return unsafe {
             match encoding {
-                RawEncoding::Bf16 if has_avx512bw() && has_avx512bf16() => {
+                RawEncoding::Bf16 if has_avx512bw() && has_avx512bf16_vnni() => {
                     super::kernel_avx512_bf16::finite_block_bf16(bytes)
                 }
                 RawEncoding::Bf16 if has_avx512bw() => {

@@ -59,7 +59,7 @@ const GUESS_ABOVE: u16 = 2;
 /// `finite_block` for little-endian BF16 bytes (an even number), with f32's smallest normal.
 ///
 /// # Safety
-/// The CPU must support AVX-512F, AVX-512BW, AVX512-BF16 and POPCNT.
+/// The CPU must support AVX-512F, AVX-512BW, AVX512-BF16, AVX512-VNNI and POPCNT.
 #[target_feature(enable = "avx512f,avx512bw,avx512bf16,avx512vnni,popcnt,avx2,sse4.1")]
 pub unsafe fn finite_block_bf16(bytes: &[u8]) -> Option<Block> {
     let len = bytes.len() / 2;
@@ -122,7 +122,7 @@ unsafe fn first_exponent(bytes: &[u8], len: usize) -> u16 {
     !min_word(_mm512_xor_si512(largest, _mm512_set1_epi16(-1))) >> 7
 }
 
-/// `finite_block_bf16` with shifted sums only, for AVX-512 CPUs without BF16 dot products.
+/// `finite_block_bf16` with shifted sums only, for AVX-512 CPUs without BF16 or VNNI dot products.
 ///
 /// # Safety
 /// The CPU must support AVX-512F, AVX-512BW and POPCNT.
@@ -400,6 +400,7 @@ mod tests {
         std::arch::is_x86_feature_detected!("avx512f")
             && std::arch::is_x86_feature_detected!("avx512bw")
             && std::arch::is_x86_feature_detected!("avx512bf16")
+            && std::arch::is_x86_feature_detected!("avx512vnni")
             && std::arch::is_x86_feature_detected!("popcnt")
     }
 
