@@ -348,3 +348,54 @@ fn several_checkpoints_give_one_report_each() {
     assert_eq!(reports.len(), 1);
     assert_eq!(reports[0]["total"]["mean"], 1.5);
 }
+
+/// `expected` for values whose squares leave f64's range: the moments are taken on the values times 2^-k
+/// (exact: no value here leaves the normal range when scaled), then scaled back.
+fn expected_scaled(values: &[f64], k: i32) -> common::stats_expect::Expected {
+    let pow2 = |k: i32| f64::from_bits(((k + 1023) as u64) << 52);
+    let subnormal = Some(values.iter().filter(|x| x.is_subnormal()).count() as u64);
+    let scaled: Vec<f64> = values.iter().map(|&x| x * pow2(-k)).collect();
+    let moments = expected(&scaled, None);
+    common::stats_expect::Expected {
+        mean: moments.mean * pow2(k),
+        std: moments.std * pow2(k),
+        mean_abs: moments.mean_abs * pow2(k),
+        ..expected(values, subnormal)
+    }
+}
+
+#[test]
+fn f64_values_at_the_ends_of_the_range_keep_their_moments() {
+    let mut rng = Lcg(29);
+    let mut next = |scale: f64| rng.next_f32(1.0) as f64 * scale;
+    // Near ±f64::MAX (squares, and sums of a few, overflow), with a NaN and an infinity: three blocks.
+    let mut huge: Vec<f64> = (0..5000).map(|_| next(1.7e308)).collect();
+    huge[10] = f64::NAN;
+    huge[4000] = f64::INFINITY;
+    // Near the subnormals (squares underflow to zero), with zeros and subnormals.
+    let mut tiny: Vec<f64> = (0..3000).map(|_| next(1e-300)).collect();
+    tiny[5] = 0.0;
+    tiny[2500] = -1e-310;
+    tiny[2501] = 5e-324;
+    // A block of ordinary values then blocks near 1e300: summaries at different scales merged in one tensor.
+    let mut mixed: Vec<f64> = (0..2048).map(|_| 3.0 + next(1.0)).collect();
+    mixed.extend((0..4096).map(|_| 1e300 + next(5e299)));
+    let f64_bytes = |v: &[f64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wide.safetensors");
+    SafetensorsWriter::new()
+        .tensor_with_data("huge", DType::F64, &[5000], f64_bytes(&huge))
+        .tensor_with_data("tiny", DType::F64, &[3000], f64_bytes(&tiny))
+        .tensor_with_data("mixed", DType::F64, &[6144], f64_bytes(&mixed))
+        .write(&path)
+        .unwrap();
+    // Small chunks too, so chunks of one tensor at different scales are merged.
+    for extra in [&[][..], &["--chunk-bytes", "4096"][..]] {
+        let report = stats_json(&path, extra);
+        assert_stats(tensor(&report, "huge"), &expected_scaled(&huge, 1000));
+        assert_stats(tensor(&report, "tiny"), &expected_scaled(&tiny, -1000));
+        assert_stats(tensor(&report, "mixed"), &expected_scaled(&mixed, 1000));
+        let all: Vec<f64> = [&huge[..], &tiny, &mixed].concat();
+        assert_stats(&report["total"], &expected_scaled(&all, 1000));
+    }
+}

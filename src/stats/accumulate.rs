@@ -11,12 +11,21 @@ use super::kernel::{serial_block, Block, Lane};
 /// The most values one `add_block` call takes: small enough that a decoded block stays in L1.
 pub const BLOCK_VALUES: usize = 2048;
 
+/// f64 blocks whose largest magnitude is beyond 2^±this are summarised scaled (see `Accumulator::scale`): up to
+/// here squares of deviations, summed over any count of values below 2^100, stay within f64's normal range.
+pub const WIDE_BINADE: i32 = 450;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Accumulator {
     /// Every decoded value, finite or not.
     pub values: u64,
     /// Finite values: the ones the moments, min and max describe.
     pub finite: u64,
+    /// The moments `mean`, `m2` and `sum_abs` are in units of 2^scale (`m2` in units of 2^(2·scale)); read them
+    /// through `mean()`, `std()` and `mean_abs()`. Zero unless f64 blocks whose largest magnitude lies beyond
+    /// 2^±`WIDE_BINADE` came in: their squares and sums would leave f64's range (overflow to infinity, or
+    /// underflow into subnormals), so such a block is summarised scaled by a power of two, exactly.
+    pub scale: i32,
     pub mean: f64,
     /// Sum of squared deviations from the mean (finite values).
     pub m2: f64,
@@ -41,6 +50,7 @@ impl Accumulator {
         Accumulator {
             values: 0,
             finite: 0,
+            scale: 0,
             mean: 0.0,
             m2: 0.0,
             sum_abs: 0.0,
@@ -61,6 +71,11 @@ impl Accumulator {
     #[inline(always)]
     pub fn add_block<T: Lane>(&mut self, xs: &[T], min_normal: T) {
         debug_assert!(xs.len() <= BLOCK_VALUES);
+        if T::WIDE {
+            if let Some(scale) = wide_scale(xs) {
+                return self.add_scaled_block(xs, min_normal, scale);
+            }
+        }
         let block = match T::block(xs, min_normal) {
             Some(b) => b,
             None => self.mixed_block(xs, min_normal),
@@ -75,9 +90,14 @@ impl Accumulator {
     /// counted).
     #[inline(always)]
     pub fn add_summary(&mut self, values: u64, block: &Block) {
+        self.add_summary_in(values, block, 0);
+    }
+
+    /// `add_summary` for a block whose moments are in units of 2^scale.
+    #[inline(always)]
+    fn add_summary_in(&mut self, values: u64, block: &Block, scale: i32) {
         self.values += values;
-        self.merge_moments(block.finite, block.mean, block.m2);
-        self.sum_abs += block.sum_abs;
+        self.merge_moments(block.finite, block.mean, block.m2, block.sum_abs, scale);
         self.min = self.min.min(block.min);
         self.max = self.max.max(block.max);
         self.zeros += block.zeros;
@@ -114,14 +134,58 @@ impl Accumulator {
         T::block(finite, min_normal).unwrap_or_else(|| serial_block(finite, min_normal))
     }
 
-    fn merge_moments(&mut self, n_b: u64, mean_b: f64, m2_b: f64) {
+    /// A block of `values` f64 values whose largest magnitude is about 2^scale, summarised as x·2^-scale.
+    #[cold]
+    fn add_scaled_block<T: Lane>(&mut self, xs: &[T], min_normal: T, scale: i32) {
+        let mut scaled = [T::ZERO; BLOCK_VALUES];
+        for (s, &x) in scaled.iter_mut().zip(xs) {
+            *s = T::from_f64(times_pow2(x.to_f64(), -scale));
+        }
+        let scaled = &scaled[..xs.len()];
+        let mut block = match T::block(scaled, T::ZERO) {
+            Some(b) => b,
+            None => self.mixed_block(scaled, T::ZERO),
+        };
+        // Classes and extremes from the values themselves: scaling down turns the smallest into zeros.
+        let finite = || xs.iter().copied().filter(|x| x.is_finite());
+        block.zeros = finite().filter(|x| x.abs() == T::ZERO).count() as u64;
+        block.subnormal = finite()
+            .filter(|x| x.abs() != T::ZERO && x.abs() < min_normal)
+            .count() as u64;
+        block.min = finite().map(T::to_f64).fold(f64::INFINITY, f64::min);
+        block.max = finite().map(T::to_f64).fold(f64::NEG_INFINITY, f64::max);
+        if let Some(h) = &mut self.hist {
+            h.add(xs);
+        }
+        self.add_summary_in(xs.len() as u64, &block, scale);
+    }
+
+    /// Folds in the moments of `n_b` finite values, taken in units of 2^scale_b.
+    fn merge_moments(&mut self, n_b: u64, mean_b: f64, m2_b: f64, sum_abs_b: f64, scale_b: i32) {
         if n_b == 0 {
             return;
         }
         if self.finite == 0 {
-            (self.finite, self.mean, self.m2) = (n_b, mean_b, m2_b);
+            (self.finite, self.mean, self.m2, self.sum_abs, self.scale) =
+                (n_b, mean_b, m2_b, sum_abs_b, scale_b);
             return;
         }
+        let (mut mean_b, mut m2_b, mut sum_abs_b) = (mean_b, m2_b, sum_abs_b);
+        // Both sides in the larger unit. What the other side loses below f64's range is beneath the values
+        // that set the larger unit by more than f64 can tell.
+        if scale_b > self.scale {
+            let by = self.scale - scale_b;
+            self.mean = times_pow2(self.mean, by);
+            self.m2 = times_pow2(self.m2, 2 * by);
+            self.sum_abs = times_pow2(self.sum_abs, by);
+            self.scale = scale_b;
+        } else if scale_b < self.scale {
+            let by = scale_b - self.scale;
+            mean_b = times_pow2(mean_b, by);
+            m2_b = times_pow2(m2_b, 2 * by);
+            sum_abs_b = times_pow2(sum_abs_b, by);
+        }
+        self.sum_abs += sum_abs_b;
         let (n_a, n_b) = (self.finite as f64, n_b as f64);
         let n = n_a + n_b;
         let delta = mean_b - self.mean;
@@ -134,8 +198,13 @@ impl Accumulator {
     pub fn merge(&mut self, other: &Accumulator) {
         let finite_before = self.finite;
         self.values += other.values;
-        self.merge_moments(other.finite, other.mean, other.m2);
-        self.sum_abs += other.sum_abs;
+        self.merge_moments(
+            other.finite,
+            other.mean,
+            other.m2,
+            other.sum_abs,
+            other.scale,
+        );
         self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
         self.zeros += other.zeros;
@@ -157,10 +226,53 @@ impl Accumulator {
         }
     }
 
-    /// Population variance (divides by the count, as numpy's default does).
-    pub fn variance(&self) -> Option<f64> {
-        (self.finite > 0).then(|| self.m2 / self.finite as f64)
+    /// Mean of the finite values; `None` when there is none.
+    pub fn mean(&self) -> Option<f64> {
+        (self.finite > 0).then(|| times_pow2(self.mean, self.scale))
     }
+
+    /// Population standard deviation (divides by the count, as numpy's default does).
+    pub fn std(&self) -> Option<f64> {
+        (self.finite > 0).then(|| times_pow2((self.m2 / self.finite as f64).sqrt(), self.scale))
+    }
+
+    /// Mean absolute value of the finite values.
+    pub fn mean_abs(&self) -> Option<f64> {
+        (self.finite > 0).then(|| times_pow2(self.sum_abs / self.finite as f64, self.scale))
+    }
+}
+
+/// The binade of the block's largest finite magnitude when it lies beyond 2^±`WIDE_BINADE`.
+fn wide_scale<T: Lane>(xs: &[T]) -> Option<i32> {
+    let largest = xs
+        .iter()
+        .map(|x| x.to_f64().abs())
+        .filter(|a| a.is_finite())
+        .fold(0.0, f64::max);
+    if largest == 0.0 {
+        return None;
+    }
+    // The biased exponent field; subnormals (field 0) are taken as 2^-1022, still within a factor 2^52.
+    let binade = ((largest.to_bits() >> 52) as i32).max(1) - 1023;
+    (binade.abs() > WIDE_BINADE).then_some(binade)
+}
+
+/// x·2^k, exact while the result is a normal f64 (then rounded once into the subnormals, or to zero).
+pub fn times_pow2(mut x: f64, mut k: i32) -> f64 {
+    let pow2 = |k: i32| f64::from_bits(((k + 1023) as u64) << 52);
+    // Far enough below f64's range that any finite x goes to zero (keeps the loop below short).
+    if k < -2200 {
+        return x * 0.0;
+    }
+    while k > 1023 {
+        x *= pow2(1023);
+        k -= 1023;
+    }
+    while k < -1022 {
+        x *= pow2(-1022);
+        k += 1022;
+    }
+    x * pow2(k)
 }
 
 #[cfg(test)]
@@ -199,7 +311,7 @@ mod tests {
         let mean = finite.iter().sum::<f64>() / 6.0;
         let var = finite.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / 6.0;
         assert!((acc.mean - mean).abs() < 1e-15);
-        assert!((acc.variance().unwrap() - var).abs() < 1e-14);
+        assert!((acc.std().unwrap() - var.sqrt()).abs() < 1e-14);
         assert!((acc.sum_abs - 7.0001).abs() < 1e-12);
     }
 
@@ -210,7 +322,7 @@ mod tests {
             .map(|i| 1e9 + [-1.5, -0.5, 0.5, 1.5][i % 4])
             .collect();
         let acc = accumulate(&xs, 96);
-        assert!((acc.variance().unwrap() - 1.25).abs() < 1e-9);
+        assert!((acc.std().unwrap() - 1.25f64.sqrt()).abs() < 1e-9);
     }
 
     #[test]
@@ -253,6 +365,22 @@ mod tests {
         let acc = accumulate(&xs, 3);
         assert_eq!((acc.finite, acc.nan), (2, 1));
         assert_eq!(acc.max, f64::MAX);
-        assert_eq!(acc.mean, f64::MAX);
+        assert_eq!(
+            (acc.mean(), acc.std(), acc.mean_abs()),
+            (Some(f64::MAX), Some(0.0), Some(f64::MAX))
+        );
+    }
+
+    #[test]
+    fn powers_of_two_scale_exactly_across_the_range() {
+        assert_eq!(times_pow2(1.0, -1074), f64::from_bits(1));
+        assert_eq!(times_pow2(f64::from_bits(1), 1074), 1.0);
+        assert_eq!(
+            times_pow2(f64::MAX, -2046),
+            f64::MAX / 2f64.powi(1023) / 2f64.powi(1023)
+        );
+        assert_eq!(times_pow2(1.5, 1023), 1.5 * 2f64.powi(1023));
+        assert_eq!(times_pow2(-3.0, -5000), -0.0);
+        assert_eq!(times_pow2(0.75, 0), 0.75);
     }
 }

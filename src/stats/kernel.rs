@@ -20,13 +20,16 @@ pub trait Lane: Copy + PartialOrd + Send + Sync + 'static {
     fn from_f64(x: f64) -> Self;
     fn abs(self) -> Self;
     fn is_finite(self) -> bool;
+    /// Whether squares and sums of this type's finite values can leave f64's range (see `Accumulator::scale`).
+    const WIDE: bool;
     /// `finite_block` for this type, through a SIMD kernel where the CPU has one.
     fn block(xs: &[Self], min_normal: Self) -> Option<Block>;
 }
 
 macro_rules! lane {
-    ($t:ty, $block:path) => {
+    ($t:ty, $block:path, $wide:expr) => {
         impl Lane for $t {
+            const WIDE: bool = $wide;
             const INFINITY: Self = <$t>::INFINITY;
             const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
             const ZERO: Self = 0.0;
@@ -53,8 +56,8 @@ macro_rules! lane {
         }
     };
 }
-lane!(f32, block_f32);
-lane!(f64, finite_block);
+lane!(f32, block_f32, false);
+lane!(f64, finite_block, true);
 
 /// Whether the AVX-512 kernels can run (checked once per block: a cached flag).
 #[cfg(target_arch = "x86_64")]

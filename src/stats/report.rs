@@ -63,9 +63,9 @@ impl Summary {
             finite: acc.finite,
             min: any.then(|| exact.map_or(Extreme::Float(acc.min), |(lo, _)| Extreme::Int(lo))),
             max: any.then(|| exact.map_or(Extreme::Float(acc.max), |(_, hi)| Extreme::Int(hi))),
-            mean: any.then_some(acc.mean),
-            std: acc.variance().map(f64::sqrt),
-            mean_abs: any.then(|| acc.sum_abs / acc.finite as f64),
+            mean: acc.mean(),
+            std: acc.std(),
+            mean_abs: acc.mean_abs(),
             absmax: any.then(|| match exact {
                 Some((lo, hi)) => Extreme::Int(lo.abs().max(hi.abs())),
                 None => Extreme::Float(acc.min.abs().max(acc.max.abs())),
