@@ -511,6 +511,41 @@ mod tests {
         check("one value", &[-2.5]);
     }
 
+    /// A BF16 value from its parts: `spread` binades below `top` at most, a zero one time in `zeros`.
+    fn bf16_value(sign: bool, top: u16, below: u16, mantissa: u16, zero: bool) -> f32 {
+        let exponent = top.saturating_sub(below);
+        let bits = if zero {
+            0
+        } else {
+            (exponent << 7) | (mantissa & 0x7F)
+        };
+        bf16(bits | (sign as u16) << 15)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// Blocks of every length, spread over 0–30 binades anywhere in BF16's range (so through the exact
+        /// path with a right or a wrong guess, and the shifted fallback), with zeros and subnormals.
+        #[test]
+        fn any_finite_block_matches_the_reference(
+            top in 1u16..=254,
+            parts in proptest::collection::vec(
+                (proptest::bool::ANY, 0u16..=30, 0u16..128, proptest::bool::weighted(0.05)),
+                1..=2048,
+            ),
+            spread in 0u16..=30,
+        ) {
+            if !supported() {
+                return Ok(());
+            }
+            let xs: Vec<f32> = parts
+                .iter()
+                .map(|&(sign, below, m, zero)| bf16_value(sign, top, below % (spread + 1), m, zero))
+                .collect();
+            check("proptest block", &xs);
+        }
+    }
+
     #[test]
     fn a_window_guessed_from_the_first_values_is_checked() {
         if !supported() {
