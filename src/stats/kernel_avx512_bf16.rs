@@ -511,7 +511,7 @@ mod tests {
         check("one value", &[-2.5]);
     }
 
-    /// A BF16 value from its parts: `spread` binades below `top` at most, a zero one time in `zeros`.
+    /// A BF16 value with biased exponent `top − below` (a subnormal at 0), or a zero.
     fn bf16_value(sign: bool, top: u16, below: u16, mantissa: u16, zero: bool) -> f32 {
         let exponent = top.saturating_sub(below);
         let bits = if zero {
