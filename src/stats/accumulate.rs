@@ -6,7 +6,7 @@
 //! scheduling.
 
 use super::hist::LogHistogram;
-use super::kernel::{serial_block, Block, Lane};
+use super::kernel::{centred_block, Block, Lane};
 
 /// The most values one `add_block` call takes: small enough that a decoded block stays in L1.
 pub const BLOCK_VALUES: usize = 2048;
@@ -112,8 +112,8 @@ impl Accumulator {
         });
     }
 
-    /// The slow path for blocks holding NaN or Inf (or finite values whose sums overflow): count the
-    /// non-finite values, then summarise the finite ones.
+    /// The slow path for blocks holding NaN or Inf (or finite values whose sums overflow or cancel): count
+    /// the non-finite values, then summarise the finite ones.
     #[cold]
     fn mixed_block<T: Lane>(&mut self, xs: &[T], min_normal: T) -> Block {
         let mut finite = [T::ZERO; BLOCK_VALUES];
@@ -131,7 +131,7 @@ impl Accumulator {
             }
         }
         let finite = &finite[..kept];
-        T::block(finite, min_normal).unwrap_or_else(|| serial_block(finite, min_normal))
+        T::block(finite, min_normal).unwrap_or_else(|| centred_block(finite, min_normal))
     }
 
     /// A block of `values` f64 values whose largest magnitude is about 2^scale, summarised as x·2^-scale.
@@ -357,6 +357,49 @@ mod tests {
         let mut floats_after = ints(1, 2);
         floats_after.merge(&accumulate(&[0.5], 1));
         assert_eq!(floats_after.exact_extremes, None);
+    }
+
+    /// Σ(x−m)² of `xs` in compensated sums about a compensated mean: a reference good to a few roundings.
+    fn reference_m2(xs: &[f64]) -> f64 {
+        let neumaier = |it: &mut dyn Iterator<Item = f64>| {
+            let (mut sum, mut lost) = (0.0f64, 0.0f64);
+            for x in it {
+                let t = sum + x;
+                lost += if sum.abs() >= x.abs() {
+                    (sum - t) + x
+                } else {
+                    (x - t) + sum
+                };
+                sum = t;
+            }
+            sum + lost
+        };
+        let mean = neumaier(&mut xs.iter().copied()) / xs.len() as f64;
+        neumaier(&mut xs.iter().map(|x| (x - mean) * (x - mean)))
+    }
+
+    #[test]
+    fn a_first_value_far_from_the_others_keeps_m2_exact() {
+        // Blocks are summed about their first value k: here k lies 1000 spreads from a tight cluster, so
+        // Σ(x−k)² is about 2048 times M2 and its roundings, 2048 times larger relative to M2, reached 3e-12.
+        let cluster = |i: usize| 1001.0 + ((i * 7919) % 2003) as f64 * 1e-3;
+        let mut wide: Vec<f64> = (0..2048).map(cluster).collect();
+        wide[0] = 0.0;
+        let narrow: Vec<f32> = wide.iter().map(|&x| x as f32).collect();
+        let narrow_wide: Vec<f64> = narrow.iter().map(|&x| x as f64).collect();
+        let mut acc32 = Accumulator::new(false);
+        acc32.add_block(&narrow, f32::MIN_POSITIVE);
+        for (what, acc, xs) in [
+            ("f32", acc32, &narrow_wide),
+            ("f64", accumulate(&wide, 2048), &wide),
+        ] {
+            let m2 = reference_m2(xs);
+            assert!(
+                (acc.m2 - m2).abs() <= 1e-14 * m2,
+                "{what}: {} vs {m2}",
+                acc.m2
+            );
+        }
     }
 
     #[test]
