@@ -133,7 +133,9 @@ fn block_f32(xs: &[f32], min_normal: f32) -> Option<Block> {
 #[derive(Debug, Clone, Copy)]
 pub struct Block {
     pub finite: u64,
+    /// The mean is `mean + mean_lo` (see `Accumulator::mean_lo`).
     pub mean: f64,
+    pub mean_lo: f64,
     pub m2: f64,
     pub sum_abs: f64,
     pub min: f64,
@@ -146,6 +148,7 @@ impl Block {
     pub const EMPTY: Block = Block {
         finite: 0,
         mean: 0.0,
+        mean_lo: 0.0,
         m2: 0.0,
         sum_abs: 0.0,
         min: f64::INFINITY,
@@ -213,9 +216,11 @@ impl<T: Lane> Lanes<T> {
         let fold = |v: &[T; LANES], init: f64, pick: fn(f64, f64) -> f64| {
             v.iter().fold(init, |acc, &x| pick(acc, x.to_f64()))
         };
+        let (mean, mean_lo) = two_sum(k, s1 / count);
         Some(Block {
             finite: n as u64,
-            mean: k + s1 / count,
+            mean,
+            mean_lo,
             m2,
             sum_abs: sa,
             min: fold(&self.min, f64::INFINITY, f64::min),
@@ -273,6 +278,15 @@ fn finite_block_about<T: Lane>(xs: &[T], min_normal: T, k: f64) -> Option<Block>
 #[inline(always)]
 fn sum(v: &[f64; LANES]) -> f64 {
     v.iter().sum()
+}
+
+/// `a + b` as its rounded sum and the rounding error, exactly (Knuth's TwoSum).
+#[inline(always)]
+pub fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let a_part = s - b;
+    let b_part = s - a_part;
+    (s, (a - a_part) + (b - b_part))
 }
 
 /// Finite values whose sums overflow f64: Welford one value at a time, which never forms a sum of squares
