@@ -5,9 +5,9 @@
 //! additions in flight (one running sum would be bound by the latency of an add per value).
 //!
 //! The block's moments are taken about its first value `k` (shifted sums): with `k` a member of the block,
-//! Σ(x−k)² ≤ (n+1)·M2, so M2 = Σ(x−k)² − (Σ(x−k))²/n cancels however far the data sit from zero, but by up
-//! to log2(n+1) bits when `k` is far from the others; a block that cancels more than `CANCELLING` allows is
-//! summed again about its mean. Blocks are then merged with Chan's update.
+//! Σ(x−k)² ≤ (n+1)·M2, so M2 = Σ(x−k)² − (Σ(x−k))²/n does not cancel however far the data sit from zero; it
+//! still loses up to log2(n+1) bits when `k` itself lies far from the others, so a block that cancels more
+//! than `CANCELLING` allows is summed again about its mean. Blocks are then merged with Chan's update.
 
 /// Fixed, so every build (portable or SIMD) adds the same values in the same order.
 pub const LANES: usize = 16;
