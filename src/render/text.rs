@@ -95,9 +95,13 @@ impl Doc {
             }
             Style::Terminal { colour } => {
                 table.load_preset(presets::UTF8_FULL_CONDENSED);
-                table.set_content_arrangement(ContentArrangement::Dynamic);
                 if !colour {
                     table.force_no_tty();
+                }
+                // A terminal reporting zero columns (a pseudo-terminal nobody sized: `script`, `docker run -t`
+                // without a client terminal) would squeeze every column to one character.
+                if table.width() != Some(0) {
+                    table.set_content_arrangement(ContentArrangement::Dynamic);
                 }
             }
         }

@@ -6,7 +6,7 @@
 //! scheduling.
 
 use super::hist::LogHistogram;
-use super::kernel::{serial_block, Block, Lane};
+use super::kernel::{centred_block, two_sum, Block, Lane};
 
 /// The most values one `add_block` call takes: small enough that a decoded block stays in L1.
 pub const BLOCK_VALUES: usize = 2048;
@@ -27,6 +27,11 @@ pub struct Accumulator {
     /// underflow into subnormals), so such a block is summarised scaled by a power of two, exactly.
     pub scale: i32,
     pub mean: f64,
+    /// What `mean` lost to rounding: the mean is `mean + mean_lo`, to twice f64's precision. Chan's update
+    /// weighs the difference of two means by the count; taken from rounded means it would be wrong in
+    /// proportion to the mean over the spread, which for data within a few ulps of each other (F32 values
+    /// one ulp apart) put several 1e-12 into M2, and 1e-4 for F64 values 100 ulps apart.
+    pub mean_lo: f64,
     /// Sum of squared deviations from the mean (finite values).
     pub m2: f64,
     pub sum_abs: f64,
@@ -52,6 +57,7 @@ impl Accumulator {
             finite: 0,
             scale: 0,
             mean: 0.0,
+            mean_lo: 0.0,
             m2: 0.0,
             sum_abs: 0.0,
             min: f64::INFINITY,
@@ -97,7 +103,13 @@ impl Accumulator {
     #[inline(always)]
     fn add_summary_in(&mut self, values: u64, block: &Block, scale: i32) {
         self.values += values;
-        self.merge_moments(block.finite, block.mean, block.m2, block.sum_abs, scale);
+        self.merge_moments(
+            block.finite,
+            (block.mean, block.mean_lo),
+            block.m2,
+            block.sum_abs,
+            scale,
+        );
         self.min = self.min.min(block.min);
         self.max = self.max.max(block.max);
         self.zeros += block.zeros;
@@ -112,8 +124,8 @@ impl Accumulator {
         });
     }
 
-    /// The slow path for blocks holding NaN or Inf (or finite values whose sums overflow): count the
-    /// non-finite values, then summarise the finite ones.
+    /// The slow path for blocks holding NaN or Inf (or finite values whose sums overflow or cancel): count
+    /// the non-finite values, then summarise the finite ones.
     #[cold]
     fn mixed_block<T: Lane>(&mut self, xs: &[T], min_normal: T) -> Block {
         let mut finite = [T::ZERO; BLOCK_VALUES];
@@ -131,7 +143,7 @@ impl Accumulator {
             }
         }
         let finite = &finite[..kept];
-        T::block(finite, min_normal).unwrap_or_else(|| serial_block(finite, min_normal))
+        T::block(finite, min_normal).unwrap_or_else(|| centred_block(finite, min_normal))
     }
 
     /// A block of `values` f64 values whose largest magnitude is about 2^scale, summarised as x·2^-scale.
@@ -160,36 +172,46 @@ impl Accumulator {
         self.add_summary_in(xs.len() as u64, &block, scale);
     }
 
-    /// Folds in the moments of `n_b` finite values, taken in units of 2^scale_b.
-    fn merge_moments(&mut self, n_b: u64, mean_b: f64, m2_b: f64, sum_abs_b: f64, scale_b: i32) {
+    /// Folds in the moments of `n_b` finite values (mean `mean_b.0 + mean_b.1`), taken in units of 2^scale_b.
+    fn merge_moments(
+        &mut self,
+        n_b: u64,
+        mean_b: (f64, f64),
+        m2_b: f64,
+        sum_abs_b: f64,
+        scale_b: i32,
+    ) {
         if n_b == 0 {
             return;
         }
+        let ((mut mean_b, mut mean_b_lo), mut m2_b, mut sum_abs_b) = (mean_b, m2_b, sum_abs_b);
         if self.finite == 0 {
-            (self.finite, self.mean, self.m2, self.sum_abs, self.scale) =
-                (n_b, mean_b, m2_b, sum_abs_b, scale_b);
+            (self.finite, self.mean, self.mean_lo) = (n_b, mean_b, mean_b_lo);
+            (self.m2, self.sum_abs, self.scale) = (m2_b, sum_abs_b, scale_b);
             return;
         }
-        let (mut mean_b, mut m2_b, mut sum_abs_b) = (mean_b, m2_b, sum_abs_b);
         // Both sides in the larger unit. What the other side loses below f64's range is beneath the values
         // that set the larger unit by more than f64 can tell.
         if scale_b > self.scale {
             let by = self.scale - scale_b;
             self.mean = times_pow2(self.mean, by);
+            self.mean_lo = times_pow2(self.mean_lo, by);
             self.m2 = times_pow2(self.m2, 2 * by);
             self.sum_abs = times_pow2(self.sum_abs, by);
             self.scale = scale_b;
         } else if scale_b < self.scale {
             let by = scale_b - self.scale;
             mean_b = times_pow2(mean_b, by);
+            mean_b_lo = times_pow2(mean_b_lo, by);
             m2_b = times_pow2(m2_b, 2 * by);
             sum_abs_b = times_pow2(sum_abs_b, by);
         }
         self.sum_abs += sum_abs_b;
         let (n_a, n_b) = (self.finite as f64, n_b as f64);
         let n = n_a + n_b;
-        let delta = mean_b - self.mean;
-        self.mean += delta * (n_b / n);
+        let delta = (mean_b - self.mean) + (mean_b_lo - self.mean_lo);
+        let (mean, lo) = two_sum(self.mean, delta * (n_b / n));
+        (self.mean, self.mean_lo) = two_sum(mean, self.mean_lo + lo);
         self.m2 += m2_b + delta * delta * (n_a * n_b / n);
         self.finite += n_b as u64;
     }
@@ -200,7 +222,7 @@ impl Accumulator {
         self.values += other.values;
         self.merge_moments(
             other.finite,
-            other.mean,
+            (other.mean, other.mean_lo),
             other.m2,
             other.sum_abs,
             other.scale,
@@ -228,7 +250,7 @@ impl Accumulator {
 
     /// Mean of the finite values; `None` when there is none.
     pub fn mean(&self) -> Option<f64> {
-        (self.finite > 0).then(|| times_pow2(self.mean, self.scale))
+        (self.finite > 0).then(|| times_pow2(self.mean + self.mean_lo, self.scale))
     }
 
     /// Population standard deviation (divides by the count, as numpy's default does).
@@ -357,6 +379,86 @@ mod tests {
         let mut floats_after = ints(1, 2);
         floats_after.merge(&accumulate(&[0.5], 1));
         assert_eq!(floats_after.exact_extremes, None);
+    }
+
+    /// Σ(x−m)² of `xs` in compensated sums about a compensated mean: a reference good to a few roundings.
+    fn reference_m2(xs: &[f64]) -> f64 {
+        let neumaier = |it: &mut dyn Iterator<Item = f64>| {
+            let (mut sum, mut lost) = (0.0f64, 0.0f64);
+            for x in it {
+                let t = sum + x;
+                lost += if sum.abs() >= x.abs() {
+                    (sum - t) + x
+                } else {
+                    (x - t) + sum
+                };
+                sum = t;
+            }
+            sum + lost
+        };
+        let mean = neumaier(&mut xs.iter().copied()) / xs.len() as f64;
+        neumaier(&mut xs.iter().map(|x| (x - mean) * (x - mean)))
+    }
+
+    #[test]
+    fn a_first_value_far_from_the_others_keeps_m2_exact() {
+        // Blocks are summed about their first value k: here k lies 1000 spreads from a tight cluster, so
+        // Σ(x−k)² is about 2048 times M2 and its roundings, 2048 times larger relative to M2, reached 3e-12.
+        let cluster = |i: usize| 1001.0 + ((i * 7919) % 2003) as f64 * 1e-3;
+        let mut wide: Vec<f64> = (0..2048).map(cluster).collect();
+        wide[0] = 0.0;
+        let narrow: Vec<f32> = wide.iter().map(|&x| x as f32).collect();
+        let narrow_wide: Vec<f64> = narrow.iter().map(|&x| x as f64).collect();
+        let mut acc32 = Accumulator::new(false);
+        acc32.add_block(&narrow, f32::MIN_POSITIVE);
+        for (what, acc, xs) in [
+            ("f32", acc32, &narrow_wide),
+            ("f64", accumulate(&wide, 2048), &wide),
+        ] {
+            let m2 = reference_m2(xs);
+            assert!(
+                (acc.m2 - m2).abs() <= 1e-14 * m2,
+                "{what}: {} vs {m2}",
+                acc.m2
+            );
+        }
+    }
+
+    #[test]
+    fn data_a_few_ulps_apart_keep_their_spread_across_blocks() {
+        // x = 1 + j·ulp with small integers j, so M2 = ulp²·(Σj² − (Σj)²/n) exactly. Block means differ by
+        // less than an ulp: Chan's update must not take their difference from the rounded means.
+        let j = |i: usize| ((i * 7919) % 3) as u64;
+        let n = 60 * BLOCK_VALUES;
+        let (s1, s2) = (0..n).fold((0u128, 0u128), |(a, b), i| {
+            (a + j(i) as u128, b + (j(i) * j(i)) as u128)
+        });
+        let units = (n as u128 * s2 - s1 * s1) as f64 / n as f64;
+        let mean_units = s1 as f64 / n as f64;
+        let f32_ulp = f32::EPSILON as f64;
+        let xs: Vec<f32> = (0..n).map(|i| 1.0 + j(i) as f32 * f32::EPSILON).collect();
+        let mut narrow = Accumulator::new(false);
+        for b in xs.chunks(BLOCK_VALUES) {
+            narrow.add_block(b, f32::MIN_POSITIVE);
+        }
+        // F64 values 100 ulps apart.
+        let wide: Vec<f64> = (0..n)
+            .map(|i| 1.0 + (j(i) * 50) as f64 * f64::EPSILON)
+            .collect();
+        let wide = accumulate(&wide, BLOCK_VALUES);
+        for (what, acc, ulp) in [("f32", narrow, f32_ulp), ("f64", wide, 50.0 * f64::EPSILON)] {
+            let m2 = units * ulp * ulp;
+            assert!(
+                (acc.m2 - m2).abs() <= 1e-14 * m2,
+                "{what}: {} vs {m2}",
+                acc.m2
+            );
+            let mean = acc.mean().unwrap();
+            assert!(
+                (mean - (1.0 + mean_units * ulp)).abs() <= 1e-16,
+                "{what}: {mean}"
+            );
+        }
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! additions in flight (one running sum would be bound by the latency of an add per value).
 //!
 //! The block's moments are taken about its first value `k` (shifted sums): with `k` a member of the block,
-//! Σ(x−k)² ≤ (n+1)·M2, so M2 = Σ(x−k)² − (Σ(x−k))²/n loses at most log2(n+1) bits — about 2e-13 relative for
-//! a block of 2048 — however far the data sit from zero. Blocks are then merged with Chan's update.
+//! Σ(x−k)² ≤ (n+1)·M2, so M2 = Σ(x−k)² − (Σ(x−k))²/n does not cancel however far the data sit from zero; it
+//! still loses up to log2(n+1) bits when `k` itself lies far from the others, so a block that cancels more
+//! than `CANCELLING` allows is summed again about its mean. Blocks are then merged with Chan's update.
 
 /// Fixed, so every build (portable or SIMD) adds the same values in the same order.
 pub const LANES: usize = 16;
@@ -132,7 +133,9 @@ fn block_f32(xs: &[f32], min_normal: f32) -> Option<Block> {
 #[derive(Debug, Clone, Copy)]
 pub struct Block {
     pub finite: u64,
+    /// The mean is `mean + mean_lo` (see `Accumulator::mean_lo`).
     pub mean: f64,
+    pub mean_lo: f64,
     pub m2: f64,
     pub sum_abs: f64,
     pub min: f64,
@@ -145,6 +148,7 @@ impl Block {
     pub const EMPTY: Block = Block {
         finite: 0,
         mean: 0.0,
+        mean_lo: 0.0,
         m2: 0.0,
         sum_abs: 0.0,
         min: f64::INFINITY,
@@ -196,7 +200,8 @@ impl<T: Lane> Lanes<T> {
         self.subnormal[i] += (a < min_normal && a != T::ZERO) as u32;
     }
 
-    /// Combines the lanes of a block of `n` values shifted by `k`; `None` if a sum is not finite.
+    /// Combines the lanes of a block of `n` values shifted by `k`; `None` if a sum is not finite, or if `k`
+    /// lies so far from the block's mean that Σ(x−k)² cancels (see `CANCELLING`).
     #[inline(always)]
     pub fn finish(&self, k: f64, n: usize) -> Option<Block> {
         let (s1, s2, sa) = (sum(&self.s1), sum(&self.s2), sum(&self.sa));
@@ -204,13 +209,19 @@ impl<T: Lane> Lanes<T> {
             return None;
         }
         let count = n as f64;
+        let m2 = (s2 - s1 * s1 / count).max(0.0);
+        if s2 > CANCELLING * m2 {
+            return None;
+        }
         let fold = |v: &[T; LANES], init: f64, pick: fn(f64, f64) -> f64| {
             v.iter().fold(init, |acc, &x| pick(acc, x.to_f64()))
         };
+        let (mean, mean_lo) = two_sum(k, s1 / count);
         Some(Block {
             finite: n as u64,
-            mean: k + s1 / count,
-            m2: (s2 - s1 * s1 / count).max(0.0),
+            mean,
+            mean_lo,
+            m2,
             sum_abs: sa,
             min: fold(&self.min, f64::INFINITY, f64::min),
             max: fold(&self.max, f64::NEG_INFINITY, f64::max),
@@ -220,14 +231,36 @@ impl<T: Lane> Lanes<T> {
     }
 }
 
+/// Σ(x−k)² = M2 + n·(mean−k)² is at most this many times M2 on the shifted path: beyond, its roundings
+/// would weigh that many times more in M2 (a first value far from a tight cluster gave 3e-12 relative), so
+/// the block is summed again about its mean (`centred_block`). For Gaussian data the first value is that far
+/// (3.9 standard deviations) in one block of 10,000.
+const CANCELLING: f64 = 16.0;
+
 /// Summarises a block (at most 2^32 values) in one pass, or `None` when it holds NaN or ±Inf or its sums
-/// overflow f64: the sums then stop being finite, which is checked once per block instead of per value.
+/// overflow f64 (the sums then stop being finite, which is checked once per block instead of per value),
+/// or its first value lies too far from the others (`CANCELLING`).
 #[inline(always)]
 pub fn finite_block<T: Lane>(xs: &[T], min_normal: T) -> Option<Block> {
     let Some(&first) = xs.first() else {
         return Some(Block::EMPTY);
     };
-    let k = first.to_f64();
+    finite_block_about(xs, min_normal, first.to_f64())
+}
+
+/// Finite values the one-pass kernels left: summed about their mean (a second pass), or by Welford's
+/// update where the sums overflow.
+pub fn centred_block<T: Lane>(xs: &[T], min_normal: T) -> Block {
+    let mean = xs.iter().map(|x| x.to_f64()).sum::<f64>() / xs.len() as f64;
+    mean.is_finite()
+        .then(|| finite_block_about(xs, min_normal, mean))
+        .flatten()
+        .unwrap_or_else(|| serial_block(xs, min_normal))
+}
+
+/// `finite_block` with the moments taken about `k`.
+#[inline(always)]
+fn finite_block_about<T: Lane>(xs: &[T], min_normal: T, k: f64) -> Option<Block> {
     let mut lanes = Lanes::default();
     let chunks = xs.chunks_exact(LANES);
     let tail = chunks.remainder();
@@ -245,6 +278,15 @@ pub fn finite_block<T: Lane>(xs: &[T], min_normal: T) -> Option<Block> {
 #[inline(always)]
 fn sum(v: &[f64; LANES]) -> f64 {
     v.iter().sum()
+}
+
+/// `a + b` as its rounded sum and the rounding error, exactly (Knuth's TwoSum).
+#[inline(always)]
+pub fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let a_part = s - b;
+    let b_part = s - a_part;
+    (s, (a - a_part) + (b - b_part))
 }
 
 /// Finite values whose sums overflow f64: Welford one value at a time, which never forms a sum of squares
