@@ -322,7 +322,8 @@ pub struct ReadArgs {
 }
 
 /// `paramscope PATH…` means `paramscope inspect PATH…`: insert the subcommand when the first argument is
-/// neither a subcommand nor a flag.
+/// neither a subcommand nor a flag. A word that names no file and is close to a subcommand (`insepct`) is left
+/// to clap, which says so and suggests the subcommand, instead of being inspected as a missing file.
 pub fn with_default_subcommand(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     use clap::CommandFactory;
     let Some(first) = args.get(1) else {
@@ -333,11 +334,17 @@ pub fn with_default_subcommand(mut args: Vec<std::ffi::OsString>) -> Vec<std::ff
         args.insert(1, "inspect".into());
         return args;
     };
-    let known = Cli::command()
+    let command = Cli::command();
+    let names: Vec<&str> = command
         .get_subcommands()
-        .any(|s| s.get_name() == first || s.get_all_aliases().any(|a| a == first))
-        || first == "help";
-    if !known && !first.starts_with('-') {
+        .flat_map(|s| std::iter::once(s.get_name()).chain(s.get_all_aliases()))
+        .chain(["help"])
+        .collect();
+    let known = names.contains(&first);
+    // clap's own threshold for "a similar subcommand exists".
+    let misspelled = !std::path::Path::new(first).exists()
+        && names.iter().any(|name| strsim::jaro(name, first) > 0.7);
+    if !known && !misspelled && !first.starts_with('-') {
         args.insert(1, "inspect".into());
     }
     args

@@ -91,3 +91,43 @@ fn no_arguments_print_usage_and_exit_2() {
         .unwrap()
         .contains("Usage: paramscope"));
 }
+
+/// A misspelled subcommand is reported as one, with clap's suggestion; it used to be inspected as a missing
+/// file ("insepct: cannot read") and the paths after it inspected anyway.
+#[test]
+fn a_misspelled_subcommand_is_named_not_inspected() {
+    let out = paramscope()
+        .arg("insepct")
+        .arg(common::repo_path("fixtures/tiny/model.safetensors"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("unrecognized subcommand 'insepct'") && stderr.contains("'inspect'"),
+        "{stderr}"
+    );
+}
+
+/// A file whose name resembles a subcommand is still a path when it exists.
+#[test]
+fn an_existing_file_named_like_a_subcommand_is_inspected() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        common::repo_path("fixtures/tiny/model.safetensors"),
+        dir.path().join("chek"),
+    )
+    .unwrap();
+    let out = paramscope()
+        .current_dir(dir.path())
+        .arg("chek")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8(out.stdout).unwrap().contains("145,472"));
+}
