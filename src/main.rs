@@ -7,7 +7,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args = paramscope::cli::with_default_subcommand(std::env::args_os().collect());
     let cli = Cli::parse_from(args);
-    match cli.command {
+    let code = match cli.command {
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Diff(args) => commands::diff::run(args),
         Command::Footprint(args) => commands::footprint::run(args),
@@ -15,5 +15,6 @@ fn main() -> ExitCode {
         Command::Man => commands::docs::man(),
         Command::Stats(args) => commands::stats::run(args),
         Command::Check(args) => commands::check::run(*args),
-    }
+    };
+    commands::finish(code)
 }

@@ -131,3 +131,35 @@ fn an_existing_file_named_like_a_subcommand_is_inspected() {
     );
     assert!(String::from_utf8(out.stdout).unwrap().contains("145,472"));
 }
+
+/// Output that cannot be written (here `/dev/full`, as a full disk) is an error with exit 2: it was dropped
+/// silently and `inspect … > baseline.json` exited 0, and `completions` panicked.
+#[cfg(target_os = "linux")]
+#[test]
+fn output_that_cannot_be_written_is_an_error() {
+    let tiny = common::repo_path("fixtures/tiny/model.safetensors");
+    let tiny = tiny.to_str().unwrap();
+    let runs: [&[&str]; 4] = [
+        &["inspect", tiny, "--format", "json"],
+        &["check", tiny, "--max-params", "1B"],
+        &["completions", "bash"],
+        &["man"],
+    ];
+    for args in runs {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("paramscope"))
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: cannot write the output: No space left on device"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
