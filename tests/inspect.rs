@@ -683,3 +683,30 @@ fn sort_and_limit_without_tensors_are_usage_errors() {
         );
     }
 }
+
+/// Human figures never show 1000 of a unit after rounding: 999,999 parameters are 1.00M, 999,999 bytes
+/// 1.00 MB and 1,048,575 bytes 1.00 MiB (they showed 1000.00K, 1000.00 KB and 1024.00 KiB).
+#[test]
+fn rounding_up_moves_to_the_next_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    let just_under_a_million = SafetensorsWriter::new().tensor("w", DType::U8, &[999_999]);
+    let path = common::write(dir.path(), "a.safetensors", &just_under_a_million);
+    let out = paramscope().arg(&path).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("│ parameters                ┆ 1.00M (999,999)"),
+        "{text}"
+    );
+    let (code, out, _) = common::check(&[&path, "--max-bytes", "1MB"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("PASS max-bytes: 1.00 MB (999,999 bytes) <= 1MB"),
+        "{out}"
+    );
+
+    let just_under_a_mib = SafetensorsWriter::new().tensor("w", DType::U8, &[(1 << 20) - 1]);
+    let path = common::write(dir.path(), "b.safetensors", &just_under_a_mib);
+    let out = paramscope().arg(&path).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("1.00 MiB (1,048,575 bytes)"), "{text}");
+}
