@@ -52,9 +52,20 @@ paramscope completions zsh > ~/.zfunc/_paramscope\n  paramscope completions fish
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff) to standard output.
-    #[command(after_help = "Example:\n  paramscope man > /usr/local/share/man/man1/paramscope.1")]
-    Man,
+    /// Print a man page (roff) to standard output, or write them all to a folder.
+    #[command(
+        after_help = "Examples:\n  paramscope man --dir /usr/local/share/man/man1      \
+(paramscope.1 and paramscope-SUBCOMMAND.1 for each subcommand)\n  \
+paramscope man > paramscope.1\n  paramscope man check > paramscope-check.1"
+    )]
+    Man {
+        /// The subcommand whose page (paramscope-SUBCOMMAND) to print; the main page without it.
+        #[arg(value_name = "SUBCOMMAND")]
+        subcommand: Option<String>,
+        /// Write paramscope.1 and a paramscope-SUBCOMMAND.1 for every subcommand into this folder.
+        #[arg(long, value_name = "DIR", conflicts_with = "subcommand")]
+        dir: Option<PathBuf>,
+    },
     /// Value statistics of every tensor: min, max, mean, std, zeros, NaN, Inf, subnormals (reads all the data).
     #[command(after_help = "Examples:\n  paramscope stats model.safetensors\n  \
 paramscope stats ./Llama-3.1-8B/ --tensors --filter '*.layers.0.*'\n  \

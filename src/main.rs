@@ -12,7 +12,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => commands::diff::run(args),
         Command::Footprint(args) => commands::footprint::run(args),
         Command::Completions { shell } => commands::docs::completions(shell),
-        Command::Man => commands::docs::man(),
+        Command::Man { subcommand, dir } => commands::docs::man(subcommand.as_deref(), dir),
         Command::Stats(args) => commands::stats::run(args),
         Command::Check(args) => commands::check::run(*args),
     };

@@ -163,3 +163,49 @@ fn output_that_cannot_be_written_is_an_error() {
         );
     }
 }
+
+/// The main man page refers to a page per subcommand (`paramscope-check(1)`); those pages exist, each with its
+/// subcommand's options (only the main page existed, so `man paramscope-check` found nothing).
+#[test]
+fn every_man_page_the_main_page_names_is_written() {
+    let main = paramscope().arg("man").output().unwrap();
+    let main = String::from_utf8(main.stdout).unwrap();
+    let named: Vec<&str> = main
+        .split("paramscope\\-")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("(1)").map(|(name, _)| name))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            "inspect",
+            "diff",
+            "footprint",
+            "completions",
+            "man",
+            "stats",
+            "check"
+        ]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = paramscope()
+        .args(["man", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("paramscope.1")).unwrap(),
+        main
+    );
+    for name in named {
+        let page =
+            std::fs::read_to_string(dir.path().join(format!("paramscope-{name}.1"))).unwrap();
+        assert!(page.contains(&format!(".TH paramscope-{name} 1")), "{name}");
+        let printed = paramscope().args(["man", name]).output().unwrap();
+        assert_eq!(String::from_utf8(printed.stdout).unwrap(), page, "{name}");
+    }
+    let check = std::fs::read_to_string(dir.path().join("paramscope-check.1")).unwrap();
+    let footer = concat!("paramscope ", env!("CARGO_PKG_VERSION"));
+    assert!(check.contains("\\-\\-max\\-params") && check.contains(footer));
+}
