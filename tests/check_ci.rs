@@ -210,6 +210,39 @@ fn rules_file_mistakes_are_usage_errors() {
     }
 }
 
+/// The rules file takes dtypes as the flag does, as a comma-separated string, besides a list: `dtype = "BF16"`
+/// was refused ("invalid type: string, expected a sequence").
+#[test]
+fn rules_file_dtypes_as_a_string_like_the_flag() {
+    let dir = TempDir::new().unwrap();
+    let model = write(dir.path(), "m.safetensors", &base());
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, "dtype = \"BF16, F32\"\nforbid-dtype = \"F64\"\n").unwrap();
+    let by_file = check(&[&model, "--rules", rules.to_str().unwrap()]);
+    let by_flags = check(&[&model, "--dtype", "BF16,F32", "--forbid-dtype", "F64"]);
+    assert_eq!(by_file, by_flags);
+    assert_eq!(by_file.0, 0);
+    assert!(by_file.1.contains("PASS dtype: "), "{}", by_file.1);
+
+    std::fs::write(&rules, "dtype = \"BF16\"\n").unwrap();
+    let (code, out, _) = check(&[&model, "--rules", rules.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("FAIL dtype: F32 (1 tensor) not allowed; allowed: BF16\n"),
+        "{out}"
+    );
+
+    std::fs::write(&rules, "dtype = 5\n").unwrap();
+    let (code, _, err) = check(&[&model, "--rules", rules.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "expected a list of dtype names ([\"BF16\", \"F32\"]) or a string (\"BF16,F32\")"
+        ),
+        "{err}"
+    );
+}
+
 #[test]
 fn github_format_annotates_failures() {
     let dir = TempDir::new().unwrap();
