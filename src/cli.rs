@@ -86,7 +86,8 @@ paramscope check --recursive /models --max-bytes 200GiB --format jsonl"
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Safetensors files, `*.safetensors.index.json` files, or model folders (with --recursive: folders to search).
+    /// Safetensors or GGUF files, `*.safetensors.index.json` files, or model folders (with --recursive: folders to
+    /// search).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -115,7 +116,7 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    /// Safetensors files, `*.safetensors.index.json` files, or model folders.
+    /// Safetensors or GGUF files, `*.safetensors.index.json` files, or model folders.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -148,7 +149,7 @@ pub struct StatsArgs {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// Safetensors files, `*.safetensors.index.json` files, or model folders.
+    /// Safetensors or GGUF files, `*.safetensors.index.json` files, or model folders.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -202,7 +203,7 @@ pub struct InspectArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The reference checkpoint (file, index or folder).
+    /// The reference checkpoint (safetensors or GGUF file, index or folder).
     #[arg(value_name = "A")]
     pub a: PathBuf,
 
@@ -247,7 +248,8 @@ pub struct DiffArgs {
 
 #[derive(Debug, Args)]
 pub struct FootprintArgs {
-    /// A safetensors file, an index, or a model folder (its config.json gives the architecture).
+    /// A safetensors or GGUF file, an index, or a model folder (its config.json, or the GGUF metadata, gives the
+    /// architecture).
     #[arg(value_name = "PATH")]
     pub path: PathBuf,
 

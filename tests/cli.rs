@@ -209,3 +209,15 @@ fn every_man_page_the_main_page_names_is_written() {
     let footer = concat!("paramscope ", env!("CARGO_PKG_VERSION"));
     assert!(check.contains("\\-\\-max\\-params") && check.contains(footer));
 }
+
+/// Every subcommand that reads checkpoints reads GGUF files too, and its help says so (the PATH help named
+/// only safetensors files, indexes and folders).
+#[test]
+fn help_of_every_reading_subcommand_names_gguf() {
+    for sub in ["inspect", "check", "stats", "footprint", "diff"] {
+        let out = paramscope().args([sub, "--help"]).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let arguments = text.split("Options:").next().unwrap();
+        assert!(arguments.contains("GGUF"), "{sub} --help:\n{arguments}");
+    }
+}
