@@ -710,3 +710,27 @@ fn rounding_up_moves_to_the_next_unit() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("1.00 MiB (1,048,575 bytes)"), "{text}");
 }
+
+/// A shard named alone is reported with a note that the figures are that shard's, a third of the model here;
+/// nothing said so.
+#[test]
+fn a_shard_inspected_alone_says_so() {
+    let shard = common::repo_path("fixtures/sharded/model-00001-of-00003.safetensors");
+    let report = inspect_json(&[shard.to_str().unwrap()]);
+    let note = format!(
+        "{} is part 1 of 3 of a sharded checkpoint, read alone: these figures are this file's \
+         (name its folder or index for the whole model)",
+        shard.display()
+    );
+    assert_eq!(report["notes"], serde_json::json!([note]));
+    let out = paramscope().arg(&shard).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.ends_with(&format!("note: {note}\n")), "{text}");
+    // The whole checkpoint, and a file that is not a shard, carry no such note.
+    let whole = inspect_json(&[common::repo_path("fixtures/sharded").to_str().unwrap()]);
+    assert_eq!(whole["notes"], serde_json::json!([]));
+    let tiny = inspect_json(&[common::repo_path("fixtures/tiny/model.safetensors")
+        .to_str()
+        .unwrap()]);
+    assert_eq!(tiny["notes"], serde_json::json!([]));
+}

@@ -246,12 +246,13 @@ pub fn load(source: &Source, options: LoadOptions) -> Result<Checkpoint, LoadErr
     match source {
         Source::File(path) => {
             let parsed = safetensors::read(path, path)?;
+            let notes = shard_series::lone_shard_note(path).into_iter().collect();
             Ok(assemble(
                 Layout::SingleFile,
                 path,
                 vec![parsed],
                 None,
-                Vec::new(),
+                notes,
             ))
         }
         Source::Shards { folder, files } => {
