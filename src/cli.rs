@@ -335,17 +335,19 @@ pub struct ReadArgs {
 }
 
 /// `paramscope PATH…` means `paramscope inspect PATH…`: insert the subcommand when the first argument is
-/// neither a subcommand nor a flag. A word that names no file and is close to a subcommand (`insepct`) is left
-/// to clap, which says so and suggests the subcommand, instead of being inspected as a missing file.
-pub fn with_default_subcommand(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+/// neither a subcommand nor a flag. A word that names nothing on disk and is close to a subcommand (`insepct`,
+/// `chekc`) is refused with both readings, instead of being inspected as a missing file named `insepct`.
+pub fn with_default_subcommand(
+    mut args: Vec<std::ffi::OsString>,
+) -> Result<Vec<std::ffi::OsString>, String> {
     use clap::CommandFactory;
     let Some(first) = args.get(1) else {
-        return args;
+        return Ok(args);
     };
     // Not UTF-8: not a subcommand or a flag, so a path.
     let Some(first) = first.to_str() else {
         args.insert(1, "inspect".into());
-        return args;
+        return Ok(args);
     };
     let command = Cli::command();
     let names: Vec<&str> = command
@@ -353,12 +355,25 @@ pub fn with_default_subcommand(mut args: Vec<std::ffi::OsString>) -> Vec<std::ff
         .flat_map(|s| std::iter::once(s.get_name()).chain(s.get_all_aliases()))
         .chain(["help"])
         .collect();
-    let known = names.contains(&first);
-    // clap's own threshold for "a similar subcommand exists".
-    let misspelled = !std::path::Path::new(first).exists()
-        && names.iter().any(|name| strsim::jaro(name, first) > 0.7);
-    if !known && !misspelled && !first.starts_with('-') {
-        args.insert(1, "inspect".into());
+    if names.contains(&first) || first.starts_with('-') {
+        return Ok(args);
     }
-    args
+    // A word with a dot or a separator is meant as a path (`diff.safetensors`): a missing one is reported as such.
+    let word = !first.contains(['.', '/', '\\']);
+    if word && !std::path::Path::new(first).exists() {
+        // clap's own threshold for "a similar subcommand exists".
+        let closest = names
+            .iter()
+            .map(|name| (strsim::jaro(name, first), name))
+            .filter(|(similarity, _)| *similarity > 0.7)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((_, name)) = closest {
+            return Err(format!(
+                "'{first}' is neither a subcommand nor a file or folder; did you mean `paramscope {name}`? \
+                 (paramscope --help lists the subcommands)"
+            ));
+        }
+    }
+    args.insert(1, "inspect".into());
+    Ok(args)
 }

@@ -5,7 +5,10 @@ use paramscope::cli::{Cli, Command};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = paramscope::cli::with_default_subcommand(std::env::args_os().collect());
+    let args = match paramscope::cli::with_default_subcommand(std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(message) => return commands::usage_error(&message),
+    };
     let cli = Cli::parse_from(args);
     let code = match cli.command {
         Command::Inspect(args) => commands::inspect::run(args),

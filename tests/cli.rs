@@ -92,7 +92,7 @@ fn no_arguments_print_usage_and_exit_2() {
         .contains("Usage: paramscope"));
 }
 
-/// A misspelled subcommand is reported as one, with clap's suggestion; it used to be inspected as a missing
+/// A misspelled subcommand is refused with the subcommand it resembles; it used to be inspected as a missing
 /// file ("insepct: cannot read") and the paths after it inspected anyway.
 #[test]
 fn a_misspelled_subcommand_is_named_not_inspected() {
@@ -104,9 +104,10 @@ fn a_misspelled_subcommand_is_named_not_inspected() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        stderr.contains("unrecognized subcommand 'insepct'") && stderr.contains("'inspect'"),
-        "{stderr}"
+    assert_eq!(
+        stderr,
+        "error: 'insepct' is neither a subcommand nor a file or folder; did you mean `paramscope inspect`? \
+         (paramscope --help lists the subcommands)\n"
     );
 }
 
