@@ -109,6 +109,14 @@ fn a_misspelled_subcommand_is_named_not_inspected() {
         "error: 'insepct' is neither a subcommand nor a file or folder; did you mean `paramscope inspect`? \
          (paramscope --help lists the subcommands)\n"
     );
+    // A word with a dot is a path, even when it resembles a subcommand: a missing one is reported as a file.
+    let out = paramscope().arg("stats.safetensors").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: stats.safetensors: cannot read:"),
+        "{stderr}"
+    );
 }
 
 /// A file whose name resembles a subcommand is still a path when it exists.
