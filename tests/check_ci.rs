@@ -243,6 +243,47 @@ fn rules_file_dtypes_as_a_string_like_the_flag() {
     );
 }
 
+/// Reports saved on Windows: a UTF-8 byte order mark is skipped, UTF-16 is named (both were "not JSON:
+/// expected value at line 1 column 1").
+#[test]
+fn saved_reports_with_a_byte_order_mark() {
+    let dir = TempDir::new().unwrap();
+    let model = write(dir.path(), "m.safetensors", &base());
+    // structure and the two growth rules; structure and expect-tensors.
+    for (flag, tensors, rules) in [("--baseline", false, 3), ("--expect-tensors", true, 2)] {
+        let saved = save_inspect(dir.path(), &model, "saved.json", tensors);
+        let utf8 = std::fs::read(&saved).unwrap();
+        std::fs::write(&saved, [b"\xEF\xBB\xBF".as_slice(), &utf8].concat()).unwrap();
+        let (code, out, err) = check(&[&model, flag, saved.to_str().unwrap()]);
+        assert_eq!(code, 0, "{flag}: {err}");
+        assert!(
+            out.ends_with(&format!(": all {rules} rules passed\n")),
+            "{out}"
+        );
+
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(
+                String::from_utf8(utf8)
+                    .unwrap()
+                    .encode_utf16()
+                    .flat_map(u16::to_le_bytes),
+            )
+            .collect();
+        std::fs::write(&saved, utf16).unwrap();
+        let (code, out, err) = check(&[&model, flag, saved.to_str().unwrap()]);
+        assert_eq!((code, out.as_str()), (2, ""));
+        assert_eq!(
+            err,
+            format!(
+                "error: {flag} {}: UTF-16 text (Windows PowerShell's `>` writes it); save the report as UTF-8 \
+                 (`| Out-File -Encoding utf8 FILE`)\n",
+                saved.display()
+            )
+        );
+    }
+}
+
 #[test]
 fn github_format_annotates_failures() {
     let dir = TempDir::new().unwrap();
