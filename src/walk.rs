@@ -90,7 +90,12 @@ fn discovered(
 ) -> bool {
     match result {
         Ok(sources) => sources.into_iter().for_each(|s| visit(Ok(s))),
-        Err(e) if matches!(*e.problem, Problem::EmptyDirectory) => {}
+        // A cache repository's snapshot is reached below it.
+        Err(e)
+            if matches!(
+                *e.problem,
+                Problem::EmptyDirectory | Problem::CacheRepository { .. }
+            ) => {}
         Err(e) => {
             let unreadable = matches!(*e.problem, Problem::Io(_));
             visit(Err(e));

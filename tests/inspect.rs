@@ -734,3 +734,44 @@ fn a_shard_inspected_alone_says_so() {
         .unwrap()]);
     assert_eq!(tiny["notes"], serde_json::json!([]));
 }
+
+/// A Hugging Face cache repository (`models--ORG--NAME`) named instead of its snapshot: the error says which
+/// snapshot to name (it said only "no checkpoint found in this directory"); a recursive walk finds it.
+#[cfg(unix)]
+#[test]
+fn a_cache_repository_names_its_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("models--org--tiny");
+    let snapshot = repo.join("snapshots").join("abc123");
+    std::fs::create_dir_all(&snapshot).unwrap();
+    std::fs::create_dir_all(repo.join("blobs")).unwrap();
+    std::fs::create_dir_all(repo.join("refs")).unwrap();
+    std::fs::write(repo.join("refs").join("main"), "abc123").unwrap();
+    std::fs::copy(
+        common::repo_path("fixtures/tiny/model.safetensors"),
+        repo.join("blobs").join("0123abcd"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("../../blobs/0123abcd", snapshot.join("model.safetensors")).unwrap();
+
+    let out = paramscope().arg(&repo).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!(
+            "error: {}: a Hugging Face cache repository, not a checkpoint folder: name a snapshot ({})\n",
+            repo.display(),
+            snapshot.display()
+        )
+    );
+    let report = inspect_json(&[snapshot.to_str().unwrap()]);
+    assert_eq!(report["parameters"], TINY_BERT_PARAMETERS);
+    let out = paramscope()
+        .args(["inspect", "--recursive", "--format", "jsonl"])
+        .arg(&repo)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let line: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["parameters"], TINY_BERT_PARAMETERS);
+}

@@ -165,7 +165,13 @@ fn discover_folder(folder: &Path) -> Result<Vec<Source>, InputError> {
     weights.sort();
     ggufs.sort();
     if indexes.is_empty() && weights.is_empty() && ggufs.is_empty() {
-        return Err(InputError::new(folder, Problem::EmptyDirectory));
+        let problem = match cache_snapshot(folder) {
+            Some(snapshot) => Problem::CacheRepository {
+                snapshot: snapshot.display().to_string(),
+            },
+            None => Problem::EmptyDirectory,
+        };
+        return Err(InputError::new(folder, problem));
     }
     let gguf_sources = group_gguf(ggufs);
     if !indexes.is_empty() {
@@ -193,6 +199,18 @@ fn discover_folder(folder: &Path) -> Result<Vec<Source>, InputError> {
     let mut sources = group_shards(folder, weights);
     sources.extend(gguf_sources);
     Ok(sources)
+}
+
+/// For a Hugging Face cache repository (`models--ORG--NAME` with `snapshots/`), the snapshot `refs/main` names,
+/// or the `snapshots` folder when it names none.
+fn cache_snapshot(folder: &Path) -> Option<PathBuf> {
+    let snapshots = folder.join("snapshots");
+    if !snapshots.is_dir() {
+        return None;
+    }
+    let main = std::fs::read_to_string(folder.join("refs").join("main")).ok();
+    let named = main.map(|rev| snapshots.join(rev.trim()));
+    Some(named.filter(|s| s.is_dir()).unwrap_or(snapshots))
 }
 
 /// GGUF files in a folder: the parts of one multi-part file form one checkpoint (named by its first part
