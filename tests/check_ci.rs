@@ -284,6 +284,41 @@ fn saved_reports_with_a_byte_order_mark() {
     }
 }
 
+/// A weight file beside a sharded checkpoint that its index does not name is in no figure a rule measures;
+/// check showed nothing of it (inspect notes it). The structure rule now lists the reader's notes, in every
+/// format.
+#[test]
+fn structure_lists_what_the_reader_noted() {
+    let dir = TempDir::new().unwrap();
+    for entry in std::fs::read_dir(common::repo_path("fixtures/sharded")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let stray = write(dir.path(), "consolidated.safetensors", &base());
+    let folder = dir.path().to_str().unwrap();
+    let note = format!("note: {stray} is not named by the index and was not read");
+    let junit = dir.path().join("check.xml");
+    let (code, out, _) = check(&[folder, "--junit", junit.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("PASS structure: 3 files, 21 tensors read"),
+        "{out}"
+    );
+    assert_eq!(lines[1], format!("    {note}"));
+    let junit = std::fs::read_to_string(junit).unwrap();
+    assert!(
+        junit.contains(&format!(
+            "index consistent with its shards\n{note}</system-out>"
+        )),
+        "{junit}"
+    );
+
+    let (_, out, _) = check(&[folder, "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["rules"][0]["details"], serde_json::json!([note]));
+}
+
 #[test]
 fn github_format_annotates_failures() {
     let dir = TempDir::new().unwrap();

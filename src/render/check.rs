@@ -170,10 +170,16 @@ pub mod junit {
                 r.rule
             ));
             match r.status {
-                Status::Pass => out.push_str(&format!(
-                    "      <system-out>{}</system-out>\n",
-                    xml(&r.message)
-                )),
+                Status::Pass => {
+                    let lines: Vec<String> = std::iter::once(&r.message)
+                        .chain(&r.details)
+                        .map(|line| xml(line))
+                        .collect();
+                    out.push_str(&format!(
+                        "      <system-out>{}</system-out>\n",
+                        lines.join("\n")
+                    ))
+                }
                 Status::Fail => {
                     let body: Vec<String> = r.details.iter().map(|d| xml(d)).collect();
                     out.push_str(&format!(
