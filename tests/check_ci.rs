@@ -317,6 +317,18 @@ fn structure_lists_what_the_reader_noted() {
     let (_, out, _) = check(&[folder, "--format", "json"]);
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["rules"][0]["details"], serde_json::json!([note]));
+
+    // On GitHub, a warning annotation on the checkpoint, so it shows on the run's summary.
+    let (code, out, _) = check(&[folder, "--format", "github"]);
+    assert_eq!(code, 0);
+    let index = dir.path().join("model.safetensors.index.json");
+    assert_eq!(
+        out.lines().nth(1).unwrap(),
+        format!(
+            "::warning file={},title=paramscope check structure::{note}",
+            index.display()
+        )
+    );
 }
 
 #[test]
