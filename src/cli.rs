@@ -335,7 +335,7 @@ pub struct ReadArgs {
 }
 
 /// `paramscope PATH…` means `paramscope inspect PATH…`: insert the subcommand when the first argument is
-/// neither a subcommand nor a flag. A word that names nothing on disk and is close to a subcommand (`insepct`,
+/// neither a subcommand nor one of the program's own flags (`--help`, `--version`). A word that names nothing on disk and is close to a subcommand (`insepct`,
 /// `chekc`) is refused with both readings, instead of being inspected as a missing file named `insepct`.
 pub fn with_default_subcommand(
     mut args: Vec<std::ffi::OsString>,
@@ -355,11 +355,13 @@ pub fn with_default_subcommand(
         .flat_map(|s| std::iter::once(s.get_name()).chain(s.get_all_aliases()))
         .chain(["help"])
         .collect();
-    if names.contains(&first) || first.starts_with('-') {
+    // The program's own flags; any other flag belongs to inspect (`paramscope --format json model.safetensors`).
+    let own_flag = ["-h", "--help", "-V", "--version"].contains(&first);
+    if names.contains(&first) || own_flag {
         return Ok(args);
     }
     // A word with a dot or a separator is meant as a path (`diff.safetensors`): a missing one is reported as such.
-    let word = !first.contains(['.', '/', '\\']);
+    let word = !first.starts_with('-') && !first.contains(['.', '/', '\\']);
     if word && !std::path::Path::new(first).exists() {
         // clap's own threshold for "a similar subcommand exists".
         let closest = names

@@ -230,3 +230,28 @@ fn help_of_every_reading_subcommand_names_gguf() {
         assert!(arguments.contains("GGUF"), "{sub} --help:\n{arguments}");
     }
 }
+
+/// Inspect's flags may come before the path when the subcommand is left out, as after it; they were refused
+/// ("unexpected argument '--format'") with the program's usage.
+#[test]
+fn inspect_flags_before_a_path_alone() {
+    let tiny = common::repo_path("fixtures/tiny/model.safetensors");
+    let out = paramscope()
+        .args(["--format", "json"])
+        .arg(&tiny)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["parameters"], 145_472);
+    // The program's own flags keep their meaning.
+    let out = paramscope().arg("--version").output().unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        concat!("paramscope ", env!("CARGO_PKG_VERSION"), "\n")
+    );
+}
