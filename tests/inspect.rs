@@ -775,3 +775,25 @@ fn a_cache_repository_names_its_snapshot() {
     let line: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(line["parameters"], TINY_BERT_PARAMETERS);
 }
+
+/// A checkpoint named twice is read once: `paramscope model/*` names the index and each shard it covers (the
+/// total was 45,376 parameters, twice the model), and a folder and its index name one checkpoint.
+#[test]
+fn a_checkpoint_named_twice_is_counted_once() {
+    let folder = common::repo_path("fixtures/sharded");
+    let index = folder.join("model.safetensors.index.json");
+    let shard = |n: u32| folder.join(format!("model-0000{n}-of-00003.safetensors"));
+    let whole = TINY_LLAMA_PARAMETERS;
+    let as_globbed = [shard(1), shard(2), shard(3), index.clone()];
+    let args: Vec<&str> = as_globbed.iter().map(|p| p.to_str().unwrap()).collect();
+    let report = inspect_json(&args);
+    assert_eq!(report["parameters"], whole);
+    assert_eq!(report["path"], index.to_str().unwrap());
+    assert_eq!(report["notes"], serde_json::json!([]));
+    let report = inspect_json(&[folder.to_str().unwrap(), index.to_str().unwrap()]);
+    assert_eq!(report["parameters"], whole);
+    // Shards named without their index are still read, one checkpoint each, and add up to the model.
+    let report = inspect_json(&args[..3]);
+    assert_eq!(report["total"]["parameters"], whole);
+    assert_eq!(report["checkpoints"].as_array().unwrap().len(), 3);
+}

@@ -72,26 +72,26 @@ pub fn load_all(
 ) -> (Vec<Checkpoint>, bool) {
     let mut checkpoints = Vec::new();
     let mut failed = false;
-    let mut splits_seen = paramscope::walk::SplitsSeen::default();
+    let mut sources = Vec::new();
     for path in paths {
-        let sources = match format::discover(path) {
-            Ok(s) => s,
+        match format::discover(path) {
+            Ok(s) => sources.extend(s),
             Err(e) => {
                 print_load_error(&e.into(), format);
                 failed = true;
-                continue;
             }
-        };
-        for source in sources {
-            if splits_seen.repeated(&source) {
-                continue;
-            }
-            match format::load(&source, options) {
-                Ok(c) => checkpoints.push(c),
-                Err(e) => {
-                    print_load_error(&e, format);
-                    failed = true;
-                }
+        }
+    }
+    let mut splits_seen = paramscope::walk::SplitsSeen::default();
+    for source in format::without_repeats(sources) {
+        if splits_seen.repeated(&source) {
+            continue;
+        }
+        match format::load(&source, options) {
+            Ok(c) => checkpoints.push(c),
+            Err(e) => {
+                print_load_error(&e, format);
+                failed = true;
             }
         }
     }

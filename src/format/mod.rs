@@ -51,20 +51,47 @@ impl Source {
         if parts.len() < 2 {
             return None;
         }
-        let folder = parts[0].parent().unwrap_or(Path::new(""));
-        let folder = std::fs::canonicalize(if folder.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            folder
-        })
-        .unwrap_or_else(|_| folder.to_path_buf());
-        Some(
-            parts
-                .iter()
-                .map(|p| folder.join(p.file_name().unwrap_or_default()))
-                .collect(),
-        )
+        Some(parts.iter().map(|p| resolved(p)).collect())
     }
+}
+
+/// A path with its folder made absolute and free of symlinks, the file name kept: the same for `model/x` and
+/// `./model/x`, while two snapshot files linking to one blob stay two files.
+fn resolved(path: &Path) -> PathBuf {
+    let folder = path.parent().unwrap_or(Path::new(""));
+    let folder = std::fs::canonicalize(if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    })
+    .unwrap_or_else(|_| folder.to_path_buf());
+    folder.join(path.file_name().unwrap_or_default())
+}
+
+/// Drops from `sources` what another of them already reads: a shard file that an index also named covers, and
+/// an index named twice. `paramscope model/*` names the index and each of its shards, `paramscope model
+/// model/model.safetensors.index.json` the index twice; each was read again and counted twice in the total.
+pub fn without_repeats(sources: Vec<Source>) -> Vec<Source> {
+    let mut covered = std::collections::HashSet::new();
+    if sources.iter().any(|s| matches!(s, Source::File(_))) {
+        for source in &sources {
+            if let Source::Index { path, .. } = source {
+                if let Ok(index) = index::read(path) {
+                    let folder = path.parent().unwrap_or(Path::new(""));
+                    covered.extend(index.shards().iter().map(|s| resolved(&folder.join(s))));
+                }
+            }
+        }
+    }
+    let mut indexes = std::collections::HashSet::new();
+    sources
+        .into_iter()
+        .filter(|source| match source {
+            Source::File(path) => !covered.contains(&resolved(path)),
+            Source::Index { path, .. } => indexes.insert(resolved(path)),
+            _ => true,
+        })
+        .collect()
 }
 
 const INDEX_SUFFIX: &str = ".safetensors.index.json";
