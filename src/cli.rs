@@ -52,9 +52,20 @@ paramscope completions zsh > ~/.zfunc/_paramscope\n  paramscope completions fish
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff) to standard output.
-    #[command(after_help = "Example:\n  paramscope man > /usr/local/share/man/man1/paramscope.1")]
-    Man,
+    /// Print a man page (roff) to standard output, or write them all to a folder.
+    #[command(
+        after_help = "Examples:\n  paramscope man --dir /usr/local/share/man/man1      \
+(paramscope.1 and paramscope-SUBCOMMAND.1 for each subcommand)\n  \
+paramscope man > paramscope.1\n  paramscope man check > paramscope-check.1"
+    )]
+    Man {
+        /// The subcommand whose page (paramscope-SUBCOMMAND) to print; the main page without it.
+        #[arg(value_name = "SUBCOMMAND")]
+        subcommand: Option<String>,
+        /// Write paramscope.1 and a paramscope-SUBCOMMAND.1 for every subcommand into this folder.
+        #[arg(long, value_name = "DIR", conflicts_with = "subcommand")]
+        dir: Option<PathBuf>,
+    },
     /// Value statistics of every tensor: min, max, mean, std, zeros, NaN, Inf, subnormals (reads all the data).
     #[command(after_help = "Examples:\n  paramscope stats model.safetensors\n  \
 paramscope stats ./Llama-3.1-8B/ --tensors --filter '*.layers.0.*'\n  \
@@ -75,7 +86,8 @@ paramscope check --recursive /models --max-bytes 200GiB --format jsonl"
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Safetensors files, `*.safetensors.index.json` files, or model folders (with --recursive: folders to search).
+    /// Safetensors or GGUF files, `*.safetensors.index.json` files, or model folders (with --recursive: folders to
+    /// search).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -104,7 +116,7 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    /// Safetensors files, `*.safetensors.index.json` files, or model folders.
+    /// Safetensors or GGUF files, `*.safetensors.index.json` files, or model folders.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -137,7 +149,7 @@ pub struct StatsArgs {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// Safetensors files, `*.safetensors.index.json` files, or model folders.
+    /// Safetensors or GGUF files, `*.safetensors.index.json` files, or model folders.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -191,7 +203,7 @@ pub struct InspectArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The reference checkpoint (file, index or folder).
+    /// The reference checkpoint (safetensors or GGUF file, index or folder).
     #[arg(value_name = "A")]
     pub a: PathBuf,
 
@@ -236,7 +248,8 @@ pub struct DiffArgs {
 
 #[derive(Debug, Args)]
 pub struct FootprintArgs {
-    /// A safetensors file, an index, or a model folder (its config.json gives the architecture).
+    /// A safetensors or GGUF file, an index, or a model folder (its config.json, or the GGUF metadata, gives the
+    /// architecture).
     #[arg(value_name = "PATH")]
     pub path: PathBuf,
 
@@ -322,23 +335,47 @@ pub struct ReadArgs {
 }
 
 /// `paramscope PATH…` means `paramscope inspect PATH…`: insert the subcommand when the first argument is
-/// neither a subcommand nor a flag.
-pub fn with_default_subcommand(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+/// neither a subcommand nor one of the program's own flags (`--help`, `--version`). A word that names nothing on disk and is close to a subcommand (`insepct`,
+/// `chekc`) is refused with both readings, instead of being inspected as a missing file named `insepct`.
+pub fn with_default_subcommand(
+    mut args: Vec<std::ffi::OsString>,
+) -> Result<Vec<std::ffi::OsString>, String> {
     use clap::CommandFactory;
     let Some(first) = args.get(1) else {
-        return args;
+        return Ok(args);
     };
     // Not UTF-8: not a subcommand or a flag, so a path.
     let Some(first) = first.to_str() else {
         args.insert(1, "inspect".into());
-        return args;
+        return Ok(args);
     };
-    let known = Cli::command()
+    let command = Cli::command();
+    let names: Vec<&str> = command
         .get_subcommands()
-        .any(|s| s.get_name() == first || s.get_all_aliases().any(|a| a == first))
-        || first == "help";
-    if !known && !first.starts_with('-') {
-        args.insert(1, "inspect".into());
+        .flat_map(|s| std::iter::once(s.get_name()).chain(s.get_all_aliases()))
+        .chain(["help"])
+        .collect();
+    // The program's own flags; any other flag belongs to inspect (`paramscope --format json model.safetensors`).
+    let own_flag = ["-h", "--help", "-V", "--version"].contains(&first);
+    if names.contains(&first) || own_flag {
+        return Ok(args);
     }
-    args
+    // A word with a dot or a separator is meant as a path (`diff.safetensors`): a missing one is reported as such.
+    let word = !first.starts_with('-') && !first.contains(['.', '/', '\\']);
+    if word && !std::path::Path::new(first).exists() {
+        // clap's own threshold for "a similar subcommand exists".
+        let closest = names
+            .iter()
+            .map(|name| (strsim::jaro(name, first), name))
+            .filter(|(similarity, _)| *similarity > 0.7)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((_, name)) = closest {
+            return Err(format!(
+                "'{first}' is neither a subcommand nor a file or folder; did you mean `paramscope {name}`? \
+                 (paramscope --help lists the subcommands)"
+            ));
+        }
+    }
+    args.insert(1, "inspect".into());
+    Ok(args)
 }

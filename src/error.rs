@@ -58,6 +58,12 @@ pub enum Problem {
         "no checkpoint found in this directory (no *.safetensors, *.safetensors.index.json or *.gguf)"
     )]
     EmptyDirectory,
+    /// `~/.cache/huggingface/hub/models--ORG--NAME` holds `blobs/`, `refs/` and `snapshots/REV/`: the checkpoint
+    /// is a snapshot, which a user naming the repository folder would not guess from "no checkpoint found".
+    #[error(
+        "a Hugging Face cache repository, not a checkpoint folder: name a snapshot ({snapshot})"
+    )]
+    CacheRepository { snapshot: String },
 
     // safetensors header
     #[error("file is empty")]
@@ -275,7 +281,7 @@ impl Problem {
         match self {
             Problem::Io(_) => "io",
             Problem::UnknownKind => "unknown_kind",
-            Problem::EmptyDirectory => "empty_directory",
+            Problem::EmptyDirectory | Problem::CacheRepository { .. } => "empty_directory",
             Problem::Empty => "empty_file",
             Problem::HeaderTooSmall { .. } => "header_too_small",
             Problem::HeaderTooLarge { .. } => "header_too_large",

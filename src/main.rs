@@ -5,15 +5,19 @@ use paramscope::cli::{Cli, Command};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = paramscope::cli::with_default_subcommand(std::env::args_os().collect());
+    let args = match paramscope::cli::with_default_subcommand(std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(message) => return commands::usage_error(&message),
+    };
     let cli = Cli::parse_from(args);
-    match cli.command {
+    let code = match cli.command {
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Diff(args) => commands::diff::run(args),
         Command::Footprint(args) => commands::footprint::run(args),
         Command::Completions { shell } => commands::docs::completions(shell),
-        Command::Man => commands::docs::man(),
+        Command::Man { subcommand, dir } => commands::docs::man(subcommand.as_deref(), dir),
         Command::Stats(args) => commands::stats::run(args),
         Command::Check(args) => commands::check::run(*args),
-    }
+    };
+    commands::finish(code)
 }

@@ -3,12 +3,22 @@
 /// `8030261248` → `8.03B`; below a thousand, the number itself.
 pub fn count(n: u64) -> String {
     const STEPS: [(f64, &str); 4] = [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")];
-    for (scale, suffix) in STEPS {
-        if n as f64 >= scale {
-            return format!("{:.2}{suffix}", n as f64 / scale);
-        }
+    match scaled(n, &STEPS, 1e3) {
+        Some((value, suffix)) => format!("{value}{suffix}"),
+        None => n.to_string(),
     }
-    n.to_string()
+}
+
+/// `n` in the largest unit of `steps` (largest first) it reaches, to two decimals — or in the next larger unit
+/// when the rounding reaches `next_at` (999,999 is `1.00M`, not `1000.00K`); `None` below the smallest unit.
+fn scaled<'a>(n: u64, steps: &[(f64, &'a str)], next_at: f64) -> Option<(String, &'a str)> {
+    let i = steps.iter().position(|&(scale, _)| n as f64 >= scale)?;
+    let value = format!("{:.2}", n as f64 / steps[i].0);
+    if i > 0 && value.parse::<f64>().is_ok_and(|v| v >= next_at) {
+        let (scale, suffix) = steps[i - 1];
+        return Some((format!("{:.2}", n as f64 / scale), suffix));
+    }
+    Some((value, steps[i].1))
 }
 
 /// `1, "tensor", "tensors"` → `1 tensor`; `1200, …` → `1,200 tensors`.
@@ -32,19 +42,17 @@ pub fn grouped(n: u64) -> String {
 
 /// Binary units: `16060522496` → `14.96 GiB`.
 pub fn bytes(n: u64) -> String {
-    const STEPS: [(u64, &str); 5] = [
-        (1 << 50, "PiB"),
-        (1 << 40, "TiB"),
-        (1 << 30, "GiB"),
-        (1 << 20, "MiB"),
-        (1 << 10, "KiB"),
+    const STEPS: [(f64, &str); 5] = [
+        ((1u64 << 50) as f64, "PiB"),
+        ((1u64 << 40) as f64, "TiB"),
+        ((1u64 << 30) as f64, "GiB"),
+        ((1u64 << 20) as f64, "MiB"),
+        ((1u64 << 10) as f64, "KiB"),
     ];
-    for (scale, suffix) in STEPS {
-        if n >= scale {
-            return format!("{:.2} {suffix}", n as f64 / scale as f64);
-        }
+    match scaled(n, &STEPS, 1024.0) {
+        Some((value, suffix)) => format!("{value} {suffix}"),
+        None => format!("{n} B"),
     }
-    format!("{n} B")
 }
 
 /// Decimal units: `16060522496` → `16.06 GB`.
@@ -56,12 +64,10 @@ pub fn bytes_decimal(n: u64) -> String {
         (1e6, "MB"),
         (1e3, "KB"),
     ];
-    for (scale, suffix) in STEPS {
-        if n as f64 >= scale {
-            return format!("{:.2} {suffix}", n as f64 / scale);
-        }
+    match scaled(n, &STEPS, 1e3) {
+        Some((value, suffix)) => format!("{value} {suffix}"),
+        None => format!("{n} B"),
     }
-    format!("{n} B")
 }
 
 /// A share as a percentage with one decimal; `-` when the whole is zero.
@@ -83,6 +89,10 @@ mod tests {
         assert_eq!(count(999), "999");
         assert_eq!(count(1_000), "1.00K");
         assert_eq!(count(405_000_000_000_000), "405.00T");
+        // Rounding to two decimals never shows 1000 of a unit: the next unit instead.
+        assert_eq!(count(999_994), "999.99K");
+        assert_eq!(count(999_999), "1.00M");
+        assert_eq!(count(999_999_999), "1.00B");
     }
 
     #[test]
@@ -99,6 +109,10 @@ mod tests {
         assert_eq!(bytes(1023), "1023 B");
         assert_eq!(bytes(1536), "1.50 KiB");
         assert_eq!(bytes_decimal(16_060_522_496), "16.06 GB");
+        assert_eq!(bytes((1 << 20) - 1), "1.00 MiB");
+        assert_eq!(bytes((1 << 20) - 6), "1023.99 KiB");
+        assert_eq!(bytes(1_000 << 10), "1000.00 KiB");
+        assert_eq!(bytes_decimal(999_999), "1.00 MB");
         assert_eq!(percent(1, 3), "33.3%");
         assert_eq!(percent(1, 0), "-");
     }

@@ -11,8 +11,21 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Calls `visit` with each checkpoint found under `root` (or `root` itself when it is a file), or with the
-/// problem that kept a folder from being read. Folders without weight files are skipped silently.
+/// problem that kept a folder from being read. Folders without weight files are skipped silently, but a root
+/// with none anywhere under it is reported (`empty_directory`), as an unreadable checkpoint is, so that every
+/// output format (JSON, JUnit, annotations) says so.
 pub fn walk(root: &Path, mut visit: impl FnMut(Result<Source, InputError>)) {
+    let mut found = false;
+    walk_tree(root, |source| {
+        found = true;
+        visit(source)
+    });
+    if !found {
+        visit(Err(InputError::new(root, Problem::EmptyDirectory)));
+    }
+}
+
+fn walk_tree(root: &Path, mut visit: impl FnMut(Result<Source, InputError>)) {
     let mut pending = vec![root.to_path_buf()];
     // Shards an index names in a subfolder of its own (`shards/model-00001-of-00004.safetensors`): they belong to
     // that index's checkpoint and are not listed again when the walk reaches their folder.
@@ -77,7 +90,12 @@ fn discovered(
 ) -> bool {
     match result {
         Ok(sources) => sources.into_iter().for_each(|s| visit(Ok(s))),
-        Err(e) if matches!(*e.problem, Problem::EmptyDirectory) => {}
+        // A cache repository's snapshot is reached below it.
+        Err(e)
+            if matches!(
+                *e.problem,
+                Problem::EmptyDirectory | Problem::CacheRepository { .. }
+            ) => {}
         Err(e) => {
             let unreadable = matches!(*e.problem, Problem::Io(_));
             visit(Err(e));

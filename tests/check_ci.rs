@@ -210,6 +210,127 @@ fn rules_file_mistakes_are_usage_errors() {
     }
 }
 
+/// The rules file takes dtypes as the flag does, as a comma-separated string, besides a list: `dtype = "BF16"`
+/// was refused ("invalid type: string, expected a sequence").
+#[test]
+fn rules_file_dtypes_as_a_string_like_the_flag() {
+    let dir = TempDir::new().unwrap();
+    let model = write(dir.path(), "m.safetensors", &base());
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, "dtype = \"BF16, F32\"\nforbid-dtype = \"F64\"\n").unwrap();
+    let by_file = check(&[&model, "--rules", rules.to_str().unwrap()]);
+    let by_flags = check(&[&model, "--dtype", "BF16,F32", "--forbid-dtype", "F64"]);
+    assert_eq!(by_file, by_flags);
+    assert_eq!(by_file.0, 0);
+    assert!(by_file.1.contains("PASS dtype: "), "{}", by_file.1);
+
+    std::fs::write(&rules, "dtype = \"BF16\"\n").unwrap();
+    let (code, out, _) = check(&[&model, "--rules", rules.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("FAIL dtype: F32 (1 tensor) not allowed; allowed: BF16\n"),
+        "{out}"
+    );
+
+    std::fs::write(&rules, "dtype = 5\n").unwrap();
+    let (code, _, err) = check(&[&model, "--rules", rules.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "expected a list of dtype names ([\"BF16\", \"F32\"]) or a string (\"BF16,F32\")"
+        ),
+        "{err}"
+    );
+}
+
+/// Reports saved on Windows: a UTF-8 byte order mark is skipped, UTF-16 is named (both were "not JSON:
+/// expected value at line 1 column 1").
+#[test]
+fn saved_reports_with_a_byte_order_mark() {
+    let dir = TempDir::new().unwrap();
+    let model = write(dir.path(), "m.safetensors", &base());
+    // structure and the two growth rules; structure and expect-tensors.
+    for (flag, tensors, rules) in [("--baseline", false, 3), ("--expect-tensors", true, 2)] {
+        let saved = save_inspect(dir.path(), &model, "saved.json", tensors);
+        let utf8 = std::fs::read(&saved).unwrap();
+        std::fs::write(&saved, [b"\xEF\xBB\xBF".as_slice(), &utf8].concat()).unwrap();
+        let (code, out, err) = check(&[&model, flag, saved.to_str().unwrap()]);
+        assert_eq!(code, 0, "{flag}: {err}");
+        assert!(
+            out.ends_with(&format!(": all {rules} rules passed\n")),
+            "{out}"
+        );
+
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(
+                String::from_utf8(utf8)
+                    .unwrap()
+                    .encode_utf16()
+                    .flat_map(u16::to_le_bytes),
+            )
+            .collect();
+        std::fs::write(&saved, utf16).unwrap();
+        let (code, out, err) = check(&[&model, flag, saved.to_str().unwrap()]);
+        assert_eq!((code, out.as_str()), (2, ""));
+        assert_eq!(
+            err,
+            format!(
+                "error: {flag} {}: UTF-16 text (Windows PowerShell's `>` writes it); save the report as UTF-8 \
+                 (`| Out-File -Encoding utf8 FILE`)\n",
+                saved.display()
+            )
+        );
+    }
+}
+
+/// A weight file beside a sharded checkpoint that its index does not name is in no figure a rule measures;
+/// check showed nothing of it (inspect notes it). The structure rule now lists the reader's notes, in every
+/// format.
+#[test]
+fn structure_lists_what_the_reader_noted() {
+    let dir = TempDir::new().unwrap();
+    for entry in std::fs::read_dir(common::repo_path("fixtures/sharded")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let stray = write(dir.path(), "consolidated.safetensors", &base());
+    let folder = dir.path().to_str().unwrap();
+    let note = format!("note: {stray} is not named by the index and was not read");
+    let junit = dir.path().join("check.xml");
+    let (code, out, _) = check(&[folder, "--junit", junit.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("PASS structure: 3 files, 21 tensors read"),
+        "{out}"
+    );
+    assert_eq!(lines[1], format!("    {note}"));
+    let junit = std::fs::read_to_string(junit).unwrap();
+    assert!(
+        junit.contains(&format!(
+            "index consistent with its shards\n{note}</system-out>"
+        )),
+        "{junit}"
+    );
+
+    let (_, out, _) = check(&[folder, "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["rules"][0]["details"], serde_json::json!([note]));
+
+    // On GitHub, a warning annotation on the checkpoint, so it shows on the run's summary.
+    let (code, out, _) = check(&[folder, "--format", "github"]);
+    assert_eq!(code, 0);
+    let index = dir.path().join("model.safetensors.index.json");
+    assert_eq!(
+        out.lines().nth(1).unwrap(),
+        format!(
+            "::warning file={},title=paramscope check structure::{note}",
+            index.display()
+        )
+    );
+}
+
 #[test]
 fn github_format_annotates_failures() {
     let dir = TempDir::new().unwrap();

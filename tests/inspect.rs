@@ -683,3 +683,117 @@ fn sort_and_limit_without_tensors_are_usage_errors() {
         );
     }
 }
+
+/// Human figures never show 1000 of a unit after rounding: 999,999 parameters are 1.00M, 999,999 bytes
+/// 1.00 MB and 1,048,575 bytes 1.00 MiB (they showed 1000.00K, 1000.00 KB and 1024.00 KiB).
+#[test]
+fn rounding_up_moves_to_the_next_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    let just_under_a_million = SafetensorsWriter::new().tensor("w", DType::U8, &[999_999]);
+    let path = common::write(dir.path(), "a.safetensors", &just_under_a_million);
+    let out = paramscope().arg(&path).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("│ parameters                ┆ 1.00M (999,999)"),
+        "{text}"
+    );
+    let (code, out, _) = common::check(&[&path, "--max-bytes", "1MB"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("PASS max-bytes: 1.00 MB (999,999 bytes) <= 1MB"),
+        "{out}"
+    );
+
+    let just_under_a_mib = SafetensorsWriter::new().tensor("w", DType::U8, &[(1 << 20) - 1]);
+    let path = common::write(dir.path(), "b.safetensors", &just_under_a_mib);
+    let out = paramscope().arg(&path).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("1.00 MiB (1,048,575 bytes)"), "{text}");
+}
+
+/// A shard named alone is reported with a note that the figures are that shard's, a third of the model here;
+/// nothing said so.
+#[test]
+fn a_shard_inspected_alone_says_so() {
+    let shard = common::repo_path("fixtures/sharded/model-00001-of-00003.safetensors");
+    let report = inspect_json(&[shard.to_str().unwrap()]);
+    let note = format!(
+        "{} is part 1 of 3 of a sharded checkpoint, read alone: these figures are this file's \
+         (name its folder or index for the whole model)",
+        shard.display()
+    );
+    assert_eq!(report["notes"], serde_json::json!([note]));
+    let out = paramscope().arg(&shard).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.ends_with(&format!("note: {note}\n")), "{text}");
+    // The whole checkpoint, and a file that is not a shard, carry no such note.
+    let whole = inspect_json(&[common::repo_path("fixtures/sharded").to_str().unwrap()]);
+    assert_eq!(whole["notes"], serde_json::json!([]));
+    let tiny = inspect_json(&[common::repo_path("fixtures/tiny/model.safetensors")
+        .to_str()
+        .unwrap()]);
+    assert_eq!(tiny["notes"], serde_json::json!([]));
+}
+
+/// A Hugging Face cache repository (`models--ORG--NAME`) named instead of its snapshot: the error says which
+/// snapshot to name (it said only "no checkpoint found in this directory"); a recursive walk finds it.
+#[cfg(unix)]
+#[test]
+fn a_cache_repository_names_its_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("models--org--tiny");
+    let snapshot = repo.join("snapshots").join("abc123");
+    std::fs::create_dir_all(&snapshot).unwrap();
+    std::fs::create_dir_all(repo.join("blobs")).unwrap();
+    std::fs::create_dir_all(repo.join("refs")).unwrap();
+    std::fs::write(repo.join("refs").join("main"), "abc123").unwrap();
+    std::fs::copy(
+        common::repo_path("fixtures/tiny/model.safetensors"),
+        repo.join("blobs").join("0123abcd"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("../../blobs/0123abcd", snapshot.join("model.safetensors")).unwrap();
+
+    let out = paramscope().arg(&repo).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!(
+            "error: {}: a Hugging Face cache repository, not a checkpoint folder: name a snapshot ({})\n",
+            repo.display(),
+            snapshot.display()
+        )
+    );
+    let report = inspect_json(&[snapshot.to_str().unwrap()]);
+    assert_eq!(report["parameters"], TINY_BERT_PARAMETERS);
+    let out = paramscope()
+        .args(["inspect", "--recursive", "--format", "jsonl"])
+        .arg(&repo)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let line: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["parameters"], TINY_BERT_PARAMETERS);
+}
+
+/// A checkpoint named twice is read once: `paramscope model/*` names the index and each shard it covers (the
+/// total was 45,376 parameters, twice the model), and a folder and its index name one checkpoint.
+#[test]
+fn a_checkpoint_named_twice_is_counted_once() {
+    let folder = common::repo_path("fixtures/sharded");
+    let index = folder.join("model.safetensors.index.json");
+    let shard = |n: u32| folder.join(format!("model-0000{n}-of-00003.safetensors"));
+    let whole = TINY_LLAMA_PARAMETERS;
+    let as_globbed = [shard(1), shard(2), shard(3), index.clone()];
+    let args: Vec<&str> = as_globbed.iter().map(|p| p.to_str().unwrap()).collect();
+    let report = inspect_json(&args);
+    assert_eq!(report["parameters"], whole);
+    assert_eq!(report["path"], index.to_str().unwrap());
+    assert_eq!(report["notes"], serde_json::json!([]));
+    let report = inspect_json(&[folder.to_str().unwrap(), index.to_str().unwrap()]);
+    assert_eq!(report["parameters"], whole);
+    // Shards named without their index are still read, one checkpoint each, and add up to the model.
+    let report = inspect_json(&args[..3]);
+    assert_eq!(report["total"]["parameters"], whole);
+    assert_eq!(report["checkpoints"].as_array().unwrap().len(), 3);
+}

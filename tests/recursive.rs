@@ -150,24 +150,57 @@ fn check_recursive_applies_the_rules_to_every_checkpoint() {
     );
 }
 
+/// A tree without checkpoints is reported like an empty folder named alone (`empty_directory`), in every
+/// output format: `check --format json` printed nothing on stdout and the JUnit file held no test suite.
 #[test]
 fn recursive_walk_of_a_tree_without_checkpoints_is_an_error() {
     let root = TempDir::new().unwrap();
     fs::create_dir_all(root.path().join("x/y")).unwrap();
+    let root_str = root.path().to_str().unwrap();
+    let message = "no checkpoint found in this directory (no *.safetensors, *.safetensors.index.json or *.gguf)";
     for cmd in ["inspect", "check"] {
         let out = paramscope()
-            .args([cmd, "--recursive", root.path().to_str().unwrap()])
+            .args([cmd, "--recursive", root_str])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{cmd}");
         assert_eq!(
             String::from_utf8(out.stderr).unwrap(),
-            format!(
-                "error: no checkpoint found under {}\n",
-                root.path().display()
-            )
+            format!("error: {root_str}: {message}\n")
         );
     }
+    let expected_error =
+        serde_json::json!([{"code": "empty_directory", "message": message, "path": root_str}]);
+    let junit = root.path().join("x/check.xml");
+    let out = paramscope()
+        .args([
+            "check",
+            "--recursive",
+            root_str,
+            "--format",
+            "json",
+            "--junit",
+        ])
+        .arg(&junit)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "error");
+    assert_eq!(report["errors"], expected_error);
+    let junit = fs::read_to_string(junit).unwrap();
+    assert!(
+        junit.contains(r#"tests="1" failures="0" errors="1""#),
+        "{junit}"
+    );
+
+    let out = paramscope()
+        .args(["inspect", "--recursive", root_str, "--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["errors"], expected_error);
 }
 
 #[test]

@@ -20,8 +20,7 @@ pub struct Baseline {
 /// Reads BASE.json; the error names it and says what is wrong.
 pub fn read(path: &Path) -> Result<Baseline, String> {
     let at = |why: &str| format!("--baseline {}: {why}", path.display());
-    let text = std::fs::read_to_string(path).map_err(|e| at(&format!("cannot read: {e}")))?;
-    let json: Value = serde_json::from_str(&text).map_err(|e| at(&format!("not JSON: {e}")))?;
+    let json = super::read_saved_json(path).map_err(|e| at(&e))?;
     if json.get("checkpoints").is_some() {
         return Err(at("holds several checkpoints; save the report of one"));
     }

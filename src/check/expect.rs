@@ -29,8 +29,7 @@ pub struct ExpectedTensor {
 /// Reads FILE; the error names it and says what is wrong.
 pub fn read(path: &Path) -> Result<Expected, String> {
     let at = |why: String| format!("--expect-tensors {}: {why}", path.display());
-    let text = std::fs::read_to_string(path).map_err(|e| at(format!("cannot read: {e}")))?;
-    let json: Value = serde_json::from_str(&text).map_err(|e| at(format!("not JSON: {e}")))?;
+    let json = super::read_saved_json(path).map_err(at)?;
     let list = match &json {
         Value::Array(list) => list,
         Value::Object(report) => {

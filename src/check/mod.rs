@@ -26,6 +26,22 @@ use crate::stats::{self, ScanOptions};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+/// Reads a saved report (`--baseline`, `--expect-tensors`) as JSON. One saved on Windows may start with a byte
+/// order mark: UTF-8's is skipped (PowerShell's `Out-File -Encoding utf8` writes it), UTF-16 is named (Windows
+/// PowerShell's `>` writes it), rather than "expected value at line 1 column 1".
+pub fn read_saved_json(path: &Path) -> Result<serde_json::Value, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(
+            "UTF-16 text (Windows PowerShell's `>` writes it); save the report as UTF-8 \
+                    (`| Out-File -Encoding utf8 FILE`)"
+                .into(),
+        );
+    }
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    serde_json::from_slice(text).map_err(|e| format!("not JSON: {e}"))
+}
+
 /// At most this many names are listed under a failing rule; the rest are counted.
 pub const DETAILS_SHOWN: usize = 50;
 

@@ -200,7 +200,13 @@ fn structure(checkpoint: &Checkpoint) -> RuleResult {
         limit: None,
         baseline: None,
         message,
-        details: Vec::new(),
+        // What the reader noted without failing (a weight file the index does not name, a shard read alone)
+        // is shown to the gate too: a stray 16 GB file beside the shards is in no figure the rules measure.
+        details: checkpoint
+            .notes
+            .iter()
+            .map(|n| format!("note: {}", crate::render::escape(n)))
+            .collect(),
     }
 }
 

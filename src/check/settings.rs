@@ -267,8 +267,25 @@ fn de_bytes_growth<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Growth>, D:
     written(d, Growth::bytes)
 }
 
+/// Dtypes in a rules file: a list (`["BF16", "F32"]`) or, as the flag takes them, a string (`"BF16,F32"`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WrittenDtypes {
+    List(Vec<String>),
+    Text(String),
+    Other(serde::de::IgnoredAny),
+}
+
 fn de_dtypes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<DType>, D::Error> {
-    Vec::<String>::deserialize(d)?
+    let names =
+        match WrittenDtypes::deserialize(d)? {
+            WrittenDtypes::List(names) => names,
+            WrittenDtypes::Text(text) => text.split(',').map(str::to_owned).collect(),
+            WrittenDtypes::Other(_) => return Err(serde::de::Error::custom(
+                "expected a list of dtype names ([\"BF16\", \"F32\"]) or a string (\"BF16,F32\")",
+            )),
+        };
+    names
         .iter()
         .map(|s| parse_dtype(s).map_err(serde::de::Error::custom))
         .collect()

@@ -12,7 +12,6 @@ use std::process::ExitCode;
 pub fn run(args: &InspectArgs, options: &InspectOptions, load_options: LoadOptions) -> ExitCode {
     let format = args.output.format;
     let mut failed = false;
-    let mut found = 0usize;
     let mut collected = Vec::new();
     let mut splits_seen = walk::SplitsSeen::default();
     for path in &args.paths {
@@ -20,7 +19,6 @@ pub fn run(args: &InspectArgs, options: &InspectOptions, load_options: LoadOptio
             if source.as_ref().is_ok_and(|s| splits_seen.repeated(s)) {
                 return;
             }
-            found += 1;
             match (walk::load(source, load_options), format.common()) {
                 (Ok(checkpoint), None) => {
                     let report = super::inspect::report(&checkpoint, options);
@@ -48,11 +46,6 @@ pub fn run(args: &InspectArgs, options: &InspectOptions, load_options: LoadOptio
                 }
             }
         });
-    }
-    if found == 0 {
-        let roots: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
-        eprintln!("error: no checkpoint found under {}", roots.join(", "));
-        return ExitCode::from(EXIT_INPUT);
     }
     if format == InspectFormat::Json {
         let out = if collected.len() == 1 {

@@ -72,26 +72,26 @@ pub fn load_all(
 ) -> (Vec<Checkpoint>, bool) {
     let mut checkpoints = Vec::new();
     let mut failed = false;
-    let mut splits_seen = paramscope::walk::SplitsSeen::default();
+    let mut sources = Vec::new();
     for path in paths {
-        let sources = match format::discover(path) {
-            Ok(s) => s,
+        match format::discover(path) {
+            Ok(s) => sources.extend(s),
             Err(e) => {
                 print_load_error(&e.into(), format);
                 failed = true;
-                continue;
             }
-        };
-        for source in sources {
-            if splits_seen.repeated(&source) {
-                continue;
-            }
-            match format::load(&source, options) {
-                Ok(c) => checkpoints.push(c),
-                Err(e) => {
-                    print_load_error(&e, format);
-                    failed = true;
-                }
+        }
+    }
+    let mut splits_seen = paramscope::walk::SplitsSeen::default();
+    for source in format::without_repeats(sources) {
+        if splits_seen.repeated(&source) {
+            continue;
+        }
+        match format::load(&source, options) {
+            Ok(c) => checkpoints.push(c),
+            Err(e) => {
+                print_load_error(&e, format);
+                failed = true;
             }
         }
     }
@@ -120,10 +120,33 @@ pub fn load_one(path: &Path, options: LoadOptions, format: OutputFormat) -> Opti
     checkpoints.pop()
 }
 
-/// Writes the output; a closed pipe (`| head`) is not worth a message.
+/// Writes the output and a final newline.
 pub fn print_out(out: &str) {
     if !out.is_empty() {
-        let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{}", out.trim_end());
+        write_out(&[out.trim_end().as_bytes(), b"\n"]);
+    }
+}
+
+/// The first error met writing to stdout (a full disk, a closed file), reported by `finish`.
+static OUTPUT_ERROR: std::sync::OnceLock<std::io::Error> = std::sync::OnceLock::new();
+
+/// Writes to stdout. A closed pipe (`| head`) is not worth a message; any other failure is kept for
+/// `finish`, so that `paramscope inspect … --format json > baseline.json` on a full disk does not exit 0 with
+/// the report lost.
+pub fn write_out(parts: &[&[u8]]) {
+    let mut stdout = std::io::stdout().lock();
+    let written = parts.iter().try_for_each(|part| stdout.write_all(part));
+    if let Err(e) = written.and_then(|_| stdout.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            let _ = OUTPUT_ERROR.set(e);
+        }
+    }
+}
+
+/// The command's exit code, unless its output could not be written: then an error and exit 2.
+pub fn finish(code: ExitCode) -> ExitCode {
+    match OUTPUT_ERROR.get() {
+        Some(e) => usage_error(&format!("cannot write the output: {e}")),
+        None => code,
     }
 }

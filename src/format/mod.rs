@@ -51,20 +51,47 @@ impl Source {
         if parts.len() < 2 {
             return None;
         }
-        let folder = parts[0].parent().unwrap_or(Path::new(""));
-        let folder = std::fs::canonicalize(if folder.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            folder
-        })
-        .unwrap_or_else(|_| folder.to_path_buf());
-        Some(
-            parts
-                .iter()
-                .map(|p| folder.join(p.file_name().unwrap_or_default()))
-                .collect(),
-        )
+        Some(parts.iter().map(|p| resolved(p)).collect())
     }
+}
+
+/// A path with its folder made absolute and free of symlinks, the file name kept: the same for `model/x` and
+/// `./model/x`, while two snapshot files linking to one blob stay two files.
+fn resolved(path: &Path) -> PathBuf {
+    let folder = path.parent().unwrap_or(Path::new(""));
+    let folder = std::fs::canonicalize(if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    })
+    .unwrap_or_else(|_| folder.to_path_buf());
+    folder.join(path.file_name().unwrap_or_default())
+}
+
+/// Drops from `sources` what another of them already reads: a shard file that an index also named covers, and
+/// an index named twice. `paramscope model/*` names the index and each of its shards, `paramscope model
+/// model/model.safetensors.index.json` the index twice; each was read again and counted twice in the total.
+pub fn without_repeats(sources: Vec<Source>) -> Vec<Source> {
+    let mut covered = std::collections::HashSet::new();
+    if sources.iter().any(|s| matches!(s, Source::File(_))) {
+        for source in &sources {
+            if let Source::Index { path, .. } = source {
+                if let Ok(index) = index::read(path) {
+                    let folder = path.parent().unwrap_or(Path::new(""));
+                    covered.extend(index.shards().iter().map(|s| resolved(&folder.join(s))));
+                }
+            }
+        }
+    }
+    let mut indexes = std::collections::HashSet::new();
+    sources
+        .into_iter()
+        .filter(|source| match source {
+            Source::File(path) => !covered.contains(&resolved(path)),
+            Source::Index { path, .. } => indexes.insert(resolved(path)),
+            _ => true,
+        })
+        .collect()
 }
 
 const INDEX_SUFFIX: &str = ".safetensors.index.json";
@@ -165,7 +192,13 @@ fn discover_folder(folder: &Path) -> Result<Vec<Source>, InputError> {
     weights.sort();
     ggufs.sort();
     if indexes.is_empty() && weights.is_empty() && ggufs.is_empty() {
-        return Err(InputError::new(folder, Problem::EmptyDirectory));
+        let problem = match cache_snapshot(folder) {
+            Some(snapshot) => Problem::CacheRepository {
+                snapshot: snapshot.display().to_string(),
+            },
+            None => Problem::EmptyDirectory,
+        };
+        return Err(InputError::new(folder, problem));
     }
     let gguf_sources = group_gguf(ggufs);
     if !indexes.is_empty() {
@@ -193,6 +226,18 @@ fn discover_folder(folder: &Path) -> Result<Vec<Source>, InputError> {
     let mut sources = group_shards(folder, weights);
     sources.extend(gguf_sources);
     Ok(sources)
+}
+
+/// For a Hugging Face cache repository (`models--ORG--NAME` with `snapshots/`), the snapshot `refs/main` names,
+/// or the `snapshots` folder when it names none.
+fn cache_snapshot(folder: &Path) -> Option<PathBuf> {
+    let snapshots = folder.join("snapshots");
+    if !snapshots.is_dir() {
+        return None;
+    }
+    let main = std::fs::read_to_string(folder.join("refs").join("main")).ok();
+    let named = main.map(|rev| snapshots.join(rev.trim()));
+    Some(named.filter(|s| s.is_dir()).unwrap_or(snapshots))
 }
 
 /// GGUF files in a folder: the parts of one multi-part file form one checkpoint (named by its first part
@@ -246,12 +291,13 @@ pub fn load(source: &Source, options: LoadOptions) -> Result<Checkpoint, LoadErr
     match source {
         Source::File(path) => {
             let parsed = safetensors::read(path, path)?;
+            let notes = shard_series::lone_shard_note(path).into_iter().collect();
             Ok(assemble(
                 Layout::SingleFile,
                 path,
                 vec![parsed],
                 None,
-                Vec::new(),
+                notes,
             ))
         }
         Source::Shards { folder, files } => {

@@ -70,6 +70,21 @@ pub fn missing(files: &[PathBuf]) -> Vec<(u64, u64, PathBuf)> {
         .collect()
 }
 
+/// A note for a file named as one shard of a series but read alone (`inspect model-00001-of-00004.safetensors`):
+/// its figures are that shard's, a fraction of the model's, which nothing else in the report would say.
+pub fn lone_shard_note(path: &Path) -> Option<String> {
+    let name = ShardName::parse(&path.file_name()?.to_string_lossy())?;
+    let number: u64 = name.number.parse().ok()?;
+    let total: u64 = name.total.parse().ok()?;
+    (total > 1).then(|| {
+        format!(
+            "{} is part {number} of {total} of a sharded checkpoint, read alone: these figures are this file's \
+             (name its folder or index for the whole model)",
+            path.display()
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -80,13 +80,24 @@ pub fn summary_line(s: &Summary) -> String {
 }
 
 /// GitHub Actions workflow commands: an `::error` annotation per failed rule or read problem, on the
-/// checkpoint's path; passing rules and the verdict as plain log lines.
+/// checkpoint's path; passing rules and the verdict as plain log lines, and what a passing rule notes (a weight
+/// file the index does not name) as a `::warning`, so that it shows on the run's summary too.
 pub fn github(report: &CheckReport) -> String {
     let path = report.path.display().to_string();
     let mut out = String::new();
     for r in &report.rules {
         match r.status {
-            Status::Pass => out.push_str(&rule_line(r, false)),
+            Status::Pass => {
+                out.push_str(&format!("PASS {}: {}\n", r.rule, r.message));
+                for d in &r.details {
+                    out.push_str(&annotation(
+                        "warning",
+                        &path,
+                        &format!("paramscope check {}", r.rule),
+                        d,
+                    ));
+                }
+            }
             Status::Fail => {
                 let mut message = r.message.clone();
                 for d in &r.details {
@@ -94,6 +105,7 @@ pub fn github(report: &CheckReport) -> String {
                     message.push_str(d);
                 }
                 out.push_str(&annotation(
+                    "error",
                     &path,
                     &format!("paramscope check {}", r.rule),
                     &message,
@@ -104,6 +116,7 @@ pub fn github(report: &CheckReport) -> String {
     for e in &report.errors {
         let message = format!("{}: {}", e.path.display(), e.message);
         out.push_str(&annotation(
+            "error",
             &path,
             "paramscope check: unreadable checkpoint",
             &message,
@@ -113,9 +126,10 @@ pub fn github(report: &CheckReport) -> String {
     out
 }
 
-fn annotation(file: &str, title: &str, message: &str) -> String {
+/// `level`: `error` or `warning`.
+fn annotation(level: &str, file: &str, title: &str, message: &str) -> String {
     format!(
-        "::error file={},title={}::{}\n",
+        "::{level} file={},title={}::{}\n",
         github_property(file),
         github_property(title),
         github_data(message)
@@ -170,10 +184,16 @@ pub mod junit {
                 r.rule
             ));
             match r.status {
-                Status::Pass => out.push_str(&format!(
-                    "      <system-out>{}</system-out>\n",
-                    xml(&r.message)
-                )),
+                Status::Pass => {
+                    let lines: Vec<String> = std::iter::once(&r.message)
+                        .chain(&r.details)
+                        .map(|line| xml(line))
+                        .collect();
+                    out.push_str(&format!(
+                        "      <system-out>{}</system-out>\n",
+                        lines.join("\n")
+                    ))
+                }
                 Status::Fail => {
                     let body: Vec<String> = r.details.iter().map(|d| xml(d)).collect();
                     out.push_str(&format!(
