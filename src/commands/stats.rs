@@ -1,5 +1,7 @@
 use super::{load_each, print_load_error, print_out, style_for, usage_error, EXIT_INPUT};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{
+    BinaryBytes, HumanDuration, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle,
+};
 use paramscope::checkpoint::Checkpoint;
 use paramscope::cli::StatsArgs;
 use paramscope::error::LoadError;
@@ -17,6 +19,8 @@ use std::time::{Duration, Instant};
 /// Scans this large are shown a progress bar from the start; smaller ones only once they have run this long.
 const BAR_AT_ONCE_BYTES: u64 = 256 << 20;
 const BAR_AFTER: Duration = Duration::from_secs(1);
+/// Rate and time left are shown once the scan has run this long (a rate over a few chunks says little).
+const ETA_AFTER: Duration = Duration::from_secs(1);
 
 pub fn run(args: StatsArgs) -> ExitCode {
     let filter = match TensorFilter::new(&args.filter) {
@@ -132,11 +136,34 @@ fn progress_bar(total_bytes: u64) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(total_bytes), target);
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} {bar:40} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
+            "{spinner} {bar:40} {binary_bytes}/{binary_total_bytes} {rate_and_eta}",
         )
-        .expect("template is valid"),
+        .expect("template is valid")
+        .with_key(
+            "rate_and_eta",
+            |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let total = state.len().unwrap_or(0);
+                let _ = w.write_str(&rate_and_eta(state.elapsed(), state.pos(), total));
+            },
+        ),
     );
     bar
+}
+
+/// Rate and time left from the average since the start, once there is one: indicatif's own `{eta}` comes from
+/// a doubly smoothed rate that starts far below the real one, and showed `eta 11m` on the first frame of a
+/// scan that took seconds.
+fn rate_and_eta(elapsed: Duration, done: u64, total: u64) -> String {
+    if elapsed < ETA_AFTER || done == 0 {
+        return String::new();
+    }
+    let secs = elapsed.as_secs_f64();
+    let left = Duration::from_secs_f64(secs * total.saturating_sub(done) as f64 / done as f64);
+    format!(
+        "{}/s eta {:#}",
+        BinaryBytes((done as f64 / secs) as u64),
+        HumanDuration(left)
+    )
 }
 
 fn progress_callback(bar: ProgressBar) -> stats::scan::ProgressFn {
@@ -149,4 +176,21 @@ fn progress_callback(bar: ProgressBar) -> stats::scan::ProgressFn {
             bar.set_draw_target(ProgressDrawTarget::stderr());
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_and_eta_wait_for_a_second_of_progress_then_extrapolate_the_average() {
+        let gib = 1u64 << 30;
+        assert_eq!(rate_and_eta(Duration::from_millis(500), gib, 4 * gib), "");
+        assert_eq!(rate_and_eta(Duration::from_secs(3), 0, 4 * gib), "");
+        // 1 GiB in 2 s: 512 MiB/s, and 3 GiB left take 6 s.
+        assert_eq!(
+            rate_and_eta(Duration::from_secs(2), gib, 4 * gib),
+            "512.00 MiB/s eta 6s"
+        );
+    }
 }
