@@ -6,7 +6,7 @@ use super::Pair;
 use crate::checkpoint::{Checkpoint, Tensor};
 use crate::dtype::{DType, Storage};
 use crate::error::InputError;
-use crate::stats::accumulate::{times_pow2, BLOCK_VALUES};
+use crate::stats::accumulate::BLOCK_VALUES;
 use crate::stats::decode::{decoding, with_decoder, Decode, DecoderFn, Decoding};
 use crate::stats::scan::map_file;
 use memmap2::Mmap;
@@ -88,54 +88,44 @@ impl Sums {
         self.differing += o.differing;
     }
 
-    /// One block of values: counts and extremes first, then the sums in the units the extremes call for
-    /// (none for values within 2^±450, the common case).
+    /// One block of values, summed as they are; a block whose magnitudes or differences lie beyond 2^±450 (rare)
+    /// is summed again in the units they call for.
     fn add(&mut self, a: &[f64], b: &[f64], tol: Tolerance) {
-        let (mut max_a, mut max_b, mut max_half_d) = (0.0f64, 0.0f64, 0.0f64);
+        let (mut max_a, mut max_b, mut max_d) = (0.0f64, 0.0f64, 0.0f64);
+        let (mut abs, mut sq, mut a2, mut b2, mut ab) = (0.0, 0.0, 0.0, 0.0, 0.0);
         let mut infinite_d = false;
         for (&x, &y) in a.iter().zip(b) {
             self.n += 1;
             if x.is_nan() || y.is_nan() {
                 self.differing += (x.is_nan() != y.is_nan()) as u64;
-                continue;
-            }
-            if x.is_finite() && y.is_finite() {
-                max_a = max_a.max(x.abs());
-                max_b = max_b.max(y.abs());
-                // Halves cannot overflow.
-                max_half_d = max_half_d.max((x * 0.5 - y * 0.5).abs());
-            }
-            // Equal infinities differ by nothing (∞ − ∞ would be NaN).
-            if x != y {
+            } else if x.is_finite() && y.is_finite() {
+                // Infinite when x and y, of opposite signs, differ by more than f64's largest.
                 let d = (x - y).abs();
-                self.max_abs = self.max_abs.max(d);
-                infinite_d |= !x.is_finite() || !y.is_finite();
-                // A value that became (or stopped being) infinite is never close, as in numpy's `isclose`:
-                // rtol·|∞| would be ∞, or NaN with rtol 0, and either would let it pass.
-                let close = x.is_finite() && y.is_finite() && within(x, y, d, tol);
-                self.differing += !close as u64;
-            }
-        }
-        // a and b each in their own unit for their norms; their difference in the larger of the two, then in the
-        // unit its own largest magnitude calls for (values near 1 differing by 1e-170 in places).
-        let (sa, sb) = (scale_for(max_a), scale_for(max_b));
-        let s = sa.max(sb);
-        let sd = scale_for(times_pow2(max_half_d, 1 - s));
-        let (mut abs, mut sq, mut a2, mut b2, mut ab) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for (&x, &y) in a.iter().zip(b) {
-            if !(x.is_finite() && y.is_finite()) {
-                continue;
-            }
-            let (xa, yb) = (unscale(x, sa), unscale(y, sb));
-            a2 += xa * xa;
-            b2 += yb * yb;
-            ab += xa * yb;
-            if x != y {
-                let d = unscale((unscale(x, s) - unscale(y, s)).abs(), sd);
+                (max_a, max_b, max_d) = (max_a.max(x.abs()), max_b.max(y.abs()), max_d.max(d));
+                a2 += x * x;
+                b2 += y * y;
+                ab += x * y;
                 abs += d;
                 sq += d * d;
+                // Equal values are equal under any tolerance (an infinite rtol times a zero is NaN).
+                self.differing += (x != y && !within(x, y, d, tol)) as u64;
+            } else if x != y {
+                // A value that became (or stopped being) infinite is never close, as in numpy's `isclose`:
+                // rtol·|∞| would be ∞, or NaN with rtol 0, and either would let it pass. Equal infinities
+                // differ by nothing (∞ − ∞ would be NaN).
+                infinite_d = true;
+                self.differing += 1;
             }
         }
+        self.max_abs = self
+            .max_abs
+            .max(if infinite_d { f64::INFINITY } else { max_d });
+        let (mut sa, mut sb, mut sd) = (0, 0, 0);
+        if [max_a, max_b, max_d].into_iter().any(wide) {
+            (sa, sb) = (scale_for(max_a), scale_for(max_b));
+            (abs, sq, a2, b2, ab, sd) = scaled_sums(a, b, sa, sb);
+        }
+        let s = sa.max(sb);
         self.sum_a2.add(Scaled::new(a2, 2 * sa));
         self.sum_b2.add(Scaled::new(b2, 2 * sb));
         self.sum_ab.add(Scaled::new(ab, sa + sb));
@@ -192,6 +182,38 @@ impl Sums {
             self.sum_ab.div(self.sum_a2.sqrt().mul(self.sum_b2.sqrt()))
         }
     }
+}
+
+/// Whether squares of values this large (or differences this small) would leave f64's normal range.
+fn wide(largest: f64) -> bool {
+    largest.is_infinite() || scale_for(largest) != 0
+}
+
+/// Σ|a−b|, Σ(a−b)², Σa², Σb², Σab over the finite pairs of a block, a in units of 2^`sa`, b of 2^`sb`, their
+/// differences in units of 2^max(sa, sb), then of a power of two of their own (returned last) chosen from the
+/// largest difference (values near 1 may differ by 1e-170 in places).
+fn scaled_sums(a: &[f64], b: &[f64], sa: i32, sb: i32) -> (f64, f64, f64, f64, f64, i32) {
+    let s = sa.max(sb);
+    let finite = || {
+        a.iter()
+            .zip(b)
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+    };
+    let max_d = finite()
+        .map(|(&x, &y)| (unscale(x, s) - unscale(y, s)).abs())
+        .fold(0.0, f64::max);
+    let sd = scale_for(max_d);
+    let (mut abs, mut sq, mut a2, mut b2, mut ab) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (&x, &y) in finite() {
+        let (xa, yb) = (unscale(x, sa), unscale(y, sb));
+        a2 += xa * xa;
+        b2 += yb * yb;
+        ab += xa * yb;
+        let d = unscale((unscale(x, s) - unscale(y, s)).abs(), sd);
+        abs += d;
+        sq += d * d;
+    }
+    (abs, sq, a2, b2, ab, sd)
 }
 
 /// |x − y| ≤ atol + rtol·|y| for finite x and y, whose difference `d` may have overflowed: both sides are then
