@@ -121,7 +121,7 @@ pub struct StatsArgs {
     pub paths: Vec<PathBuf>,
 
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: InspectOutputArgs,
 
     #[command(flatten)]
     pub read: ReadArgs,

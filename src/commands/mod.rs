@@ -72,14 +72,30 @@ pub fn load_all(
 ) -> (Vec<Checkpoint>, bool) {
     let mut checkpoints = Vec::new();
     let mut failed = false;
+    for loaded in load_each(paths, options) {
+        match loaded {
+            Ok(c) => checkpoints.push(c),
+            Err((_, e)) => {
+                print_load_error(&e, format);
+                failed = true;
+            }
+        }
+    }
+    (checkpoints, failed)
+}
+
+/// Every checkpoint the paths name, or why one could not be read with the path it is reported under: paths that
+/// name nothing readable first, then each checkpoint in turn (one named twice is read once).
+pub fn load_each(
+    paths: &[PathBuf],
+    options: LoadOptions,
+) -> Vec<Result<Checkpoint, (PathBuf, LoadError)>> {
+    let mut loaded = Vec::new();
     let mut sources = Vec::new();
     for path in paths {
         match format::discover(path) {
             Ok(s) => sources.extend(s),
-            Err(e) => {
-                print_load_error(&e.into(), format);
-                failed = true;
-            }
+            Err(e) => loaded.push(Err((e.path.clone(), e.into()))),
         }
     }
     let mut splits_seen = paramscope::walk::SplitsSeen::default();
@@ -87,15 +103,10 @@ pub fn load_all(
         if splits_seen.repeated(&source) {
             continue;
         }
-        match format::load(&source, options) {
-            Ok(c) => checkpoints.push(c),
-            Err(e) => {
-                print_load_error(&e, format);
-                failed = true;
-            }
-        }
+        let path = paramscope::walk::source_path(&source).to_path_buf();
+        loaded.push(format::load(&source, options).map_err(|e| (path, e)));
     }
-    (checkpoints, failed)
+    loaded
 }
 
 /// Loads the one checkpoint a path names; a folder holding several is a usage error naming them.

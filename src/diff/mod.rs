@@ -6,6 +6,7 @@
 pub mod bytes;
 pub mod gguf_names;
 pub mod groups;
+mod scaled;
 pub mod values;
 
 use crate::checkpoint::{Checkpoint, Tensor};

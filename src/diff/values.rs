@@ -1,6 +1,7 @@
 //! `diff --values`: element-wise comparison of the tensors two checkpoints share, in one parallel streaming pass
 //! over both mappings, decoding each side from its own dtype (so BF16 vs F32 compares values, not bytes).
 
+use super::scaled::{scale_for, unscale, Scaled};
 use super::Pair;
 use crate::checkpoint::{Checkpoint, Tensor};
 use crate::dtype::{DType, Storage};
@@ -59,16 +60,19 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// Running sums for one chunk of one pair; merged in chunk order so results never depend on scheduling.
+/// Running sums for one chunk of one pair; merged in chunk order so results never depend on scheduling. The sums
+/// are [`Scaled`]: F64 values beyond about 1e±135 are summed in units of a power of two (see `scaled.rs`).
 #[derive(Debug, Clone, Copy, Default)]
 struct Sums {
     n: u64,
+    /// Not scaled: two finite values of opposite signs near f64's largest differ by more than it, and their
+    /// difference is then honestly infinite.
     max_abs: f64,
-    sum_abs: f64,
-    sum_sq_diff: f64,
-    sum_a2: f64,
-    sum_b2: f64,
-    sum_ab: f64,
+    sum_abs: Scaled,
+    sum_sq_diff: Scaled,
+    sum_a2: Scaled,
+    sum_b2: Scaled,
+    sum_ab: Scaled,
     differing: u64,
 }
 
@@ -76,57 +80,149 @@ impl Sums {
     fn merge(&mut self, o: &Sums) {
         self.n += o.n;
         self.max_abs = self.max_abs.max(o.max_abs);
-        self.sum_abs += o.sum_abs;
-        self.sum_sq_diff += o.sum_sq_diff;
-        self.sum_a2 += o.sum_a2;
-        self.sum_b2 += o.sum_b2;
-        self.sum_ab += o.sum_ab;
+        self.sum_abs.add(o.sum_abs);
+        self.sum_sq_diff.add(o.sum_sq_diff);
+        self.sum_a2.add(o.sum_a2);
+        self.sum_b2.add(o.sum_b2);
+        self.sum_ab.add(o.sum_ab);
         self.differing += o.differing;
     }
 
+    /// One block of values, summed as they are; a block whose magnitudes or differences lie beyond 2^±450 (rare)
+    /// is summed again in the units they call for.
     fn add(&mut self, a: &[f64], b: &[f64], tol: Tolerance) {
+        let (mut max_a, mut max_b, mut max_d) = (0.0f64, 0.0f64, 0.0f64);
+        let (mut abs, mut sq, mut a2, mut b2, mut ab) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        let mut infinite_d = false;
         for (&x, &y) in a.iter().zip(b) {
             self.n += 1;
             if x.is_nan() || y.is_nan() {
                 self.differing += (x.is_nan() != y.is_nan()) as u64;
-                continue;
-            }
-            let d = (x - y).abs();
-            if x == y {
-                // Equal infinities differ by nothing (∞ − ∞ would be NaN).
-            } else {
-                self.max_abs = self.max_abs.max(d);
-                self.sum_abs += d;
-                self.sum_sq_diff += d * d;
+            } else if x.is_finite() && y.is_finite() {
+                // Infinite when x and y, of opposite signs, differ by more than f64's largest.
+                let d = (x - y).abs();
+                (max_a, max_b, max_d) = (max_a.max(x.abs()), max_b.max(y.abs()), max_d.max(d));
+                a2 += x * x;
+                b2 += y * y;
+                ab += x * y;
+                abs += d;
+                sq += d * d;
+                // Equal values are equal under any tolerance (an infinite rtol times a zero is NaN).
+                self.differing += (x != y && !within(x, y, d, tol)) as u64;
+            } else if x != y {
                 // A value that became (or stopped being) infinite is never close, as in numpy's `isclose`:
-                // rtol·|∞| would be ∞, or NaN with rtol 0, and either would let it pass.
-                let close = x.is_finite() && y.is_finite() && d <= tol.atol + tol.rtol * y.abs();
-                self.differing += !close as u64;
-            }
-            if x.is_finite() && y.is_finite() {
-                self.sum_a2 += x * x;
-                self.sum_b2 += y * y;
-                self.sum_ab += x * y;
+                // rtol·|∞| would be ∞, or NaN with rtol 0, and either would let it pass. Equal infinities
+                // differ by nothing (∞ − ∞ would be NaN).
+                infinite_d = true;
+                self.differing += 1;
             }
         }
+        self.max_abs = self
+            .max_abs
+            .max(if infinite_d { f64::INFINITY } else { max_d });
+        let (mut sa, mut sb, mut sd) = (0, 0, 0);
+        if [max_a, max_b, max_d].into_iter().any(wide) {
+            (sa, sb) = (scale_for(max_a), scale_for(max_b));
+            (abs, sq, a2, b2, ab, sd) = scaled_sums(a, b, sa, sb);
+        }
+        let s = sa.max(sb);
+        self.sum_a2.add(Scaled::new(a2, 2 * sa));
+        self.sum_b2.add(Scaled::new(b2, 2 * sb));
+        self.sum_ab.add(Scaled::new(ab, sa + sb));
+        if infinite_d {
+            abs = f64::INFINITY;
+            sq = f64::INFINITY;
+        }
+        self.sum_abs.add(Scaled::new(abs, s + sd));
+        self.sum_sq_diff.add(Scaled::new(sq, 2 * (s + sd)));
     }
-}
 
-impl Sums {
-    /// One pair of integer elements: the difference is exact, the sums as close as f64 allows.
+    /// One pair of integer elements: the difference is exact, the sums as close as f64 allows (unscaled: at most
+    /// 2^128).
     fn add_integers(&mut self, x: i128, y: i128, tol: Tolerance) {
         self.n += 1;
         if x != y {
             let d = (x - y).unsigned_abs() as f64;
             self.max_abs = self.max_abs.max(d);
-            self.sum_abs += d;
-            self.sum_sq_diff += d * d;
+            self.sum_abs.add(Scaled::new(d, 0));
+            self.sum_sq_diff.add(Scaled::new(d * d, 0));
             self.differing += (d > tol.atol + tol.rtol * (y.unsigned_abs() as f64)) as u64;
         }
         let (x, y) = (x as f64, y as f64);
-        self.sum_a2 += x * x;
-        self.sum_b2 += y * y;
-        self.sum_ab += x * y;
+        self.sum_a2.add(Scaled::new(x * x, 0));
+        self.sum_b2.add(Scaled::new(y * y, 0));
+        self.sum_ab.add(Scaled::new(x * y, 0));
+    }
+
+    fn mean_abs_diff(&self) -> f64 {
+        if self.n == 0 {
+            return 0.0;
+        }
+        Scaled::new(self.sum_abs.m / self.n as f64, self.sum_abs.e).value()
+    }
+
+    /// ‖a − b‖ / ‖a‖: 0 when both are zero, ∞ when only ‖a‖ is.
+    fn rel_l2(&self) -> f64 {
+        if self.sum_a2.m == 0.0 {
+            if self.sum_sq_diff.m == 0.0 {
+                0.0
+            } else {
+                f64::INFINITY
+            }
+        } else {
+            self.sum_sq_diff.sqrt().div(self.sum_a2.sqrt())
+        }
+    }
+
+    /// a·b / (‖a‖‖b‖): 1 when both are all zeros, NaN when one only is.
+    fn cosine(&self) -> f64 {
+        if self.sum_a2.m == 0.0 && self.sum_b2.m == 0.0 {
+            1.0
+        } else {
+            self.sum_ab.div(self.sum_a2.sqrt().mul(self.sum_b2.sqrt()))
+        }
+    }
+}
+
+/// Whether squares of values this large (or differences this small) would leave f64's normal range.
+fn wide(largest: f64) -> bool {
+    largest.is_infinite() || scale_for(largest) != 0
+}
+
+/// Σ|a−b|, Σ(a−b)², Σa², Σb², Σab over the finite pairs of a block, a in units of 2^`sa`, b of 2^`sb`, their
+/// differences in units of 2^max(sa, sb), then of a power of two of their own (returned last) chosen from the
+/// largest difference (values near 1 may differ by 1e-170 in places).
+fn scaled_sums(a: &[f64], b: &[f64], sa: i32, sb: i32) -> (f64, f64, f64, f64, f64, i32) {
+    let s = sa.max(sb);
+    let finite = || {
+        a.iter()
+            .zip(b)
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+    };
+    let max_d = finite()
+        .map(|(&x, &y)| (unscale(x, s) - unscale(y, s)).abs())
+        .fold(0.0, f64::max);
+    let sd = scale_for(max_d);
+    let (mut abs, mut sq, mut a2, mut b2, mut ab) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (&x, &y) in finite() {
+        let (xa, yb) = (unscale(x, sa), unscale(y, sb));
+        a2 += xa * xa;
+        b2 += yb * yb;
+        ab += xa * yb;
+        let d = unscale((unscale(x, s) - unscale(y, s)).abs(), sd);
+        abs += d;
+        sq += d * d;
+    }
+    (abs, sq, a2, b2, ab, sd)
+}
+
+/// |x − y| ≤ atol + rtol·|y| for finite x and y, whose difference `d` may have overflowed: both sides are then
+/// compared halved, where the difference is finite (a halved bound still beyond f64 is beyond it too).
+fn within(x: f64, y: f64, d: f64, tol: Tolerance) -> bool {
+    if d.is_finite() {
+        d <= tol.atol + tol.rtol * y.abs()
+    } else {
+        (x * 0.5 - y * 0.5).abs() <= tol.atol * 0.5 + tol.rtol * (y.abs() * 0.5)
     }
 }
 
@@ -203,25 +299,9 @@ pub fn compare_values(
             b_name: p.b.name.clone(),
             elements: p.a.elements(),
             max_abs_diff: s.max_abs,
-            mean_abs_diff: if s.n == 0 {
-                0.0
-            } else {
-                s.sum_abs / s.n as f64
-            },
-            rel_l2: if s.sum_a2 == 0.0 {
-                if s.sum_sq_diff == 0.0 {
-                    0.0
-                } else {
-                    f64::INFINITY
-                }
-            } else {
-                (s.sum_sq_diff / s.sum_a2).sqrt()
-            },
-            cosine: if s.sum_a2 == 0.0 && s.sum_b2 == 0.0 {
-                1.0
-            } else {
-                s.sum_ab / (s.sum_a2.sqrt() * s.sum_b2.sqrt())
-            },
+            mean_abs_diff: s.mean_abs_diff(),
+            rel_l2: s.rel_l2(),
+            cosine: s.cosine(),
             differing_elements: s.differing,
         })
         .chain(equal_bytes.iter().map(|p| TensorValues {

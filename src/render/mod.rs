@@ -21,7 +21,7 @@ pub enum OutputFormat {
     Markdown,
 }
 
-/// `inspect`'s formats: the common ones, and JSON Lines for walking a model store.
+/// `inspect`'s and `stats`' formats: the common ones, and JSON Lines for walking a model store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum InspectFormat {
     /// Tables for a terminal (colours only on a TTY; NO_COLOR respected).

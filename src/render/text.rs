@@ -93,11 +93,10 @@ impl Doc {
             Style::Markdown => {
                 table.load_preset(presets::ASCII_MARKDOWN);
             }
-            Style::Terminal { colour } => {
+            Style::Terminal { .. } => {
                 table.load_preset(presets::UTF8_FULL_CONDENSED);
-                if !colour {
-                    table.force_no_tty();
-                }
+                // Colour is only what `header_cell` adds; the table still takes the terminal's width from stdout
+                // when that is a terminal, whether colour is wanted or not (NO_COLOR), so no `force_no_tty`.
                 // A terminal reporting zero columns (a pseudo-terminal nobody sized: `script`, `docker run -t`
                 // without a client terminal) would squeeze every column to one character.
                 if table.width() != Some(0) {
