@@ -419,3 +419,62 @@ fn junit_report_marks_an_unreadable_checkpoint_as_an_error() {
     ));
     assert!(report.ends_with("</testsuites>\n"));
 }
+
+#[test]
+fn junit_refuses_to_write_over_an_input() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let model = write(d, "model.safetensors", &base());
+    let original = std::fs::read(&model).unwrap();
+    std::os::unix::fs::symlink("model.safetensors", d.join("link.safetensors")).unwrap();
+    let shards = d.join("sharded");
+    std::fs::create_dir(&shards).unwrap();
+    let second = SafetensorsWriter::new().tensor("extra.bias", DType::F32, &[200]);
+    paramscope::synth::write_sharded(&shards, "model", &[base(), second], Default::default())
+        .unwrap();
+    let shard = shards.join("model-00002-of-00002.safetensors");
+    let shard_bytes = std::fs::read(&shard).unwrap();
+    let rules = d.join("rules.toml");
+    std::fs::write(&rules, "max-params = \"1M\"\n").unwrap();
+    let link = d.join("link.safetensors");
+    let (link, shard_s, rules_s) = (
+        link.to_str().unwrap(),
+        shard.to_str().unwrap(),
+        rules.to_str().unwrap(),
+    );
+    let folder = d.to_str().unwrap();
+    let shards_s = shards.to_str().unwrap();
+    // The same path, the same file through a symlink, a shard of a folder named, a shard found by --recursive,
+    // the rules file.
+    let cases: [(&[&str], &str, &str); 5] = [
+        (&[&model, "--junit", &model], &model, &model),
+        (&[&model, "--junit", link], link, &model),
+        (&[shards_s, "--junit", shard_s], shard_s, shard_s),
+        (
+            &["--recursive", folder, "--junit", shard_s],
+            shard_s,
+            shard_s,
+        ),
+        (
+            &[&model, "--rules", rules_s, "--junit", rules_s],
+            rules_s,
+            rules_s,
+        ),
+    ];
+    for (args, target, input) in cases {
+        let (code, out, err) = check(args);
+        assert_eq!(code, 2, "{args:?}");
+        assert_eq!(out, "", "{args:?}");
+        assert_eq!(
+            err,
+            format!("error: --junit {target} is the input {input}; paramscope does not write over a file it reads\n"),
+            "{args:?}"
+        );
+    }
+    assert_eq!(std::fs::read(&model).unwrap(), original);
+    assert_eq!(std::fs::read(&shard).unwrap(), shard_bytes);
+    assert_eq!(
+        std::fs::read_to_string(&rules).unwrap(),
+        "max-params = \"1M\"\n"
+    );
+}

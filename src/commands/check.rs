@@ -22,6 +22,23 @@ pub fn run(args: CheckArgs) -> ExitCode {
         },
         None => args.rules,
     };
+    if let Some(junit) = &args.junit {
+        let others = [
+            &args.rules_file,
+            &settings.baseline,
+            &settings.expect_tensors,
+        ];
+        let others = others.into_iter().flatten().map(|p| p.as_path());
+        if let Some(input) =
+            super::inputs::overwritten_input(junit, &args.paths, args.recursive, others)
+        {
+            return usage_error(&format!(
+                "--junit {} is the input {}; paramscope does not write over a file it reads",
+                junit.display(),
+                input.display()
+            ));
+        }
+    }
     let rules = match settings.into_rules() {
         Ok(r) => r,
         Err(e) => return usage_error(&e),

@@ -5,6 +5,7 @@ pub mod check;
 pub mod diff;
 pub mod docs;
 pub mod footprint;
+mod inputs;
 pub mod inspect;
 pub mod inspect_walk;
 pub mod stats;
