@@ -361,6 +361,9 @@ fn zero_context_batch_or_group_size_is_a_usage_error() {
             )),
             "{err}"
         );
-        assert!(err.ends_with("For more information, try '--help'.\n"), "{err}");
+        assert!(
+            err.ends_with("For more information, try '--help'.\n"),
+            "{err}"
+        );
     }
 }
