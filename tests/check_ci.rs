@@ -478,3 +478,63 @@ fn junit_refuses_to_write_over_an_input() {
         "max-params = \"1M\"\n"
     );
 }
+
+/// A checkpoint named twice (its folder and its index, or the index and each shard as `model/*` names them) is
+/// checked once in every output, as inspect reads it once.
+#[test]
+fn a_checkpoint_named_twice_is_checked_once() {
+    let dir = TempDir::new().unwrap();
+    let folder = dir.path().join("model");
+    std::fs::create_dir(&folder).unwrap();
+    let second = SafetensorsWriter::new().tensor("extra.bias", DType::F32, &[200]);
+    let index =
+        paramscope::synth::write_sharded(&folder, "model", &[base(), second], Default::default())
+            .unwrap();
+    let index = index.to_str().unwrap();
+    let f = folder.to_str().unwrap();
+    let shard = |i| format!("{f}/model-0000{i}-of-00002.safetensors");
+    let (one, two) = (shard(1), shard(2));
+    let root = dir.path().to_str().unwrap();
+    let namings: [Vec<&str>; 5] = [
+        vec![f, index],
+        vec![&one, &two, index],
+        vec![index, index],
+        vec!["--recursive", root, f],
+        vec!["--recursive", f, root],
+    ];
+    let junit = dir.path().join("check.xml");
+    let junit_s = junit.to_str().unwrap();
+    for naming in namings {
+        let (code, out, err) = check(&naming);
+        assert_eq!((code, err.as_str()), (0, ""), "{naming:?}");
+        // One structure line and one verdict, no summary of several checkpoints.
+        assert_eq!(
+            out,
+            format!(
+                "PASS structure: 2 files, 3 tensors read: headers in bounds, tensors tile the data exactly, no \
+                 trailing bytes, index consistent with its shards\n{index}: 1 rule passed\n"
+            ),
+            "{naming:?}"
+        );
+        let with = |extra: &[&str]| {
+            let (code, out, _) = check(&[&naming[..], extra].concat());
+            assert_eq!(code, 0, "{naming:?} {extra:?}");
+            out
+        };
+        let json: serde_json::Value = serde_json::from_str(&with(&["--format", "json"])).unwrap();
+        assert_eq!(json["path"], index, "{naming:?}: {json}");
+        assert_eq!(
+            with(&["--format", "jsonl"]).lines().count(),
+            1,
+            "{naming:?}"
+        );
+        assert_eq!(
+            with(&["--format", "github"]).lines().last().unwrap(),
+            format!("{index}: 1 rule passed"),
+            "{naming:?}"
+        );
+        with(&["--junit", junit_s]);
+        let xml = std::fs::read_to_string(&junit).unwrap();
+        assert_eq!(xml.matches("<testsuite ").count(), 1, "{naming:?}: {xml}");
+    }
+}

@@ -84,7 +84,7 @@ pub fn load_all(
         }
     }
     let mut splits_seen = paramscope::walk::SplitsSeen::default();
-    for source in format::without_repeats(sources) {
+    for source in format::without_repeats(sources, |s| Some(s)) {
         if splits_seen.repeated(&source) {
             continue;
         }
