@@ -58,6 +58,12 @@ pub enum Problem {
         "no checkpoint found in this directory (no *.safetensors, *.safetensors.index.json or *.gguf)"
     )]
     EmptyDirectory,
+    /// A PyTorch pickle, HDF5 or ONNX file, recognised by its first bytes (see format/foreign.rs).
+    #[error("{format}: {advice}")]
+    ForeignFormat {
+        format: String,
+        advice: &'static str,
+    },
     /// `~/.cache/huggingface/hub/models--ORG--NAME` holds `blobs/`, `refs/` and `snapshots/REV/`: the checkpoint
     /// is a snapshot, which a user naming the repository folder would not guess from "no checkpoint found".
     #[error(
@@ -281,6 +287,7 @@ impl Problem {
         match self {
             Problem::Io(_) => "io",
             Problem::UnknownKind => "unknown_kind",
+            Problem::ForeignFormat { .. } => "unsupported_format",
             Problem::EmptyDirectory | Problem::CacheRepository { .. } => "empty_directory",
             Problem::Empty => "empty_file",
             Problem::HeaderTooSmall { .. } => "header_too_small",

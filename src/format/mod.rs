@@ -1,6 +1,7 @@
 //! Finding checkpoints on disk and reading them into the format-neutral `Checkpoint`.
 //! Nothing outside this folder knows a byte layout.
 
+pub mod foreign;
 pub mod gguf;
 pub mod index;
 pub mod safetensors;
@@ -188,7 +189,8 @@ pub fn discover(path: &Path) -> Result<Vec<Source>, InputError> {
     if gguf::has_magic(path) {
         return Ok(vec![gguf_source(path)]);
     }
-    Err(InputError::new(path, Problem::UnknownKind))
+    let problem = foreign::sniff(path).map_or(Problem::UnknownKind, foreign::Foreign::problem);
+    Err(InputError::new(path, problem))
 }
 
 /// A file without the usual extension is still read as safetensors when its first bytes say so.
