@@ -538,3 +538,25 @@ fn a_checkpoint_named_twice_is_checked_once() {
         assert_eq!(xml.matches("<testsuite ").count(), 1, "{naming:?}: {xml}");
     }
 }
+
+/// A path with the characters a workflow command's property must escape (`%`, CR, LF, `:`, `,`) is escaped in
+/// `file=` as @actions/core's escapeProperty does, so the annotation lands on that file and its title survives.
+#[test]
+fn github_annotation_escapes_the_file_property() {
+    let dir = TempDir::new().unwrap();
+    let folder = dir.path().join("a,b:c%d\ne\rf");
+    std::fs::create_dir(&folder).unwrap();
+    let model = write(&folder, "m.safetensors", &base());
+    let (code, out, _) = check(&[&model, "--max-params", "8K", "--format", "github"]);
+    assert_eq!(code, 1);
+    let root = dir.path().display().to_string();
+    // The root is a temporary folder: escaped by the same rules, it has none of these characters on Linux.
+    assert!(!root.contains(['%', '\r', '\n', ':', ',']), "{root}");
+    let annotation = out.lines().nth(1).unwrap();
+    assert_eq!(
+        annotation,
+        format!(
+            "::error file={root}/a%2Cb%3Ac%25d%0Ae%0Df/m.safetensors,title=paramscope check max-params::8.10K (8,100) > 8K"
+        )
+    );
+}
