@@ -58,6 +58,9 @@ pub enum Problem {
         "no checkpoint found in this directory (no *.safetensors, *.safetensors.index.json or *.gguf)"
     )]
     EmptyDirectory,
+    /// A folder whose only weight files are in formats paramscope does not read (`pytorch_model.bin`).
+    #[error("no checkpoint paramscope reads in this directory: {file} is {what}")]
+    OnlyForeign { file: String, what: String },
     /// A PyTorch pickle, HDF5 or ONNX file, recognised by its first bytes (see format/foreign.rs).
     #[error("{format}: {advice}")]
     ForeignFormat {
@@ -288,7 +291,9 @@ impl Problem {
             Problem::Io(_) => "io",
             Problem::UnknownKind => "unknown_kind",
             Problem::ForeignFormat { .. } => "unsupported_format",
-            Problem::EmptyDirectory | Problem::CacheRepository { .. } => "empty_directory",
+            Problem::EmptyDirectory
+            | Problem::CacheRepository { .. }
+            | Problem::OnlyForeign { .. } => "empty_directory",
             Problem::Empty => "empty_file",
             Problem::HeaderTooSmall { .. } => "header_too_small",
             Problem::HeaderTooLarge { .. } => "header_too_large",

@@ -94,7 +94,9 @@ fn discovered(
         Err(e)
             if matches!(
                 *e.problem,
-                Problem::EmptyDirectory | Problem::CacheRepository { .. }
+                Problem::EmptyDirectory
+                    | Problem::CacheRepository { .. }
+                    | Problem::OnlyForeign { .. }
             ) => {}
         Err(e) => {
             let unreadable = matches!(*e.problem, Problem::Io(_));

@@ -258,3 +258,55 @@ fn pytorch_hdf5_and_onnx_files_are_named_as_such() {
         );
     }
 }
+
+/// A folder whose only weights are a PyTorch checkpoint (an older Hugging Face repository) says so, not only that
+/// no checkpoint was found; `check --recursive` still skips such a folder inside a model store.
+#[test]
+fn a_folder_with_only_a_pytorch_checkpoint_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("bert");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("config.json"), "{}").unwrap();
+    std::fs::write(
+        folder.join("pytorch_model.bin"),
+        zip_with_first_member("archive/data.pkl"),
+    )
+    .unwrap();
+    let f = folder.to_str().unwrap();
+    let out = paramscope()
+        .args(["inspect", f, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["code"], "empty_directory");
+    assert_eq!(
+        err["message"],
+        "no checkpoint paramscope reads in this directory: pytorch_model.bin is a PyTorch checkpoint (torch.save \
+         zip archive): not read, since loading a pickle runs code the file names; convert it to safetensors \
+         (safetensors.torch.save_file(torch.load(PATH, weights_only=True), \"model.safetensors\")) or use the \
+         repository's *.safetensors files if it has them"
+    );
+    paramscope::synth::SafetensorsWriter::new()
+        .tensor("w", paramscope::dtype::DType::F32, &[2])
+        .write(&dir.path().join("model.safetensors"))
+        .unwrap();
+    let out = paramscope()
+        .args([
+            "check",
+            "--recursive",
+            dir.path().to_str().unwrap(),
+            "--format",
+            "jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        out.stdout
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count(),
+        1
+    );
+}

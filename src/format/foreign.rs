@@ -108,6 +108,26 @@ pub fn sniff(path: &Path) -> Option<Foreign> {
     recognise(&start, path)
 }
 
+/// Extensions under which the formats above are found in model folders (`pytorch_model.bin`, `tf_model.h5`).
+const EXTENSIONS: &[&str] = &["bin", "pt", "pth", "ckpt", "h5", "onnx"];
+
+/// The first file (by name) of a folder that is in one of these formats, for a folder with no weight file
+/// paramscope reads: an older Hugging Face repository has only `pytorch_model.bin`.
+pub fn in_folder(folder: &Path) -> Option<(std::path::PathBuf, Foreign)> {
+    let mut candidates: Vec<_> = std::fs::read_dir(folder)
+        .ok()?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+            EXTENSIONS.iter().any(|e| extension.eq_ignore_ascii_case(e)) && path.is_file()
+        })
+        .collect();
+    candidates.sort();
+    candidates
+        .into_iter()
+        .find_map(|path| sniff(&path).map(|foreign| (path, foreign)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

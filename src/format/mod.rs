@@ -232,7 +232,13 @@ fn discover_folder(folder: &Path) -> Result<Vec<Source>, InputError> {
             Some(snapshot) => Problem::CacheRepository {
                 snapshot: snapshot.display().to_string(),
             },
-            None => Problem::EmptyDirectory,
+            None => match foreign::in_folder(folder) {
+                Some((file, foreign)) => Problem::OnlyForeign {
+                    file: file_name(&file).to_string(),
+                    what: foreign.problem().to_string(),
+                },
+                None => Problem::EmptyDirectory,
+            },
         };
         return Err(InputError::new(folder, problem));
     }
