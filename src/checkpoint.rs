@@ -108,6 +108,21 @@ pub struct IndexInfo {
 }
 
 impl Checkpoint {
+    /// Why a checkpoint without a single tensor has none (`None` when it has some): a safetensors header with
+    /// only `__metadata__`, an index whose weight_map is empty, a GGUF with tensor_count 0 (a vocab-only file).
+    /// Every figure of such a checkpoint is zero, which a gate would otherwise take for a pass.
+    pub fn no_tensors(&self) -> Option<String> {
+        if !self.tensors.is_empty() {
+            return None;
+        }
+        let why = match (self.format, self.layout) {
+            (_, Layout::Sharded) => "the index's weight_map is empty",
+            (Format::Safetensors, _) => "the header names no tensors",
+            (Format::Gguf, _) => "tensor_count is 0 (a vocab-only file?)",
+        };
+        Some(format!("no tensors: {why}"))
+    }
+
     pub fn file_of(&self, tensor: &Tensor) -> &FileInfo {
         &self.files[tensor.file]
     }

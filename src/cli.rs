@@ -260,11 +260,11 @@ pub struct FootprintArgs {
     pub read: ReadArgs,
 
     /// Context length (tokens per sequence) for the KV-cache estimate.
-    #[arg(long, value_name = "N", default_value_t = 4096)]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), default_value_t = 4096)]
     pub context: u64,
 
     /// Sequences held at once.
-    #[arg(long, value_name = "B", default_value_t = 1)]
+    #[arg(long, value_name = "B", value_parser = clap::value_parser!(u64).range(1..), default_value_t = 1)]
     pub batch: u64,
 
     /// Element type of the KV cache.

@@ -58,6 +58,15 @@ pub enum Problem {
         "no checkpoint found in this directory (no *.safetensors, *.safetensors.index.json or *.gguf)"
     )]
     EmptyDirectory,
+    /// A folder whose only weight files are in formats paramscope does not read (`pytorch_model.bin`).
+    #[error("no checkpoint paramscope reads in this directory: {file} is {what}")]
+    OnlyForeign { file: String, what: String },
+    /// A PyTorch pickle, HDF5 or ONNX file, recognised by its first bytes (see format/foreign.rs).
+    #[error("{format}: {advice}")]
+    ForeignFormat {
+        format: String,
+        advice: &'static str,
+    },
     /// `~/.cache/huggingface/hub/models--ORG--NAME` holds `blobs/`, `refs/` and `snapshots/REV/`: the checkpoint
     /// is a snapshot, which a user naming the repository folder would not guess from "no checkpoint found".
     #[error(
@@ -281,7 +290,10 @@ impl Problem {
         match self {
             Problem::Io(_) => "io",
             Problem::UnknownKind => "unknown_kind",
-            Problem::EmptyDirectory | Problem::CacheRepository { .. } => "empty_directory",
+            Problem::ForeignFormat { .. } => "unsupported_format",
+            Problem::EmptyDirectory
+            | Problem::CacheRepository { .. }
+            | Problem::OnlyForeign { .. } => "empty_directory",
             Problem::Empty => "empty_file",
             Problem::HeaderTooSmall { .. } => "header_too_small",
             Problem::HeaderTooLarge { .. } => "header_too_large",

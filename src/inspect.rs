@@ -247,7 +247,12 @@ pub fn inspect_with_config(
         index: checkpoint.index.clone(),
         gguf,
         weights_memory,
-        notes: checkpoint.notes.clone(),
+        notes: checkpoint
+            .notes
+            .iter()
+            .cloned()
+            .chain(checkpoint.no_tensors())
+            .collect(),
         semantics,
         model: config.map(ModelInfo::from),
         groups,

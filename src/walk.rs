@@ -94,7 +94,9 @@ fn discovered(
         Err(e)
             if matches!(
                 *e.problem,
-                Problem::EmptyDirectory | Problem::CacheRepository { .. }
+                Problem::EmptyDirectory
+                    | Problem::CacheRepository { .. }
+                    | Problem::OnlyForeign { .. }
             ) => {}
         Err(e) => {
             let unreadable = matches!(*e.problem, Problem::Io(_));
@@ -143,6 +145,47 @@ pub fn each_source(
             Err(e) => visit(Err(e)),
         }
     }
+}
+
+/// The checkpoints all PATHs name, each once: an index named beside its shards (`model/*`) or a folder beside its
+/// own index is read once, as are the parts of one multi-part GGUF. With `recursive`, each PATH is walked in turn
+/// (a checkpoint under two of them is read once; one PATH keeps only what [`walk`] keeps).
+pub fn each_checkpoint(
+    paths: &[PathBuf],
+    recursive: bool,
+    mut visit: impl FnMut(Result<Source, InputError>),
+) {
+    let mut splits_seen = SplitsSeen::default();
+    let mut visit = |found: Result<Source, InputError>| {
+        if !found.as_ref().is_ok_and(|s| splits_seen.repeated(s)) {
+            visit(found)
+        }
+    };
+    if recursive {
+        let mut repeats = (paths.len() > 1).then(format::Repeats::default);
+        for path in paths {
+            walk(path, |found| {
+                let repeated = match (&found, &mut repeats) {
+                    (Ok(source), Some(repeats)) => repeats.repeated(source),
+                    _ => false,
+                };
+                if !repeated {
+                    visit(found)
+                }
+            });
+        }
+        return;
+    }
+    let mut found = Vec::new();
+    for path in paths {
+        match format::discover(path) {
+            Ok(sources) => found.extend(sources.into_iter().map(Ok)),
+            Err(e) => found.push(Err(e)),
+        }
+    }
+    format::without_repeats(found, |f| f.as_ref().ok())
+        .into_iter()
+        .for_each(visit);
 }
 
 /// The multi-part GGUFs already handed over, so that naming several parts of one (`model-*.gguf`, or a part and

@@ -387,3 +387,69 @@ fn json_output_has_rules_figures_and_verdicts() {
     assert_eq!(rules[2]["measured"], 16400);
     assert_eq!(rules[2]["limit"], 1 << 20);
 }
+
+/// A checkpoint without a single tensor is well-formed, but every figure of it is zero: the structure rule fails
+/// it, and inspect says why in a note (exit 0).
+#[test]
+fn a_checkpoint_without_tensors_fails_the_structure_rule() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    // `{}`: an 8-byte length of 2, then the header.
+    let bare = d.join("bare.safetensors");
+    std::fs::write(&bare, [&2u64.to_le_bytes()[..], b"{}"].concat()).unwrap();
+    let header = br#"{"__metadata__":{"format":"pt"}}"#;
+    let metadata_only = d.join("metadata-only.safetensors");
+    let length = (header.len() as u64).to_le_bytes();
+    std::fs::write(&metadata_only, [&length[..], header].concat()).unwrap();
+    std::fs::create_dir(d.join("indexed")).unwrap();
+    let index = d.join("indexed/model.safetensors.index.json");
+    std::fs::write(
+        &index,
+        r#"{"metadata": {"total_size": 0}, "weight_map": {}}"#,
+    )
+    .unwrap();
+
+    let read =
+        "0 tensors read: headers in bounds, tensors tile the data exactly, no trailing bytes";
+    let cases = [
+        (
+            &bare,
+            "the header names no tensors",
+            format!("1 file, {read}"),
+        ),
+        (
+            &metadata_only,
+            "the header names no tensors",
+            format!("1 file, {read}"),
+        ),
+        (
+            &index,
+            "the index's weight_map is empty",
+            format!("0 files, {read}, index consistent with its shards"),
+        ),
+    ];
+    for (path, why, structure) in cases {
+        let p = path.to_str().unwrap();
+        let (code, out, err) = check(&[p]);
+        assert_eq!((code, err.as_str()), (1, ""), "{p}");
+        assert_eq!(
+            out,
+            format!(
+                "FAIL structure: no tensors: {why}; {structure}\n\
+                 {p}: 1 of 1 rules failed (structure)\n"
+            )
+        );
+        let (code, out, _) = check(&[p, "--format", "json"]);
+        assert_eq!(code, 1);
+        let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(r["status"], "fail");
+        assert_eq!(r["rules"][0]["status"], "fail");
+
+        let r = common::inspect_json(&[p]);
+        assert_eq!(r["tensor_count"], 0);
+        assert_eq!(
+            r["notes"],
+            serde_json::json!([format!("no tensors: {why}")])
+        );
+    }
+}

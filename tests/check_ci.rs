@@ -419,3 +419,144 @@ fn junit_report_marks_an_unreadable_checkpoint_as_an_error() {
     ));
     assert!(report.ends_with("</testsuites>\n"));
 }
+
+#[test]
+fn junit_refuses_to_write_over_an_input() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let model = write(d, "model.safetensors", &base());
+    let original = std::fs::read(&model).unwrap();
+    std::os::unix::fs::symlink("model.safetensors", d.join("link.safetensors")).unwrap();
+    let shards = d.join("sharded");
+    std::fs::create_dir(&shards).unwrap();
+    let second = SafetensorsWriter::new().tensor("extra.bias", DType::F32, &[200]);
+    paramscope::synth::write_sharded(&shards, "model", &[base(), second], Default::default())
+        .unwrap();
+    let shard = shards.join("model-00002-of-00002.safetensors");
+    let shard_bytes = std::fs::read(&shard).unwrap();
+    let rules = d.join("rules.toml");
+    std::fs::write(&rules, "max-params = \"1M\"\n").unwrap();
+    let link = d.join("link.safetensors");
+    let (link, shard_s, rules_s) = (
+        link.to_str().unwrap(),
+        shard.to_str().unwrap(),
+        rules.to_str().unwrap(),
+    );
+    let folder = d.to_str().unwrap();
+    let shards_s = shards.to_str().unwrap();
+    // The same path, the same file through a symlink, a shard of a folder named, a shard found by --recursive,
+    // the rules file.
+    let cases: [(&[&str], &str, &str); 5] = [
+        (&[&model, "--junit", &model], &model, &model),
+        (&[&model, "--junit", link], link, &model),
+        (&[shards_s, "--junit", shard_s], shard_s, shard_s),
+        (
+            &["--recursive", folder, "--junit", shard_s],
+            shard_s,
+            shard_s,
+        ),
+        (
+            &[&model, "--rules", rules_s, "--junit", rules_s],
+            rules_s,
+            rules_s,
+        ),
+    ];
+    for (args, target, input) in cases {
+        let (code, out, err) = check(args);
+        assert_eq!(code, 2, "{args:?}");
+        assert_eq!(out, "", "{args:?}");
+        assert_eq!(
+            err,
+            format!("error: --junit {target} is the input {input}; paramscope does not write over a file it reads\n"),
+            "{args:?}"
+        );
+    }
+    assert_eq!(std::fs::read(&model).unwrap(), original);
+    assert_eq!(std::fs::read(&shard).unwrap(), shard_bytes);
+    assert_eq!(
+        std::fs::read_to_string(&rules).unwrap(),
+        "max-params = \"1M\"\n"
+    );
+}
+
+/// A checkpoint named twice (its folder and its index, or the index and each shard as `model/*` names them) is
+/// checked once in every output, as inspect reads it once.
+#[test]
+fn a_checkpoint_named_twice_is_checked_once() {
+    let dir = TempDir::new().unwrap();
+    let folder = dir.path().join("model");
+    std::fs::create_dir(&folder).unwrap();
+    let second = SafetensorsWriter::new().tensor("extra.bias", DType::F32, &[200]);
+    let index =
+        paramscope::synth::write_sharded(&folder, "model", &[base(), second], Default::default())
+            .unwrap();
+    let index = index.to_str().unwrap();
+    let f = folder.to_str().unwrap();
+    let shard = |i| format!("{f}/model-0000{i}-of-00002.safetensors");
+    let (one, two) = (shard(1), shard(2));
+    let root = dir.path().to_str().unwrap();
+    let namings: [Vec<&str>; 5] = [
+        vec![f, index],
+        vec![&one, &two, index],
+        vec![index, index],
+        vec!["--recursive", root, f],
+        vec!["--recursive", f, root],
+    ];
+    let junit = dir.path().join("check.xml");
+    let junit_s = junit.to_str().unwrap();
+    for naming in namings {
+        let (code, out, err) = check(&naming);
+        assert_eq!((code, err.as_str()), (0, ""), "{naming:?}");
+        // One structure line and one verdict, no summary of several checkpoints.
+        assert_eq!(
+            out,
+            format!(
+                "PASS structure: 2 files, 3 tensors read: headers in bounds, tensors tile the data exactly, no \
+                 trailing bytes, index consistent with its shards\n{index}: 1 rule passed\n"
+            ),
+            "{naming:?}"
+        );
+        let with = |extra: &[&str]| {
+            let (code, out, _) = check(&[&naming[..], extra].concat());
+            assert_eq!(code, 0, "{naming:?} {extra:?}");
+            out
+        };
+        let json: serde_json::Value = serde_json::from_str(&with(&["--format", "json"])).unwrap();
+        assert_eq!(json["path"], index, "{naming:?}: {json}");
+        assert_eq!(
+            with(&["--format", "jsonl"]).lines().count(),
+            1,
+            "{naming:?}"
+        );
+        assert_eq!(
+            with(&["--format", "github"]).lines().last().unwrap(),
+            format!("{index}: 1 rule passed"),
+            "{naming:?}"
+        );
+        with(&["--junit", junit_s]);
+        let xml = std::fs::read_to_string(&junit).unwrap();
+        assert_eq!(xml.matches("<testsuite ").count(), 1, "{naming:?}: {xml}");
+    }
+}
+
+/// A path with the characters a workflow command's property must escape (`%`, CR, LF, `:`, `,`) is escaped in
+/// `file=` as @actions/core's escapeProperty does, so the annotation lands on that file and its title survives.
+#[test]
+fn github_annotation_escapes_the_file_property() {
+    let dir = TempDir::new().unwrap();
+    let folder = dir.path().join("a,b:c%d\ne\rf");
+    std::fs::create_dir(&folder).unwrap();
+    let model = write(&folder, "m.safetensors", &base());
+    let (code, out, _) = check(&[&model, "--max-params", "8K", "--format", "github"]);
+    assert_eq!(code, 1);
+    let root = dir.path().display().to_string();
+    // The root is a temporary folder: escaped by the same rules, it has none of these characters on Linux.
+    assert!(!root.contains(['%', '\r', '\n', ':', ',']), "{root}");
+    let annotation = out.lines().nth(1).unwrap();
+    assert_eq!(
+        annotation,
+        format!(
+            "::error file={root}/a%2Cb%3Ac%25d%0Ae%0Df/m.safetensors,title=paramscope check max-params::8.10K (8,100) > 8K"
+        )
+    );
+}

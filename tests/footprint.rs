@@ -338,3 +338,32 @@ fn stacked_experts_have_a_scale_row_per_expert_row_and_biases_stay_16_bit() {
         blocks / 2 + dense / 2 + 2 * bias + 2 * (blocks / 128 + dense / 128)
     );
 }
+
+#[test]
+fn zero_context_batch_or_group_size_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    SafetensorsWriter::new()
+        .tensor("w", DType::F32, &[4, 4])
+        .write(&dir.path().join("model.safetensors"))
+        .unwrap();
+    for option in ["--context", "--batch", "--group-size"] {
+        let out = paramscope()
+            .args(["footprint", dir.path().to_str().unwrap(), option, "0"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{option}");
+        assert!(out.stdout.is_empty(), "{option}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.starts_with(&format!(
+                "error: invalid value '0' for '{option} <{}>': 0 is not in 1..18446744073709551615\n",
+                if option == "--batch" { "B" } else { "N" }
+            )),
+            "{err}"
+        );
+        assert!(
+            err.ends_with("For more information, try '--help'.\n"),
+            "{err}"
+        );
+    }
+}

@@ -796,4 +796,28 @@ fn a_checkpoint_named_twice_is_counted_once() {
     let report = inspect_json(&args[..3]);
     assert_eq!(report["total"]["parameters"], whole);
     assert_eq!(report["checkpoints"].as_array().unwrap().len(), 3);
+    // JSON Lines (read and printed one checkpoint at a time): one line for the model, as in every other format;
+    // a file named by two paths is one checkpoint too.
+    let relative = format!(
+        "{}/../sharded/model-00001-of-00003.safetensors",
+        folder.display()
+    );
+    let index_s = index.to_str().unwrap();
+    for (naming, shown) in [(args.clone(), index_s), (vec![args[0], &relative], args[0])] {
+        let out = paramscope()
+            .arg("inspect")
+            .args(&naming)
+            .args(["--format", "jsonl"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{naming:?}");
+        let lines: Vec<Value> = out
+            .stdout
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 1, "{naming:?}");
+        assert_eq!(lines[0]["path"], shown, "{naming:?}");
+    }
 }

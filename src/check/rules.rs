@@ -193,9 +193,17 @@ fn structure(checkpoint: &Checkpoint) -> RuleResult {
     if checkpoint.layout == Layout::Sharded {
         message.push_str(", index consistent with its shards");
     }
+    // Well-formed but empty: every other rule would measure zeros and pass.
+    let status = match checkpoint.no_tensors() {
+        Some(why) => {
+            message = format!("{why}; {message}");
+            Status::Fail
+        }
+        None => Status::Pass,
+    };
     RuleResult {
         rule: "structure",
-        status: Status::Pass,
+        status,
         measured: Figure::Number(files as u64),
         limit: None,
         baseline: None,

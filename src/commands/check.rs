@@ -22,6 +22,23 @@ pub fn run(args: CheckArgs) -> ExitCode {
         },
         None => args.rules,
     };
+    if let Some(junit) = &args.junit {
+        let others = [
+            &args.rules_file,
+            &settings.baseline,
+            &settings.expect_tensors,
+        ];
+        let others = others.into_iter().flatten().map(|p| p.as_path());
+        if let Some(input) =
+            super::inputs::overwritten_input(junit, &args.paths, args.recursive, others)
+        {
+            return usage_error(&format!(
+                "--junit {} is the input {}; paramscope does not write over a file it reads",
+                junit.display(),
+                input.display()
+            ));
+        }
+    }
     let rules = match settings.into_rules() {
         Ok(r) => r,
         Err(e) => return usage_error(&e),
@@ -48,42 +65,36 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let mut collected: Vec<CheckReport> = Vec::new();
     let mut junit_error = None;
 
-    let mut splits_seen = walk::SplitsSeen::default();
-    for path in &args.paths {
-        walk::each_source(path, args.recursive, |source| {
-            if source.as_ref().is_ok_and(|s| splits_seen.repeated(s)) {
-                return;
-            }
-            // No progress bar: check's output is a log read later, and a scan is one step of a longer gate.
-            let checked = walk::load(source, load_options).and_then(|checkpoint| {
-                check::check(&checkpoint, &rules, &ScanOptions::default())
-                    .map_err(|e| (checkpoint.path.clone(), e.into()))
-            });
-            let report = match checked {
-                Ok(report) => report,
-                Err((path, e)) => {
-                    if args.format == CheckFormat::Table {
-                        print_load_error(&e, OutputFormat::Table);
-                    }
-                    check::unreadable(&path, &e)
-                }
-            };
-            summary.add(&report);
-            if let Some((_, w)) = &mut junit_file {
-                if let Err(e) = w.write_all(junit::suite(&report).as_bytes()) {
-                    junit_error.get_or_insert(e);
-                }
-            }
-            match args.format {
-                CheckFormat::Table => print_out(&view::text(&report, colour)),
-                CheckFormat::Github => print_out(&view::github(&report)),
-                CheckFormat::Jsonl => {
-                    print_out(&serde_json::to_string(&report).expect("report serialises"))
-                }
-                CheckFormat::Json => collected.push(report),
-            }
+    walk::each_checkpoint(&args.paths, args.recursive, |source| {
+        // No progress bar: check's output is a log read later, and a scan is one step of a longer gate.
+        let checked = walk::load(source, load_options).and_then(|checkpoint| {
+            check::check(&checkpoint, &rules, &ScanOptions::default())
+                .map_err(|e| (checkpoint.path.clone(), e.into()))
         });
-    }
+        let report = match checked {
+            Ok(report) => report,
+            Err((path, e)) => {
+                if args.format == CheckFormat::Table {
+                    print_load_error(&e, OutputFormat::Table);
+                }
+                check::unreadable(&path, &e)
+            }
+        };
+        summary.add(&report);
+        if let Some((_, w)) = &mut junit_file {
+            if let Err(e) = w.write_all(junit::suite(&report).as_bytes()) {
+                junit_error.get_or_insert(e);
+            }
+        }
+        match args.format {
+            CheckFormat::Table => print_out(&view::text(&report, colour)),
+            CheckFormat::Github => print_out(&view::github(&report)),
+            CheckFormat::Jsonl => {
+                print_out(&serde_json::to_string(&report).expect("report serialises"))
+            }
+            CheckFormat::Json => collected.push(report),
+        }
+    });
 
     // The JUnit file is closed first, so that it is well-formed whatever happens next.
     if let Some((path, mut w)) = junit_file {

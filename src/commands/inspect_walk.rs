@@ -13,40 +13,33 @@ pub fn run(args: &InspectArgs, options: &InspectOptions, load_options: LoadOptio
     let format = args.output.format;
     let mut failed = false;
     let mut collected = Vec::new();
-    let mut splits_seen = walk::SplitsSeen::default();
-    for path in &args.paths {
-        walk::each_source(path, args.recursive, |source| {
-            if source.as_ref().is_ok_and(|s| splits_seen.repeated(s)) {
-                return;
+    walk::each_checkpoint(&args.paths, args.recursive, |source| {
+        match (walk::load(source, load_options), format.common()) {
+            (Ok(checkpoint), None) => {
+                let report = super::inspect::report(&checkpoint, options);
+                print_out(&serde_json::to_string(&report).expect("report serialises"));
             }
-            match (walk::load(source, load_options), format.common()) {
-                (Ok(checkpoint), None) => {
-                    let report = super::inspect::report(&checkpoint, options);
-                    print_out(&serde_json::to_string(&report).expect("report serialises"));
-                }
-                (Ok(checkpoint), Some(OutputFormat::Json)) => {
-                    collected.push(super::inspect::report(&checkpoint, options));
-                }
-                (Ok(checkpoint), Some(f)) => {
-                    let report = super::inspect::report(&checkpoint, options);
-                    print_out(&format!(
-                        "{}\n",
-                        render::inspect::render_explained(&report, style_for(f), args.explain)
-                    ));
-                }
-                (Err((path, e)), None) => {
-                    failed = true;
-                    let line =
-                        serde_json::json!({"path": path.to_string_lossy(), "errors": e.rows()});
-                    print_out(&line.to_string());
-                }
-                (Err((_, e)), Some(f)) => {
-                    failed = true;
-                    print_load_error(&e, f);
-                }
+            (Ok(checkpoint), Some(OutputFormat::Json)) => {
+                collected.push(super::inspect::report(&checkpoint, options));
             }
-        });
-    }
+            (Ok(checkpoint), Some(f)) => {
+                let report = super::inspect::report(&checkpoint, options);
+                print_out(&format!(
+                    "{}\n",
+                    render::inspect::render_explained(&report, style_for(f), args.explain)
+                ));
+            }
+            (Err((path, e)), None) => {
+                failed = true;
+                let line = serde_json::json!({"path": path.to_string_lossy(), "errors": e.rows()});
+                print_out(&line.to_string());
+            }
+            (Err((_, e)), Some(f)) => {
+                failed = true;
+                print_load_error(&e, f);
+            }
+        }
+    });
     if format == InspectFormat::Json {
         let out = if collected.len() == 1 {
             render::json::to_string(&collected[0])

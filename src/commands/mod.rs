@@ -5,6 +5,7 @@ pub mod check;
 pub mod diff;
 pub mod docs;
 pub mod footprint;
+mod inputs;
 pub mod inspect;
 pub mod inspect_walk;
 pub mod stats;
@@ -99,7 +100,7 @@ pub fn load_each(
         }
     }
     let mut splits_seen = paramscope::walk::SplitsSeen::default();
-    for source in format::without_repeats(sources) {
+    for source in format::without_repeats(sources, |s| Some(s)) {
         if splits_seen.repeated(&source) {
             continue;
         }

@@ -1,10 +1,14 @@
 //! Finding checkpoints on disk and reading them into the format-neutral `Checkpoint`.
 //! Nothing outside this folder knows a byte layout.
 
+pub mod foreign;
 pub mod gguf;
 pub mod index;
+mod repeats;
 pub mod safetensors;
 pub mod shard_series;
+
+pub use repeats::{without_repeats, Repeats};
 
 use crate::checkpoint::{Checkpoint, FileInfo, Format, Layout, Tensor};
 use crate::error::{InputError, LoadError, Problem};
@@ -68,32 +72,6 @@ fn resolved(path: &Path) -> PathBuf {
     folder.join(path.file_name().unwrap_or_default())
 }
 
-/// Drops from `sources` what another of them already reads: a shard file that an index also named covers, and
-/// an index named twice. `paramscope model/*` names the index and each of its shards, `paramscope model
-/// model/model.safetensors.index.json` the index twice; each was read again and counted twice in the total.
-pub fn without_repeats(sources: Vec<Source>) -> Vec<Source> {
-    let mut covered = std::collections::HashSet::new();
-    if sources.iter().any(|s| matches!(s, Source::File(_))) {
-        for source in &sources {
-            if let Source::Index { path, .. } = source {
-                if let Ok(index) = index::read(path) {
-                    let folder = path.parent().unwrap_or(Path::new(""));
-                    covered.extend(index.shards().iter().map(|s| resolved(&folder.join(s))));
-                }
-            }
-        }
-    }
-    let mut indexes = std::collections::HashSet::new();
-    sources
-        .into_iter()
-        .filter(|source| match source {
-            Source::File(path) => !covered.contains(&resolved(path)),
-            Source::Index { path, .. } => indexes.insert(resolved(path)),
-            _ => true,
-        })
-        .collect()
-}
-
 const INDEX_SUFFIX: &str = ".safetensors.index.json";
 
 fn is_index(path: &Path) -> bool {
@@ -154,7 +132,8 @@ pub fn discover(path: &Path) -> Result<Vec<Source>, InputError> {
     if gguf::has_magic(path) {
         return Ok(vec![gguf_source(path)]);
     }
-    Err(InputError::new(path, Problem::UnknownKind))
+    let problem = foreign::sniff(path).map_or(Problem::UnknownKind, foreign::Foreign::problem);
+    Err(InputError::new(path, problem))
 }
 
 /// A file without the usual extension is still read as safetensors when its first bytes say so.
@@ -196,7 +175,13 @@ fn discover_folder(folder: &Path) -> Result<Vec<Source>, InputError> {
             Some(snapshot) => Problem::CacheRepository {
                 snapshot: snapshot.display().to_string(),
             },
-            None => Problem::EmptyDirectory,
+            None => match foreign::in_folder(folder) {
+                Some((file, foreign)) => Problem::OnlyForeign {
+                    file: file_name(&file).to_string(),
+                    what: foreign.problem().to_string(),
+                },
+                None => Problem::EmptyDirectory,
+            },
         };
         return Err(InputError::new(folder, problem));
     }

@@ -67,6 +67,15 @@ fn read_header_bytes(file: &mut impl Read, size: u64) -> Result<Vec<u8>, Problem
     let mut prefix = [0u8; 8];
     file.read_exact(&mut prefix)?;
     let claimed = u64::from_le_bytes(prefix);
+    if claimed > MAX_HEADER_BYTES.min(size - LENGTH_PREFIX) {
+        // A misnamed PyTorch or HDF5 file: its magic number read as a length is why.
+        let mut start = prefix.to_vec();
+        let rest = (super::foreign::SNIFF_BYTES as u64).min(size) - LENGTH_PREFIX;
+        file.take(rest).read_to_end(&mut start)?;
+        if let Some(foreign) = super::foreign::recognise(&start, Path::new("")) {
+            return Err(foreign.problem());
+        }
+    }
     if claimed > MAX_HEADER_BYTES {
         return Err(Problem::HeaderTooLarge { claimed });
     }

@@ -4,6 +4,7 @@
 pub mod fixtures;
 pub mod fixtures_gguf;
 pub mod fixtures_malformed;
+pub mod fixtures_malformed_foreign;
 pub mod fixtures_malformed_gguf;
 pub mod ggml_blocks;
 pub mod shapes;

@@ -49,7 +49,13 @@ pub fn read(path: &Path, shown: &Path, detail: MetadataDetail) -> Result<ParsedG
     let file = super::open_regular(path).map_err(|e| err(Problem::Io(e)))?;
     let size = file.metadata().map_err(|e| err(Problem::Io(e)))?.len();
     let reader = BufReader::with_capacity(1 << 16, file);
-    parse(Cursor::new(reader, size), shown, detail).map_err(err)
+    parse(Cursor::new(reader, size), shown, detail).map_err(|problem| match problem {
+        // A misnamed PyTorch or HDF5 file is named as what it is.
+        Problem::GgufBadMagic { .. } => {
+            err(super::foreign::sniff(path).map_or(problem, super::foreign::Foreign::problem))
+        }
+        problem => err(problem),
+    })
 }
 
 /// The same as [`read`] for a file already in memory (fuzzing, tests).
