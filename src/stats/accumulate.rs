@@ -300,6 +300,7 @@ pub fn times_pow2(mut x: f64, mut k: i32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::kernel::check::compensated;
 
     fn accumulate(xs: &[f64], block: usize) -> Accumulator {
         let mut acc = Accumulator::new(false);
@@ -383,21 +384,8 @@ mod tests {
 
     /// Σ(x−m)² of `xs` in compensated sums about a compensated mean: a reference good to a few roundings.
     fn reference_m2(xs: &[f64]) -> f64 {
-        let neumaier = |it: &mut dyn Iterator<Item = f64>| {
-            let (mut sum, mut lost) = (0.0f64, 0.0f64);
-            for x in it {
-                let t = sum + x;
-                lost += if sum.abs() >= x.abs() {
-                    (sum - t) + x
-                } else {
-                    (x - t) + sum
-                };
-                sum = t;
-            }
-            sum + lost
-        };
-        let mean = neumaier(&mut xs.iter().copied()) / xs.len() as f64;
-        neumaier(&mut xs.iter().map(|x| (x - mean) * (x - mean)))
+        let mean = compensated(xs.iter().copied()) / xs.len() as f64;
+        compensated(xs.iter().map(|x| (x - mean) * (x - mean)))
     }
 
     #[test]

@@ -309,11 +309,26 @@ pub fn serial_block<T: Lane>(xs: &[T], min_normal: T) -> Block {
     b
 }
 
-/// The SIMD kernels' tests: one sample with zeros of both signs and subnormals, and the comparison with
-/// [`finite_block`] every kernel must pass.
+/// The kernels' tests: a compensated-sum reference, one sample with zeros of both signs and subnormals, and
+/// the comparison with [`finite_block`] every kernel must pass.
 #[cfg(test)]
 pub(super) mod check {
     use super::{finite_block, Block};
+
+    /// Neumaier's compensated sum: a reference accurate to about one rounding.
+    pub fn compensated(xs: impl Iterator<Item = f64>) -> f64 {
+        let (mut sum, mut lost) = (0.0f64, 0.0f64);
+        for x in xs {
+            let t = sum + x;
+            lost += if sum.abs() >= x.abs() {
+                (sum - t) + x
+            } else {
+                (x - t) + sum
+            };
+            sum = t;
+        }
+        sum + lost
+    }
 
     pub fn sample() -> Vec<f32> {
         let mut xs: Vec<f32> = (0..2045)

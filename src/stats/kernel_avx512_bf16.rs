@@ -400,6 +400,7 @@ unsafe fn shifted_sums(bytes: &[u8], len: usize, min: u16, max: u16) -> Option<B
 #[cfg(test)]
 mod tests {
     use super::super::kernel::centred_block;
+    use super::super::kernel::check::compensated;
     use super::*;
 
     fn supported() -> bool {
@@ -452,21 +453,6 @@ mod tests {
             b.m2
         );
         assert!((b.sum_abs - sum_abs).abs() <= 1e-14 * sum_abs, "{what}");
-    }
-
-    /// Neumaier's compensated sum: a reference accurate to about one rounding.
-    fn compensated(xs: impl Iterator<Item = f64>) -> f64 {
-        let (mut sum, mut lost) = (0.0f64, 0.0f64);
-        for x in xs {
-            let t = sum + x;
-            lost += if sum.abs() >= x.abs() {
-                (sum - t) + x
-            } else {
-                (x - t) + sum
-            };
-            sum = t;
-        }
-        sum + lost
     }
 
     fn pseudo_normal(n: usize, scale: f32, seed: u64) -> Vec<f32> {
