@@ -150,18 +150,28 @@ fn sliding(c: &Value, layers: u64, prefix: &str, used: &mut Vec<String>) -> (u64
             .count() as u64;
         return (n.min(layers), Some(window));
     }
-    // Configs older than `layer_types` give a period instead: with `sliding_window_pattern` n (Gemma 3, Cohere2)
-    // layer i slides unless (i + 1) is a multiple of n; Gemma 2 alternates without a key (even layers slide).
-    let period = match c.get("sliding_window_pattern").and_then(Value::as_u64) {
-        Some(n) if n > 0 => {
-            used.push(format!("{prefix}sliding_window_pattern"));
+    // Configs older than `layer_types` give a period instead: with `sliding_window_pattern` n (Gemma 3, Cohere2;
+    // `_sliding_window_pattern` where transformers 4.53+ re-saved it) layer i slides unless (i + 1) is a multiple
+    // of n. Without the key, transformers' defaults apply: Gemma 2 alternates (even layers slide), Gemma 3 makes
+    // every 6th layer global (google/gemma-3-27b-it's config.json writes neither key nor `layer_types`).
+    let pattern = ["sliding_window_pattern", "_sliding_window_pattern"]
+        .into_iter()
+        .find_map(|k| Some((k, c.get(k)?.as_u64().filter(|&n| n > 0)?)));
+    let default_period = match c.get("model_type").and_then(Value::as_str) {
+        Some("gemma2") => Some(2),
+        Some("gemma3" | "gemma3_text") => Some(6),
+        _ => None,
+    };
+    let period = match (pattern, default_period) {
+        (Some((key, n)), _) => {
+            used.push(format!("{prefix}{key}"));
             Some(n)
         }
-        _ if c.get("model_type").and_then(Value::as_str) == Some("gemma2") => {
+        (None, Some(n)) => {
             used.push(format!("{prefix}model_type"));
-            Some(2)
+            Some(n)
         }
-        _ => None,
+        (None, None) => None,
     };
     match period {
         Some(n) => (sliding_in_period(layers, n), Some(window)),
