@@ -126,6 +126,34 @@ fn unknown_architecture_is_said_plainly_in_the_table() {
 }
 
 #[test]
+fn a_kv_cache_beyond_u64_never_wraps_into_fitting() {
+    let dir = tempfile::tempdir().unwrap();
+    sparse_llama3_8b(dir.path());
+    std::fs::write(dir.path().join("config.json"), LLAMA3_8B_CONFIG).unwrap();
+    // 131,072 bytes per token × 4096 tokens × 10^11 sequences ≈ 5.4 × 10^19 bytes, past u64's 1.8 × 10^19: the
+    // cache and total stay at the largest figure; a wrapped sum made it "fit in 24 GiB" (total 16.45 GiB).
+    let out = paramscope()
+        .arg("footprint")
+        .arg(dir.path())
+        .args([
+            "--batch",
+            "100000000000",
+            "--fits",
+            "24GiB",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "does not fit: exit 1");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["inference"]["kv_cache_bytes"], u64::MAX);
+    assert_eq!(r["inference"]["total_bytes"], u64::MAX);
+    assert_eq!(r["fits"]["fits"], false);
+    assert_eq!(r["fits"]["max_context"], 0);
+}
+
+#[test]
 fn fits_answers_with_the_longest_context_and_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     sparse_llama3_8b(dir.path());
