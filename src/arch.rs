@@ -20,6 +20,9 @@ pub struct Attention {
     /// Layers that keep no per-token cache (`layer_types` `linear_attention`, `conv`, `mamba` in hybrid models such
     /// as Qwen3-Next or LFM2): their state does not grow with the context.
     pub uncached_layers: u64,
+    /// Cross-attention layers (Mllama's `cross_attention_layers`): they cache the image's keys and values once per
+    /// sequence, not per text token, so they add nothing per token and are left out of the KV cache here.
+    pub cross_attention_layers: u64,
     /// Multi-head latent attention (DeepSeek-V2/V3) caches one compressed vector per token and layer instead of
     /// per-head keys and values: `kv_lora_rank + qk_rope_head_dim` elements.
     pub mla_elements: Option<u64>,
@@ -46,6 +49,7 @@ impl Attention {
             sliding_layers: 0,
             sliding_window: None,
             uncached_layers: 0,
+            cross_attention_layers: 0,
             mla_elements: Some(elements),
             max_context,
             fields_used,
@@ -58,7 +62,10 @@ impl Attention {
             return self.layers as u128 * per_layer as u128 * context as u128;
         }
         let per_layer_token = self.kv_heads as u128 * (self.key_dim + self.value_dim) as u128;
-        let full_layers = (self.layers - self.sliding_layers - self.uncached_layers) as u128;
+        let full_layers = (self.layers
+            - self.sliding_layers
+            - self.uncached_layers
+            - self.cross_attention_layers) as u128;
         let window = self.sliding_window.map_or(context, |w| w.min(context)) as u128;
         per_layer_token * (full_layers * context as u128 + self.sliding_layers as u128 * window)
     }
@@ -116,6 +123,13 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
     }
     let (sliding_layers, sliding_window) = sliding(c, layers, prefix, &mut used);
     let uncached_layers = uncached(c, layers, prefix, &mut used).min(layers - sliding_layers);
+    let cross_attention_layers = match c.get("cross_attention_layers").and_then(Value::as_array) {
+        Some(list) if !list.is_empty() => {
+            used.push(format!("{prefix}cross_attention_layers"));
+            (list.len() as u64).min(layers - sliding_layers - uncached_layers)
+        }
+        _ => 0,
+    };
     Ok(Attention {
         layers,
         kv_heads,
@@ -124,6 +138,7 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
         sliding_layers,
         sliding_window,
         uncached_layers,
+        cross_attention_layers,
         mla_elements: None,
         max_context,
         fields_used: used,

@@ -110,6 +110,35 @@ fn gemma3_without_a_pattern_key_takes_transformers_default_of_six() {
 }
 
 #[test]
+fn mllama_cross_attention_layers_add_nothing_per_token() {
+    let dir = tempfile::tempdir().unwrap();
+    // meta-llama/Llama-3.2-11B-Vision's text config: 40 layers, 8 of them cross-attention to the image.
+    with_config(
+        dir.path(),
+        r#"{"model_type": "mllama", "architectures": ["MllamaForConditionalGeneration"],
+        "text_config": {"model_type": "mllama_text_model", "num_hidden_layers": 40,
+        "cross_attention_layers": [3, 8, 13, 18, 23, 28, 33, 38], "num_attention_heads": 32,
+        "num_key_value_heads": 8, "hidden_size": 4096, "max_position_embeddings": 131072,
+        "vocab_size": 128256}}"#,
+    );
+    let (_, r) = footprint(dir.path(), &["--context", "8192"]);
+    // 32 self-attention layers × K and V × 8 KV heads × 128 dims × 2 bytes = 128 KiB per token, as Llama-3-8B.
+    let per_token: u64 = 32 * 2 * 8 * 128 * 2;
+    assert_eq!(per_token, 131_072);
+    let inf = &r["inference"];
+    assert_eq!(inf["attention"]["cross_attention_layers"], 8);
+    assert_eq!(inf["kv_bytes_per_token"], per_token);
+    assert_eq!(inf["kv_cache_bytes"], per_token * 8192);
+    let text = paramscope()
+        .arg("footprint")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("8 of them cross-attention"), "{text}");
+}
+
+#[test]
 fn gpt2_and_falcon_key_names_give_the_architecture() {
     let dir = tempfile::tempdir().unwrap();
     // openai-community/gpt2's config.json.

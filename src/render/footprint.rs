@@ -119,6 +119,12 @@ pub fn render(r: &FootprintReport, style: Style) -> String {
                     a.uncached_layers
                 ));
             }
+            if a.cross_attention_layers > 0 {
+                arch.push_str(&format!(
+                    ", {} of them cross-attention (the image's keys and values, once per sequence: not included)",
+                    a.cross_attention_layers
+                ));
+            }
             if let (Some(w), true) = (a.sliding_window, a.sliding_layers > 0) {
                 arch.push_str(&format!(
                     ", {} layers with a {w}-token sliding window",
