@@ -71,13 +71,45 @@ impl Attention {
     }
 }
 
-/// Reads the attention figures from a `config.json` value; `Err` says which field is missing.
+/// The counts the KV-cache figures are computed from, under every spelling read below.
+const COUNT_FIELDS: [&str; 15] = [
+    "num_hidden_layers",
+    "n_layer",
+    "num_attention_heads",
+    "n_head",
+    "num_key_value_heads",
+    "num_kv_heads",
+    "head_dim",
+    "hidden_size",
+    "n_embd",
+    "kv_lora_rank",
+    "qk_rope_head_dim",
+    "sliding_window",
+    "sliding_window_pattern",
+    "_sliding_window_pattern",
+    "full_attention_interval",
+];
+
+/// Reads the attention figures from a `config.json` value; `Err` says which field is missing or unreadable.
 pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
     // Multimodal configs (Llava, Gemma 3, Mllama…) keep the language model under `text_config`.
     let (c, prefix) = match config.get("text_config") {
         Some(text) if config.get("num_hidden_layers").is_none() => (text, "text_config."),
         _ => (config, ""),
     };
+    // A figure written as a string or a fraction ("8", 8.5) is neither used nor taken as absent: absent, a
+    // mistyped `num_key_value_heads` would fall back to every head and quadruple Llama-3's cache.
+    for key in COUNT_FIELDS {
+        match c.get(key) {
+            None | Some(Value::Null) => {}
+            Some(v) if v.as_u64().is_some() => {}
+            Some(v) => {
+                return Err(format!(
+                    "config.json's {prefix}{key} is {v}, not a whole number"
+                ))
+            }
+        }
+    }
     let max_context = ["max_position_embeddings", "n_positions"]
         .iter()
         .find_map(|k| c.get(*k)?.as_u64())
@@ -281,5 +313,29 @@ mod tests {
         assert!(from_hf_config(&json!({"hidden_size": 64}))
             .unwrap_err()
             .contains("num_hidden_layers"));
+    }
+
+    #[test]
+    fn a_mistyped_count_is_named_not_taken_as_absent() {
+        let llama = |kv: Value| {
+            json!({"num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": kv,
+                "hidden_size": 4096})
+        };
+        // Absent would mean 32 KV heads: 4 × the 8 the string says.
+        assert_eq!(
+            from_hf_config(&llama(json!("8"))).unwrap_err(),
+            r#"config.json's num_key_value_heads is "8", not a whole number"#
+        );
+        assert_eq!(
+            from_hf_config(&llama(json!(8.5))).unwrap_err(),
+            "config.json's num_key_value_heads is 8.5, not a whole number"
+        );
+        // null is transformers' "use the default": all heads.
+        assert_eq!(from_hf_config(&llama(Value::Null)).unwrap().kv_heads, 32);
+        let vlm = json!({"text_config": {"num_hidden_layers": "40"}});
+        assert_eq!(
+            from_hf_config(&vlm).unwrap_err(),
+            r#"config.json's text_config.num_hidden_layers is "40", not a whole number"#
+        );
     }
 }
