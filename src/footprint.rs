@@ -329,7 +329,7 @@ fn kv_bytes(a: &Attention, context: u64, batch: u64, kv_bits: u64) -> u64 {
 
 /// `bytes` plus `percent` of them, saturating: a KV cache beyond u64 (a mistyped `--batch`) is already
 /// `u64::MAX`, and a wrapped sum would make it look small enough to fit.
-fn with_overhead(bytes: u64, percent: u64) -> u64 {
+pub fn with_overhead(bytes: u64, percent: u64) -> u64 {
     let total = bytes as u128 + bytes as u128 * percent as u128 / 100;
     u64::try_from(total).unwrap_or(u64::MAX)
 }

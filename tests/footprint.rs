@@ -154,6 +154,33 @@ fn a_kv_cache_beyond_u64_never_wraps_into_fitting() {
 }
 
 #[test]
+fn weights_that_fit_are_not_said_not_to_fit_when_one_token_of_cache_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    sparse_llama3_8b(dir.path());
+    std::fs::write(dir.path().join("config.json"), LLAMA3_8B_CONFIG).unwrap();
+    // Weights 16,060,522,496 bytes + 10% = 17,666,574,745 ≤ 17 GiB (18,253,611,008); one token at batch 10^6 is
+    // 131,072,000,000 bytes of KV cache more.
+    let run = |budget: &str| {
+        let out = paramscope()
+            .arg("footprint")
+            .arg(dir.path())
+            .args(["--batch", "1000000", "--fits", budget])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = run("17GiB");
+    assert!(
+        text.contains("the weights fit, but not one token of KV cache at batch 1000000"),
+        "{text}"
+    );
+    assert!(!text.contains("not even without a KV cache"), "{text}");
+    // 16 GiB (17,179,869,184) is below the weights with overhead.
+    assert!(run("16GiB").contains("not even without a KV cache"));
+}
+
+#[test]
 fn fits_answers_with_the_longest_context_and_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     sparse_llama3_8b(dir.path());

@@ -2,7 +2,7 @@
 
 use super::escape;
 use super::text::{Doc, Style};
-use crate::footprint::FootprintReport;
+use crate::footprint::{self, FootprintReport};
 use crate::units;
 
 fn both(n: u64) -> String {
@@ -183,7 +183,19 @@ pub fn render(r: &FootprintReport, style: Style) -> String {
             units::bytes(f.needed_bytes)
         );
         match (f.max_context, f.context_limit) {
-            (Some(0), _) => line.push_str("; not even without a KV cache"),
+            // The weights may fit while a single token of KV cache at this batch does not.
+            (Some(0), _) => match &r.inference {
+                Some(inf)
+                    if footprint::with_overhead(inf.weights_bytes, inf.overhead_percent)
+                        <= f.budget_bytes =>
+                {
+                    line.push_str(&format!(
+                        "; the weights fit, but not one token of KV cache at batch {}",
+                        inf.batch
+                    ))
+                }
+                _ => line.push_str("; not even without a KV cache"),
+            },
             (Some(ctx), Some(limit)) if ctx == limit => line.push_str(&format!(
                 "; longest context that fits: {} tokens, the model's maximum",
                 units::grouped(ctx)
