@@ -181,6 +181,31 @@ fn weights_that_fit_are_not_said_not_to_fit_when_one_token_of_cache_does_not() {
 }
 
 #[test]
+fn table_headers_do_not_name_a_unit_the_cells_may_not_use() {
+    let dir = tempfile::tempdir().unwrap();
+    sparse_llama3_8b(dir.path());
+    std::fs::write(dir.path().join("config.json"), LLAMA3_8B_CONFIG).unwrap();
+    let out = paramscope()
+        .arg("footprint")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    // 4096 tokens × 128 KiB = 512 MiB: the cell is in MiB, so a header "KV cache GiB" misread it by 1024×.
+    let row = text.lines().find(|l| l.contains("4,096 ┆")).unwrap();
+    assert!(row.contains("512.00 MiB"), "{row}");
+    for header in text
+        .lines()
+        .filter(|l| l.contains("precision ┆") || l.contains("context ┆"))
+    {
+        assert!(
+            !header.contains("GiB") && !header.contains(" GB "),
+            "{header}"
+        );
+    }
+}
+
+#[test]
 fn fits_answers_with_the_longest_context_and_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     sparse_llama3_8b(dir.path());

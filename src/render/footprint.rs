@@ -92,7 +92,14 @@ pub fn render(r: &FootprintReport, style: Style) -> String {
         })
         .collect();
     doc.table(
-        &["precision", "GiB", "GB", "of which scales", "scheme"],
+        // Cells pick their unit (a small model's are MiB): the headers name the base, 1024 or 1000.
+        &[
+            "precision",
+            "binary",
+            "decimal",
+            "of which scales",
+            "scheme",
+        ],
         body,
         &[1, 2, 3],
     );
@@ -157,7 +164,7 @@ pub fn render(r: &FootprintReport, style: Style) -> String {
                     ]
                 })
                 .collect();
-            doc.table(&["context", "KV cache GiB", "GB"], kv_rows, &[0, 1, 2]);
+            doc.table(&["context", "KV cache", "decimal"], kv_rows, &[0, 1, 2]);
         }
         (None, Some(why)) => {
             doc.heading("Inference");
