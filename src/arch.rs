@@ -72,7 +72,7 @@ impl Attention {
 }
 
 /// The counts the KV-cache figures are computed from, under every spelling read below.
-const COUNT_FIELDS: [&str; 15] = [
+const COUNT_FIELDS: [&str; 16] = [
     "num_hidden_layers",
     "n_layer",
     "num_attention_heads",
@@ -88,6 +88,7 @@ const COUNT_FIELDS: [&str; 15] = [
     "sliding_window_pattern",
     "_sliding_window_pattern",
     "full_attention_interval",
+    "max_window_layers",
 ];
 
 /// Reads the attention figures from a `config.json` value; `Err` says which field is missing or unreadable.
@@ -178,8 +179,8 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
 }
 
 /// Sliding-window layers: `layer_types` when the config lists them (Gemma 2/3, gpt-oss, recent transformers), else
-/// the period of older Gemma/Cohere2 configs; otherwise a set `sliding_window` applies to every layer (Mistral),
-/// unless `use_sliding_window` is false (Qwen2).
+/// Qwen2's `max_window_layers` or the period of older Gemma/Cohere2 configs; otherwise a set `sliding_window`
+/// applies to every layer (Mistral), unless `use_sliding_window` is false (Qwen2).
 fn sliding(c: &Value, layers: u64, prefix: &str, used: &mut Vec<String>) -> (u64, Option<u64>) {
     let Some(window) = c.get("sliding_window").and_then(Value::as_u64) else {
         return (0, None);
@@ -196,6 +197,17 @@ fn sliding(c: &Value, layers: u64, prefix: &str, used: &mut Vec<String>) -> (u64
             .filter(|t| t.as_str() == Some("sliding_attention"))
             .count() as u64;
         return (n.min(layers), Some(window));
+    }
+    // Qwen2-family configs (Qwen2, Qwen2-MoE, Qwen3), recognised by `max_window_layers`, slide only when
+    // `use_sliding_window` is true (their default is false) and then only from layer `max_window_layers` on, as
+    // transformers lays them out: with it equal to the depth, as the published configs write it, none slides.
+    if let Some(first) = c.get("max_window_layers").and_then(Value::as_u64) {
+        used.push(format!("{prefix}max_window_layers"));
+        if c.get("use_sliding_window").and_then(Value::as_bool) != Some(true) {
+            return (0, None);
+        }
+        used.push(format!("{prefix}use_sliding_window"));
+        return (layers - first.min(layers), Some(window));
     }
     // Configs older than `layer_types` give a period instead: with `sliding_window_pattern` n (Gemma 3, Cohere2;
     // `_sliding_window_pattern` where transformers 4.53+ re-saved it) layer i slides unless (i + 1) is a multiple
@@ -296,6 +308,26 @@ mod tests {
         assert_eq!(
             from_hf_config(&qwen).unwrap().cached_elements(1000),
             32 * 2 * 1000
+        );
+        // Qwen2 with the window on: layers from max_window_layers (here 3 of 4) on slide, the first 3 do not.
+        let qwen_on = json!({"model_type": "qwen2", "num_hidden_layers": 4, "num_attention_heads": 2, "head_dim": 8,
+            "sliding_window": 100, "use_sliding_window": true, "max_window_layers": 3});
+        let a = from_hf_config(&qwen_on).unwrap();
+        assert_eq!(a.sliding_layers, 1);
+        assert_eq!(a.cached_elements(1000), 32 * (3 * 1000 + 100));
+        // As Qwen2.5's configs write it (max_window_layers = the depth): no layer slides.
+        let all = json!({"num_hidden_layers": 4, "num_attention_heads": 2, "head_dim": 8,
+            "sliding_window": 100, "use_sliding_window": true, "max_window_layers": 4});
+        assert_eq!(
+            from_hf_config(&all).unwrap().cached_elements(1000),
+            32 * 4 * 1000
+        );
+        // Without `use_sliding_window`, Qwen2's default (false) holds.
+        let unset = json!({"num_hidden_layers": 4, "num_attention_heads": 2, "head_dim": 8,
+            "sliding_window": 100, "max_window_layers": 0});
+        assert_eq!(
+            from_hf_config(&unset).unwrap().cached_elements(1000),
+            32 * 4 * 1000
         );
     }
 
