@@ -51,6 +51,12 @@ pub fn sizes(c: &Checkpoint, classified: &[Classified]) -> Vec<Sized> {
                 Some(leading(&s.shape))
             };
             let rows = match k.class() {
+                // bitsandbytes stores a 4-bit weight flattened, `[out·in/2, 1]`, its shape only in the
+                // quant_state's data: taking the flat length as rows gave one scale per two weights (INT8 as big
+                // as F16). √(weights) rows is within a few KiB of the real per-row scales.
+                Class::QuantPacked if k.rule == crate::classify::BNB_4BIT => {
+                    k.logical_elements.isqrt()
+                }
                 Class::QuantPacked => packed_rows().unwrap_or_else(|| leading(&t.shape)),
                 _ => leading(&t.shape),
             };
