@@ -125,13 +125,13 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
     // `n_layer`, `n_head`, `n_embd`.
     let layers = get("num_hidden_layers")
         .or_else(|| get("n_layer"))
-        .ok_or("config.json has no num_hidden_layers")?;
+        .ok_or_else(|| missing(prefix, &["num_hidden_layers"]))?;
     if let (Some(rank), Some(rope)) = (get("kv_lora_rank"), get("qk_rope_head_dim")) {
         return Ok(Attention::latent(layers, rank + rope, max_context, used));
     }
     let heads = get("num_attention_heads")
         .or_else(|| get("n_head"))
-        .ok_or("config.json has no num_attention_heads")?;
+        .ok_or_else(|| missing(prefix, &["num_attention_heads"]))?;
     // Falcon names its KV heads `num_kv_heads`; Falcon-7B and GPTBigCode (StarCoder) say `multi_query` instead:
     // one KV head shared by all query heads.
     let multi_query = c.get("multi_query").and_then(Value::as_bool) == Some(true);
@@ -142,7 +142,7 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
         None => {
             let hidden = get("hidden_size")
                 .or_else(|| get("n_embd"))
-                .ok_or("config.json has neither head_dim nor hidden_size")?;
+                .ok_or_else(|| missing(prefix, &["head_dim", "hidden_size"]))?;
             if heads == 0 || hidden % heads != 0 {
                 return Err(format!(
                     "hidden_size {hidden} is not a multiple of num_attention_heads {heads}"
@@ -176,6 +176,21 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
         max_context,
         fields_used: used,
     })
+}
+
+/// Names a missing field where it was looked for: a multimodal config's `text_config` often leaves a field to its
+/// model type's default (llava-hf/llava-1.5-7b-hf's has no layer count), which is not assumed here.
+fn missing(prefix: &str, fields: &[&str]) -> String {
+    let names: Vec<String> = fields.iter().map(|f| format!("{prefix}{f}")).collect();
+    let what = match names.as_slice() {
+        [one] => format!("no {one}"),
+        many => format!("neither {}", many.join(" nor ")),
+    };
+    if prefix.is_empty() {
+        format!("config.json has {what}")
+    } else {
+        format!("config.json has {what} (its language model's text_config leaves it to the model type's default, which is not assumed)")
+    }
 }
 
 /// Sliding-window layers: `layer_types` when the config lists them (Gemma 2/3, gpt-oss, recent transformers), else
@@ -364,6 +379,20 @@ mod tests {
         );
         // null is transformers' "use the default": all heads.
         assert_eq!(from_hf_config(&llama(Value::Null)).unwrap().kv_heads, 32);
+        // llava-hf/llava-1.5-7b-hf: the text config leaves the Llama figures to LlamaConfig's defaults.
+        let llava = json!({"model_type": "llava", "text_config": {"model_type": "llama", "vocab_size": 32064}});
+        assert_eq!(
+            from_hf_config(&llava).unwrap_err(),
+            "config.json has no text_config.num_hidden_layers (its language model's text_config leaves it to the model type's default, which is not assumed)"
+        );
+        let heads_only = json!({"text_config": {"num_hidden_layers": 2, "num_attention_heads": 4}});
+        assert!(from_hf_config(&heads_only).unwrap_err().starts_with(
+            "config.json has neither text_config.head_dim nor text_config.hidden_size"
+        ));
+        assert_eq!(
+            from_hf_config(&json!({"num_hidden_layers": 2})).unwrap_err(),
+            "config.json has no num_attention_heads"
+        );
         let vlm = json!({"text_config": {"num_hidden_layers": "40"}});
         assert_eq!(
             from_hf_config(&vlm).unwrap_err(),
