@@ -95,7 +95,10 @@ const COUNT_FIELDS: [&str; 16] = [
 pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
     // Multimodal configs (Llava, Gemma 3, Mllama…) keep the language model under `text_config`.
     let (c, prefix) = match config.get("text_config") {
-        Some(text) if config.get("num_hidden_layers").is_none() => (text, "text_config."),
+        // `null` is as good as absent (transformers' "use the default").
+        Some(text) if config.get("num_hidden_layers").is_none_or(Value::is_null) => {
+            (text, "text_config.")
+        }
         _ => (config, ""),
     };
     // A figure written as a string or a fraction ("8", 8.5) is neither used nor taken as absent: absent, a
@@ -392,6 +395,12 @@ mod tests {
         assert_eq!(
             from_hf_config(&json!({"num_hidden_layers": 2})).unwrap_err(),
             "config.json has no num_attention_heads"
+        );
+        let null_on_top = json!({"num_hidden_layers": null,
+            "text_config": {"num_hidden_layers": 2, "num_attention_heads": 4, "hidden_size": 64}});
+        assert_eq!(
+            from_hf_config(&null_on_top).unwrap().cached_elements(1),
+            2 * 4 * 32
         );
         let vlm = json!({"text_config": {"num_hidden_layers": "40"}});
         assert_eq!(
