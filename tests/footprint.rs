@@ -206,6 +206,29 @@ fn table_headers_do_not_name_a_unit_the_cells_may_not_use() {
 }
 
 #[test]
+fn a_context_beyond_the_models_maximum_is_pointed_out() {
+    let dir = tempfile::tempdir().unwrap();
+    sparse_llama3_8b(dir.path());
+    // max_position_embeddings 8192.
+    std::fs::write(dir.path().join("config.json"), LLAMA3_8B_CONFIG).unwrap();
+    let run = |context: &str| {
+        let out = paramscope()
+            .arg("footprint")
+            .arg(dir.path())
+            .args(["--context", context, "--fits", "80GiB"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = run("200000");
+    assert!(
+        text.contains("note: 200,000 tokens is beyond the model's maximum context of 8,192 tokens"),
+        "{text}"
+    );
+    assert!(!run("8192").contains("beyond the model's maximum"));
+}
+
+#[test]
 fn fits_answers_with_the_longest_context_and_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     sparse_llama3_8b(dir.path());

@@ -165,6 +165,15 @@ pub fn render(r: &FootprintReport, style: Style) -> String {
                 })
                 .collect();
             doc.table(&["context", "KV cache", "decimal"], kv_rows, &[0, 1, 2]);
+            // The arithmetic holds for any length, but the model was not made for it: a "fits" at 200k tokens
+            // beside a longest context of 8,192 would otherwise contradict itself unexplained.
+            if let Some(max) = a.max_context.filter(|&m| inf.context > m) {
+                doc.line(&format!(
+                    "note: {} tokens is beyond the model's maximum context of {} tokens",
+                    units::grouped(inf.context),
+                    units::grouped(max)
+                ));
+            }
         }
         (None, Some(why)) => {
             doc.heading("Inference");
