@@ -20,6 +20,9 @@ pub struct Attention {
     /// Layers that keep no per-token cache (`layer_types` `linear_attention`, `conv`, `mamba` in hybrid models such
     /// as Qwen3-Next or LFM2): their state does not grow with the context.
     pub uncached_layers: u64,
+    /// Cross-attention layers (Mllama's `cross_attention_layers`): they cache the image's keys and values once per
+    /// sequence, not per text token, so they add nothing per token and are left out of the KV cache here.
+    pub cross_attention_layers: u64,
     /// Multi-head latent attention (DeepSeek-V2/V3) caches one compressed vector per token and layer instead of
     /// per-head keys and values: `kv_lora_rank + qk_rope_head_dim` elements.
     pub mla_elements: Option<u64>,
@@ -46,6 +49,7 @@ impl Attention {
             sliding_layers: 0,
             sliding_window: None,
             uncached_layers: 0,
+            cross_attention_layers: 0,
             mla_elements: Some(elements),
             max_context,
             fields_used,
@@ -58,19 +62,58 @@ impl Attention {
             return self.layers as u128 * per_layer as u128 * context as u128;
         }
         let per_layer_token = self.kv_heads as u128 * (self.key_dim + self.value_dim) as u128;
-        let full_layers = (self.layers - self.sliding_layers - self.uncached_layers) as u128;
+        let full_layers = (self.layers
+            - self.sliding_layers
+            - self.uncached_layers
+            - self.cross_attention_layers) as u128;
         let window = self.sliding_window.map_or(context, |w| w.min(context)) as u128;
         per_layer_token * (full_layers * context as u128 + self.sliding_layers as u128 * window)
     }
 }
 
-/// Reads the attention figures from a `config.json` value; `Err` says which field is missing.
+/// The counts the KV-cache figures are computed from, under every spelling read below.
+const COUNT_FIELDS: [&str; 16] = [
+    "num_hidden_layers",
+    "n_layer",
+    "num_attention_heads",
+    "n_head",
+    "num_key_value_heads",
+    "num_kv_heads",
+    "head_dim",
+    "hidden_size",
+    "n_embd",
+    "kv_lora_rank",
+    "qk_rope_head_dim",
+    "sliding_window",
+    "sliding_window_pattern",
+    "_sliding_window_pattern",
+    "full_attention_interval",
+    "max_window_layers",
+];
+
+/// Reads the attention figures from a `config.json` value; `Err` says which field is missing or unreadable.
 pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
     // Multimodal configs (Llava, Gemma 3, Mllama…) keep the language model under `text_config`.
     let (c, prefix) = match config.get("text_config") {
-        Some(text) if config.get("num_hidden_layers").is_none() => (text, "text_config."),
+        // `null` is as good as absent (transformers' "use the default").
+        Some(text) if config.get("num_hidden_layers").is_none_or(Value::is_null) => {
+            (text, "text_config.")
+        }
         _ => (config, ""),
     };
+    // A figure written as a string or a fraction ("8", 8.5) is neither used nor taken as absent: absent, a
+    // mistyped `num_key_value_heads` would fall back to every head and quadruple Llama-3's cache.
+    for key in COUNT_FIELDS {
+        match c.get(key) {
+            None | Some(Value::Null) => {}
+            Some(v) if v.as_u64().is_some() => {}
+            Some(v) => {
+                return Err(format!(
+                    "config.json's {prefix}{key} is {v}, not a whole number"
+                ))
+            }
+        }
+    }
     let max_context = ["max_position_embeddings", "n_positions"]
         .iter()
         .find_map(|k| c.get(*k)?.as_u64())
@@ -85,13 +128,13 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
     // `n_layer`, `n_head`, `n_embd`.
     let layers = get("num_hidden_layers")
         .or_else(|| get("n_layer"))
-        .ok_or("config.json has no num_hidden_layers")?;
+        .ok_or_else(|| missing(prefix, &["num_hidden_layers"]))?;
     if let (Some(rank), Some(rope)) = (get("kv_lora_rank"), get("qk_rope_head_dim")) {
         return Ok(Attention::latent(layers, rank + rope, max_context, used));
     }
     let heads = get("num_attention_heads")
         .or_else(|| get("n_head"))
-        .ok_or("config.json has no num_attention_heads")?;
+        .ok_or_else(|| missing(prefix, &["num_attention_heads"]))?;
     // Falcon names its KV heads `num_kv_heads`; Falcon-7B and GPTBigCode (StarCoder) say `multi_query` instead:
     // one KV head shared by all query heads.
     let multi_query = c.get("multi_query").and_then(Value::as_bool) == Some(true);
@@ -102,7 +145,7 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
         None => {
             let hidden = get("hidden_size")
                 .or_else(|| get("n_embd"))
-                .ok_or("config.json has neither head_dim nor hidden_size")?;
+                .ok_or_else(|| missing(prefix, &["head_dim", "hidden_size"]))?;
             if heads == 0 || hidden % heads != 0 {
                 return Err(format!(
                     "hidden_size {hidden} is not a multiple of num_attention_heads {heads}"
@@ -116,6 +159,13 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
     }
     let (sliding_layers, sliding_window) = sliding(c, layers, prefix, &mut used);
     let uncached_layers = uncached(c, layers, prefix, &mut used).min(layers - sliding_layers);
+    let cross_attention_layers = match c.get("cross_attention_layers").and_then(Value::as_array) {
+        Some(list) if !list.is_empty() => {
+            used.push(format!("{prefix}cross_attention_layers"));
+            (list.len() as u64).min(layers - sliding_layers - uncached_layers)
+        }
+        _ => 0,
+    };
     Ok(Attention {
         layers,
         kv_heads,
@@ -124,15 +174,31 @@ pub fn from_hf_config(config: &Value) -> Result<Attention, String> {
         sliding_layers,
         sliding_window,
         uncached_layers,
+        cross_attention_layers,
         mla_elements: None,
         max_context,
         fields_used: used,
     })
 }
 
+/// Names a missing field where it was looked for: a multimodal config's `text_config` often leaves a field to its
+/// model type's default (llava-hf/llava-1.5-7b-hf's has no layer count), which is not assumed here.
+fn missing(prefix: &str, fields: &[&str]) -> String {
+    let names: Vec<String> = fields.iter().map(|f| format!("{prefix}{f}")).collect();
+    let what = match names.as_slice() {
+        [one] => format!("no {one}"),
+        many => format!("neither {}", many.join(" nor ")),
+    };
+    if prefix.is_empty() {
+        format!("config.json has {what}")
+    } else {
+        format!("config.json has {what} (its language model's text_config leaves it to the model type's default, which is not assumed)")
+    }
+}
+
 /// Sliding-window layers: `layer_types` when the config lists them (Gemma 2/3, gpt-oss, recent transformers), else
-/// the period of older Gemma/Cohere2 configs; otherwise a set `sliding_window` applies to every layer (Mistral),
-/// unless `use_sliding_window` is false (Qwen2).
+/// Qwen2's `max_window_layers` or the period of older Gemma/Cohere2 configs; otherwise a set `sliding_window`
+/// applies to every layer (Mistral), unless `use_sliding_window` is false (Qwen2).
 fn sliding(c: &Value, layers: u64, prefix: &str, used: &mut Vec<String>) -> (u64, Option<u64>) {
     let Some(window) = c.get("sliding_window").and_then(Value::as_u64) else {
         return (0, None);
@@ -150,18 +216,39 @@ fn sliding(c: &Value, layers: u64, prefix: &str, used: &mut Vec<String>) -> (u64
             .count() as u64;
         return (n.min(layers), Some(window));
     }
-    // Configs older than `layer_types` give a period instead: with `sliding_window_pattern` n (Gemma 3, Cohere2)
-    // layer i slides unless (i + 1) is a multiple of n; Gemma 2 alternates without a key (even layers slide).
-    let period = match c.get("sliding_window_pattern").and_then(Value::as_u64) {
-        Some(n) if n > 0 => {
-            used.push(format!("{prefix}sliding_window_pattern"));
+    // Qwen2-family configs (Qwen2, Qwen2-MoE, Qwen3), recognised by `max_window_layers`, slide only when
+    // `use_sliding_window` is true (their default is false) and then only from layer `max_window_layers` on, as
+    // transformers lays them out: with it equal to the depth, as the published configs write it, none slides.
+    if let Some(first) = c.get("max_window_layers").and_then(Value::as_u64) {
+        used.push(format!("{prefix}max_window_layers"));
+        if c.get("use_sliding_window").and_then(Value::as_bool) != Some(true) {
+            return (0, None);
+        }
+        used.push(format!("{prefix}use_sliding_window"));
+        return (layers - first.min(layers), Some(window));
+    }
+    // Configs older than `layer_types` give a period instead: with `sliding_window_pattern` n (Gemma 3, Cohere2;
+    // `_sliding_window_pattern` where transformers 4.53+ re-saved it) layer i slides unless (i + 1) is a multiple
+    // of n. Without the key, transformers' defaults apply: Gemma 2 alternates (even layers slide), Gemma 3 makes
+    // every 6th layer global (google/gemma-3-27b-it's config.json writes neither key nor `layer_types`).
+    let pattern = ["sliding_window_pattern", "_sliding_window_pattern"]
+        .into_iter()
+        .find_map(|k| Some((k, c.get(k)?.as_u64().filter(|&n| n > 0)?)));
+    let default_period = match c.get("model_type").and_then(Value::as_str) {
+        Some("gemma2") => Some(2),
+        Some("gemma3" | "gemma3_text") => Some(6),
+        _ => None,
+    };
+    let period = match (pattern, default_period) {
+        (Some((key, n)), _) => {
+            used.push(format!("{prefix}{key}"));
             Some(n)
         }
-        _ if c.get("model_type").and_then(Value::as_str) == Some("gemma2") => {
+        (None, Some(n)) => {
             used.push(format!("{prefix}model_type"));
-            Some(2)
+            Some(n)
         }
-        _ => None,
+        (None, None) => None,
     };
     match period {
         Some(n) => (sliding_in_period(layers, n), Some(window)),
@@ -201,60 +288,4 @@ fn uncached(c: &Value, layers: u64, prefix: &str, used: &mut Vec<String>) -> u64
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn llama3_8b_caches_128_kib_per_token() {
-        let a = from_hf_config(&json!({"num_hidden_layers": 32, "num_attention_heads": 32,
-            "num_key_value_heads": 8, "hidden_size": 4096}))
-        .unwrap();
-        // 32 layers × (K and V) × 8 heads × 128 dims = 65,536 elements per token.
-        assert_eq!(a.cached_elements(1), 65_536);
-        assert_eq!(
-            a.fields_used,
-            [
-                "num_hidden_layers",
-                "num_attention_heads",
-                "num_key_value_heads",
-                "hidden_size"
-            ]
-        );
-    }
-
-    #[test]
-    fn sliding_window_caps_the_cache_of_sliding_layers_only() {
-        let c = json!({"num_hidden_layers": 4, "num_attention_heads": 2, "head_dim": 8,
-            "sliding_window": 100, "layer_types": ["sliding_attention", "full_attention", "sliding_attention", "full_attention"]});
-        let a = from_hf_config(&c).unwrap();
-        // Per layer and token: 2 heads × (8 + 8) = 32 elements. At 1000 tokens: 2 full layers × 1000 + 2 × 100.
-        assert_eq!(a.cached_elements(1000), 32 * (2 * 1000 + 2 * 100));
-        let mistral = json!({"num_hidden_layers": 2, "num_attention_heads": 2, "head_dim": 8, "sliding_window": 100});
-        assert_eq!(
-            from_hf_config(&mistral).unwrap().cached_elements(1000),
-            32 * 2 * 100
-        );
-        let qwen = json!({"num_hidden_layers": 2, "num_attention_heads": 2, "head_dim": 8, "sliding_window": 100, "use_sliding_window": false});
-        assert_eq!(
-            from_hf_config(&qwen).unwrap().cached_elements(1000),
-            32 * 2 * 1000
-        );
-    }
-
-    #[test]
-    fn mla_and_nested_text_config_and_unknowns() {
-        let ds = json!({"num_hidden_layers": 61, "num_attention_heads": 128, "kv_lora_rank": 512, "qk_rope_head_dim": 64});
-        assert_eq!(
-            from_hf_config(&ds).unwrap().cached_elements(10),
-            61 * 576 * 10
-        );
-        let vlm = json!({"text_config": {"num_hidden_layers": 2, "num_attention_heads": 4, "hidden_size": 64}});
-        let a = from_hf_config(&vlm).unwrap();
-        assert_eq!(a.key_dim, 16);
-        assert_eq!(a.fields_used[0], "text_config.num_hidden_layers");
-        assert!(from_hf_config(&json!({"hidden_size": 64}))
-            .unwrap_err()
-            .contains("num_hidden_layers"));
-    }
-}
+mod tests;

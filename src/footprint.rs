@@ -51,6 +51,12 @@ pub fn sizes(c: &Checkpoint, classified: &[Classified]) -> Vec<Sized> {
                 Some(leading(&s.shape))
             };
             let rows = match k.class() {
+                // bitsandbytes stores a 4-bit weight flattened, `[out·in/2, 1]`, its shape only in the
+                // quant_state's data: taking the flat length as rows gave one scale per two weights (INT8 as big
+                // as F16). √(weights) rows is within a few KiB of the real per-row scales.
+                Class::QuantPacked if k.rule == crate::classify::BNB_4BIT => {
+                    k.logical_elements.isqrt()
+                }
                 Class::QuantPacked => packed_rows().unwrap_or_else(|| leading(&t.shape)),
                 _ => leading(&t.shape),
             };
@@ -327,13 +333,19 @@ fn kv_bytes(a: &Attention, context: u64, batch: u64, kv_bits: u64) -> u64 {
     u64::try_from(bits.div_ceil(8)).unwrap_or(u64::MAX)
 }
 
-fn with_overhead(bytes: u64, percent: u64) -> u64 {
-    bytes + bytes * percent / 100
+/// `bytes` plus `percent` of them, saturating: a KV cache beyond u64 (a mistyped `--batch`) is already
+/// `u64::MAX`, and a wrapped sum would make it look small enough to fit.
+pub fn with_overhead(bytes: u64, percent: u64) -> u64 {
+    let total = bytes as u128 + bytes as u128 * percent as u128 / 100;
+    u64::try_from(total).unwrap_or(u64::MAX)
 }
 
 fn inference(a: Attention, weights_bytes: u64, o: &FootprintOptions) -> Inference {
     let kv_cache_bytes = kv_bytes(&a, o.context, o.batch, o.kv_bits);
-    let total = with_overhead(weights_bytes + kv_cache_bytes, o.overhead_percent);
+    let total = with_overhead(
+        weights_bytes.saturating_add(kv_cache_bytes),
+        o.overhead_percent,
+    );
     let kv_by_context = [4096u64, 8192, 32768, 131072]
         .into_iter()
         .map(|ctx| (ctx, kv_bytes(&a, ctx, o.batch, o.kv_bits)))
@@ -346,7 +358,7 @@ fn inference(a: Attention, weights_bytes: u64, o: &FootprintOptions) -> Inferenc
         kv_cache_bytes,
         weights_bytes,
         overhead_percent: o.overhead_percent,
-        overhead_bytes: total - weights_bytes - kv_cache_bytes,
+        overhead_bytes: total.saturating_sub(weights_bytes.saturating_add(kv_cache_bytes)),
         total_bytes: total,
         kv_by_context,
         attention: a,
@@ -395,7 +407,7 @@ fn fits(budget: u64, weights: u64, inference: Option<&Inference>, o: &FootprintO
     };
     let total_at = |ctx| {
         with_overhead(
-            weights + kv_bytes(&inf.attention, ctx, o.batch, o.kv_bits),
+            weights.saturating_add(kv_bytes(&inf.attention, ctx, o.batch, o.kv_bits)),
             o.overhead_percent,
         )
     };

@@ -55,7 +55,7 @@ pub const ROLE_RULES: &[(&str, Role, &str)] = &[
     ("router.component", Role::Router, "`router`, `gate` (MoE gate), `shared_expert_gate`, GGUF `ffn_gate_inp`"),
     ("experts.component", Role::Experts, "`experts`, `shared_experts`, `shared_expert`, GGUF `ffn_*_exps` / `ffn_*_shexp`"),
     ("embeddings.component", Role::Embeddings, "`embed_tokens`, `wte`, `wpe`, `*_embeddings`, `embeddings`, `embedding` (Mamba), `embed_positions`, `tok_embeddings`, `embed_in` (GPT-NeoX), T5/BART `shared.weight`, GGUF `token_embd`"),
-    ("output_head.name", Role::OutputHead, "first component `lm_head` or `embed_out`, or GGUF `output.weight`"),
+    ("output_head.name", Role::OutputHead, "first component `lm_head` or `embed_out` (`language_model.lm_head` in vision-language checkpoints), DeepSeek's multi-token-prediction `shared_head.head`, or GGUF `output.weight`"),
     ("attention.component", Role::Attention, "`self_attn`, T5 `SelfAttention` / `EncDecAttention`, `attn`, `attention`, `cross_attn`, `q/k/v/o_proj`, `qkv_proj`, `c_attn`, `query_key_value`, `Wqkv`, GGUF `attn_*` (Meta's `wq/wk/wv/wo` sit under `attention`; T5's `wo` is in `DenseReluDense` too)"),
     ("mlp.component", Role::Mlp, "`mlp`, `feed_forward`, `ffn`, T5 `DenseReluDense`, `intermediate`, `c_fc`, `gate/up/down_proj`, `w1/w2/w3`, `fc1/fc2`, `dense_h_to_4h`, `dense_4h_to_h`, GGUF `ffn_*`"),
     ("mlp.bert_output", Role::Mlp, "BERT's `layer.N.output.dense` (the MLP's down projection)"),
@@ -175,9 +175,14 @@ pub fn role_of(name: &str) -> (Role, &'static str) {
     if name == "shared.weight" || name.ends_with(".shared.weight") {
         flags |= EMBEDDINGS;
     }
+    // Vision-language checkpoints keep the language model's head one level down: `language_model.lm_head.weight`
+    // (Llava, Mllama and other transformers < 4.52 layouts).
     let first = name.split('.').next().unwrap_or("");
-    let head =
-        matches!(first, "lm_head" | "embed_out") || matches!(name, "output.weight" | "output.bias");
+    // DeepSeek-V3's multi-token-prediction layer carries its own head as `model.layers.61.shared_head.head`.
+    let head = matches!(first, "lm_head" | "embed_out")
+        || name.starts_with("language_model.lm_head.")
+        || name.contains("shared_head.head.")
+        || matches!(name, "output.weight" | "output.bias");
     // The order of ROLE_RULES: the first that applies wins.
     if flags & VISION != 0 {
         (Role::VisionTower, "vision_tower.component")
@@ -230,6 +235,18 @@ mod tests {
         assert_eq!(r("model.layers.0.input_layernorm.weight"), Role::Norm);
         assert_eq!(r("model.norm.weight"), Role::Norm);
         assert_eq!(r("lm_head.weight"), Role::OutputHead);
+        assert_eq!(r("language_model.lm_head.weight"), Role::OutputHead);
+        // DeepSeek-V3's multi-token-prediction layer: its embeddings are embeddings, so its head is a head.
+        assert_eq!(
+            r("model.layers.61.shared_head.head.weight"),
+            Role::OutputHead
+        );
+        assert_eq!(r("model.layers.61.embed_tokens.weight"), Role::Embeddings);
+        assert_eq!(r("model.layers.61.shared_head.norm.weight"), Role::Norm);
+        assert_eq!(
+            r("language_model.model.embed_tokens.weight"),
+            Role::Embeddings
+        );
         assert_eq!(
             r("model.layers.3.block_sparse_moe.gate.weight"),
             Role::Router

@@ -126,6 +126,109 @@ fn unknown_architecture_is_said_plainly_in_the_table() {
 }
 
 #[test]
+fn a_kv_cache_beyond_u64_never_wraps_into_fitting() {
+    let dir = tempfile::tempdir().unwrap();
+    sparse_llama3_8b(dir.path());
+    std::fs::write(dir.path().join("config.json"), LLAMA3_8B_CONFIG).unwrap();
+    // 131,072 bytes per token × 4096 tokens × 10^11 sequences ≈ 5.4 × 10^19 bytes, past u64's 1.8 × 10^19: the
+    // cache and total stay at the largest figure; a wrapped sum made it "fit in 24 GiB" (total 16.45 GiB).
+    let out = paramscope()
+        .arg("footprint")
+        .arg(dir.path())
+        .args([
+            "--batch",
+            "100000000000",
+            "--fits",
+            "24GiB",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "does not fit: exit 1");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["inference"]["kv_cache_bytes"], u64::MAX);
+    assert_eq!(r["inference"]["total_bytes"], u64::MAX);
+    assert_eq!(r["fits"]["fits"], false);
+    assert_eq!(r["fits"]["max_context"], 0);
+}
+
+#[test]
+fn weights_that_fit_are_not_said_not_to_fit_when_one_token_of_cache_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    sparse_llama3_8b(dir.path());
+    std::fs::write(dir.path().join("config.json"), LLAMA3_8B_CONFIG).unwrap();
+    // Weights 16,060,522,496 bytes + 10% = 17,666,574,745 ≤ 17 GiB (18,253,611,008); one token at batch 10^6 is
+    // 131,072,000,000 bytes of KV cache more.
+    let run = |budget: &str| {
+        let out = paramscope()
+            .arg("footprint")
+            .arg(dir.path())
+            .args(["--batch", "1000000", "--fits", budget])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = run("17GiB");
+    assert!(
+        text.contains("the weights fit, but not one token of KV cache at batch 1000000"),
+        "{text}"
+    );
+    assert!(!text.contains("not even without a KV cache"), "{text}");
+    // 16 GiB (17,179,869,184) is below the weights with overhead.
+    assert!(run("16GiB").contains("not even without a KV cache"));
+}
+
+#[test]
+fn table_headers_do_not_name_a_unit_the_cells_may_not_use() {
+    let dir = tempfile::tempdir().unwrap();
+    sparse_llama3_8b(dir.path());
+    std::fs::write(dir.path().join("config.json"), LLAMA3_8B_CONFIG).unwrap();
+    let out = paramscope()
+        .arg("footprint")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    // 4096 tokens × 128 KiB = 512 MiB: the cell is in MiB, so a header "KV cache GiB" misread it by 1024×.
+    let row = text.lines().find(|l| l.contains("4,096 ┆")).unwrap();
+    assert!(row.contains("512.00 MiB"), "{row}");
+    for header in text
+        .lines()
+        .filter(|l| l.contains("precision ┆") || l.contains("context ┆"))
+    {
+        assert!(
+            !header.contains("GiB") && !header.contains(" GB "),
+            "{header}"
+        );
+    }
+}
+
+#[test]
+fn a_context_beyond_the_models_maximum_is_pointed_out() {
+    let dir = tempfile::tempdir().unwrap();
+    sparse_llama3_8b(dir.path());
+    // max_position_embeddings 8192.
+    std::fs::write(dir.path().join("config.json"), LLAMA3_8B_CONFIG).unwrap();
+    let run = |context: &str| {
+        let out = paramscope()
+            .arg("footprint")
+            .arg(dir.path())
+            .args(["--context", context, "--fits", "80GiB"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = run("200000");
+    assert!(
+        text.contains("note: 200,000 tokens is beyond the model's maximum context of 8,192 tokens"),
+        "{text}"
+    );
+    assert!(!run("8192").contains("beyond the model's maximum"));
+}
+
+#[test]
 fn fits_answers_with_the_longest_context_and_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     sparse_llama3_8b(dir.path());

@@ -73,6 +73,72 @@ fn gemma3_sliding_window_pattern_leaves_every_sixth_layer_global() {
 }
 
 #[test]
+fn gemma3_without_a_pattern_key_takes_transformers_default_of_six() {
+    let dir = tempfile::tempdir().unwrap();
+    // google/gemma-3-27b-it's text config as published: no `sliding_window_pattern`, no `layer_types`;
+    // Gemma3TextConfig's default pattern 6 applies (62 layers: 10 global, 52 sliding).
+    with_config(
+        dir.path(),
+        r#"{"model_type": "gemma3", "architectures": ["Gemma3ForConditionalGeneration"],
+        "text_config": {"head_dim": 128, "hidden_size": 5376, "intermediate_size": 21504,
+        "model_type": "gemma3_text", "num_attention_heads": 32, "num_hidden_layers": 62,
+        "num_key_value_heads": 16, "query_pre_attn_scalar": 168, "sliding_window": 1024,
+        "rope_scaling": {"factor": 8.0, "rope_type": "linear"}}}"#,
+    );
+    let (_, r) = footprint(dir.path(), &["--context", "32768"]);
+    // One layer, one token: K and V × 16 KV heads × 128 dims × 2 bytes = 8192 bytes.
+    let per_layer_token: u64 = 2 * 16 * 128 * 2;
+    let a = &r["inference"]["attention"];
+    assert_eq!(a["sliding_layers"], 52);
+    assert_eq!(
+        r["inference"]["kv_cache_bytes"],
+        per_layer_token * (10 * 32768 + 52 * 1024)
+    );
+    // transformers 4.53+ re-saves the key with a leading underscore.
+    with_config(
+        dir.path(),
+        r#"{"model_type": "gemma3_text", "head_dim": 256, "num_attention_heads": 4,
+        "num_hidden_layers": 26, "num_key_value_heads": 1, "sliding_window": 512,
+        "_sliding_window_pattern": 2}"#,
+    );
+    let (_, r) = footprint(dir.path(), &[]);
+    assert_eq!(r["inference"]["attention"]["sliding_layers"], 13);
+    assert!(r["inference"]["attention"]["fields_used"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("_sliding_window_pattern")));
+}
+
+#[test]
+fn mllama_cross_attention_layers_add_nothing_per_token() {
+    let dir = tempfile::tempdir().unwrap();
+    // meta-llama/Llama-3.2-11B-Vision's text config: 40 layers, 8 of them cross-attention to the image.
+    with_config(
+        dir.path(),
+        r#"{"model_type": "mllama", "architectures": ["MllamaForConditionalGeneration"],
+        "text_config": {"model_type": "mllama_text_model", "num_hidden_layers": 40,
+        "cross_attention_layers": [3, 8, 13, 18, 23, 28, 33, 38], "num_attention_heads": 32,
+        "num_key_value_heads": 8, "hidden_size": 4096, "max_position_embeddings": 131072,
+        "vocab_size": 128256}}"#,
+    );
+    let (_, r) = footprint(dir.path(), &["--context", "8192"]);
+    // 32 self-attention layers × K and V × 8 KV heads × 128 dims × 2 bytes = 128 KiB per token, as Llama-3-8B.
+    let per_token: u64 = 32 * 2 * 8 * 128 * 2;
+    assert_eq!(per_token, 131_072);
+    let inf = &r["inference"];
+    assert_eq!(inf["attention"]["cross_attention_layers"], 8);
+    assert_eq!(inf["kv_bytes_per_token"], per_token);
+    assert_eq!(inf["kv_cache_bytes"], per_token * 8192);
+    let text = paramscope()
+        .arg("footprint")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("8 of them cross-attention"), "{text}");
+}
+
+#[test]
 fn gpt2_and_falcon_key_names_give_the_architecture() {
     let dir = tempfile::tempdir().unwrap();
     // openai-community/gpt2's config.json.

@@ -253,3 +253,46 @@ fn pythia_embeddings_match_the_published_non_embedding_count() {
     assert_eq!(embeddings["name"], "embeddings");
     assert_eq!(embeddings["parameters"], v * h);
 }
+
+/// Vision-language checkpoints saved by transformers < 4.52 (meta-llama/Llama-3.2-11B-Vision, llava-hf/*) keep
+/// the language model under `language_model.`: its head is `language_model.lm_head.weight`.
+#[test]
+fn vision_language_head_under_language_model_is_the_output_head() {
+    // Llama-3.2-11B-Vision's text vocabulary 128,256; its embedding holds 8 more rows (image tokens).
+    let (h, vocab) = (64u64, 128_256u64);
+    let dir = tempfile::tempdir().unwrap();
+    paramscope::synth::SafetensorsWriter::new()
+        .tensor(
+            "language_model.model.embed_tokens.weight",
+            DType::BF16,
+            &[vocab + 8, h],
+        )
+        .tensor(
+            "language_model.model.layers.0.mlp.up_proj.weight",
+            DType::BF16,
+            &[4 * h, h],
+        )
+        .tensor("language_model.lm_head.weight", DType::BF16, &[vocab, h])
+        .tensor(
+            "vision_model.patch_embedding.weight",
+            DType::BF16,
+            &[h, 3, 14, 14],
+        )
+        .write(&dir.path().join("model.safetensors"))
+        .unwrap();
+    write_config(
+        dir.path(),
+        json!({"model_type": "mllama", "text_config": {"tie_word_embeddings": false}}),
+    );
+    let r = inspect_json(&[dir.path().to_str().unwrap(), "--group-by", "module"]);
+    let embedding = (vocab + 8) * h + vocab * h;
+    assert_eq!(r["embedding_parameters"], embedding);
+    assert_eq!(r["non_embedding_parameters"], 4 * h * h + h * 3 * 14 * 14);
+    let rows = r["groups"]["rows"].as_array().unwrap();
+    let head = rows
+        .iter()
+        .find(|row| row["name"] == "output_head")
+        .unwrap();
+    assert_eq!(head["parameters"], vocab * h);
+    assert!(rows.iter().all(|row| row["name"] != "other"), "{rows:?}");
+}

@@ -83,6 +83,7 @@ pub fn from_gguf(metadata: &[(String, MetaValue)]) -> Result<Attention, String> 
         sliding_layers,
         sliding_window: window,
         uncached_layers: 0,
+        cross_attention_layers: 0,
         mla_elements: None,
         max_context,
         fields_used: used,

@@ -2,7 +2,7 @@
 
 use super::escape;
 use super::text::{Doc, Style};
-use crate::footprint::FootprintReport;
+use crate::footprint::{self, FootprintReport};
 use crate::units;
 
 fn both(n: u64) -> String {
@@ -92,7 +92,14 @@ pub fn render(r: &FootprintReport, style: Style) -> String {
         })
         .collect();
     doc.table(
-        &["precision", "GiB", "GB", "of which scales", "scheme"],
+        // Cells pick their unit (a small model's are MiB): the headers name the base, 1024 or 1000.
+        &[
+            "precision",
+            "binary",
+            "decimal",
+            "of which scales",
+            "scheme",
+        ],
         body,
         &[1, 2, 3],
     );
@@ -117,6 +124,12 @@ pub fn render(r: &FootprintReport, style: Style) -> String {
                 arch.push_str(&format!(
                     ", {} of them without a KV cache (linear attention, convolution or Mamba)",
                     a.uncached_layers
+                ));
+            }
+            if a.cross_attention_layers > 0 {
+                arch.push_str(&format!(
+                    ", {} of them cross-attention (the image's keys and values, once per sequence: not included)",
+                    a.cross_attention_layers
                 ));
             }
             if let (Some(w), true) = (a.sliding_window, a.sliding_layers > 0) {
@@ -151,7 +164,16 @@ pub fn render(r: &FootprintReport, style: Style) -> String {
                     ]
                 })
                 .collect();
-            doc.table(&["context", "KV cache GiB", "GB"], kv_rows, &[0, 1, 2]);
+            doc.table(&["context", "KV cache", "decimal"], kv_rows, &[0, 1, 2]);
+            // The arithmetic holds for any length, but the model was not made for it: a "fits" at 200k tokens
+            // beside a longest context of 8,192 would otherwise contradict itself unexplained.
+            if let Some(max) = a.max_context.filter(|&m| inf.context > m) {
+                doc.line(&format!(
+                    "note: {} tokens is beyond the model's maximum context of {} tokens",
+                    units::grouped(inf.context),
+                    units::grouped(max)
+                ));
+            }
         }
         (None, Some(why)) => {
             doc.heading("Inference");
@@ -177,7 +199,19 @@ pub fn render(r: &FootprintReport, style: Style) -> String {
             units::bytes(f.needed_bytes)
         );
         match (f.max_context, f.context_limit) {
-            (Some(0), _) => line.push_str("; not even without a KV cache"),
+            // The weights may fit while a single token of KV cache at this batch does not.
+            (Some(0), _) => match &r.inference {
+                Some(inf)
+                    if footprint::with_overhead(inf.weights_bytes, inf.overhead_percent)
+                        <= f.budget_bytes =>
+                {
+                    line.push_str(&format!(
+                        "; the weights fit, but not one token of KV cache at batch {}",
+                        inf.batch
+                    ))
+                }
+                _ => line.push_str("; not even without a KV cache"),
+            },
             (Some(ctx), Some(limit)) if ctx == limit => line.push_str(&format!(
                 "; longest context that fits: {} tokens, the model's maximum",
                 units::grouped(ctx)
