@@ -1,11 +1,10 @@
 //! Byte-level comparisons: `--identical` (stop at the first differing byte) and `--renames` (a tensor only in A
 //! whose dtype, shape and bytes equal a tensor only in B).
 
+use super::shared::{FileIds, Maps};
 use super::{Pair, Rename, TensorSummary};
-use crate::checkpoint::{Checkpoint, Tensor};
+use crate::checkpoint::Checkpoint;
 use crate::error::InputError;
-use crate::stats::scan::map_file;
-use memmap2::Mmap;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
@@ -18,19 +17,17 @@ pub struct FirstDifference {
     pub reason: String,
 }
 
-fn data<'m>(maps: &'m [Mmap], c: &Checkpoint, t: &Tensor) -> &'m [u8] {
-    let base = c.files[t.file].header_bytes;
-    &maps[t.file][(base + t.data_offsets[0]) as usize..(base + t.data_offsets[1]) as usize]
-}
-
-/// Walks the pairs in A's file order and returns the first one whose bytes differ (`None`: all identical).
+/// Walks the pairs in A's file order and returns the first one whose bytes differ (`None`: all identical). Pairs
+/// stored in the same bytes of one file are not read.
 pub fn first_difference(
     a: &Checkpoint,
     b: &Checkpoint,
     pairs: &[Pair],
 ) -> Result<Option<FirstDifference>, InputError> {
-    let maps_a: Vec<Mmap> = a.files.iter().map(map_file).collect::<Result<_, _>>()?;
-    let maps_b: Vec<Mmap> = b.files.iter().map(map_file).collect::<Result<_, _>>()?;
+    let files = FileIds::of(a, b);
+    let pairs: Vec<&Pair> = pairs.iter().filter(|p| !files.shared(a, b, p)).collect();
+    let maps_a = Maps::of(a, pairs.iter().map(|p| p.a))?;
+    let maps_b = Maps::of(b, pairs.iter().map(|p| p.b))?;
     for p in pairs {
         if p.a.dtype != p.b.dtype || p.a.shape != p.b.shape {
             return Ok(Some(FirstDifference {
@@ -42,7 +39,7 @@ pub fn first_difference(
                 ),
             }));
         }
-        let (x, y) = (data(&maps_a, a, p.a), data(&maps_b, b, p.b));
+        let (x, y) = (maps_a.data(p.a), maps_b.data(p.b));
         if x != y {
             let at = x.iter().zip(y).position(|(u, v)| u != v).unwrap_or(0) as u64;
             return Ok(Some(FirstDifference {
@@ -89,15 +86,19 @@ pub fn find_renames(
         return Ok(Vec::new());
     }
     let (index_a, index_b) = (by_name(a), by_name(b));
-    let maps_a: Vec<Mmap> = a.files.iter().map(map_file).collect::<Result<_, _>>()?;
-    let maps_b: Vec<Mmap> = b.files.iter().map(map_file).collect::<Result<_, _>>()?;
+    let keys_b: HashSet<_> = candidates_b.iter().map(|t| key(t)).collect();
+    let renamed_a: Vec<&TensorSummary> = only_in_a
+        .iter()
+        .filter(|t| keys_b.contains(&key(t)))
+        .collect();
+    let maps_a = Maps::of(a, renamed_a.iter().map(|t| &a.tensors[index_a[&t.name]]))?;
+    let maps_b = Maps::of(b, candidates_b.iter().map(|t| &b.tensors[index_b[&t.name]]))?;
     let hash = |bytes: &[u8]| {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         bytes.hash(&mut h);
         h.finish()
     };
-    let data_b = |t: &TensorSummary| data(&maps_b, b, &b.tensors[index_b[&t.name]]);
-    let keys_b: HashSet<_> = candidates_b.iter().map(|t| key(t)).collect();
+    let data_b = |t: &TensorSummary| maps_b.data(&b.tensors[index_b[&t.name]]);
     let mut buckets: HashMap<_, VecDeque<&TensorSummary>> = HashMap::new();
     for t in candidates_b {
         let (dtype, shape) = key(t);
@@ -107,12 +108,9 @@ pub fn find_renames(
             .push_back(t);
     }
     let mut renames = Vec::new();
-    for ta in only_in_a {
+    for ta in renamed_a {
         let (dtype, shape) = key(ta);
-        if !keys_b.contains(&(dtype, shape.clone())) {
-            continue;
-        }
-        let xa = data(&maps_a, a, &a.tensors[index_a[&ta.name]]);
+        let xa = maps_a.data(&a.tensors[index_a[&ta.name]]);
         let Some(bucket) = buckets.get_mut(&(dtype, shape, hash(xa))) else {
             continue;
         };

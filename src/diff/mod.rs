@@ -7,6 +7,7 @@ pub mod bytes;
 pub mod gguf_names;
 pub mod groups;
 mod scaled;
+pub mod shared;
 pub mod values;
 
 use crate::checkpoint::{Checkpoint, Tensor};
