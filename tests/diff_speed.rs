@@ -161,3 +161,41 @@ fn a_shard_both_sides_share_is_not_read() {
     assert_eq!(r["identical"]["first_difference"]["name"], "small");
     assert_eq!(r["identical"]["first_difference"]["byte"], 14);
 }
+
+/// 30,000 tensors renamed (`aN` → `bN`, no common prefix pattern; all zeros, so each equals every candidate):
+/// moving the renamed ones
+/// out of the only-in-A and only-in-B lists must look each up, not scan every rename for every tensor.
+#[test]
+fn many_renames_are_applied_in_linear_time() {
+    const N: usize = 30_000;
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        dir.path().join("a.safetensors"),
+        dir.path().join("b.safetensors"),
+    );
+    let mut wa = SafetensorsWriter::new();
+    let mut wb = SafetensorsWriter::new();
+    for i in 0..N {
+        wa = wa.tensor(&format!("a{i:05}"), DType::U8, &[4]);
+        wb = wb.tensor(&format!("b{i:05}"), DType::U8, &[4]);
+    }
+    wa.write(&a).unwrap();
+    wb.write(&b).unwrap();
+    let start = Instant::now();
+    let out = paramscope()
+        .arg("diff")
+        .arg(&a)
+        .arg(&b)
+        .args(["--renames", "--format", "json"])
+        .output()
+        .unwrap();
+    let took = start.elapsed();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let renames = r["renames"].as_array().unwrap();
+    assert_eq!(renames.len(), N);
+    // Equal bytes everywhere: each tensor of A takes the first of B's not yet taken, in file order.
+    assert_eq!(renames[N - 1], json!({"from": "a29999", "to": "b29999"}));
+    assert_eq!(r["only_in_a"], json!([]));
+    assert_eq!(r["only_in_b"], json!([]));
+    assert!(took < Duration::from_secs(4), "--renames took {took:?}");
+}

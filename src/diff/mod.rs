@@ -134,10 +134,10 @@ impl DiffReport {
 
     /// Moves the tensors found renamed out of the only-in-A/only-in-B lists.
     pub fn apply_renames(&mut self, renames: Vec<Rename>) {
-        self.only_in_a
-            .retain(|t| !renames.iter().any(|r| r.from == t.name));
-        self.only_in_b
-            .retain(|t| !renames.iter().any(|r| r.to == t.name));
+        let from: HashSet<&str> = renames.iter().map(|r| r.from.as_str()).collect();
+        let to: HashSet<&str> = renames.iter().map(|r| r.to.as_str()).collect();
+        self.only_in_a.retain(|t| !from.contains(t.name.as_str()));
+        self.only_in_b.retain(|t| !to.contains(t.name.as_str()));
         self.renames = Some(renames);
     }
 }
