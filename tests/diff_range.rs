@@ -110,3 +110,27 @@ fn a_difference_beyond_f64s_largest_is_infinite_and_counts_as_differing() {
     assert_eq!(code, 0, "{r}");
     assert_eq!(r["values"]["tensors"][0]["differing_elements"], 0);
 }
+
+/// Equal tensors in two files (a copy, read and compared) have a cosine of exactly 1: `‖a‖·‖b‖` taken as two
+/// rounded roots would make it 0.9999999999999998 for 32 ones (√32·√32 = 32.00000000000001), and a script
+/// testing `cosine == 1` for unchanged tensors would fail.
+#[test]
+fn equal_tensors_have_a_cosine_of_exactly_one() {
+    let dir = tempfile::tempdir().unwrap();
+    for values in [
+        vec![1.0; 32],
+        vec![0.1, -3.0, 7.5],
+        vec![1e-300, 2e-300],
+        vec![1e300; 5],
+    ] {
+        let (a, b) = pair(dir.path(), &values, &values);
+        let (code, r) = values_json(&a, &b, &[]);
+        assert_eq!(code, 0);
+        let t = &r["values"]["tensors"][0];
+        assert_eq!(
+            (t["cosine"].as_f64(), t["rel_l2"].as_f64()),
+            (Some(1.0), Some(0.0)),
+            "{values:?}"
+        );
+    }
+}

@@ -178,7 +178,9 @@ impl Sums {
         if self.sum_a2.m == 0.0 && self.sum_b2.m == 0.0 {
             1.0
         } else {
-            self.sum_ab.div(self.sum_a2.sqrt().mul(self.sum_b2.sqrt()))
+            // One root of the product, not a product of roots: for equal tensors Σab = Σa² = Σb², and
+            // √(Σa²·Σa²) is exactly Σa², where √Σa²·√Σa² rounds twice (√32·√32 = 32.00000000000001).
+            self.sum_ab.div(self.sum_a2.mul(self.sum_b2).sqrt())
         }
     }
 }
