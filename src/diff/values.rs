@@ -356,9 +356,9 @@ fn same_bytes(maps_a: &Maps, maps_b: &Maps, p: &Pair) -> bool {
         && maps_a.data(p.a) == maps_b.data(p.b)
 }
 
-/// Elements per row (the innermost dimension).
+/// Elements per row of the first dimension, whose rows llama.cpp permuted (1 for a bias).
 fn row_len(t: &Tensor) -> u64 {
-    t.shape.last().copied().unwrap_or(1).max(1)
+    t.shape.iter().skip(1).product::<u64>().max(1)
 }
 
 /// The bytes holding elements `start..end` of `t` (`start` on a byte and a block: see `CHUNK_ELEMENTS`).
