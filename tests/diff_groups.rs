@@ -57,3 +57,53 @@ fn groups_follow_a_prefix_change() {
         ])
     );
 }
+
+/// transformers 4.52 renamed LLaVA-style checkpoints' keys with several prefixes at once
+/// (`language_model.model.` → `model.language_model.`, `vision_tower.` → `model.vision_tower.`,
+/// `multi_modal_projector.` → `model.multi_modal_projector.`): each pattern is reported once and its tensors
+/// compared as pairs, instead of only the largest pattern and the rest listed as removed and added.
+#[test]
+fn several_prefix_changes_at_once_are_each_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        dir.path().join("a.safetensors"),
+        dir.path().join("b.safetensors"),
+    );
+    let old: Vec<String> = (0..6)
+        .map(|i| format!("language_model.model.layers.{i}.w"))
+        .chain((0..4).map(|i| format!("vision_tower.blocks.{i}.w")))
+        .chain((0..2).map(|i| format!("multi_modal_projector.linear_{i}.weight")))
+        .collect();
+    let new = |n: &str| {
+        n.replacen("language_model.model.", "model.language_model.", 1)
+            .replacen("vision_tower.", "model.vision_tower.", 1)
+            .replacen("multi_modal_projector.", "model.multi_modal_projector.", 1)
+    };
+    let (mut wa, mut wb) = (SafetensorsWriter::new(), SafetensorsWriter::new());
+    for n in &old {
+        wa = wa.tensor(n, DType::BF16, &[2, 2]);
+        wb = wb.tensor(&new(n), DType::BF16, &[2, 2]);
+    }
+    wa.write(&a).unwrap();
+    wb.write(&b).unwrap();
+    let out = paramscope()
+        .arg("diff")
+        .arg(&a)
+        .arg(&b)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        r["prefix_changes"],
+        json!([
+            {"from": "language_model.model.", "to": "model.language_model.", "tensors": 6},
+            // The vision tower and the projector: one pattern, `model.` added.
+            {"from": "", "to": "model.", "tensors": 6},
+        ])
+    );
+    assert_eq!(r["only_in_a"], json!([]));
+    assert_eq!(r["only_in_b"], json!([]));
+    assert_eq!(r["matching"], 12);
+}
