@@ -1,6 +1,6 @@
-//! `diff` between a Llama with attention biases in safetensors and its GGUF conversion: llama.cpp's
+//! `diff` between a Llama in safetensors and its GGUF conversion, beyond `diff_gguf.rs`: llama.cpp's
 //! `convert_hf_to_gguf.py` permutes `q_proj.bias` and `k_proj.bias` as it permutes the weights' rows (each bias
-//! element is the row's), so the comparison must pair their elements through the same inverse permutation.
+//! element is the row's), and the safetensors side may lack the `model.` prefix the name mapping gives.
 mod common;
 
 use common::diff_values_json;
@@ -119,5 +119,71 @@ fn permuted_q_and_k_biases_compare_equal_to_their_originals() {
         assert_eq!(r["values"]["compared_tensors"], 4);
         assert_eq!(r["values"]["max_abs_diff"], 0.0, "{}", r["values"]);
         assert_eq!(code, 0);
+    }
+}
+
+/// The safetensors side saved without `model.` (as some exporters write it): the diff pairs names through the
+/// prefix change, and the permuted projections must still be found by their GGUF (mapped) name, whichever side
+/// the GGUF is on.
+#[test]
+fn permuted_projections_are_undone_through_a_prefix_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let (st, gg) = (
+        dir.path().join("model.safetensors"),
+        dir.path().join("model.gguf"),
+    );
+    let values = |n: u64, from: f32| (0..n).map(|i| from + i as f32).collect::<Vec<f32>>();
+    let kv = KV_HEADS * HEAD_DIM;
+    let (qw, kw) = (values(HIDDEN * HIDDEN, 0.0), values(kv * HIDDEN, 100.0));
+    let norm = values(HIDDEN, 7.0);
+    SafetensorsWriter::new()
+        .tensor_with_data(
+            "layers.0.self_attn.q_proj.weight",
+            DType::F32,
+            &[HIDDEN, HIDDEN],
+            le(&qw),
+        )
+        .tensor_with_data(
+            "layers.0.self_attn.k_proj.weight",
+            DType::F32,
+            &[kv, HIDDEN],
+            le(&kw),
+        )
+        .tensor_with_data(
+            "layers.0.input_layernorm.weight",
+            DType::F32,
+            &[HIDDEN],
+            le(&norm),
+        )
+        .write(&st)
+        .unwrap();
+    GgufWriter::new()
+        .kv_str("general.architecture", "llama")
+        .kv("llama.attention.head_count", MetaValue::U32(HEADS as u32))
+        .kv(
+            "llama.attention.head_count_kv",
+            MetaValue::U32(KV_HEADS as u32),
+        )
+        .tensor_with_data(
+            "blk.0.attn_q.weight",
+            DType::F32,
+            &[HIDDEN, HIDDEN],
+            le(&permute(&qw, HEADS, HIDDEN)),
+        )
+        .tensor_with_data(
+            "blk.0.attn_k.weight",
+            DType::F32,
+            &[kv, HIDDEN],
+            le(&permute(&kw, KV_HEADS, HIDDEN)),
+        )
+        .tensor_with_data("blk.0.attn_norm.weight", DType::F32, &[HIDDEN], le(&norm))
+        .write(&gg)
+        .unwrap();
+    for (a, b) in [(&st, &gg), (&gg, &st)] {
+        let (_, r) = diff_values_json(a, b, &[]);
+        assert_eq!(r["prefix_changes"][0]["tensors"], 3, "{r}");
+        assert_eq!(r["name_mapping"]["rope_not_undone"], serde_json::json!([]));
+        assert_eq!(r["values"]["compared_tensors"], 3);
+        assert_eq!(r["values"]["max_abs_diff"], 0.0, "{}", r["values"]);
     }
 }

@@ -167,7 +167,11 @@ pub fn attach_rope(m: &mut NameMapping, pairs: &mut [Pair], gguf: &Checkpoint) {
     let a_is_gguf = m.gguf_side == "a";
     let mut undone = Vec::new();
     for name in std::mem::take(&mut m.rope_permuted) {
-        let pair = pairs.iter_mut().find(|p| p.a.name == name);
+        // By the GGUF side's (mapped) name: the other side's may differ by a prefix change (`model.` missing).
+        let pair = pairs.iter_mut().find(|p| {
+            let gguf_name = if a_is_gguf { &p.a.name } else { &p.b.name };
+            *gguf_name == name
+        });
         let permutation = pair.as_ref().and_then(|p| {
             let rows = p.a.shape.first().copied()?;
             (p.a.shape == p.b.shape).then_some(())?;
