@@ -107,3 +107,39 @@ fn several_prefix_changes_at_once_are_each_found() {
     assert_eq!(r["only_in_b"], json!([]));
     assert_eq!(r["matching"], 12);
 }
+
+/// The verdict line names what differs when only names changed: a prefix and a rename (it read "different: 0 only
+/// in A, 0 only in B, 0 changed, 1 matching").
+#[test]
+fn the_verdict_names_renames_and_prefix_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        dir.path().join("a.safetensors"),
+        dir.path().join("b.safetensors"),
+    );
+    SafetensorsWriter::new()
+        .tensor("model.x", DType::BF16, &[2])
+        .tensor("model.y", DType::BF16, &[3])
+        .tensor_with_data("old", DType::U8, &[4], vec![1, 2, 3, 4])
+        .write(&a)
+        .unwrap();
+    SafetensorsWriter::new()
+        .tensor("x", DType::BF16, &[2])
+        .tensor("y", DType::BF16, &[3])
+        .tensor_with_data("new", DType::U8, &[4], vec![1, 2, 3, 4])
+        .write(&b)
+        .unwrap();
+    let out = paramscope()
+        .arg("diff")
+        .arg(&a)
+        .arg(&b)
+        .arg("--renames")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.lines().last().unwrap(),
+        "different: 0 only in A, 0 only in B, 0 changed, 1 renamed, 2 matching (2 of them under a changed prefix)"
+    );
+}

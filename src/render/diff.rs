@@ -213,8 +213,22 @@ pub fn render(r: &DiffReport, style: Style, limit: usize) -> String {
             units::grouped(r.matching as u64)
         ));
     } else {
+        // Renames and prefix changes are differences too: without them the line could read "different: 0 only
+        // in A, 0 only in B, 0 changed".
+        let renamed = match &r.renames {
+            Some(x) if !x.is_empty() => format!(", {} renamed", units::grouped(x.len() as u64)),
+            _ => String::new(),
+        };
+        let prefixed: usize = r.prefix_changes.iter().map(|p| p.tensors).sum();
+        let prefixed = match prefixed {
+            0 => String::new(),
+            n => format!(
+                " ({} of them under a changed prefix)",
+                units::grouped(n as u64)
+            ),
+        };
         doc.line(&format!(
-            "different: {} only in A, {} only in B, {} changed, {} matching",
+            "different: {} only in A, {} only in B, {} changed{renamed}, {} matching{prefixed}",
             r.only_in_a.len(),
             r.only_in_b.len(),
             r.changed.len(),
