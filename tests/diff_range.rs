@@ -1,4 +1,5 @@
-//! `diff --values` on F64 values at the ends of f64's range, where squares overflow or underflow.
+//! `diff --values` on F64 values at the ends of f64's range, where squares overflow or underflow, and figures
+//! at the ends of what a table's digits show.
 mod common;
 
 use common::diff_values_json as values_json;
@@ -133,4 +134,26 @@ fn equal_tensors_have_a_cosine_of_exactly_one() {
             "{values:?}"
         );
     }
+}
+
+/// A tensor changed by a little (4 → 4.001 among 1, 2, 3) has a cosine within 1e-8 of 1: the table shows its
+/// distance from 1 rather than "1.000000", which an unchanged tensor shows.
+#[test]
+fn a_cosine_just_below_one_shows_its_distance_from_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = ([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.001]);
+    let (pa, pb) = pair(dir.path(), &a, &b);
+    let dot = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>();
+    let cosine = dot(&a, &b) / (dot(&a, &a) * dot(&b, &b)).sqrt();
+    let out = common::paramscope()
+        .arg("diff")
+        .arg(&pa)
+        .arg(&pb)
+        .arg("--values")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let row = text.lines().find(|l| l.contains(" w ")).unwrap();
+    assert!(row.contains(&format!("1 − {:.1e}", 1.0 - cosine)), "{row}");
+    assert_eq!(format!("{:.1e}", 1.0 - cosine), "7.8e-9");
 }
