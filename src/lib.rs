@@ -12,6 +12,7 @@ pub mod config;
 pub mod diff;
 pub mod dtype;
 pub mod error;
+pub mod file_id;
 pub mod filter;
 pub mod footprint;
 pub mod format;

@@ -1,4 +1,5 @@
-//! `diff --values` on F64 values at the ends of f64's range, where squares overflow or underflow.
+//! `diff --values` on F64 values at the ends of f64's range, where squares overflow or underflow, and figures
+//! at the ends of what a table's digits show.
 mod common;
 
 use common::diff_values_json as values_json;
@@ -109,4 +110,50 @@ fn a_difference_beyond_f64s_largest_is_infinite_and_counts_as_differing() {
     let (code, r) = values_json(&pa, &pb, &["--rtol", "3"]);
     assert_eq!(code, 0, "{r}");
     assert_eq!(r["values"]["tensors"][0]["differing_elements"], 0);
+}
+
+/// Equal tensors in two files (a copy, read and compared) have a cosine of exactly 1: `‖a‖·‖b‖` taken as two
+/// rounded roots would make it 0.9999999999999998 for 32 ones (√32·√32 = 32.00000000000001), and a script
+/// testing `cosine == 1` for unchanged tensors would fail.
+#[test]
+fn equal_tensors_have_a_cosine_of_exactly_one() {
+    let dir = tempfile::tempdir().unwrap();
+    for values in [
+        vec![1.0; 32],
+        vec![0.1, -3.0, 7.5],
+        vec![1e-300, 2e-300],
+        vec![1e300; 5],
+    ] {
+        let (a, b) = pair(dir.path(), &values, &values);
+        let (code, r) = values_json(&a, &b, &[]);
+        assert_eq!(code, 0);
+        let t = &r["values"]["tensors"][0];
+        assert_eq!(
+            (t["cosine"].as_f64(), t["rel_l2"].as_f64()),
+            (Some(1.0), Some(0.0)),
+            "{values:?}"
+        );
+    }
+}
+
+/// A tensor changed by a little (4 → 4.001 among 1, 2, 3) has a cosine within 1e-8 of 1: the table shows its
+/// distance from 1 rather than "1.000000", which an unchanged tensor shows.
+#[test]
+fn a_cosine_just_below_one_shows_its_distance_from_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = ([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.001]);
+    let (pa, pb) = pair(dir.path(), &a, &b);
+    let dot = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>();
+    let cosine = dot(&a, &b) / (dot(&a, &a) * dot(&b, &b)).sqrt();
+    let out = common::paramscope()
+        .arg("diff")
+        .arg(&pa)
+        .arg(&pb)
+        .arg("--values")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let row = text.lines().find(|l| l.contains(" w ")).unwrap();
+    assert!(row.contains(&format!("1 − {:.1e}", 1.0 - cosine)), "{row}");
+    assert_eq!(format!("{:.1e}", 1.0 - cosine), "7.8e-9");
 }

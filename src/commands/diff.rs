@@ -33,7 +33,7 @@ pub fn run(args: DiffArgs) -> ExitCode {
     }
     report.name_mapping = name_mapping;
     if let Some(by) = args.group_by {
-        report.groups = Some(diff::groups::group_deltas(&a, &b, by, classified));
+        report.groups = Some(diff::groups::group_deltas(&a, &b, by, classified, &pairs));
     }
     let mut data_steps = || -> Result<(), paramscope::error::InputError> {
         if args.renames {

@@ -1,6 +1,7 @@
 //! paramscope never writes over what it reads: a report file (`check --junit FILE`) that is one of the inputs,
 //! by any path (a symlink, a hard link, `./x` for `x`), is refused before anything is written.
 
+use paramscope::file_id::identity;
 use paramscope::format::{self, Source};
 use paramscope::walk;
 use std::path::{Path, PathBuf};
@@ -45,17 +46,4 @@ fn files_read(source: &Source) -> Vec<PathBuf> {
         Source::Shards { files, .. } => files.clone(),
         Source::Gguf { parts, .. } => parts.clone(),
     }
-}
-
-/// What makes two paths one file: device and inode where there are such (hard links too), else the path with
-/// every symlink resolved.
-#[cfg(unix)]
-fn identity(path: &Path) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
-}
-
-#[cfg(not(unix))]
-fn identity(path: &Path) -> Option<PathBuf> {
-    std::fs::canonicalize(path).ok()
 }

@@ -1,13 +1,12 @@
 //! Byte-level comparisons: `--identical` (stop at the first differing byte) and `--renames` (a tensor only in A
 //! whose dtype, shape and bytes equal a tensor only in B).
 
+use super::shared::{FileIds, Maps};
 use super::{Pair, Rename, TensorSummary};
-use crate::checkpoint::{Checkpoint, Tensor};
+use crate::checkpoint::Checkpoint;
 use crate::error::InputError;
-use crate::stats::scan::map_file;
-use memmap2::Mmap;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 
 #[derive(Debug, Clone, Serialize)]
@@ -18,19 +17,17 @@ pub struct FirstDifference {
     pub reason: String,
 }
 
-fn data<'m>(maps: &'m [Mmap], c: &Checkpoint, t: &Tensor) -> &'m [u8] {
-    let base = c.files[t.file].header_bytes;
-    &maps[t.file][(base + t.data_offsets[0]) as usize..(base + t.data_offsets[1]) as usize]
-}
-
-/// Walks the pairs in A's file order and returns the first one whose bytes differ (`None`: all identical).
+/// Walks the pairs in A's file order and returns the first one whose bytes differ (`None`: all identical). Pairs
+/// stored in the same bytes of one file are not read.
 pub fn first_difference(
     a: &Checkpoint,
     b: &Checkpoint,
     pairs: &[Pair],
 ) -> Result<Option<FirstDifference>, InputError> {
-    let maps_a: Vec<Mmap> = a.files.iter().map(map_file).collect::<Result<_, _>>()?;
-    let maps_b: Vec<Mmap> = b.files.iter().map(map_file).collect::<Result<_, _>>()?;
+    let files = FileIds::of(a, b);
+    let pairs: Vec<&Pair> = pairs.iter().filter(|p| !files.shared(a, b, p)).collect();
+    let maps_a = Maps::of(a, pairs.iter().map(|p| p.a))?;
+    let maps_b = Maps::of(b, pairs.iter().map(|p| p.b))?;
     for p in pairs {
         if p.a.dtype != p.b.dtype || p.a.shape != p.b.shape {
             return Ok(Some(FirstDifference {
@@ -42,7 +39,7 @@ pub fn first_difference(
                 ),
             }));
         }
-        let (x, y) = (data(&maps_a, a, p.a), data(&maps_b, b, p.b));
+        let (x, y) = (maps_a.data(p.a), maps_b.data(p.b));
         if x != y {
             let at = x.iter().zip(y).position(|(u, v)| u != v).unwrap_or(0) as u64;
             return Ok(Some(FirstDifference {
@@ -61,8 +58,11 @@ pub fn first_difference(
     Ok(None)
 }
 
-/// Pairs tensors only in A with tensors only in B that have the same dtype, shape and bytes. Only candidates
-/// whose dtype and shape match are read, and bytes are hashed before being compared.
+/// Pairs tensors only in A with tensors only in B that have the same dtype, shape and bytes; among several equal
+/// candidates, the first in B's order. Only candidates whose dtype and shape match a tensor only in A are read,
+/// and each is hashed once: buckets of equal dtype, shape and hash keep B's order, and a candidate taken leaves
+/// its bucket, so a checkpoint with hundreds of same-shaped renamed tensors costs one read of each, not one per
+/// pair.
 pub fn find_renames(
     a: &Checkpoint,
     b: &Checkpoint,
@@ -76,43 +76,51 @@ pub fn find_renames(
             .map(|(i, t)| (t.name.clone(), i))
             .collect()
     };
-    let (index_a, index_b) = (by_name(a), by_name(b));
     let key = |t: &TensorSummary| (t.dtype, t.shape.clone());
-    let mut candidates_b: HashMap<_, Vec<&TensorSummary>> = HashMap::new();
-    for t in only_in_b {
-        candidates_b.entry(key(t)).or_default().push(t);
-    }
-    if !only_in_a.iter().any(|t| candidates_b.contains_key(&key(t))) {
+    let wanted: HashSet<_> = only_in_a.iter().map(key).collect();
+    let candidates_b: Vec<&TensorSummary> = only_in_b
+        .iter()
+        .filter(|t| wanted.contains(&key(t)))
+        .collect();
+    if candidates_b.is_empty() {
         return Ok(Vec::new());
     }
-    let maps_a: Vec<Mmap> = a.files.iter().map(map_file).collect::<Result<_, _>>()?;
-    let maps_b: Vec<Mmap> = b.files.iter().map(map_file).collect::<Result<_, _>>()?;
+    let (index_a, index_b) = (by_name(a), by_name(b));
+    let keys_b: HashSet<_> = candidates_b.iter().map(|t| key(t)).collect();
+    let renamed_a: Vec<&TensorSummary> = only_in_a
+        .iter()
+        .filter(|t| keys_b.contains(&key(t)))
+        .collect();
+    let maps_a = Maps::of(a, renamed_a.iter().map(|t| &a.tensors[index_a[&t.name]]))?;
+    let maps_b = Maps::of(b, candidates_b.iter().map(|t| &b.tensors[index_b[&t.name]]))?;
     let hash = |bytes: &[u8]| {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         bytes.hash(&mut h);
         h.finish()
     };
-    let mut taken = std::collections::HashSet::new();
+    let data_b = |t: &TensorSummary| maps_b.data(&b.tensors[index_b[&t.name]]);
+    let mut buckets: HashMap<_, VecDeque<&TensorSummary>> = HashMap::new();
+    for t in candidates_b {
+        let (dtype, shape) = key(t);
+        buckets
+            .entry((dtype, shape, hash(data_b(t))))
+            .or_default()
+            .push_back(t);
+    }
     let mut renames = Vec::new();
-    for ta in only_in_a {
-        let Some(cands) = candidates_b.get(&key(ta)) else {
+    for ta in renamed_a {
+        let (dtype, shape) = key(ta);
+        let xa = maps_a.data(&a.tensors[index_a[&ta.name]]);
+        let Some(bucket) = buckets.get_mut(&(dtype, shape, hash(xa))) else {
             continue;
         };
-        let xa = data(&maps_a, a, &a.tensors[index_a[&ta.name]]);
-        let ha = hash(xa);
-        for tb in cands {
-            if taken.contains(&tb.name) {
-                continue;
-            }
-            let xb = data(&maps_b, b, &b.tensors[index_b[&tb.name]]);
-            if hash(xb) == ha && xa == xb {
-                taken.insert(tb.name.clone());
-                renames.push(Rename {
-                    from: ta.name.clone(),
-                    to: tb.name.clone(),
-                });
-                break;
-            }
+        // Equal hashes almost always mean equal bytes: the first candidate is then the one taken.
+        let at = bucket.iter().position(|tb| data_b(tb) == xa);
+        if let Some(tb) = at.and_then(|at| bucket.remove(at)) {
+            renames.push(Rename {
+                from: ta.name.clone(),
+                to: tb.name.clone(),
+            });
         }
     }
     Ok(renames)

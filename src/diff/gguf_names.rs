@@ -17,6 +17,7 @@
 
 use super::Pair;
 use crate::checkpoint::{Checkpoint, Format};
+use crate::dtype::Storage;
 use crate::metadata::MetaValue;
 use serde::Serialize;
 
@@ -118,9 +119,17 @@ fn rename(mut c: Checkpoint, side: &'static str) -> (Checkpoint, NameMapping) {
     let llama = meta_str(&c, "general.architecture") == Some("llama");
     for t in &mut c.tensors {
         if let Some(hf) = hf_name(&t.name) {
+            // The conversion permutes q/k weights' rows and their biases' elements alike (a bias element is
+            // its row's); a quantised bias (blocks span several elements) cannot be paired element by element.
             let permuted = llama
-                && t.shape.len() == 2
-                && (t.name.ends_with("attn_q.weight") || t.name.ends_with("attn_k.weight"));
+                && match t.shape.len() {
+                    2 => t.name.ends_with("attn_q.weight") || t.name.ends_with("attn_k.weight"),
+                    1 => {
+                        matches!(t.dtype.storage(), Storage::Bits(_))
+                            && (t.name.ends_with("attn_q.bias") || t.name.ends_with("attn_k.bias"))
+                    }
+                    _ => false,
+                };
             if permuted {
                 rope_permuted.push(hf.clone());
             }
@@ -158,7 +167,11 @@ pub fn attach_rope(m: &mut NameMapping, pairs: &mut [Pair], gguf: &Checkpoint) {
     let a_is_gguf = m.gguf_side == "a";
     let mut undone = Vec::new();
     for name in std::mem::take(&mut m.rope_permuted) {
-        let pair = pairs.iter_mut().find(|p| p.a.name == name);
+        // By the GGUF side's (mapped) name: the other side's may differ by a prefix change (`model.` missing).
+        let pair = pairs.iter_mut().find(|p| {
+            let gguf_name = if a_is_gguf { &p.a.name } else { &p.b.name };
+            *gguf_name == name
+        });
         let permutation = pair.as_ref().and_then(|p| {
             let rows = p.a.shape.first().copied()?;
             (p.a.shape == p.b.shape).then_some(())?;
@@ -186,7 +199,7 @@ fn rope_permutation(
     let arch = meta_str(gguf, "general.architecture")?;
     let heads = meta_u64(gguf, &format!("{arch}.attention.head_count"))?;
     let kv_heads = meta_u64(gguf, &format!("{arch}.attention.head_count_kv")).unwrap_or(heads);
-    let n = if hf_name.ends_with("k_proj.weight") {
+    let n = if hf_name.ends_with("k_proj.weight") || hf_name.ends_with("k_proj.bias") {
         kv_heads
     } else {
         heads

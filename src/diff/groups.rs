@@ -1,11 +1,15 @@
 //! `diff --group-by`: parameter and byte deltas per group, each side grouped as `inspect --group-by` groups it and
-//! the rows joined by name (a row only one side has shows zeros on the other).
+//! the rows joined by name (a row only one side has shows zeros on the other). B's tensors paired with A's under
+//! another name (a prefix change) are grouped under A's name, so `model.` dropped on every tensor does not show
+//! every group removed and added again.
 
+use super::Pair;
 use crate::checkpoint::Checkpoint;
 use crate::classify::Classified;
 use crate::group::{self, GroupBy, GroupRow};
 use crate::inspect::group_items;
 use serde::Serialize;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct GroupDelta {
@@ -18,9 +22,21 @@ pub struct GroupDelta {
     pub b_bytes: u64,
 }
 
-fn rows(c: &Checkpoint, by: GroupBy, classified: &[Classified]) -> Vec<GroupRow> {
+/// `renamed`: names to group tensors under instead of their own.
+fn rows(
+    c: &Checkpoint,
+    by: GroupBy,
+    classified: &[Classified],
+    renamed: &HashMap<&str, &str>,
+) -> Vec<GroupRow> {
     let pairs: Vec<_> = c.tensors.iter().zip(classified).collect();
-    group::group(&group_items(&pairs), by)
+    let mut items = group_items(&pairs);
+    for item in &mut items {
+        if let Some(&name) = renamed.get(item.name) {
+            item.name = name;
+        }
+    }
+    group::group(&items, by)
 }
 
 /// Rows in A's order, then rows only B has in B's order.
@@ -29,8 +45,15 @@ pub fn group_deltas(
     b: &Checkpoint,
     by: GroupBy,
     classified: [&[Classified]; 2],
+    pairs: &[Pair],
 ) -> Vec<GroupDelta> {
-    let (ra, rb) = (rows(a, by, classified[0]), rows(b, by, classified[1]));
+    let a_names: HashMap<&str, &str> = pairs
+        .iter()
+        .filter(|p| p.a.name != p.b.name)
+        .map(|p| (p.b.name.as_str(), p.a.name.as_str()))
+        .collect();
+    let ra = rows(a, by, classified[0], &HashMap::new());
+    let rb = rows(b, by, classified[1], &a_names);
     let mut out: Vec<GroupDelta> = ra
         .iter()
         .map(|r| {

@@ -7,6 +7,7 @@ pub mod bytes;
 pub mod gguf_names;
 pub mod groups;
 mod scaled;
+pub mod shared;
 pub mod values;
 
 use crate::checkpoint::{Checkpoint, Tensor};
@@ -133,10 +134,10 @@ impl DiffReport {
 
     /// Moves the tensors found renamed out of the only-in-A/only-in-B lists.
     pub fn apply_renames(&mut self, renames: Vec<Rename>) {
-        self.only_in_a
-            .retain(|t| !renames.iter().any(|r| r.from == t.name));
-        self.only_in_b
-            .retain(|t| !renames.iter().any(|r| r.to == t.name));
+        let from: HashSet<&str> = renames.iter().map(|r| r.from.as_str()).collect();
+        let to: HashSet<&str> = renames.iter().map(|r| r.to.as_str()).collect();
+        self.only_in_a.retain(|t| !from.contains(t.name.as_str()));
+        self.only_in_b.retain(|t| !to.contains(t.name.as_str()));
         self.renames = Some(renames);
     }
 }
@@ -290,12 +291,37 @@ fn dtype_deltas(a: &Checkpoint, b: &Checkpoint) -> Vec<DtypeDelta> {
     rows.into_values().collect()
 }
 
+/// Prefix changes one after another, each among the names the earlier ones left unexplained: a checkpoint
+/// format change can move several parts at once (transformers 4.52 moved `language_model.model.`,
+/// `vision_tower.` and `multi_modal_projector.` of LLaVA-style models under `model.`). Each explains at least half
+/// of the smaller side left, so there are at most log2 of it.
+fn find_prefix_changes(only_a: &[&str], only_b: &[&str]) -> Vec<PrefixChange> {
+    let (mut rest_a, mut rest_b) = (only_a.to_vec(), only_b.to_vec());
+    let mut found = Vec::new();
+    while let Some(p) = best_prefix_change(&rest_a, &rest_b) {
+        let b_set: HashSet<&str> = rest_b.iter().copied().collect();
+        let explained: HashSet<String> = rest_a
+            .iter()
+            .filter_map(|n| n.strip_prefix(p.from.as_str()))
+            .map(|rest| format!("{}{rest}", p.to))
+            .filter(|m| b_set.contains(m.as_str()))
+            .collect();
+        rest_a.retain(|n| {
+            n.strip_prefix(p.from.as_str())
+                .is_none_or(|rest| !explained.contains(&format!("{}{rest}", p.to)))
+        });
+        rest_b.retain(|n| !explained.contains(*n));
+        found.push(p);
+    }
+    found
+}
+
 /// Looks for a leading run of name components that was removed, added or replaced on many names at once.
 /// A candidate is kept when it explains at least two names and at least half of the smaller unmatched side, so a
 /// couple of genuinely new tensors are not mistaken for a rename pattern.
-fn find_prefix_changes(only_a: &[&str], only_b: &[&str]) -> Vec<PrefixChange> {
+fn best_prefix_change(only_a: &[&str], only_b: &[&str]) -> Option<PrefixChange> {
     if only_a.is_empty() || only_b.is_empty() {
-        return Vec::new();
+        return None;
     }
     let b_set: HashSet<&str> = only_b.iter().copied().collect();
     // The most common leading prefixes of each side (and the empty prefix): a handful, so the search stays
@@ -335,7 +361,7 @@ fn find_prefix_changes(only_a: &[&str], only_b: &[&str]) -> Vec<PrefixChange> {
         }
     }
     let needed = (only_a.len().min(only_b.len()) / 2).max(2);
-    best.filter(|b| b.tensors >= needed).into_iter().collect()
+    best.filter(|b| b.tensors >= needed)
 }
 
 /// `model.layers.0.x` → `model.`, `model.layers.` (the first one and two components, with their dots; a numeric

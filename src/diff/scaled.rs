@@ -56,8 +56,22 @@ impl Scaled {
         }
     }
 
+    /// The product, of mantissas brought to [1, 2) first so that it cannot overflow (0 and ∞ stay themselves).
     pub fn mul(self, o: Scaled) -> Scaled {
-        Scaled::new(self.m * o.m, self.e + o.e)
+        let (x, y) = (self.normal(), o.normal());
+        Scaled::new(x.m * y.m, x.e + y.e)
+    }
+
+    /// The same value with a mantissa in [1, 2) (exact: a power of two moves between mantissa and exponent).
+    fn normal(self) -> Scaled {
+        if self.m == 0.0 || !self.m.is_finite() {
+            return self;
+        }
+        let b = binade(self.m);
+        Scaled {
+            m: times_pow2(self.m, -b),
+            e: self.e + b,
+        }
     }
 
     /// self / o as an f64 (infinite or zero only when the quotient is beyond f64's range).

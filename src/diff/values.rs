@@ -2,14 +2,13 @@
 //! over both mappings, decoding each side from its own dtype (so BF16 vs F32 compares values, not bytes).
 
 use super::scaled::{scale_for, unscale, Scaled};
+use super::shared::{FileIds, Maps};
 use super::Pair;
 use crate::checkpoint::{Checkpoint, Tensor};
 use crate::dtype::{DType, Storage};
 use crate::error::InputError;
 use crate::stats::accumulate::BLOCK_VALUES;
 use crate::stats::decode::{decoding, with_decoder, Decode, DecoderFn, Decoding};
-use crate::stats::scan::map_file;
-use memmap2::Mmap;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -179,7 +178,9 @@ impl Sums {
         if self.sum_a2.m == 0.0 && self.sum_b2.m == 0.0 {
             1.0
         } else {
-            self.sum_ab.div(self.sum_a2.sqrt().mul(self.sum_b2.sqrt()))
+            // One root of the product, not a product of roots: for equal tensors Σab = Σa² = Σb², and
+            // √(Σa²·Σa²) is exactly Σa², where √Σa²·√Σa² rounds twice (√32·√32 = 32.00000000000001).
+            self.sum_ab.div(self.sum_a2.mul(self.sum_b2).sqrt())
         }
     }
 }
@@ -233,15 +234,20 @@ pub fn compare_values(
     pairs: &[Pair],
     tol: Tolerance,
 ) -> Result<ValuesReport, InputError> {
-    let maps_a = map_all(a)?;
-    let maps_b = map_all(b)?;
+    // Pairs stored in the same bytes of one file are equal unread (a checkpoint diffed with itself, a shard two
+    // snapshots share).
+    let files = FileIds::of(a, b);
+    let (shared, to_read): (Vec<&Pair>, Vec<&Pair>) =
+        pairs.iter().partition(|p| files.shared(a, b, p));
+    let maps_a = Maps::of(a, to_read.iter().map(|p| p.a))?;
+    let maps_b = Maps::of(b, to_read.iter().map(|p| p.b))?;
     let mut skipped = Vec::new();
     let mut compared: Vec<&Pair> = Vec::new();
     // Same type and shape but not decoded (Q6_K in every Q4_K_M file): equal bytes are equal values.
-    let mut equal_bytes: Vec<&Pair> = Vec::new();
-    for p in pairs {
+    let mut equal_bytes: Vec<&Pair> = shared;
+    for p in to_read {
         match why_not_comparable(p) {
-            Some(_) if same_bytes(&maps_a, a, &maps_b, b, p) => equal_bytes.push(p),
+            Some(_) if same_bytes(&maps_a, &maps_b, p) => equal_bytes.push(p),
             Some(reason) => skipped.push(Skipped {
                 name: p.a.name.clone(),
                 reason,
@@ -270,16 +276,16 @@ pub fn compare_values(
         .map(|&(i, start, end)| {
             let p = compared[i];
             let Some(rope) = p.rope else {
-                let bytes_a = element_bytes(&maps_a, a, p.a, start, end);
-                let bytes_b = element_bytes(&maps_b, b, p.b, start, end);
+                let bytes_a = element_bytes(&maps_a, p.a, start, end);
+                let bytes_b = element_bytes(&maps_b, p.b, start, end);
                 return compare_chunk(bytes_a, p.a.dtype, bytes_b, p.b.dtype, end - start, tol);
             };
             let cols = row_len(p.a);
             let mut sums = Sums::default();
             for r in start / cols..end / cols {
                 let rb = rope.b_row(r);
-                let bytes_a = element_bytes(&maps_a, a, p.a, r * cols, (r + 1) * cols);
-                let bytes_b = element_bytes(&maps_b, b, p.b, rb * cols, (rb + 1) * cols);
+                let bytes_a = element_bytes(&maps_a, p.a, r * cols, (r + 1) * cols);
+                let bytes_b = element_bytes(&maps_b, p.b, rb * cols, (rb + 1) * cols);
                 sums.merge(&compare_chunk(
                     bytes_a, p.a.dtype, bytes_b, p.b.dtype, cols, tol,
                 ));
@@ -343,35 +349,21 @@ fn why_not_comparable(p: &Pair) -> Option<String> {
 }
 
 /// Whether a pair stored alike (same dtype and shape, rows not permuted) holds the same bytes.
-fn same_bytes(maps_a: &[Mmap], a: &Checkpoint, maps_b: &[Mmap], b: &Checkpoint, p: &Pair) -> bool {
-    let n = p.a.elements();
+fn same_bytes(maps_a: &Maps, maps_b: &Maps, p: &Pair) -> bool {
     p.rope.is_none()
         && p.a.dtype == p.b.dtype
         && p.a.shape == p.b.shape
-        && element_bytes(maps_a, a, p.a, 0, n) == element_bytes(maps_b, b, p.b, 0, n)
+        && maps_a.data(p.a) == maps_b.data(p.b)
 }
 
-fn map_all(c: &Checkpoint) -> Result<Vec<Mmap>, InputError> {
-    c.files.iter().map(map_file).collect()
-}
-
-/// Elements per row (the innermost dimension).
+/// Elements per row of the first dimension, whose rows llama.cpp permuted (1 for a bias).
 fn row_len(t: &Tensor) -> u64 {
-    t.shape.last().copied().unwrap_or(1).max(1)
+    t.shape.iter().skip(1).product::<u64>().max(1)
 }
 
 /// The bytes holding elements `start..end` of `t` (`start` on a byte and a block: see `CHUNK_ELEMENTS`).
-fn element_bytes<'m>(
-    maps: &'m [Mmap],
-    c: &Checkpoint,
-    t: &Tensor,
-    start: u64,
-    end: u64,
-) -> &'m [u8] {
-    let base = c.files[t.file].header_bytes + t.data_offsets[0];
-    let from = (base + byte_offset(t.dtype, start)) as usize;
-    let to = (base + byte_offset(t.dtype, end)) as usize;
-    &maps[t.file][from..to]
+fn element_bytes<'m>(maps: &'m Maps, t: &Tensor, start: u64, end: u64) -> &'m [u8] {
+    &maps.data(t)[byte_offset(t.dtype, start) as usize..byte_offset(t.dtype, end) as usize]
 }
 
 /// Compares `elements` elements stored in `a` and `b`.

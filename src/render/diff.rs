@@ -213,8 +213,22 @@ pub fn render(r: &DiffReport, style: Style, limit: usize) -> String {
             units::grouped(r.matching as u64)
         ));
     } else {
+        // Renames and prefix changes are differences too: without them the line could read "different: 0 only
+        // in A, 0 only in B, 0 changed".
+        let renamed = match &r.renames {
+            Some(x) if !x.is_empty() => format!(", {} renamed", units::grouped(x.len() as u64)),
+            _ => String::new(),
+        };
+        let prefixed: usize = r.prefix_changes.iter().map(|p| p.tensors).sum();
+        let prefixed = match prefixed {
+            0 => String::new(),
+            n => format!(
+                " ({} of them under a changed prefix)",
+                units::grouped(n as u64)
+            ),
+        };
         doc.line(&format!(
-            "different: {} only in A, {} only in B, {} changed, {} matching",
+            "different: {} only in A, {} only in B, {} changed{renamed}, {} matching{prefixed}",
             r.only_in_a.len(),
             r.only_in_b.len(),
             r.changed.len(),
@@ -254,6 +268,16 @@ fn more(doc: &mut Doc, total: usize, limit: usize) {
     }
 }
 
+/// Six decimals would show a fine-tune's 0.99999998 as 1.000000, as an unchanged tensor's 1: a cosine that
+/// close to 1 is shown by its distance from 1.
+fn cosine_cell(c: f64) -> String {
+    if (0.9999995..1.0).contains(&c) {
+        format!("1 − {:.1e}", 1.0 - c)
+    } else {
+        format!("{c:.6}")
+    }
+}
+
 fn values_section(doc: &mut Doc, v: &crate::diff::values::ValuesReport, limit: usize) {
     doc.heading(&format!(
         "Values: {} tensors, {} elements compared (atol {}, rtol {})",
@@ -278,7 +302,7 @@ fn values_section(doc: &mut Doc, v: &crate::diff::values::ValuesReport, limit: u
                 format!("{:.4e}", t.max_abs_diff),
                 format!("{:.4e}", t.mean_abs_diff),
                 format!("{:.4e}", t.rel_l2),
-                format!("{:.6}", t.cosine),
+                cosine_cell(t.cosine),
                 units::grouped(t.differing_elements),
             ]
         })
