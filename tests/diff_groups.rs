@@ -1,10 +1,10 @@
 //! `diff --group-by` when names changed by a prefix: the groups are joined through the pairs the diff formed.
 mod common;
 
-use common::paramscope;
+use common::{diff_json, paramscope};
 use paramscope::dtype::DType;
 use paramscope::synth::SafetensorsWriter;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// A with `model.` on its layers, B (the same tensors, saved by code that strips it) without: the diff reports
 /// the prefix once and compares the tensors as pairs, so the groups must not show every layer removed and added.
@@ -29,15 +29,8 @@ fn groups_follow_a_prefix_change() {
         .tensor("lm_head.weight", DType::BF16, &[10, 4])
         .write(&b)
         .unwrap();
-    let out = paramscope()
-        .arg("diff")
-        .arg(&a)
-        .arg(&b)
-        .args(["--group-by", "depth:2", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, r) = diff_json(&a, &b, &["--group-by", "depth:2"]);
+    assert_eq!(code, 1);
     assert_eq!(
         r["prefix_changes"],
         json!([{"from": "model.", "to": "", "tensors": 3}])
@@ -86,15 +79,8 @@ fn several_prefix_changes_at_once_are_each_found() {
     }
     wa.write(&a).unwrap();
     wb.write(&b).unwrap();
-    let out = paramscope()
-        .arg("diff")
-        .arg(&a)
-        .arg(&b)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, r) = diff_json(&a, &b, &[]);
+    assert_eq!(code, 1);
     assert_eq!(
         r["prefix_changes"],
         json!([

@@ -2,7 +2,7 @@
 //! data that both sides hold in the same file.
 mod common;
 
-use common::paramscope;
+use common::diff_json;
 use paramscope::dtype::DType;
 use paramscope::synth::{write_sharded, SafetensorsWriter};
 use serde_json::{json, Value};
@@ -38,16 +38,9 @@ fn renames_read_each_candidate_once() {
     wa.write(&a).unwrap();
     wb.write(&b).unwrap();
     let start = Instant::now();
-    let out = paramscope()
-        .arg("diff")
-        .arg(&a)
-        .arg(&b)
-        .args(["--renames", "--format", "json"])
-        .output()
-        .unwrap();
+    let (code, r) = diff_json(&a, &b, &["--renames"]);
     let took = start.elapsed();
-    assert_eq!(out.status.code(), Some(1), "renames are a difference");
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(code, 1, "renames are a difference");
     let renames = r["renames"].as_array().unwrap();
     assert_eq!(renames.len(), N);
     for (i, rename) in renames.iter().enumerate() {
@@ -183,15 +176,8 @@ fn many_renames_are_applied_in_linear_time() {
     wa.write(&a).unwrap();
     wb.write(&b).unwrap();
     let start = Instant::now();
-    let out = paramscope()
-        .arg("diff")
-        .arg(&a)
-        .arg(&b)
-        .args(["--renames", "--format", "json"])
-        .output()
-        .unwrap();
+    let (_, r) = diff_json(&a, &b, &["--renames"]);
     let took = start.elapsed();
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     let renames = r["renames"].as_array().unwrap();
     assert_eq!(renames.len(), N);
     // Equal bytes everywhere: each tensor of A takes the first of B's not yet taken, in file order.

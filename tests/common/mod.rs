@@ -39,13 +39,13 @@ pub fn inspect_json(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// Runs `diff A B --values --format json` with `extra` flags; returns (exit code, parsed JSON).
-pub fn diff_values_json(a: &Path, b: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+/// Runs `diff A B --format json` with `extra` flags; returns (exit code, parsed JSON).
+pub fn diff_json(a: &Path, b: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
     let out = paramscope()
         .arg("diff")
         .arg(a)
         .arg(b)
-        .args(["--values", "--format", "json"])
+        .args(["--format", "json"])
         .args(extra)
         .output()
         .unwrap();
@@ -53,6 +53,11 @@ pub fn diff_values_json(a: &Path, b: &Path, extra: &[&str]) -> (i32, serde_json:
         out.status.code().unwrap(),
         serde_json::from_slice(&out.stdout).unwrap(),
     )
+}
+
+/// `diff_json` with `--values`.
+pub fn diff_values_json(a: &Path, b: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    diff_json(a, b, &[&["--values"], extra].concat())
 }
 
 /// Runs `check` with `args`; returns (exit code, stdout, stderr).
