@@ -10,7 +10,6 @@ use paramscope::format::{self, LoadOptions};
 use paramscope::stats::ScanOptions;
 use paramscope::synth::SafetensorsWriter;
 use std::os::unix::io::AsRawFd;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
@@ -304,19 +303,7 @@ fn a_file_changed_after_its_header_was_read_is_an_input_error() {
 fn check_with_small_address_space(args: &[&str]) -> (i32, String, String) {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_paramscope"));
     cmd.arg("check").args(args).env_remove("NO_COLOR");
-    // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        cmd.pre_exec(|| {
-            let limit = libc::rlimit {
-                rlim_cur: 1 << 30,
-                rlim_max: 1 << 30,
-            };
-            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    common::cap_address_space(&mut cmd);
     let out = cmd.output().unwrap();
     (
         out.status.code().unwrap(),

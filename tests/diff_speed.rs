@@ -6,7 +6,6 @@ use common::diff_json;
 use paramscope::dtype::DType;
 use paramscope::synth::{write_sharded, SafetensorsWriter};
 use serde_json::{json, Value};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -60,19 +59,7 @@ fn diff_in_small_address_space(a: &Path, b: &Path, args: &[&str]) -> (i32, Value
         .arg(b)
         .args(args)
         .args(["--format", "json"]);
-    // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        cmd.pre_exec(|| {
-            let limit = libc::rlimit {
-                rlim_cur: 1 << 30,
-                rlim_max: 1 << 30,
-            };
-            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    common::cap_address_space(&mut cmd);
     let out = cmd.output().unwrap();
     let code = out.status.code().unwrap();
     assert!(code < 2, "{}", String::from_utf8_lossy(&out.stderr));

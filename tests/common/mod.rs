@@ -39,6 +39,26 @@ pub fn inspect_json(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Caps the address space of the process `cmd` starts at 1 GiB: mapping a large (sparse) tensor then fails,
+/// which shows a command never mapped it.
+#[cfg(unix)]
+pub fn cap_address_space(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 1 << 30,
+                rlim_max: 1 << 30,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Runs `diff A B --format json` with `extra` flags; returns (exit code, parsed JSON).
 pub fn diff_json(a: &Path, b: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
     let out = paramscope()
