@@ -34,6 +34,29 @@ fn permute(hf: &[f32], heads: u64, cols: u64) -> Vec<f32> {
     gguf
 }
 
+/// A llama GGUF holding layer 0's q and k projections permuted as llama.cpp's converter writes them.
+fn llama_gguf(qw: &[f32], kw: &[f32]) -> GgufWriter {
+    GgufWriter::new()
+        .kv_str("general.architecture", "llama")
+        .kv("llama.attention.head_count", MetaValue::U32(HEADS as u32))
+        .kv(
+            "llama.attention.head_count_kv",
+            MetaValue::U32(KV_HEADS as u32),
+        )
+        .tensor_with_data(
+            "blk.0.attn_q.weight",
+            DType::F32,
+            &[HIDDEN, HIDDEN],
+            le(&permute(qw, HEADS, HIDDEN)),
+        )
+        .tensor_with_data(
+            "blk.0.attn_k.weight",
+            DType::F32,
+            &[KV_HEADS * HEAD_DIM, HIDDEN],
+            le(&permute(kw, KV_HEADS, HIDDEN)),
+        )
+}
+
 #[test]
 fn permuted_q_and_k_biases_compare_equal_to_their_originals() {
     let dir = tempfile::tempdir().unwrap();
@@ -76,30 +99,12 @@ fn permuted_q_and_k_biases_compare_equal_to_their_originals() {
         )
         .write(&st)
         .unwrap();
-    GgufWriter::new()
-        .kv_str("general.architecture", "llama")
-        .kv("llama.attention.head_count", MetaValue::U32(HEADS as u32))
-        .kv(
-            "llama.attention.head_count_kv",
-            MetaValue::U32(KV_HEADS as u32),
-        )
-        .tensor_with_data(
-            "blk.0.attn_q.weight",
-            DType::F32,
-            &[HIDDEN, HIDDEN],
-            le(&permute(&qw, HEADS, HIDDEN)),
-        )
+    llama_gguf(&qw, &kw)
         .tensor_with_data(
             "blk.0.attn_q.bias",
             DType::F32,
             &[HIDDEN],
             le(&permute(&qb, HEADS, 1)),
-        )
-        .tensor_with_data(
-            "blk.0.attn_k.weight",
-            DType::F32,
-            &[kv, HIDDEN],
-            le(&permute(&kw, KV_HEADS, HIDDEN)),
         )
         .tensor_with_data(
             "blk.0.attn_k.bias",
@@ -157,25 +162,7 @@ fn permuted_projections_are_undone_through_a_prefix_change() {
         )
         .write(&st)
         .unwrap();
-    GgufWriter::new()
-        .kv_str("general.architecture", "llama")
-        .kv("llama.attention.head_count", MetaValue::U32(HEADS as u32))
-        .kv(
-            "llama.attention.head_count_kv",
-            MetaValue::U32(KV_HEADS as u32),
-        )
-        .tensor_with_data(
-            "blk.0.attn_q.weight",
-            DType::F32,
-            &[HIDDEN, HIDDEN],
-            le(&permute(&qw, HEADS, HIDDEN)),
-        )
-        .tensor_with_data(
-            "blk.0.attn_k.weight",
-            DType::F32,
-            &[kv, HIDDEN],
-            le(&permute(&kw, KV_HEADS, HIDDEN)),
-        )
+    llama_gguf(&qw, &kw)
         .tensor_with_data("blk.0.attn_norm.weight", DType::F32, &[HIDDEN], le(&norm))
         .write(&gg)
         .unwrap();
