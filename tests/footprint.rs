@@ -129,7 +129,6 @@ fn unknown_architecture_is_said_plainly_in_the_table() {
 fn a_kv_cache_beyond_u64_never_wraps_into_fitting() {
     let dir = tempfile::tempdir().unwrap();
     sparse_llama3_8b(dir.path());
-    std::fs::write(dir.path().join("config.json"), LLAMA3_8B_CONFIG).unwrap();
     // 131,072 bytes per token × 4096 tokens × 10^11 sequences ≈ 5.4 × 10^19 bytes, past u64's 1.8 × 10^19: the
     // cache and total stay at the largest figure; a wrapped sum made it "fit in 24 GiB" (total 16.45 GiB).
     let out = paramscope()
@@ -157,7 +156,6 @@ fn a_kv_cache_beyond_u64_never_wraps_into_fitting() {
 fn weights_that_fit_are_not_said_not_to_fit_when_one_token_of_cache_does_not() {
     let dir = tempfile::tempdir().unwrap();
     sparse_llama3_8b(dir.path());
-    std::fs::write(dir.path().join("config.json"), LLAMA3_8B_CONFIG).unwrap();
     // Weights 16,060,522,496 bytes + 10% = 17,666,574,745 ≤ 17 GiB (18,253,611,008); one token at batch 10^6 is
     // 131,072,000,000 bytes of KV cache more.
     let run = |budget: &str| {
@@ -184,7 +182,6 @@ fn weights_that_fit_are_not_said_not_to_fit_when_one_token_of_cache_does_not() {
 fn table_headers_do_not_name_a_unit_the_cells_may_not_use() {
     let dir = tempfile::tempdir().unwrap();
     sparse_llama3_8b(dir.path());
-    std::fs::write(dir.path().join("config.json"), LLAMA3_8B_CONFIG).unwrap();
     let out = paramscope()
         .arg("footprint")
         .arg(dir.path())
@@ -208,9 +205,8 @@ fn table_headers_do_not_name_a_unit_the_cells_may_not_use() {
 #[test]
 fn a_context_beyond_the_models_maximum_is_pointed_out() {
     let dir = tempfile::tempdir().unwrap();
+    // max_position_embeddings 8192 (config.json written by the helper).
     sparse_llama3_8b(dir.path());
-    // max_position_embeddings 8192.
-    std::fs::write(dir.path().join("config.json"), LLAMA3_8B_CONFIG).unwrap();
     let run = |context: &str| {
         let out = paramscope()
             .arg("footprint")
