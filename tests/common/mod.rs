@@ -69,10 +69,13 @@ pub fn diff_json(a: &Path, b: &Path, extra: &[&str]) -> (i32, serde_json::Value)
         .args(extra)
         .output()
         .unwrap();
-    (
-        out.status.code().unwrap(),
-        serde_json::from_slice(&out.stdout).unwrap(),
-    )
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "diff printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap(), json)
 }
 
 /// `diff_json` with `--values`.
