@@ -3,7 +3,8 @@
 //! would make relative L2 and cosine infinite, NaN or zero. A block of such values is summed scaled by a power
 //! of two (exact), and sums of different blocks are brought to the larger exponent when merged.
 
-use crate::stats::accumulate::{times_pow2, WIDE_BINADE};
+use crate::stats::accumulate::WIDE_BINADE;
+use crate::stats::pow2::{binade, times_pow2};
 
 /// `m`·2^`e`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -107,31 +108,9 @@ pub fn unscale(x: f64, k: i32) -> f64 {
     }
 }
 
-/// b with 2^b ≤ |x| < 2^(b+1), for finite nonzero x (subnormals included).
-fn binade(x: f64) -> i32 {
-    let field = ((x.abs().to_bits() >> 52) & 0x7ff) as i32;
-    if field == 0 {
-        // Subnormal: the position of the highest set bit of the fraction.
-        let fraction = x.abs().to_bits();
-        63 - fraction.leading_zeros() as i32 - 1074
-    } else {
-        field - 1023
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn binades_of_normals_and_subnormals() {
-        assert_eq!(binade(1.0), 0);
-        assert_eq!(binade(-3.0), 1);
-        assert_eq!(binade(f64::MAX), 1023);
-        assert_eq!(binade(f64::MIN_POSITIVE), -1022);
-        assert_eq!(binade(f64::from_bits(1)), -1074);
-        assert_eq!(binade(f64::from_bits(3)), -1073);
-    }
 
     #[test]
     fn sums_far_apart_keep_the_larger_and_roots_halve_exponents() {

@@ -7,6 +7,7 @@
 
 use super::hist::LogHistogram;
 use super::kernel::{centred_block, two_sum, Block, Lane};
+use super::pow2::{binade, times_pow2};
 
 /// The most values one `add_block` call takes: small enough that a decoded block stays in L1.
 pub const BLOCK_VALUES: usize = 2048;
@@ -274,27 +275,9 @@ fn wide_scale<T: Lane>(xs: &[T]) -> Option<i32> {
     if largest == 0.0 {
         return None;
     }
-    // The biased exponent field; subnormals (field 0) are taken as 2^-1022, still within a factor 2^52.
-    let binade = ((largest.to_bits() >> 52) as i32).max(1) - 1023;
+    // Subnormals are taken as 2^-1022, still within a factor 2^52.
+    let binade = binade(largest).max(-1022);
     (binade.abs() > WIDE_BINADE).then_some(binade)
-}
-
-/// x·2^k, exact while the result is a normal f64 (then rounded once into the subnormals, or to zero).
-pub fn times_pow2(mut x: f64, mut k: i32) -> f64 {
-    let pow2 = |k: i32| f64::from_bits(((k + 1023) as u64) << 52);
-    // Far enough below f64's range that any finite x goes to zero (keeps the loop below short).
-    if k < -2200 {
-        return x * 0.0;
-    }
-    while k > 1023 {
-        x *= pow2(1023);
-        k -= 1023;
-    }
-    while k < -1022 {
-        x *= pow2(-1022);
-        k += 1022;
-    }
-    x * pow2(k)
 }
 
 #[cfg(test)]
@@ -459,18 +442,5 @@ mod tests {
             (acc.mean(), acc.std(), acc.mean_abs()),
             (Some(f64::MAX), Some(0.0), Some(f64::MAX))
         );
-    }
-
-    #[test]
-    fn powers_of_two_scale_exactly_across_the_range() {
-        assert_eq!(times_pow2(1.0, -1074), f64::from_bits(1));
-        assert_eq!(times_pow2(f64::from_bits(1), 1074), 1.0);
-        assert_eq!(
-            times_pow2(f64::MAX, -2046),
-            f64::MAX / 2f64.powi(1023) / 2f64.powi(1023)
-        );
-        assert_eq!(times_pow2(1.5, 1023), 1.5 * 2f64.powi(1023));
-        assert_eq!(times_pow2(-3.0, -5000), -0.0);
-        assert_eq!(times_pow2(0.75, 0), 0.75);
     }
 }

@@ -5,6 +5,7 @@
 //! because weights spread over many orders of magnitude.
 
 use super::kernel::Lane;
+use super::pow2::pow2;
 use serde::Serialize;
 
 /// Bin of 2^0: bin i holds 2^(i − LOWEST) ≤ |x| < 2^(i − LOWEST + 1).
@@ -74,15 +75,6 @@ fn bin(x: f64) -> usize {
     match bits >> 52 {
         0 => 63 - bits.leading_zeros() as usize,
         biased => biased as usize + (LOWEST - 1023) as usize,
-    }
-}
-
-/// 2^k exactly, subnormal results included (`powi` underflows to 0 below 2^-1022); 2^1024 is +Inf.
-fn pow2(k: i32) -> f64 {
-    if k < -1022 {
-        f64::from_bits(1 << (k + LOWEST))
-    } else {
-        2f64.powi(k)
     }
 }
 

@@ -39,6 +39,7 @@
 
 use super::kernel::{two_sum, Block, LANES};
 use super::kernel_avx512::State;
+use super::pow2::pow2;
 use std::arch::x86_64::*;
 
 /// Nonzero values more than this many binades below the window's top binade are tiny.
@@ -142,11 +143,6 @@ pub unsafe fn finite_block_bf16_shifted(bytes: &[u8]) -> Option<Block> {
 
 fn total(lanes: &[f64; LANES]) -> f64 {
     lanes.iter().sum()
-}
-
-/// 2^k for a k of a normal f64.
-fn pow2(k: i32) -> f64 {
-    f64::from_bits(((k + 1023) as u64) << 52)
 }
 
 #[inline(always)]

@@ -16,6 +16,7 @@ mod kernel_avx512;
 #[cfg(target_arch = "x86_64")]
 mod kernel_avx512_bf16;
 pub mod minifloat;
+pub mod pow2;
 pub mod report;
 pub mod scan;
 
