@@ -6,19 +6,19 @@
 //! (10^9 bytes per second), median of `BENCH_RUNS` runs (default 5):
 //! - memory read: a sum of u64 words over the same mapped file on every core (the ceiling for any scan), and on
 //!   one core; and on every core through a fresh mapping per run (what mapping the file costs);
-//! - stats: `paramscope::stats::scan` on the same file, every core and one core; and the same statistics kernel
+//! - stats: `paramscope::values::scan` on the same file, every core and one core; and the same statistics kernel
 //!   run over the data region of the already-mapped file (no mapping to build: the same footing as the memory
 //!   read), which separates the statistics' own cost from the operating system's cost of mapping the file.
 //!
 //! With `--tsv` it prints one line per row instead (`label, bytes, wall s, CPU s`, tab-separated) for
 //! `bench/stats_rows.py`, which puts them beside the CLI and the Python way in BENCHMARKS.md.
 
-use paramscope::checkpoint::Checkpoint;
-use paramscope::dtype::DType;
-use paramscope::filter::TensorFilter;
+use paramscope::format::synth::SafetensorsWriter;
 use paramscope::format::{self, LoadOptions};
+use paramscope::model::checkpoint::Checkpoint;
+use paramscope::model::dtype::DType;
+use paramscope::model::filter::TensorFilter;
 use paramscope::stats::{self, ScanOptions};
-use paramscope::synth::SafetensorsWriter;
 use rayon::prelude::*;
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
@@ -170,7 +170,7 @@ fn sum_words(map: &[u8], parallel: bool) -> u64 {
 /// process has already mapped.
 fn kernel_on_mapped(data: &[u8]) -> u64 {
     data.par_chunks(8 << 20)
-        .map(|c| stats::scan::summarise(c, DType::BF16, false).unwrap())
+        .map(|c| paramscope::values::scan::summarise(c, DType::BF16, false).unwrap())
         .reduce_with(|mut a, b| {
             a.merge(&b);
             a

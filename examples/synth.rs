@@ -9,9 +9,9 @@
 //!   cargo run --release --example synth -- gpt2|mixtral-8x7b|gpt-oss-20b|llama3-8b-gptq OUT_DIR
 //!       (one file, real names, and the config.json fields paramscope reads)
 
-use paramscope::dtype::DType;
-use paramscope::synth::models::{self, Linear};
-use paramscope::synth::{write_sharded, LlamaShape, SafetensorsWriter};
+use paramscope::format::synth::models::{self, Linear};
+use paramscope::format::synth::{write_sharded, LlamaShape, SafetensorsWriter};
+use paramscope::model::dtype::DType;
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -54,7 +54,7 @@ fn main() {
             w.write(&out.join("model.safetensors")).unwrap();
         }
         "gguf-llama3-70b" => {
-            let w = paramscope::synth::gguf::llama_q4_k_m(&LlamaShape::LLAMA3_70B, 280_147);
+            let w = paramscope::format::synth::gguf::llama_q4_k_m(&LlamaShape::LLAMA3_70B, 280_147);
             let size = w.write(&out.join("Llama-3-70B-Q4_K_M.gguf")).unwrap();
             println!("{size} bytes, header {} bytes", w.data_start());
         }

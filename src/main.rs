@@ -1,11 +1,12 @@
-mod commands;
+mod cli;
 
 use clap::Parser;
-use paramscope::cli::{Cli, Command};
+use cli::args::{Cli, Command};
+use cli::commands;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = match paramscope::cli::with_default_subcommand(std::env::args_os().collect()) {
+    let args = match cli::args::with_default_subcommand(std::env::args_os().collect()) {
         Ok(args) => args,
         Err(message) => return commands::usage_error(&message),
     };

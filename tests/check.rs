@@ -3,8 +3,8 @@
 mod common;
 
 use common::{check, paramscope};
-use paramscope::dtype::DType;
-use paramscope::synth::SafetensorsWriter;
+use paramscope::format::synth::SafetensorsWriter;
+use paramscope::model::dtype::DType;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 

@@ -2,8 +2,8 @@
 mod common;
 
 use common::{check, paramscope, write};
-use paramscope::dtype::DType;
-use paramscope::synth::SafetensorsWriter;
+use paramscope::format::synth::SafetensorsWriter;
+use paramscope::model::dtype::DType;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
@@ -430,8 +430,13 @@ fn junit_refuses_to_write_over_an_input() {
     let shards = d.join("sharded");
     std::fs::create_dir(&shards).unwrap();
     let second = SafetensorsWriter::new().tensor("extra.bias", DType::F32, &[200]);
-    paramscope::synth::write_sharded(&shards, "model", &[base(), second], Default::default())
-        .unwrap();
+    paramscope::format::synth::write_sharded(
+        &shards,
+        "model",
+        &[base(), second],
+        Default::default(),
+    )
+    .unwrap();
     let shard = shards.join("model-00002-of-00002.safetensors");
     let shard_bytes = std::fs::read(&shard).unwrap();
     let rules = d.join("rules.toml");
@@ -487,9 +492,13 @@ fn a_checkpoint_named_twice_is_checked_once() {
     let folder = dir.path().join("model");
     std::fs::create_dir(&folder).unwrap();
     let second = SafetensorsWriter::new().tensor("extra.bias", DType::F32, &[200]);
-    let index =
-        paramscope::synth::write_sharded(&folder, "model", &[base(), second], Default::default())
-            .unwrap();
+    let index = paramscope::format::synth::write_sharded(
+        &folder,
+        "model",
+        &[base(), second],
+        Default::default(),
+    )
+    .unwrap();
     let index = index.to_str().unwrap();
     let f = folder.to_str().unwrap();
     let shard = |i| format!("{f}/model-0000{i}-of-00002.safetensors");

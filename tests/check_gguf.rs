@@ -3,8 +3,8 @@
 mod common;
 
 use common::paramscope;
-use paramscope::dtype::{DType, GgmlQuant};
-use paramscope::synth::gguf::GgufWriter;
+use paramscope::format::synth::gguf::GgufWriter;
+use paramscope::model::dtype::{DType, GgmlQuant};
 use std::io::Write;
 
 fn structure_line(path: &std::path::Path) -> (i32, String) {

@@ -5,10 +5,10 @@ mod common;
 
 use common::{check, write};
 use paramscope::check::settings::RuleSettings;
-use paramscope::dtype::DType;
+use paramscope::format::synth::SafetensorsWriter;
 use paramscope::format::{self, LoadOptions};
+use paramscope::model::dtype::DType;
 use paramscope::stats::ScanOptions;
-use paramscope::synth::SafetensorsWriter;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;

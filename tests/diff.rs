@@ -2,8 +2,8 @@
 mod common;
 
 use common::{diff_json, diff_values_json as values_json, paramscope};
-use paramscope::dtype::DType;
-use paramscope::synth::{write_sharded, SafetensorsWriter};
+use paramscope::format::synth::{write_sharded, SafetensorsWriter};
+use paramscope::model::dtype::DType;
 use serde_json::Value;
 use std::path::Path;
 

@@ -6,10 +6,10 @@ mod common;
 
 use common::ggml_blocks::{q4_0, q4_k, q8_0};
 use common::{diff_values_json, paramscope, Lcg};
-use paramscope::dtype::{DType, GgmlQuant};
-use paramscope::metadata::MetaValue;
-use paramscope::synth::gguf::GgufWriter;
-use paramscope::synth::SafetensorsWriter;
+use paramscope::format::synth::gguf::GgufWriter;
+use paramscope::format::synth::SafetensorsWriter;
+use paramscope::model::dtype::{DType, GgmlQuant};
+use paramscope::model::metadata::MetaValue;
 use serde_json::{json, Value};
 use std::path::Path;
 

@@ -4,10 +4,10 @@
 mod common;
 
 use common::diff_values_json;
-use paramscope::dtype::DType;
-use paramscope::metadata::MetaValue;
-use paramscope::synth::gguf::GgufWriter;
-use paramscope::synth::SafetensorsWriter;
+use paramscope::format::synth::gguf::GgufWriter;
+use paramscope::format::synth::SafetensorsWriter;
+use paramscope::model::dtype::DType;
+use paramscope::model::metadata::MetaValue;
 
 const HEADS: u64 = 2;
 const KV_HEADS: u64 = 1;

@@ -2,8 +2,8 @@
 mod common;
 
 use common::{diff_json, paramscope};
-use paramscope::dtype::DType;
-use paramscope::synth::SafetensorsWriter;
+use paramscope::format::synth::SafetensorsWriter;
+use paramscope::model::dtype::DType;
 use serde_json::json;
 
 /// A with `model.` on its layers, B (the same tensors, saved by code that strips it) without: the diff reports

@@ -3,8 +3,8 @@
 mod common;
 
 use common::diff_values_json as values_json;
-use paramscope::dtype::DType;
-use paramscope::synth::SafetensorsWriter;
+use paramscope::format::synth::SafetensorsWriter;
+use paramscope::model::dtype::DType;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

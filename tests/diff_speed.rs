@@ -3,8 +3,8 @@
 mod common;
 
 use common::diff_json;
-use paramscope::dtype::DType;
-use paramscope::synth::{write_sharded, SafetensorsWriter};
+use paramscope::format::synth::{write_sharded, SafetensorsWriter};
+use paramscope::model::dtype::DType;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -2,8 +2,8 @@
 mod common;
 
 use common::{footprint_json, paramscope};
-use paramscope::dtype::DType;
-use paramscope::synth::{LlamaShape, SafetensorsWriter};
+use paramscope::format::synth::{LlamaShape, SafetensorsWriter};
+use paramscope::model::dtype::DType;
 use serde_json::Value;
 use std::path::Path;
 
@@ -385,9 +385,9 @@ fn sharded_checkpoint_lists_each_shard_on_disk() {
         assert_eq!(
             cells[1..],
             [
-                paramscope::units::bytes(size),
-                paramscope::units::bytes(size - header),
-                paramscope::units::bytes(header)
+                paramscope::model::units::bytes(size),
+                paramscope::model::units::bytes(size - header),
+                paramscope::model::units::bytes(header)
             ],
             "{row}"
         );

@@ -3,9 +3,9 @@
 mod common;
 
 use common::footprint_json;
-use paramscope::metadata::MetaValue;
-use paramscope::synth::gguf::{llama_q4_k_m, GgufWriter};
-use paramscope::synth::LlamaShape;
+use paramscope::format::synth::gguf::{llama_q4_k_m, GgufWriter};
+use paramscope::format::synth::LlamaShape;
+use paramscope::model::metadata::MetaValue;
 use serde_json::json;
 
 #[test]
@@ -56,7 +56,7 @@ fn gguf_key_lengths_and_sliding_window_pattern() {
         .kv("gemma2.attention.sliding_window", MetaValue::U32(4096))
         .tensor(
             "token_embd.weight",
-            paramscope::dtype::DType::F16,
+            paramscope::model::dtype::DType::F16,
             &[16, 2304],
         )
         .write(&path)
@@ -76,7 +76,7 @@ fn gguf_without_attention_keys_names_the_missing_key() {
     GgufWriter::new()
         .kv_str("general.architecture", "llama")
         .kv("llama.block_count", MetaValue::U32(2))
-        .tensor("w", paramscope::dtype::DType::F32, &[4])
+        .tensor("w", paramscope::model::dtype::DType::F32, &[4])
         .write(&path)
         .unwrap();
     let r = footprint_json(&path, &[]);
@@ -88,8 +88,8 @@ fn gguf_without_attention_keys_names_the_missing_key() {
 
 #[test]
 fn a_sliding_window_pattern_longer_than_the_summary_is_read_whole() {
-    use paramscope::metadata::MetaKind;
-    use paramscope::synth::gguf::array;
+    use paramscope::format::synth::gguf::array;
+    use paramscope::model::metadata::MetaKind;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.gguf");
     // 12 layers; the pattern marks layers 0, 1, 2 and 9, 10, 11 as sliding (6), the middle 6 as global. The
@@ -107,7 +107,7 @@ fn a_sliding_window_pattern_longer_than_the_summary_is_read_whole() {
             "x.attention.sliding_window_pattern",
             array(MetaKind::Bool, pattern),
         )
-        .tensor("w", paramscope::dtype::DType::F32, &[4])
+        .tensor("w", paramscope::model::dtype::DType::F32, &[4])
         .write(&path)
         .unwrap();
     let r = footprint_json(&path, &["--context", "1000", "--kv-dtype", "f32"]);

@@ -4,10 +4,10 @@ mod common;
 
 use common::fixtures_gguf::{tiny_quantized_tensors, SPLIT_PARAMETERS, TINY_QUANTIZED_PARAMETERS};
 use common::{inspect_fails, inspect_json, paramscope};
-use paramscope::dtype::{DType, GgmlQuant};
-use paramscope::metadata::MetaValue;
-use paramscope::synth::gguf::{llama_q4_k_m, write_split, GgufWriter};
-use paramscope::synth::LlamaShape;
+use paramscope::format::synth::gguf::{llama_q4_k_m, write_split, GgufWriter};
+use paramscope::format::synth::LlamaShape;
+use paramscope::model::dtype::{DType, GgmlQuant};
+use paramscope::model::metadata::MetaValue;
 use serde_json::{json, Value};
 
 fn dtype_row<'a>(report: &'a Value, dtype: &str) -> &'a Value {
@@ -309,7 +309,7 @@ fn gguf_found_by_magic_and_in_folders_beside_safetensors() {
         ],
     )
     .unwrap();
-    paramscope::synth::SafetensorsWriter::new()
+    paramscope::format::synth::SafetensorsWriter::new()
         .tensor("s", DType::BF16, &[3])
         .write(&dir.path().join("model.safetensors"))
         .unwrap();

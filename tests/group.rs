@@ -4,9 +4,9 @@ mod common;
 
 use common::shapes::write_config;
 use common::{inspect_json, paramscope};
-use paramscope::dtype::DType;
-use paramscope::synth::models as shapes;
-use paramscope::synth::{write_sharded, LlamaShape};
+use paramscope::format::synth::models as shapes;
+use paramscope::format::synth::{write_sharded, LlamaShape};
+use paramscope::model::dtype::DType;
 use serde_json::{json, Value};
 
 fn rows(report: &Value) -> Vec<(String, u64, u64, u64)> {
@@ -336,7 +336,7 @@ fn deeply_nested_names_do_not_exhaust_the_stack() {
     let path = dir.path().join("model.safetensors");
     // 100,000 components, every other one an index: recursion per level would overflow the stack.
     let deep = format!("{}w", "x.0.".repeat(50_000));
-    paramscope::synth::SafetensorsWriter::new()
+    paramscope::format::synth::SafetensorsWriter::new()
         .tensor(&deep, DType::F32, &[3])
         .tensor("y.weight", DType::F32, &[2])
         .write(&path)
@@ -368,10 +368,10 @@ fn deeply_nested_names_do_not_exhaust_the_stack() {
 
 #[test]
 fn gguf_moe_names_group_by_role_and_layer() {
-    use paramscope::dtype::GgmlQuant;
+    use paramscope::model::dtype::GgmlQuant;
     let (h, i, vocab, experts) = (256u64, 512u64, 512u64, 4u64);
     let (q4, q6) = (DType::Ggml(GgmlQuant::Q4_K), DType::Ggml(GgmlQuant::Q6_K));
-    let mut w = paramscope::synth::gguf::GgufWriter::new()
+    let mut w = paramscope::format::synth::gguf::GgufWriter::new()
         .kv_str("general.architecture", "llama")
         .tensor("token_embd.weight", q4, &[vocab, h])
         .tensor("rope_freqs.weight", DType::F32, &[64]);
@@ -448,7 +448,7 @@ fn t5_small_roles_by_module() {
     // embedding tied to the head, relative position biases [32, 8] in block 0 of each stack; 60,506,624
     // parameters published.
     let (d, f) = (512u64, 2048u64);
-    let mut w = paramscope::synth::SafetensorsWriter::new().tensor(
+    let mut w = paramscope::format::synth::SafetensorsWriter::new().tensor(
         "shared.weight",
         DType::F32,
         &[32128, d],

@@ -3,8 +3,8 @@ mod common;
 
 use common::fixtures::{TINY_BERT_PARAMETERS, TINY_LLAMA, TINY_LLAMA_PARAMETERS};
 use common::{inspect_fails, inspect_json, paramscope};
-use paramscope::dtype::DType;
-use paramscope::synth::{write_sharded, LlamaShape, SafetensorsWriter};
+use paramscope::format::synth::{write_sharded, LlamaShape, SafetensorsWriter};
+use paramscope::model::dtype::DType;
 use serde_json::Value;
 use std::time::Instant;
 
@@ -155,7 +155,7 @@ fn every_dtype_including_sub_byte_ones_counts_from_bits() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("all.safetensors");
     let mut w = SafetensorsWriter::new();
-    for d in paramscope::dtype::SAFETENSORS_DTYPES {
+    for d in paramscope::model::dtype::SAFETENSORS_DTYPES {
         // 8 elements fill whole bytes for every width, including 4- and 6-bit types.
         w = w.tensor(&format!("t.{d}"), d, &[2, 4]);
     }

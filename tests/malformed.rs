@@ -287,8 +287,8 @@ fn a_folder_with_only_a_pytorch_checkpoint_names_it() {
          (safetensors.torch.save_file(torch.load(PATH, weights_only=True), \"model.safetensors\")) or use the \
          repository's *.safetensors files if it has them"
     );
-    paramscope::synth::SafetensorsWriter::new()
-        .tensor("w", paramscope::dtype::DType::F32, &[2])
+    paramscope::format::synth::SafetensorsWriter::new()
+        .tensor("w", paramscope::model::dtype::DType::F32, &[2])
         .write(&dir.path().join("model.safetensors"))
         .unwrap();
     let out = paramscope()

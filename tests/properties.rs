@@ -2,9 +2,9 @@
 //! never panic and either read with consistent figures or fail with an error naming the file.
 mod common;
 
-use paramscope::dtype::{DType, SAFETENSORS_DTYPES};
+use paramscope::format::synth::SafetensorsWriter;
 use paramscope::format::{self, LoadOptions, Source};
-use paramscope::synth::SafetensorsWriter;
+use paramscope::model::dtype::{DType, SAFETENSORS_DTYPES};
 use proptest::prelude::*;
 
 fn arb_dtype() -> impl Strategy<Value = DType> {
@@ -32,7 +32,7 @@ fn load(
 ) -> (
     tempfile::TempDir,
     std::path::PathBuf,
-    Result<paramscope::checkpoint::Checkpoint, paramscope::error::LoadError>,
+    Result<paramscope::model::checkpoint::Checkpoint, paramscope::format::error::LoadError>,
 ) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.safetensors");

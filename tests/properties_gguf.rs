@@ -3,11 +3,11 @@
 //! an error naming the file.
 mod common;
 
-use paramscope::dtype::ggml::{dtype_from_ggml_id, known_ids};
-use paramscope::dtype::{DType, Storage};
+use paramscope::format::synth::gguf::{array, GgufWriter};
 use paramscope::format::{self, LoadOptions, Source};
-use paramscope::metadata::{MetaKind, MetaValue};
-use paramscope::synth::gguf::{array, GgufWriter};
+use paramscope::model::dtype::ggml::{dtype_from_ggml_id, known_ids};
+use paramscope::model::dtype::{DType, Storage};
+use paramscope::model::metadata::{MetaKind, MetaValue};
 use proptest::prelude::*;
 
 fn arb_dtype() -> impl Strategy<Value = DType> {
@@ -70,7 +70,7 @@ fn load(
 ) -> (
     tempfile::TempDir,
     std::path::PathBuf,
-    Result<paramscope::checkpoint::Checkpoint, paramscope::error::LoadError>,
+    Result<paramscope::model::checkpoint::Checkpoint, paramscope::format::error::LoadError>,
 ) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.gguf");

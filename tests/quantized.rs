@@ -4,8 +4,8 @@ mod common;
 
 use common::inspect_json;
 use common::shapes::write_config;
-use paramscope::synth::models::{self as shapes, Linear};
-use paramscope::synth::LlamaShape;
+use paramscope::format::synth::models::{self as shapes, Linear};
+use paramscope::format::synth::LlamaShape;
 use serde_json::{json, Value};
 
 const LLAMA3_8B_PARAMETERS: u64 = 8_030_261_248;
@@ -21,7 +21,10 @@ fn dense_rest() -> u64 {
     2 * 128256 * 4096 + 32 * 2 * 4096 + 4096
 }
 
-fn write(writer: paramscope::synth::SafetensorsWriter, config: Option<Value>) -> tempfile::TempDir {
+fn write(
+    writer: paramscope::format::synth::SafetensorsWriter,
+    config: Option<Value>,
+) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     writer.write(&dir.path().join("model.safetensors")).unwrap();
     if let Some(c) = config {
@@ -167,9 +170,9 @@ fn gpt_oss_20b_reaches_the_hub_count() {
 #[test]
 fn diff_of_a_dense_model_and_its_gptq_quantization_keeps_the_logical_count() {
     let dense = tempfile::tempdir().unwrap();
-    let mut w = paramscope::synth::SafetensorsWriter::new();
+    let mut w = paramscope::format::synth::SafetensorsWriter::new();
     for (name, shape) in LlamaShape::LLAMA3_8B.tensors() {
-        w = w.tensor(&name, paramscope::dtype::DType::BF16, &shape);
+        w = w.tensor(&name, paramscope::model::dtype::DType::BF16, &shape);
     }
     w.write(&dense.path().join("model.safetensors")).unwrap();
     let config = json!({"model_type": "llama", "tie_word_embeddings": false,
@@ -218,22 +221,22 @@ fn diff_of_a_dense_model_and_its_gptq_quantization_keeps_the_logical_count() {
 fn bitsandbytes_int8_format_tags_are_not_parameters() {
     // bitsandbytes LLM.int8() saves each quantized linear as `weight` I8 [out, in], `SCB` F32 [out] (row scales)
     // and `weight_format` U8 [] (a layout tag, 0 = row-major): the tag is no parameter of the model.
-    let mut w = paramscope::synth::SafetensorsWriter::new();
+    let mut w = paramscope::format::synth::SafetensorsWriter::new();
     for (name, shape) in LlamaShape::LLAMA3_8B.tensors() {
         w = match name.strip_suffix(".weight") {
             Some(module) if module.ends_with("_proj") => w
-                .tensor(&name, paramscope::dtype::DType::I8, &shape)
+                .tensor(&name, paramscope::model::dtype::DType::I8, &shape)
                 .tensor(
                     &format!("{module}.SCB"),
-                    paramscope::dtype::DType::F32,
+                    paramscope::model::dtype::DType::F32,
                     &shape[..1],
                 )
                 .tensor(
                     &format!("{module}.weight_format"),
-                    paramscope::dtype::DType::U8,
+                    paramscope::model::dtype::DType::U8,
                     &[],
                 ),
-            _ => w.tensor(&name, paramscope::dtype::DType::F16, &shape),
+            _ => w.tensor(&name, paramscope::model::dtype::DType::F16, &shape),
         };
     }
     let dir = write(
@@ -253,8 +256,8 @@ fn bitsandbytes_int8_format_tags_are_not_parameters() {
 fn modelopt_nvfp4_counts_two_weights_per_byte() {
     // nvidia/*-FP4 (ModelOpt NVFP4): `weight` U8 [out, in/2] holding two E2M1 codes per byte, `weight_scale`
     // F8_E4M3 [out, in/16], per-tensor `weight_scale_2` and `input_scale` F32 scalars.
-    use paramscope::dtype::DType;
-    let mut w = paramscope::synth::SafetensorsWriter::new();
+    use paramscope::model::dtype::DType;
+    let mut w = paramscope::format::synth::SafetensorsWriter::new();
     for (name, shape) in LlamaShape::LLAMA3_8B.tensors() {
         w = match name.strip_suffix(".weight") {
             Some(module) if module.ends_with("_proj") => {

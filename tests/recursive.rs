@@ -3,8 +3,8 @@
 mod common;
 
 use common::paramscope;
-use paramscope::dtype::DType;
-use paramscope::synth::{write_sharded, LlamaShape, SafetensorsWriter};
+use paramscope::format::synth::{write_sharded, LlamaShape, SafetensorsWriter};
+use paramscope::model::dtype::DType;
 use serde_json::{Map, Value};
 use std::fs;
 use tempfile::TempDir;

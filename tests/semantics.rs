@@ -4,8 +4,8 @@ mod common;
 
 use common::shapes::write_config;
 use common::{inspect_json, paramscope};
-use paramscope::dtype::DType;
-use paramscope::synth::models as shapes;
+use paramscope::format::synth::models as shapes;
+use paramscope::model::dtype::DType;
 use serde_json::json;
 
 #[test]
@@ -91,7 +91,7 @@ fn broken_config_is_a_note_not_an_error() {
 #[test]
 fn readme_documents_every_rule() {
     let readme = std::fs::read_to_string(common::repo_path("README.md")).unwrap();
-    for rule in paramscope::classify::RULES {
+    for rule in paramscope::interpret::classify::RULES {
         assert!(
             readme.contains(&format!(
                 "| `{}` | {} | {} |",
@@ -103,7 +103,7 @@ fn readme_documents_every_rule() {
             rule.id
         );
     }
-    for (id, role, description) in paramscope::role::ROLE_RULES {
+    for (id, role, description) in paramscope::interpret::role::ROLE_RULES {
         assert!(
             readme.contains(&format!("| `{id}` | {} | {description} |", role.name())),
             "README lacks role rule {id}"
@@ -113,9 +113,9 @@ fn readme_documents_every_rule() {
 
 /// Qwen/Qwen2.5-0.5B: 24 layers, hidden 896, MLP 4864, 14 query / 2 KV heads of 64, biases on q/k/v, vocab
 /// 151936, tied embeddings (no `lm_head.weight` stored). Its model card says "0.49B, 0.36B non-embedding".
-fn qwen25_05b(with_head: bool) -> paramscope::synth::SafetensorsWriter {
+fn qwen25_05b(with_head: bool) -> paramscope::format::synth::SafetensorsWriter {
     let (h, i, kv, vocab) = (896u64, 4864u64, 128u64, 151936u64);
-    let mut w = paramscope::synth::SafetensorsWriter::new().tensor(
+    let mut w = paramscope::format::synth::SafetensorsWriter::new().tensor(
         "model.embed_tokens.weight",
         DType::BF16,
         &[vocab, h],
@@ -215,7 +215,7 @@ fn pythia_embeddings_match_the_published_non_embedding_count() {
     // EleutherAI/pythia-160m (GPT-NeoX): `embed_in` and an untied `embed_out`, each [50304, 768]; the Pythia
     // model table publishes 162,322,944 parameters, 85,056,000 of them non-embedding.
     let (v, h) = (50_304u64, 768u64);
-    let mut w = paramscope::synth::SafetensorsWriter::new().tensor(
+    let mut w = paramscope::format::synth::SafetensorsWriter::new().tensor(
         "gpt_neox.embed_in.weight",
         DType::F16,
         &[v, h],
@@ -261,7 +261,7 @@ fn vision_language_head_under_language_model_is_the_output_head() {
     // Llama-3.2-11B-Vision's text vocabulary 128,256; its embedding holds 8 more rows (image tokens).
     let (h, vocab) = (64u64, 128_256u64);
     let dir = tempfile::tempdir().unwrap();
-    paramscope::synth::SafetensorsWriter::new()
+    paramscope::format::synth::SafetensorsWriter::new()
         .tensor(
             "language_model.model.embed_tokens.weight",
             DType::BF16,

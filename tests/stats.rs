@@ -6,8 +6,8 @@ mod common;
 use common::stats_expect::{assert_stats, expected, stats_json, tensor};
 use common::Lcg;
 use half::{bf16, f16};
-use paramscope::dtype::DType;
-use paramscope::synth::SafetensorsWriter;
+use paramscope::format::synth::SafetensorsWriter;
+use paramscope::model::dtype::DType;
 
 fn next_u64(rng: &mut Lcg) -> u64 {
     rng.next_f32(1.0);

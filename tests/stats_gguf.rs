@@ -5,8 +5,8 @@ mod common;
 use common::ggml_blocks::{q4_0, q4_k, q8_0};
 use common::stats_expect::{assert_stats, expected, stats_json, tensor};
 use common::Lcg;
-use paramscope::dtype::{DType, GgmlQuant};
-use paramscope::synth::gguf::GgufWriter;
+use paramscope::format::synth::gguf::GgufWriter;
+use paramscope::model::dtype::{DType, GgmlQuant};
 
 #[test]
 fn q8_0_q4_0_and_q4_k_statistics_match_the_reference_dequantisation() {

@@ -2,8 +2,8 @@
 mod common;
 
 use common::paramscope;
-use paramscope::dtype::DType;
-use paramscope::synth::SafetensorsWriter;
+use paramscope::format::synth::SafetensorsWriter;
+use paramscope::model::dtype::DType;
 use serde_json::Value;
 use std::path::Path;
 

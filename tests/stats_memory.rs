@@ -4,8 +4,8 @@
 
 mod common;
 
-use paramscope::dtype::DType;
-use paramscope::synth::SafetensorsWriter;
+use paramscope::format::synth::SafetensorsWriter;
+use paramscope::model::dtype::DType;
 
 fn peak_rss_of_children_bytes() -> u64 {
     // SAFETY: getrusage fills the zeroed struct it is given.

@@ -5,8 +5,8 @@ mod common;
 use common::stats_expect::{assert_stats, expected, stats_json, tensor};
 use common::{paramscope, repo_path, Lcg};
 use half::bf16;
-use paramscope::dtype::DType;
-use paramscope::synth::SafetensorsWriter;
+use paramscope::format::synth::SafetensorsWriter;
+use paramscope::model::dtype::DType;
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -277,8 +277,8 @@ fn filter_selects_tensors_across_shards() {
 
 #[test]
 fn a_file_truncated_after_its_header_was_read_is_an_error() {
-    use paramscope::filter::TensorFilter;
     use paramscope::format::{self, LoadOptions};
+    use paramscope::model::filter::TensorFilter;
     use paramscope::stats::{self, ScanOptions};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.safetensors");

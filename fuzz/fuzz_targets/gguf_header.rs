@@ -2,7 +2,7 @@
 //! nor allocate beyond the input; when it accepts a file, every tensor must lie inside it.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use paramscope::metadata::MetadataDetail;
+use paramscope::model::metadata::MetadataDetail;
 use std::path::Path;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,7 @@
 //! when written as a plain integer.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use paramscope::parse_units::{parse_bytes, parse_count};
+use paramscope::model::quantity::{parse_bytes, parse_count};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

@@ -4,8 +4,8 @@
 use super::limit::Growth;
 use super::rules::{bytes_shown, count_shown};
 use super::{Figure, RuleResult, Status};
-use crate::checkpoint::Checkpoint;
-use crate::units;
+use crate::model::checkpoint::Checkpoint;
+use crate::model::units;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

@@ -5,10 +5,10 @@
 //! not in it would be reported as unexpected.
 
 use super::{capped, Figure, RuleResult, Status};
-use crate::checkpoint::{Checkpoint, Tensor};
-use crate::dtype::DType;
+use crate::model::checkpoint::{Checkpoint, Tensor};
+use crate::model::dtype::DType;
+use crate::model::units;
 use crate::render::escape;
-use crate::units;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -1,8 +1,8 @@
 //! Limits as the user wrote them (`8.1B`, `16GiB`, `2%`) and as exact integers. Shown as written, compared
 //! exactly.
 
-use crate::parse_units::{parse_bytes, parse_count, parse_percent};
-use crate::units;
+use crate::model::quantity::{parse_bytes, parse_count, parse_percent};
+use crate::model::units;
 use serde::Serialize;
 
 /// A count or byte limit: the exact value and the text it came from.

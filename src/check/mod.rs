@@ -18,10 +18,10 @@ pub mod values;
 
 pub use rules::Rule;
 
-use crate::checkpoint::Checkpoint;
-use crate::dtype::DType;
-use crate::error::{ErrorRow, InputError, LoadError};
-use crate::filter::TensorFilter;
+use crate::format::error::{ErrorRow, InputError, LoadError};
+use crate::model::checkpoint::Checkpoint;
+use crate::model::dtype::DType;
+use crate::model::filter::TensorFilter;
 use crate::stats::{self, ScanOptions};
 use serde::Serialize;
 use std::path::{Path, PathBuf};

@@ -5,10 +5,10 @@ use super::expect::Expected;
 use super::limit::Limit;
 use super::values::ValueRule;
 use super::{capped, Figure, RuleResult, Status};
-use crate::checkpoint::{Checkpoint, Format, Layout};
-use crate::dtype::DType;
 use crate::inspect;
-use crate::units;
+use crate::model::checkpoint::{Checkpoint, Format, Layout};
+use crate::model::dtype::DType;
+use crate::model::units;
 
 #[derive(Debug, Clone)]
 pub enum Rule {

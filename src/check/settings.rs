@@ -7,7 +7,7 @@ use super::expect;
 use super::limit::{Growth, Limit};
 use super::values::ValueRule;
 use super::Rule;
-use crate::dtype::{DType, SAFETENSORS_DTYPES};
+use crate::model::dtype::{DType, SAFETENSORS_DTYPES};
 use serde::{Deserialize, Deserializer};
 use std::path::{Path, PathBuf};
 

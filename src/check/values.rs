@@ -5,9 +5,9 @@
 //! checkpoint would be switched off; one that passes silently would claim too much, so the message says it.
 
 use super::{capped, Figure, RuleResult, Status};
-use crate::dtype::DType;
+use crate::model::dtype::DType;
+use crate::model::units;
 use crate::stats::{StatsReport, TensorStats};
-use crate::units;
 use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

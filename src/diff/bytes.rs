@@ -3,8 +3,8 @@
 
 use super::shared::{FileIds, Maps};
 use super::{Pair, Rename, TensorSummary};
-use crate::checkpoint::Checkpoint;
-use crate::error::InputError;
+use crate::format::error::InputError;
+use crate::model::checkpoint::Checkpoint;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};

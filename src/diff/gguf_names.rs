@@ -16,9 +16,9 @@
 //! (each with its `.weight` or `.bias` suffix kept). Other GGUF names (e.g. `rope_freqs`) stay as they are.
 
 use super::Pair;
-use crate::checkpoint::{Checkpoint, Format};
-use crate::dtype::Storage;
-use crate::metadata::MetaValue;
+use crate::model::checkpoint::{Checkpoint, Format};
+use crate::model::dtype::Storage;
+use crate::model::metadata::MetaValue;
 use serde::Serialize;
 
 const TOP: [(&str, &str); 3] = [

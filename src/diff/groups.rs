@@ -4,10 +4,10 @@
 //! every group removed and added again.
 
 use super::Pair;
-use crate::checkpoint::Checkpoint;
-use crate::classify::Classified;
-use crate::group::{self, GroupBy, GroupRow};
+use crate::aggregate::group::{self, GroupBy, GroupRow};
 use crate::inspect::group_items;
+use crate::interpret::classify::Classified;
+use crate::model::checkpoint::Checkpoint;
 use serde::Serialize;
 use std::collections::HashMap;
 

@@ -10,9 +10,9 @@ mod scaled;
 pub mod shared;
 pub mod values;
 
-use crate::checkpoint::{Checkpoint, Tensor};
-use crate::classify::Classified;
-use crate::dtype::DType;
+use crate::interpret::classify::Classified;
+use crate::model::checkpoint::{Checkpoint, Tensor};
+use crate::model::dtype::DType;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;

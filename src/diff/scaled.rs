@@ -3,8 +3,8 @@
 //! would make relative L2 and cosine infinite, NaN or zero. A block of such values is summed scaled by a power
 //! of two (exact), and sums of different blocks are brought to the larger exponent when merged.
 
-use crate::stats::accumulate::WIDE_BINADE;
-use crate::stats::pow2::{binade, times_pow2};
+use crate::values::accumulate::WIDE_BINADE;
+use crate::values::pow2::{binade, times_pow2};
 
 /// `m`·2^`e`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -4,10 +4,10 @@
 //! a tensor in them has to be read, so a checkpoint diffed with itself costs its headers.
 
 use super::Pair;
-use crate::checkpoint::{Checkpoint, Tensor};
-use crate::error::InputError;
-use crate::file_id::{identity, FileId};
-use crate::stats::scan::map_file;
+use crate::format::error::InputError;
+use crate::format::file_id::{identity, FileId};
+use crate::model::checkpoint::{Checkpoint, Tensor};
+use crate::values::scan::map_file;
 use memmap2::Mmap;
 
 /// The identities of both sides' files.

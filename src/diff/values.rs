@@ -4,11 +4,11 @@
 use super::scaled::{scale_for, unscale, Scaled};
 use super::shared::{FileIds, Maps};
 use super::Pair;
-use crate::checkpoint::{Checkpoint, Tensor};
-use crate::dtype::{DType, Storage};
-use crate::error::InputError;
-use crate::stats::accumulate::BLOCK_VALUES;
-use crate::stats::decode::{decoding, with_decoder, Decode, DecoderFn, Decoding};
+use crate::format::error::InputError;
+use crate::model::checkpoint::{Checkpoint, Tensor};
+use crate::model::dtype::{DType, Storage};
+use crate::values::accumulate::BLOCK_VALUES;
+use crate::values::decode::{decoding, with_decoder, Decode, DecoderFn, Decoding};
 use rayon::prelude::*;
 use serde::Serialize;
 

@@ -5,7 +5,7 @@
 //! PyTorch checkpoints are deliberately not read: `torch.save` stores a pickle, and unpickling runs whatever
 //! code the file names; safetensors exists to avoid exactly that.
 
-use crate::error::Problem;
+use crate::format::error::Problem;
 use std::io::Read;
 use std::path::Path;
 

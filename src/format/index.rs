@@ -1,8 +1,8 @@
 //! Sharded safetensors checkpoints: the `*.safetensors.index.json` file and its consistency with the shards
 //! (FORMATS.md §3).
 
-use crate::checkpoint::IndexInfo;
-use crate::error::{InputError, Problem};
+use crate::format::error::{InputError, Problem};
+use crate::model::checkpoint::IndexInfo;
 use serde_json::{Map, Value};
 use std::path::{Component, Path};
 

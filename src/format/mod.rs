@@ -1,18 +1,23 @@
 //! Finding checkpoints on disk and reading them into the format-neutral `Checkpoint`.
 //! Nothing outside this folder knows a byte layout.
 
+pub mod error;
+pub mod file_id;
 pub mod foreign;
 pub mod gguf;
 pub mod index;
 mod repeats;
 pub mod safetensors;
 pub mod shard_series;
+#[cfg(feature = "synth")]
+pub mod synth;
+pub mod walk;
 
 pub use repeats::{without_repeats, Repeats};
 
-use crate::checkpoint::{Checkpoint, FileInfo, Format, Layout, Tensor};
-use crate::error::{InputError, LoadError, Problem};
-use crate::metadata::MetadataDetail;
+use crate::format::error::{InputError, LoadError, Problem};
+use crate::model::checkpoint::{Checkpoint, FileInfo, Format, Layout, Tensor};
+use crate::model::metadata::MetadataDetail;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -337,7 +342,7 @@ fn assemble(
     layout: Layout,
     path: &Path,
     parsed: Vec<safetensors::ParsedFile>,
-    index: Option<crate::checkpoint::IndexInfo>,
+    index: Option<crate::model::checkpoint::IndexInfo>,
     notes: Vec<String>,
 ) -> Checkpoint {
     let mut files: Vec<FileInfo> = Vec::with_capacity(parsed.len());

@@ -6,9 +6,9 @@
 //! every broken rule; the reference crate's `Metadata::new` then validates the same description, so anything it
 //! rejects is rejected here too.
 
-use crate::checkpoint::{FileInfo, Tensor};
-use crate::dtype::{DType, SizeError};
-use crate::error::{InputError, Problem};
+use crate::format::error::{InputError, Problem};
+use crate::model::checkpoint::{FileInfo, Tensor};
+use crate::model::dtype::{DType, SizeError};
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;

@@ -1,8 +1,8 @@
 //! What `inspect` says about a GGUF checkpoint beyond tensors: the model its metadata describes, the tokenizer's
 //! size, the quantisation, and the converter's parameter count compared with the counted one.
 
-use crate::checkpoint::Checkpoint;
-use crate::metadata::{MetaValue, MetadataDetail};
+use crate::model::checkpoint::Checkpoint;
+use crate::model::metadata::{MetaValue, MetadataDetail};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]

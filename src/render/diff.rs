@@ -3,7 +3,7 @@
 use super::escape;
 use super::text::{Doc, Style};
 use crate::diff::{DiffReport, TensorSummary};
-use crate::units;
+use crate::model::units;
 
 fn signed_count(delta: i128) -> String {
     let sign = if delta < 0 { "-" } else { "+" };

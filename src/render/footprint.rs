@@ -3,7 +3,7 @@
 use super::escape;
 use super::text::{Doc, Style};
 use crate::footprint::{self, FootprintReport};
-use crate::units;
+use crate::model::units;
 
 fn both(n: u64) -> String {
     format!("{} ({})", units::bytes(n), units::bytes_decimal(n))

@@ -3,7 +3,7 @@
 use super::escape;
 use super::text::Doc;
 use crate::inspect::gguf::GgufReport;
-use crate::units;
+use crate::model::units;
 use serde_json::Value;
 
 /// Strings longer than this (chat templates run to kilobytes) are cut in tables unless `--metadata full`.

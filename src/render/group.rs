@@ -3,11 +3,11 @@
 
 use super::escape;
 use super::text::Doc;
-use crate::classify::Class;
-use crate::group::GroupRow;
+use crate::aggregate::group::GroupRow;
+use crate::aggregate::tree::TreeNode;
 use crate::inspect::{Groups, InspectReport};
-use crate::tree::TreeNode;
-use crate::units;
+use crate::interpret::classify::Class;
+use crate::model::units;
 
 /// Width of a full bar, in terminal cells.
 const BAR_CELLS: u64 = 20;

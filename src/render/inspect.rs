@@ -4,7 +4,7 @@ use super::escape;
 use super::group;
 use super::text::{Doc, Style};
 use crate::inspect::{DtypeRow, InspectReport, MultiReport, WeightsMemory};
-use crate::units;
+use crate::model::units;
 
 pub fn render(report: &InspectReport, style: Style) -> String {
     render_explained(report, style, false)

@@ -2,9 +2,9 @@
 
 use super::escape;
 use super::text::{Doc, Style};
-use crate::stats::hist::HistogramSummary;
+use crate::model::units;
 use crate::stats::{Extreme, StatsReport, Summary};
-use crate::units;
+use crate::values::hist::HistogramSummary;
 
 /// Flag lists longer than this are cut, with a count of the rest.
 const NAMES_SHOWN: usize = 10;

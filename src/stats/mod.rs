@@ -4,31 +4,18 @@
 //! ([`decode`]), accumulates counts and moments per chunk ([`accumulate`]), merges chunks per tensor in a fixed
 //! order ([`scan`](mod@scan)) and aggregates per dtype and over the checkpoint ([`report`]).
 
-pub mod accumulate;
-pub mod decode;
-pub mod decode_ggml;
-pub mod hist;
-pub mod kernel;
-#[cfg(target_arch = "x86_64")]
-mod kernel_avx2;
-#[cfg(target_arch = "x86_64")]
-mod kernel_avx512;
-#[cfg(target_arch = "x86_64")]
-mod kernel_avx512_bf16;
-pub mod minifloat;
-pub mod pow2;
 pub mod report;
-pub mod scan;
 
+pub use crate::values::scan::{ScanOptions, DEFAULT_CHUNK_BYTES};
 pub use report::{DtypeStats, Extreme, Flags, MultiStatsReport, StatsReport, Summary, TensorStats};
-pub use scan::{ScanOptions, DEFAULT_CHUNK_BYTES};
 
-use crate::checkpoint::{Checkpoint, Tensor};
-use crate::dtype::DType;
-use crate::error::InputError;
-use crate::filter::TensorFilter;
-use accumulate::Accumulator;
-use decode::{decoding, Decoding};
+use crate::format::error::InputError;
+use crate::model::checkpoint::{Checkpoint, Tensor};
+use crate::model::dtype::DType;
+use crate::model::filter::TensorFilter;
+use crate::values::accumulate::Accumulator;
+use crate::values::decode::{decoding, Decoding};
+use crate::values::scan as value_scan;
 use std::collections::BTreeMap;
 
 /// Reads the values of every tensor the filter selects and summarises them.
@@ -42,7 +29,7 @@ pub fn scan(
         .iter()
         .filter(|t| filter.matches(t))
         .collect();
-    let accumulators = scan::scan_tensors(checkpoint, &selected, options)?;
+    let accumulators = value_scan::scan_tensors(checkpoint, &selected, options)?;
 
     let mut total = Accumulator::new(false);
     let mut by_dtype: BTreeMap<DType, (DtypeStats, Option<Accumulator>)> = BTreeMap::new();

@@ -1,9 +1,9 @@
 //! The `stats` report: per tensor, per dtype and over the whole checkpoint. The JSON is this report.
 
-use super::accumulate::Accumulator;
-use super::hist::HistogramSummary;
-use crate::checkpoint::{Format, Layout};
-use crate::dtype::DType;
+use crate::model::checkpoint::{Format, Layout};
+use crate::model::dtype::DType;
+use crate::values::accumulate::Accumulator;
+use crate::values::hist::HistogramSummary;
 use serde::Serialize;
 use std::path::PathBuf;
 

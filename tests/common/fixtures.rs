@@ -4,8 +4,8 @@
 
 use super::Lcg;
 use half::bf16;
-use paramscope::dtype::DType;
-use paramscope::synth::{write_sharded, LlamaShape, SafetensorsWriter};
+use paramscope::format::synth::{write_sharded, LlamaShape, SafetensorsWriter};
+use paramscope::model::dtype::DType;
 use std::fs;
 use std::path::Path;
 

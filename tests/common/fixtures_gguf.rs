@@ -1,10 +1,10 @@
-//! The committed GGUF fixtures under `fixtures/gguf/`, written by `paramscope::synth::gguf::GgufWriter`.
+//! The committed GGUF fixtures under `fixtures/gguf/`, written by `paramscope::format::synth::gguf::GgufWriter`.
 
 use super::Lcg;
 use half::f16;
-use paramscope::dtype::{DType, GgmlQuant};
-use paramscope::metadata::{MetaKind, MetaValue};
-use paramscope::synth::gguf::{array, write_split, GgufWriter};
+use paramscope::format::synth::gguf::{array, write_split, GgufWriter};
+use paramscope::model::dtype::{DType, GgmlQuant};
+use paramscope::model::metadata::{MetaKind, MetaValue};
 use std::fs;
 use std::path::Path;
 

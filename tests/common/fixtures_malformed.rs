@@ -1,8 +1,8 @@
 //! The malformed corpus under `fixtures/malformed/`: one file or folder per broken rule of FORMATS.md §6,
 //! and `EXPECTED.tsv`, the table of (path, expected error code) that `tests/malformed.rs` reads.
 
-use paramscope::dtype::DType;
-use paramscope::synth::SafetensorsWriter;
+use paramscope::format::synth::SafetensorsWriter;
+use paramscope::model::dtype::DType;
 use serde_json::json;
 use std::fs;
 use std::path::Path;

@@ -1,9 +1,9 @@
 //! The GGUF half of the malformed corpus (FORMATS.md §6, GGUF list): files written by `GgufWriter`, then broken
 //! by patching the bytes of one field whose position is computed from the layout (FORMATS.md §4).
 
-use paramscope::dtype::{DType, GgmlQuant};
-use paramscope::metadata::MetaValue;
-use paramscope::synth::gguf::{array, write_split, GgufTensor, GgufWriter};
+use paramscope::format::synth::gguf::{array, write_split, GgufTensor, GgufWriter};
+use paramscope::model::dtype::{DType, GgmlQuant};
+use paramscope::model::metadata::MetaValue;
 use std::fs;
 use std::path::Path;
 

@@ -94,7 +94,7 @@ pub fn check(args: &[&str]) -> (i32, String, String) {
 }
 
 /// Writes `w` as `dir/name` and returns the path as a string, for argument lists.
-pub fn write(dir: &Path, name: &str, w: &paramscope::synth::SafetensorsWriter) -> String {
+pub fn write(dir: &Path, name: &str, w: &paramscope::format::synth::SafetensorsWriter) -> String {
     let path = dir.join(name);
     w.write(&path).unwrap();
     path.display().to_string()

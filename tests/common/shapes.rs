@@ -1,4 +1,4 @@
-//! Helpers for the tests on model-shaped checkpoints (the shapes themselves are in `paramscope::synth::models`).
+//! Helpers for the tests on model-shaped checkpoints (the shapes themselves are in `paramscope::format::synth::models`).
 
 use std::path::Path;
 

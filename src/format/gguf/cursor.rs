@@ -1,7 +1,7 @@
 //! A reader that knows how many bytes the file has left, so every length or count read from the file is checked
 //! against what could possibly follow before anything is allocated or skipped.
 
-use crate::error::Problem;
+use crate::format::error::Problem;
 use std::io::{Read, Seek};
 
 pub struct Cursor<R> {

@@ -9,9 +9,9 @@ pub mod split;
 mod tensors;
 pub mod values;
 
-use crate::checkpoint::{FileInfo, Tensor};
-use crate::error::{InputError, Problem};
-use crate::metadata::{MetaValue, MetadataDetail};
+use crate::format::error::{InputError, Problem};
+use crate::model::checkpoint::{FileInfo, Tensor};
+use crate::model::metadata::{MetaValue, MetadataDetail};
 use cursor::Cursor;
 use std::collections::HashSet;
 use std::io::{BufReader, Read, Seek};

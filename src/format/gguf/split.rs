@@ -3,9 +3,9 @@
 //! metadata; every part carries `split.no` (0-based), `split.count` and `split.tensors.count` (the total).
 
 use super::{read, ParsedGguf};
-use crate::checkpoint::{Checkpoint, FileInfo, Format, Layout, Tensor};
-use crate::error::{InputError, LoadError, Problem};
-use crate::metadata::MetadataDetail;
+use crate::format::error::{InputError, LoadError, Problem};
+use crate::model::checkpoint::{Checkpoint, FileInfo, Format, Layout, Tensor};
+use crate::model::metadata::MetadataDetail;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 

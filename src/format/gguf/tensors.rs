@@ -2,10 +2,10 @@
 //! in the file (FORMATS.md §4, and ggml's `gguf_init_from_file_impl`).
 
 use super::cursor::Cursor;
-use crate::checkpoint::Tensor;
-use crate::dtype::ggml::{dtype_from_ggml_id, GgmlTypeError};
-use crate::dtype::{DType, SizeError, Storage};
-use crate::error::Problem;
+use crate::format::error::Problem;
+use crate::model::checkpoint::Tensor;
+use crate::model::dtype::ggml::{dtype_from_ggml_id, GgmlTypeError};
+use crate::model::dtype::{DType, SizeError, Storage};
 use std::collections::HashSet;
 use std::io::{Read, Seek};
 

@@ -1,8 +1,8 @@
 //! GGUF metadata key/values: `key: string | value_type: u32 | value`, arrays possibly nested (FORMATS.md §4).
 
 use super::cursor::Cursor;
-use crate::error::Problem;
-use crate::metadata::{MetaArray, MetaKind, MetaValue, MetadataDetail};
+use crate::format::error::Problem;
+use crate::model::metadata::{MetaArray, MetaKind, MetaValue, MetadataDetail};
 use std::io::{Read, Seek};
 
 /// Arrays of arrays are legal GGUF (gguf-py writes them; ggml refuses them); deeper than this is an attack on

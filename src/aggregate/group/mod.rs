@@ -1,0 +1,322 @@
+//! `--group-by`: where the parameters are, as rows. `layer` collapses blocks that differ only by an integer index
+//! (`model.layers.{0..31}` ×32) — but only blocks whose relative names, shapes and dtypes are all identical, so
+//! an irregular layer, a DeepSeek-style dense prefix before the MoE layers, or an extra layer keeps a row of its
+//! own and every row stays exact. Nested repeats (MoE `experts.{0..7}`) become child rows of their block.
+
+use crate::interpret::role::Role;
+use crate::model::dtype::DType;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    /// The first N dot-separated name components.
+    Depth(usize),
+    Layer,
+    Module,
+    Dtype,
+}
+
+impl FromStr for GroupBy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "layer" => Ok(GroupBy::Layer),
+            "module" => Ok(GroupBy::Module),
+            "dtype" => Ok(GroupBy::Dtype),
+            _ => match s.strip_prefix("depth:").map(str::parse::<usize>) {
+                Some(Ok(n)) if n > 0 => Ok(GroupBy::Depth(n)),
+                _ => Err(format!(
+                    "`{s}`: expected depth:N (N ≥ 1), layer, module or dtype"
+                )),
+            },
+        }
+    }
+}
+
+impl GroupBy {
+    pub fn label(self) -> String {
+        match self {
+            GroupBy::Depth(n) => format!("depth:{n}"),
+            GroupBy::Layer => "layer".into(),
+            GroupBy::Module => "module".into(),
+            GroupBy::Dtype => "dtype".into(),
+        }
+    }
+}
+
+/// What grouping needs to know of a tensor.
+#[derive(Debug, Clone, Copy)]
+pub struct Item<'a> {
+    pub name: &'a str,
+    pub dtype: DType,
+    pub shape: &'a [u64],
+    pub parameters: u64,
+    pub logical_parameters: u64,
+    pub bytes: u64,
+    pub role: Role,
+    pub role_rule: &'static str,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GroupRow {
+    pub name: String,
+    /// Instances merged into this row; for a child row, instances inside one instance of its parent.
+    pub count: u64,
+    /// Totals over every instance (of the parent too, for a child row).
+    pub tensors: u64,
+    pub parameters: u64,
+    pub logical_parameters: u64,
+    pub bytes: u64,
+    /// Parameters of one instance.
+    pub parameters_each: u64,
+    /// For `module`: the role rules that placed tensors in this row.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<GroupRow>,
+}
+
+impl GroupRow {
+    fn add(&mut self, item: &Item) {
+        self.tensors += 1;
+        self.parameters += item.parameters;
+        self.logical_parameters += item.logical_parameters;
+        self.bytes += item.bytes;
+    }
+
+    fn named(name: String) -> Self {
+        GroupRow {
+            name,
+            count: 1,
+            ..Default::default()
+        }
+    }
+}
+
+pub fn group(items: &[Item], by: GroupBy) -> Vec<GroupRow> {
+    match by {
+        GroupBy::Depth(n) => keyed(items, |i| {
+            i.name.split('.').take(n).collect::<Vec<_>>().join(".")
+        }),
+        GroupBy::Dtype => {
+            let mut rows = keyed(items, |i| i.dtype.to_string());
+            rows.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.name.cmp(&b.name)));
+            rows
+        }
+        GroupBy::Module => by_role(items),
+        GroupBy::Layer => {
+            let entries: Vec<(Vec<&str>, &Item)> = items
+                .iter()
+                .map(|i| (i.name.split('.').collect(), i))
+                .collect();
+            collapse(&entries, MAX_NESTING)
+        }
+    }
+}
+
+/// One row per key, in order of first appearance.
+fn keyed(items: &[Item], key: impl Fn(&Item) -> String) -> Vec<GroupRow> {
+    let mut rows: Vec<GroupRow> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
+    for item in items {
+        let k = key(item);
+        let i = *at.entry(k.clone()).or_insert_with(|| {
+            rows.push(GroupRow::named(k));
+            rows.len() - 1
+        });
+        rows[i].add(item);
+        rows[i].parameters_each = rows[i].parameters;
+    }
+    rows
+}
+
+fn by_role(items: &[Item]) -> Vec<GroupRow> {
+    Role::ALL
+        .iter()
+        .filter_map(|role| {
+            let mut row = GroupRow::named(role.name().to_string());
+            for item in items.iter().filter(|i| i.role == *role) {
+                row.add(item);
+                if !row.rules.contains(&item.role_rule) {
+                    row.rules.push(item.role_rule);
+                }
+            }
+            row.parameters_each = row.parameters;
+            (row.tensors > 0).then_some(row)
+        })
+        .collect()
+}
+
+/// An integer name component: a layer or expert index (`0`, `31`; not `01`, which is a name).
+pub fn index_of(component: &str) -> Option<u64> {
+    let plain = !component.is_empty()
+        && component.bytes().all(|b| b.is_ascii_digit())
+        && (component == "0" || !component.starts_with('0'));
+    plain.then(|| component.parse().ok()).flatten()
+}
+
+/// Levels of nested repeats shown as child rows (layers › experts is 2). A stranger's file can nest integer
+/// components thousands deep; the recursion stops here, and the rows above stay exact.
+const MAX_NESTING: usize = 8;
+
+type Signature = Vec<(String, DType, Vec<u64>)>;
+/// A tensor as name components relative to the block being collapsed.
+type Entry<'a> = (Vec<&'a str>, &'a Item<'a>);
+/// One block `PREFIX.N.…`: its index and its entries (components after the index).
+type Block<'a> = (u64, Vec<Entry<'a>>);
+
+/// Rows in the making, in order of first appearance.
+enum Pending<'a> {
+    Module(GroupRow),
+    Blocks(String, Vec<Block<'a>>),
+}
+
+/// Rows for entries given as name components: repeated blocks merged by signature, the rest by module.
+fn collapse<'a>(entries: &[Entry<'a>], nesting: usize) -> Vec<GroupRow> {
+    // First pass: each tensor into its block (prefix, index) or its module, in order of first appearance.
+    let mut slots: Vec<Pending> = Vec::new();
+    let mut slot_of_block: HashMap<(String, u64), usize> = HashMap::new();
+    let mut slot_of_module: HashMap<String, usize> = HashMap::new();
+    for (parts, item) in entries {
+        match parts.iter().position(|p| index_of(p).is_some()) {
+            Some(i) if i + 1 < parts.len() => {
+                let key = (parts[..i].join("."), index_of(parts[i]).unwrap_or(0));
+                let at = *slot_of_block.entry(key.clone()).or_insert_with(|| {
+                    slots.push(Pending::Blocks(key.0, vec![(key.1, Vec::new())]));
+                    slots.len() - 1
+                });
+                if let Pending::Blocks(_, blocks) = &mut slots[at] {
+                    blocks[0].1.push((parts[i + 1..].to_vec(), *item));
+                }
+            }
+            _ => {
+                let module = match parts.len() {
+                    1 => parts[0].to_string(),
+                    n => parts[..n - 1].join("."),
+                };
+                let at = *slot_of_module.entry(module.clone()).or_insert_with(|| {
+                    slots.push(Pending::Module(GroupRow::named(module)));
+                    slots.len() - 1
+                });
+                if let Pending::Module(row) = &mut slots[at] {
+                    row.add(item);
+                    row.parameters_each = row.parameters;
+                }
+            }
+        }
+    }
+    // Second pass: blocks of one prefix merge into the first such block when their signatures are identical.
+    let mut merged: Vec<Pending> = Vec::new();
+    let mut merged_at: HashMap<(String, Signature), usize> = HashMap::new();
+    for slot in slots {
+        let Pending::Blocks(prefix, mut blocks) = slot else {
+            merged.push(slot);
+            continue;
+        };
+        let Some(block) = blocks.pop() else {
+            continue;
+        };
+        let mut signature: Signature = block
+            .1
+            .iter()
+            .map(|(rest, item)| (rest.join("."), item.dtype, item.shape.to_vec()))
+            .collect();
+        signature.sort();
+        let key = (prefix, signature);
+        match merged_at.get(&key) {
+            Some(&at) => {
+                if let Pending::Blocks(_, blocks) = &mut merged[at] {
+                    blocks.push(block);
+                }
+            }
+            None => {
+                merged_at.insert(key.clone(), merged.len());
+                merged.push(Pending::Blocks(key.0, vec![block]));
+            }
+        }
+    }
+    merged
+        .into_iter()
+        .map(|p| match p {
+            Pending::Module(row) => row,
+            Pending::Blocks(prefix, blocks) => block_row(prefix, blocks, nesting),
+        })
+        .collect()
+}
+
+fn block_row(prefix: String, blocks: Vec<Block>, nesting: usize) -> GroupRow {
+    let indices: Vec<u64> = blocks.iter().map(|(i, _)| *i).collect();
+    let label = ranges(&indices);
+    let name = match (prefix.is_empty(), blocks.len() > 1) {
+        (true, true) => format!("{{{label}}}"),
+        (true, false) => label,
+        (false, true) => format!("{prefix}.{{{label}}}"),
+        (false, false) => format!("{prefix}.{label}"),
+    };
+    let count = blocks.len() as u64;
+    let mut row = GroupRow {
+        name,
+        count,
+        ..Default::default()
+    };
+    for (_, entries) in &blocks {
+        for (_, item) in entries {
+            row.add(item);
+        }
+    }
+    row.parameters_each = row.parameters / count;
+    // Every block has the same signature, so the first one's nested repeats stand for all.
+    if nesting == 0 {
+        return row;
+    }
+    row.children = collapse(&blocks[0].1, nesting - 1)
+        .into_iter()
+        .filter(|c| c.count > 1 || !c.children.is_empty())
+        .map(|c| scale(c, count))
+        .collect();
+    row
+}
+
+/// A child row's totals over every instance of its parent.
+fn scale(mut row: GroupRow, parents: u64) -> GroupRow {
+    row.tensors *= parents;
+    row.parameters *= parents;
+    row.logical_parameters *= parents;
+    row.bytes *= parents;
+    row.children = row
+        .children
+        .into_iter()
+        .map(|c| scale(c, parents))
+        .collect();
+    row
+}
+
+/// `[0,1,2,3,5,7,8]` → `0..3,5,7..8`.
+pub fn ranges(indices: &[u64]) -> String {
+    let mut sorted = indices.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i];
+        let mut end = start;
+        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
+            i += 1;
+            end = sorted[i];
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}..{end}")
+        });
+        i += 1;
+    }
+    parts.join(",")
+}
+
+#[cfg(test)]
+mod tests;

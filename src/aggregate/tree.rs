@@ -1,0 +1,262 @@
+//! `--tree`: the hierarchy of name components with parameters and bytes per node. Sibling nodes named by an
+//! integer (`layers.0` … `layers.31`, `experts.0` … `experts.7`) collapse into one node `{0..31}` ×32 when their
+//! subtrees are identical (same relative names, dtypes and shapes); different subtrees stay apart, so every node
+//! is exact. `--depth N` cuts the tree below N levels.
+
+use crate::aggregate::group::{index_of, ranges, Item};
+use crate::model::dtype::DType;
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TreeNode {
+    /// A name component, or `{0..31}` for collapsed siblings.
+    pub name: String,
+    /// Identical siblings merged into this node (per instance of its parent).
+    pub count: u64,
+    /// Totals over every instance, of this node and of its ancestors.
+    pub tensors: u64,
+    pub parameters: u64,
+    pub logical_parameters: u64,
+    pub bytes: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<TreeNode>,
+}
+
+#[derive(Default)]
+struct Trie {
+    children: Vec<(String, usize)>,
+    child_at: HashMap<String, usize>,
+    /// The tensor whose full name ends at this node (a name can also prefix others).
+    leaf: Option<usize>,
+    tensors: u64,
+    parameters: u64,
+    logical_parameters: u64,
+    bytes: u64,
+    signature: u32,
+}
+
+/// Levels built at most: a name from a stranger's file can have thousands of components, and the tree is built
+/// (and folded) recursively. Totals of the deepest nodes still include everything below them.
+const MAX_LEVELS: usize = 64;
+
+type SignatureKey = (Option<(DType, Vec<u64>)>, Vec<(String, u32)>);
+
+/// The top-level nodes; `depth` limits how many levels are kept (`None`: all).
+pub fn tree(items: &[Item], depth: Option<usize>) -> Vec<TreeNode> {
+    let mut nodes = vec![Trie::default()];
+    for (i, item) in items.iter().enumerate() {
+        let mut at = 0;
+        for part in item.name.split('.') {
+            at = match nodes[at].child_at.get(part) {
+                Some(&c) => c,
+                None => {
+                    nodes.push(Trie::default());
+                    let c = nodes.len() - 1;
+                    nodes[at].children.push((part.to_string(), c));
+                    nodes[at].child_at.insert(part.to_string(), c);
+                    c
+                }
+            };
+        }
+        nodes[at].leaf = Some(i);
+    }
+    let mut interned: HashMap<SignatureKey, u32> = HashMap::new();
+    summarise(&mut nodes, 0, items, &mut interned);
+    let full: Vec<TreeNode> = build_children(&nodes, 0, 1, MAX_LEVELS)
+        .into_iter()
+        .map(fold)
+        .collect();
+    cut(full, depth.unwrap_or(usize::MAX))
+}
+
+/// A node with a single child and no repeats of its own is shown as one line: `lm_head.weight`,
+/// `experts.{0..7}` (×8).
+fn fold(mut node: TreeNode) -> TreeNode {
+    node.children = node.children.into_iter().map(fold).collect();
+    if node.count == 1 && node.children.len() == 1 && node.children[0].tensors == node.tensors {
+        let child = node.children.pop().unwrap_or_default();
+        return TreeNode {
+            name: format!("{}.{}", node.name, child.name),
+            ..child
+        };
+    }
+    node
+}
+
+fn cut(nodes: Vec<TreeNode>, levels: usize) -> Vec<TreeNode> {
+    if levels == 0 {
+        return Vec::new();
+    }
+    nodes
+        .into_iter()
+        .map(|mut n| {
+            n.children = cut(std::mem::take(&mut n.children), levels - 1);
+            n
+        })
+        .collect()
+}
+
+/// Totals and an exact structural signature per node, children before parents (iteratively: names can be deep).
+fn summarise(
+    nodes: &mut [Trie],
+    root: usize,
+    items: &[Item],
+    interned: &mut HashMap<SignatureKey, u32>,
+) {
+    let mut order = Vec::with_capacity(nodes.len());
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        order.push(n);
+        stack.extend(nodes[n].children.iter().map(|(_, c)| *c));
+    }
+    for &n in order.iter().rev() {
+        let mut key: SignatureKey = (None, Vec::with_capacity(nodes[n].children.len()));
+        let (mut tensors, mut parameters, mut logical, mut bytes) = (0, 0, 0, 0);
+        if let Some(i) = nodes[n].leaf {
+            let item = &items[i];
+            key.0 = Some((item.dtype, item.shape.to_vec()));
+            tensors += 1;
+            parameters += item.parameters;
+            logical += item.logical_parameters;
+            bytes += item.bytes;
+        }
+        for (name, c) in &nodes[n].children {
+            let child = &nodes[*c];
+            key.1.push((name.clone(), child.signature));
+            tensors += child.tensors;
+            parameters += child.parameters;
+            logical += child.logical_parameters;
+            bytes += child.bytes;
+        }
+        key.1.sort();
+        let next = interned.len() as u32;
+        let node = &mut nodes[n];
+        node.signature = *interned.entry(key).or_insert(next);
+        (
+            node.tensors,
+            node.parameters,
+            node.logical_parameters,
+            node.bytes,
+        ) = (tensors, parameters, logical, bytes);
+    }
+}
+
+/// The children of `n` as output nodes, identical integer-named siblings merged, totals × `instances`.
+fn build_children(nodes: &[Trie], n: usize, instances: u64, levels: usize) -> Vec<TreeNode> {
+    if levels == 0 {
+        return Vec::new();
+    }
+    // (name, members) in order of first appearance; integer-named members merge by signature.
+    let mut groups: Vec<Vec<(&str, usize)>> = Vec::new();
+    let mut group_of_signature: HashMap<u32, usize> = HashMap::new();
+    for (name, c) in &nodes[n].children {
+        if index_of(name).is_some() {
+            let sig = nodes[*c].signature;
+            match group_of_signature.get(&sig) {
+                Some(&g) => groups[g].push((name, *c)),
+                None => {
+                    group_of_signature.insert(sig, groups.len());
+                    groups.push(vec![(name, *c)]);
+                }
+            }
+        } else {
+            groups.push(vec![(name, *c)]);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|members| {
+            let first = &nodes[members[0].1];
+            let count = members.len() as u64;
+            let name = if count == 1 {
+                members[0].0.to_string()
+            } else {
+                let indices: Vec<u64> =
+                    members.iter().filter_map(|(m, _)| m.parse().ok()).collect();
+                format!("{{{}}}", ranges(&indices))
+            };
+            let each = instances * count;
+            TreeNode {
+                name,
+                count,
+                tensors: first.tensors * each,
+                parameters: first.parameters * each,
+                logical_parameters: first.logical_parameters * each,
+                bytes: first.bytes * each,
+                children: build_children(nodes, members[0].1, each, levels - 1),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interpret::role::Role;
+
+    fn item<'a>(name: &'a str, shape: &'a [u64]) -> Item<'a> {
+        let parameters = shape.iter().product();
+        Item {
+            name,
+            dtype: DType::BF16,
+            shape,
+            parameters,
+            logical_parameters: parameters,
+            bytes: 2 * parameters,
+            role: Role::Other,
+            role_rule: "other",
+        }
+    }
+
+    fn flat(nodes: &[TreeNode], indent: usize, out: &mut Vec<String>) {
+        for n in nodes {
+            out.push(format!(
+                "{}{} x{} {}",
+                " ".repeat(indent),
+                n.name,
+                n.count,
+                n.parameters
+            ));
+            flat(&n.children, indent + 1, out);
+        }
+    }
+
+    #[test]
+    fn collapses_identical_layers_and_experts_keeps_irregular_ones() {
+        let names: Vec<String> = (0..3)
+            .flat_map(|l| {
+                let mut v = vec![format!("m.layers.{l}.norm.weight")];
+                v.extend((0..4).map(|e| format!("m.layers.{l}.experts.{e}.w")));
+                v
+            })
+            .collect();
+        let mut items: Vec<Item> = names.iter().map(|n| item(n, &[2, 3])).collect();
+        // Layer 2's expert 3 is wider: layer 2 no longer merges with 0 and 1, and inside it expert 3 stands alone.
+        items[14] = item(&names[14], &[4, 3]);
+        items.push(item("m.norm.weight", &[3]));
+        let mut out = Vec::new();
+        flat(&tree(&items, None), 0, &mut out);
+        assert_eq!(
+            out,
+            [
+                "m x1 99",
+                " layers x1 96",
+                "  {0..1} x2 60",
+                "   norm.weight x1 12",
+                "   experts.{0..3} x4 48",
+                "    w x1 48",
+                "  2 x1 36",
+                "   norm.weight x1 6",
+                "   experts x1 30",
+                "    {0..2} x3 18",
+                "     w x1 18",
+                "    3.w x1 12",
+                " norm.weight x1 3",
+            ]
+        );
+        let mut cut = Vec::new();
+        flat(&tree(&items, Some(2)), 0, &mut cut);
+        assert_eq!(cut, ["m x1 99", " layers x1 96", " norm.weight x1 3"]);
+    }
+}

@@ -1,0 +1,381 @@
+//! Command-line interface (clap derive). Flags are defined once, here, with their help text.
+
+use clap::{Args, Parser, Subcommand};
+use paramscope::inspect::SortKey;
+use paramscope::model::metadata::MetadataDetail;
+use paramscope::render::OutputFormat;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "paramscope",
+    version,
+    about = "Inspect model weight files without loading them: parameters, dtypes, structure, integrity.",
+    after_help = "Exit codes: 0 ok, 1 a check failed, 2 unusable input or usage.\n\n\
+Examples:\n  paramscope inspect model.safetensors\n  paramscope inspect ./Llama-3.1-8B/ --format json\n  \
+paramscope model.safetensors.index.json          (a path alone runs inspect)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Summarise checkpoints from their headers: tensors, parameters, dtypes, files, metadata.
+    #[command(after_help = "Examples:\n  paramscope inspect model.safetensors\n  \
+paramscope inspect model.safetensors.index.json --tensors --sort size --limit 20\n  \
+paramscope inspect ./model-dir --filter '*.layers.0.*' --format json\n  \
+paramscope inspect a.safetensors b.safetensors      (one report each, then a total)")]
+    Inspect(InspectArgs),
+    /// Compare two checkpoints by tensor name: added, removed and changed tensors, parameter and byte deltas.
+    #[command(
+        after_help = "Exit codes: 0 no difference, 1 different, 2 unusable input.\n\nExamples:\n  \
+paramscope diff base/ finetuned/\n  \
+paramscope diff model.safetensors converted/model.safetensors.index.json --format json\n  \
+paramscope diff model-f32.safetensors model-bf16.safetensors --values --rtol 0.01\n  \
+paramscope diff original/ resharded/ --identical"
+    )]
+    Diff(DiffArgs),
+    /// Memory footprint: on disk, in memory at stored and other precisions, KV cache, training.
+    #[command(after_help = "Examples:\n  paramscope footprint ./Llama-3.1-8B\n  \
+paramscope footprint model.safetensors.index.json --context 32768 --batch 4 --kv-dtype f8\n  \
+paramscope footprint ./model --training adam --format json\n  \
+paramscope footprint ./Llama-3.1-70B --fits 80GiB      (exit 1 if it does not fit)")]
+    Footprint(FootprintArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Examples:\n  paramscope completions bash > ~/.local/share/bash-completion/completions/paramscope\n  \
+paramscope completions zsh > ~/.zfunc/_paramscope\n  paramscope completions fish > ~/.config/fish/completions/paramscope.fish"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print a man page (roff) to standard output, or write them all to a folder.
+    #[command(
+        after_help = "Examples:\n  paramscope man --dir /usr/local/share/man/man1      \
+(paramscope.1 and paramscope-SUBCOMMAND.1 for each subcommand)\n  \
+paramscope man > paramscope.1\n  paramscope man check > paramscope-check.1"
+    )]
+    Man {
+        /// The subcommand whose page (paramscope-SUBCOMMAND) to print; the main page without it.
+        #[arg(value_name = "SUBCOMMAND")]
+        subcommand: Option<String>,
+        /// Write paramscope.1 and a paramscope-SUBCOMMAND.1 for every subcommand into this folder.
+        #[arg(long, value_name = "DIR", conflicts_with = "subcommand")]
+        dir: Option<PathBuf>,
+    },
+    /// Value statistics of every tensor: min, max, mean, std, zeros, NaN, Inf, subnormals (reads all the data).
+    #[command(after_help = "Examples:\n  paramscope stats model.safetensors\n  \
+paramscope stats ./Llama-3.1-8B/ --tensors --filter '*.layers.0.*'\n  \
+paramscope stats model.safetensors --hist --tensors\n  \
+paramscope stats model.safetensors --format json      (every tensor's statistics)")]
+    Stats(StatsArgs),
+    /// Fail (exit 1) when a checkpoint breaks a rule: parameter and byte limits, dtypes, expected tensors, growth
+    /// over a baseline; a line per rule. For CI.
+    #[command(
+        after_help = "Exit codes: 0 every rule passed, 1 a rule failed, 2 unusable input or usage.\n\n\
+Examples:\n  paramscope check ./Llama-3.1-8B --max-params 8.1B --max-file-bytes 5GB --dtype BF16\n  \
+paramscope check model.safetensors --rules paramscope.toml --format github --junit check.xml\n  \
+paramscope check model.safetensors --baseline main.json --max-growth 2%\n  \
+paramscope check --recursive /models --max-bytes 200GiB --format jsonl"
+    )]
+    Check(Box<CheckArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Safetensors or GGUF files, `*.safetensors.index.json` files, or model folders (with --recursive: folders to
+    /// search).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub rules: paramscope::check::settings::RuleSettings,
+
+    /// Rules from a TOML file whose keys are the rule flags (`max-params = "8.1B"`); flags override it.
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules_file: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: paramscope::render::check::CheckFormat,
+
+    /// Also write a JUnit XML report to FILE (a test suite per checkpoint, a test case per rule).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Check every checkpoint under each PATH, one at a time.
+    #[arg(long, short)]
+    pub recursive: bool,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Safetensors or GGUF files, `*.safetensors.index.json` files, or model folders.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub output: InspectOutputArgs,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    /// Only tensors whose name matches this glob (repeatable; `*` crosses dots).
+    #[arg(long, value_name = "GLOB")]
+    pub filter: Vec<String>,
+
+    /// List every tensor's statistics in the table (JSON always has them).
+    #[arg(long)]
+    pub tensors: bool,
+
+    /// A histogram of magnitudes per tensor (one bin per power of two).
+    #[arg(long)]
+    pub hist: bool,
+
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Bytes per unit of parallel work (for tests and benchmarks).
+    #[arg(long, hide = true, value_name = "BYTES")]
+    pub chunk_bytes: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Safetensors or GGUF files, `*.safetensors.index.json` files, or model folders.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub output: InspectOutputArgs,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    /// List every tensor (name, dtype, shape, parameters, bytes, file, offsets).
+    #[arg(long)]
+    pub tensors: bool,
+
+    /// Order of the tensor list (with --tensors).
+    #[arg(long, value_enum, default_value_t = SortKey::File, requires = "tensors")]
+    pub sort: SortKey,
+
+    /// Only tensors whose name matches this glob (repeatable; `*` crosses dots). Totals then say they are filtered.
+    #[arg(long, value_name = "GLOB")]
+    pub filter: Vec<String>,
+
+    /// List at most N tensors (with --tensors).
+    #[arg(long, value_name = "N", requires = "tensors")]
+    pub limit: Option<usize>,
+
+    /// Rows of parameters by name prefix (`depth:N`), by repeated block (`layer`: `layers.{0..31}` ×32), by role
+    /// (`module`: embeddings, attention, mlp, experts, router, norm, output head, vision tower, other) or `dtype`.
+    #[arg(long, value_name = "HOW", value_parser = clap::value_parser!(paramscope::aggregate::group::GroupBy))]
+    pub group_by: Option<paramscope::aggregate::group::GroupBy>,
+
+    /// The hierarchy of name components with parameters, bytes and share per node; identical numbered siblings
+    /// collapse into one node (`{0..31}` ×32).
+    #[arg(long)]
+    pub tree: bool,
+
+    /// With --tree: keep only the first N levels.
+    #[arg(long, value_name = "N", requires = "tree", value_parser = clap::value_parser!(u64).range(1..))]
+    pub depth: Option<u64>,
+
+    /// Show the classification rules that decided each count (and the rule per tensor with --tensors).
+    #[arg(long)]
+    pub explain: bool,
+
+    /// GGUF metadata arrays (e.g. the tokenizer's tokens): their type, length and first elements, or all of them.
+    #[arg(long, value_enum, default_value_t = MetadataDetail::Summary)]
+    pub metadata: MetadataDetail,
+    /// Inspect every checkpoint under each PATH, one at a time (with --format jsonl: one line each, as read).
+    #[arg(long, short)]
+    pub recursive: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The reference checkpoint (safetensors or GGUF file, index or folder).
+    #[arg(value_name = "A")]
+    pub a: PathBuf,
+
+    /// The checkpoint compared with it.
+    #[arg(value_name = "B")]
+    pub b: PathBuf,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    /// List at most N tensors per section in tables (JSON always lists all).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: usize,
+
+    /// Compare the values of tensors present in both (max/mean abs diff, relative L2, cosine); reads all data.
+    #[arg(long)]
+    pub values: bool,
+
+    /// With --values: absolute tolerance; elements with |a − b| ≤ atol + rtol·|b| count as equal.
+    #[arg(long, value_name = "X", default_value_t = 0.0, requires = "values", value_parser = paramscope::model::quantity::parse_tolerance)]
+    pub atol: f64,
+
+    /// With --values: relative tolerance (see --atol).
+    #[arg(long, value_name = "X", default_value_t = 0.0, requires = "values", value_parser = paramscope::model::quantity::parse_tolerance)]
+    pub rtol: f64,
+
+    /// Stop at the first differing byte: exit 0 only if every tensor is bit-for-bit equal ("is this lossless").
+    #[arg(long, conflicts_with = "values")]
+    pub identical: bool,
+
+    /// Detect renamed tensors: same dtype, shape and bytes under another name (reads the candidates' data).
+    #[arg(long)]
+    pub renames: bool,
+
+    /// Parameter and byte deltas per group: depth:N, layer, module or dtype, as in `inspect --group-by`.
+    #[arg(long, value_name = "HOW", value_parser = clap::value_parser!(paramscope::aggregate::group::GroupBy))]
+    pub group_by: Option<paramscope::aggregate::group::GroupBy>,
+}
+
+#[derive(Debug, Args)]
+pub struct FootprintArgs {
+    /// A safetensors or GGUF file, an index, or a model folder (its config.json, or the GGUF metadata, gives the
+    /// architecture).
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    /// Context length (tokens per sequence) for the KV-cache estimate.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), default_value_t = 4096)]
+    pub context: u64,
+
+    /// Sequences held at once.
+    #[arg(long, value_name = "B", value_parser = clap::value_parser!(u64).range(1..), default_value_t = 1)]
+    pub batch: u64,
+
+    /// Element type of the KV cache.
+    #[arg(long, value_enum, default_value_t = KvDtype::F16)]
+    pub kv_dtype: KvDtype,
+
+    /// Weights per F16 scale in the INT4 estimate.
+    #[arg(long, value_name = "N", default_value_t = paramscope::footprint::DEFAULT_GROUP_SIZE, value_parser = clap::value_parser!(u64).range(1..))]
+    pub group_size: u64,
+
+    /// Inference overhead (activations, runtime, fragmentation) as a percentage of weights + KV cache.
+    #[arg(long, value_name = "PERCENT", default_value_t = 10)]
+    pub overhead: u64,
+
+    /// Add a training estimate for this optimizer.
+    #[arg(long, value_enum)]
+    pub training: Option<Optimizer>,
+
+    /// Answer whether inference fits in this much memory (`24GiB`, `80GB`) and the longest context that does;
+    /// exit 1 when it does not fit.
+    #[arg(long, value_name = "BYTES", value_parser = paramscope::model::quantity::parse_bytes)]
+    pub fits: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KvDtype {
+    F32,
+    F16,
+    Bf16,
+    F8,
+}
+
+impl KvDtype {
+    pub fn bits(self) -> u64 {
+        match self {
+            KvDtype::F32 => 32,
+            KvDtype::F16 | KvDtype::Bf16 => 16,
+            KvDtype::F8 => 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Optimizer {
+    /// Adam/AdamW with mixed precision.
+    Adam,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectOutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: paramscope::render::InspectFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Follow symlinked shards even when they point outside the checkpoint's folder.
+    #[arg(long)]
+    pub follow_symlinks: bool,
+}
+
+/// `paramscope PATH…` means `paramscope inspect PATH…`: insert the subcommand when the first argument is
+/// neither a subcommand nor one of the program's own flags (`--help`, `--version`). A word that names nothing on disk and is close to a subcommand (`insepct`,
+/// `chekc`) is refused with both readings, instead of being inspected as a missing file named `insepct`.
+pub fn with_default_subcommand(
+    mut args: Vec<std::ffi::OsString>,
+) -> Result<Vec<std::ffi::OsString>, String> {
+    use clap::CommandFactory;
+    let Some(first) = args.get(1) else {
+        return Ok(args);
+    };
+    // Not UTF-8: not a subcommand or a flag, so a path.
+    let Some(first) = first.to_str() else {
+        args.insert(1, "inspect".into());
+        return Ok(args);
+    };
+    let command = Cli::command();
+    let names: Vec<&str> = command
+        .get_subcommands()
+        .flat_map(|s| std::iter::once(s.get_name()).chain(s.get_all_aliases()))
+        .chain(["help"])
+        .collect();
+    // The program's own flags; any other flag belongs to inspect (`paramscope --format json model.safetensors`).
+    let own_flag = ["-h", "--help", "-V", "--version"].contains(&first);
+    if names.contains(&first) || own_flag {
+        return Ok(args);
+    }
+    // A word with a dot or a separator is meant as a path (`diff.safetensors`): a missing one is reported as such.
+    let word = !first.starts_with('-') && !first.contains(['.', '/', '\\']);
+    if word && !std::path::Path::new(first).exists() {
+        // clap's own threshold for "a similar subcommand exists".
+        let closest = names
+            .iter()
+            .map(|name| (strsim::jaro(name, first), name))
+            .filter(|(similarity, _)| *similarity > 0.7)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((_, name)) = closest {
+            return Err(format!(
+                "'{first}' is neither a subcommand nor a file or folder; did you mean `paramscope {name}`? \
+                 (paramscope --help lists the subcommands)"
+            ));
+        }
+    }
+    args.insert(1, "inspect".into());
+    Ok(args)
+}

@@ -1,0 +1,128 @@
+//! `check`: rules from flags and `--rules FILE`, evaluated on each checkpoint as it is read; a line per rule
+//! (or JSON, JSON Lines, GitHub annotations) and optionally a JUnit file. Exit 0 all pass, 1 a rule failed,
+//! 2 a checkpoint was unreadable or the usage wrong.
+
+use super::{print_load_error, print_out, usage_error, EXIT_CHECK_FAILED, EXIT_INPUT};
+use crate::cli::args::CheckArgs;
+use paramscope::check::{self, settings, CheckReport, Summary};
+use paramscope::format::walk;
+use paramscope::format::LoadOptions;
+use paramscope::render::check::{self as view, junit, CheckFormat};
+use paramscope::render::{self, OutputFormat};
+use paramscope::stats::ScanOptions;
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::process::ExitCode;
+
+pub fn run(args: CheckArgs) -> ExitCode {
+    let settings = match &args.rules_file {
+        Some(path) => match settings::read_file(path) {
+            Ok(file) => args.rules.over(file),
+            Err(e) => return usage_error(&e),
+        },
+        None => args.rules,
+    };
+    if let Some(junit) = &args.junit {
+        let others = [
+            &args.rules_file,
+            &settings.baseline,
+            &settings.expect_tensors,
+        ];
+        let others = others.into_iter().flatten().map(|p| p.as_path());
+        if let Some(input) =
+            super::inputs::overwritten_input(junit, &args.paths, args.recursive, others)
+        {
+            return usage_error(&format!(
+                "--junit {} is the input {}; paramscope does not write over a file it reads",
+                junit.display(),
+                input.display()
+            ));
+        }
+    }
+    let rules = match settings.into_rules() {
+        Ok(r) => r,
+        Err(e) => return usage_error(&e),
+    };
+    let mut junit_file = match &args.junit {
+        Some(path) => match File::create(path) {
+            Ok(f) => {
+                let mut w = BufWriter::new(f);
+                if let Err(e) = w.write_all(junit::HEADER.as_bytes()) {
+                    return usage_error(&format!("--junit {}: {e}", path.display()));
+                }
+                Some((path, w))
+            }
+            Err(e) => return usage_error(&format!("--junit {}: {e}", path.display())),
+        },
+        None => None,
+    };
+    let load_options = LoadOptions {
+        follow_symlinks: args.read.follow_symlinks,
+        ..LoadOptions::default()
+    };
+    let colour = render::colour_wanted(std::io::stdout().is_terminal());
+    let mut summary = Summary::default();
+    let mut collected: Vec<CheckReport> = Vec::new();
+    let mut junit_error = None;
+
+    walk::each_checkpoint(&args.paths, args.recursive, |source| {
+        // No progress bar: check's output is a log read later, and a scan is one step of a longer gate.
+        let checked = walk::load(source, load_options).and_then(|checkpoint| {
+            check::check(&checkpoint, &rules, &ScanOptions::default())
+                .map_err(|e| (checkpoint.path.clone(), e.into()))
+        });
+        let report = match checked {
+            Ok(report) => report,
+            Err((path, e)) => {
+                if args.format == CheckFormat::Table {
+                    print_load_error(&e, OutputFormat::Table);
+                }
+                check::unreadable(&path, &e)
+            }
+        };
+        summary.add(&report);
+        if let Some((_, w)) = &mut junit_file {
+            if let Err(e) = w.write_all(junit::suite(&report).as_bytes()) {
+                junit_error.get_or_insert(e);
+            }
+        }
+        match args.format {
+            CheckFormat::Table => print_out(&view::text(&report, colour)),
+            CheckFormat::Github => print_out(&view::github(&report)),
+            CheckFormat::Jsonl => {
+                print_out(&serde_json::to_string(&report).expect("report serialises"))
+            }
+            CheckFormat::Json => collected.push(report),
+        }
+    });
+
+    // The JUnit file is closed first, so that it is well-formed whatever happens next.
+    if let Some((path, mut w)) = junit_file {
+        let written = w
+            .write_all(junit::FOOTER.as_bytes())
+            .and_then(|_| w.flush());
+        if let Some(e) = junit_error.or(written.err()) {
+            return usage_error(&format!("--junit {}: {e}", path.display()));
+        }
+    }
+    match args.format {
+        CheckFormat::Json if collected.len() == 1 => {
+            print_out(&render::json::to_string(&collected[0]))
+        }
+        CheckFormat::Json => print_out(&render::json::to_string(&serde_json::json!({
+            "checkpoints": collected,
+            "summary": summary,
+        }))),
+        CheckFormat::Table | CheckFormat::Github if summary.checkpoints > 1 => {
+            print_out(&view::summary_line(&summary))
+        }
+        _ => {}
+    }
+    if summary.unreadable > 0 {
+        ExitCode::from(EXIT_INPUT)
+    } else if summary.failed > 0 {
+        ExitCode::from(EXIT_CHECK_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

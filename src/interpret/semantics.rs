@@ -1,0 +1,147 @@
+//! Honest parameter counts: the element total split by class, the parameters of the dense model the checkpoint
+//! stands for, and embedding vs non-embedding parameters, with the rule that decided each tensor.
+
+use crate::interpret::classify::{Class, Classified, Rule};
+use crate::interpret::hf_config::{ModelConfig, QuantizationConfig};
+use crate::interpret::role::Role;
+use crate::model::checkpoint::Tensor;
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ClassRow {
+    pub tensors: u64,
+    pub elements: u64,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Classes {
+    pub weight: ClassRow,
+    pub buffer: ClassRow,
+    pub quant_aux: ClassRow,
+    pub quant_packed: ClassRow,
+}
+
+impl Classes {
+    pub fn get(&self, class: Class) -> &ClassRow {
+        match class {
+            Class::Weight => &self.weight,
+            Class::Buffer => &self.buffer,
+            Class::QuantAux => &self.quant_aux,
+            Class::QuantPacked => &self.quant_packed,
+        }
+    }
+
+    fn get_mut(&mut self, class: Class) -> &mut ClassRow {
+        match class {
+            Class::Weight => &mut self.weight,
+            Class::Buffer => &mut self.buffer,
+            Class::QuantAux => &mut self.quant_aux,
+            Class::QuantPacked => &mut self.quant_packed,
+        }
+    }
+
+    pub fn add(&mut self, other: &Classes) {
+        for class in Class::ALL {
+            let (a, b) = (self.get_mut(class), other.get(class));
+            a.tensors += b.tensors;
+            a.elements += b.elements;
+            a.bytes += b.bytes;
+        }
+    }
+}
+
+/// How many tensors one rule classified, and what they count for.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleRow {
+    pub rule: Rule,
+    pub class: Class,
+    pub description: &'static str,
+    pub tensors: u64,
+    pub elements: u64,
+    pub logical_parameters: u64,
+    /// The first tensor the rule matched, so the rule can be checked against a real name.
+    pub example: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Semantics {
+    /// Parameters of the dense model: weights plus unpacked packed weights; no buffers, no quantization
+    /// auxiliaries, a tied output head once.
+    pub logical_parameters: u64,
+    pub classes: Classes,
+    /// Token and position embeddings and an untied output head (logical parameters), as model cards count them.
+    pub embedding_parameters: u64,
+    pub non_embedding_parameters: u64,
+    /// Every rule that matched, in rule order.
+    pub classification: Vec<RuleRow>,
+}
+
+/// What `config.json` says about the model, for the summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelInfo {
+    #[serde(serialize_with = "crate::render::json::lossy_path")]
+    pub config: PathBuf,
+    pub model_type: Option<String>,
+    pub architectures: Vec<String>,
+    pub tie_word_embeddings: Option<bool>,
+    pub quantization: Option<QuantizationConfig>,
+}
+
+impl From<&ModelConfig> for ModelInfo {
+    fn from(c: &ModelConfig) -> Self {
+        ModelInfo {
+            config: c.path.clone(),
+            model_type: c.model_type.clone(),
+            architectures: c.architectures.clone(),
+            tie_word_embeddings: c.tie_word_embeddings,
+            quantization: c.quantization.clone(),
+        }
+    }
+}
+
+/// Sums over the selected tensors (each with its classification).
+pub fn summarise<'a>(selected: impl Iterator<Item = (&'a Tensor, &'a Classified)>) -> Semantics {
+    let mut s = Semantics::default();
+    // A handful of rules ever match: a short list beats a map keyed by rule.
+    let mut rules: Vec<RuleRow> = Vec::new();
+    for (t, c) in selected {
+        let row = s.classes.get_mut(c.class());
+        row.tensors += 1;
+        row.elements += t.elements();
+        row.bytes += t.bytes();
+        s.logical_parameters += c.logical_elements;
+        if matches!(c.role, Role::Embeddings | Role::OutputHead) {
+            s.embedding_parameters += c.logical_elements;
+        }
+        let at = match rules.iter().position(|r| r.rule.id == c.rule.id) {
+            Some(at) => at,
+            None => {
+                rules.push(RuleRow {
+                    rule: c.rule,
+                    class: c.class(),
+                    description: c.rule.description,
+                    tensors: 0,
+                    elements: 0,
+                    logical_parameters: 0,
+                    example: t.name.clone(),
+                });
+                rules.len() - 1
+            }
+        };
+        let r = &mut rules[at];
+        r.tensors += 1;
+        r.elements += t.elements();
+        r.logical_parameters += c.logical_elements;
+    }
+    s.non_embedding_parameters = s.logical_parameters - s.embedding_parameters;
+    let order = |r: &Rule| {
+        crate::interpret::classify::RULES
+            .iter()
+            .position(|x| x == r)
+    };
+    rules.sort_by_key(|r| order(&r.rule));
+    s.classification = rules;
+    s
+}
