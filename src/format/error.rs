@@ -48,10 +48,51 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
+/// Why an input cannot be read: one broken rule, with the numbers that show it broken. Problems every reader can
+/// meet are variants of their own; the rest are grouped by what was being read.
 #[derive(Debug, thiserror::Error)]
 pub enum Problem {
     #[error("cannot read: {0}")]
     Io(#[from] std::io::Error),
+    #[error("file is empty")]
+    Empty,
+    #[error("tensor name '{0}' appears more than once in the header")]
+    DuplicateTensor(String),
+    #[error("tensor '{name}': shape {shape:?} has more elements than fit in 64 bits")]
+    ShapeOverflow { name: String, shape: Vec<u64> },
+    #[error("file is now {found} bytes but was {expected} when its header was read (changed or truncated since?)")]
+    ChangedSinceRead { expected: u64, found: u64 },
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryProblem),
+    #[error(transparent)]
+    Safetensors(#[from] HeaderProblem),
+    #[error(transparent)]
+    Sharded(#[from] ShardedProblem),
+    #[error(transparent)]
+    Gguf(#[from] GgufProblem),
+}
+
+impl Problem {
+    /// A stable, machine-readable class for the problem (used in JSON output and tests).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Problem::Io(_) => "io",
+            Problem::Empty => "empty_file",
+            Problem::DuplicateTensor(_) => "duplicate_tensor",
+            Problem::ShapeOverflow { .. } => "shape_overflow",
+            Problem::ChangedSinceRead { .. } => "changed_since_read",
+            Problem::Discovery(p) => p.code(),
+            Problem::Safetensors(p) => p.code(),
+            Problem::Sharded(p) => p.code(),
+            Problem::Gguf(p) => p.code(),
+        }
+    }
+}
+
+/// What a PATH names cannot be read as a checkpoint: no weights there, a format paramscope does not read, a part
+/// of a series missing.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoveryProblem {
     #[error("not a file or directory paramscope can read (expected .safetensors, *.safetensors.index.json, .gguf or a folder)")]
     UnknownKind,
     #[error(
@@ -73,10 +114,28 @@ pub enum Problem {
         "a Hugging Face cache repository, not a checkpoint folder: name a snapshot ({snapshot})"
     )]
     CacheRepository { snapshot: String },
+    /// A part of a series named `NAME-00002-of-00003` (GGUF parts, or safetensors shards without an index).
+    #[error("part {part} of {count} ('{file}') is missing")]
+    MissingPart { part: u64, count: u64, file: String },
+}
 
-    // safetensors header
-    #[error("file is empty")]
-    Empty,
+impl DiscoveryProblem {
+    /// The stable, machine-readable class of the problem (JSON `code`, `fixtures/malformed/EXPECTED.tsv`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DiscoveryProblem::UnknownKind => "unknown_kind",
+            DiscoveryProblem::EmptyDirectory => "empty_directory",
+            DiscoveryProblem::OnlyForeign { .. } => "empty_directory",
+            DiscoveryProblem::ForeignFormat { .. } => "unsupported_format",
+            DiscoveryProblem::CacheRepository { .. } => "empty_directory",
+            DiscoveryProblem::MissingPart { .. } => "missing_shard",
+        }
+    }
+}
+
+/// A broken rule of one safetensors file's header or of its data region's length (docs/FORMATS.md §1).
+#[derive(Debug, thiserror::Error)]
+pub enum HeaderProblem {
     #[error("file is {len} bytes, too small for the 8-byte header length")]
     HeaderTooSmall { len: u64 },
     #[error("header length {claimed} exceeds the safetensors limit of 100,000,000 bytes")]
@@ -93,10 +152,6 @@ pub enum Problem {
     UnknownDtype { name: String, dtype: String },
     #[error("tensor '{name}': {reason}")]
     BadTensorEntry { name: String, reason: String },
-    #[error("tensor name '{0}' appears more than once in the header")]
-    DuplicateTensor(String),
-    #[error("tensor '{name}': shape {shape:?} has more elements than fit in 64 bits")]
-    ShapeOverflow { name: String, shape: Vec<u64> },
     #[error("tensor '{name}': data_offsets [{begin}, {end}] end before they begin")]
     OffsetsReversed { name: String, begin: u64, end: u64 },
     #[error("tensor '{name}': {dtype} {shape:?} holds {bits} bits, not a whole number of bytes")]
@@ -152,10 +207,37 @@ pub enum Problem {
     BadMetadata(String),
     #[error("rejected by the safetensors crate: {0}")]
     Reference(String),
-    #[error("file is now {found} bytes but was {expected} when its header was read (changed or truncated since?)")]
-    ChangedSinceRead { expected: u64, found: u64 },
+}
 
-    // sharded checkpoints
+impl HeaderProblem {
+    /// The stable, machine-readable class of the problem (JSON `code`, `fixtures/malformed/EXPECTED.tsv`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            HeaderProblem::HeaderTooSmall { .. } => "header_too_small",
+            HeaderProblem::HeaderTooLarge { .. } => "header_too_large",
+            HeaderProblem::HeaderPastEnd { .. } => "header_past_end",
+            HeaderProblem::HeaderNotUtf8 { .. } => "header_not_utf8",
+            HeaderProblem::HeaderNotObject { .. } => "header_not_object",
+            HeaderProblem::HeaderJson(_) => "header_json",
+            HeaderProblem::UnknownDtype { .. } => "unknown_dtype",
+            HeaderProblem::BadTensorEntry { .. } => "bad_tensor_entry",
+            HeaderProblem::OffsetsReversed { .. } => "offsets_reversed",
+            HeaderProblem::PartialByte { .. } => "partial_byte",
+            HeaderProblem::SizeMismatch { .. } => "size_mismatch",
+            HeaderProblem::GapAtStart { .. } => "offset_gap",
+            HeaderProblem::OffsetGap { .. } => "offset_gap",
+            HeaderProblem::OffsetOverlap { .. } => "offset_overlap",
+            HeaderProblem::Truncated { .. } => "truncated",
+            HeaderProblem::TrailingBytes { .. } => "trailing_bytes",
+            HeaderProblem::BadMetadata(_) => "bad_metadata",
+            HeaderProblem::Reference(_) => "reference_rejected",
+        }
+    }
+}
+
+/// An index that is not a valid index, or that disagrees with its shards (docs/FORMATS.md §3).
+#[derive(Debug, thiserror::Error)]
+pub enum ShardedProblem {
     #[error("index is not valid JSON: {0}")]
     IndexJson(String),
     #[error("index has no \"weight_map\" object{hint}")]
@@ -188,37 +270,59 @@ pub enum Problem {
         "index metadata.total_size is {claimed} but the shards hold {actual} bytes of tensor data"
     )]
     TotalSizeMismatch { claimed: u64, actual: u64 },
+}
 
-    // GGUF (FORMATS.md §4)
+impl ShardedProblem {
+    /// The stable, machine-readable class of the problem (JSON `code`, `fixtures/malformed/EXPECTED.tsv`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ShardedProblem::IndexJson(_) => "index_json",
+            ShardedProblem::IndexNoWeightMap { .. } => "index_no_weight_map",
+            ShardedProblem::IndexBadEntry { .. } => "index_bad_entry",
+            ShardedProblem::IndexBadMetadata { .. } => "index_bad_metadata",
+            ShardedProblem::ShardOutsideFolder { .. } => "shard_outside_folder",
+            ShardedProblem::MissingShard { .. } => "missing_shard",
+            ShardedProblem::TensorNotInShard { .. } => "tensor_not_in_shard",
+            ShardedProblem::TensorInWrongShard { .. } => "tensor_in_wrong_shard",
+            ShardedProblem::TensorNotInIndex { .. } => "tensor_not_in_index",
+            ShardedProblem::TensorInTwoFiles { .. } => "tensor_in_two_files",
+            ShardedProblem::TotalSizeMismatch { .. } => "total_size_mismatch",
+        }
+    }
+}
+
+/// A broken rule of a GGUF file's header, metadata or tensor table, or of a multi-part set (docs/FORMATS.md §4).
+#[derive(Debug, thiserror::Error)]
+pub enum GgufProblem {
     #[error("not a GGUF file: it starts with {found:?}, not \"GGUF\"")]
-    GgufBadMagic { found: String },
+    BadMagic { found: String },
     #[error("GGUF version {version} is not supported ({reason})")]
-    GgufUnsupportedVersion { version: u32, reason: &'static str },
+    UnsupportedVersion { version: u32, reason: &'static str },
     #[error("big-endian GGUF (the version reads as {read:#010x}, byte-swapped {swapped}); only little-endian files are supported")]
-    GgufBigEndian { read: u32, swapped: u32 },
+    BigEndian { read: u32, swapped: u32 },
     #[error("file ends inside the GGUF header: {what} needs {needed} bytes at byte {at}, but the file is {size} bytes (truncated download?)")]
-    GgufHeaderTruncated {
+    HeaderTruncated {
         what: String,
         at: u64,
         needed: u64,
         size: u64,
     },
     #[error("{what} is {count}, which needs at least {min_bytes} bytes, but only {available} bytes follow in the file")]
-    GgufCountTooLarge {
+    CountTooLarge {
         what: &'static str,
         count: u64,
         min_bytes: u128,
         available: u64,
     },
     #[error("{what}: string length {length} at byte {at} goes past the end of the file ({available} bytes follow)")]
-    GgufStringPastEnd {
+    StringPastEnd {
         what: String,
         at: u64,
         length: u64,
         available: u64,
     },
     #[error("{what}: array of {length} {element} elements at byte {at} needs at least {min_bytes} bytes, but only {available} follow in the file")]
-    GgufArrayPastEnd {
+    ArrayPastEnd {
         what: String,
         at: u64,
         length: u64,
@@ -227,23 +331,23 @@ pub enum Problem {
         available: u64,
     },
     #[error("{what}: unknown value type {value_type} at byte {at} (GGUF defines 0..=12)")]
-    GgufUnknownValueType {
+    UnknownValueType {
         what: String,
         at: u64,
         value_type: u32,
     },
     #[error("metadata key '{0}' appears more than once")]
-    GgufDuplicateKey(String),
+    DuplicateKey(String),
     #[error("metadata '{key}': {reason}")]
-    GgufBadMetadata { key: String, reason: String },
+    BadMetadata { key: String, reason: String },
     #[error("tensor '{name}': {reason}")]
-    GgufUnknownTensorType { name: String, reason: String },
+    UnknownTensorType { name: String, reason: String },
     #[error("tensor '{name}': {reason}")]
-    GgufRetiredTensorType { name: String, reason: String },
+    RetiredTensorType { name: String, reason: String },
     #[error("tensor '{name}' has {n_dims} dimensions; GGUF allows at most 4")]
-    GgufTooManyDims { name: String, n_dims: u32 },
+    TooManyDims { name: String, n_dims: u32 },
     #[error("tensor '{name}': {dtype} stores blocks of {block} elements, but its innermost dimension is {inner} (ggml dims {dims:?})")]
-    GgufPartialBlock {
+    PartialBlock {
         name: String,
         dtype: String,
         block: u32,
@@ -253,99 +357,57 @@ pub enum Problem {
     #[error(
         "tensor '{name}': data offset {offset} is not a multiple of the alignment {alignment}"
     )]
-    GgufOffsetMisaligned {
+    OffsetMisaligned {
         name: String,
         offset: u64,
         alignment: u64,
     },
     #[error("tensor '{name}' is at data offset {offset}, but ggml expects {expected}: tensors must follow each other in header order, each at the previous one's end rounded up to the alignment")]
-    GgufOffsetOrder {
+    OffsetOrder {
         name: String,
         offset: u64,
         expected: u64,
     },
     #[error("tensor '{name}' is at data offset {offset}, but the previous tensor ends (padded to the alignment) at {expected}: {gap} bytes belong to no tensor")]
-    GgufOffsetGap {
+    OffsetGap {
         name: String,
         offset: u64,
         expected: u64,
         gap: u64,
     },
     #[error("tensor '{name}': data ends at byte {data_end} of the file, which is {size} bytes (truncated download?)")]
-    GgufDataPastEnd {
+    DataPastEnd {
         name: String,
         data_end: u128,
         size: u64,
     },
-    /// A part of a series named `NAME-00002-of-00003` (GGUF parts, or safetensors shards without an index).
-    #[error("part {part} of {count} ('{file}') is missing")]
-    MissingPart { part: u64, count: u64, file: String },
     #[error("multi-part GGUF: {0}")]
-    GgufSplitInconsistent(String),
+    SplitInconsistent(String),
 }
 
-impl Problem {
-    /// A stable, machine-readable class for the problem (used in JSON output and tests).
+impl GgufProblem {
+    /// The stable, machine-readable class of the problem (JSON `code`, `fixtures/malformed/EXPECTED.tsv`).
     pub fn code(&self) -> &'static str {
         match self {
-            Problem::Io(_) => "io",
-            Problem::UnknownKind => "unknown_kind",
-            Problem::ForeignFormat { .. } => "unsupported_format",
-            Problem::EmptyDirectory
-            | Problem::CacheRepository { .. }
-            | Problem::OnlyForeign { .. } => "empty_directory",
-            Problem::Empty => "empty_file",
-            Problem::HeaderTooSmall { .. } => "header_too_small",
-            Problem::HeaderTooLarge { .. } => "header_too_large",
-            Problem::HeaderPastEnd { .. } => "header_past_end",
-            Problem::HeaderNotUtf8 { .. } => "header_not_utf8",
-            Problem::HeaderNotObject { .. } => "header_not_object",
-            Problem::HeaderJson(_) => "header_json",
-            Problem::UnknownDtype { .. } => "unknown_dtype",
-            Problem::BadTensorEntry { .. } => "bad_tensor_entry",
-            Problem::DuplicateTensor(_) => "duplicate_tensor",
-            Problem::ShapeOverflow { .. } => "shape_overflow",
-            Problem::OffsetsReversed { .. } => "offsets_reversed",
-            Problem::PartialByte { .. } => "partial_byte",
-            Problem::SizeMismatch { .. } => "size_mismatch",
-            Problem::GapAtStart { .. } | Problem::OffsetGap { .. } => "offset_gap",
-            Problem::OffsetOverlap { .. } => "offset_overlap",
-            Problem::Truncated { .. } => "truncated",
-            Problem::TrailingBytes { .. } => "trailing_bytes",
-            Problem::BadMetadata(_) => "bad_metadata",
-            Problem::Reference(_) => "reference_rejected",
-            Problem::ChangedSinceRead { .. } => "changed_since_read",
-            Problem::IndexJson(_) => "index_json",
-            Problem::IndexNoWeightMap { .. } => "index_no_weight_map",
-            Problem::IndexBadEntry { .. } => "index_bad_entry",
-            Problem::IndexBadMetadata { .. } => "index_bad_metadata",
-            Problem::ShardOutsideFolder { .. } => "shard_outside_folder",
-            Problem::MissingShard { .. } => "missing_shard",
-            Problem::TensorNotInShard { .. } => "tensor_not_in_shard",
-            Problem::TensorInWrongShard { .. } => "tensor_in_wrong_shard",
-            Problem::TensorNotInIndex { .. } => "tensor_not_in_index",
-            Problem::TensorInTwoFiles { .. } => "tensor_in_two_files",
-            Problem::TotalSizeMismatch { .. } => "total_size_mismatch",
-            Problem::GgufBadMagic { .. } => "gguf_bad_magic",
-            Problem::GgufUnsupportedVersion { .. } => "gguf_unsupported_version",
-            Problem::GgufBigEndian { .. } => "gguf_big_endian",
-            Problem::GgufHeaderTruncated { .. } => "gguf_header_truncated",
-            Problem::GgufCountTooLarge { .. } => "gguf_count_too_large",
-            Problem::GgufStringPastEnd { .. } => "gguf_string_past_end",
-            Problem::GgufArrayPastEnd { .. } => "gguf_array_past_end",
-            Problem::GgufUnknownValueType { .. } => "gguf_unknown_value_type",
-            Problem::GgufDuplicateKey(_) => "gguf_duplicate_key",
-            Problem::GgufBadMetadata { .. } => "gguf_bad_metadata",
-            Problem::GgufUnknownTensorType { .. } => "gguf_unknown_tensor_type",
-            Problem::GgufRetiredTensorType { .. } => "gguf_retired_tensor_type",
-            Problem::GgufTooManyDims { .. } => "gguf_too_many_dims",
-            Problem::GgufPartialBlock { .. } => "gguf_partial_block",
-            Problem::GgufOffsetMisaligned { .. } => "gguf_offset_misaligned",
-            Problem::GgufOffsetOrder { .. } => "gguf_offset_order",
-            Problem::GgufOffsetGap { .. } => "offset_gap",
-            Problem::GgufDataPastEnd { .. } => "truncated",
-            Problem::MissingPart { .. } => "missing_shard",
-            Problem::GgufSplitInconsistent(_) => "gguf_split_inconsistent",
+            GgufProblem::BadMagic { .. } => "gguf_bad_magic",
+            GgufProblem::UnsupportedVersion { .. } => "gguf_unsupported_version",
+            GgufProblem::BigEndian { .. } => "gguf_big_endian",
+            GgufProblem::HeaderTruncated { .. } => "gguf_header_truncated",
+            GgufProblem::CountTooLarge { .. } => "gguf_count_too_large",
+            GgufProblem::StringPastEnd { .. } => "gguf_string_past_end",
+            GgufProblem::ArrayPastEnd { .. } => "gguf_array_past_end",
+            GgufProblem::UnknownValueType { .. } => "gguf_unknown_value_type",
+            GgufProblem::DuplicateKey(_) => "gguf_duplicate_key",
+            GgufProblem::BadMetadata { .. } => "gguf_bad_metadata",
+            GgufProblem::UnknownTensorType { .. } => "gguf_unknown_tensor_type",
+            GgufProblem::RetiredTensorType { .. } => "gguf_retired_tensor_type",
+            GgufProblem::TooManyDims { .. } => "gguf_too_many_dims",
+            GgufProblem::PartialBlock { .. } => "gguf_partial_block",
+            GgufProblem::OffsetMisaligned { .. } => "gguf_offset_misaligned",
+            GgufProblem::OffsetOrder { .. } => "gguf_offset_order",
+            GgufProblem::OffsetGap { .. } => "offset_gap",
+            GgufProblem::DataPastEnd { .. } => "truncated",
+            GgufProblem::SplitInconsistent(_) => "gguf_split_inconsistent",
         }
     }
 }

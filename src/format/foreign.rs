@@ -5,7 +5,7 @@
 //! PyTorch checkpoints are deliberately not read: `torch.save` stores a pickle, and unpickling runs whatever
 //! code the file names; safetensors exists to avoid exactly that.
 
-use crate::format::error::Problem;
+use crate::format::error::{DiscoveryProblem, Problem};
 use std::io::Read;
 use std::path::Path;
 
@@ -66,7 +66,7 @@ impl Foreign {
                 "paramscope reads safetensors and GGUF files",
             ),
         };
-        Problem::ForeignFormat { format, advice }
+        DiscoveryProblem::ForeignFormat { format, advice }.into()
     }
 }
 

@@ -5,7 +5,7 @@
 use super::{print_load_error, print_out, usage_error, EXIT_CHECK_FAILED, EXIT_INPUT};
 use crate::cli::args::CheckArgs;
 use paramscope::check::{self, settings, CheckReport, Summary};
-use paramscope::format::walk;
+use paramscope::format::discover::walk;
 use paramscope::format::LoadOptions;
 use paramscope::render::check::{self as view, junit, CheckFormat};
 use paramscope::render::{self, OutputFormat};

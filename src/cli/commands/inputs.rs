@@ -1,8 +1,8 @@
 //! paramscope never writes over what it reads: a report file (`check --junit FILE`) that is one of the inputs,
 //! by any path (a symlink, a hard link, `./x` for `x`), is refused before anything is written.
 
+use paramscope::format::discover::walk;
 use paramscope::format::file_id::identity;
-use paramscope::format::walk;
 use paramscope::format::{self, Source};
 use std::path::{Path, PathBuf};
 
@@ -35,7 +35,7 @@ fn files_read(source: &Source) -> Vec<PathBuf> {
         Source::File(path) => vec![path.clone()],
         Source::Index { path, unindexed } => {
             let folder = path.parent().unwrap_or(Path::new(""));
-            let shards: Vec<PathBuf> = format::index::read(path)
+            let shards: Vec<PathBuf> = format::safetensors::index::read(path)
                 .map(|index| index.shards().into_iter().map(|s| folder.join(s)).collect())
                 .unwrap_or_default();
             std::iter::once(path.clone())

@@ -3,7 +3,7 @@
 
 use super::{print_load_error, print_out, style_for, EXIT_INPUT};
 use crate::cli::args::InspectArgs;
-use paramscope::format::walk;
+use paramscope::format::discover::walk;
 use paramscope::format::LoadOptions;
 use paramscope::inspect::{self, InspectOptions, MultiReport};
 use paramscope::render::{self, InspectFormat, OutputFormat};

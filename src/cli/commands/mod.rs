@@ -99,12 +99,12 @@ pub fn load_each(
             Err(e) => loaded.push(Err((e.path.clone(), e.into()))),
         }
     }
-    let mut splits_seen = paramscope::format::walk::SplitsSeen::default();
-    for source in format::without_repeats(sources, |s| Some(s)) {
+    let mut splits_seen = paramscope::format::discover::walk::SplitsSeen::default();
+    for source in format::discover::without_repeats(sources, |s| Some(s)) {
         if splits_seen.repeated(&source) {
             continue;
         }
-        let path = paramscope::format::walk::source_path(&source).to_path_buf();
+        let path = paramscope::format::discover::walk::source_path(&source).to_path_buf();
         loaded.push(format::load(&source, options).map_err(|e| (path, e)));
     }
     loaded

@@ -1,7 +1,7 @@
 //! A reader that knows how many bytes the file has left, so every length or count read from the file is checked
 //! against what could possibly follow before anything is allocated or skipped.
 
-use crate::format::error::Problem;
+use crate::format::error::{GgufProblem, Problem};
 use std::io::{Read, Seek};
 
 pub struct Cursor<R> {
@@ -38,12 +38,13 @@ impl<R: Read + Seek> Cursor<R> {
     /// Fails unless `n` more bytes exist.
     pub fn require(&self, n: u64, what: What) -> Result<(), Problem> {
         if n > self.remaining() {
-            return Err(Problem::GgufHeaderTruncated {
+            return Err(GgufProblem::HeaderTruncated {
                 what: what(),
                 at: self.pos,
                 needed: n,
                 size: self.size,
-            });
+            }
+            .into());
         }
         Ok(())
     }
@@ -91,12 +92,13 @@ impl<R: Read + Seek> Cursor<R> {
         let at = self.pos;
         let length = self.u64(what)?;
         if length > self.remaining() {
-            return Err(Problem::GgufStringPastEnd {
+            return Err(GgufProblem::StringPastEnd {
                 what: what(),
                 at,
                 length,
                 available: self.remaining(),
-            });
+            }
+            .into());
         }
         if !keep {
             self.skip(length)?;

@@ -9,7 +9,7 @@ pub mod split;
 mod tensors;
 pub mod values;
 
-use crate::format::error::{InputError, Problem};
+use crate::format::error::{GgufProblem, InputError, Problem};
 use crate::model::checkpoint::{FileInfo, Tensor};
 use crate::model::metadata::{MetaValue, MetadataDetail};
 use cursor::Cursor;
@@ -51,7 +51,7 @@ pub fn read(path: &Path, shown: &Path, detail: MetadataDetail) -> Result<ParsedG
     let reader = BufReader::with_capacity(1 << 16, file);
     parse(Cursor::new(reader, size), shown, detail).map_err(|problem| match problem {
         // A misnamed PyTorch or HDF5 file is named as what it is.
-        Problem::GgufBadMagic { .. } => {
+        Problem::Gguf(GgufProblem::BadMagic { .. }) => {
             err(super::foreign::sniff(path).map_or(problem, super::foreign::Foreign::problem))
         }
         problem => err(problem),
@@ -87,9 +87,10 @@ fn parse<R: Read + Seek>(
     }
     let magic = c.magic()?;
     if &magic != MAGIC {
-        return Err(Problem::GgufBadMagic {
+        return Err(GgufProblem::BadMagic {
             found: String::from_utf8_lossy(&magic).into_owned(),
-        });
+        }
+        .into());
     }
     let version = check_version(c.u32(&|| "the version".into())?)?;
     let tensor_count = c.u64(&|| "tensor_count".into())?;
@@ -101,7 +102,7 @@ fn parse<R: Read + Seek>(
     for i in 0..kv_count {
         let (key, value) = values::read_kv(&mut c, i, detail)?;
         if !keys.insert(key.clone()) {
-            return Err(Problem::GgufDuplicateKey(key));
+            return Err(GgufProblem::DuplicateKey(key).into());
         }
         metadata.push((key, value));
     }
@@ -121,12 +122,13 @@ fn parse<R: Read + Seek>(
         aligned.min(c.size())
     };
     if data_start > c.size() {
-        return Err(Problem::GgufHeaderTruncated {
+        return Err(GgufProblem::HeaderTruncated {
             what: "padding before the tensor data".into(),
             at: header_end,
             needed: data_start - header_end,
             size: c.size(),
-        });
+        }
+        .into());
     }
     let (tensors, data_len) = tensors::place(infos, alignment as u64, data_start, c.size())?;
 
@@ -161,18 +163,18 @@ fn parse<R: Read + Seek>(
 fn check_version(version: u32) -> Result<u32, Problem> {
     match version {
         2 | 3 => Ok(version),
-        1 => Err(Problem::GgufUnsupportedVersion {
+        1 => Err(GgufProblem::UnsupportedVersion {
             version,
             reason: "version 1 used 32-bit counts and lengths; ggml no longer reads it: re-convert the model",
-        }),
-        v if v & 0xFFFF == 0 && v != 0 => Err(Problem::GgufBigEndian {
+        }.into()),
+        v if v & 0xFFFF == 0 && v != 0 => Err(GgufProblem::BigEndian {
             read: v,
             swapped: v.swap_bytes(),
-        }),
-        _ => Err(Problem::GgufUnsupportedVersion {
+        }.into()),
+        _ => Err(GgufProblem::UnsupportedVersion {
             version,
             reason: "paramscope reads versions 2 and 3",
-        }),
+        }.into()),
     }
 }
 
@@ -181,21 +183,23 @@ fn check_version(version: u32) -> Result<u32, Problem> {
 fn check_counts(tensor_count: u64, kv_count: u64, available: u64) -> Result<(), Problem> {
     let kv_bytes = kv_count as u128 * MIN_KV_BYTES as u128;
     if kv_bytes > available as u128 {
-        return Err(Problem::GgufCountTooLarge {
+        return Err(GgufProblem::CountTooLarge {
             what: "metadata_kv_count",
             count: kv_count,
             min_bytes: kv_bytes,
             available,
-        });
+        }
+        .into());
     }
     let all = kv_bytes + tensor_count as u128 * tensors::MIN_INFO_BYTES as u128;
     if all > available as u128 {
-        return Err(Problem::GgufCountTooLarge {
+        return Err(GgufProblem::CountTooLarge {
             what: "tensor_count",
             count: tensor_count,
             min_bytes: all,
             available,
-        });
+        }
+        .into());
     }
     Ok(())
 }
@@ -205,9 +209,12 @@ fn alignment(metadata: &[(String, MetaValue)]) -> Result<u32, Problem> {
     let Some((_, value)) = metadata.iter().find(|(k, _)| k == ALIGNMENT_KEY) else {
         return Ok(DEFAULT_ALIGNMENT);
     };
-    let bad = |reason: String| Problem::GgufBadMetadata {
-        key: ALIGNMENT_KEY.into(),
-        reason,
+    let bad = |reason: String| {
+        GgufProblem::BadMetadata {
+            key: ALIGNMENT_KEY.into(),
+            reason,
+        }
+        .into()
     };
     match value {
         MetaValue::U32(a) if a.is_power_of_two() => Ok(*a),

@@ -3,7 +3,7 @@
 //! metadata; every part carries `split.no` (0-based), `split.count` and `split.tensors.count` (the total).
 
 use super::{read, ParsedGguf};
-use crate::format::error::{InputError, LoadError, Problem};
+use crate::format::error::{DiscoveryProblem, GgufProblem, InputError, LoadError, Problem};
 use crate::model::checkpoint::{Checkpoint, FileInfo, Format, Layout, Tensor};
 use crate::model::metadata::MetadataDetail;
 use rayon::prelude::*;
@@ -78,11 +78,12 @@ pub fn load(
         } else {
             errors.push(InputError::new(
                 shown,
-                Problem::MissingPart {
+                DiscoveryProblem::MissingPart {
                     part: i as u64 + 1,
                     count: parts.len() as u64,
                     file: p.display().to_string(),
-                },
+                }
+                .into(),
             ));
         }
     }
@@ -113,7 +114,7 @@ pub fn load(
         }
     }
     let checkpoint = assemble(shown, parsed, notes);
-    errors.extend(super::super::duplicate_names(&checkpoint));
+    errors.extend(crate::format::duplicate_names(&checkpoint));
     if errors.is_empty() {
         Ok(checkpoint)
     } else {
@@ -161,31 +162,44 @@ fn consistency(parsed: &[ParsedGguf]) -> Vec<Problem> {
         let get = |key: &str| p.meta(key).and_then(|v| v.as_u64());
         match get(KEY_COUNT) {
             Some(c) if c == count => {}
-            Some(c) => problems.push(Problem::GgufSplitInconsistent(format!(
-                "'{file}' says {KEY_COUNT} = {c}, but its name says {count} parts"
-            ))),
-            None => problems.push(Problem::GgufSplitInconsistent(format!(
-                "'{file}' has no integer {KEY_COUNT} (not written by gguf-split?)"
-            ))),
+            Some(c) => problems.push(
+                GgufProblem::SplitInconsistent(format!(
+                    "'{file}' says {KEY_COUNT} = {c}, but its name says {count} parts"
+                ))
+                .into(),
+            ),
+            None => problems.push(
+                GgufProblem::SplitInconsistent(format!(
+                    "'{file}' has no integer {KEY_COUNT} (not written by gguf-split?)"
+                ))
+                .into(),
+            ),
         }
         match get(KEY_NO) {
             Some(n) if n == i as u64 => {}
-            Some(n) => problems.push(Problem::GgufSplitInconsistent(format!(
-                "'{file}' says {KEY_NO} = {n}, but it is part {} (expected {KEY_NO} = {i})",
-                i + 1
-            ))),
-            None => problems.push(Problem::GgufSplitInconsistent(format!(
-                "'{file}' has no integer {KEY_NO}"
-            ))),
+            Some(n) => problems.push(
+                GgufProblem::SplitInconsistent(format!(
+                    "'{file}' says {KEY_NO} = {n}, but it is part {} (expected {KEY_NO} = {i})",
+                    i + 1
+                ))
+                .into(),
+            ),
+            None => problems.push(
+                GgufProblem::SplitInconsistent(format!("'{file}' has no integer {KEY_NO}")).into(),
+            ),
         }
         match get(KEY_TENSORS) {
             Some(t) if t == total => {}
-            Some(t) => problems.push(Problem::GgufSplitInconsistent(format!(
-                "'{file}' says {KEY_TENSORS} = {t}, but the {count} parts hold {total} tensors"
-            ))),
-            None => problems.push(Problem::GgufSplitInconsistent(format!(
-                "'{file}' has no integer {KEY_TENSORS}"
-            ))),
+            Some(t) => problems.push(
+                GgufProblem::SplitInconsistent(format!(
+                    "'{file}' says {KEY_TENSORS} = {t}, but the {count} parts hold {total} tensors"
+                ))
+                .into(),
+            ),
+            None => problems.push(
+                GgufProblem::SplitInconsistent(format!("'{file}' has no integer {KEY_TENSORS}"))
+                    .into(),
+            ),
         }
     }
     problems

@@ -2,7 +2,7 @@
 //! in the file (FORMATS.md §4, and ggml's `gguf_init_from_file_impl`).
 
 use super::cursor::Cursor;
-use crate::format::error::Problem;
+use crate::format::error::{GgufProblem, HeaderProblem, Problem};
 use crate::model::checkpoint::Tensor;
 use crate::model::dtype::ggml::{dtype_from_ggml_id, GgmlTypeError};
 use crate::model::dtype::{DType, SizeError, Storage};
@@ -36,7 +36,7 @@ pub fn read_info<R: Read + Seek>(
         .unwrap_or_default();
     let n_dims = c.u32(&|| format!("n_dims of tensor '{name}'"))?;
     if n_dims > MAX_DIMS {
-        return Err(Problem::GgufTooManyDims { name, n_dims });
+        return Err(GgufProblem::TooManyDims { name, n_dims }.into());
     }
     let mut dims = Vec::with_capacity(n_dims as usize);
     for d in 0..n_dims {
@@ -48,29 +48,32 @@ pub fn read_info<R: Read + Seek>(
     let dtype = match dtype_from_ggml_id(type_id) {
         Ok(d) => d,
         Err(e @ GgmlTypeError::Retired { .. }) => {
-            return Err(Problem::GgufRetiredTensorType {
+            return Err(GgufProblem::RetiredTensorType {
                 name,
                 reason: e.to_string(),
-            })
+            }
+            .into())
         }
         Err(e @ GgmlTypeError::Unknown { .. }) => {
-            return Err(Problem::GgufUnknownTensorType {
+            return Err(GgufProblem::UnknownTensorType {
                 name,
                 reason: e.to_string(),
-            })
+            }
+            .into())
         }
     };
     // ggml quantises along rows: the innermost dimension must hold whole blocks, not just the total.
     if let Storage::Block { elements, .. } = dtype.storage() {
         let inner = dims.first().copied().unwrap_or(1);
         if inner % elements as u64 != 0 {
-            return Err(Problem::GgufPartialBlock {
+            return Err(GgufProblem::PartialBlock {
                 name,
                 dtype: dtype.to_string(),
                 block: elements,
                 inner,
                 dims,
-            });
+            }
+            .into());
         }
     }
     let shape = pytorch_shape(&dims);
@@ -84,11 +87,12 @@ pub fn read_info<R: Read + Seek>(
         ) => return Err(Problem::ShapeOverflow { name, shape }),
     };
     if offset % alignment != 0 {
-        return Err(Problem::GgufOffsetMisaligned {
+        return Err(GgufProblem::OffsetMisaligned {
             name,
             offset,
             alignment,
-        });
+        }
+        .into());
     }
     Ok(RawInfo {
         name,
@@ -130,11 +134,12 @@ pub fn place(
         // Past the end first: an offset far beyond the file is a truncated or corrupt file, whatever else it is.
         let data_end = data_start as u128 + info.offset as u128 + info.bytes as u128;
         if data_end > file_size as u128 {
-            return Err(Problem::GgufDataPastEnd {
+            return Err(GgufProblem::DataPastEnd {
                 name: info.name.clone(),
                 data_end,
                 size: file_size,
-            });
+            }
+            .into());
         }
         if info.offset != expected {
             return Err(misplaced(info, expected, previous));
@@ -160,30 +165,33 @@ pub fn place(
 /// Says how a tensor is off its expected place: overlapping the previous one, leaving a gap, or out of order.
 fn misplaced(info: &RawInfo, expected: u64, previous: Option<(&str, u64, u64)>) -> Problem {
     if info.offset > expected {
-        return Problem::GgufOffsetGap {
+        return GgufProblem::OffsetGap {
             name: info.name.clone(),
             offset: info.offset,
             expected,
             gap: info.offset - expected,
-        };
+        }
+        .into();
     }
     match previous {
         Some((prev, prev_begin, prev_end))
             if info.offset >= prev_begin && info.offset < prev_end =>
         {
-            Problem::OffsetOverlap {
+            HeaderProblem::OffsetOverlap {
                 name: info.name.clone(),
                 begin: info.offset,
                 previous: prev.to_string(),
                 previous_end: prev_end,
                 overlap: prev_end - info.offset,
             }
+            .into()
         }
-        _ => Problem::GgufOffsetOrder {
+        _ => GgufProblem::OffsetOrder {
             name: info.name.clone(),
             offset: info.offset,
             expected,
-        },
+        }
+        .into(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! GGUF metadata key/values: `key: string | value_type: u32 | value`, arrays possibly nested (FORMATS.md §4).
 
 use super::cursor::Cursor;
-use crate::format::error::Problem;
+use crate::format::error::{GgufProblem, Problem};
 use crate::model::metadata::{MetaArray, MetaKind, MetaValue, MetadataDetail};
 use std::io::{Read, Seek};
 
@@ -67,7 +67,7 @@ pub fn read_kv<R: Read + Seek>(
         .unwrap_or_default();
     let at = c.pos();
     let type_id = c.u32(&|| format!("value type of '{key}'"))?;
-    let kind = kind_of(type_id).ok_or_else(|| Problem::GgufUnknownValueType {
+    let kind = kind_of(type_id).ok_or_else(|| GgufProblem::UnknownValueType {
         what: format!("metadata '{key}'"),
         at,
         value_type: type_id,
@@ -130,14 +130,15 @@ fn array_header<R: Read + Seek>(
     depth: u32,
 ) -> Result<(MetaKind, u64), Problem> {
     if depth >= MAX_NESTING {
-        return Err(Problem::GgufBadMetadata {
+        return Err(GgufProblem::BadMetadata {
             key: key.to_string(),
             reason: format!("arrays nested more than {MAX_NESTING} deep"),
-        });
+        }
+        .into());
     }
     let at = c.pos();
     let type_id = c.u32(&|| format!("array element type of '{key}'"))?;
-    let element = kind_of(type_id).ok_or_else(|| Problem::GgufUnknownValueType {
+    let element = kind_of(type_id).ok_or_else(|| GgufProblem::UnknownValueType {
         what: format!("array element of metadata '{key}'"),
         at,
         value_type: type_id,
@@ -146,14 +147,15 @@ fn array_header<R: Read + Seek>(
     let len = c.u64(&|| format!("array length of '{key}'"))?;
     let needed = len as u128 * min_bytes(element) as u128;
     if needed > c.remaining() as u128 {
-        return Err(Problem::GgufArrayPastEnd {
+        return Err(GgufProblem::ArrayPastEnd {
             what: format!("metadata '{key}'"),
             at: len_at,
             length: len,
             element: element.name().to_string(),
             min_bytes: needed,
             available: c.remaining(),
-        });
+        }
+        .into());
     }
     Ok((element, len))
 }

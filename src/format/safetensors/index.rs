@@ -1,7 +1,7 @@
 //! Sharded safetensors checkpoints: the `*.safetensors.index.json` file and its consistency with the shards
 //! (FORMATS.md §3).
 
-use crate::format::error::{InputError, Problem};
+use crate::format::error::{InputError, Problem, ShardedProblem};
 use crate::model::checkpoint::IndexInfo;
 use serde_json::{Map, Value};
 use std::path::{Component, Path};
@@ -28,7 +28,7 @@ impl Index {
 pub fn read(path: &Path) -> Result<Index, InputError> {
     let err = |problem| InputError::new(path, problem);
     let mut text = Vec::new();
-    super::open_regular(path)
+    crate::format::open_regular(path)
         .and_then(|mut f| std::io::Read::read_to_end(&mut f, &mut text))
         .map_err(|e| err(Problem::Io(e)))?;
     parse(&text, path).map_err(err)
@@ -36,9 +36,9 @@ pub fn read(path: &Path) -> Result<Index, InputError> {
 
 pub fn parse(text: &[u8], path: &Path) -> Result<Index, Problem> {
     let value: Value =
-        serde_json::from_slice(text).map_err(|e| Problem::IndexJson(e.to_string()))?;
+        serde_json::from_slice(text).map_err(|e| ShardedProblem::IndexJson(e.to_string()))?;
     let Value::Object(mut root) = value else {
-        return Err(Problem::IndexJson("the index is not a JSON object".into()));
+        return Err(ShardedProblem::IndexJson("the index is not a JSON object".into()).into());
     };
     let weight_map = match root.remove("weight_map") {
         Some(Value::Object(map)) => map,
@@ -49,14 +49,14 @@ pub fn parse(text: &[u8], path: &Path) -> Result<Index, Problem> {
             } else {
                 String::new()
             };
-            return Err(Problem::IndexNoWeightMap { hint });
+            return Err(ShardedProblem::IndexNoWeightMap { hint }.into());
         }
     };
     let weight_map = weight_map
         .into_iter()
         .map(|(name, shard)| match shard {
             Value::String(s) => Ok((name, s)),
-            _ => Err(Problem::IndexBadEntry { name }),
+            _ => Err(ShardedProblem::IndexBadEntry { name }),
         })
         .collect::<Result<Vec<_>, _>>()?;
     let metadata = match root.remove("metadata") {
@@ -82,10 +82,11 @@ fn claimed_integer(metadata: &Map<String, Value>, key: &str) -> Result<Option<u6
         None | Some(Value::Null) => Ok(None),
         Some(v) => match v.as_u64() {
             Some(n) => Ok(Some(n)),
-            None => Err(Problem::IndexBadMetadata {
+            None => Err(ShardedProblem::IndexBadMetadata {
                 key: key.to_string(),
                 value: v.to_string(),
-            }),
+            }
+            .into()),
         },
     }
 }

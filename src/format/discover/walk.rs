@@ -5,7 +5,7 @@
 //!
 //! Symlinked folders are not entered (a link back up the tree would never end); symlinked files are read.
 
-use crate::format::error::{InputError, Problem};
+use crate::format::error::{DiscoveryProblem, InputError, Problem};
 use crate::format::{self, Source};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -21,7 +21,10 @@ pub fn walk(root: &Path, mut visit: impl FnMut(Result<Source, InputError>)) {
         visit(source)
     });
     if !found {
-        visit(Err(InputError::new(root, Problem::EmptyDirectory)));
+        visit(Err(InputError::new(
+            root,
+            DiscoveryProblem::EmptyDirectory.into(),
+        )));
     }
 }
 
@@ -65,7 +68,7 @@ fn unclaimed(source: Source, claimed: &mut HashSet<PathBuf>) -> Option<Source> {
     match source {
         Source::Index { ref path, .. } => {
             let folder = path.parent().unwrap_or(Path::new(""));
-            if let Ok(index) = format::index::read(path) {
+            if let Ok(index) = format::safetensors::index::read(path) {
                 let nested = index
                     .shards()
                     .into_iter()
@@ -94,9 +97,9 @@ fn discovered(
         Err(e)
             if matches!(
                 *e.problem,
-                Problem::EmptyDirectory
-                    | Problem::CacheRepository { .. }
-                    | Problem::OnlyForeign { .. }
+                Problem::Discovery(DiscoveryProblem::EmptyDirectory)
+                    | Problem::Discovery(DiscoveryProblem::CacheRepository { .. })
+                    | Problem::Discovery(DiscoveryProblem::OnlyForeign { .. })
             ) => {}
         Err(e) => {
             let unreadable = matches!(*e.problem, Problem::Io(_));
@@ -162,7 +165,7 @@ pub fn each_checkpoint(
         }
     };
     if recursive {
-        let mut repeats = (paths.len() > 1).then(format::Repeats::default);
+        let mut repeats = (paths.len() > 1).then(format::discover::Repeats::default);
         for path in paths {
             walk(path, |found| {
                 let repeated = match (&found, &mut repeats) {
@@ -183,7 +186,7 @@ pub fn each_checkpoint(
             Err(e) => found.push(Err(e)),
         }
     }
-    format::without_repeats(found, |f| f.as_ref().ok())
+    format::discover::without_repeats(found, |f| f.as_ref().ok())
         .into_iter()
         .for_each(visit);
 }

@@ -6,7 +6,7 @@
 //! every broken rule; the reference crate's `Metadata::new` then validates the same description, so anything it
 //! rejects is rejected here too.
 
-use crate::format::error::{InputError, Problem};
+use crate::format::error::{HeaderProblem, InputError, Problem};
 use crate::model::checkpoint::{FileInfo, Tensor};
 use crate::model::dtype::{DType, SizeError};
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
@@ -28,7 +28,7 @@ pub struct ParsedFile {
 /// Reads and validates the header of the safetensors file at `path`; errors name `shown` as the file.
 pub fn read(path: &Path, shown: &Path) -> Result<ParsedFile, InputError> {
     let err = |problem| InputError::new(shown, problem);
-    let mut file = super::open_regular(path).map_err(|e| err(Problem::Io(e)))?;
+    let mut file = crate::format::open_regular(path).map_err(|e| err(Problem::Io(e)))?;
     let size = file.metadata().map_err(|e| err(Problem::Io(e)))?.len();
     read_from(&mut file, size, shown)
 }
@@ -62,7 +62,7 @@ fn read_header_bytes(file: &mut impl Read, size: u64) -> Result<Vec<u8>, Problem
         return Err(Problem::Empty);
     }
     if size < LENGTH_PREFIX {
-        return Err(Problem::HeaderTooSmall { len: size });
+        return Err(HeaderProblem::HeaderTooSmall { len: size }.into());
     }
     let mut prefix = [0u8; 8];
     file.read_exact(&mut prefix)?;
@@ -70,26 +70,27 @@ fn read_header_bytes(file: &mut impl Read, size: u64) -> Result<Vec<u8>, Problem
     if claimed > MAX_HEADER_BYTES.min(size - LENGTH_PREFIX) {
         // A misnamed PyTorch or HDF5 file: its magic number read as a length is why.
         let mut start = prefix.to_vec();
-        let rest = (super::foreign::SNIFF_BYTES as u64).min(size) - LENGTH_PREFIX;
+        let rest = (crate::format::foreign::SNIFF_BYTES as u64).min(size) - LENGTH_PREFIX;
         file.take(rest).read_to_end(&mut start)?;
-        if let Some(foreign) = super::foreign::recognise(&start, Path::new("")) {
+        if let Some(foreign) = crate::format::foreign::recognise(&start, Path::new("")) {
             return Err(foreign.problem());
         }
     }
     if claimed > MAX_HEADER_BYTES {
-        return Err(Problem::HeaderTooLarge { claimed });
+        return Err(HeaderProblem::HeaderTooLarge { claimed }.into());
     }
     let available = size - LENGTH_PREFIX;
     if claimed > available {
-        return Err(Problem::HeaderPastEnd { claimed, available });
+        return Err(HeaderProblem::HeaderPastEnd { claimed, available }.into());
     }
     let mut header = Vec::with_capacity(claimed as usize);
     file.take(claimed).read_to_end(&mut header)?;
     if header.len() as u64 != claimed {
-        return Err(Problem::HeaderPastEnd {
+        return Err(HeaderProblem::HeaderPastEnd {
             claimed,
             available: header.len() as u64,
-        });
+        }
+        .into());
     }
     Ok(header)
 }
@@ -101,13 +102,13 @@ struct ParsedHeader {
 
 /// Parses and validates a header of a file `file_size` bytes long.
 fn parse_header(header: &[u8], file_size: u64) -> Result<ParsedHeader, Problem> {
-    let text = std::str::from_utf8(header).map_err(|e| Problem::HeaderNotUtf8 {
+    let text = std::str::from_utf8(header).map_err(|e| HeaderProblem::HeaderNotUtf8 {
         at: e.valid_up_to(),
     })?;
     let trimmed = text.trim_start();
     if !trimmed.starts_with('{') {
         let first: String = trimmed.chars().take(16).collect();
-        return Err(Problem::HeaderNotObject { first });
+        return Err(HeaderProblem::HeaderNotObject { first }.into());
     }
     let raw: RawHeader = serde_json::from_str(text).map_err(classify_json_error)?;
 
@@ -135,24 +136,26 @@ fn classify_json_error(e: serde_json::Error) -> Problem {
     if let Some(rest) = message.strip_prefix(UNKNOWN_DTYPE_TAG) {
         if let Some((name, dtype)) = rest.split_once('\u{0}') {
             let dtype = dtype.split(" at line ").next().unwrap_or(dtype);
-            return Problem::UnknownDtype {
+            return HeaderProblem::UnknownDtype {
                 name: name.to_string(),
                 dtype: dtype.to_string(),
-            };
+            }
+            .into();
         }
     }
     if let Some(rest) = message.strip_prefix(ENTRY_TAG) {
         if let Some((name, reason)) = rest.split_once('\u{0}') {
-            return Problem::BadTensorEntry {
+            return HeaderProblem::BadTensorEntry {
                 name: name.to_string(),
                 reason: reason.to_string(),
-            };
+            }
+            .into();
         }
     }
     if let Some(rest) = message.strip_prefix(METADATA_TAG) {
-        return Problem::BadMetadata(rest.to_string());
+        return HeaderProblem::BadMetadata(rest.to_string()).into();
     }
-    Problem::HeaderJson(message)
+    HeaderProblem::HeaderJson(message).into()
 }
 
 const UNKNOWN_DTYPE_TAG: &str = "\u{1}unknown-dtype\u{1}";
@@ -167,7 +170,7 @@ fn check_entry(entry: RawEntry) -> Result<Tensor, Problem> {
         data_offsets: (begin, end),
     } = entry;
     if end < begin {
-        return Err(Problem::OffsetsReversed { name, begin, end });
+        return Err(HeaderProblem::OffsetsReversed { name, begin, end }.into());
     }
     let Some(elements) = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d)) else {
         return Err(Problem::ShapeOverflow { name, shape });
@@ -175,12 +178,13 @@ fn check_entry(entry: RawEntry) -> Result<Tensor, Problem> {
     let expected = match dtype.bytes_for(elements) {
         Ok(bytes) => bytes,
         Err(SizeError::PartialByte { bits }) => {
-            return Err(Problem::PartialByte {
+            return Err(HeaderProblem::PartialByte {
                 name,
                 dtype: dtype.to_string(),
                 shape,
                 bits,
-            })
+            }
+            .into())
         }
         // Safetensors dtypes are never block-quantised, so only overflow remains.
         Err(SizeError::Overflow | SizeError::PartialBlock { .. }) => {
@@ -188,7 +192,7 @@ fn check_entry(entry: RawEntry) -> Result<Tensor, Problem> {
         }
     };
     if end - begin != expected {
-        return Err(Problem::SizeMismatch {
+        return Err(HeaderProblem::SizeMismatch {
             name,
             dtype: dtype.to_string(),
             shape,
@@ -196,7 +200,8 @@ fn check_entry(entry: RawEntry) -> Result<Tensor, Problem> {
             begin,
             end,
             actual: end - begin,
-        });
+        }
+        .into());
     }
     Ok(Tensor {
         name,
@@ -223,31 +228,34 @@ fn check_tiling(sorted: &[Tensor]) -> Result<u64, Problem> {
         let begin = t.data_offsets[0];
         match previous {
             None if begin != 0 => {
-                return Err(Problem::GapAtStart {
+                return Err(HeaderProblem::GapAtStart {
                     name: t.name.clone(),
                     begin,
-                })
+                }
+                .into())
             }
             None => {}
             Some(p) => {
                 let previous_end = p.data_offsets[1];
                 if begin > previous_end {
-                    return Err(Problem::OffsetGap {
+                    return Err(HeaderProblem::OffsetGap {
                         name: t.name.clone(),
                         begin,
                         previous: p.name.clone(),
                         previous_end,
                         gap: begin - previous_end,
-                    });
+                    }
+                    .into());
                 }
                 if begin < previous_end {
-                    return Err(Problem::OffsetOverlap {
+                    return Err(HeaderProblem::OffsetOverlap {
                         name: t.name.clone(),
                         begin,
                         previous: p.name.clone(),
                         previous_end,
                         overlap: previous_end - begin,
-                    });
+                    }
+                    .into());
                 }
             }
         }
@@ -266,30 +274,33 @@ fn check_file_length(
     let data_start = LENGTH_PREFIX + header_len;
     let Some(expected) = data_start.checked_add(data_end) else {
         let last = sorted.last().map(|t| t.name.clone()).unwrap_or_default();
-        return Err(Problem::Truncated {
+        return Err(HeaderProblem::Truncated {
             expected: u64::MAX,
             found: file_size,
             last,
             data_end,
             data_region: file_size - data_start,
-        });
+        }
+        .into());
     };
     if expected > file_size {
         let last = sorted.last().map(|t| t.name.clone()).unwrap_or_default();
-        return Err(Problem::Truncated {
+        return Err(HeaderProblem::Truncated {
             expected,
             found: file_size,
             last,
             data_end,
             data_region: file_size - data_start,
-        });
+        }
+        .into());
     }
     if expected < file_size {
-        return Err(Problem::TrailingBytes {
+        return Err(HeaderProblem::TrailingBytes {
             trailing: file_size - expected,
             expected,
             found: file_size,
-        });
+        }
+        .into());
     }
     Ok(())
 }
@@ -308,22 +319,25 @@ fn validate_with_reference(
             .iter()
             .map(|&d| usize::try_from(d))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| Problem::Reference(format!("tensor '{}': dim exceeds usize", t.name)))?;
+            .map_err(|_| {
+                HeaderProblem::Reference(format!("tensor '{}': dim exceeds usize", t.name))
+            })?;
         let offsets = (
             usize::try_from(t.data_offsets[0]),
             usize::try_from(t.data_offsets[1]),
         );
         let (Ok(b), Ok(e)) = offsets else {
-            return Err(Problem::Reference(format!(
+            return Err(HeaderProblem::Reference(format!(
                 "tensor '{}': offset exceeds usize",
                 t.name
-            )));
+            ))
+            .into());
         };
         infos.push((
             t.name.clone(),
             safetensors::tensor::TensorInfo {
                 dtype: t.dtype.to_safetensors().ok_or_else(|| {
-                    Problem::Reference(format!(
+                    HeaderProblem::Reference(format!(
                         "tensor '{}': dtype {} is not a safetensors dtype",
                         t.name, t.dtype
                     ))
@@ -335,7 +349,7 @@ fn validate_with_reference(
     }
     safetensors::tensor::Metadata::new(meta, infos)
         .map(|_| ())
-        .map_err(|e| Problem::Reference(e.to_string()))
+        .map_err(|e| HeaderProblem::Reference(e.to_string()).into())
 }
 
 // ---- serde plumbing: an order-preserving, duplicate-keeping view of the header object ----

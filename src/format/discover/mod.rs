@@ -1,0 +1,271 @@
+//! Finding checkpoints on disk: what a PATH names (a file, an index, a folder, the parts of a series), before any
+//! header is read. [`walk`] goes through a model store, [`repeats`] keeps a checkpoint named twice from being read
+//! twice, [`series`] knows the `NAME-00001-of-00004` naming of shards and parts.
+
+mod repeats;
+pub mod series;
+pub mod walk;
+
+pub use repeats::{without_repeats, Repeats};
+
+use super::error::{DiscoveryProblem, InputError, Problem};
+use super::{foreign, gguf, open_regular, safetensors};
+use std::path::{Path, PathBuf};
+
+/// One checkpoint found on disk, not yet read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A single safetensors file.
+    File(PathBuf),
+    /// A `*.safetensors.index.json`; `unindexed` lists weight files beside it that it does not name.
+    Index {
+        path: PathBuf,
+        unindexed: Vec<PathBuf>,
+    },
+    /// The shards of one checkpoint in a folder without an index.
+    Shards {
+        folder: PathBuf,
+        files: Vec<PathBuf>,
+    },
+    /// A GGUF file (`parts` = itself), or every part of a multi-part GGUF, first to last (some may be missing).
+    Gguf { shown: PathBuf, parts: Vec<PathBuf> },
+}
+
+impl Source {
+    /// For a multi-part GGUF, its parts with their folder resolved: the same for every part and for the folder
+    /// that holds them, so `inspect model-*.gguf` reads the model once instead of once per part.
+    pub fn split_identity(&self) -> Option<Vec<PathBuf>> {
+        let Source::Gguf { parts, .. } = self else {
+            return None;
+        };
+        if parts.len() < 2 {
+            return None;
+        }
+        Some(parts.iter().map(|p| resolved(p)).collect())
+    }
+}
+
+/// A path with its folder made absolute and free of symlinks, the file name kept: the same for `model/x` and
+/// `./model/x`, while two snapshot files linking to one blob stay two files.
+pub(crate) fn resolved(path: &Path) -> PathBuf {
+    let folder = path.parent().unwrap_or(Path::new(""));
+    let folder = std::fs::canonicalize(if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    })
+    .unwrap_or_else(|_| folder.to_path_buf());
+    folder.join(path.file_name().unwrap_or_default())
+}
+
+const INDEX_SUFFIX: &str = ".safetensors.index.json";
+
+fn is_index(path: &Path) -> bool {
+    file_name(path).ends_with(INDEX_SUFFIX)
+}
+
+fn is_weights(path: &Path) -> bool {
+    file_name(path).ends_with(".safetensors")
+}
+
+fn is_gguf(path: &Path) -> bool {
+    file_name(path).ends_with(".gguf")
+}
+
+/// A GGUF source for a file: all its parts when it is named like one part of several.
+fn gguf_source(path: &Path) -> Source {
+    Source::Gguf {
+        shown: path.to_path_buf(),
+        parts: gguf::split::part_paths(path).unwrap_or_else(|| vec![path.to_path_buf()]),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// What the user's PATH holds: one checkpoint for a file or index, possibly several for a folder.
+pub fn discover(path: &Path) -> Result<Vec<Source>, InputError> {
+    let meta = std::fs::metadata(path).map_err(|e| InputError::new(path, Problem::Io(e)))?;
+    if meta.is_dir() {
+        return discover_folder(path);
+    }
+    if is_index(path) {
+        return Ok(vec![Source::Index {
+            path: path.to_path_buf(),
+            unindexed: Vec::new(),
+        }]);
+    }
+    if is_gguf(path) {
+        return Ok(vec![gguf_source(path)]);
+    }
+    if is_weights(path) || looks_like_safetensors(path) {
+        return Ok(vec![Source::File(path.to_path_buf())]);
+    }
+    if gguf::has_magic(path) {
+        return Ok(vec![gguf_source(path)]);
+    }
+    let problem = foreign::sniff(path).map_or(
+        DiscoveryProblem::UnknownKind.into(),
+        foreign::Foreign::problem,
+    );
+    Err(InputError::new(path, problem))
+}
+
+/// A file without the usual extension is still read as safetensors when its first bytes say so.
+fn looks_like_safetensors(path: &Path) -> bool {
+    use std::io::Read;
+    let mut start = [0u8; 9];
+    let Ok(mut f) = open_regular(path) else {
+        return false;
+    };
+    f.read_exact(&mut start).is_ok()
+        && u64::from_le_bytes(start[..8].try_into().unwrap()) <= safetensors::MAX_HEADER_BYTES
+        && start[8] == b'{'
+}
+
+fn discover_folder(folder: &Path) -> Result<Vec<Source>, InputError> {
+    let read = std::fs::read_dir(folder).map_err(|e| InputError::new(folder, Problem::Io(e)))?;
+    let mut indexes = Vec::new();
+    let mut weights = Vec::new();
+    let mut ggufs = Vec::new();
+    for entry in read {
+        let entry = entry.map_err(|e| InputError::new(folder, Problem::Io(e)))?;
+        let path = entry.path();
+        if !path.is_file() {
+            continue;
+        }
+        if is_index(&path) {
+            indexes.push(path);
+        } else if is_weights(&path) {
+            weights.push(path);
+        } else if is_gguf(&path) {
+            ggufs.push(path);
+        }
+    }
+    indexes.sort();
+    weights.sort();
+    ggufs.sort();
+    if indexes.is_empty() && weights.is_empty() && ggufs.is_empty() {
+        let problem = match cache_snapshot(folder) {
+            Some(snapshot) => DiscoveryProblem::CacheRepository {
+                snapshot: snapshot.display().to_string(),
+            }
+            .into(),
+            None => match foreign::in_folder(folder) {
+                Some((file, foreign)) => DiscoveryProblem::OnlyForeign {
+                    file: file_name(&file).to_string(),
+                    what: foreign.problem().to_string(),
+                }
+                .into(),
+                None => DiscoveryProblem::EmptyDirectory.into(),
+            },
+        };
+        return Err(InputError::new(folder, problem));
+    }
+    let gguf_sources = group_gguf(ggufs);
+    if !indexes.is_empty() {
+        // Weight files no index names (e.g. Mistral's consolidated.safetensors beside the HF shards) are
+        // reported, not silently added to a checkpoint they do not belong to.
+        let mut named = std::collections::HashSet::new();
+        for idx in &indexes {
+            if let Ok(index) = safetensors::index::read(idx) {
+                for shard in index.shards() {
+                    named.insert(folder.join(shard));
+                }
+            }
+        }
+        let unindexed: Vec<PathBuf> = weights.into_iter().filter(|w| !named.contains(w)).collect();
+        let mut sources: Vec<Source> = indexes
+            .into_iter()
+            .map(|path| Source::Index {
+                path,
+                unindexed: unindexed.clone(),
+            })
+            .collect();
+        sources.extend(gguf_sources);
+        return Ok(sources);
+    }
+    let mut sources = group_shards(folder, weights);
+    sources.extend(gguf_sources);
+    Ok(sources)
+}
+
+/// For a Hugging Face cache repository (`models--ORG--NAME` with `snapshots/`), the snapshot `refs/main` names,
+/// or the `snapshots` folder when it names none.
+fn cache_snapshot(folder: &Path) -> Option<PathBuf> {
+    let snapshots = folder.join("snapshots");
+    if !snapshots.is_dir() {
+        return None;
+    }
+    let main = std::fs::read_to_string(folder.join("refs").join("main")).ok();
+    let named = main.map(|rev| snapshots.join(rev.trim()));
+    Some(named.filter(|s| s.is_dir()).unwrap_or(snapshots))
+}
+
+/// GGUF files in a folder: the parts of one multi-part file form one checkpoint (named by its first part
+/// present); every other file is a checkpoint of its own.
+fn group_gguf(files: Vec<PathBuf>) -> Vec<Source> {
+    let mut sources: Vec<Source> = Vec::new();
+    let mut seen_groups = std::collections::HashSet::new();
+    for f in files {
+        match gguf::split::PartName::parse(&file_name(&f)) {
+            Some(name) => {
+                if seen_groups.insert(name.group_key()) {
+                    sources.push(gguf_source(&f));
+                }
+            }
+            None => sources.push(gguf_source(&f)),
+        }
+    }
+    sources
+}
+
+/// Files named like shards of one checkpoint (`PREFIX-00001-of-00004.safetensors`) form one checkpoint;
+/// every other file is a checkpoint of its own.
+fn group_shards(folder: &Path, weights: Vec<PathBuf>) -> Vec<Source> {
+    let mut groups: Vec<(String, Vec<PathBuf>)> = Vec::new();
+    let mut sources = Vec::new();
+    for w in weights {
+        match shard_group_key(&file_name(&w)) {
+            Some(key) => match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, files)) => files.push(w),
+                None => groups.push((key, vec![w])),
+            },
+            None => sources.push(Source::File(w)),
+        }
+    }
+    for (_, files) in groups {
+        sources.push(Source::Shards {
+            folder: folder.to_path_buf(),
+            files,
+        });
+    }
+    sources
+}
+
+/// `model-00001-of-00004.safetensors` → `model|00004`: the prefix and the total, which all shards share.
+pub fn shard_group_key(name: &str) -> Option<String> {
+    series::ShardName::parse(name).map(|n| n.group_key())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_names_group_by_prefix_and_total() {
+        assert_eq!(
+            shard_group_key("model-00001-of-00004.safetensors").as_deref(),
+            Some("model|00004")
+        );
+        assert_eq!(
+            shard_group_key("model_000001-of-000163.safetensors").as_deref(),
+            Some("model|000163")
+        );
+        assert_eq!(shard_group_key("model.safetensors"), None);
+        assert_eq!(shard_group_key("model-1-of-4.safetensors"), None);
+    }
+}
