@@ -3,7 +3,7 @@
 //! 2 a checkpoint was unreadable or the usage wrong.
 
 use super::{print_load_error, print_out, usage_error, EXIT_CHECK_FAILED, EXIT_INPUT};
-use crate::cli::args::CheckArgs;
+use crate::args::CheckArgs;
 use paramscope::check::{self, settings, CheckReport, Summary};
 use paramscope::format::discover::walk;
 use paramscope::format::LoadOptions;

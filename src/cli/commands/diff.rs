@@ -1,5 +1,5 @@
 use super::{load_one, print_out, style_for, EXIT_CHECK_FAILED, EXIT_INPUT};
-use crate::cli::args::DiffArgs;
+use crate::args::DiffArgs;
 use paramscope::diff::{self, bytes, gguf_names, values, Identical};
 use paramscope::format::error::LoadError;
 use paramscope::format::LoadOptions;

@@ -1,7 +1,7 @@
 //! Shell completions and the man page, generated from the same clap definitions as `--help`.
 
 use super::{usage_error, write_out};
-use crate::cli::args::Cli;
+use crate::args::Cli;
 use clap::CommandFactory;
 use std::path::PathBuf;
 use std::process::ExitCode;

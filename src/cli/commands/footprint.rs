@@ -1,5 +1,5 @@
 use super::{load_one, print_out, style_for, EXIT_CHECK_FAILED, EXIT_INPUT};
-use crate::cli::args::FootprintArgs;
+use crate::args::FootprintArgs;
 use paramscope::footprint::{self, FootprintOptions};
 use paramscope::format::LoadOptions;
 use paramscope::interpret::arch;

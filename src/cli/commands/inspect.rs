@@ -1,5 +1,5 @@
 use super::{load_all, print_out, style_for, usage_error, EXIT_INPUT};
-use crate::cli::args::InspectArgs;
+use crate::args::InspectArgs;
 use paramscope::format::LoadOptions;
 use paramscope::inspect::{self, InspectOptions, InspectReport, MultiReport};
 use paramscope::interpret::hf_config;

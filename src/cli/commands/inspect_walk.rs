@@ -2,7 +2,7 @@
 //! model store of any size is walked in constant memory (except `--format json`, which is one object at the end).
 
 use super::{print_load_error, print_out, style_for, EXIT_INPUT};
-use crate::cli::args::InspectArgs;
+use crate::args::InspectArgs;
 use paramscope::format::discover::walk;
 use paramscope::format::LoadOptions;
 use paramscope::inspect::{self, InspectOptions, MultiReport};

@@ -1,5 +1,5 @@
 use super::{load_each, print_load_error, print_out, style_for, usage_error, EXIT_INPUT};
-use crate::cli::args::StatsArgs;
+use crate::args::StatsArgs;
 use indicatif::{
     BinaryBytes, HumanDuration, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle,
 };

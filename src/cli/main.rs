@@ -1,12 +1,14 @@
-mod cli;
+//! The `paramscope` binary: parse the command line, run one subcommand, exit with its code.
 
+mod args;
+mod commands;
+
+use args::{Cli, Command};
 use clap::Parser;
-use cli::args::{Cli, Command};
-use cli::commands;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = match cli::args::with_default_subcommand(std::env::args_os().collect()) {
+    let args = match args::with_default_subcommand(std::env::args_os().collect()) {
         Ok(args) => args,
         Err(message) => return commands::usage_error(&message),
     };
