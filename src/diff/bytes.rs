@@ -1,13 +1,12 @@
 //! Byte-level comparisons: `--identical` (stop at the first differing byte) and `--renames` (a tensor only in A
 //! whose dtype, shape and bytes equal a tensor only in B).
 
-use super::shared::{FileIds, Maps};
+use super::shared::{self, FileIds, Files};
 use super::{Pair, Rename, TensorSummary};
 use crate::format::error::InputError;
 use crate::model::checkpoint::Checkpoint;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::{Hash, Hasher};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FirstDifference {
@@ -26,8 +25,8 @@ pub fn first_difference(
 ) -> Result<Option<FirstDifference>, InputError> {
     let files = FileIds::of(a, b);
     let pairs: Vec<&Pair> = pairs.iter().filter(|p| !files.shared(a, b, p)).collect();
-    let maps_a = Maps::of(a, pairs.iter().map(|p| p.a))?;
-    let maps_b = Maps::of(b, pairs.iter().map(|p| p.b))?;
+    let files_a = Files::of(a, pairs.iter().map(|p| p.a))?;
+    let files_b = Files::of(b, pairs.iter().map(|p| p.b))?;
     for p in pairs {
         if p.a.dtype != p.b.dtype || p.a.shape != p.b.shape {
             return Ok(Some(FirstDifference {
@@ -39,9 +38,7 @@ pub fn first_difference(
                 ),
             }));
         }
-        let (x, y) = (maps_a.data(p.a), maps_b.data(p.b));
-        if x != y {
-            let at = x.iter().zip(y).position(|(u, v)| u != v).unwrap_or(0) as u64;
+        if let Some(at) = shared::first_difference(&files_a, p.a, &files_b, p.b)? {
             return Ok(Some(FirstDifference {
                 name: p.a.name.clone(),
                 byte: Some(at),
@@ -91,31 +88,30 @@ pub fn find_renames(
         .iter()
         .filter(|t| keys_b.contains(&key(t)))
         .collect();
-    let maps_a = Maps::of(a, renamed_a.iter().map(|t| &a.tensors[index_a[&t.name]]))?;
-    let maps_b = Maps::of(b, candidates_b.iter().map(|t| &b.tensors[index_b[&t.name]]))?;
-    let hash = |bytes: &[u8]| {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        bytes.hash(&mut h);
-        h.finish()
-    };
-    let data_b = |t: &TensorSummary| maps_b.data(&b.tensors[index_b[&t.name]]);
+    let files_a = Files::of(a, renamed_a.iter().map(|t| &a.tensors[index_a[&t.name]]))?;
+    let files_b = Files::of(b, candidates_b.iter().map(|t| &b.tensors[index_b[&t.name]]))?;
+    let tensor_b = |t: &TensorSummary| &b.tensors[index_b[&t.name]];
     let mut buckets: HashMap<_, VecDeque<&TensorSummary>> = HashMap::new();
     for t in candidates_b {
         let (dtype, shape) = key(t);
-        buckets
-            .entry((dtype, shape, hash(data_b(t))))
-            .or_default()
-            .push_back(t);
+        let h = shared::hash(&files_b, tensor_b(t))?;
+        buckets.entry((dtype, shape, h)).or_default().push_back(t);
     }
     let mut renames = Vec::new();
     for ta in renamed_a {
         let (dtype, shape) = key(ta);
-        let xa = maps_a.data(&a.tensors[index_a[&ta.name]]);
-        let Some(bucket) = buckets.get_mut(&(dtype, shape, hash(xa))) else {
+        let xa = &a.tensors[index_a[&ta.name]];
+        let Some(bucket) = buckets.get_mut(&(dtype, shape, shared::hash(&files_a, xa)?)) else {
             continue;
         };
         // Equal hashes almost always mean equal bytes: the first candidate is then the one taken.
-        let at = bucket.iter().position(|tb| data_b(tb) == xa);
+        let mut at = None;
+        for (i, tb) in bucket.iter().enumerate() {
+            if shared::first_difference(&files_a, xa, &files_b, tensor_b(tb))?.is_none() {
+                at = Some(i);
+                break;
+            }
+        }
         if let Some(tb) = at.and_then(|at| bucket.remove(at)) {
             renames.push(Rename {
                 from: ta.name.clone(),

@@ -1,14 +1,15 @@
 //! What `--identical`, `--values` and `--renames` read, and what they need not: a tensor both sides hold in the
 //! very same file (one path given twice, a symlink or a hard link, a shard two Hugging Face cache snapshots
-//! share) at the same offset, with the same dtype and shape, is equal without a look. Files are mapped only when
-//! a tensor in them has to be read, so a checkpoint diffed with itself costs its headers.
+//! share) at the same offset, with the same dtype and shape, is equal without a look. Files are opened only when
+//! a tensor in them has to be read, so a checkpoint diffed with itself costs its headers. What is read is read
+//! in bounded pieces ([`DataFile`]): a file that shrinks meanwhile is an error naming it, never a signal.
 
 use super::Pair;
+use crate::format::data::{pieces, DataFile, READ_BYTES};
 use crate::format::error::InputError;
 use crate::format::file_id::{identity, FileId};
 use crate::model::checkpoint::{Checkpoint, Tensor};
-use crate::values::scan::map_file;
-use memmap2::Mmap;
+use std::ops::Range;
 
 /// The identities of both sides' files.
 pub struct FileIds {
@@ -38,32 +39,75 @@ impl FileIds {
     }
 }
 
-/// Mappings of the files of one checkpoint that hold a tensor to read.
-pub struct Maps<'c> {
+/// The files of one checkpoint that hold a tensor to read, open for positioned reads ([`DataFile`]).
+pub struct Files<'c> {
     checkpoint: &'c Checkpoint,
-    maps: Vec<Option<Mmap>>,
+    files: Vec<Option<DataFile>>,
 }
 
-impl<'c> Maps<'c> {
+impl<'c> Files<'c> {
     pub fn of<'t>(
         checkpoint: &'c Checkpoint,
         tensors: impl IntoIterator<Item = &'t Tensor>,
-    ) -> Result<Maps<'c>, InputError> {
-        let mut maps: Vec<Option<Mmap>> = checkpoint.files.iter().map(|_| None).collect();
+    ) -> Result<Files<'c>, InputError> {
+        let mut files: Vec<Option<DataFile>> = checkpoint.files.iter().map(|_| None).collect();
         for t in tensors {
-            if maps[t.file].is_none() {
-                maps[t.file] = Some(map_file(&checkpoint.files[t.file])?);
+            if files[t.file].is_none() {
+                let info = &checkpoint.files[t.file];
+                files[t.file] = Some(DataFile::open(&info.path, info.size_bytes)?);
             }
         }
-        Ok(Maps { checkpoint, maps })
+        Ok(Files { checkpoint, files })
     }
 
-    /// The bytes of `t`, one of the tensors the maps were made for.
-    pub fn data(&self, t: &Tensor) -> &[u8] {
-        let map = self.maps[t.file]
+    /// Reads the bytes `range` of `t`'s data (offsets within the tensor; one of the tensors the files were
+    /// opened for) into `buf`.
+    pub fn read<'b>(
+        &self,
+        t: &Tensor,
+        range: Range<u64>,
+        buf: &'b mut Vec<u8>,
+    ) -> Result<&'b [u8], InputError> {
+        let file = self.files[t.file]
             .as_ref()
-            .expect("the file of a tensor to read is mapped");
-        let base = self.checkpoint.files[t.file].header_bytes;
-        &map[(base + t.data_offsets[0]) as usize..(base + t.data_offsets[1]) as usize]
+            .expect("the file of a tensor to read is open");
+        let base = self.checkpoint.files[t.file].header_bytes + t.data_offsets[0];
+        file.read(base + range.start..base + range.end, buf)
     }
+
+    /// `t`'s data cut into consecutive pieces of at most [`READ_BYTES`] (offsets within the tensor).
+    pub fn pieces(&self, t: &Tensor) -> impl Iterator<Item = Range<u64>> {
+        pieces(0..t.bytes(), READ_BYTES as u64)
+    }
+}
+
+/// Where the data of `ta` (in `a`) and `tb` (in `b`), of equal length, first differ; `None` when they are
+/// equal. Read in pieces side by side, stopping at the first that differs.
+pub fn first_difference(
+    a: &Files,
+    ta: &Tensor,
+    b: &Files,
+    tb: &Tensor,
+) -> Result<Option<u64>, InputError> {
+    let (mut buf_a, mut buf_b) = (Vec::new(), Vec::new());
+    for r in a.pieces(ta) {
+        let x = a.read(ta, r.clone(), &mut buf_a)?;
+        let y = b.read(tb, r.clone(), &mut buf_b)?;
+        if x != y {
+            let at = x.iter().zip(y).position(|(u, v)| u != v).unwrap_or(0);
+            return Ok(Some(r.start + at as u64));
+        }
+    }
+    Ok(None)
+}
+
+/// A hash of `t`'s data, read in pieces (equal bytes always hash alike: the pieces are cut the same way).
+pub fn hash(files: &Files, t: &Tensor) -> Result<u64, InputError> {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut buf = Vec::new();
+    for r in files.pieces(t) {
+        h.write(files.read(t, r, &mut buf)?);
+    }
+    Ok(h.finish())
 }

@@ -1,8 +1,8 @@
 //! `diff --values`: element-wise comparison of the tensors two checkpoints share, in one parallel streaming pass
-//! over both mappings, decoding each side from its own dtype (so BF16 vs F32 compares values, not bytes).
+//! over both files, decoding each side from its own dtype (so BF16 vs F32 compares values, not bytes).
 
 use super::scaled::{scale_for, unscale, Scaled};
-use super::shared::{FileIds, Maps};
+use super::shared::{self, FileIds, Files};
 use super::Pair;
 use crate::format::error::InputError;
 use crate::model::checkpoint::{Checkpoint, Tensor};
@@ -239,15 +239,15 @@ pub fn compare_values(
     let files = FileIds::of(a, b);
     let (shared, to_read): (Vec<&Pair>, Vec<&Pair>) =
         pairs.iter().partition(|p| files.shared(a, b, p));
-    let maps_a = Maps::of(a, to_read.iter().map(|p| p.a))?;
-    let maps_b = Maps::of(b, to_read.iter().map(|p| p.b))?;
+    let files_a = Files::of(a, to_read.iter().map(|p| p.a))?;
+    let files_b = Files::of(b, to_read.iter().map(|p| p.b))?;
     let mut skipped = Vec::new();
     let mut compared: Vec<&Pair> = Vec::new();
     // Same type and shape but not decoded (Q6_K in every Q4_K_M file): equal bytes are equal values.
     let mut equal_bytes: Vec<&Pair> = shared;
     for p in to_read {
         match why_not_comparable(p) {
-            Some(_) if same_bytes(&maps_a, &maps_b, p) => equal_bytes.push(p),
+            Some(_) if same_bytes(&files_a, &files_b, p)? => equal_bytes.push(p),
             Some(reason) => skipped.push(Skipped {
                 name: p.a.name.clone(),
                 reason,
@@ -271,28 +271,44 @@ pub fn compare_values(
             })
         })
         .collect();
+    // Each worker reads both sides of a chunk into buffers of its own (at most a chunk of the widest dtype each).
     let sums: Vec<Sums> = chunks
         .par_iter()
-        .map(|&(i, start, end)| {
-            let p = compared[i];
-            let Some(rope) = p.rope else {
-                let bytes_a = element_bytes(&maps_a, p.a, start, end);
-                let bytes_b = element_bytes(&maps_b, p.b, start, end);
-                return compare_chunk(bytes_a, p.a.dtype, bytes_b, p.b.dtype, end - start, tol);
-            };
-            let cols = row_len(p.a);
-            let mut sums = Sums::default();
-            for r in start / cols..end / cols {
-                let rb = rope.b_row(r);
-                let bytes_a = element_bytes(&maps_a, p.a, r * cols, (r + 1) * cols);
-                let bytes_b = element_bytes(&maps_b, p.b, rb * cols, (rb + 1) * cols);
-                sums.merge(&compare_chunk(
-                    bytes_a, p.a.dtype, bytes_b, p.b.dtype, cols, tol,
-                ));
-            }
-            sums
-        })
-        .collect();
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(buf_a, buf_b), &(i, start, end)| -> Result<Sums, InputError> {
+                let p = compared[i];
+                let bytes_a = read_elements(&files_a, p.a, start, end, buf_a)?;
+                let Some(rope) = p.rope else {
+                    let bytes_b = read_elements(&files_b, p.b, start, end, buf_b)?;
+                    return Ok(compare_chunk(
+                        bytes_a,
+                        p.a.dtype,
+                        bytes_b,
+                        p.b.dtype,
+                        end - start,
+                        tol,
+                    ));
+                };
+                // A's rows are read together; each row's partner in B where the permutation put it.
+                let cols = row_len(p.a);
+                let mut sums = Sums::default();
+                for r in start / cols..end / cols {
+                    let rb = rope.b_row(r);
+                    let row_a = &bytes_a[(byte_offset(p.a.dtype, r * cols)
+                        - byte_offset(p.a.dtype, start))
+                        as usize
+                        ..(byte_offset(p.a.dtype, (r + 1) * cols) - byte_offset(p.a.dtype, start))
+                            as usize];
+                    let row_b = read_elements(&files_b, p.b, rb * cols, (rb + 1) * cols, buf_b)?;
+                    sums.merge(&compare_chunk(
+                        row_a, p.a.dtype, row_b, p.b.dtype, cols, tol,
+                    ));
+                }
+                Ok(sums)
+            },
+        )
+        .collect::<Result<_, _>>()?;
     let mut per_pair = vec![Sums::default(); compared.len()];
     for (&(i, _, _), s) in chunks.iter().zip(&sums) {
         per_pair[i].merge(s);
@@ -349,11 +365,9 @@ fn why_not_comparable(p: &Pair) -> Option<String> {
 }
 
 /// Whether a pair stored alike (same dtype and shape, rows not permuted) holds the same bytes.
-fn same_bytes(maps_a: &Maps, maps_b: &Maps, p: &Pair) -> bool {
-    p.rope.is_none()
-        && p.a.dtype == p.b.dtype
-        && p.a.shape == p.b.shape
-        && maps_a.data(p.a) == maps_b.data(p.b)
+fn same_bytes(files_a: &Files, files_b: &Files, p: &Pair) -> Result<bool, InputError> {
+    let alike = p.rope.is_none() && p.a.dtype == p.b.dtype && p.a.shape == p.b.shape;
+    Ok(alike && shared::first_difference(files_a, p.a, files_b, p.b)?.is_none())
 }
 
 /// Elements per row of the first dimension, whose rows llama.cpp permuted (1 for a bias).
@@ -361,9 +375,20 @@ fn row_len(t: &Tensor) -> u64 {
     t.shape.iter().skip(1).product::<u64>().max(1)
 }
 
-/// The bytes holding elements `start..end` of `t` (`start` on a byte and a block: see `CHUNK_ELEMENTS`).
-fn element_bytes<'m>(maps: &'m Maps, t: &Tensor, start: u64, end: u64) -> &'m [u8] {
-    &maps.data(t)[byte_offset(t.dtype, start) as usize..byte_offset(t.dtype, end) as usize]
+/// Reads the bytes holding elements `start..end` of `t` (`start` on a byte and a block: see `CHUNK_ELEMENTS`)
+/// into `buf`.
+fn read_elements<'b>(
+    files: &Files,
+    t: &Tensor,
+    start: u64,
+    end: u64,
+    buf: &'b mut Vec<u8>,
+) -> Result<&'b [u8], InputError> {
+    files.read(
+        t,
+        byte_offset(t.dtype, start)..byte_offset(t.dtype, end),
+        buf,
+    )
 }
 
 /// Compares `elements` elements stored in `a` and `b`.

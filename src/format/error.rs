@@ -62,6 +62,13 @@ pub enum Problem {
     ShapeOverflow { name: String, shape: Vec<u64> },
     #[error("file is now {found} bytes but was {expected} when its header was read (changed or truncated since?)")]
     ChangedSinceRead { expected: u64, found: u64 },
+    /// The file ended (or went on) elsewhere than its length when it was opened, while its bytes were being read:
+    /// another process truncated, extended or rewrote it.
+    #[error("changed while being read (expected {expected} bytes, got {found})")]
+    ChangedWhileRead { expected: u64, found: u64 },
+    /// A list of reference hashes (`verify --sha256 FILE`) that cannot be read as one.
+    #[error("{0}")]
+    BadManifest(String),
     #[error(transparent)]
     Discovery(#[from] DiscoveryProblem),
     #[error(transparent)]
@@ -81,6 +88,8 @@ impl Problem {
             Problem::DuplicateTensor(_) => "duplicate_tensor",
             Problem::ShapeOverflow { .. } => "shape_overflow",
             Problem::ChangedSinceRead { .. } => "changed_since_read",
+            Problem::ChangedWhileRead { .. } => "changed_while_read",
+            Problem::BadManifest(_) => "bad_manifest",
             Problem::Discovery(p) => p.code(),
             Problem::Safetensors(p) => p.code(),
             Problem::Sharded(p) => p.code(),

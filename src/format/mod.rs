@@ -1,6 +1,7 @@
 //! Finding checkpoints on disk and reading them into the format-neutral `Checkpoint`.
 //! Nothing outside this folder knows a byte layout.
 
+pub mod data;
 pub mod discover;
 pub mod error;
 pub mod file_id;

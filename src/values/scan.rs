@@ -1,23 +1,24 @@
-//! One pass over the mapped bytes of the selected tensors, on every core.
+//! One pass over the data bytes of the selected tensors, on every core.
 //!
-//! Each file is mapped read-only after checking that its length is still the one its header was validated
-//! against (a mapping read past the end of a truncated file raises SIGBUS instead of an error). Tensors are cut
-//! into chunks of a fixed size so one huge tensor spreads across threads; workers take chunks in file order
-//! from a shared counter, so the disk sees near-sequential reads. Chunk results are merged per tensor in chunk
-//! order: the result depends on the chunk size, never on thread scheduling.
+//! Each file is read with positioned reads ([`DataFile`]) after checking that its length is still the one its
+//! header was validated against; a file that shrinks during the scan is an error naming it, never a signal.
+//! Tensors are cut into chunks of a fixed size so one huge tensor spreads across threads; workers take chunks
+//! in file order from a shared counter, so the disk sees near-sequential reads, and read each chunk in pieces
+//! of about [`READ_BYTES`] into a buffer of their own, which stays in cache while it is decoded. A piece holds
+//! whole decoding blocks, so the blocks summarised are the same however a chunk is read. Chunk results are
+//! merged per tensor in chunk order: the result depends on the chunk size, never on thread scheduling.
 
 use super::accumulate::{Accumulator, BLOCK_VALUES};
 use super::decode::{decoding, with_decoder, Decode, DecoderFn, Decoding};
 use super::kernel::Lane;
-use crate::format::error::{InputError, Problem};
+use crate::format::data::{pieces, DataFile, READ_BYTES};
+use crate::format::error::InputError;
 use crate::model::checkpoint::{Checkpoint, FileInfo, Tensor};
 use crate::model::dtype::{DType, Storage};
-use memmap2::Mmap;
 use rayon::prelude::*;
-use std::fs::File;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Large enough that per-chunk overhead vanishes, small enough that a 100 MB tensor keeps every core busy.
 pub const DEFAULT_CHUNK_BYTES: u64 = 8 << 20;
@@ -58,8 +59,8 @@ struct Chunk {
     /// Index into the selected tensors.
     slot: usize,
     dtype: DType,
-    /// Byte range within the mapped file.
-    bytes: Range<usize>,
+    /// Byte range within the file.
+    bytes: Range<u64>,
 }
 
 /// Summarises each selected tensor; `None` for tensors whose dtype is not decoded. `selected` must be in file
@@ -76,7 +77,7 @@ pub fn scan_tensors(
             decoded.then(|| Accumulator::new(options.histogram))
         })
         .collect();
-    let step = (options.chunk_bytes.max(8) / 8 * 8) as usize;
+    let step = options.chunk_bytes.max(8) / 8 * 8;
     for (file_index, file) in checkpoint.files.iter().enumerate() {
         let slots: Vec<usize> = (0..selected.len())
             .filter(|&s| selected[s].file == file_index && selected[s].bytes() > 0)
@@ -85,19 +86,9 @@ pub fn scan_tensors(
         if slots.is_empty() {
             continue;
         }
-        let map = map_file(file)?;
+        let data = DataFile::open(&file.path, file.size_bytes)?;
         let chunks = chunks(file, selected, &slots, step);
-        let summaries = summarise_chunks(&map, &chunks, options).map_err(|Truncated| {
-            let found = std::fs::metadata(&file.path).map_or(0, |m| m.len());
-            InputError::new(
-                &file.path,
-                Problem::ChangedSinceRead {
-                    expected: file.size_bytes,
-                    found,
-                },
-            )
-        })?;
-        for (slot, acc) in summaries {
+        for (slot, acc) in summarise_chunks(&data, &chunks, options)? {
             if let Some(total) = &mut results[slot] {
                 match acc {
                     Some(a) => total.merge(&a),
@@ -109,86 +100,66 @@ pub fn scan_tensors(
     Ok(results)
 }
 
-pub(crate) fn map_file(file: &FileInfo) -> Result<Mmap, InputError> {
-    let err = |problem| InputError::new(&file.path, problem);
-    let handle = File::open(&file.path).map_err(|e| err(Problem::Io(e)))?;
-    let len = handle.metadata().map_err(|e| err(Problem::Io(e)))?.len();
-    if len != file.size_bytes {
-        return Err(err(Problem::ChangedSinceRead {
-            expected: file.size_bytes,
-            found: len,
-        }));
-    }
-    // SAFETY: the map is read-only and only read within the length checked above. Another process truncating
-    // the file during the scan would still fault; nothing short of copying the data could prevent that.
-    let map = unsafe { Mmap::map(&handle) }.map_err(|e| err(Problem::Io(e)))?;
-    #[cfg(unix)]
-    let _ = map.advise(memmap2::Advice::Sequential);
-    Ok(map)
-}
-
 /// Cuts the file's selected tensors into chunks of `step` bytes, in file order.
-fn chunks(file: &FileInfo, selected: &[&Tensor], slots: &[usize], step: usize) -> Vec<Chunk> {
+fn chunks(file: &FileInfo, selected: &[&Tensor], slots: &[usize], step: u64) -> Vec<Chunk> {
     let mut out = Vec::new();
     for &slot in slots {
         let t = selected[slot];
-        // Offsets were validated against the file length when the header was read, and the length has not
-        // changed since: they fit in the mapping, and so in usize.
-        let start = (file.header_bytes + t.data_offsets[0]) as usize;
-        let end = (file.header_bytes + t.data_offsets[1]) as usize;
+        // Offsets were validated against the file's length when the header was read.
+        let start = file.header_bytes + t.data_offsets[0];
+        let end = file.header_bytes + t.data_offsets[1];
         // A chunk never splits a quantised block: blocks are decoded whole.
         let step = match t.dtype.storage() {
-            Storage::Block { bytes, .. } => (step / bytes as usize).max(1) * bytes as usize,
+            Storage::Block { bytes, .. } => (step / bytes as u64).max(1) * bytes as u64,
             Storage::Bits(_) => step,
         };
-        let mut at = start;
-        while at < end {
-            let next = end.min(at.saturating_add(step));
-            out.push(Chunk {
-                slot,
-                dtype: t.dtype,
-                bytes: at..next,
-            });
-            at = next;
-        }
+        out.extend(pieces(start..end, step).map(|bytes| Chunk {
+            slot,
+            dtype: t.dtype,
+            bytes,
+        }));
     }
     out
 }
 
-/// The file shrank while it was being read (seen when its pages were populated).
-struct Truncated;
-
-/// Summarises every chunk on the rayon pool; returns (slot, summary) in chunk order.
+/// Summarises every chunk on the rayon pool; returns (slot, summary) in chunk order. The first read error
+/// stops every worker and is returned.
 fn summarise_chunks(
-    map: &Mmap,
+    data: &DataFile,
     chunks: &[Chunk],
     options: &ScanOptions,
-) -> Result<Vec<(usize, Option<Accumulator>)>, Truncated> {
+) -> Result<Vec<(usize, Option<Accumulator>)>, InputError> {
     let next = AtomicUsize::new(0);
-    let truncated = AtomicBool::new(false);
+    let failed = AtomicBool::new(false);
+    let error: Mutex<Option<InputError>> = Mutex::new(None);
     let workers = rayon::current_num_threads().min(chunks.len()).max(1);
     let mut done: Vec<(usize, Option<Accumulator>)> = (0..workers)
         .into_par_iter()
         .flat_map_iter(|_| {
             let mut mine = Vec::new();
-            while !truncated.load(Ordering::Relaxed) {
+            let mut buf = Vec::new();
+            while !failed.load(Ordering::Relaxed) {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(c) = chunks.get(i) else { break };
-                if !populate(map, &c.bytes) {
-                    truncated.store(true, Ordering::Relaxed);
-                    break;
+                let range = c.bytes.clone();
+                match summarise_range(data, range, c.dtype, options.histogram, &mut buf) {
+                    Ok(acc) => mine.push((i, acc)),
+                    Err(e) => {
+                        failed.store(true, Ordering::Relaxed);
+                        let mut first = error.lock().unwrap_or_else(|p| p.into_inner());
+                        first.get_or_insert(e);
+                        break;
+                    }
                 }
-                let bytes = &map[c.bytes.clone()];
-                mine.push((i, summarise(bytes, c.dtype, options.histogram)));
                 if let Some(p) = &options.progress {
-                    p(bytes.len() as u64);
+                    p(c.bytes.end - c.bytes.start);
                 }
             }
             mine
         })
         .collect();
-    if truncated.into_inner() {
-        return Err(Truncated);
+    if let Some(e) = error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
     }
     done.sort_by_key(|(i, _)| *i);
     Ok(done
@@ -197,23 +168,42 @@ fn summarise_chunks(
         .collect())
 }
 
-/// Maps a chunk's pages in one call, cheaper than a fault per page. On Linux this also turns a file truncated
-/// during the scan into an error here instead of SIGBUS when the missing pages are read: the kernel then
-/// answers EFAULT. Returns false in that case; other failures (an old kernel without MADV_POPULATE_READ) only
-/// mean the pages fault in one by one.
-fn populate(map: &Mmap, range: &Range<usize>) -> bool {
-    #[cfg(target_os = "linux")]
-    if let Err(e) = map.advise_range(memmap2::Advice::PopulateRead, range.start, range.len()) {
-        /// EFAULT on every Linux architecture.
-        const EFAULT: i32 = 14;
-        return e.raw_os_error() != Some(EFAULT);
+/// Reads and summarises the bytes `range` of `data` in pieces of whole decoding blocks through `buf`; `None`
+/// when the dtype is not decoded.
+fn summarise_range(
+    data: &DataFile,
+    range: Range<u64>,
+    dtype: DType,
+    histogram: bool,
+    buf: &mut Vec<u8>,
+) -> Result<Option<Accumulator>, InputError> {
+    struct Run<'a> {
+        data: &'a DataFile,
+        range: Range<u64>,
+        histogram: bool,
+        buf: &'a mut Vec<u8>,
     }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (map, range);
-    true
+    impl DecoderFn<Result<Accumulator, InputError>> for Run<'_> {
+        fn call<D: Decode>(self, decoder: D) -> Result<Accumulator, InputError> {
+            let block_bytes = BLOCK_VALUES / D::VALUES * D::BYTES;
+            let piece = ((READ_BYTES / block_bytes).max(1) * block_bytes) as u64;
+            let mut acc = Accumulator::new(self.histogram);
+            for r in pieces(self.range, piece) {
+                add_blocks(&decoder, self.data.read(r, self.buf)?, &mut acc);
+            }
+            Ok(acc)
+        }
+    }
+    let run = Run {
+        data,
+        range,
+        histogram,
+        buf,
+    };
+    with_decoder(dtype, run).transpose()
 }
 
-/// Decodes and summarises one chunk; `None` when the dtype is not decoded.
+/// Decodes and summarises bytes already in memory; `None` when the dtype is not decoded.
 pub fn summarise(bytes: &[u8], dtype: DType, histogram: bool) -> Option<Accumulator> {
     struct Run<'a> {
         bytes: &'a [u8],
@@ -221,28 +211,37 @@ pub fn summarise(bytes: &[u8], dtype: DType, histogram: bool) -> Option<Accumula
     }
     impl DecoderFn<Accumulator> for Run<'_> {
         fn call<D: Decode>(self, decoder: D) -> Accumulator {
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (checked just above).
-                return unsafe { summarise_avx2(&decoder, self.bytes, self.histogram) };
-            }
-            summarise_with(&decoder, self.bytes, self.histogram)
+            let mut acc = Accumulator::new(self.histogram);
+            add_blocks(&decoder, self.bytes, &mut acc);
+            acc
         }
     }
     with_decoder(dtype, Run { bytes, histogram })
+}
+
+/// Adds the blocks of `bytes` to `acc`, with the AVX2 build of the loop when the CPU has it.
+fn add_blocks<D: Decode>(decoder: &D, bytes: &[u8], acc: &mut Accumulator) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return unsafe { add_blocks_avx2(decoder, bytes, acc) };
+    }
+    add_blocks_with(decoder, bytes, acc)
 }
 
 /// The same loop compiled for AVX2: wider vectors for the kernel and the conversions. Lane order and
 /// arithmetic are the same, so the results are identical to the portable build's.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn summarise_avx2<D: Decode>(decoder: &D, bytes: &[u8], histogram: bool) -> Accumulator {
-    summarise_with(decoder, bytes, histogram)
+unsafe fn add_blocks_avx2<D: Decode>(decoder: &D, bytes: &[u8], acc: &mut Accumulator) {
+    add_blocks_with(decoder, bytes, acc)
 }
 
+/// Blocks of [`BLOCK_VALUES`] values from the start of `bytes` (only the last may be shorter), each added to
+/// `acc` as the scan has always added them: the same blocks give the same sums, however the bytes were read.
 #[inline(always)]
-fn summarise_with<D: Decode>(decoder: &D, bytes: &[u8], histogram: bool) -> Accumulator {
-    let mut acc = Accumulator::new(histogram);
+fn add_blocks_with<D: Decode>(decoder: &D, bytes: &[u8], acc: &mut Accumulator) {
+    let histogram = acc.hist.is_some();
     let mut values = [D::Value::ZERO; BLOCK_VALUES];
     let block_bytes = BLOCK_VALUES / D::VALUES * D::BYTES;
     for block in bytes.chunks(block_bytes) {
@@ -258,30 +257,5 @@ fn summarise_with<D: Decode>(decoder: &D, bytes: &[u8], histogram: bool) -> Accu
         }
         decoder.decode(block, &mut values[..n]);
         acc.add_block(&values[..n], decoder.min_normal());
-    }
-    acc
-}
-
-#[cfg(all(test, target_os = "linux"))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pages_past_a_truncation_are_refused_not_faulted() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("f");
-        std::fs::write(&path, vec![7u8; 64 << 10]).unwrap();
-        let file = File::open(&path).unwrap();
-        // SAFETY: the test only touches the mapping through `populate`, never reads the truncated pages.
-        let map = unsafe { Mmap::map(&file) }.unwrap();
-        assert!(populate(&map, &(0..map.len())));
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_len(4096)
-            .unwrap();
-        assert!(populate(&map, &(0..4096)));
-        assert!(!populate(&map, &(8192..map.len())));
     }
 }
