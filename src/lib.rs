@@ -14,3 +14,4 @@ pub mod model;
 pub mod render;
 pub mod stats;
 pub mod values;
+pub mod verify;

@@ -82,6 +82,42 @@ paramscope check model.safetensors --baseline main.json --max-growth 2%\n  \
 paramscope check --recursive /models --max-bytes 200GiB --format jsonl"
     )]
     Check(Box<CheckArgs>),
+    /// Hash every weight file (SHA-256, a file per core) and compare with reference hashes: a manifest or a
+    /// digest (--sha256), the Hugging Face cache's blob names. Reads all the data.
+    #[command(
+        after_help = "Exit codes: 0 every file verified, 1 a file differs from its reference or is missing, \
+2 unusable input or a file with no reference hash (unverified: not proven wrong, not verified either).\n\n\
+Examples:\n  paramscope verify ~/.cache/huggingface/hub/models--Qwen--Qwen2.5-7B      (the snapshot refs/main names)\n  \
+paramscope verify ./release --sha256 ./release/SHA256SUMS\n  \
+paramscope verify model.gguf --sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n  \
+paramscope verify ./model --sha256 SHA256SUMS --format github --junit verify.xml"
+    )]
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Files, `*.safetensors.index.json` files (with their shards), model folders, Hugging Face cache snapshots
+    /// or repository folders (`models--ORG--NAME`).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Reference hashes: a manifest in `sha256sum`/`shasum` format (paths relative to it), or the SHA-256 of the
+    /// one file named, as 64 hex digits (name a manifest called like a digest as `./HEX`).
+    #[arg(long, value_name = "FILE|HEX")]
+    pub sha256: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: paramscope::render::verify::VerifyFormat,
+
+    /// Also write a JUnit XML report to FILE (a test case per file).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Command::Man { subcommand, dir } => commands::docs::man(subcommand.as_deref(), dir),
         Command::Stats(args) => commands::stats::run(args),
         Command::Check(args) => commands::check::run(*args),
+        Command::Verify(args) => commands::verify::run(args),
     };
     commands::finish(code)
 }

@@ -127,7 +127,7 @@ pub fn github(report: &CheckReport) -> String {
 }
 
 /// `level`: `error` or `warning`.
-fn annotation(level: &str, file: &str, title: &str, message: &str) -> String {
+pub(crate) fn annotation(level: &str, file: &str, title: &str, message: &str) -> String {
     format!(
         "::{level} file={},title={}::{}\n",
         github_property(file),

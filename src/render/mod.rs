@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod json;
 pub mod stats;
 pub mod text;
+pub mod verify;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum OutputFormat {

@@ -8,7 +8,9 @@ pub mod footprint;
 mod inputs;
 pub mod inspect;
 pub mod inspect_walk;
+mod progress;
 pub mod stats;
+pub mod verify;
 
 use paramscope::format::error::LoadError;
 use paramscope::format::{self, LoadOptions};

@@ -1,8 +1,6 @@
+use super::progress;
 use super::{load_each, print_load_error, print_out, style_for, usage_error, EXIT_INPUT};
 use crate::args::StatsArgs;
-use indicatif::{
-    BinaryBytes, HumanDuration, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle,
-};
 use paramscope::format::error::LoadError;
 use paramscope::format::LoadOptions;
 use paramscope::model::checkpoint::Checkpoint;
@@ -12,15 +10,6 @@ use paramscope::stats::{self, MultiStatsReport, ScanOptions};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// Scans this large are shown a progress bar from the start; smaller ones only once they have run this long.
-const BAR_AT_ONCE_BYTES: u64 = 256 << 20;
-const BAR_AFTER: Duration = Duration::from_secs(1);
-/// Rate and time left are shown once the scan has run this long (a rate over a few chunks says little).
-const ETA_AFTER: Duration = Duration::from_secs(1);
 
 pub fn run(args: StatsArgs) -> ExitCode {
     let filter = match TensorFilter::new(&args.filter) {
@@ -37,11 +26,11 @@ pub fn run(args: StatsArgs) -> ExitCode {
         .flatten()
         .map(|c| stats::bytes_to_scan(c, &filter))
         .sum();
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| progress_bar(total_bytes));
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| progress::bar(total_bytes));
     let options = ScanOptions {
         chunk_bytes: args.chunk_bytes.unwrap_or(stats::DEFAULT_CHUNK_BYTES),
         histogram: args.hist,
-        progress: bar.clone().map(progress_callback),
+        progress: bar.clone().map(progress::callback),
     };
     // Outside the bar's line (a line printed while it is drawn would be drawn over).
     let print = |f: &dyn Fn()| match &bar {
@@ -123,74 +112,5 @@ fn exit_code(failed: bool) -> ExitCode {
         ExitCode::from(EXIT_INPUT)
     } else {
         ExitCode::SUCCESS
-    }
-}
-
-/// A bar on stderr, drawn at once for big scans and otherwise only once the scan has taken a second.
-fn progress_bar(total_bytes: u64) -> ProgressBar {
-    let target = if total_bytes >= BAR_AT_ONCE_BYTES {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(Some(total_bytes), target);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {bar:40} {binary_bytes}/{binary_total_bytes} {rate_and_eta}",
-        )
-        .expect("template is valid")
-        .with_key(
-            "rate_and_eta",
-            |state: &ProgressState, w: &mut dyn std::fmt::Write| {
-                let total = state.len().unwrap_or(0);
-                let _ = w.write_str(&rate_and_eta(state.elapsed(), state.pos(), total));
-            },
-        ),
-    );
-    bar
-}
-
-/// Rate and time left from the average since the start, once there is one: indicatif's own `{eta}` comes from
-/// a doubly smoothed rate that starts far below the real one, and showed `eta 11m` on the first frame of a
-/// scan that took seconds.
-fn rate_and_eta(elapsed: Duration, done: u64, total: u64) -> String {
-    if elapsed < ETA_AFTER || done == 0 {
-        return String::new();
-    }
-    let secs = elapsed.as_secs_f64();
-    let left = Duration::from_secs_f64(secs * total.saturating_sub(done) as f64 / done as f64);
-    format!(
-        "{}/s eta {:#}",
-        BinaryBytes((done as f64 / secs) as u64),
-        HumanDuration(left)
-    )
-}
-
-fn progress_callback(bar: ProgressBar) -> paramscope::values::scan::ProgressFn {
-    let started = Instant::now();
-    let shown = AtomicBool::new(!bar.is_hidden());
-    Arc::new(move |bytes| {
-        bar.inc(bytes);
-        if !shown.load(Ordering::Relaxed) && started.elapsed() >= BAR_AFTER {
-            shown.store(true, Ordering::Relaxed);
-            bar.set_draw_target(ProgressDrawTarget::stderr());
-        }
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rate_and_eta_wait_for_a_second_of_progress_then_extrapolate_the_average() {
-        let gib = 1u64 << 30;
-        assert_eq!(rate_and_eta(Duration::from_millis(500), gib, 4 * gib), "");
-        assert_eq!(rate_and_eta(Duration::from_secs(3), 0, 4 * gib), "");
-        // 1 GiB in 2 s: 512 MiB/s, and 3 GiB left take 6 s.
-        assert_eq!(
-            rate_and_eta(Duration::from_secs(2), gib, 4 * gib),
-            "512.00 MiB/s eta 6s"
-        );
     }
 }
