@@ -189,7 +189,7 @@ pub enum Problem {
     )]
     TotalSizeMismatch { claimed: u64, actual: u64 },
 
-    // GGUF (FORMATS.md §4)
+    // GGUF (docs/FORMATS.md §4)
     #[error("not a GGUF file: it starts with {found:?}, not \"GGUF\"")]
     GgufBadMagic { found: String },
     #[error("GGUF version {version} is not supported ({reason})")]
