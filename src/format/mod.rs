@@ -69,3 +69,190 @@ pub(crate) fn duplicate_names(checkpoint: &Checkpoint) -> Vec<InputError> {
     }
     errors
 }
+<<<<<<< HEAD
+=======
+
+fn load_sharded(
+    index_path: &Path,
+    unindexed: &[PathBuf],
+    options: LoadOptions,
+) -> Result<Checkpoint, LoadError> {
+    let index = index::read(index_path)?;
+    let folder = index_path.parent().unwrap_or(Path::new(""));
+    let shards = index.shards();
+    let mut errors = Vec::new();
+
+    // Resolve every shard first; a missing or escaping shard is reported and the rest are still read.
+    let mut readable: Vec<(&str, PathBuf)> = Vec::new();
+    for shard in &shards {
+        match resolve_shard(folder, shard, options) {
+            Ok(p) => readable.push((shard, p)),
+            Err(problem) => errors.push(InputError::new(index_path, problem)),
+        }
+    }
+    let results: Vec<_> = readable
+        .par_iter()
+        .map(|(_, p)| safetensors::read(p, p))
+        .collect();
+    let mut parsed = Vec::new();
+    let mut parsed_shards = Vec::new();
+    for ((shard, _), r) in readable.iter().zip(results) {
+        match r {
+            Ok(p) => {
+                parsed.push(p);
+                parsed_shards.push(*shard);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+
+    let notes = unindexed
+        .iter()
+        .map(|p| format!("{} is not named by the index and was not read", p.display()))
+        .collect();
+    let all_shards_read = errors.is_empty();
+    let checkpoint = assemble(
+        Layout::Sharded,
+        index_path,
+        parsed,
+        Some(index.info.clone()),
+        notes,
+    );
+    errors.extend(duplicate_names(&checkpoint));
+    errors.extend(consistency(
+        &checkpoint,
+        &index,
+        &parsed_shards,
+        all_shards_read,
+    ));
+    if errors.is_empty() {
+        Ok(checkpoint)
+    } else {
+        Err(LoadError { errors })
+    }
+}
+
+fn resolve_shard(folder: &Path, shard: &str, options: LoadOptions) -> Result<PathBuf, Problem> {
+    if !index::shard_name_is_contained(shard) {
+        return Err(Problem::ShardOutsideFolder {
+            shard: shard.to_string(),
+        });
+    }
+    let path = folder.join(shard);
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Err(Problem::MissingShard {
+            shard: shard.to_string(),
+        });
+    }
+    if !options.follow_symlinks {
+        // A symlink may point anywhere; only accept it when it resolves inside the checkpoint's folder.
+        let real = path.canonicalize().map_err(|_| Problem::MissingShard {
+            shard: shard.to_string(),
+        })?;
+        let base = if folder.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            folder
+        };
+        let inside = base
+            .canonicalize()
+            .map(|b| real.starts_with(&b) || hub_cache_blob(&b, &real))
+            .unwrap_or(false);
+        if !inside {
+            return Err(Problem::ShardOutsideFolder {
+                shard: format!(
+                    "{shard} (a symlink to {}; pass --follow-symlinks to allow)",
+                    real.display()
+                ),
+            });
+        }
+    }
+    Ok(path)
+}
+
+/// The Hugging Face cache stores a download's files in `REPO/blobs/` and links them from `REPO/snapshots/REV/`;
+/// a link from a snapshot (or a folder in it) into its own repository's blobs stays inside that download.
+fn hub_cache_blob(folder: &Path, real: &Path) -> bool {
+    folder.ancestors().any(|snapshot| {
+        let Some(snapshots) = snapshot.parent() else {
+            return false;
+        };
+        snapshots.file_name() == Some("snapshots".as_ref())
+            && snapshots
+                .parent()
+                .is_some_and(|repo| real.parent() == Some(&repo.join("blobs")))
+    })
+}
+
+/// Index vs shards: every mapped tensor is in its shard, every shard tensor is mapped there, and
+/// `total_size` is the sum of tensor bytes (docs/FORMATS.md §3).
+fn consistency(
+    checkpoint: &Checkpoint,
+    index: &index::Index,
+    parsed_shards: &[&str],
+    all_shards_read: bool,
+) -> Vec<InputError> {
+    let at_index = |problem| InputError::new(&index.info.path, problem);
+    let mut errors = Vec::new();
+    let mapped: HashMap<&str, &str> = index
+        .weight_map
+        .iter()
+        .map(|(n, s)| (n.as_str(), s.as_str()))
+        .collect();
+    let mut present: HashMap<&str, &str> = HashMap::with_capacity(checkpoint.tensors.len());
+    for t in &checkpoint.tensors {
+        let shard = parsed_shards[t.file];
+        present.entry(&t.name).or_insert(shard);
+        match mapped.get(t.name.as_str()) {
+            None => errors.push(at_index(Problem::TensorNotInIndex {
+                name: t.name.clone(),
+                shard: shard.to_string(),
+            })),
+            Some(&expected) if expected != shard => {
+                errors.push(at_index(Problem::TensorInWrongShard {
+                    name: t.name.clone(),
+                    shard: shard.to_string(),
+                    expected: expected.to_string(),
+                }))
+            }
+            Some(_) => {}
+        }
+    }
+    let read: std::collections::HashSet<&str> = parsed_shards.iter().copied().collect();
+    for (name, shard) in &index.weight_map {
+        // A tensor found in another shard was reported above; one found nowhere is reported here.
+        if read.contains(shard.as_str()) && !present.contains_key(name.as_str()) {
+            errors.push(at_index(Problem::TensorNotInShard {
+                name: name.clone(),
+                expected: shard.clone(),
+            }));
+        }
+    }
+    if let (Some(claimed), true) = (index.info.total_size, all_shards_read) {
+        let actual = checkpoint.tensor_bytes();
+        if claimed != actual {
+            errors.push(at_index(Problem::TotalSizeMismatch { claimed, actual }));
+        }
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_names_group_by_prefix_and_total() {
+        assert_eq!(
+            shard_group_key("model-00001-of-00004.safetensors").as_deref(),
+            Some("model|00004")
+        );
+        assert_eq!(
+            shard_group_key("model_000001-of-000163.safetensors").as_deref(),
+            Some("model|000163")
+        );
+        assert_eq!(shard_group_key("model.safetensors"), None);
+        assert_eq!(shard_group_key("model-1-of-4.safetensors"), None);
+    }
+}
+>>>>>>> docs-formats
