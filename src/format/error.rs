@@ -272,7 +272,6 @@ pub enum ShardedProblem {
     TotalSizeMismatch { claimed: u64, actual: u64 },
 }
 
-<<<<<<< HEAD
 impl ShardedProblem {
     /// The stable, machine-readable class of the problem (JSON `code`, `fixtures/malformed/EXPECTED.tsv`).
     pub fn code(&self) -> &'static str {
@@ -295,9 +294,6 @@ impl ShardedProblem {
 /// A broken rule of a GGUF file's header, metadata or tensor table, or of a multi-part set (docs/FORMATS.md §4).
 #[derive(Debug, thiserror::Error)]
 pub enum GgufProblem {
-=======
-    // GGUF (docs/FORMATS.md §4)
->>>>>>> docs-formats
     #[error("not a GGUF file: it starts with {found:?}, not \"GGUF\"")]
     BadMagic { found: String },
     #[error("GGUF version {version} is not supported ({reason})")]
