@@ -298,10 +298,10 @@ fn sort_dtype_rows(rows: &mut [DtypeRow]) {
     rows.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.dtype.cmp(&b.dtype)));
 }
 
-pub fn group_items<'a>(selected: &[(&'a Tensor, &Classified)]) -> Vec<group::Item<'a>> {
+pub fn group_items<'a>(selected: &[(&'a Tensor, &Classified)]) -> Vec<crate::aggregate::Item<'a>> {
     selected
         .iter()
-        .map(|(t, c)| group::Item {
+        .map(|(t, c)| crate::aggregate::Item {
             name: &t.name,
             dtype: t.dtype,
             shape: &t.shape,
