@@ -299,7 +299,7 @@ fn a_file_changed_after_its_header_was_read_is_an_input_error() {
     );
 }
 
-/// The binary with its address space capped at 1 GiB: mapping a 16 GiB tensor fails.
+/// The binary with its address space capped at 1 GiB: nothing sized by a 16 GiB tensor fits in it.
 fn check_with_small_address_space(args: &[&str]) -> (i32, String, String) {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_paramscope"));
     cmd.arg("check").args(args).env_remove("NO_COLOR");
@@ -312,10 +312,11 @@ fn check_with_small_address_space(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// A read error during the scan makes the checkpoint unreadable: exit 2, the file and the reason on stderr.
-/// The same header-only check in the same address space passes, so it never mapped the 16 GiB of data.
+/// Header rules on a 16 GiB tensor pass in a 1 GiB address space: nothing is mapped or allocated by the size of
+/// the data. (A read error during a value rule's scan, a file shrinking under it, is exit 2 naming the file:
+/// tests/read_while_shrinking.rs.)
 #[test]
-fn a_read_error_during_the_scan_is_exit_2() {
+fn header_rules_take_nothing_sized_by_the_data() {
     let dir = TempDir::new().unwrap();
     let w = SafetensorsWriter::new().tensor("big", DType::F32, &[1 << 32]);
     let p = write(dir.path(), "big.safetensors", &w);
@@ -328,17 +329,6 @@ fn a_read_error_during_the_scan_is_exit_2() {
             "PASS structure: 1 file, 1 tensor read: headers in bounds, tensors tile the data exactly, no trailing \
              bytes\nPASS max-params: 4.29B (4,294,967,296) <= 5B\n{p}: all 2 rules passed\n"
         )
-    );
-
-    let (code, out, err) = check_with_small_address_space(&[&p, "--max-params", "5B", "--no-nan"]);
-    assert_eq!(code, 2);
-    assert_eq!(
-        out,
-        format!("{p}: unreadable (1 problem), rules not evaluated\n")
-    );
-    assert_eq!(
-        err,
-        format!("error: {p}: cannot read: Cannot allocate memory (os error 12)\n")
     );
 }
 

@@ -4,6 +4,7 @@
 use super::scaled::{scale_for, unscale, Scaled};
 use super::shared::{self, FileIds, Files};
 use super::Pair;
+use crate::format::data::pieces;
 use crate::format::error::InputError;
 use crate::model::checkpoint::{Checkpoint, Tensor};
 use crate::model::dtype::{DType, Storage};
@@ -15,6 +16,10 @@ use serde::Serialize;
 /// Elements per unit of parallel work (a multiple of 8 and of 256, so sub-byte dtypes start on a byte and ggml
 /// blocks are never split).
 const CHUNK_ELEMENTS: u64 = 1 << 20;
+
+/// Elements read and compared at a time within a chunk: at most 1 MiB per side for the widest dtype, and a whole
+/// number of comparison blocks, so the blocks summed are the same as if the chunk were read at once.
+const READ_ELEMENTS: u64 = 1 << 17;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Tolerance {
@@ -278,19 +283,18 @@ pub fn compare_values(
             || (Vec::new(), Vec::new()),
             |(buf_a, buf_b), &(i, start, end)| -> Result<Sums, InputError> {
                 let p = compared[i];
-                let bytes_a = read_elements(&files_a, p.a, start, end, buf_a)?;
                 let Some(rope) = p.rope else {
-                    let bytes_b = read_elements(&files_b, p.b, start, end, buf_b)?;
-                    return Ok(compare_chunk(
-                        bytes_a,
-                        p.a.dtype,
-                        bytes_b,
-                        p.b.dtype,
-                        end - start,
-                        tol,
-                    ));
+                    let mut sums = Sums::default();
+                    for r in pieces(start..end, READ_ELEMENTS) {
+                        let bytes_a = read_elements(&files_a, p.a, r.start, r.end, buf_a)?;
+                        let bytes_b = read_elements(&files_b, p.b, r.start, r.end, buf_b)?;
+                        let n = r.end - r.start;
+                        add_chunk(&mut sums, bytes_a, p.a.dtype, bytes_b, p.b.dtype, n, tol);
+                    }
+                    return Ok(sums);
                 };
                 // A's rows are read together; each row's partner in B where the permutation put it.
+                let bytes_a = read_elements(&files_a, p.a, start, end, buf_a)?;
                 let cols = row_len(p.a);
                 let mut sums = Sums::default();
                 for r in start / cols..end / cols {
@@ -301,9 +305,9 @@ pub fn compare_values(
                         ..(byte_offset(p.a.dtype, (r + 1) * cols) - byte_offset(p.a.dtype, start))
                             as usize];
                     let row_b = read_elements(&files_b, p.b, rb * cols, (rb + 1) * cols, buf_b)?;
-                    sums.merge(&compare_chunk(
-                        row_a, p.a.dtype, row_b, p.b.dtype, cols, tol,
-                    ));
+                    let mut row = Sums::default();
+                    add_chunk(&mut row, row_a, p.a.dtype, row_b, p.b.dtype, cols, tol);
+                    sums.merge(&row);
                 }
                 Ok(sums)
             },
@@ -391,15 +395,22 @@ fn read_elements<'b>(
     )
 }
 
-/// Compares `elements` elements stored in `a` and `b`.
-fn compare_chunk(a: &[u8], da: DType, b: &[u8], db: DType, elements: u64, tol: Tolerance) -> Sums {
-    let mut sums = Sums::default();
+/// Compares `elements` elements stored in `a` and `b`, adding to `sums`.
+fn add_chunk(
+    sums: &mut Sums,
+    a: &[u8],
+    da: DType,
+    b: &[u8],
+    db: DType,
+    elements: u64,
+    tol: Tolerance,
+) {
     if let (Some(wa), Some(wb)) = (integer_width(da), integer_width(db)) {
         // As integers, not through f64, which cannot tell 2^53 from 2^53 + 1 in an I64 or U64 tensor.
         for (x, y) in a.chunks_exact(wa).zip(b.chunks_exact(wb)) {
             sums.add_integers(integer(da, x), integer(db, y), tol);
         }
-        return sums;
+        return;
     }
     let mut va = vec![0.0f64; BLOCK_VALUES];
     let mut vb = vec![0.0f64; BLOCK_VALUES];
@@ -416,7 +427,6 @@ fn compare_chunk(a: &[u8], da: DType, b: &[u8], db: DType, elements: u64, tol: T
         sums.add(&va[..ka], &vb[..kb.min(ka)], tol);
         e += n;
     }
-    sums
 }
 
 /// Bytes per element of an integer dtype.
