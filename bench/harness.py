@@ -106,7 +106,7 @@ def scaling_rows():
 
 
 def main():
-    extra = sys.argv[1] if len(sys.argv) > 1 else None
+    extras = sys.argv[1:]
     insp = inspect_rows()
     scal = scaling_rows()
     out = []
@@ -139,9 +139,10 @@ def main():
     out.append("|---|---|---|---|---|")
     for (n, header, wall, rss, inner) in scal:
         out.append(f"| {n:,} | {header:,} | {ms(wall)} | {mib(rss)} | {ms(inner)} |")
-    if extra and os.path.exists(extra):
-        out.append("")
-        out.append(open(extra).read().rstrip())
+    for extra in extras:
+        if os.path.exists(extra):
+            out.append("")
+            out.append(open(extra).read().rstrip())
     out.append("")
     with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
         f.write("\n".join(out))

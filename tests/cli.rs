@@ -193,7 +193,8 @@ fn every_man_page_the_main_page_names_is_written() {
             "completions",
             "man",
             "stats",
-            "check"
+            "check",
+            "verify"
         ]
     );
     let dir = tempfile::tempdir().unwrap();

@@ -169,8 +169,8 @@ pub fn verdict_line(report: &VerifyReport, colour: bool) -> String {
         ),
         Verdict::Incomplete => {
             let hint = if s.unverified > 0 {
-                " (no reference hash for a file: give --sha256 FILE|HEX, or verify a Hugging Face cache \
-                 snapshot)"
+                "; for a file with no reference hash, give --sha256 FILE|HEX, or verify a Hugging Face cache \
+                 snapshot"
             } else {
                 ""
             };

@@ -128,13 +128,19 @@ fn files_of(target: &Path, listed: &Listed) -> Result<Vec<(PathBuf, Option<Strin
     let root = resolved(&folder.join("x"));
     let root = root.parent().unwrap_or(Path::new(""));
     for (list, _) in listed {
+        // Shown under the folder as named, whatever path the manifest was given by.
         let mut under: Vec<(PathBuf, Option<String>)> = list
             .files
             .iter()
-            .filter(|f| resolved(&list.on_disk(f)).starts_with(root))
-            .map(|f| {
-                let why = format!("listed in {}", f.reference.origin);
-                (list.on_disk(f), Some(why))
+            .filter_map(|f| {
+                let inside = resolved(&list.on_disk(f))
+                    .strip_prefix(root)
+                    .ok()?
+                    .to_path_buf();
+                Some((
+                    folder.join(inside),
+                    Some(format!("listed in {}", f.reference.origin)),
+                ))
             })
             .collect();
         under.sort();

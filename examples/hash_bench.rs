@@ -1,0 +1,74 @@
+//! Hashing speed on one core, in process: `sha2`'s SHA-256 over bytes already in memory (the ceiling, to set
+//! beside `openssl speed -evp sha256`), then over a file in the page cache read with positioned reads of several
+//! sizes (what `verify` does; the size it uses, `verify::hash::HASH_READ_BYTES`, is chosen from these rows).
+//!
+//! `cargo run --release --example hash_bench -- FILE [--tsv]`: FILE should be in the page cache (bench/run's
+//! verify rows write and read it first). GB/s are 10^9 bytes per second, median of `BENCH_RUNS` runs (default 5).
+//! With `--tsv`, one line per row (`label, bytes, wall s`) for bench/verify_rows.py. Also says whether the CPU
+//! has the SHA extensions sha2 uses when present (x86 SHA-NI: `sha` and `sse4.1`; detected at run time).
+
+use paramscope::format::data::{pieces, DataFile};
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn main() {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let tsv = args.iter().any(|a| a == "--tsv");
+    args.retain(|a| a != "--tsv");
+    let path = PathBuf::from(args.first().expect("FILE"));
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    #[cfg(target_arch = "x86_64")]
+    eprintln!(
+        "SHA-NI: {}",
+        std::arch::is_x86_feature_detected!("sha") && std::arch::is_x86_feature_detected!("sse4.1")
+    );
+    let report = |label: &str, bytes: u64, wall: f64| {
+        if tsv {
+            println!("{label}\t{bytes}\t{wall}");
+        } else {
+            println!(
+                "{label:<40} {:>6.2} GB/s ({wall:.3} s)",
+                bytes as f64 / wall / 1e9
+            );
+        }
+    };
+
+    let bytes = std::fs::read(&path).unwrap();
+    let len = bytes.len() as u64;
+    let memory = median(runs, || Sha256::digest(&bytes)[0]);
+    report("sha2 over memory, one core", len, memory);
+    drop(bytes);
+    for read in [256 << 10, 1 << 20, 4 << 20, 8 << 20] {
+        let wall = median(runs, || {
+            let data = DataFile::open_whole(&path).unwrap();
+            let mut buf = Vec::new();
+            let mut h = Sha256::new();
+            for r in pieces(0..data.len(), read) {
+                h.update(data.read(r, &mut buf).unwrap());
+            }
+            h.finalize()[0]
+        });
+        report(
+            &format!("pread {} KiB + sha2, one core", read >> 10),
+            len,
+            wall,
+        );
+    }
+}
+
+/// The median wall-clock seconds of `n` runs.
+fn median<R>(n: usize, mut f: impl FnMut() -> R) -> f64 {
+    let mut walls: Vec<f64> = (0..n.max(1))
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(f());
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    walls.sort_by(f64::total_cmp);
+    walls[walls.len() / 2]
+}
