@@ -20,6 +20,7 @@ use crate::format::gguf::hparams::GgufHparams;
 use crate::model::checkpoint::{Checkpoint, Format};
 use crate::model::dtype::Storage;
 use serde::Serialize;
+use std::borrow::Cow;
 
 const TOP: [(&str, &str); 3] = [
     ("token_embd", "model.embed_tokens"),
@@ -99,21 +100,29 @@ impl RopePermutation {
 }
 
 /// When exactly one side is GGUF, renames its tensors to HF names (in a copy) so pairs form by name.
-pub fn align(a: Checkpoint, b: Checkpoint) -> (Checkpoint, Checkpoint, Option<NameMapping>) {
+pub fn align<'c>(
+    a: &'c Checkpoint,
+    b: &'c Checkpoint,
+) -> (
+    Cow<'c, Checkpoint>,
+    Cow<'c, Checkpoint>,
+    Option<NameMapping>,
+) {
     match (a.format, b.format) {
         (Format::Gguf, Format::Safetensors) => {
             let (a, m) = rename(a, "a");
-            (a, b, Some(m))
+            (Cow::Owned(a), Cow::Borrowed(b), Some(m))
         }
         (Format::Safetensors, Format::Gguf) => {
             let (b, m) = rename(b, "b");
-            (a, b, Some(m))
+            (Cow::Borrowed(a), Cow::Owned(b), Some(m))
         }
-        _ => (a, b, None),
+        _ => (Cow::Borrowed(a), Cow::Borrowed(b), None),
     }
 }
 
-fn rename(mut c: Checkpoint, side: &'static str) -> (Checkpoint, NameMapping) {
+fn rename(c: &Checkpoint, side: &'static str) -> (Checkpoint, NameMapping) {
+    let mut c = c.clone();
     let mut mapped = 0;
     let mut rope_permuted = Vec::new();
     let llama = meta_str(&c, "general.architecture") == Some("llama");
