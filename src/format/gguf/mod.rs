@@ -5,6 +5,7 @@
 //! checks every count and length against the bytes left in the file before acting on it.
 
 mod cursor;
+pub mod hparams;
 pub mod split;
 mod tensors;
 pub mod values;
