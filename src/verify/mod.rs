@@ -1,5 +1,5 @@
 //! `verify`: the data bytes, not only the headers. Every file a target names is hashed ([`hash`]) and compared
-//! with each reference hash available for it ([`reference`]: `--sha256 HEX`, a manifest, the Hugging Face cache's
+//! with each reference hash available for it ([`reference`](mod@reference): `--sha256 HEX`, a manifest, the Hugging Face cache's
 //! blob names, a listing of the repository on the Hub), found before anything is read ([`plan`]).
 //!
 //! Each file ends in one state: `ok` (it matches every reference it has, and has one), `mismatch` (a reference

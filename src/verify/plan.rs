@@ -18,13 +18,13 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone)]
 pub struct Planned {
     pub path: PathBuf,
-    /// In [`ReferenceKind`] order.
+    /// In [`ReferenceKind`](reference::ReferenceKind) order.
     pub references: Vec<Reference>,
     /// Why the file should exist, when it does not.
     pub missing: Option<String>,
 }
 
-/// The files of every target, each once (by [`resolved`] path), in the targets' order; and the targets that
+/// The files of every target, each once (by resolved path: the same for `model/x` and `./model/x`), in the targets' order; and the targets that
 /// could not be read.
 pub fn plan(
     targets: &[PathBuf],
