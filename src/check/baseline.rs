@@ -110,3 +110,77 @@ impl GrowthRule {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_text(text: &str) -> (PathBuf, Result<Baseline, BaselineError>) {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("base.json");
+        std::fs::write(&path, text).unwrap();
+        let read = read(&path);
+        (path, read)
+    }
+
+    #[test]
+    fn reads_the_two_figures() {
+        let (path, read) = read_text(r#"{"parameters": 22688, "tensor_bytes": 45376}"#);
+        assert_eq!(
+            read.unwrap(),
+            Baseline {
+                source: path,
+                parameters: 22688,
+                tensor_bytes: 45376,
+            }
+        );
+    }
+
+    #[test]
+    fn says_why_a_report_cannot_serve() {
+        let (path, read) = read_text(r#"{"checkpoints": []}"#);
+        let e = read.unwrap_err();
+        assert!(matches!(&e, BaselineError::SeveralCheckpoints { path: p } if *p == path));
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "--baseline {}: holds several checkpoints; save the report of one",
+                path.display()
+            )
+        );
+
+        let (_, read) = read_text(r#"{"filtered": true, "parameters": 1, "tensor_bytes": 2}"#);
+        assert!(matches!(read, Err(BaselineError::Filtered { .. })));
+
+        let (path, read) = read_text(r#"{"parameters": 1}"#);
+        let e = read.unwrap_err();
+        assert!(matches!(
+            &e,
+            BaselineError::NoFigure {
+                key: "tensor_bytes",
+                ..
+            }
+        ));
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "--baseline {}: no \"tensor_bytes\" integer; save it with \
+                 `paramscope inspect CHECKPOINT --format json`",
+                path.display()
+            )
+        );
+
+        let (path, read) = read_text("[");
+        let e = read.unwrap_err();
+        assert!(matches!(
+            &e,
+            BaselineError::Unreadable {
+                source: SavedJsonError::NotJson { .. },
+                ..
+            }
+        ));
+        assert!(e
+            .to_string()
+            .starts_with(&format!("--baseline {}: not JSON: ", path.display())));
+    }
+}

@@ -253,3 +253,80 @@ impl Expected {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_text(text: &str) -> (PathBuf, Result<Expected, ExpectError>) {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("expected.json");
+        std::fs::write(&path, text).unwrap();
+        let read = read(&path);
+        (path, read)
+    }
+
+    #[test]
+    fn entries_are_names_or_objects() {
+        let (_, read) = read_text(r#"["a", {"name": "b", "dtype": "F32", "shape": [2, 3]}]"#);
+        assert_eq!(
+            read.unwrap().tensors,
+            [
+                ExpectedTensor {
+                    name: "a".into(),
+                    dtype: None,
+                    shape: None,
+                },
+                ExpectedTensor {
+                    name: "b".into(),
+                    dtype: DType::from_name("F32"),
+                    shape: Some(vec![2, 3]),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn says_which_entry_is_wrong_and_how() {
+        let (path, read) = read_text(r#"["a", {"name": "b", "shape": [2, -1]}]"#);
+        let e = read.unwrap_err();
+        assert!(matches!(
+            &e,
+            ExpectError::Entry {
+                index: 1,
+                problem: EntryProblem::ShapeNotDimensions,
+                ..
+            }
+        ));
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "--expect-tensors {}: tensors[1]: \"shape\" holds a value that is not a non-negative integer",
+                path.display()
+            )
+        );
+
+        let (_, read) = read_text(r#"[{"name": "b", "dtype": "F33"}]"#);
+        assert!(matches!(
+            read,
+            Err(ExpectError::Entry { index: 0, problem: EntryProblem::UnknownDtype(d), .. }) if d == "F33"
+        ));
+
+        // The name as it is: a terminal showing the message escapes it.
+        let (path, read) = read_text("[\"a\\u001b\", \"a\\u001b\"]");
+        let e = read.unwrap_err();
+        assert!(matches!(&e, ExpectError::ListedTwice { name, .. } if name == "a\u{1b}"));
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "--expect-tensors {}: tensor 'a\u{1b}' is listed twice",
+                path.display()
+            )
+        );
+
+        let (_, read) = read_text(r#"{"tensors": [], "tensors_listed_of": 9}"#);
+        assert!(matches!(read, Err(ExpectError::Limited { .. })));
+        let (_, read) = read_text("7");
+        assert!(matches!(read, Err(ExpectError::NotAList { .. })));
+    }
+}

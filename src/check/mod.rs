@@ -313,3 +313,64 @@ impl Summary {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::synth::SafetensorsWriter;
+
+    fn checkpoint(dir: &Path) -> Checkpoint {
+        let path = dir.join("m.safetensors");
+        let writer = SafetensorsWriter::new()
+            .tensor("a", DType::F32, &[2, 3])
+            .tensor("b", DType::BF16, &[4]);
+        std::fs::write(&path, writer.to_bytes()).unwrap();
+        crate::format::load(&Source::File(path), LoadOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn each_result_gives_its_figures() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let c = checkpoint(dir.path());
+        let evaluate = |rule: Rule| rule.evaluate(&c).unwrap();
+
+        let structure = evaluate(Rule::Structure);
+        assert_eq!(structure.status(), Status::Pass);
+        assert_eq!(structure.measured(), Figure::Number(1));
+        assert_eq!(structure.limit(), None);
+
+        // 2 × 3 + 4 = 10 parameters.
+        let max = evaluate(Rule::MaxParams(limit::Limit::count("9").unwrap()));
+        assert_eq!(max.status(), Status::Fail);
+        assert_eq!(max.measured(), Figure::Number(10));
+        assert_eq!(max.limit(), Some(Figure::Number(9)));
+        assert_eq!(max.baseline(), None);
+
+        // 6 × 4 + 4 × 2 = 32 bytes, 8 of them BF16.
+        let growth = evaluate(Rule::Growth(baseline::GrowthRule {
+            measure: Measure::TensorBytes,
+            baseline: baseline::Baseline {
+                source: PathBuf::from("base.json"),
+                parameters: 10,
+                tensor_bytes: 30,
+            },
+            allowance: limit::Growth::percent("10%").unwrap(),
+        }));
+        assert_eq!(growth.status(), Status::Pass);
+        assert_eq!(growth.measured(), Figure::Number(32));
+        assert_eq!(growth.limit(), Some(Figure::Number(33)));
+        assert_eq!(growth.baseline(), Some(30));
+
+        let dtypes = evaluate(Rule::AllowedDtypes(vec![DType::F32]));
+        assert_eq!(dtypes.status(), Status::Fail);
+        assert_eq!(
+            dtypes.measured(),
+            Figure::Dtypes(vec![DType::F32, DType::BF16])
+        );
+        assert_eq!(dtypes.limit(), Some(Figure::Dtypes(vec![DType::F32])));
+        let Outcome::Dtypes(d) = &dtypes.outcome else {
+            panic!("{dtypes:?}")
+        };
+        assert_eq!(d.tensors, [("b".to_string(), DType::BF16)]);
+    }
+}

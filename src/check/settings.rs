@@ -311,3 +311,83 @@ fn de_dtypes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<DType>, D::Error> {
         .map(|s| parse_dtype(s).map_err(serde::de::Error::custom))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contradictions_are_refused_with_the_limits_as_written() {
+        let settings = RuleSettings {
+            min_params: Some(Limit::count("2000").unwrap()),
+            max_params: Some(Limit::count("1K").unwrap()),
+            ..RuleSettings::default()
+        };
+        let e = settings.into_rules().unwrap_err();
+        assert!(
+            matches!(&e, RulesError::MinAboveMax { min, max } if min.value == 2000 && max.value == 1000)
+        );
+        assert_eq!(e.to_string(), "--min-params 2,000 is above --max-params 1K");
+
+        let f32 = parse_dtype("f32").unwrap();
+        let both = RuleSettings {
+            dtype: vec![f32],
+            forbid_dtype: vec![f32],
+            ..RuleSettings::default()
+        };
+        let e = both.into_rules().unwrap_err();
+        assert!(matches!(e, RulesError::AllowedAndForbidden(d) if d == f32));
+
+        let growth = RuleSettings {
+            max_growth: Some(Growth::percent("1%").unwrap()),
+            ..RuleSettings::default()
+        };
+        assert!(matches!(
+            growth.into_rules(),
+            Err(RulesError::GrowthWithoutBaseline)
+        ));
+    }
+
+    #[test]
+    fn a_file_the_rules_name_gives_its_own_error() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let missing = dir.path().join("base.json");
+        let settings = RuleSettings {
+            baseline: Some(missing.clone()),
+            ..RuleSettings::default()
+        };
+        let e = settings.into_rules().unwrap_err();
+        assert!(matches!(
+            &e,
+            RulesError::Baseline(BaselineError::Unreadable { path, .. }) if *path == missing
+        ));
+        assert!(e
+            .to_string()
+            .starts_with(&format!("--baseline {}: cannot read: ", missing.display())));
+    }
+
+    #[test]
+    fn rules_file_errors_name_the_file_and_paths_in_it_are_relative_to_it() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let rules = dir.path().join("paramscope.toml");
+        std::fs::write(&rules, "max-params = \"8.1B\"\nbaseline = \"main.json\"\n").unwrap();
+        let settings = read_file(&rules).unwrap();
+        assert_eq!(settings.max_params.unwrap().value, 8_100_000_000);
+        assert_eq!(settings.baseline, Some(dir.path().join("main.json")));
+
+        std::fs::write(&rules, "max-parms = 1\n").unwrap();
+        let e = read_file(&rules).unwrap_err();
+        assert!(matches!(&e, RulesFileError::Invalid { path, .. } if *path == rules));
+        let message = e.to_string();
+        assert!(
+            message.starts_with(&format!("--rules {}: ", rules.display())),
+            "{message}"
+        );
+        assert!(message.contains("max-parms"), "{message}");
+        assert_eq!(message, message.trim_end());
+
+        let e = read_file(&dir.path().join("none.toml")).unwrap_err();
+        assert!(matches!(&e, RulesFileError::Read { source, .. }
+            if source.kind() == std::io::ErrorKind::NotFound));
+    }
+}

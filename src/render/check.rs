@@ -643,6 +643,479 @@ pub mod junit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::expect::Changed;
+    use crate::check::limit::Limit;
+    use crate::check::rules::FileSize;
+    use crate::check::values::ValueRule;
+    use crate::model::dtype::DType;
+    use std::path::PathBuf;
+
+    fn result(rule: &'static str, outcome: Outcome) -> RuleResult {
+        RuleResult { rule, outcome }
+    }
+
+    /// The message and details as a terminal shows them, then as JSON gives them.
+    fn words(r: &RuleResult) -> (String, Vec<String>, String, Vec<String>) {
+        (
+            message(r, Names::Terminal),
+            details(r, Names::Terminal),
+            message(r, Names::Plain),
+            details(r, Names::Plain),
+        )
+    }
+
+    fn dtype(name: &str) -> DType {
+        DType::from_name(name).unwrap()
+    }
+
+    #[test]
+    fn compared_figures_show_units_the_operator_and_the_limit_as_written() {
+        let r = |measure, measured, limit: Limit, comparison| {
+            message(
+                &result(
+                    "x",
+                    Outcome::Compared(Compared {
+                        measure,
+                        measured,
+                        limit,
+                        comparison,
+                    }),
+                ),
+                Names::Terminal,
+            )
+        };
+        let count = |t| Limit::count(t).unwrap();
+        let bytes = |t| Limit::bytes(t).unwrap();
+        assert_eq!(
+            r(
+                Measure::Parameters,
+                8_030_261_248,
+                count("8.0B"),
+                Comparison::Above
+            ),
+            "8.03B (8,030,261,248) > 8.0B"
+        );
+        assert_eq!(
+            r(Measure::Parameters, 999, count("1000"), Comparison::Below),
+            "999 < 1,000"
+        );
+        assert_eq!(
+            r(Measure::Parameters, 8, count("8"), Comparison::AtLeast),
+            "8 >= 8"
+        );
+        // Binary units when the limit was written in them, decimal otherwise.
+        assert_eq!(
+            r(
+                Measure::TensorBytes,
+                16_060_522_496,
+                bytes("16GiB"),
+                Comparison::AtMost
+            ),
+            "14.96 GiB (16,060,522,496 bytes) <= 16GiB"
+        );
+        assert_eq!(
+            r(
+                Measure::TensorBytes,
+                16_060_522_496,
+                bytes("15GB"),
+                Comparison::Above
+            ),
+            "16.06 GB (16,060,522,496 bytes) > 15GB"
+        );
+        assert_eq!(
+            r(Measure::TensorBytes, 999, bytes("1KB"), Comparison::AtMost),
+            "999 bytes <= 1KB"
+        );
+    }
+
+    #[test]
+    fn structure_says_what_was_checked_and_notes_escaped_for_a_terminal_only() {
+        let safetensors = Structure {
+            files: 3,
+            tensors: 21,
+            format: FormatChecks::Safetensors,
+            sharded: true,
+            no_tensors: None,
+            notes: vec!["stray\u{1b}[2J.safetensors is not in the index".into()],
+        };
+        let r = result("structure", Outcome::Structure(safetensors));
+        let (terminal, terminal_details, plain, plain_details) = words(&r);
+        assert_eq!(
+            terminal,
+            "3 files, 21 tensors read: headers in bounds, tensors tile the data exactly, no trailing bytes, \
+             index consistent with its shards"
+        );
+        assert_eq!(plain, terminal);
+        assert_eq!(
+            terminal_details,
+            ["note: stray\\u{1b}[2J.safetensors is not in the index"]
+        );
+        assert_eq!(
+            plain_details,
+            ["note: stray\u{1b}[2J.safetensors is not in the index"]
+        );
+
+        let gguf = |trailing_bytes| Structure {
+            files: 1,
+            tensors: 1,
+            format: FormatChecks::Gguf {
+                alignment: 64,
+                trailing_bytes,
+            },
+            sharded: false,
+            no_tensors: None,
+            notes: Vec::new(),
+        };
+        assert_eq!(
+            structure(&gguf(1)),
+            "1 file, 1 tensor read: headers in bounds, tensors in order on the 64-byte alignment, \
+             1 byte after the tensor data (a note: llama.cpp ignores them)"
+        );
+        assert_eq!(
+            structure(&gguf(0)),
+            "1 file, 1 tensor read: headers in bounds, tensors in order on the 64-byte alignment, \
+             nothing after the tensor data"
+        );
+
+        let empty = Structure {
+            files: 1,
+            tensors: 0,
+            format: FormatChecks::Safetensors,
+            sharded: false,
+            no_tensors: Some("no tensors: the header names no tensors".into()),
+            notes: Vec::new(),
+        };
+        let r = result("structure", Outcome::Structure(empty));
+        assert_eq!(
+            message(&r, Names::Terminal),
+            "no tensors: the header names no tensors; 1 file, 0 tensors read: headers in bounds, \
+             tensors tile the data exactly, no trailing bytes"
+        );
+        assert!(details(&r, Names::Terminal).is_empty());
+    }
+
+    #[test]
+    fn file_sizes_name_the_largest_and_those_over() {
+        let file = |name: &str, bytes| FileSize {
+            path: PathBuf::from(name),
+            bytes,
+        };
+        let over = FileSizes {
+            limit: Limit::bytes("5GB").unwrap(),
+            files: 3,
+            largest: Some(file("m\u{1b}-2.safetensors", 6_000_000_000)),
+            over: vec![file("m\u{1b}-2.safetensors", 6_000_000_000)],
+        };
+        let (terminal, terminal_details, plain, plain_details) =
+            words(&result("max-file-bytes", Outcome::FileSizes(over)));
+        assert_eq!(
+            terminal,
+            "1 of 3 files over 5GB; largest 6.00 GB (6,000,000,000 bytes): m\\u{1b}-2.safetensors"
+        );
+        assert_eq!(
+            terminal_details,
+            ["m\\u{1b}-2.safetensors: 6.00 GB (6,000,000,000 bytes)"]
+        );
+        assert_eq!(
+            plain,
+            "1 of 3 files over 5GB; largest 6.00 GB (6,000,000,000 bytes): m\u{1b}-2.safetensors"
+        );
+        assert_eq!(
+            plain_details,
+            ["m\u{1b}-2.safetensors: 6.00 GB (6,000,000,000 bytes)"]
+        );
+
+        let within = FileSizes {
+            limit: Limit::bytes("8GiB").unwrap(),
+            files: 3,
+            largest: Some(file("m-2.safetensors", 6_000_000_000)),
+            over: Vec::new(),
+        };
+        let r = result("max-file-bytes", Outcome::FileSizes(within));
+        assert_eq!(
+            message(&r, Names::Terminal),
+            "largest file 5.59 GiB (6,000,000,000 bytes) <= 8GiB: m-2.safetensors"
+        );
+        assert!(details(&r, Names::Terminal).is_empty());
+    }
+
+    #[test]
+    fn dtype_rules_in_each_case() {
+        let (bf16, f32, f16) = (dtype("BF16"), dtype("F32"), dtype("F16"));
+        let check = |listing, listed: &[DType], present: &[(DType, u64)], bad: &[(DType, u64)]| {
+            let counts = |rows: &[(DType, u64)]| {
+                rows.iter()
+                    .map(|&(dtype, tensors)| DtypeCount { dtype, tensors })
+                    .collect()
+            };
+            let tensors = bad
+                .iter()
+                .map(|&(d, _)| (format!("norm\u{7}.{d}"), d))
+                .collect();
+            let r = result(
+                "dtype",
+                Outcome::Dtypes(DtypeCheck {
+                    listing,
+                    listed: listed.to_vec(),
+                    present: counts(present),
+                    offending: counts(bad),
+                    tensors,
+                }),
+            );
+            (message(&r, Names::Terminal), details(&r, Names::Terminal))
+        };
+        let present = [(bf16, 20), (f32, 1)];
+        assert_eq!(
+            check(DtypeListing::Allowed, &[bf16], &present, &[(f32, 1)]),
+            (
+                "F32 (1 tensor) not allowed; allowed: BF16".to_string(),
+                vec!["norm\\u{7}.F32: F32".to_string()]
+            )
+        );
+        assert_eq!(
+            check(DtypeListing::Allowed, &[bf16, f32], &present, &[]).0,
+            "BF16 (20 tensors), F32 (1 tensor) all allowed (BF16, F32)"
+        );
+        assert_eq!(
+            check(DtypeListing::Forbidden, &[f16], &present, &[]).0,
+            "none of F16 present"
+        );
+        assert_eq!(
+            check(DtypeListing::Forbidden, &[f32, f16], &present, &[(f32, 1)]).0,
+            "F32 (1 tensor) present; forbidden: F32, F16"
+        );
+    }
+
+    #[test]
+    fn expected_tensors_list_every_difference_and_cap_the_list() {
+        let shaped = |d: &str, shape: &[u64]| DtypeShape {
+            dtype: dtype(d),
+            shape: shape.to_vec(),
+        };
+        let differing = TensorComparison {
+            source: PathBuf::from("expected.json"),
+            expected: 3,
+            missing: vec!["gone".into()],
+            unexpected: vec![("new".into(), shaped("F32", &[4]))],
+            changed: vec![Changed {
+                name: "w".into(),
+                expected: shaped("BF16", &[4, 4]),
+                found: shaped("F32", &[4, 4]),
+            }],
+        };
+        let r = result("expect-tensors", Outcome::Tensors(differing));
+        assert_eq!(
+            message(&r, Names::Terminal),
+            "1 missing, 1 unexpected, 1 changed (expected 3 tensors from expected.json)"
+        );
+        assert_eq!(
+            details(&r, Names::Terminal),
+            [
+                "missing: gone",
+                "unexpected: new (F32 [4])",
+                "changed: w: BF16 [4, 4] -> F32 [4, 4]"
+            ]
+        );
+
+        let same = TensorComparison {
+            source: PathBuf::from("expected.json"),
+            expected: 1,
+            missing: Vec::new(),
+            unexpected: Vec::new(),
+            changed: Vec::new(),
+        };
+        let r = result("expect-tensors", Outcome::Tensors(same));
+        assert_eq!(message(&r, Names::Terminal), "1 tensor as in expected.json");
+
+        let many = TensorComparison {
+            source: PathBuf::from("expected.json"),
+            expected: 52,
+            missing: (0..52).map(|i| format!("t{i}")).collect(),
+            unexpected: Vec::new(),
+            changed: Vec::new(),
+        };
+        let listed = details(
+            &result("expect-tensors", Outcome::Tensors(many)),
+            Names::Plain,
+        );
+        assert_eq!(listed.len(), DETAILS_SHOWN + 1);
+        assert_eq!(listed[0], "missing: t0");
+        assert_eq!(listed[DETAILS_SHOWN - 1], "missing: t49");
+        assert_eq!(listed[DETAILS_SHOWN], "… and 2 more");
+    }
+
+    #[test]
+    fn growth_shows_both_figures_the_change_and_the_allowance() {
+        let r = |measure, now, baseline, allowance: Growth| {
+            let ceiling = allowance.ceiling(baseline);
+            let outcome = GrowthOutcome {
+                measure,
+                now,
+                baseline,
+                allowance,
+                ceiling,
+                comparison: Comparison::at_most(now, ceiling),
+            };
+            growth(&outcome)
+        };
+        // 2% of 8,030,261,248 rounds down to 160,605,224: one more parameter fails.
+        assert_eq!(
+            r(
+                Measure::Parameters,
+                8_190_866_473,
+                8_030_261_248,
+                Growth::percent("2%").unwrap()
+            ),
+            "8.19B (8,190,866,473) vs baseline 8.03B (8,030,261,248): +160,605,225 (+2.00%) > 2%"
+        );
+        assert_eq!(
+            r(
+                Measure::TensorBytes,
+                512,
+                2048,
+                Growth::bytes("1KiB").unwrap()
+            ),
+            "512 bytes vs baseline 2.00 KiB (2,048 bytes): -1,536 (-75.00%) <= 1KiB"
+        );
+        // No percentage of a zero baseline.
+        assert_eq!(
+            r(Measure::Parameters, 5, 0, Growth::params("10").unwrap()),
+            "5 vs baseline 0: +5 <= 10"
+        );
+    }
+
+    #[test]
+    fn value_rules_count_offenders_and_what_was_not_decoded() {
+        let offender = |name: &str, values, nan, pos_inf, neg_inf, zeros| Offender {
+            name: name.into(),
+            dtype: dtype("F32"),
+            values,
+            nan,
+            pos_inf,
+            neg_inf,
+            zeros,
+        };
+        let nan = ValueFindings {
+            rule: ValueRule::NoNan,
+            read: 4,
+            offenders: vec![offender("w\u{1b}", 1024, 3, 0, 0, 0)],
+            skipped: 2,
+            skipped_dtypes: vec![dtype("F4"), dtype("Q4_K")],
+        };
+        let (terminal, terminal_details, _, plain_details) =
+            words(&result("no-nan", Outcome::Values(nan)));
+        assert_eq!(
+            terminal,
+            "NaN in 1 of 4 tensors read; 2 tensors not decoded (F4, Q4_K)"
+        );
+        assert_eq!(terminal_details, ["w\\u{1b}: 3 NaN of 1,024 values"]);
+        assert_eq!(plain_details, ["w\u{1b}: 3 NaN of 1,024 values"]);
+
+        let inf = ValueFindings {
+            rule: ValueRule::NoInf,
+            read: 1,
+            offenders: vec![offender("x", 1, 0, 0, 1, 0)],
+            skipped: 0,
+            skipped_dtypes: Vec::new(),
+        };
+        let r = result("no-inf", Outcome::Values(inf));
+        assert_eq!(
+            message(&r, Names::Terminal),
+            "+Inf or -Inf in 1 of 1 tensor read"
+        );
+        assert_eq!(
+            details(&r, Names::Terminal),
+            ["x: 0 +Inf, 1 -Inf of 1 value"]
+        );
+
+        let zero = ValueFindings {
+            rule: ValueRule::NoAllZero,
+            read: 1200,
+            offenders: vec![offender("z", 8, 0, 0, 0, 8)],
+            skipped: 0,
+            skipped_dtypes: Vec::new(),
+        };
+        let r = result("no-all-zero-tensors", Outcome::Values(zero));
+        assert_eq!(
+            message(&r, Names::Terminal),
+            "every value zero in 1 of 1,200 tensors read"
+        );
+        assert_eq!(details(&r, Names::Terminal), ["z: F32, 8 zeros"]);
+    }
+
+    fn report_with_a_strange_name() -> CheckReport {
+        let f32 = dtype("F32");
+        CheckReport {
+            path: PathBuf::from("m.safetensors"),
+            status: Verdict::Fail,
+            rules: vec![
+                result(
+                    "structure",
+                    Outcome::Structure(Structure {
+                        files: 1,
+                        tensors: 1,
+                        format: FormatChecks::Safetensors,
+                        sharded: false,
+                        no_tensors: None,
+                        notes: Vec::new(),
+                    }),
+                ),
+                result(
+                    "forbid-dtype",
+                    Outcome::Dtypes(DtypeCheck {
+                        listing: DtypeListing::Forbidden,
+                        listed: vec![f32],
+                        present: vec![DtypeCount {
+                            dtype: f32,
+                            tensors: 1,
+                        }],
+                        offending: vec![DtypeCount {
+                            dtype: f32,
+                            tensors: 1,
+                        }],
+                        tensors: vec![("a\u{1b}b".into(), f32)],
+                    }),
+                ),
+            ],
+            errors: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn json_gives_names_as_they_are_and_the_figures_in_order() {
+        let json = to_json(&report_with_a_strange_name());
+        assert_eq!(
+            json.to_string(),
+            r#"{"path":"m.safetensors","status":"fail","rules":[{"rule":"structure","status":"pass","measured":1,"limit":null,"message":"1 file, 1 tensor read: headers in bounds, tensors tile the data exactly, no trailing bytes"},{"rule":"forbid-dtype","status":"fail","measured":["F32"],"limit":["F32"],"message":"F32 (1 tensor) present; forbidden: F32","details":["a\u001bb: F32"]}]}"#
+        );
+        // The table escapes the same name.
+        assert!(text(&report_with_a_strange_name(), false).contains("    a\\u{1b}b: F32\n"));
+
+        let all = to_json_all(&[report_with_a_strange_name()]);
+        assert_eq!(all["checkpoints"][0], json);
+        assert_eq!(
+            all["summary"].to_string(),
+            r#"{"checkpoints":1,"passed":0,"failed":1,"unreadable":0}"#
+        );
+    }
+
+    #[test]
+    fn json_of_an_unreadable_checkpoint_has_its_errors_and_no_rules() {
+        let report = CheckReport {
+            path: PathBuf::from("bad.safetensors"),
+            status: Verdict::Error,
+            rules: Vec::new(),
+            errors: vec![ErrorRow {
+                code: "empty",
+                message: "file is empty".into(),
+                path: PathBuf::from("bad.safetensors"),
+            }],
+        };
+        assert_eq!(
+            to_json(&report).to_string(),
+            r#"{"path":"bad.safetensors","status":"error","errors":[{"code":"empty","message":"file is empty","path":"bad.safetensors"}]}"#
+        );
+    }
 
     #[test]
     fn github_escaping() {
