@@ -356,7 +356,7 @@ fn offender(rule: ValueRule, o: &Offender, names: Names) -> String {
 pub fn to_json(report: &CheckReport) -> serde_json::Value {
     #[derive(Serialize)]
     struct ReportJson<'a> {
-        #[serde(serialize_with = "super::json::lossy_path")]
+        #[serde(serialize_with = "crate::model::path::lossy")]
         path: &'a Path,
         status: Verdict,
         #[serde(skip_serializing_if = "Vec::is_empty")]
