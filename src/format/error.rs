@@ -426,7 +426,7 @@ impl GgufProblem {
 pub struct ErrorRow {
     pub code: &'static str,
     pub message: String,
-    #[serde(serialize_with = "crate::render::json::lossy_path")]
+    #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
 }
 
