@@ -447,3 +447,62 @@ fn an_unreadable_manifest_or_target_is_exit_2_naming_it() {
         "{out}"
     );
 }
+
+/// `check --verify`: the rule passes on the cache as it is, fails naming a flipped shard, fails on a copy with no
+/// reference, and passes on that copy with `--verify-sha256` (or `verify-sha256` in a rules file).
+#[test]
+fn check_verify_is_a_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, snapshot) = hf_repository(dir.path());
+    let index = snapshot.join(INDEX);
+    let check = |args: &[&str]| {
+        let out = paramscope().arg("check").args(args).output().unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+        )
+    };
+    let (code, out) = check(&[s(&index), "--verify"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("PASS verify: 4 files ("), "{out}");
+
+    let shard = snapshot.join(SHARDS[0]);
+    let blob = std::fs::canonicalize(&shard).unwrap();
+    let expected = sha256sum(&shard);
+    let mut bytes = std::fs::read(&blob).unwrap();
+    let at = bytes.len() - 1000;
+    bytes[at] ^= 1;
+    std::fs::write(&blob, &bytes).unwrap();
+    let (code, out) = check(&[s(&index), "--verify", "--format", "json"]);
+    assert_eq!(code, 1, "{out}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let rule = &r["rules"][1];
+    assert_eq!(
+        (&rule["rule"], &rule["status"], &rule["measured"]),
+        (&"verify".into(), &"fail".into(), &1.into())
+    );
+    assert_eq!(
+        rule["details"][0],
+        format!(
+            "{}: expected {expected} ({}), actual {}",
+            shard.display(),
+            blob.display(),
+            sha256sum(&shard)
+        )
+    );
+
+    let folder = copy_with_manifest(dir.path(), false);
+    let copy = folder.join(INDEX);
+    let (code, out) = check(&[s(&copy), "--verify"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAIL verify: 4 of 4 files do not verify (4 unverified;"),
+        "{out}"
+    );
+    let (code, out) = check(&[s(&copy), "--verify-sha256", s(&folder.join("SHA256SUMS"))]);
+    assert_eq!(code, 0, "{out}");
+    let rules = dir.path().join("paramscope.toml");
+    std::fs::write(&rules, "verify-sha256 = \"release/SHA256SUMS\"\n").unwrap();
+    let (code, out) = check(&[s(&copy), "--rules", s(&rules)]);
+    assert_eq!(code, 0, "{out}");
+}

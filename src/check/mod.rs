@@ -53,6 +53,7 @@ pub mod rules;
 pub mod saved;
 pub mod settings;
 pub mod values;
+pub mod verify;
 
 pub use rules::Rule;
 
@@ -139,6 +140,8 @@ pub enum Outcome {
     Growth(baseline::GrowthOutcome),
     /// `no-nan`, `no-inf`, `no-all-zero-tensors`.
     Values(values::ValueFindings),
+    /// `verify`.
+    Verify(verify::VerifyFindings),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,6 +161,7 @@ impl RuleResult {
             Outcome::Tensors(t) => t.differences() == 0,
             Outcome::Growth(g) => g.comparison.passed(),
             Outcome::Values(v) => v.offenders.is_empty(),
+            Outcome::Verify(v) => v.failing.is_empty() && v.files > 0,
         };
         if passed {
             Status::Pass
@@ -178,6 +182,7 @@ impl RuleResult {
             Outcome::Tensors(t) => t.differences() as u64,
             Outcome::Growth(g) => g.now,
             Outcome::Values(v) => v.offenders.len() as u64,
+            Outcome::Verify(v) => v.failing.len() as u64,
         })
     }
 
@@ -188,7 +193,7 @@ impl RuleResult {
             Outcome::Compared(c) => c.limit.value,
             Outcome::FileSizes(f) => f.limit.value,
             Outcome::Dtypes(d) => return Some(Figure::Dtypes(d.listed.clone())),
-            Outcome::Tensors(_) | Outcome::Values(_) => 0,
+            Outcome::Tensors(_) | Outcome::Values(_) | Outcome::Verify(_) => 0,
             Outcome::Growth(g) => g.ceiling,
         }))
     }
@@ -248,15 +253,19 @@ pub fn check(
     let results: Vec<RuleResult> = std::iter::once(&Rule::Structure)
         .chain(rules)
         .map(|r| match (r, &values) {
-            (Rule::Values(v), Some(report)) => RuleResult {
+            (Rule::Values(v), Some(report)) => Ok(RuleResult {
                 rule: v.name(),
                 outcome: Outcome::Values(v.evaluate(report)),
-            },
-            _ => r
+            }),
+            (Rule::Verify(options), _) => Ok(RuleResult {
+                rule: "verify",
+                outcome: Outcome::Verify(verify::evaluate(checkpoint, options)?),
+            }),
+            _ => Ok(r
                 .evaluate(checkpoint)
-                .expect("header rule, or values scanned above"),
+                .expect("header rule, or values scanned above")),
         })
-        .collect();
+        .collect::<Result<_, InputError>>()?;
     let status = if results.iter().all(|r| r.status() == Status::Pass) {
         Verdict::Pass
     } else {

@@ -28,6 +28,8 @@ pub enum Rule {
     Growth(GrowthRule),
     /// Needs the tensors' values: evaluated by [`super::check`] on one scan shared by every value rule.
     Values(ValueRule),
+    /// Hashes every file of the checkpoint: evaluated by [`super::check`] ([`super::verify`]).
+    Verify(Box<crate::verify::VerifyOptions>),
 }
 
 /// What the structural rule found: the checkpoint as read.
@@ -121,6 +123,7 @@ impl Rule {
             Rule::ExpectTensors(_) => "expect-tensors",
             Rule::Growth(g) => g.name(),
             Rule::Values(v) => v.name(),
+            Rule::Verify(_) => "verify",
         }
     }
 
@@ -163,7 +166,7 @@ impl Rule {
             }
             Rule::ExpectTensors(expected) => Outcome::Tensors(expected.evaluate(checkpoint)),
             Rule::Growth(g) => Outcome::Growth(g.evaluate(checkpoint)),
-            Rule::Values(_) => return None,
+            Rule::Values(_) | Rule::Verify(_) => return None,
         };
         Some(RuleResult {
             rule: self.name(),

@@ -73,6 +73,15 @@ pub struct RuleSettings {
     /// Fail when any tensor with elements is entirely zero (reads the data).
     #[serde(default)]
     pub no_all_zero_tensors: bool,
+
+    /// Fail unless every file of the checkpoint matches its reference hash: the Hugging Face cache's blob names,
+    /// or --verify-sha256's manifest (hashes every file; a file with no reference fails too).
+    #[serde(default)]
+    pub verify: bool,
+
+    /// A manifest of reference hashes for --verify (`sha256sum` format, paths relative to it); implies --verify.
+    #[serde(default)]
+    pub verify_sha256: Option<PathBuf>,
 }
 
 /// A dtype as `--dtype` and the rules file take it: `inspect`'s spelling, in any case.
@@ -115,6 +124,8 @@ pub enum RulesError {
     Baseline(#[from] BaselineError),
     #[error(transparent)]
     Expect(#[from] ExpectError),
+    #[error("--verify-sha256 {0}")]
+    Manifest(#[from] crate::format::error::InputError),
 }
 
 /// Reads a rules file. Paths in it are relative to the file's folder (as in Cargo.toml), so the file works from
@@ -132,6 +143,7 @@ pub fn read_file(path: &Path) -> Result<RuleSettings, RulesFileError> {
     let folder = path.parent().unwrap_or(Path::new(""));
     settings.expect_tensors = settings.expect_tensors.map(|p| folder.join(p));
     settings.baseline = settings.baseline.map(|p| folder.join(p));
+    settings.verify_sha256 = settings.verify_sha256.map(|p| folder.join(p));
     Ok(settings)
 }
 
@@ -154,6 +166,8 @@ impl RuleSettings {
             no_nan,
             no_inf,
             no_all_zero_tensors,
+            verify,
+            verify_sha256,
         } = self;
         let list =
             |flags: Vec<DType>, file: Vec<DType>| if flags.is_empty() { file } else { flags };
@@ -173,6 +187,8 @@ impl RuleSettings {
             no_nan: no_nan || file.no_nan,
             no_inf: no_inf || file.no_inf,
             no_all_zero_tensors: no_all_zero_tensors || file.no_all_zero_tensors,
+            verify: verify || file.verify,
+            verify_sha256: verify_sha256.or(file.verify_sha256),
         }
     }
 
@@ -238,6 +254,16 @@ impl RuleSettings {
             if on {
                 rules.push(Rule::Values(rule));
             }
+        }
+        if self.verify || self.verify_sha256.is_some() {
+            let lists = match &self.verify_sha256 {
+                Some(path) => vec![crate::verify::reference::read_manifest(path)?],
+                None => Vec::new(),
+            };
+            rules.push(Rule::Verify(Box::new(crate::verify::VerifyOptions {
+                digest: None,
+                lists,
+            })));
         }
         Ok(rules)
     }

@@ -216,6 +216,15 @@ pub struct RuleArgs {
     /// Fail when any tensor with elements is entirely zero (reads the data).
     #[arg(long)]
     pub no_all_zero_tensors: bool,
+
+    /// Fail unless every file of the checkpoint matches its reference hash: the Hugging Face cache's blob names,
+    /// or --verify-sha256's manifest (hashes every file, as `paramscope verify`; a file with no reference fails).
+    #[arg(long)]
+    pub verify: bool,
+
+    /// A manifest of reference hashes for --verify (`sha256sum` format, paths relative to it); implies --verify.
+    #[arg(long, value_name = "FILE")]
+    pub verify_sha256: Option<PathBuf>,
 }
 
 impl From<RuleArgs> for RuleSettings {
@@ -236,6 +245,8 @@ impl From<RuleArgs> for RuleSettings {
             no_nan,
             no_inf,
             no_all_zero_tensors,
+            verify,
+            verify_sha256,
         } = args;
         RuleSettings {
             max_params,
@@ -252,6 +263,8 @@ impl From<RuleArgs> for RuleSettings {
             no_nan,
             no_inf,
             no_all_zero_tensors,
+            verify,
+            verify_sha256,
         }
     }
 }

@@ -11,11 +11,13 @@ use crate::check::rules::{
     Compared, DtypeCheck, DtypeCount, DtypeListing, FileSizes, FormatChecks, Structure,
 };
 use crate::check::values::{Offender, ValueFindings, ValueRule};
+use crate::check::verify::{Unverified, VerifyFindings};
 use crate::check::{
     CheckReport, Comparison, Figure, Measure, Outcome, RuleResult, Status, Summary, Verdict,
 };
 use crate::format::error::ErrorRow;
 use crate::model::units;
+use crate::verify::FileStatus;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::path::Path;
@@ -68,6 +70,7 @@ fn message(r: &RuleResult, names: Names) -> String {
         Outcome::Tensors(t) => tensors(t, names),
         Outcome::Growth(g) => growth(g),
         Outcome::Values(v) => values(v),
+        Outcome::Verify(v) => verified(v),
     }
 }
 
@@ -110,6 +113,7 @@ fn details(r: &RuleResult, names: Names) -> Vec<String> {
                 })),
         ),
         Outcome::Values(v) => capped(v.offenders.iter().map(|o| offender(v.rule, o, names))),
+        Outcome::Verify(v) => capped(v.failing.iter().map(|f| unverified(f, names))),
     }
 }
 
@@ -329,6 +333,55 @@ fn values(v: &ValueFindings) -> String {
         ));
     }
     message
+}
+
+/// `5 files (1.50 GiB hashed) match their references`, `2 of 5 files do not verify (1 mismatch, 1 unverified)`.
+fn verified(v: &VerifyFindings) -> String {
+    let hashed = units::bytes(v.bytes_hashed);
+    if v.files == 0 {
+        return "no file to hash".into();
+    }
+    if v.failing.is_empty() {
+        return format!(
+            "{} ({hashed} hashed) match their references",
+            plural(v.files, "file", "files")
+        );
+    }
+    let mut counts = Vec::new();
+    for (status, word) in [
+        (FileStatus::Mismatch, "mismatch"),
+        (FileStatus::Missing, "missing"),
+        (FileStatus::Unverified, "unverified"),
+    ] {
+        let n = v.failing.iter().filter(|f| f.status == status).count();
+        if n > 0 {
+            counts.push(format!("{} {word}", units::grouped(n as u64)));
+        }
+    }
+    format!(
+        "{} of {} do not verify ({}; {hashed} hashed)",
+        units::grouped(v.failing.len() as u64),
+        plural(v.files, "file", "files"),
+        counts.join(", ")
+    )
+}
+
+/// `path: expected HEX (origin), actual HEX`, `path: missing (named by …)`, `path: no reference hash`.
+fn unverified(f: &Unverified, names: Names) -> String {
+    let path = names.path(&f.path);
+    match (&f.expected, &f.actual) {
+        (Some((expected, origin)), Some(actual)) => format!(
+            "{path}: expected {expected} ({}), actual {actual}",
+            names.name(origin)
+        ),
+        _ if f.status == FileStatus::Missing => format!(
+            "{path}: missing ({})",
+            names.name(f.note.as_deref().unwrap_or("expected"))
+        ),
+        _ => format!(
+            "{path}: no reference hash (a Hugging Face cache link, or verify-sha256's manifest, gives one)"
+        ),
+    }
 }
 
 /// `name: 3 NaN of 1,024 values`.

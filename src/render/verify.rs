@@ -100,7 +100,7 @@ fn explain(f: &FileResult) -> (String, Vec<String>) {
         FileStatus::Unreadable => (
             f.error
                 .as_ref()
-                .map(|e| escape(&e.message).into_owned())
+                .map(|e| escape(&e.problem.to_string()).into_owned())
                 .unwrap_or_default(),
             Vec::new(),
         ),

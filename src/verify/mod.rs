@@ -16,7 +16,9 @@ use crate::format::error::{ErrorRow, InputError, LoadError};
 use hash::{Digests, HashJob};
 use reference::{Reference, ReferenceList};
 use serde::Serialize;
+use serde::Serializer;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Where the references come from, besides the cache (always consulted).
 #[derive(Debug, Clone, Default)]
@@ -64,7 +66,7 @@ pub struct Checked {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FileResult {
-    #[serde(serialize_with = "crate::render::json::lossy_path")]
+    #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
     pub status: FileStatus,
     /// Bytes hashed (`null` unless hashed).
@@ -78,9 +80,9 @@ pub struct FileResult {
     /// Why a missing file was expected, or why an unreadable one could not be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    /// The read problem of an unreadable file.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorRow>,
+    /// The read problem of an unreadable file, as `{"code", "message", "path"}`.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "error_row")]
+    pub error: Option<Arc<InputError>>,
 }
 
 impl FileResult {
@@ -229,7 +231,7 @@ fn result(
         Some(Err(e)) => {
             r.status = FileStatus::Unreadable;
             r.references = unchecked(references);
-            r.error = LoadError::from(e).rows().pop();
+            r.error = Some(Arc::new(e));
         }
         Some(Ok(d)) => {
             r.references = references
@@ -256,6 +258,17 @@ fn result(
         }
     }
     r
+}
+
+/// A read problem as the rows of every other error in JSON.
+fn error_row<S: Serializer>(e: &Option<Arc<InputError>>, s: S) -> Result<S::Ok, S::Error> {
+    e.as_ref()
+        .map(|e| ErrorRow {
+            code: e.problem.code(),
+            message: e.problem.to_string(),
+            path: e.path.clone(),
+        })
+        .serialize(s)
 }
 
 /// Whether `path` names one file (what `--sha256 HEX` needs).

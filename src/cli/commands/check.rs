@@ -31,6 +31,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
             &args.rules_file,
             &settings.baseline,
             &settings.expect_tensors,
+            &settings.verify_sha256,
         ];
         let others = others.into_iter().flatten().map(|p| p.as_path());
         if let Some(input) =
