@@ -27,6 +27,7 @@ pub fn first_difference(
     let pairs: Vec<&Pair> = pairs.iter().filter(|p| !files.shared(a, b, p)).collect();
     let files_a = Files::of(a, pairs.iter().map(|p| p.a))?;
     let files_b = Files::of(b, pairs.iter().map(|p| p.b))?;
+    let mut bufs = shared::Buffers::default();
     for p in pairs {
         if p.a.dtype != p.b.dtype || p.a.shape != p.b.shape {
             return Ok(Some(FirstDifference {
@@ -38,7 +39,7 @@ pub fn first_difference(
                 ),
             }));
         }
-        if let Some(at) = shared::first_difference(&files_a, p.a, &files_b, p.b)? {
+        if let Some(at) = shared::first_difference(&files_a, p.a, &files_b, p.b, &mut bufs)? {
             return Ok(Some(FirstDifference {
                 name: p.a.name.clone(),
                 byte: Some(at),
@@ -91,23 +92,26 @@ pub fn find_renames(
     let files_a = Files::of(a, renamed_a.iter().map(|t| &a.tensors[index_a[&t.name]]))?;
     let files_b = Files::of(b, candidates_b.iter().map(|t| &b.tensors[index_b[&t.name]]))?;
     let tensor_b = |t: &TensorSummary| &b.tensors[index_b[&t.name]];
+    let mut bufs = shared::Buffers::default();
     let mut buckets: HashMap<_, VecDeque<&TensorSummary>> = HashMap::new();
     for t in candidates_b {
         let (dtype, shape) = key(t);
-        let h = shared::hash(&files_b, tensor_b(t))?;
+        let h = shared::hash(&files_b, tensor_b(t), &mut bufs.1)?;
         buckets.entry((dtype, shape, h)).or_default().push_back(t);
     }
     let mut renames = Vec::new();
     for ta in renamed_a {
         let (dtype, shape) = key(ta);
         let xa = &a.tensors[index_a[&ta.name]];
-        let Some(bucket) = buckets.get_mut(&(dtype, shape, shared::hash(&files_a, xa)?)) else {
+        let h = shared::hash(&files_a, xa, &mut bufs.0)?;
+        let Some(bucket) = buckets.get_mut(&(dtype, shape, h)) else {
             continue;
         };
         // Equal hashes almost always mean equal bytes: the first candidate is then the one taken.
         let mut at = None;
         for (i, tb) in bucket.iter().enumerate() {
-            if shared::first_difference(&files_a, xa, &files_b, tensor_b(tb))?.is_none() {
+            if shared::first_difference(&files_a, xa, &files_b, tensor_b(tb), &mut bufs)?.is_none()
+            {
                 at = Some(i);
                 break;
             }

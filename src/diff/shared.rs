@@ -60,19 +60,30 @@ impl<'c> Files<'c> {
         Ok(Files { checkpoint, files })
     }
 
-    /// Reads the bytes `range` of `t`'s data (offsets within the tensor; one of the tensors the files were
-    /// opened for) into `buf`.
-    pub fn read<'b>(
+    /// The bytes `range` of `t`'s data (offsets within the tensor; one of the tensors the files were opened
+    /// for), from `window` when it holds them, else read into it with up to [`READ_BYTES`] of what follows.
+    pub fn read<'w>(
         &self,
         t: &Tensor,
         range: Range<u64>,
-        buf: &'b mut Vec<u8>,
-    ) -> Result<&'b [u8], InputError> {
+        window: &'w mut Window,
+    ) -> Result<&'w [u8], InputError> {
+        let base = self.checkpoint.files[t.file].header_bytes + t.data_offsets[0];
+        let (start, end) = (base + range.start, base + range.end);
         let file = self.files[t.file]
             .as_ref()
             .expect("the file of a tensor to read is open");
-        let base = self.checkpoint.files[t.file].header_bytes + t.data_offsets[0];
-        file.read(base + range.start..base + range.end, buf)
+        let id = file as *const DataFile as usize;
+        let held =
+            window.file == id && start >= window.start && end <= window.start + window.len as u64;
+        if !held {
+            // Tensor offsets were validated against the file's length: `end` is within it.
+            let upto = file.len().min(start + READ_BYTES as u64).max(end);
+            window.len = file.read(start..upto, &mut window.bytes)?.len();
+            (window.file, window.start) = (id, start);
+        }
+        let at = (start - window.start) as usize;
+        Ok(&window.bytes[at..at + (end - start) as usize])
     }
 
     /// `t`'s data cut into consecutive pieces of at most [`READ_BYTES`] (offsets within the tensor).
@@ -81,18 +92,35 @@ impl<'c> Files<'c> {
     }
 }
 
+/// Bytes of one file read ahead, kept by a caller between reads: consecutive small tensors (a checkpoint of
+/// 60,000 of them) cost one read, not one each.
+#[derive(Debug, Default)]
+pub struct Window {
+    /// The open file the bytes are from, by its address (0: none yet), so that one window never serves another
+    /// checkpoint's file of the same index.
+    file: usize,
+    /// Where `bytes` start in the file, and how many of them were read.
+    start: u64,
+    len: usize,
+    bytes: Vec<u8>,
+}
+
+/// A window for each side of a comparison.
+pub type Buffers = (Window, Window);
+
 /// Where the data of `ta` (in `a`) and `tb` (in `b`), of equal length, first differ; `None` when they are
-/// equal. Read in pieces side by side, stopping at the first that differs.
+/// equal. Read in pieces side by side through `bufs`, stopping at the first that differs.
 pub fn first_difference(
     a: &Files,
     ta: &Tensor,
     b: &Files,
     tb: &Tensor,
+    bufs: &mut Buffers,
 ) -> Result<Option<u64>, InputError> {
-    let (mut buf_a, mut buf_b) = (Vec::new(), Vec::new());
+    let (buf_a, buf_b) = bufs;
     for r in a.pieces(ta) {
-        let x = a.read(ta, r.clone(), &mut buf_a)?;
-        let y = b.read(tb, r.clone(), &mut buf_b)?;
+        let x = a.read(ta, r.clone(), buf_a)?;
+        let y = b.read(tb, r.clone(), buf_b)?;
         if x != y {
             let at = x.iter().zip(y).position(|(u, v)| u != v).unwrap_or(0);
             return Ok(Some(r.start + at as u64));
@@ -101,13 +129,13 @@ pub fn first_difference(
     Ok(None)
 }
 
-/// A hash of `t`'s data, read in pieces (equal bytes always hash alike: the pieces are cut the same way).
-pub fn hash(files: &Files, t: &Tensor) -> Result<u64, InputError> {
+/// A hash of `t`'s data, read in pieces through `buf` (equal bytes always hash alike: the pieces are cut the
+/// same way).
+pub fn hash(files: &Files, t: &Tensor, buf: &mut Window) -> Result<u64, InputError> {
     use std::hash::Hasher;
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    let mut buf = Vec::new();
     for r in files.pieces(t) {
-        h.write(files.read(t, r, &mut buf)?);
+        h.write(files.read(t, r, buf)?);
     }
     Ok(h.finish())
 }

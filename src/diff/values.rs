@@ -250,9 +250,10 @@ pub fn compare_values(
     let mut compared: Vec<&Pair> = Vec::new();
     // Same type and shape but not decoded (Q6_K in every Q4_K_M file): equal bytes are equal values.
     let mut equal_bytes: Vec<&Pair> = shared;
+    let mut bufs = shared::Buffers::default();
     for p in to_read {
         match why_not_comparable(p) {
-            Some(_) if same_bytes(&files_a, &files_b, p)? => equal_bytes.push(p),
+            Some(_) if same_bytes(&files_a, &files_b, p, &mut bufs)? => equal_bytes.push(p),
             Some(reason) => skipped.push(Skipped {
                 name: p.a.name.clone(),
                 reason,
@@ -276,11 +277,11 @@ pub fn compare_values(
             })
         })
         .collect();
-    // Each worker reads both sides of a chunk into buffers of its own (at most a chunk of the widest dtype each).
+    // Each worker reads both sides into windows of its own (at most a chunk of the widest dtype each).
     let sums: Vec<Sums> = chunks
         .par_iter()
         .map_init(
-            || (Vec::new(), Vec::new()),
+            shared::Buffers::default,
             |(buf_a, buf_b), &(i, start, end)| -> Result<Sums, InputError> {
                 let p = compared[i];
                 let Some(rope) = p.rope else {
@@ -369,9 +370,14 @@ fn why_not_comparable(p: &Pair) -> Option<String> {
 }
 
 /// Whether a pair stored alike (same dtype and shape, rows not permuted) holds the same bytes.
-fn same_bytes(files_a: &Files, files_b: &Files, p: &Pair) -> Result<bool, InputError> {
+fn same_bytes(
+    files_a: &Files,
+    files_b: &Files,
+    p: &Pair,
+    bufs: &mut shared::Buffers,
+) -> Result<bool, InputError> {
     let alike = p.rope.is_none() && p.a.dtype == p.b.dtype && p.a.shape == p.b.shape;
-    Ok(alike && shared::first_difference(files_a, p.a, files_b, p.b)?.is_none())
+    Ok(alike && shared::first_difference(files_a, p.a, files_b, p.b, bufs)?.is_none())
 }
 
 /// Elements per row of the first dimension, whose rows llama.cpp permuted (1 for a bias).
@@ -386,7 +392,7 @@ fn read_elements<'b>(
     t: &Tensor,
     start: u64,
     end: u64,
-    buf: &'b mut Vec<u8>,
+    buf: &'b mut shared::Window,
 ) -> Result<&'b [u8], InputError> {
     files.read(
         t,

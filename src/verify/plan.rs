@@ -37,7 +37,7 @@ pub fn plan(
     let mut seen = HashSet::new();
     let mut errors = Vec::new();
     for target in targets {
-        let files = match files_of(target, &listed) {
+        let files = match files_of(target, &listed, &mut errors) {
             Ok(files) => files,
             Err(e) => {
                 errors.push(e);
@@ -83,24 +83,19 @@ type Listed<'l> = [(
     HashMap<PathBuf, &'l reference::ListedFile>,
 )];
 
-/// The files a target names, each with what expects it (for a file that may be missing).
-fn files_of(target: &Path, listed: &Listed) -> Result<Vec<(PathBuf, Option<String>)>, InputError> {
+/// The files a target names, each with what expects it (for a file that may be missing). An index that cannot be
+/// read is still hashed (a mismatch is the likelier story) and its problem added to `problems`.
+fn files_of(
+    target: &Path,
+    listed: &Listed,
+    problems: &mut Vec<InputError>,
+) -> Result<Vec<(PathBuf, Option<String>)>, InputError> {
     if !target.is_dir() {
-        if target.exists() && !is_index(target) {
-            return Ok(vec![(target.to_path_buf(), None)]);
-        }
-        if !target.exists() && std::fs::symlink_metadata(target).is_err() {
-            // Nothing there at all, not even a dangling link.
-            return Err(discover::discover(target).err().unwrap_or_else(|| {
-                InputError::new(
-                    target,
-                    std::io::Error::from(std::io::ErrorKind::NotFound).into(),
-                )
-            }));
-        }
+        // Nothing there at all, not even a dangling link, is unusable; a dangling link is a missing file.
+        std::fs::symlink_metadata(target).map_err(|e| InputError::new(target, e.into()))?;
         let mut files = vec![(target.to_path_buf(), None)];
         if is_index(target) && target.exists() {
-            files.extend(index_files(target, &[])?);
+            files.extend(index_files(target, &[], problems));
         }
         return Ok(files);
     }
@@ -112,7 +107,7 @@ fn files_of(target: &Path, listed: &Listed) -> Result<Vec<(PathBuf, Option<Strin
     let discovered = discover::discover(&folder);
     if let Ok(sources) = &discovered {
         for source in sources {
-            files.extend(source_files(source)?);
+            files.extend(source_files(source, problems));
         }
     }
     // The files directly in the folder that link into the cache, dangling links included.
@@ -153,12 +148,12 @@ fn files_of(target: &Path, listed: &Listed) -> Result<Vec<(PathBuf, Option<Strin
 }
 
 /// The files reading a source would open, with the ones it lacks.
-fn source_files(source: &Source) -> Result<Vec<(PathBuf, Option<String>)>, InputError> {
-    Ok(match source {
+fn source_files(source: &Source, problems: &mut Vec<InputError>) -> Vec<(PathBuf, Option<String>)> {
+    match source {
         Source::File(path) => vec![(path.clone(), None)],
         Source::Index { path, unindexed } => {
             let mut files = vec![(path.clone(), None)];
-            files.extend(index_files(path, unindexed)?);
+            files.extend(index_files(path, unindexed, problems));
             files
         }
         Source::Shards { files, .. } => {
@@ -183,24 +178,30 @@ fn source_files(source: &Source) -> Result<Vec<(PathBuf, Option<String>)>, Input
                 })
                 .collect()
         }
-    })
+    }
 }
 
 /// The shards an index names (then the weight files beside it that it does not name).
 fn index_files(
     index: &Path,
     unindexed: &[PathBuf],
-) -> Result<Vec<(PathBuf, Option<String>)>, InputError> {
+    problems: &mut Vec<InputError>,
+) -> Vec<(PathBuf, Option<String>)> {
     let folder = index.parent().unwrap_or(Path::new(""));
-    let named = safetensors::index::read(index)?;
     let why = format!("named by {}", index.display());
-    let mut files: Vec<(PathBuf, Option<String>)> = named
-        .shards()
-        .into_iter()
-        .map(|s| (folder.join(s), Some(why.clone())))
-        .collect();
+    let mut files: Vec<(PathBuf, Option<String>)> = match safetensors::index::read(index) {
+        Ok(named) => named
+            .shards()
+            .into_iter()
+            .map(|s| (folder.join(s), Some(why.clone())))
+            .collect(),
+        Err(e) => {
+            problems.push(e);
+            Vec::new()
+        }
+    };
     files.extend(unindexed.iter().map(|f| (f.clone(), None)));
-    Ok(files)
+    files
 }
 
 fn is_index(path: &Path) -> bool {
@@ -241,5 +242,18 @@ mod tests {
             planned[1].missing.as_deref(),
             Some("listed in hf://org/name")
         );
+    }
+
+    #[test]
+    fn an_index_that_cannot_be_read_is_still_hashed_and_its_problem_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = dir.path().join("model.safetensors.index.json");
+        std::fs::write(&index, b"{not json").unwrap();
+        let (planned, errors) = plan(std::slice::from_ref(&index), None, &[]);
+        assert_eq!(planned.len(), 1);
+        assert_eq!(planned[0].path, index);
+        assert!(planned[0].missing.is_none());
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].problem.code(), "index_json");
     }
 }
