@@ -10,7 +10,7 @@ pub mod json;
 pub mod stats;
 pub mod text;
 
-/// Whether to style output: only on a terminal, and never when NO_COLOR is set (https://no-color.org).
+/// Whether to style output: only on a terminal, and never when NO_COLOR is set (<https://no-color.org>).
 pub fn colour_wanted(is_terminal: bool) -> bool {
     is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

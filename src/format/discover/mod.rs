@@ -1,5 +1,5 @@
 //! Finding checkpoints on disk: what a PATH names (a file, an index, a folder, the parts of a series), before any
-//! header is read. [`walk`] goes through a model store, [`repeats`] keeps a checkpoint named twice from being read
+//! header is read. [`walk`] goes through a model store, [`without_repeats`] keeps a checkpoint named twice from being read
 //! twice, [`series`] knows the `NAME-00001-of-00004` naming of shards and parts.
 
 mod repeats;

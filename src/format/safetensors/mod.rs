@@ -1,5 +1,5 @@
 //! safetensors: one file's header ([`header`]), the index of a sharded checkpoint ([`index`]) and the checks
-//! between an index and its shards ([`sharded`]), assembled into a [`Checkpoint`].
+//! between an index and its shards (`sharded`), assembled into a [`Checkpoint`].
 
 pub mod header;
 pub mod index;
