@@ -7,6 +7,7 @@ pub mod file_id;
 pub mod foreign;
 pub mod gguf;
 pub mod safetensors;
+pub mod torch;
 #[cfg(feature = "synth")]
 pub mod synth;
 

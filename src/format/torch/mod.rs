@@ -1,0 +1,3 @@
+//! PyTorch checkpoints, read without running any of their pickle.
+
+pub mod pickle;
