@@ -189,6 +189,9 @@ fn structure(checkpoint: &Checkpoint) -> RuleResult {
             };
             format!("{read}: headers in bounds, tensors in order on the {alignment}-byte alignment, {after}")
         }
+        Format::Pytorch => format!(
+            "{read}: pickles read without running them, every tensor inside its storage, every storage in the file"
+        ),
     };
     if checkpoint.layout == Layout::Sharded {
         message.push_str(", index consistent with its shards");

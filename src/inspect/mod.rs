@@ -238,7 +238,7 @@ pub fn inspect_with_config(
         shards: checkpoint.files.len(),
         metadata: match checkpoint.format {
             Format::Safetensors => string_map(&checkpoint.shared_metadata()),
-            Format::Gguf => checkpoint
+            Format::Gguf | Format::Pytorch => checkpoint
                 .metadata
                 .iter()
                 .map(|(k, v)| (k.clone(), v.to_json()))
