@@ -1,5 +1,5 @@
 //! `paramscope inspect` on GGUF files: committed fixtures and files generated here, with figures computed by hand
-//! from shapes and ggml block sizes (FORMATS.md §4).
+//! from shapes and ggml block sizes (docs/FORMATS.md §4).
 mod common;
 
 use common::fixtures_gguf::{tiny_quantized_tensors, SPLIT_PARAMETERS, TINY_QUANTIZED_PARAMETERS};

@@ -1,5 +1,5 @@
 //! Quantization-aware counts on checkpoints laid out like GPTQ, AWQ, bitsandbytes NF4 and gpt-oss MXFP4 ones,
-//! with real names. Where the Hub publishes a quantization-aware count (FORMATS.md §5) the test reaches it.
+//! with real names. Where the Hub publishes a quantization-aware count (docs/FORMATS.md §5) the test reaches it.
 mod common;
 
 use common::inspect_json;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Compares paramscope's ggml type table (src/dtype/ggml.rs) with gguf-py's GGML_QUANT_SIZES.
+"""Compares paramscope's ggml type table (src/model/dtype/ggml.rs) with gguf-py's GGML_QUANT_SIZES.
 
 Run by hand, not by the tests (it needs the `gguf` pip package):
 

@@ -1,4 +1,54 @@
-//! Where the parameters are: rows grouped by layer, module or dtype, and the tree of name components.
+//! Where the parameters are: rows grouped by layer, module or dtype ([`group`]), and the tree of name components
+//! ([`tree`]). Both collapse blocks named by an integer (`layers.0` … `layers.31`) when they are identical; the
+//! helpers they share for that are here.
 
 pub mod group;
 pub mod tree;
+
+use crate::interpret::role::Role;
+use crate::model::dtype::DType;
+
+/// What grouping needs to know of a tensor.
+#[derive(Debug, Clone, Copy)]
+pub struct Item<'a> {
+    pub name: &'a str,
+    pub dtype: DType,
+    pub shape: &'a [u64],
+    pub parameters: u64,
+    pub logical_parameters: u64,
+    pub bytes: u64,
+    pub role: Role,
+    pub role_rule: &'static str,
+}
+
+/// An integer name component: a layer or expert index (`0`, `31`; not `01`, which is a name).
+pub fn index_of(component: &str) -> Option<u64> {
+    let plain = !component.is_empty()
+        && component.bytes().all(|b| b.is_ascii_digit())
+        && (component == "0" || !component.starts_with('0'));
+    plain.then(|| component.parse().ok()).flatten()
+}
+
+/// `[0,1,2,3,5,7,8]` → `0..3,5,7..8`.
+pub fn ranges(indices: &[u64]) -> String {
+    let mut sorted = indices.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i];
+        let mut end = start;
+        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
+            i += 1;
+            end = sorted[i];
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}..{end}")
+        });
+        i += 1;
+    }
+    parts.join(",")
+}

@@ -3,7 +3,7 @@
 //! subtrees are identical (same relative names, dtypes and shapes); different subtrees stay apart, so every node
 //! is exact. `--depth N` cuts the tree below N levels.
 
-use crate::aggregate::group::{index_of, ranges, Item};
+use super::{index_of, ranges, Item};
 use crate::model::dtype::DType;
 use serde::Serialize;
 use std::collections::HashMap;

@@ -1,6 +1,7 @@
 //! Command-line interface (clap derive). Flags are defined once, here, with their help text.
 
 use clap::{Args, Parser, Subcommand};
+use paramscope::footprint;
 use paramscope::inspect::SortKey;
 use paramscope::model::metadata::MetadataDetail;
 use paramscope::render::OutputFormat;
@@ -260,7 +261,7 @@ pub struct FootprintArgs {
     pub read: ReadArgs,
 
     /// Context length (tokens per sequence) for the KV-cache estimate.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), default_value_t = 4096)]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), default_value_t = footprint::DEFAULT_CONTEXT)]
     pub context: u64,
 
     /// Sequences held at once.
@@ -272,11 +273,11 @@ pub struct FootprintArgs {
     pub kv_dtype: KvDtype,
 
     /// Weights per F16 scale in the INT4 estimate.
-    #[arg(long, value_name = "N", default_value_t = paramscope::footprint::DEFAULT_GROUP_SIZE, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = footprint::DEFAULT_GROUP_SIZE, value_parser = clap::value_parser!(u64).range(1..))]
     pub group_size: u64,
 
     /// Inference overhead (activations, runtime, fragmentation) as a percentage of weights + KV cache.
-    #[arg(long, value_name = "PERCENT", default_value_t = 10)]
+    #[arg(long, value_name = "PERCENT", default_value_t = footprint::DEFAULT_OVERHEAD_PERCENT)]
     pub overhead: u64,
 
     /// Add a training estimate for this optimizer.
@@ -289,6 +290,7 @@ pub struct FootprintArgs {
     pub fits: Option<u64>,
 }
 
+/// `--kv-dtype`: the library's [`footprint::KvDtype`] as a flag value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum KvDtype {
     F32,
@@ -297,20 +299,30 @@ pub enum KvDtype {
     F8,
 }
 
-impl KvDtype {
-    pub fn bits(self) -> u64 {
-        match self {
-            KvDtype::F32 => 32,
-            KvDtype::F16 | KvDtype::Bf16 => 16,
-            KvDtype::F8 => 8,
+impl From<KvDtype> for footprint::KvDtype {
+    fn from(d: KvDtype) -> Self {
+        match d {
+            KvDtype::F32 => footprint::KvDtype::F32,
+            KvDtype::F16 => footprint::KvDtype::F16,
+            KvDtype::Bf16 => footprint::KvDtype::Bf16,
+            KvDtype::F8 => footprint::KvDtype::F8,
         }
     }
 }
 
+/// `--training`: the library's [`footprint::Optimizer`] as a flag value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Optimizer {
     /// Adam/AdamW with mixed precision.
     Adam,
+}
+
+impl From<Optimizer> for footprint::Optimizer {
+    fn from(o: Optimizer) -> Self {
+        match o {
+            Optimizer::Adam => footprint::Optimizer::Adam,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -16,10 +16,11 @@
 //! (each with its `.weight` or `.bias` suffix kept). Other GGUF names (e.g. `rope_freqs`) stay as they are.
 
 use super::Pair;
+use crate::format::gguf::hparams::GgufHparams;
 use crate::model::checkpoint::{Checkpoint, Format};
 use crate::model::dtype::Storage;
-use crate::model::metadata::MetaValue;
 use serde::Serialize;
+use std::borrow::Cow;
 
 const TOP: [(&str, &str); 3] = [
     ("token_embd", "model.embed_tokens"),
@@ -99,21 +100,29 @@ impl RopePermutation {
 }
 
 /// When exactly one side is GGUF, renames its tensors to HF names (in a copy) so pairs form by name.
-pub fn align(a: Checkpoint, b: Checkpoint) -> (Checkpoint, Checkpoint, Option<NameMapping>) {
+pub fn align<'c>(
+    a: &'c Checkpoint,
+    b: &'c Checkpoint,
+) -> (
+    Cow<'c, Checkpoint>,
+    Cow<'c, Checkpoint>,
+    Option<NameMapping>,
+) {
     match (a.format, b.format) {
         (Format::Gguf, Format::Safetensors) => {
             let (a, m) = rename(a, "a");
-            (a, b, Some(m))
+            (Cow::Owned(a), Cow::Borrowed(b), Some(m))
         }
         (Format::Safetensors, Format::Gguf) => {
             let (b, m) = rename(b, "b");
-            (a, b, Some(m))
+            (Cow::Borrowed(a), Cow::Owned(b), Some(m))
         }
-        _ => (a, b, None),
+        _ => (Cow::Borrowed(a), Cow::Borrowed(b), None),
     }
 }
 
-fn rename(mut c: Checkpoint, side: &'static str) -> (Checkpoint, NameMapping) {
+fn rename(c: &Checkpoint, side: &'static str) -> (Checkpoint, NameMapping) {
+    let mut c = c.clone();
     let mut mapped = 0;
     let mut rope_permuted = Vec::new();
     let llama = meta_str(&c, "general.architecture") == Some("llama");
@@ -154,17 +163,11 @@ fn meta_str<'c>(c: &'c Checkpoint, key: &str) -> Option<&'c str> {
         .and_then(|(_, v)| v.as_str())
 }
 
-fn meta_u64(c: &Checkpoint, key: &str) -> Option<u64> {
-    c.metadata
-        .iter()
-        .find(|(k, _)| k == key)
-        .and_then(|(_, v)| MetaValue::as_u64(v))
-}
-
 /// Sets the inverse permutation on the pairs of the q/k projections `m` lists; those it cannot be set on move
 /// to `rope_not_undone`.
 pub fn attach_rope(m: &mut NameMapping, pairs: &mut [Pair], gguf: &Checkpoint) {
     let a_is_gguf = m.gguf_side == "a";
+    let hparams = GgufHparams::read(&gguf.metadata);
     let mut undone = Vec::new();
     for name in std::mem::take(&mut m.rope_permuted) {
         // By the GGUF side's (mapped) name: the other side's may differ by a prefix change (`model.` missing).
@@ -175,7 +178,7 @@ pub fn attach_rope(m: &mut NameMapping, pairs: &mut [Pair], gguf: &Checkpoint) {
         let permutation = pair.as_ref().and_then(|p| {
             let rows = p.a.shape.first().copied()?;
             (p.a.shape == p.b.shape).then_some(())?;
-            rope_permutation(gguf, &name, rows, a_is_gguf)
+            rope_permutation(hparams.as_ref()?, &name, rows, a_is_gguf)
         });
         match (pair, permutation) {
             (Some(p), Some(r)) => {
@@ -191,14 +194,14 @@ pub fn attach_rope(m: &mut NameMapping, pairs: &mut [Pair], gguf: &Checkpoint) {
 /// The permutation of a mapped q/k projection, from the GGUF side's head counts; `None` when the heads do not
 /// divide the rows into even halves (then the tensor cannot have been permuted as described).
 fn rope_permutation(
-    gguf: &Checkpoint,
+    gguf: &GgufHparams,
     hf_name: &str,
     rows: u64,
     a_is_gguf: bool,
 ) -> Option<RopePermutation> {
-    let arch = meta_str(gguf, "general.architecture")?;
-    let heads = meta_u64(gguf, &format!("{arch}.attention.head_count"))?;
-    let kv_heads = meta_u64(gguf, &format!("{arch}.attention.head_count_kv")).unwrap_or(heads);
+    let heads = gguf.head_count.count()?;
+    // llama.cpp's default without the key, which its `permute` was called with: a KV head per head.
+    let kv_heads = gguf.head_count_kv.count().unwrap_or(heads);
     let n = if hf_name.ends_with("k_proj.weight") || hf_name.ends_with("k_proj.bias") {
         kv_heads
     } else {

@@ -10,12 +10,99 @@ mod scaled;
 pub mod shared;
 pub mod values;
 
-use crate::interpret::classify::Classified;
+use crate::aggregate::group::GroupBy;
+use crate::format::error::InputError;
+use crate::interpret::classify::{self, Classified};
+use crate::interpret::hf_config::{self, ModelConfig};
 use crate::model::checkpoint::{Checkpoint, Tensor};
 use crate::model::dtype::DType;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
+
+/// What `diff` looks at beyond names, dtypes and shapes; the default compares structure only.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DiffOptions {
+    /// Parameter and byte deltas per group, as `inspect` groups them.
+    pub group_by: Option<GroupBy>,
+    /// Look for tensors renamed with their data unchanged (reads the candidates' data).
+    pub renames: bool,
+    /// Find the first byte that differs (reads data up to it).
+    pub identical: bool,
+    /// Compare the values of the tensors both sides hold, equal within this tolerance (reads all data).
+    pub values: Option<values::Tolerance>,
+}
+
+/// Compares two checkpoints as `paramscope diff` does: a GGUF side compared with a safetensors one has its
+/// names mapped to Hugging Face names (and its rope-permuted q/k projections paired row by row), each side is
+/// classified with its own `config.json`, then the data steps the options ask for are run. The checkpoints
+/// are not changed (a GGUF side to rename is copied).
+///
+/// `Err` when a tensor's data cannot be read; the structural comparison alone never fails.
+///
+/// ```
+/// use paramscope::diff::{self, DiffOptions};
+/// use paramscope::format::{self, LoadOptions};
+/// use std::path::Path;
+///
+/// let load = |path: &str| {
+///     let sources = format::discover(Path::new(path)).unwrap();
+///     format::load(&sources[0], LoadOptions::default()).unwrap()
+/// };
+/// let (tiny, sharded) = (load("fixtures/tiny/model.safetensors"), load("fixtures/sharded"));
+/// let options = DiffOptions { identical: true, ..DiffOptions::default() };
+///
+/// let same = diff::diff(&tiny, &tiny, &options).unwrap();
+/// assert!(!same.differs());
+/// assert_eq!(same.matching, 40);
+///
+/// let report = diff::diff(&tiny, &sharded, &DiffOptions::default()).unwrap();
+/// assert!(report.differs());
+/// assert_eq!(report.a.parameters, 145_472);
+/// assert_eq!(report.parameters_delta, 22_688 - 145_472);
+/// ```
+pub fn diff(
+    a: &Checkpoint,
+    b: &Checkpoint,
+    options: &DiffOptions,
+) -> Result<DiffReport, InputError> {
+    let (a, b, mut name_mapping) = gguf_names::align(a, b);
+    let (config_a, config_b) = (config_of(&a), config_of(&b));
+    let (classified_a, classified_b) = (
+        classify::classify(&a.tensors, config_a.as_ref()),
+        classify::classify(&b.tensors, config_b.as_ref()),
+    );
+    let classified = [classified_a.as_slice(), classified_b.as_slice()];
+    let (mut report, mut pairs) = compare(&a, &b, classified);
+    if let Some(m) = &mut name_mapping {
+        gguf_names::attach_rope(m, &mut pairs, if m.gguf_side == "a" { &a } else { &b });
+    }
+    report.name_mapping = name_mapping;
+    if let Some(by) = options.group_by {
+        report.groups = Some(groups::group_deltas(&a, &b, by, classified, &pairs));
+    }
+    if options.renames {
+        let renames = bytes::find_renames(&a, &b, &report.only_in_a, &report.only_in_b)?;
+        report.apply_renames(renames);
+    }
+    if options.identical {
+        let first = bytes::first_difference(&a, &b, &pairs)?;
+        let structural = !report.structure_identical;
+        report.identical = Some(Identical {
+            identical: first.is_none() && !structural,
+            first_difference: first,
+        });
+    }
+    if let Some(tolerance) = options.values {
+        report.values = Some(values::compare_values(&a, &b, &pairs, tolerance)?);
+    }
+    Ok(report)
+}
+
+/// A broken `config.json` only loses the logical counts its quantization fields would give; inspect says why.
+fn config_of(c: &Checkpoint) -> Option<ModelConfig> {
+    hf_config::for_checkpoint(c).and_then(Result::ok)
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DiffReport {

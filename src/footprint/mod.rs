@@ -2,9 +2,13 @@
 //! others, and (when the architecture is known) for inference with a KV cache and for Adam training.
 //! Every figure is an exact byte count computed by a formula the README states.
 
-use crate::interpret::arch::Attention;
-use crate::interpret::classify::{Class, Classified};
-use crate::model::checkpoint::Checkpoint;
+use crate::format::error::InputError;
+use crate::format::gguf;
+use crate::interpret::arch::{self, Attention};
+use crate::interpret::classify::{self, Class, Classified};
+use crate::interpret::hf_config;
+use crate::model::checkpoint::{Checkpoint, Format};
+use crate::model::metadata::MetadataDetail;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -74,14 +78,66 @@ pub fn sizes(c: &Checkpoint, classified: &[Classified]) -> Vec<Sized> {
 
 #[derive(Debug, Clone)]
 pub struct FootprintOptions {
+    /// Tokens per sequence for the KV-cache estimate.
     pub context: u64,
+    /// Sequences held at once.
     pub batch: u64,
-    pub kv_bits: u64,
+    pub kv_dtype: KvDtype,
+    /// Weights per F16 scale in the INT4 estimate.
     pub group_size: u64,
+    /// Inference overhead as a percentage of weights + KV cache.
     pub overhead_percent: u64,
-    pub training: bool,
+    /// Add a training estimate for this optimizer.
+    pub training: Option<Optimizer>,
     /// Memory budget for `--fits`, in bytes.
     pub fits: Option<u64>,
+}
+
+/// Context length of the KV-cache estimate unless the caller says otherwise.
+pub const DEFAULT_CONTEXT: u64 = 4096;
+/// Inference overhead, in percent, unless the caller says otherwise.
+pub const DEFAULT_OVERHEAD_PERCENT: u64 = 10;
+
+impl Default for FootprintOptions {
+    /// `paramscope footprint`'s defaults: one sequence of 4,096 tokens, an F16 KV cache, 10% overhead.
+    fn default() -> Self {
+        FootprintOptions {
+            context: DEFAULT_CONTEXT,
+            batch: 1,
+            kv_dtype: KvDtype::default(),
+            group_size: DEFAULT_GROUP_SIZE,
+            overhead_percent: DEFAULT_OVERHEAD_PERCENT,
+            training: None,
+            fits: None,
+        }
+    }
+}
+
+/// Element type of the KV cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KvDtype {
+    F32,
+    #[default]
+    F16,
+    Bf16,
+    F8,
+}
+
+impl KvDtype {
+    pub fn bits(self) -> u64 {
+        match self {
+            KvDtype::F32 => 32,
+            KvDtype::F16 | KvDtype::Bf16 => 16,
+            KvDtype::F8 => 8,
+        }
+    }
+}
+
+/// The optimizer a training estimate is made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Optimizer {
+    /// Adam/AdamW with mixed precision.
+    Adam,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -175,7 +231,65 @@ pub struct Fits {
     pub context_limit: Option<u64>,
 }
 
+/// The footprint `paramscope footprint` reports. The architecture figures behind the KV cache come from the GGUF
+/// metadata, or for safetensors from the `config.json` beside the checkpoint, which also decides how quantized
+/// weights count; without them the report says why (`architecture_unknown`) and gives the rest.
+///
+/// `Err` only when a GGUF header has to be read again, whole, and cannot be: a per-layer sliding-window pattern is
+/// as long as the model is deep, longer than a summary reading of the metadata keeps.
+///
+/// ```
+/// use paramscope::footprint::{self, FootprintOptions, KvDtype};
+/// use paramscope::format::{self, LoadOptions};
+/// use std::path::Path;
+///
+/// let sources = format::discover(Path::new("fixtures/gguf/tiny-quantized.gguf")).unwrap();
+/// let checkpoint = format::load(&sources[0], LoadOptions::default()).unwrap();
+/// let options = FootprintOptions { kv_dtype: KvDtype::F8, ..FootprintOptions::default() };
+/// let report = footprint::footprint(&checkpoint, &options).unwrap();
+/// assert_eq!(report.weights.stored_bytes, 234_560);
+/// let inference = report.inference.unwrap();
+/// // 1 layer × (K and V) × 1 KV head × 128 dims, one byte each (F8).
+/// assert_eq!(inference.kv_bytes_per_token, 256);
+/// assert_eq!(inference.kv_cache_bytes, 256 * 4096);
+/// ```
 pub fn footprint(
+    checkpoint: &Checkpoint,
+    options: &FootprintOptions,
+) -> Result<FootprintReport, InputError> {
+    // A GGUF file carries its own hyperparameters; for safetensors, classification and the KV-cache figures both
+    // come from the config.json beside the checkpoint.
+    let config = hf_config::for_checkpoint(checkpoint);
+    let attention = match (&config, checkpoint.format) {
+        (_, Format::Gguf) => gguf_attention(checkpoint)?,
+        (Some(Ok(c)), _) => arch::from_hf_config(&c.raw),
+        (Some(Err(why)), _) => Err(why.clone()),
+        (None, _) => Err(format!(
+            "no config.json beside the checkpoint ({})",
+            checkpoint.path.display()
+        )),
+    };
+    let model_config = config.and_then(Result::ok);
+    let classified = classify::classify(&checkpoint.tensors, model_config.as_ref());
+    let sizes = sizes(checkpoint, &classified);
+    Ok(report(checkpoint, &sizes, attention, options))
+}
+
+/// The attention figures of a GGUF checkpoint. A sliding-window pattern cut short by the summary reading sends
+/// the reader back to the header of the first part (whose metadata the checkpoint keeps), read whole only then:
+/// the token list makes a full read costlier.
+fn gguf_attention(checkpoint: &Checkpoint) -> Result<Result<Attention, String>, InputError> {
+    let first = checkpoint.files.first().map(|f| f.path.as_path());
+    match first.filter(|_| arch::gguf_needs_full_metadata(&checkpoint.metadata)) {
+        Some(path) => {
+            let full = gguf::read(path, path, MetadataDetail::Full)?;
+            Ok(arch::from_gguf(&full.metadata))
+        }
+        None => Ok(arch::from_gguf(&checkpoint.metadata)),
+    }
+}
+
+fn report(
     checkpoint: &Checkpoint,
     tensors: &[Sized],
     attention: Result<Attention, String>,
@@ -191,7 +305,7 @@ pub fn footprint(
     };
     let training = options
         .training
-        .then(|| training(tensors, weights.logical_parameters));
+        .map(|Optimizer::Adam| adam(tensors, weights.logical_parameters));
     let fits = options
         .fits
         .map(|budget| fits(budget, stored, inference.as_ref(), options));
@@ -341,20 +455,21 @@ pub fn with_overhead(bytes: u64, percent: u64) -> u64 {
 }
 
 fn inference(a: Attention, weights_bytes: u64, o: &FootprintOptions) -> Inference {
-    let kv_cache_bytes = kv_bytes(&a, o.context, o.batch, o.kv_bits);
+    let kv_bits = o.kv_dtype.bits();
+    let kv_cache_bytes = kv_bytes(&a, o.context, o.batch, kv_bits);
     let total = with_overhead(
         weights_bytes.saturating_add(kv_cache_bytes),
         o.overhead_percent,
     );
     let kv_by_context = [4096u64, 8192, 32768, 131072]
         .into_iter()
-        .map(|ctx| (ctx, kv_bytes(&a, ctx, o.batch, o.kv_bits)))
+        .map(|ctx| (ctx, kv_bytes(&a, ctx, o.batch, kv_bits)))
         .collect();
     Inference {
-        kv_bytes_per_token: kv_bytes(&a, 1, 1, o.kv_bits),
+        kv_bytes_per_token: kv_bytes(&a, 1, 1, kv_bits),
         context: o.context,
         batch: o.batch,
-        kv_bits: o.kv_bits,
+        kv_bits,
         kv_cache_bytes,
         weights_bytes,
         overhead_percent: o.overhead_percent,
@@ -367,7 +482,7 @@ fn inference(a: Attention, weights_bytes: u64, o: &FootprintOptions) -> Inferenc
 
 /// Adam with mixed precision: 16-bit weights and gradients (2 + 2 bytes), F32 master weights (4) and two F32
 /// moments (4 + 4) per parameter = 16 bytes; activations are not included (they depend on batch and sequence).
-fn training(tensors: &[Sized], logical_parameters: u64) -> Training {
+fn adam(tensors: &[Sized], logical_parameters: u64) -> Training {
     let all_f32 = tensors
         .iter()
         .filter(|t| t.kind == Class::Weight)
@@ -407,7 +522,7 @@ fn fits(budget: u64, weights: u64, inference: Option<&Inference>, o: &FootprintO
     };
     let total_at = |ctx| {
         with_overhead(
-            weights.saturating_add(kv_bytes(&inf.attention, ctx, o.batch, o.kv_bits)),
+            weights.saturating_add(kv_bytes(&inf.attention, ctx, o.batch, o.kv_dtype.bits())),
             o.overhead_percent,
         )
     };

@@ -1,6 +1,7 @@
 //! What `inspect` says about a GGUF checkpoint beyond tensors: the model its metadata describes, the tokenizer's
 //! size, the quantisation, and the converter's parameter count compared with the counted one.
 
+use crate::format::gguf::hparams::GgufHparams;
 use crate::model::checkpoint::Checkpoint;
 use crate::model::metadata::{MetaValue, MetadataDetail};
 use serde::Serialize;
@@ -59,12 +60,8 @@ pub fn report(
     let get = |key: &str| checkpoint.meta(key);
     let text = |key: &str| get(key).and_then(MetaValue::as_str).map(str::to_string);
     let int = |key: &str| get(key).and_then(MetaValue::as_u64);
-    let architecture = text("general.architecture");
-    let arch_int = |suffix: &str| {
-        architecture
-            .as_ref()
-            .and_then(|a| int(&format!("{a}.{suffix}")))
-    };
+    let hparams = GgufHparams::read(&checkpoint.metadata);
+    let h = hparams.as_ref();
     let tokens = get("tokenizer.ggml.tokens")
         .and_then(MetaValue::as_array)
         .map(|a| a.len);
@@ -76,12 +73,13 @@ pub fn report(
             id,
             name: file_type_name(id),
         }),
-        context_length: arch_int("context_length"),
-        block_count: arch_int("block_count"),
-        embedding_length: arch_int("embedding_length"),
-        head_count: arch_int("attention.head_count"),
-        head_count_kv: arch_int("attention.head_count_kv"),
-        architecture,
+        context_length: h.and_then(|h| h.context_length.count()),
+        block_count: h.and_then(|h| h.block_count.count()),
+        embedding_length: h.and_then(|h| h.embedding_length.count()),
+        head_count: h.and_then(|h| h.head_count.count()),
+        // As written, without llama.cpp's default (a KV head per head): the report says what the file states.
+        head_count_kv: h.and_then(|h| h.head_count_kv.count()),
+        architecture: h.map(|h| h.architecture.clone()),
         tokenizer: (tokens.is_some() || model.is_some()).then_some(Tokenizer { model, tokens }),
         parameter_count,
         parameter_count_matches: parameter_count

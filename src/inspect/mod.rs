@@ -7,7 +7,7 @@ use crate::aggregate::group::{self, GroupBy, GroupRow};
 use crate::aggregate::tree::{self, TreeNode};
 use crate::footprint;
 use crate::interpret::classify::{self, Class, Classified, Rule};
-use crate::interpret::hf_config::ModelConfig;
+use crate::interpret::hf_config::{self, ModelConfig};
 use crate::interpret::role::Role;
 use crate::interpret::semantics::{self, Classes, ModelInfo, Semantics};
 use crate::model::checkpoint::{Checkpoint, Format, IndexInfo, Layout, Tensor};
@@ -30,12 +30,18 @@ pub enum SortKey {
     Params,
 }
 
+/// What the report holds beyond the totals. `--explain` is not one of these: the report always carries the rule
+/// behind every count (the JSON has them), and it only decides what a table shows
+/// ([`crate::render::inspect::render_explained`]).
 #[derive(Debug, Clone, Default)]
 pub struct InspectOptions {
+    /// The tensors counted; all of them without one.
     pub filter: Option<TensorFilter>,
+    /// List every counted tensor, in `sort` order, at most `limit` of them.
     pub list_tensors: bool,
     pub sort: SortKey,
     pub limit: Option<usize>,
+    /// Rows of parameters per group.
     pub group_by: Option<GroupBy>,
     /// `--tree`, with `Some(levels)` to cut it.
     pub tree: Option<Option<usize>>,
@@ -159,12 +165,56 @@ pub struct GrandTotal {
     pub classes: Classes,
 }
 
-pub fn inspect(checkpoint: &Checkpoint, options: &InspectOptions) -> InspectReport {
-    inspect_with_config(checkpoint, None, options)
+impl MultiReport {
+    /// The reports with their sum.
+    pub fn new(checkpoints: Vec<InspectReport>) -> Self {
+        MultiReport {
+            total: grand_total(&checkpoints),
+            checkpoints,
+        }
+    }
 }
 
-/// `inspect` with the checkpoint's `config.json` (bit widths, tied embeddings, model type).
-pub fn inspect_with_config(
+/// The report `paramscope inspect` gives for one checkpoint, with the `config.json` beside it when there is one
+/// (bit widths, tied embeddings, model type); a `config.json` that cannot be used is a note, not an error.
+///
+/// ```
+/// use paramscope::aggregate::group::GroupBy;
+/// use paramscope::format::{self, LoadOptions};
+/// use paramscope::inspect::{self, InspectOptions, SortKey};
+/// use std::path::Path;
+///
+/// let sources = format::discover(Path::new("fixtures/tiny/model.safetensors")).unwrap();
+/// let checkpoint = format::load(&sources[0], LoadOptions::default()).unwrap();
+/// let options = InspectOptions {
+///     list_tensors: true,
+///     sort: SortKey::Size,
+///     limit: Some(5),
+///     group_by: Some(GroupBy::Dtype),
+///     ..InspectOptions::default()
+/// };
+/// let report = inspect::inspect(&checkpoint, &options);
+/// assert_eq!(report.totals.parameters, 145_472);
+/// // The I64 `position_ids` buffer is counted in the parameters but is no weight of the model.
+/// assert_eq!(report.semantics.logical_parameters, 145_344);
+/// let tensors = report.tensors.unwrap();
+/// assert_eq!(tensors[0].name, "embeddings.word_embeddings.weight");
+/// assert_eq!(report.tensors_listed_of, Some(40));
+/// let by_dtype = report.groups.unwrap().rows;
+/// assert_eq!((by_dtype[2].name.as_str(), by_dtype[2].logical_parameters), ("I64", 0));
+/// ```
+pub fn inspect(checkpoint: &Checkpoint, options: &InspectOptions) -> InspectReport {
+    let (config, note) = match hf_config::for_checkpoint(checkpoint) {
+        Some(Ok(config)) => (Some(config), None),
+        Some(Err(why)) => (None, Some(why)),
+        None => (None, None),
+    };
+    let mut report = with_config(checkpoint, config.as_ref(), options);
+    report.notes.extend(note);
+    report
+}
+
+fn with_config(
     checkpoint: &Checkpoint,
     config: Option<&ModelConfig>,
     options: &InspectOptions,
@@ -298,10 +348,10 @@ fn sort_dtype_rows(rows: &mut [DtypeRow]) {
     rows.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.dtype.cmp(&b.dtype)));
 }
 
-pub fn group_items<'a>(selected: &[(&'a Tensor, &Classified)]) -> Vec<group::Item<'a>> {
+pub fn group_items<'a>(selected: &[(&'a Tensor, &Classified)]) -> Vec<crate::aggregate::Item<'a>> {
     selected
         .iter()
-        .map(|(t, c)| group::Item {
+        .map(|(t, c)| crate::aggregate::Item {
             name: &t.name,
             dtype: t.dtype,
             shape: &t.shape,

@@ -1,4 +1,4 @@
-//! The malformed corpus under `fixtures/malformed/`: one file or folder per broken rule of FORMATS.md §6,
+//! The malformed corpus under `fixtures/malformed/` (docs/FORMATS.md §6): one file or folder per broken rule,
 //! and `EXPECTED.tsv`, the table of (path, expected error code) that `tests/malformed.rs` reads.
 
 use paramscope::format::synth::SafetensorsWriter;

@@ -1,5 +1,5 @@
-//! The GGUF half of the malformed corpus (FORMATS.md §6, GGUF list): files written by `GgufWriter`, then broken
-//! by patching the bytes of one field whose position is computed from the layout (FORMATS.md §4).
+//! The GGUF half of the malformed corpus (docs/FORMATS.md §6): files written by `GgufWriter`, then broken by
+//! patching the bytes of one field whose position is computed from the layout (docs/FORMATS.md §4).
 
 use paramscope::format::synth::gguf::{array, write_split, GgufTensor, GgufWriter};
 use paramscope::model::dtype::{DType, GgmlQuant};

@@ -3,6 +3,7 @@
 //! an irregular layer, a DeepSeek-style dense prefix before the MoE layers, or an extra layer keeps a row of its
 //! own and every row stays exact. Nested repeats (MoE `experts.{0..7}`) become child rows of their block.
 
+use super::{index_of, ranges, Item};
 use crate::interpret::role::Role;
 use crate::model::dtype::DType;
 use serde::Serialize;
@@ -45,19 +46,6 @@ impl GroupBy {
             GroupBy::Dtype => "dtype".into(),
         }
     }
-}
-
-/// What grouping needs to know of a tensor.
-#[derive(Debug, Clone, Copy)]
-pub struct Item<'a> {
-    pub name: &'a str,
-    pub dtype: DType,
-    pub shape: &'a [u64],
-    pub parameters: u64,
-    pub logical_parameters: u64,
-    pub bytes: u64,
-    pub role: Role,
-    pub role_rule: &'static str,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -148,14 +136,6 @@ fn by_role(items: &[Item]) -> Vec<GroupRow> {
             (row.tensors > 0).then_some(row)
         })
         .collect()
-}
-
-/// An integer name component: a layer or expert index (`0`, `31`; not `01`, which is a name).
-pub fn index_of(component: &str) -> Option<u64> {
-    let plain = !component.is_empty()
-        && component.bytes().all(|b| b.is_ascii_digit())
-        && (component == "0" || !component.starts_with('0'));
-    plain.then(|| component.parse().ok()).flatten()
 }
 
 /// Levels of nested repeats shown as child rows (layers › experts is 2). A stranger's file can nest integer
@@ -292,30 +272,6 @@ fn scale(mut row: GroupRow, parents: u64) -> GroupRow {
         .map(|c| scale(c, parents))
         .collect();
     row
-}
-
-/// `[0,1,2,3,5,7,8]` → `0..3,5,7..8`.
-pub fn ranges(indices: &[u64]) -> String {
-    let mut sorted = indices.to_vec();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let mut parts = Vec::new();
-    let mut i = 0;
-    while i < sorted.len() {
-        let start = sorted[i];
-        let mut end = start;
-        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
-            i += 1;
-            end = sorted[i];
-        }
-        parts.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}..{end}")
-        });
-        i += 1;
-    }
-    parts.join(",")
 }
 
 #[cfg(test)]

@@ -1,9 +1,7 @@
 use super::{load_all, print_out, style_for, usage_error, EXIT_INPUT};
 use crate::args::InspectArgs;
 use paramscope::format::LoadOptions;
-use paramscope::inspect::{self, InspectOptions, InspectReport, MultiReport};
-use paramscope::interpret::hf_config;
-use paramscope::model::checkpoint::Checkpoint;
+use paramscope::inspect::{self, InspectOptions, MultiReport};
 use paramscope::model::filter::TensorFilter;
 use paramscope::render::{self, OutputFormat};
 use std::process::ExitCode;
@@ -32,7 +30,10 @@ pub fn run(args: InspectArgs) -> ExitCode {
         return super::inspect_walk::run(&args, &options, load_options);
     };
     let (checkpoints, failed) = load_all(&args.paths, load_options, format);
-    let reports: Vec<_> = checkpoints.iter().map(|c| report(c, &options)).collect();
+    let reports: Vec<_> = checkpoints
+        .iter()
+        .map(|c| inspect::inspect(c, &options))
+        .collect();
     // Several paths promise `{checkpoints, total}` in JSON even when only one of them could be read, so a script
     // sees the same shape whichever input broke (several parts of one GGUF that all load are one checkpoint).
     let several =
@@ -44,10 +45,7 @@ pub fn run(args: InspectArgs) -> ExitCode {
             f => render::inspect::render_explained(&reports[0], style_for(f), args.explain),
         },
         _ => {
-            let multi = MultiReport {
-                total: inspect::grand_total(&reports),
-                checkpoints: reports,
-            };
+            let multi = MultiReport::new(reports);
             match format {
                 OutputFormat::Json => render::json::to_string(&multi),
                 f => render::inspect::render_multi(&multi, style_for(f)),
@@ -62,16 +60,4 @@ pub fn run(args: InspectArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
-}
-
-/// The report of one checkpoint, with its `config.json` when there is one (a broken one is a note).
-pub fn report(checkpoint: &Checkpoint, options: &InspectOptions) -> InspectReport {
-    let (config, note) = match hf_config::for_checkpoint(checkpoint) {
-        Some(Ok(config)) => (Some(config), None),
-        Some(Err(why)) => (None, Some(why)),
-        None => (None, None),
-    };
-    let mut report = inspect::inspect_with_config(checkpoint, config.as_ref(), options);
-    report.notes.extend(note);
-    report
 }

@@ -16,14 +16,14 @@ pub fn run(args: &InspectArgs, options: &InspectOptions, load_options: LoadOptio
     walk::each_checkpoint(&args.paths, args.recursive, |source| {
         match (walk::load(source, load_options), format.common()) {
             (Ok(checkpoint), None) => {
-                let report = super::inspect::report(&checkpoint, options);
+                let report = inspect::inspect(&checkpoint, options);
                 print_out(&serde_json::to_string(&report).expect("report serialises"));
             }
             (Ok(checkpoint), Some(OutputFormat::Json)) => {
-                collected.push(super::inspect::report(&checkpoint, options));
+                collected.push(inspect::inspect(&checkpoint, options));
             }
             (Ok(checkpoint), Some(f)) => {
-                let report = super::inspect::report(&checkpoint, options);
+                let report = inspect::inspect(&checkpoint, options);
                 print_out(&format!(
                     "{}\n",
                     render::inspect::render_explained(&report, style_for(f), args.explain)
@@ -44,10 +44,7 @@ pub fn run(args: &InspectArgs, options: &InspectOptions, load_options: LoadOptio
         let out = if collected.len() == 1 {
             render::json::to_string(&collected[0])
         } else {
-            render::json::to_string(&MultiReport {
-                total: inspect::grand_total(&collected),
-                checkpoints: collected,
-            })
+            render::json::to_string(&MultiReport::new(collected))
         };
         print_out(&out);
     }

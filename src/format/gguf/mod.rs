@@ -1,10 +1,11 @@
 //! The GGUF reader (llama.cpp, Ollama, LM Studio): header, metadata and tensor infos in, `FileInfo` + `Tensor`s +
-//! typed metadata out (FORMATS.md §4).
+//! typed metadata out (docs/FORMATS.md §4).
 //!
 //! Like the safetensors reader it uses plain buffered reads of the header region, never a memory map, and
 //! checks every count and length against the bytes left in the file before acting on it.
 
 mod cursor;
+pub mod hparams;
 pub mod split;
 mod tensors;
 pub mod values;

@@ -1,5 +1,5 @@
 //! GGUF tensor infos (`name | n_dims | dims (ggml order) | type | offset`) and the rules that place their data
-//! in the file (FORMATS.md §4, and ggml's `gguf_init_from_file_impl`).
+//! in the file (docs/FORMATS.md §4, and ggml's `gguf_init_from_file_impl`).
 
 use super::cursor::Cursor;
 use crate::format::error::{GgufProblem, HeaderProblem, Problem};

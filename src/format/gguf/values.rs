@@ -1,4 +1,4 @@
-//! GGUF metadata key/values: `key: string | value_type: u32 | value`, arrays possibly nested (FORMATS.md §4).
+//! GGUF metadata key/values: `key: string | value_type: u32 | value`, arrays possibly nested (docs/FORMATS.md §4).
 
 use super::cursor::Cursor;
 use crate::format::error::{GgufProblem, Problem};

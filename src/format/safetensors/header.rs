@@ -16,7 +16,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-/// The reference crate's limit on header length (FORMATS.md §1 rule 2).
+/// The reference crate's limit on header length (docs/FORMATS.md §1 rule 2).
 pub const MAX_HEADER_BYTES: u64 = 100_000_000;
 const LENGTH_PREFIX: u64 = 8;
 
@@ -427,7 +427,7 @@ impl<'de> Visitor<'de> for HeaderVisitor {
     }
 }
 
-/// `__metadata__` must map strings to strings (FORMATS.md §1 rule 4); say which key breaks it.
+/// `__metadata__` must map strings to strings (docs/FORMATS.md §1 rule 4); say which key breaks it.
 struct MetadataSeed;
 
 impl<'de> DeserializeSeed<'de> for MetadataSeed {

@@ -1,5 +1,5 @@
 //! Sharded safetensors checkpoints: the `*.safetensors.index.json` file and its consistency with the shards
-//! (FORMATS.md §3).
+//! (docs/FORMATS.md §3).
 
 use crate::format::error::{InputError, Problem, ShardedProblem};
 use crate::model::checkpoint::IndexInfo;

@@ -187,7 +187,7 @@ fn hub_cache_blob(folder: &Path, real: &Path) -> bool {
 }
 
 /// Index vs shards: every mapped tensor is in its shard, every shard tensor is mapped there, and
-/// `total_size` is the sum of tensor bytes (FORMATS.md §3).
+/// `total_size` is the sum of tensor bytes (docs/FORMATS.md §3).
 fn consistency(
     checkpoint: &Checkpoint,
     index: &index::Index,

@@ -3,7 +3,8 @@
 //! `config.json`.
 
 use super::Attention;
-use crate::model::metadata::MetaValue;
+use crate::format::gguf::hparams::{GgufHparams, Hparam, Reading};
+use crate::model::metadata::{MetaKind, MetaValue};
 
 /// Layers whose attention llama.cpp limits to the window, by architecture, when the file has no
 /// `ARCH.attention.sliding_window_pattern`: llama.cpp's `set_swa_pattern(n)` makes layer i sliding when
@@ -13,45 +14,40 @@ const SWA_PATTERNS: [(&str, u64); 4] =
 
 /// Reads the attention figures from GGUF key/values; `Err` says which key is missing or unusable.
 pub fn from_gguf(metadata: &[(String, MetaValue)]) -> Result<Attention, String> {
-    let lookup = |key: &str| metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v);
-    let arch = lookup("general.architecture")
-        .and_then(MetaValue::as_str)
-        .ok_or("GGUF metadata has no general.architecture")?;
+    let h = GgufHparams::read(metadata).ok_or("GGUF metadata has no general.architecture")?;
+    let arch = h.architecture.as_str();
     let mut used = vec!["general.architecture".to_string()];
-    let mut get = |suffix: &str| -> Result<Option<u64>, String> {
-        let key = format!("{arch}.{suffix}");
-        match lookup(&key) {
-            None => Ok(None),
-            Some(v) => match v.as_u64() {
-                Some(n) => {
-                    used.push(key);
-                    Ok(Some(n))
-                }
-                None if v.as_array().is_some() => Err(format!(
-                    "{key} is a per-layer array; per-layer attention shapes are not supported"
-                )),
-                None => Err(format!("{key} is not a non-negative integer")),
-            },
+    // A key present with another type is neither used nor taken as absent, as for config.json.
+    let mut get = |p: &Hparam<u64>| -> Result<Option<u64>, String> {
+        match p.value {
+            Reading::Absent => Ok(None),
+            Reading::Value(n) => {
+                used.push(p.key.clone());
+                Ok(Some(n))
+            }
+            Reading::Unusable(MetaKind::Array) => Err(format!(
+                "{} is a per-layer array; per-layer attention shapes are not supported",
+                p.key
+            )),
+            Reading::Unusable(_) => Err(format!("{} is not a non-negative integer", p.key)),
         }
     };
-    let missing = |suffix: &str| format!("GGUF metadata has no {arch}.{suffix}");
-    let layers = get("block_count")?.ok_or_else(|| missing("block_count"))?;
-    let max_context = lookup(&format!("{arch}.context_length"))
-        .and_then(MetaValue::as_u64)
-        .filter(|&n| n > 0);
+    let missing = |p: &Hparam<u64>| format!("GGUF metadata has no {}", p.key);
+    let layers = get(&h.block_count)?.ok_or_else(|| missing(&h.block_count))?;
+    let max_context = h.context_length.count().filter(|&n| n > 0);
     // Multi-head latent attention (DeepSeek-V2/V3, Kimi K2: llama.cpp's deepseek2) caches the compressed
     // vector and the rotary part, as `from_hf_config` counts it from kv_lora_rank and qk_rope_head_dim.
-    if let Some(rank) = get("attention.kv_lora_rank")? {
-        let rope = get("rope.dimension_count")?.ok_or_else(|| missing("rope.dimension_count"))?;
+    if let Some(rank) = get(&h.kv_lora_rank)? {
+        let rope = get(&h.rope_dimension_count)?.ok_or_else(|| missing(&h.rope_dimension_count))?;
         return Ok(Attention::latent(layers, rank + rope, max_context, used));
     }
-    let heads = get("attention.head_count")?.ok_or_else(|| missing("attention.head_count"))?;
-    let kv_heads = get("attention.head_count_kv")?.unwrap_or(heads);
-    let (key_dim, value_dim) = match (get("attention.key_length")?, get("attention.value_length")?)
-    {
+    let heads = get(&h.head_count)?.ok_or_else(|| missing(&h.head_count))?;
+    // llama.cpp's default without the key: a KV head per head (no grouped-query attention).
+    let kv_heads = get(&h.head_count_kv)?.unwrap_or(heads);
+    let (key_dim, value_dim) = match (get(&h.key_length)?, get(&h.value_length)?) {
         (Some(k), Some(v)) => (k, v),
         (k, v) => {
-            let embedding = get("embedding_length")?.ok_or_else(|| {
+            let embedding = get(&h.embedding_length)?.ok_or_else(|| {
                 format!("GGUF metadata has neither {arch}.attention.key_length/value_length nor {arch}.embedding_length")
             })?;
             if heads == 0 || embedding % heads != 0 {
@@ -65,15 +61,10 @@ pub fn from_gguf(metadata: &[(String, MetaValue)]) -> Result<Attention, String> 
             )
         }
     };
-    let window = get("attention.sliding_window")?;
+    let window = get(&h.sliding_window)?;
     let sliding_layers = match window {
         None => 0,
-        Some(_) => sliding_layers(
-            arch,
-            layers,
-            lookup(&format!("{arch}.attention.sliding_window_pattern")),
-            &mut used,
-        )?,
+        Some(_) => sliding_layers(arch, layers, &h.sliding_window_pattern, &mut used)?,
     };
     Ok(Attention {
         layers,
@@ -103,27 +94,21 @@ pub fn gguf_needs_full_metadata(metadata: &[(String, MetaValue)]) -> bool {
 fn sliding_layers(
     arch: &str,
     layers: u64,
-    pattern: Option<&MetaValue>,
+    pattern: &Hparam<Vec<bool>>,
     used: &mut Vec<String>,
 ) -> Result<u64, String> {
-    let key = format!("{arch}.attention.sliding_window_pattern");
-    if let Some(p) = pattern {
-        let array = p
-            .as_array()
-            .filter(|a| a.is_complete())
-            .ok_or_else(|| format!("{key} is not a complete array"))?;
-        used.push(key);
-        let sliding = array
-            .values
-            .iter()
-            .filter(|v| **v == MetaValue::Bool(true))
-            .count();
-        return Ok((sliding as u64).min(layers));
+    match &pattern.value {
+        Reading::Value(sliding) => {
+            used.push(pattern.key.clone());
+            let sliding = sliding.iter().filter(|&&s| s).count();
+            Ok((sliding as u64).min(layers))
+        }
+        Reading::Unusable(_) => Err(format!("{} is not a complete array", pattern.key)),
+        Reading::Absent => Ok(match SWA_PATTERNS.iter().find(|(a, _)| *a == arch) {
+            Some(&(_, n)) => super::sliding_in_period(layers, n),
+            None => layers,
+        }),
     }
-    Ok(match SWA_PATTERNS.iter().find(|(a, _)| *a == arch) {
-        Some(&(_, n)) => super::sliding_in_period(layers, n),
-        None => layers,
-    })
 }
 
 #[cfg(test)]

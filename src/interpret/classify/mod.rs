@@ -2,7 +2,7 @@
 //! low-bit weights — by explicit rules, each with a stable id shown in the JSON and by `--explain`.
 //!
 //! Rules match dot-separated name COMPONENTS, never suffixes: GPT-2's `h.0.attn.bias` [1,1,1024,1024] is a causal
-//! mask while `h.0.attn.c_attn.bias` is a parameter (FORMATS.md §5). The quantization rules follow the Hub's
+//! mask while `h.0.attn.c_attn.bias` is a parameter (docs/FORMATS.md §5). The quantization rules follow the Hub's
 //! quantization-aware counter: packed weights count the weights they hold, auxiliaries count nothing.
 
 use crate::interpret::hf_config::ModelConfig;

@@ -1,4 +1,4 @@
-//! ggml's block-quantised tensor types, as stored in GGUF files (FORMATS.md §4).
+//! ggml's block-quantised tensor types, as stored in GGUF files (docs/FORMATS.md §4).
 //!
 //! Each stores `block` elements in `bytes` bytes; a tensor's innermost dimension must be a whole number of
 //! blocks. The plain ggml types (F32, F16, BF16, I8…I64, F64) are not here: they map to the same [`DType`]

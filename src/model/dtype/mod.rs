@@ -2,7 +2,7 @@
 //!
 //! Safetensors dtypes are spelled as in the safetensors header (`BF16`, `F8_E4M3`, …) so that JSON output can be
 //! compared with the file. Storage is described in bits (or, for block-quantised types, bytes per block), never as
-//! a per-element byte width, because sub-byte types (F4, F6_*) exist (FORMATS.md §2). GGUF's block-quantised
+//! a per-element byte width, because sub-byte types (F4, F6_*) exist (docs/FORMATS.md §2). GGUF's block-quantised
 //! types are [`DType::Ggml`]; its plain types (F32, F16, BF16, integers) are the safetensors variants.
 
 pub mod ggml;
