@@ -6,7 +6,7 @@ use super::limit::Limit;
 use super::values::ValueRule;
 use super::{capped, Figure, RuleResult, Status};
 use crate::inspect;
-use crate::model::checkpoint::{Checkpoint, Format, Layout};
+use crate::model::checkpoint::{Checkpoint, Format, Layout, PickleGlobal, Verdict};
 use crate::model::dtype::DType;
 use crate::model::units;
 
@@ -28,6 +28,9 @@ pub enum Rule {
     Growth(GrowthRule),
     /// Needs the tensors' values: evaluated by [`super::check`] on one scan shared by every value rule.
     Values(ValueRule),
+    /// Every global a PyTorch pickle names is allowed, or accepted by name (`--allow-global MODULE.NAME`).
+    /// Evaluated for checkpoints with a pickle only.
+    PickleSafety(Vec<String>),
 }
 
 impl Rule {
@@ -43,6 +46,7 @@ impl Rule {
             Rule::ExpectTensors(_) => "expect-tensors",
             Rule::Growth(g) => g.name(),
             Rule::Values(v) => v.name(),
+            Rule::PickleSafety(_) => "pickle-safety",
         }
     }
 
@@ -76,6 +80,7 @@ impl Rule {
             Rule::ForbiddenDtypes(forbidden) => dtypes(checkpoint, forbidden, false),
             Rule::ExpectTensors(expected) => expected.evaluate(checkpoint),
             Rule::Growth(g) => g.evaluate(checkpoint),
+            Rule::PickleSafety(accepted) => pickle_safety(checkpoint, accepted),
             Rule::Values(_) => return None,
         })
     }
@@ -165,6 +170,54 @@ fn gguf_layout(c: &Checkpoint) -> (u64, u64) {
         })
         .sum();
     (alignment, trailing)
+}
+
+fn pickle_safety(checkpoint: &Checkpoint, accepted: &[String]) -> RuleResult {
+    let globals = checkpoint
+        .pickle
+        .as_ref()
+        .map_or(&[][..], |p| &p.globals[..]);
+    let refused: Vec<&PickleGlobal> = globals
+        .iter()
+        .filter(|g| g.verdict != Verdict::Allowed && !accepted.contains(&g.qualified()))
+        .collect();
+    let message = if refused.is_empty() {
+        format!(
+            "{} named, none dangerous or unknown{}",
+            plural(globals.len(), "pickle global", "pickle globals"),
+            if accepted.is_empty() {
+                ""
+            } else {
+                " (or accepted by --allow-global)"
+            }
+        )
+    } else {
+        let dangerous = refused
+            .iter()
+            .filter(|g| g.verdict == Verdict::Dangerous)
+            .count();
+        format!(
+            "{dangerous} dangerous and {} unknown pickle globals (torch.load would import and call them; nothing was run)",
+            refused.len() - dangerous
+        )
+    };
+    RuleResult {
+        rule: "pickle-safety",
+        status: if refused.is_empty() {
+            Status::Pass
+        } else {
+            Status::Fail
+        },
+        measured: Figure::Number(refused.len() as u64),
+        limit: Some(Figure::Number(0)),
+        baseline: None,
+        message,
+        details: capped(
+            refused
+                .iter()
+                .map(|g| format!("{} ({}, {}×)", g.qualified(), g.verdict.name(), g.count)),
+        ),
+    }
 }
 
 fn structure(checkpoint: &Checkpoint) -> RuleResult {

@@ -46,6 +46,12 @@ pub struct RuleSettings {
     #[serde(default, deserialize_with = "de_dtypes")]
     pub forbid_dtype: Vec<DType>,
 
+    /// A pickle global to accept although it is not on the allow-list (PyTorch checkpoints fail `pickle-safety`
+    /// on any dangerous or unknown global): MODULE.NAME, repeatable or comma-separated.
+    #[arg(long, value_name = "MODULE.NAME", value_delimiter = ',')]
+    #[serde(default)]
+    pub allow_global: Vec<String>,
+
     /// Fail on missing, unexpected or changed tensors compared with FILE (`inspect --format json --tensors`).
     #[arg(long, value_name = "FILE")]
     #[serde(default)]
@@ -122,6 +128,7 @@ impl RuleSettings {
             max_file_bytes,
             dtype,
             forbid_dtype,
+            allow_global,
             expect_tensors,
             baseline,
             max_growth,
@@ -140,6 +147,11 @@ impl RuleSettings {
             max_file_bytes: max_file_bytes.or(file.max_file_bytes),
             dtype: list(dtype, file.dtype),
             forbid_dtype: list(forbid_dtype, file.forbid_dtype),
+            allow_global: if allow_global.is_empty() {
+                file.allow_global
+            } else {
+                allow_global
+            },
             expect_tensors: expect_tensors.or(file.expect_tensors),
             baseline: baseline.or(file.baseline),
             max_growth: max_growth.or(file.max_growth),
@@ -176,7 +188,8 @@ impl RuleSettings {
             return Err("a growth allowance needs --baseline BASE.json to grow from".into());
         }
 
-        let mut rules = Vec::new();
+        // Always on: it judges the checkpoints that have a pickle and is left out for the others.
+        let mut rules = vec![Rule::PickleSafety(self.allow_global)];
         rules.extend(self.max_params.map(Rule::MaxParams));
         rules.extend(self.min_params.map(Rule::MinParams));
         rules.extend(self.max_bytes.map(Rule::MaxBytes));
