@@ -5,7 +5,7 @@
 //! (docs/pytorch.md).
 
 pub mod legacy;
-mod objects;
+pub mod objects;
 pub mod pickle;
 pub mod safety;
 mod storage;
