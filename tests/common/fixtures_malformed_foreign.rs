@@ -56,13 +56,13 @@ pub fn write_all(root: &Path) -> Vec<(String, &'static str, &'static str)> {
     );
     file(
         "pickle-underflow.pkl",
-        b"\x80\x02.".to_vec(),
+        b"\x80\x02}0.".to_vec(),
         "pickle_malformed",
-        "a bare pickle whose STOP finds an empty stack",
+        "a bare pickle whose STOP finds an empty stack (its dict popped)",
     );
     file(
         "pickle-huge-string.pkl",
-        b"\x80\x04\x8d\xff\xff\xff\xff\xff\xff\xff\x7f".to_vec(),
+        b"\x80\x04}\x8d\xff\xff\xff\xff\xff\xff\xff\x7f".to_vec(),
         "pickle_truncated",
         "a bare pickle claiming a string of 2^63 bytes",
     );

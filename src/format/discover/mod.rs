@@ -111,6 +111,10 @@ pub fn discover(path: &Path) -> Result<Vec<Source>, InputError> {
             unindexed: Vec::new(),
         }]);
     }
+    // PyTorch by its first bytes, whatever the name (a `model.gguf` that is a legacy torch.save pickle).
+    if torch::recognised(path) {
+        return Ok(vec![Source::File(path.to_path_buf())]);
+    }
     if is_gguf(path) {
         return Ok(vec![gguf_source(path)]);
     }
@@ -119,9 +123,6 @@ pub fn discover(path: &Path) -> Result<Vec<Source>, InputError> {
     }
     if gguf::has_magic(path) {
         return Ok(vec![gguf_source(path)]);
-    }
-    if torch::recognised(path) {
-        return Ok(vec![Source::File(path.to_path_buf())]);
     }
     let problem = foreign::sniff(path).map_or(
         DiscoveryProblem::UnknownKind.into(),
