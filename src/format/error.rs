@@ -454,13 +454,13 @@ pub enum TorchProblem {
         expected: u64,
         found: u64,
     },
-    #[error("tensor '{name}': {dtype} {shape:?} at offset {offset} with strides {strides:?} reaches byte {reaches} of storage '{key}', which holds {bytes}")]
+    /// `view`: dtype, shape, offset and strides as written, e.g. `F32 [4, 3] at offset 2 with strides [3, 1]`.
+    #[error(
+        "tensor '{name}': {view} reaches byte {reaches} of storage '{key}', which holds {bytes}"
+    )]
     ViewOutsideStorage {
         name: String,
-        dtype: String,
-        shape: Vec<u64>,
-        offset: u64,
-        strides: Vec<u64>,
+        view: String,
         key: String,
         reaches: u128,
         bytes: u64,

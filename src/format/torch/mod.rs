@@ -203,10 +203,10 @@ fn place(
             if reaches > storage.bytes() as u128 {
                 return Err(TorchProblem::ViewOutsideStorage {
                     name: t.name.clone(),
-                    dtype: t.dtype.to_string(),
-                    shape: t.shape.clone(),
-                    offset: t.offset,
-                    strides: t.strides.clone(),
+                    view: format!(
+                        "{} {:?} at offset {} with strides {:?}",
+                        t.dtype, t.shape, t.offset, t.strides
+                    ),
                     key: t.storage.clone(),
                     reaches,
                     bytes: storage.bytes(),

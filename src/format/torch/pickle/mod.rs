@@ -426,7 +426,7 @@ impl Machine {
     }
 
     fn set_items(&mut self, at: u64, target: Value, flat: Vec<Value>) -> Result<(), PickleError> {
-        if flat.len() % 2 != 0 {
+        if !flat.len().is_multiple_of(2) {
             return self.malformed(at, "SETITEMS with an odd number of values");
         }
         let pairs = flat.chunks(2).map(|kv| (kv[0], kv[1]));
