@@ -186,6 +186,37 @@ fn dangerous_and_unknown_globals_are_named_and_fail_check() {
         "__main__.Config",
     ]);
     assert_eq!(code, 0, "{out}");
+    // JSON: the globals refused counted against 0 and named; the same global accepted by a rules file.
+    let (code, out, _) = check(&[
+        "fixtures/torch/malicious/unknown-global.pt",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let rule = &json["rules"][1];
+    assert_eq!(rule["rule"], "pickle-safety");
+    assert_eq!(rule["status"], "fail");
+    assert_eq!(rule["measured"], 1);
+    assert_eq!(rule["limit"], 0);
+    assert_eq!(
+        rule["message"],
+        "0 dangerous and 1 unknown pickle globals (torch.load would import and call them; nothing was run)"
+    );
+    assert_eq!(
+        rule["details"],
+        serde_json::json!(["__main__.Config (unknown, 1×)"])
+    );
+    let dir = tempfile::TempDir::new().unwrap();
+    let rules = dir.path().join("paramscope.toml");
+    std::fs::write(&rules, "allow-global = [\"__main__.Config\"]\n").unwrap();
+    let (code, out, _) = check(&[
+        "fixtures/torch/malicious/unknown-global.pt",
+        "--rules",
+        rules.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("PASS pickle-safety: 4 pickle globals named, none dangerous or unknown (or accepted by --allow-global)"), "{out}");
     let (code, _, _) = check(&["fixtures/torch/views.pt"]);
     assert_eq!(code, 0);
     assert!(!Path::new(PAYLOAD_MARKER).exists(), "a payload ran");

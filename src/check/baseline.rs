@@ -2,10 +2,9 @@
 //! compared with a saved `inspect --format json` report; shrinking always passes.
 
 use super::limit::Growth;
-use super::rules::{bytes_shown, count_shown};
-use super::{Figure, RuleResult, Status};
+use super::saved::{read_saved_json, SavedJsonError};
+use super::{Comparison, Measure};
 use crate::model::checkpoint::Checkpoint;
-use crate::model::units;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -17,36 +16,54 @@ pub struct Baseline {
     pub tensor_bytes: u64,
 }
 
-/// Reads BASE.json; the error names it and says what is wrong.
-pub fn read(path: &Path) -> Result<Baseline, String> {
-    let at = |why: &str| format!("--baseline {}: {why}", path.display());
-    let json = super::read_saved_json(path).map_err(|e| at(&e))?;
+/// Why BASE.json cannot serve as a baseline; the message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("--baseline {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: SavedJsonError,
+    },
+    #[error("--baseline {}: holds several checkpoints; save the report of one", path.display())]
+    SeveralCheckpoints { path: PathBuf },
+    #[error(
+        "--baseline {}: was written with --filter, so its totals are not the whole checkpoint's",
+        path.display()
+    )]
+    Filtered { path: PathBuf },
+    #[error(
+        "--baseline {}: no \"{key}\" integer; save it with `paramscope inspect CHECKPOINT --format json`",
+        path.display()
+    )]
+    NoFigure { path: PathBuf, key: &'static str },
+}
+
+/// Reads BASE.json.
+pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
+    let path_buf = || path.to_path_buf();
+    let json = read_saved_json(path).map_err(|source| BaselineError::Unreadable {
+        path: path_buf(),
+        source,
+    })?;
     if json.get("checkpoints").is_some() {
-        return Err(at("holds several checkpoints; save the report of one"));
+        return Err(BaselineError::SeveralCheckpoints { path: path_buf() });
     }
     if json.get("filtered") == Some(&Value::Bool(true)) {
-        return Err(at(
-            "was written with --filter, so its totals are not the whole checkpoint's",
-        ));
+        return Err(BaselineError::Filtered { path: path_buf() });
     }
-    let figure = |key: &str| {
-        json.get(key).and_then(Value::as_u64).ok_or_else(|| {
-            at(&format!(
-                "no \"{key}\" integer; save it with `paramscope inspect CHECKPOINT --format json`"
-            ))
-        })
+    let figure = |key: &'static str| {
+        json.get(key)
+            .and_then(Value::as_u64)
+            .ok_or_else(|| BaselineError::NoFigure {
+                path: path_buf(),
+                key,
+            })
     };
     Ok(Baseline {
-        source: path.to_path_buf(),
+        source: path_buf(),
         parameters: figure("parameters")?,
         tensor_bytes: figure("tensor_bytes")?,
     })
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Measure {
-    Parameters,
-    TensorBytes,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +71,19 @@ pub struct GrowthRule {
     pub measure: Measure,
     pub baseline: Baseline,
     pub allowance: Growth,
+}
+
+/// A figure now and in the baseline, against the ceiling the allowance gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrowthOutcome {
+    pub measure: Measure,
+    pub now: u64,
+    pub baseline: u64,
+    pub allowance: Growth,
+    /// The largest figure the allowance lets through: the baseline plus the allowance, exactly.
+    pub ceiling: u64,
+    /// `now` against `ceiling`: [`Comparison::AtMost`] or [`Comparison::Above`].
+    pub comparison: Comparison,
 }
 
 impl GrowthRule {
@@ -64,47 +94,93 @@ impl GrowthRule {
         }
     }
 
-    pub fn evaluate(&self, checkpoint: &Checkpoint) -> RuleResult {
-        let (now, base) = match self.measure {
+    pub fn evaluate(&self, checkpoint: &Checkpoint) -> GrowthOutcome {
+        let (now, baseline) = match self.measure {
             Measure::Parameters => (checkpoint.parameters(), self.baseline.parameters),
             Measure::TensorBytes => (checkpoint.tensor_bytes(), self.baseline.tensor_bytes),
         };
-        let ceiling = self.allowance.ceiling(base);
-        let pass = now <= ceiling;
-        let binary = match &self.allowance {
-            Growth::Absolute(limit) => limit.binary(),
-            Growth::Percent { .. } => true,
-        };
-        let shown = |n| match self.measure {
-            Measure::Parameters => count_shown(n),
-            Measure::TensorBytes => bytes_shown(n, binary),
-        };
-        let (sign, delta) = if now >= base {
-            ('+', now - base)
-        } else {
-            ('-', base - now)
-        };
-        let percent = if base == 0 {
-            String::new()
-        } else {
-            format!(" ({sign}{:.2}%)", delta as f64 * 100.0 / base as f64)
-        };
-        let message = format!(
-            "{} vs baseline {}: {sign}{}{percent} {} {}",
-            shown(now),
-            shown(base),
-            units::grouped(delta),
-            if pass { "<=" } else { ">" },
-            self.allowance.shown(),
-        );
-        RuleResult {
-            rule: self.name(),
-            status: if pass { Status::Pass } else { Status::Fail },
-            measured: Figure::Number(now),
-            limit: Some(Figure::Number(ceiling)),
-            baseline: Some(base),
-            message,
-            details: Vec::new(),
+        let ceiling = self.allowance.ceiling(baseline);
+        GrowthOutcome {
+            measure: self.measure,
+            now,
+            baseline,
+            allowance: self.allowance.clone(),
+            ceiling,
+            comparison: Comparison::at_most(now, ceiling),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_text(text: &str) -> (PathBuf, Result<Baseline, BaselineError>) {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("base.json");
+        std::fs::write(&path, text).unwrap();
+        let read = read(&path);
+        (path, read)
+    }
+
+    #[test]
+    fn reads_the_two_figures() {
+        let (path, read) = read_text(r#"{"parameters": 22688, "tensor_bytes": 45376}"#);
+        assert_eq!(
+            read.unwrap(),
+            Baseline {
+                source: path,
+                parameters: 22688,
+                tensor_bytes: 45376,
+            }
+        );
+    }
+
+    #[test]
+    fn says_why_a_report_cannot_serve() {
+        let (path, read) = read_text(r#"{"checkpoints": []}"#);
+        let e = read.unwrap_err();
+        assert!(matches!(&e, BaselineError::SeveralCheckpoints { path: p } if *p == path));
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "--baseline {}: holds several checkpoints; save the report of one",
+                path.display()
+            )
+        );
+
+        let (_, read) = read_text(r#"{"filtered": true, "parameters": 1, "tensor_bytes": 2}"#);
+        assert!(matches!(read, Err(BaselineError::Filtered { .. })));
+
+        let (path, read) = read_text(r#"{"parameters": 1}"#);
+        let e = read.unwrap_err();
+        assert!(matches!(
+            &e,
+            BaselineError::NoFigure {
+                key: "tensor_bytes",
+                ..
+            }
+        ));
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "--baseline {}: no \"tensor_bytes\" integer; save it with \
+                 `paramscope inspect CHECKPOINT --format json`",
+                path.display()
+            )
+        );
+
+        let (path, read) = read_text("[");
+        let e = read.unwrap_err();
+        assert!(matches!(
+            &e,
+            BaselineError::Unreadable {
+                source: SavedJsonError::NotJson { .. },
+                ..
+            }
+        ));
+        assert!(e
+            .to_string()
+            .starts_with(&format!("--baseline {}: not JSON: ", path.display())));
     }
 }

@@ -3,13 +3,12 @@
 
 use crate::model::quantity::{parse_bytes, parse_count, parse_percent};
 use crate::model::units;
-use serde::Serialize;
+use std::fmt;
 
 /// A count or byte limit: the exact value and the text it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limit {
     pub value: u64,
-    #[serde(skip)]
     pub text: String,
 }
 
@@ -26,15 +25,6 @@ impl Limit {
             value: parse_bytes(text)?,
             text: text.trim().to_string(),
         })
-    }
-
-    /// The user's spelling, except that a bare integer is grouped (`8,100,000,000`).
-    pub fn shown(&self) -> String {
-        if self.text.bytes().all(|b| b.is_ascii_digit()) {
-            units::grouped(self.value)
-        } else {
-            self.text.clone()
-        }
     }
 
     /// Whether the user thinks in binary units (KiB, GiB…), so figures are shown the same way.
@@ -100,11 +90,27 @@ impl Growth {
         };
         u64::try_from(baseline as u128 + allowance).unwrap_or(u64::MAX)
     }
+}
 
-    pub fn shown(&self) -> String {
+/// The user's spelling, except that a bare integer is grouped (`8,100,000,000`) so that its digits can be
+/// counted: a rule line and an error about contradictory limits show a limit the same way. (The one use of human
+/// units in the analysis: it is the limit itself, as its author wrote it, not a figure the rules measured.)
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.text.bytes().all(|b| b.is_ascii_digit()) {
+            f.write_str(&units::grouped(self.value))
+        } else {
+            f.write_str(&self.text)
+        }
+    }
+}
+
+/// As written, the same way as [`Limit`].
+impl fmt::Display for Growth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Growth::Percent { text, .. } => text.clone(),
-            Growth::Absolute(limit) => limit.shown(),
+            Growth::Percent { text, .. } => f.write_str(text),
+            Growth::Absolute(limit) => limit.fmt(f),
         }
     }
 }
@@ -128,8 +134,13 @@ mod tests {
 
     #[test]
     fn limits_show_as_written() {
-        assert_eq!(Limit::count("8.1B").unwrap().shown(), "8.1B");
-        assert_eq!(Limit::count("8100000000").unwrap().shown(), "8,100,000,000");
+        assert_eq!(Limit::count("8.1B").unwrap().to_string(), "8.1B");
+        assert_eq!(
+            Limit::count("8100000000").unwrap().to_string(),
+            "8,100,000,000"
+        );
+        assert_eq!(Growth::params("50M").unwrap().to_string(), "50M");
+        assert_eq!(Growth::bytes(" 2% ").unwrap().to_string(), "2%");
         assert!(Limit::bytes("16GiB").unwrap().binary());
         assert!(!Limit::bytes("5GB").unwrap().binary());
     }

@@ -4,11 +4,11 @@ use super::baseline::GrowthRule;
 use super::expect::Expected;
 use super::limit::Limit;
 use super::values::ValueRule;
-use super::{capped, Figure, RuleResult, Status};
+use super::{Comparison, Measure, Outcome, RuleResult};
 use crate::inspect;
 use crate::model::checkpoint::{Checkpoint, Format, Layout, PickleGlobal, Verdict};
 use crate::model::dtype::DType;
-use crate::model::units;
+use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
 pub enum Rule {
@@ -33,6 +33,108 @@ pub enum Rule {
     PickleSafety(Vec<String>),
 }
 
+/// What the structural rule found: the checkpoint as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Structure {
+    pub files: usize,
+    pub tensors: usize,
+    pub format: FormatChecks,
+    /// Read through an index, which was found consistent with its shards.
+    pub sharded: bool,
+    /// Why a well-formed checkpoint holds nothing to check (every other rule would measure zeros and pass):
+    /// the rule fails.
+    pub no_tensors: Option<String>,
+    /// What the reader noted without failing (a weight file the index does not name, a shard read alone).
+    pub notes: Vec<String>,
+}
+
+/// The format-specific part of the structural check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatChecks {
+    /// Headers in bounds, tensors tiling the data exactly, no trailing bytes.
+    Safetensors,
+    /// Headers in bounds, tensors in order on `alignment`; `trailing_bytes` after the padded end of the tensor
+    /// data (the reader accepts them, as llama.cpp does).
+    Gguf { alignment: u64, trailing_bytes: u64 },
+    /// Pickles read without running them, every tensor inside its storage, every storage inside the file.
+    Pytorch,
+}
+
+/// `pickle-safety`: the globals a PyTorch checkpoint's pickles name that no allow-list accepts (docs/pytorch.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PickleSafety {
+    /// Globals named, allowed or not (one per `module.name`).
+    pub globals: usize,
+    /// Dangerous or unknown globals `--allow-global` did not accept, with their verdicts and counts, in order of
+    /// first appearance: the rule fails on any.
+    pub refused: Vec<PickleGlobal>,
+    /// Dangerous or unknown globals `--allow-global` accepted by name.
+    pub accepted: Vec<PickleGlobal>,
+}
+
+impl PickleSafety {
+    /// Of the refused globals, those judged dangerous (the others are unknown).
+    pub fn dangerous(&self) -> usize {
+        self.refused
+            .iter()
+            .filter(|g| g.verdict == Verdict::Dangerous)
+            .count()
+    }
+}
+
+/// A figure against a limit: `max-params`, `min-params`, `max-bytes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compared {
+    pub measure: Measure,
+    pub measured: u64,
+    pub limit: Limit,
+    pub comparison: Comparison,
+}
+
+/// `max-file-bytes`: the files' sizes on disk against the limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSizes {
+    pub limit: Limit,
+    /// Files in the checkpoint.
+    pub files: usize,
+    /// The largest file (of equals, the last in the checkpoint's order).
+    pub largest: Option<FileSize>,
+    /// Every file over the limit, in the checkpoint's order.
+    pub over: Vec<FileSize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSize {
+    pub path: PathBuf,
+    pub bytes: u64,
+}
+
+/// Whether the dtypes a rule lists are the only ones allowed (`--dtype`) or forbidden (`--forbid-dtype`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DtypeListing {
+    Allowed,
+    Forbidden,
+}
+
+/// `dtype`, `forbid-dtype`: the dtypes present against those listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DtypeCheck {
+    pub listing: DtypeListing,
+    pub listed: Vec<DType>,
+    /// Every dtype present with its tensor count, in `inspect`'s order.
+    pub present: Vec<DtypeCount>,
+    /// Those of `present` the rule refuses.
+    pub offending: Vec<DtypeCount>,
+    /// The tensors of an offending dtype (name, dtype), in the checkpoint's order.
+    pub tensors: Vec<(String, DType)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DtypeCount {
+    pub dtype: DType,
+    pub tensors: u64,
+}
+
 impl Rule {
     pub fn name(&self) -> &'static str {
         match self {
@@ -52,95 +154,53 @@ impl Rule {
 
     /// Evaluates a header rule; `None` for a value rule, which needs a scan.
     pub fn evaluate(&self, checkpoint: &Checkpoint) -> Option<RuleResult> {
-        let name = self.name();
-        Some(match self {
-            Rule::Structure => structure(checkpoint),
-            Rule::MaxParams(limit) => {
-                let p = checkpoint.parameters();
-                at_most(name, p, limit, count_shown(p))
+        let compared = |measure, measured, limit: &Limit, compare: fn(u64, u64) -> Comparison| {
+            Outcome::Compared(Compared {
+                measure,
+                measured,
+                limit: limit.clone(),
+                comparison: compare(measured, limit.value),
+            })
+        };
+        let outcome = match self {
+            Rule::Structure => Outcome::Structure(structure(checkpoint)),
+            Rule::MaxParams(limit) => compared(
+                Measure::Parameters,
+                checkpoint.parameters(),
+                limit,
+                Comparison::at_most,
+            ),
+            Rule::MinParams(limit) => compared(
+                Measure::Parameters,
+                checkpoint.parameters(),
+                limit,
+                Comparison::at_least,
+            ),
+            Rule::MaxBytes(limit) => compared(
+                Measure::TensorBytes,
+                checkpoint.tensor_bytes(),
+                limit,
+                Comparison::at_most,
+            ),
+            Rule::MaxFileBytes(limit) => Outcome::FileSizes(file_sizes(checkpoint, limit)),
+            Rule::AllowedDtypes(allowed) => {
+                Outcome::Dtypes(dtypes(checkpoint, allowed, DtypeListing::Allowed))
             }
-            Rule::MinParams(limit) => {
-                let p = checkpoint.parameters();
-                let pass = p >= limit.value;
-                let op = if pass { ">=" } else { "<" };
-                result(
-                    name,
-                    pass,
-                    p,
-                    limit,
-                    format!("{} {op} {}", count_shown(p), limit.shown()),
-                )
+            Rule::ForbiddenDtypes(forbidden) => {
+                Outcome::Dtypes(dtypes(checkpoint, forbidden, DtypeListing::Forbidden))
             }
-            Rule::MaxBytes(limit) => {
-                let b = checkpoint.tensor_bytes();
-                at_most(name, b, limit, bytes_shown(b, limit.binary()))
+            Rule::ExpectTensors(expected) => Outcome::Tensors(expected.evaluate(checkpoint)),
+            Rule::Growth(g) => Outcome::Growth(g.evaluate(checkpoint)),
+            Rule::PickleSafety(accepted) => {
+                Outcome::PickleSafety(pickle_safety(checkpoint, accepted))
             }
-            Rule::MaxFileBytes(limit) => max_file_bytes(checkpoint, limit),
-            Rule::AllowedDtypes(allowed) => dtypes(checkpoint, allowed, true),
-            Rule::ForbiddenDtypes(forbidden) => dtypes(checkpoint, forbidden, false),
-            Rule::ExpectTensors(expected) => expected.evaluate(checkpoint),
-            Rule::Growth(g) => g.evaluate(checkpoint),
-            Rule::PickleSafety(accepted) => pickle_safety(checkpoint, accepted),
             Rule::Values(_) => return None,
+        };
+        Some(RuleResult {
+            rule: self.name(),
+            outcome,
         })
     }
-}
-
-/// `8.03B (8,030,261,248)`.
-pub(crate) fn count_shown(n: u64) -> String {
-    if n < 1000 {
-        n.to_string()
-    } else {
-        format!("{} ({})", units::count(n), units::grouped(n))
-    }
-}
-
-/// `14.96 GiB (16,060,522,496 bytes)`, in binary units when the limit was written in them.
-pub(crate) fn bytes_shown(n: u64, binary: bool) -> String {
-    let human = if binary {
-        units::bytes(n)
-    } else {
-        units::bytes_decimal(n)
-    };
-    if n < 1000 {
-        format!("{n} bytes")
-    } else {
-        format!("{human} ({} bytes)", units::grouped(n))
-    }
-}
-
-fn at_most(name: &'static str, measured: u64, limit: &Limit, shown: String) -> RuleResult {
-    let pass = measured <= limit.value;
-    let op = if pass { "<=" } else { ">" };
-    result(
-        name,
-        pass,
-        measured,
-        limit,
-        format!("{shown} {op} {}", limit.shown()),
-    )
-}
-
-fn result(
-    name: &'static str,
-    pass: bool,
-    measured: u64,
-    limit: &Limit,
-    message: String,
-) -> RuleResult {
-    RuleResult {
-        rule: name,
-        status: if pass { Status::Pass } else { Status::Fail },
-        measured: Figure::Number(measured),
-        limit: Some(Figure::Number(limit.value)),
-        baseline: None,
-        message,
-        details: Vec::new(),
-    }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    units::counted(n as u64, one, many)
 }
 
 /// A GGUF checkpoint's data alignment (`general.alignment`, else 32) and the bytes its files hold after the
@@ -172,187 +232,95 @@ fn gguf_layout(c: &Checkpoint) -> (u64, u64) {
     (alignment, trailing)
 }
 
-fn pickle_safety(checkpoint: &Checkpoint, accepted: &[String]) -> RuleResult {
+/// The globals no allow-list names, split into those `accepted` (by `--allow-global`) and those refused.
+fn pickle_safety(checkpoint: &Checkpoint, accepted: &[String]) -> PickleSafety {
     let globals = checkpoint
         .pickle
         .as_ref()
         .map_or(&[][..], |p| &p.globals[..]);
-    let refused: Vec<&PickleGlobal> = globals
+    let (accepted, refused) = globals
         .iter()
-        .filter(|g| g.verdict != Verdict::Allowed && !accepted.contains(&g.qualified()))
-        .collect();
-    let message = if refused.is_empty() {
-        format!(
-            "{} named, none dangerous or unknown{}",
-            plural(globals.len(), "pickle global", "pickle globals"),
-            if accepted.is_empty() {
-                ""
-            } else {
-                " (or accepted by --allow-global)"
-            }
-        )
-    } else {
-        let dangerous = refused
-            .iter()
-            .filter(|g| g.verdict == Verdict::Dangerous)
-            .count();
-        format!(
-            "{dangerous} dangerous and {} unknown pickle globals (torch.load would import and call them; nothing was run)",
-            refused.len() - dangerous
-        )
-    };
-    RuleResult {
-        rule: "pickle-safety",
-        status: if refused.is_empty() {
-            Status::Pass
-        } else {
-            Status::Fail
-        },
-        measured: Figure::Number(refused.len() as u64),
-        limit: Some(Figure::Number(0)),
-        baseline: None,
-        message,
-        details: capped(
-            refused
-                .iter()
-                .map(|g| format!("{} ({}, {}×)", g.qualified(), g.verdict.name(), g.count)),
-        ),
+        .filter(|g| g.verdict != Verdict::Allowed)
+        .cloned()
+        .partition(|g| accepted.contains(&g.qualified()));
+    PickleSafety {
+        globals: globals.len(),
+        refused,
+        accepted,
     }
 }
 
-fn structure(checkpoint: &Checkpoint) -> RuleResult {
-    let files = checkpoint.files.len();
-    let read = format!(
-        "{}, {} read",
-        plural(files, "file", "files"),
-        plural(checkpoint.tensors.len(), "tensor", "tensors"),
-    );
-    let mut message = match checkpoint.format {
-        Format::Safetensors => {
-            format!("{read}: headers in bounds, tensors tile the data exactly, no trailing bytes")
-        }
+fn structure(checkpoint: &Checkpoint) -> Structure {
+    let format = match checkpoint.format {
+        Format::Safetensors => FormatChecks::Safetensors,
         Format::Gguf => {
-            let (alignment, trailing) = gguf_layout(checkpoint);
-            let after = match trailing {
-                0 => "nothing after the tensor data".to_string(),
-                n => format!(
-                    "{} after the tensor data (a note: llama.cpp ignores them)",
-                    plural(n as usize, "byte", "bytes")
-                ),
-            };
-            format!("{read}: headers in bounds, tensors in order on the {alignment}-byte alignment, {after}")
+            let (alignment, trailing_bytes) = gguf_layout(checkpoint);
+            FormatChecks::Gguf {
+                alignment,
+                trailing_bytes,
+            }
         }
-        Format::Pytorch => format!(
-            "{read}: pickles read without running them, every tensor inside its storage, every storage in the file"
-        ),
+        Format::Pytorch => FormatChecks::Pytorch,
     };
-    if checkpoint.layout == Layout::Sharded {
-        message.push_str(", index consistent with its shards");
+    Structure {
+        files: checkpoint.files.len(),
+        tensors: checkpoint.tensors.len(),
+        format,
+        sharded: checkpoint.layout == Layout::Sharded,
+        no_tensors: checkpoint.no_tensors(),
+        // Shown to the gate too: a stray 16 GB file beside the shards is in no figure the rules measure.
+        notes: checkpoint.notes.clone(),
     }
-    // Well-formed but empty: every other rule would measure zeros and pass.
-    let status = match checkpoint.no_tensors() {
-        Some(why) => {
-            message = format!("{why}; {message}");
-            Status::Fail
-        }
-        None => Status::Pass,
+}
+
+fn file_sizes(checkpoint: &Checkpoint, limit: &Limit) -> FileSizes {
+    let size = |f: &crate::model::checkpoint::FileInfo| FileSize {
+        path: f.path.clone(),
+        bytes: f.size_bytes,
     };
-    RuleResult {
-        rule: "structure",
-        status,
-        measured: Figure::Number(files as u64),
-        limit: None,
-        baseline: None,
-        message,
-        // What the reader noted without failing (a weight file the index does not name, a shard read alone)
-        // is shown to the gate too: a stray 16 GB file beside the shards is in no figure the rules measure.
-        details: checkpoint
-            .notes
+    FileSizes {
+        limit: limit.clone(),
+        files: checkpoint.files.len(),
+        largest: checkpoint
+            .files
             .iter()
-            .map(|n| format!("note: {}", crate::render::escape(n)))
+            .max_by_key(|f| f.size_bytes)
+            .map(size),
+        over: checkpoint
+            .files
+            .iter()
+            .filter(|f| f.size_bytes > limit.value)
+            .map(size)
             .collect(),
     }
 }
 
-fn max_file_bytes(checkpoint: &Checkpoint, limit: &Limit) -> RuleResult {
-    let largest = checkpoint.files.iter().max_by_key(|f| f.size_bytes);
-    let size = largest.map_or(0, |f| f.size_bytes);
-    let over: Vec<_> = checkpoint
-        .files
-        .iter()
-        .filter(|f| f.size_bytes > limit.value)
-        .collect();
-    let largest_name = largest
-        .map(|f| crate::render::escape(&f.path.display().to_string()).into_owned())
-        .unwrap_or_default();
-    let message = if over.is_empty() {
-        format!(
-            "largest file {} <= {}: {largest_name}",
-            bytes_shown(size, limit.binary()),
-            limit.shown()
-        )
-    } else {
-        format!(
-            "{} of {} over {}; largest {}: {largest_name}",
-            over.len(),
-            plural(checkpoint.files.len(), "file", "files"),
-            limit.shown(),
-            bytes_shown(size, limit.binary()),
-        )
-    };
-    let mut r = result("max-file-bytes", over.is_empty(), size, limit, message);
-    r.details = capped(over.iter().map(|f| {
-        format!(
-            "{}: {}",
-            crate::render::escape(&f.path.display().to_string()),
-            bytes_shown(f.size_bytes, limit.binary())
-        )
-    }));
-    r
-}
-
 /// `--dtype` (only these allowed) and `--forbid-dtype` (none of these), with the offending tensors listed.
-fn dtypes(checkpoint: &Checkpoint, listed: &[DType], allowed: bool) -> RuleResult {
-    let present = inspect::totals(checkpoint.tensors.iter()).dtypes;
+fn dtypes(checkpoint: &Checkpoint, listed: &[DType], listing: DtypeListing) -> DtypeCheck {
+    let allowed = listing == DtypeListing::Allowed;
     let offends = |d: DType| listed.contains(&d) != allowed;
-    let bad: Vec<_> = present.iter().filter(|row| offends(row.dtype)).collect();
-    let names = |ds: &[DType]| ds.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ");
-    let rows = |rows: &[&inspect::DtypeRow]| {
-        rows.iter()
-            .map(|r| {
-                format!(
-                    "{} ({})",
-                    r.dtype,
-                    plural(r.tensors as usize, "tensor", "tensors")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let all: Vec<_> = present.iter().collect();
-    let message = match (bad.is_empty(), allowed) {
-        (true, true) => format!("{} all allowed ({})", rows(&all), names(listed)),
-        (true, false) => format!("none of {} present", names(listed)),
-        (false, true) => format!("{} not allowed; allowed: {}", rows(&bad), names(listed)),
-        (false, false) => format!("{} present; forbidden: {}", rows(&bad), names(listed)),
-    };
-    RuleResult {
-        rule: if allowed { "dtype" } else { "forbid-dtype" },
-        status: if bad.is_empty() {
-            Status::Pass
-        } else {
-            Status::Fail
-        },
-        measured: Figure::Dtypes(present.iter().map(|r| r.dtype).collect()),
-        limit: Some(Figure::Dtypes(listed.to_vec())),
-        baseline: None,
-        message,
-        details: capped(
-            checkpoint
-                .tensors
-                .iter()
-                .filter(|t| offends(t.dtype))
-                .map(|t| format!("{}: {}", crate::render::escape(&t.name), t.dtype)),
-        ),
+    let present: Vec<DtypeCount> = inspect::totals(checkpoint.tensors.iter())
+        .dtypes
+        .iter()
+        .map(|row| DtypeCount {
+            dtype: row.dtype,
+            tensors: row.tensors,
+        })
+        .collect();
+    DtypeCheck {
+        listing,
+        listed: listed.to_vec(),
+        offending: present
+            .iter()
+            .copied()
+            .filter(|c| offends(c.dtype))
+            .collect(),
+        present,
+        tensors: checkpoint
+            .tensors
+            .iter()
+            .filter(|t| offends(t.dtype))
+            .map(|t| (t.name.clone(), t.dtype))
+            .collect(),
     }
 }

@@ -1,100 +1,87 @@
-//! The rules a user asks for, from flags and from a rules file (`--rules paramscope.toml`): one struct that is both
-//! the command-line flags and the file's keys (kebab-case, as the flags), so the two cannot drift apart.
-//! Flags override the file key by key; a key the file does not know is an error.
+//! The rules a user asks for, from flags and from a rules file (`--rules paramscope.toml`): one struct whose
+//! fields are the file's keys (kebab-case) and the command line's flags (the CLI's flags convert into it, each
+//! field under its key's name), so the two cannot drift apart. Flags override the file key by key; a key the
+//! file does not know is an error.
 
-use super::baseline::{self, GrowthRule, Measure};
-use super::expect;
+use super::baseline::{self, BaselineError, GrowthRule};
+use super::expect::{self, ExpectError};
 use super::limit::{Growth, Limit};
 use super::values::ValueRule;
-use super::Rule;
+use super::{Measure, Rule};
 use crate::model::dtype::{DType, SAFETENSORS_DTYPES};
 use serde::{Deserialize, Deserializer};
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args, Deserialize)]
+/// The rules asked for, each field under its flag's and rules-file key's name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-#[command(next_help_heading = "Rules")]
 pub struct RuleSettings {
     /// Fail above this many parameters: an integer (8030261248, 8,030,261,248) or K/M/B/T, powers of 1000 (8.1B).
-    #[arg(long, value_name = "COUNT", value_parser = Limit::count)]
     #[serde(default, deserialize_with = "de_count")]
     pub max_params: Option<Limit>,
 
     /// Fail below this many parameters.
-    #[arg(long, value_name = "COUNT", value_parser = Limit::count)]
     #[serde(default, deserialize_with = "de_count")]
     pub min_params: Option<Limit>,
 
     /// Fail above this much tensor data (the sum of tensor bytes, headers excluded): 16GiB, 15GB, 16060522496.
-    #[arg(long, value_name = "BYTES", value_parser = Limit::bytes)]
     #[serde(default, deserialize_with = "de_bytes")]
     pub max_bytes: Option<Limit>,
 
     /// Fail when any file (shard) is larger than this on disk, headers included: 5GB, 4GiB.
-    #[arg(long, value_name = "BYTES", value_parser = Limit::bytes)]
     #[serde(default, deserialize_with = "de_bytes")]
     pub max_file_bytes: Option<Limit>,
 
     /// Allowed dtypes, as `inspect` spells them: safetensors names, and ggml types such as Q4_K for GGUF
     /// (repeatable or comma-separated: --dtype BF16,F32); any other fails.
-    #[arg(long, value_name = "DTYPE", value_delimiter = ',', value_parser = parse_dtype)]
     #[serde(default, deserialize_with = "de_dtypes")]
     pub dtype: Vec<DType>,
 
     /// Dtypes that must not appear (repeatable or comma-separated).
-    #[arg(long, value_name = "DTYPE", value_delimiter = ',', value_parser = parse_dtype)]
     #[serde(default, deserialize_with = "de_dtypes")]
     pub forbid_dtype: Vec<DType>,
 
     /// A pickle global to accept although it is not on the allow-list (PyTorch checkpoints fail `pickle-safety`
     /// on any dangerous or unknown global): MODULE.NAME, repeatable or comma-separated.
-    #[arg(long, value_name = "MODULE.NAME", value_delimiter = ',')]
     #[serde(default)]
     pub allow_global: Vec<String>,
 
     /// Fail on missing, unexpected or changed tensors compared with FILE (`inspect --format json --tensors`).
-    #[arg(long, value_name = "FILE")]
     #[serde(default)]
     pub expect_tensors: Option<PathBuf>,
 
     /// A saved `inspect --format json` report to compare parameters and tensor bytes with (no growth allowed
     /// unless --max-growth says how much).
-    #[arg(long, value_name = "BASE.json")]
     #[serde(default)]
     pub baseline: Option<PathBuf>,
 
     /// Growth allowed over --baseline, for parameters and tensor bytes alike: 2%, 0.5%.
-    #[arg(long, value_name = "PERCENT", value_parser = Growth::percent)]
     #[serde(default, deserialize_with = "de_percent")]
     pub max_growth: Option<Growth>,
 
     /// Parameter growth allowed over --baseline, overriding --max-growth: a percentage (1%) or a count (50M).
-    #[arg(long, value_name = "PERCENT|COUNT", value_parser = Growth::params)]
     #[serde(default, deserialize_with = "de_params_growth")]
     pub max_params_growth: Option<Growth>,
 
     /// Tensor-byte growth allowed over --baseline, overriding --max-growth: a percentage (1%) or bytes (100MiB).
-    #[arg(long, value_name = "PERCENT|BYTES", value_parser = Growth::bytes)]
     #[serde(default, deserialize_with = "de_bytes_growth")]
     pub max_bytes_growth: Option<Growth>,
 
     /// Fail when any tensor holds a NaN (reads every tensor's data once, shared by the value rules).
-    #[arg(long)]
     #[serde(default)]
     pub no_nan: bool,
 
     /// Fail when any tensor holds +Inf or -Inf (reads the data).
-    #[arg(long)]
     #[serde(default)]
     pub no_inf: bool,
 
     /// Fail when any tensor with elements is entirely zero (reads the data).
-    #[arg(long)]
     #[serde(default)]
     pub no_all_zero_tensors: bool,
 }
 
-fn parse_dtype(text: &str) -> Result<DType, String> {
+/// A dtype as `--dtype` and the rules file take it: `inspect`'s spelling, in any case.
+pub fn parse_dtype(text: &str) -> Result<DType, String> {
     DType::from_name(&text.trim().to_uppercase()).ok_or_else(|| {
         let known: Vec<&str> = SAFETENSORS_DTYPES.iter().map(|d| d.name()).collect();
         format!(
@@ -104,13 +91,49 @@ fn parse_dtype(text: &str) -> Result<DType, String> {
     })
 }
 
+/// Why a rules file cannot be used; the message names it.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesFileError {
+    #[error("--rules {}: cannot read: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Not TOML, or a key or value the rules do not take (the parser's message says which, and where).
+    #[error("--rules {}: {}", path.display(), source.to_string().trim_end())]
+    Invalid {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+}
+
+/// Why the settings give no rules: they contradict each other, or a file they name cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error("--min-params {min} is above --max-params {max}")]
+    MinAboveMax { min: Limit, max: Limit },
+    #[error("{0} is both allowed (--dtype) and forbidden (--forbid-dtype)")]
+    AllowedAndForbidden(DType),
+    #[error("a growth allowance needs --baseline BASE.json to grow from")]
+    GrowthWithoutBaseline,
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+    #[error(transparent)]
+    Expect(#[from] ExpectError),
+}
+
 /// Reads a rules file. Paths in it are relative to the file's folder (as in Cargo.toml), so the file works from
 /// any working directory.
-pub fn read_file(path: &Path) -> Result<RuleSettings, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("--rules {}: cannot read: {e}", path.display()))?;
-    let mut settings: RuleSettings = toml::from_str(&text)
-        .map_err(|e| format!("--rules {}: {}", path.display(), e.to_string().trim_end()))?;
+pub fn read_file(path: &Path) -> Result<RuleSettings, RulesFileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| RulesFileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut settings: RuleSettings =
+        toml::from_str(&text).map_err(|source| RulesFileError::Invalid {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let folder = path.parent().unwrap_or(Path::new(""));
     settings.expect_tensors = settings.expect_tensors.map(|p| folder.join(p));
     settings.baseline = settings.baseline.map(|p| folder.join(p));
@@ -166,26 +189,23 @@ impl RuleSettings {
 
     /// The rules, in a fixed order, with their files read. Contradictions are refused: a minimum above the
     /// maximum, a dtype both allowed and forbidden, a growth allowance without a baseline.
-    pub fn into_rules(self) -> Result<Vec<Rule>, String> {
+    pub fn into_rules(self) -> Result<Vec<Rule>, RulesError> {
         if let (Some(min), Some(max)) = (&self.min_params, &self.max_params) {
             if min.value > max.value {
-                return Err(format!(
-                    "--min-params {} is above --max-params {}",
-                    min.shown(),
-                    max.shown()
-                ));
+                return Err(RulesError::MinAboveMax {
+                    min: min.clone(),
+                    max: max.clone(),
+                });
             }
         }
-        if let Some(d) = self.dtype.iter().find(|d| self.forbid_dtype.contains(d)) {
-            return Err(format!(
-                "{d} is both allowed (--dtype) and forbidden (--forbid-dtype)"
-            ));
+        if let Some(&d) = self.dtype.iter().find(|d| self.forbid_dtype.contains(d)) {
+            return Err(RulesError::AllowedAndForbidden(d));
         }
         let growth_given = self.max_growth.is_some()
             || self.max_params_growth.is_some()
             || self.max_bytes_growth.is_some();
         if growth_given && self.baseline.is_none() {
-            return Err("a growth allowance needs --baseline BASE.json to grow from".into());
+            return Err(RulesError::GrowthWithoutBaseline);
         }
 
         // Always on: it judges the checkpoints that have a pickle and is left out for the others.
@@ -302,4 +322,98 @@ fn de_dtypes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<DType>, D::Error> {
         .iter()
         .map(|s| parse_dtype(s).map_err(serde::de::Error::custom))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contradictions_are_refused_with_the_limits_as_written() {
+        let settings = RuleSettings {
+            min_params: Some(Limit::count("2000").unwrap()),
+            max_params: Some(Limit::count("1K").unwrap()),
+            ..RuleSettings::default()
+        };
+        let e = settings.into_rules().unwrap_err();
+        assert!(
+            matches!(&e, RulesError::MinAboveMax { min, max } if min.value == 2000 && max.value == 1000)
+        );
+        assert_eq!(e.to_string(), "--min-params 2,000 is above --max-params 1K");
+
+        let f32 = parse_dtype("f32").unwrap();
+        let both = RuleSettings {
+            dtype: vec![f32],
+            forbid_dtype: vec![f32],
+            ..RuleSettings::default()
+        };
+        let e = both.into_rules().unwrap_err();
+        assert!(matches!(e, RulesError::AllowedAndForbidden(d) if d == f32));
+
+        let growth = RuleSettings {
+            max_growth: Some(Growth::percent("1%").unwrap()),
+            ..RuleSettings::default()
+        };
+        assert!(matches!(
+            growth.into_rules(),
+            Err(RulesError::GrowthWithoutBaseline)
+        ));
+    }
+
+    #[test]
+    fn a_file_the_rules_name_gives_its_own_error() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let missing = dir.path().join("base.json");
+        let settings = RuleSettings {
+            baseline: Some(missing.clone()),
+            ..RuleSettings::default()
+        };
+        let e = settings.into_rules().unwrap_err();
+        assert!(matches!(
+            &e,
+            RulesError::Baseline(BaselineError::Unreadable { path, .. }) if *path == missing
+        ));
+        assert!(e
+            .to_string()
+            .starts_with(&format!("--baseline {}: cannot read: ", missing.display())));
+    }
+
+    #[test]
+    fn rules_file_errors_name_the_file_and_paths_in_it_are_relative_to_it() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let rules = dir.path().join("paramscope.toml");
+        std::fs::write(&rules, "max-params = \"8.1B\"\nbaseline = \"main.json\"\n").unwrap();
+        let settings = read_file(&rules).unwrap();
+        assert_eq!(settings.max_params.unwrap().value, 8_100_000_000);
+        assert_eq!(settings.baseline, Some(dir.path().join("main.json")));
+
+        // allow-global: flags replace the file's list.
+        std::fs::write(&rules, "allow-global = [\"__main__.Config\", \"x.Y\"]\n").unwrap();
+        let file = read_file(&rules).unwrap();
+        assert_eq!(file.allow_global, ["__main__.Config", "x.Y"]);
+        let flags = RuleSettings {
+            allow_global: vec!["a.B".into()],
+            ..RuleSettings::default()
+        };
+        assert_eq!(flags.over(file.clone()).allow_global, ["a.B"]);
+        assert_eq!(
+            RuleSettings::default().over(file).allow_global,
+            ["__main__.Config", "x.Y"]
+        );
+
+        std::fs::write(&rules, "max-parms = 1\n").unwrap();
+        let e = read_file(&rules).unwrap_err();
+        assert!(matches!(&e, RulesFileError::Invalid { path, .. } if *path == rules));
+        let message = e.to_string();
+        assert!(
+            message.starts_with(&format!("--rules {}: ", rules.display())),
+            "{message}"
+        );
+        assert!(message.contains("max-parms"), "{message}");
+        assert_eq!(message, message.trim_end());
+
+        let e = read_file(&dir.path().join("none.toml")).unwrap_err();
+        assert!(matches!(&e, RulesFileError::Read { source, .. }
+            if source.kind() == std::io::ErrorKind::NotFound));
+    }
 }

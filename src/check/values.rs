@@ -2,11 +2,9 @@
 //!
 //! A tensor whose dtype is not decoded (sub-byte floats, ggml blocks) cannot be judged: the rule says how many
 //! were skipped and of which dtypes, but does not fail on that alone. A gate that failed on every quantized
-//! checkpoint would be switched off; one that passes silently would claim too much, so the message says it.
+//! checkpoint would be switched off; one that passes silently would claim too much, so the outcome says it.
 
-use super::{capped, Figure, RuleResult, Status};
 use crate::model::dtype::DType;
-use crate::model::units;
 use crate::stats::{StatsReport, TensorStats};
 use std::collections::BTreeSet;
 
@@ -17,21 +15,39 @@ pub enum ValueRule {
     NoAllZero,
 }
 
+/// What a value rule found in the scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueFindings {
+    pub rule: ValueRule,
+    /// Tensors whose values were decoded and judged.
+    pub read: usize,
+    /// The tensors that break the rule, in the scan's order.
+    pub offenders: Vec<Offender>,
+    /// Tensors not decoded, so not judged.
+    pub skipped: usize,
+    /// Their dtypes, each once, in dtype order.
+    pub skipped_dtypes: Vec<DType>,
+}
+
+/// A tensor that breaks a value rule, with its counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offender {
+    pub name: String,
+    pub dtype: DType,
+    /// Decoded values (elements, or twice the elements for C64).
+    pub values: u64,
+    pub nan: u64,
+    pub pos_inf: u64,
+    pub neg_inf: u64,
+    pub zeros: u64,
+}
+
 impl ValueRule {
     pub fn name(self) -> &'static str {
         match self {
             ValueRule::NoNan => "no-nan",
             ValueRule::NoInf => "no-inf",
             ValueRule::NoAllZero => "no-all-zero-tensors",
-        }
-    }
-
-    /// What an offending tensor holds, as in `NaN in 1 of 4 tensors read`.
-    fn offence(self) -> &'static str {
-        match self {
-            ValueRule::NoNan => "NaN",
-            ValueRule::NoInf => "+Inf or -Inf",
-            ValueRule::NoAllZero => "every value zero",
         }
     }
 
@@ -44,69 +60,29 @@ impl ValueRule {
         }
     }
 
-    /// `name: 3 NaN of 1,024 values`.
-    fn detail(self, t: &TensorStats) -> String {
-        let s = &t.stats;
-        let name = crate::render::escape(&t.name);
-        let word = if s.values == 1 { "value" } else { "values" };
-        let of = format!("of {} {word}", units::grouped(s.values));
-        match self {
-            ValueRule::NoNan => format!("{name}: {} NaN {of}", units::grouped(s.nan)),
-            ValueRule::NoInf => format!(
-                "{name}: {} +Inf, {} -Inf {of}",
-                units::grouped(s.pos_inf),
-                units::grouped(s.neg_inf)
-            ),
-            ValueRule::NoAllZero => {
-                format!(
-                    "{name}: {}, {}",
-                    t.dtype,
-                    units::counted(s.zeros, "zero", "zeros")
-                )
-            }
-        }
-    }
-
-    pub fn evaluate(self, report: &StatsReport) -> RuleResult {
-        let decoded: Vec<&TensorStats> = report.tensors.iter().filter(|t| t.decoded).collect();
-        let bad: Vec<&TensorStats> = decoded
+    pub fn evaluate(self, report: &StatsReport) -> ValueFindings {
+        let (decoded, skipped): (Vec<&TensorStats>, Vec<&TensorStats>) =
+            report.tensors.iter().partition(|t| t.decoded);
+        let offenders = decoded
             .iter()
-            .copied()
             .filter(|t| self.offends(t))
+            .map(|t| Offender {
+                name: t.name.clone(),
+                dtype: t.dtype,
+                values: t.stats.values,
+                nan: t.stats.nan,
+                pos_inf: t.stats.pos_inf,
+                neg_inf: t.stats.neg_inf,
+                zeros: t.stats.zeros,
+            })
             .collect();
-        let mut message = format!(
-            "{} in {} of {} read",
-            self.offence(),
-            units::grouped(bad.len() as u64),
-            tensors(decoded.len())
-        );
-        let skipped: Vec<&TensorStats> = report.tensors.iter().filter(|t| !t.decoded).collect();
-        if !skipped.is_empty() {
-            let dtypes: BTreeSet<DType> = skipped.iter().map(|t| t.dtype).collect();
-            let names: Vec<&str> = dtypes.iter().map(|d| d.name()).collect();
-            message.push_str(&format!(
-                "; {} not decoded ({})",
-                tensors(skipped.len()),
-                names.join(", ")
-            ));
-        }
-        RuleResult {
-            rule: self.name(),
-            status: if bad.is_empty() {
-                Status::Pass
-            } else {
-                Status::Fail
-            },
-            measured: Figure::Number(bad.len() as u64),
-            limit: Some(Figure::Number(0)),
-            baseline: None,
-            message,
-            details: capped(bad.iter().map(|t| self.detail(t))),
+        let skipped_dtypes: BTreeSet<DType> = skipped.iter().map(|t| t.dtype).collect();
+        ValueFindings {
+            rule: self,
+            read: decoded.len(),
+            offenders,
+            skipped: skipped.len(),
+            skipped_dtypes: skipped_dtypes.into_iter().collect(),
         }
     }
-}
-
-fn tensors(n: usize) -> String {
-    let word = if n == 1 { "tensor" } else { "tensors" };
-    format!("{} {word}", units::grouped(n as u64))
 }

@@ -1,9 +1,13 @@
 //! Command-line interface (clap derive). Flags are defined once, here, with their help text.
 
 use clap::{Args, Parser, Subcommand};
+use paramscope::check::limit::{Growth, Limit};
+use paramscope::check::settings::{self, RuleSettings};
 use paramscope::footprint;
 use paramscope::inspect::SortKey;
+use paramscope::model::dtype::DType;
 use paramscope::model::metadata::MetadataDetail;
+use paramscope::render::check::CheckFormat;
 use paramscope::render::OutputFormat;
 use std::path::PathBuf;
 
@@ -93,7 +97,7 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
 
     #[command(flatten)]
-    pub rules: paramscope::check::settings::RuleSettings,
+    pub rules: RuleArgs,
 
     /// Rules from a TOML file whose keys are the rule flags (`max-params = "8.1B"`); flags override it.
     #[arg(long = "rules", value_name = "FILE")]
@@ -101,7 +105,7 @@ pub struct CheckArgs {
 
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
-    pub format: paramscope::render::check::CheckFormat,
+    pub format: CheckFormatArg,
 
     /// Also write a JUnit XML report to FILE (a test suite per checkpoint, a test case per rule).
     #[arg(long, value_name = "FILE")]
@@ -113,6 +117,139 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub read: ReadArgs,
+}
+
+/// The rule flags: the library's [`RuleSettings`], field for field (the rules file takes the same names as keys).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Rules")]
+pub struct RuleArgs {
+    /// Fail above this many parameters: an integer (8030261248, 8,030,261,248) or K/M/B/T, powers of 1000 (8.1B).
+    #[arg(long, value_name = "COUNT", value_parser = Limit::count)]
+    pub max_params: Option<Limit>,
+
+    /// Fail below this many parameters.
+    #[arg(long, value_name = "COUNT", value_parser = Limit::count)]
+    pub min_params: Option<Limit>,
+
+    /// Fail above this much tensor data (the sum of tensor bytes, headers excluded): 16GiB, 15GB, 16060522496.
+    #[arg(long, value_name = "BYTES", value_parser = Limit::bytes)]
+    pub max_bytes: Option<Limit>,
+
+    /// Fail when any file (shard) is larger than this on disk, headers included: 5GB, 4GiB.
+    #[arg(long, value_name = "BYTES", value_parser = Limit::bytes)]
+    pub max_file_bytes: Option<Limit>,
+
+    /// Allowed dtypes, as `inspect` spells them: safetensors names, and ggml types such as Q4_K for GGUF
+    /// (repeatable or comma-separated: --dtype BF16,F32); any other fails.
+    #[arg(long, value_name = "DTYPE", value_delimiter = ',', value_parser = settings::parse_dtype)]
+    pub dtype: Vec<DType>,
+
+    /// Dtypes that must not appear (repeatable or comma-separated).
+    #[arg(long, value_name = "DTYPE", value_delimiter = ',', value_parser = settings::parse_dtype)]
+    pub forbid_dtype: Vec<DType>,
+
+    /// A pickle global to accept although it is not on the allow-list (PyTorch checkpoints fail `pickle-safety`
+    /// on any dangerous or unknown global): MODULE.NAME, repeatable or comma-separated.
+    #[arg(long, value_name = "MODULE.NAME", value_delimiter = ',')]
+    pub allow_global: Vec<String>,
+
+    /// Fail on missing, unexpected or changed tensors compared with FILE (`inspect --format json --tensors`).
+    #[arg(long, value_name = "FILE")]
+    pub expect_tensors: Option<PathBuf>,
+
+    /// A saved `inspect --format json` report to compare parameters and tensor bytes with (no growth allowed
+    /// unless --max-growth says how much).
+    #[arg(long, value_name = "BASE.json")]
+    pub baseline: Option<PathBuf>,
+
+    /// Growth allowed over --baseline, for parameters and tensor bytes alike: 2%, 0.5%.
+    #[arg(long, value_name = "PERCENT", value_parser = Growth::percent)]
+    pub max_growth: Option<Growth>,
+
+    /// Parameter growth allowed over --baseline, overriding --max-growth: a percentage (1%) or a count (50M).
+    #[arg(long, value_name = "PERCENT|COUNT", value_parser = Growth::params)]
+    pub max_params_growth: Option<Growth>,
+
+    /// Tensor-byte growth allowed over --baseline, overriding --max-growth: a percentage (1%) or bytes (100MiB).
+    #[arg(long, value_name = "PERCENT|BYTES", value_parser = Growth::bytes)]
+    pub max_bytes_growth: Option<Growth>,
+
+    /// Fail when any tensor holds a NaN (reads every tensor's data once, shared by the value rules).
+    #[arg(long)]
+    pub no_nan: bool,
+
+    /// Fail when any tensor holds +Inf or -Inf (reads the data).
+    #[arg(long)]
+    pub no_inf: bool,
+
+    /// Fail when any tensor with elements is entirely zero (reads the data).
+    #[arg(long)]
+    pub no_all_zero_tensors: bool,
+}
+
+impl From<RuleArgs> for RuleSettings {
+    fn from(args: RuleArgs) -> RuleSettings {
+        // Destructured, so that a flag added to one side and not the other does not compile.
+        let RuleArgs {
+            max_params,
+            min_params,
+            max_bytes,
+            max_file_bytes,
+            dtype,
+            forbid_dtype,
+            allow_global,
+            expect_tensors,
+            baseline,
+            max_growth,
+            max_params_growth,
+            max_bytes_growth,
+            no_nan,
+            no_inf,
+            no_all_zero_tensors,
+        } = args;
+        RuleSettings {
+            max_params,
+            min_params,
+            max_bytes,
+            max_file_bytes,
+            dtype,
+            forbid_dtype,
+            allow_global,
+            expect_tensors,
+            baseline,
+            max_growth,
+            max_params_growth,
+            max_bytes_growth,
+            no_nan,
+            no_inf,
+            no_all_zero_tensors,
+        }
+    }
+}
+
+/// `check --format`: the library's [`CheckFormat`], value for value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CheckFormatArg {
+    /// A line per rule (PASS/FAIL, measured figure, limit), then a summary line.
+    #[default]
+    Table,
+    /// One JSON object: rules, figures and verdicts (with several checkpoints, a list and a summary).
+    Json,
+    /// One JSON object per checkpoint and line, written as each is checked.
+    Jsonl,
+    /// GitHub Actions annotations (`::error file=…::…`) for failures; passes as plain lines.
+    Github,
+}
+
+impl From<CheckFormatArg> for CheckFormat {
+    fn from(arg: CheckFormatArg) -> CheckFormat {
+        match arg {
+            CheckFormatArg::Table => CheckFormat::Table,
+            CheckFormatArg::Json => CheckFormat::Json,
+            CheckFormatArg::Jsonl => CheckFormat::Jsonl,
+            CheckFormatArg::Github => CheckFormat::Github,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

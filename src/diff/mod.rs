@@ -151,7 +151,7 @@ pub struct Identical {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Side {
-    #[serde(serialize_with = "crate::render::json::lossy_path")]
+    #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
     pub tensor_count: usize,
     pub parameters: u64,

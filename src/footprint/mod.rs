@@ -142,7 +142,7 @@ pub enum Optimizer {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FootprintReport {
-    #[serde(serialize_with = "crate::render::json::lossy_path")]
+    #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
     pub disk: Disk,
     pub weights: Weights,
@@ -165,7 +165,7 @@ pub struct Disk {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DiskFile {
-    #[serde(serialize_with = "crate::render::json::lossy_path")]
+    #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
     pub size_bytes: u64,
     pub header_bytes: u64,

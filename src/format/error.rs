@@ -498,7 +498,7 @@ impl TorchProblem {
 pub struct ErrorRow {
     pub code: &'static str,
     pub message: String,
-    #[serde(serialize_with = "crate::render::json::lossy_path")]
+    #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
 }
 

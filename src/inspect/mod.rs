@@ -53,7 +53,7 @@ pub struct InspectOptions {
 pub struct InspectReport {
     pub format: Format,
     pub layout: Layout,
-    #[serde(serialize_with = "crate::render::json::lossy_path")]
+    #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
     pub files: Vec<FileRow>,
     /// Glob patterns the totals below are restricted to; empty when every tensor counts.
@@ -108,7 +108,7 @@ pub struct Groups {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FileRow {
-    #[serde(serialize_with = "crate::render::json::lossy_path")]
+    #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
     pub size_bytes: u64,
     pub header_bytes: u64,
@@ -167,7 +167,7 @@ pub struct TensorRow {
     pub shape: Vec<u64>,
     pub parameters: u64,
     pub bytes: u64,
-    #[serde(serialize_with = "crate::render::json::lossy_path")]
+    #[serde(serialize_with = "crate::model::path::lossy")]
     pub file: PathBuf,
     pub data_offsets: [u64; 2],
     pub class: Class,

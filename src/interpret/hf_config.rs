@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ModelConfig {
-    #[serde(serialize_with = "crate::render::json::lossy_path")]
+    #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
     pub model_type: Option<String>,
     pub architectures: Vec<String>,

@@ -81,7 +81,7 @@ pub struct Semantics {
 /// What `config.json` says about the model, for the summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelInfo {
-    #[serde(serialize_with = "crate::render::json::lossy_path")]
+    #[serde(serialize_with = "crate::model::path::lossy")]
     pub config: PathBuf,
     pub model_type: Option<String>,
     pub architectures: Vec<String>,

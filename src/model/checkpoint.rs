@@ -63,7 +63,7 @@ pub struct Checkpoint {
 #[derive(Debug, Clone, Serialize)]
 pub struct FileInfo {
     /// Path as shown to the user (relative to the checkpoint's folder for shards).
-    #[serde(serialize_with = "crate::render::json::lossy_path")]
+    #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
     pub size_bytes: u64,
     /// Bytes before the data region (for safetensors: the 8-byte length prefix plus the JSON header).
@@ -223,7 +223,7 @@ impl Tensor {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct IndexInfo {
-    #[serde(serialize_with = "crate::render::json::lossy_path")]
+    #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
     /// `metadata.total_size` as the index claims it.
     pub total_size: Option<u64>,

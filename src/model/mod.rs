@@ -5,5 +5,6 @@ pub mod checkpoint;
 pub mod dtype;
 pub mod filter;
 pub mod metadata;
+pub mod path;
 pub mod quantity;
 pub mod units;

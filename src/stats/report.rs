@@ -11,7 +11,7 @@ use std::path::PathBuf;
 pub struct StatsReport {
     pub format: Format,
     pub layout: Layout,
-    #[serde(serialize_with = "crate::render::json::lossy_path")]
+    #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
     /// Glob patterns the report is restricted to; empty when every tensor counts.
     pub filters: Vec<String>,

@@ -4,8 +4,9 @@
 
 use super::{print_load_error, print_out, usage_error, EXIT_CHECK_FAILED, EXIT_INPUT};
 use crate::args::CheckArgs;
-use paramscope::check::{self, settings, CheckReport, Summary};
+use paramscope::check::{self, settings, settings::RuleSettings, CheckReport, Summary};
 use paramscope::format::discover::walk;
+use paramscope::format::error::LoadError;
 use paramscope::format::LoadOptions;
 use paramscope::render::check::{self as view, junit, CheckFormat};
 use paramscope::render::{self, OutputFormat};
@@ -15,12 +16,15 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
 pub fn run(args: CheckArgs) -> ExitCode {
+    let flags = RuleSettings::from(args.rules);
+    let format = CheckFormat::from(args.format);
     let settings = match &args.rules_file {
         Some(path) => match settings::read_file(path) {
-            Ok(file) => args.rules.over(file),
-            Err(e) => return usage_error(&e),
+            Ok(file) => flags.over(file),
+            // Not escaped: the TOML parser's message spans lines, quoting the file.
+            Err(e) => return usage_error(&e.to_string()),
         },
-        None => args.rules,
+        None => flags,
     };
     if let Some(junit) = &args.junit {
         let others = [
@@ -41,7 +45,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
     }
     let rules = match settings.into_rules() {
         Ok(r) => r,
-        Err(e) => return usage_error(&e),
+        // The message may quote a tensor name from an expectations file.
+        Err(e) => return usage_error(&render::escape(&e.to_string())),
     };
     let mut junit_file = match &args.junit {
         Some(path) => match File::create(path) {
@@ -65,16 +70,17 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let mut collected: Vec<CheckReport> = Vec::new();
     let mut junit_error = None;
 
-    walk::each_checkpoint(&args.paths, args.recursive, |source| {
+    walk::each_checkpoint(&args.paths, args.recursive, |found| {
         // No progress bar: check's output is a log read later, and a scan is one step of a longer gate.
-        let checked = walk::load(source, load_options).and_then(|checkpoint| {
-            check::check(&checkpoint, &rules, &ScanOptions::default())
-                .map_err(|e| (checkpoint.path.clone(), e.into()))
-        });
+        let checked = found
+            .map_err(|e| (e.path.clone(), LoadError::from(e)))
+            .and_then(|source| {
+                check::check_source(&source, &rules, load_options, &ScanOptions::default())
+            });
         let report = match checked {
             Ok(report) => report,
             Err((path, e)) => {
-                if args.format == CheckFormat::Table {
+                if format == CheckFormat::Table {
                     print_load_error(&e, OutputFormat::Table);
                 }
                 check::unreadable(&path, &e)
@@ -86,12 +92,10 @@ pub fn run(args: CheckArgs) -> ExitCode {
                 junit_error.get_or_insert(e);
             }
         }
-        match args.format {
+        match format {
             CheckFormat::Table => print_out(&view::text(&report, colour)),
             CheckFormat::Github => print_out(&view::github(&report)),
-            CheckFormat::Jsonl => {
-                print_out(&serde_json::to_string(&report).expect("report serialises"))
-            }
+            CheckFormat::Jsonl => print_out(&view::to_json(&report).to_string()),
             CheckFormat::Json => collected.push(report),
         }
     });
@@ -105,14 +109,11 @@ pub fn run(args: CheckArgs) -> ExitCode {
             return usage_error(&format!("--junit {}: {e}", path.display()));
         }
     }
-    match args.format {
+    match format {
         CheckFormat::Json if collected.len() == 1 => {
-            print_out(&render::json::to_string(&collected[0]))
+            print_out(&render::json::to_string(&view::to_json(&collected[0])))
         }
-        CheckFormat::Json => print_out(&render::json::to_string(&serde_json::json!({
-            "checkpoints": collected,
-            "summary": summary,
-        }))),
+        CheckFormat::Json => print_out(&render::json::to_string(&view::to_json_all(&collected))),
         CheckFormat::Table | CheckFormat::Github if summary.checkpoints > 1 => {
             print_out(&view::summary_line(&summary))
         }
