@@ -147,6 +147,11 @@ pub struct RuleArgs {
     #[arg(long, value_name = "DTYPE", value_delimiter = ',', value_parser = settings::parse_dtype)]
     pub forbid_dtype: Vec<DType>,
 
+    /// A pickle global to accept although it is not on the allow-list (PyTorch checkpoints fail `pickle-safety`
+    /// on any dangerous or unknown global): MODULE.NAME, repeatable or comma-separated.
+    #[arg(long, value_name = "MODULE.NAME", value_delimiter = ',')]
+    pub allow_global: Vec<String>,
+
     /// Fail on missing, unexpected or changed tensors compared with FILE (`inspect --format json --tensors`).
     #[arg(long, value_name = "FILE")]
     pub expect_tensors: Option<PathBuf>,
@@ -191,6 +196,7 @@ impl From<RuleArgs> for RuleSettings {
             max_file_bytes,
             dtype,
             forbid_dtype,
+            allow_global,
             expect_tensors,
             baseline,
             max_growth,
@@ -207,6 +213,7 @@ impl From<RuleArgs> for RuleSettings {
             max_file_bytes,
             dtype,
             forbid_dtype,
+            allow_global,
             expect_tensors,
             baseline,
             max_growth,

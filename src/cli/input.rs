@@ -99,7 +99,7 @@ fn files_read(source: &Source) -> Vec<PathBuf> {
         Source::File(path) => vec![path.clone()],
         Source::Index { path, unindexed } => {
             let folder = path.parent().unwrap_or(Path::new(""));
-            let shards: Vec<PathBuf> = format::safetensors::index::read(path)
+            let shards: Vec<PathBuf> = format::sharded::index::read(path)
                 .map(|index| index.shards().into_iter().map(|s| folder.join(s)).collect())
                 .unwrap_or_default();
             std::iter::once(path.clone())

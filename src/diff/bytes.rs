@@ -41,7 +41,11 @@ pub fn first_difference(
         }
         let (x, y) = (maps_a.data(p.a), maps_b.data(p.b));
         if x != y {
-            let at = x.iter().zip(y).position(|(u, v)| u != v).unwrap_or(0) as u64;
+            let at = x
+                .iter()
+                .zip(y.iter())
+                .position(|(u, v)| u != v)
+                .unwrap_or(0) as u64;
             return Ok(Some(FirstDifference {
                 name: p.a.name.clone(),
                 byte: Some(at),
@@ -103,7 +107,7 @@ pub fn find_renames(
     for t in candidates_b {
         let (dtype, shape) = key(t);
         buckets
-            .entry((dtype, shape, hash(data_b(t))))
+            .entry((dtype, shape, hash(&data_b(t))))
             .or_default()
             .push_back(t);
     }
@@ -111,7 +115,7 @@ pub fn find_renames(
     for ta in renamed_a {
         let (dtype, shape) = key(ta);
         let xa = maps_a.data(&a.tensors[index_a[&ta.name]]);
-        let Some(bucket) = buckets.get_mut(&(dtype, shape, hash(xa))) else {
+        let Some(bucket) = buckets.get_mut(&(dtype, shape, hash(&xa))) else {
             continue;
         };
         // Equal hashes almost always mean equal bytes: the first candidate is then the one taken.

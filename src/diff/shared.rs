@@ -7,8 +7,9 @@ use super::Pair;
 use crate::format::error::InputError;
 use crate::format::file_id::{identity, FileId};
 use crate::model::checkpoint::{Checkpoint, Tensor};
-use crate::values::scan::map_file;
+use crate::values::scan::{element_bytes, map_file};
 use memmap2::Mmap;
+use std::borrow::Cow;
 
 /// The identities of both sides' files.
 pub struct FileIds {
@@ -33,6 +34,7 @@ impl FileIds {
             && p.rope.is_none()
             && p.a.dtype == p.b.dtype
             && p.a.shape == p.b.shape
+            && p.a.view == p.b.view
             && a.files[p.a.file].header_bytes + p.a.data_offsets[0]
                 == b.files[p.b.file].header_bytes + p.b.data_offsets[0]
     }
@@ -58,12 +60,17 @@ impl<'c> Maps<'c> {
         Ok(Maps { checkpoint, maps })
     }
 
-    /// The bytes of `t`, one of the tensors the maps were made for.
-    pub fn data(&self, t: &Tensor) -> &[u8] {
+    /// The bytes of `t`, one of the tensors the maps were made for, in element order (gathered for a strided
+    /// PyTorch view).
+    pub fn data(&self, t: &Tensor) -> Cow<'_, [u8]> {
+        self.elements(t, 0..t.elements())
+    }
+
+    /// The bytes of elements `range` of `t`.
+    pub fn elements(&self, t: &Tensor, range: std::ops::Range<u64>) -> Cow<'_, [u8]> {
         let map = self.maps[t.file]
             .as_ref()
             .expect("the file of a tensor to read is mapped");
-        let base = self.checkpoint.files[t.file].header_bytes;
-        &map[(base + t.data_offsets[0]) as usize..(base + t.data_offsets[1]) as usize]
+        element_bytes(self.checkpoint, t, map, range)
     }
 }

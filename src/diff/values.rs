@@ -278,7 +278,7 @@ pub fn compare_values(
             let Some(rope) = p.rope else {
                 let bytes_a = element_bytes(&maps_a, p.a, start, end);
                 let bytes_b = element_bytes(&maps_b, p.b, start, end);
-                return compare_chunk(bytes_a, p.a.dtype, bytes_b, p.b.dtype, end - start, tol);
+                return compare_chunk(&bytes_a, p.a.dtype, &bytes_b, p.b.dtype, end - start, tol);
             };
             let cols = row_len(p.a);
             let mut sums = Sums::default();
@@ -287,7 +287,7 @@ pub fn compare_values(
                 let bytes_a = element_bytes(&maps_a, p.a, r * cols, (r + 1) * cols);
                 let bytes_b = element_bytes(&maps_b, p.b, rb * cols, (rb + 1) * cols);
                 sums.merge(&compare_chunk(
-                    bytes_a, p.a.dtype, bytes_b, p.b.dtype, cols, tol,
+                    &bytes_a, p.a.dtype, &bytes_b, p.b.dtype, cols, tol,
                 ));
             }
             sums
@@ -362,8 +362,20 @@ fn row_len(t: &Tensor) -> u64 {
 }
 
 /// The bytes holding elements `start..end` of `t` (`start` on a byte and a block: see `CHUNK_ELEMENTS`).
-fn element_bytes<'m>(maps: &'m Maps, t: &Tensor, start: u64, end: u64) -> &'m [u8] {
-    &maps.data(t)[byte_offset(t.dtype, start) as usize..byte_offset(t.dtype, end) as usize]
+fn element_bytes<'m>(
+    maps: &'m Maps,
+    t: &Tensor,
+    start: u64,
+    end: u64,
+) -> std::borrow::Cow<'m, [u8]> {
+    if t.view.is_some() {
+        return maps.elements(t, start..end);
+    }
+    let range = byte_offset(t.dtype, start) as usize..byte_offset(t.dtype, end) as usize;
+    match maps.data(t) {
+        std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(&b[range]),
+        std::borrow::Cow::Owned(v) => std::borrow::Cow::Owned(v[range].to_vec()),
+    }
 }
 
 /// Compares `elements` elements stored in `a` and `b`.

@@ -10,7 +10,7 @@ use super::accumulate::{Accumulator, BLOCK_VALUES};
 use super::decode::{decoding, with_decoder, Decode, DecoderFn, Decoding};
 use super::kernel::Lane;
 use crate::format::error::{InputError, Problem};
-use crate::model::checkpoint::{Checkpoint, FileInfo, Tensor};
+use crate::model::checkpoint::{Checkpoint, Elements, FileInfo, Tensor};
 use crate::model::dtype::{DType, Storage};
 use memmap2::Mmap;
 use rayon::prelude::*;
@@ -79,14 +79,36 @@ pub fn scan_tensors(
     let step = (options.chunk_bytes.max(8) / 8 * 8) as usize;
     for (file_index, file) in checkpoint.files.iter().enumerate() {
         let slots: Vec<usize> = (0..selected.len())
-            .filter(|&s| selected[s].file == file_index && selected[s].bytes() > 0)
+            .filter(|&s| selected[s].file == file_index && selected[s].elements() > 0)
             .filter(|&s| results[s].is_some())
             .collect();
         if slots.is_empty() {
             continue;
         }
         let map = map_file(file)?;
-        let chunks = chunks(file, selected, &slots, step);
+        // Strided views (a transposed PyTorch weight) are gathered into order first; everything else is read in
+        // place, in parallel chunks.
+        let (strided, slots): (Vec<usize>, Vec<usize>) = slots.into_iter().partition(|&s| {
+            matches!(
+                checkpoint.elements_of(selected[s]),
+                Elements::Strided { .. }
+            )
+        });
+        for slot in strided {
+            let summary = summarise_strided(&map, checkpoint, selected[slot], step, options);
+            if let Some(p) = &options.progress {
+                p(selected[slot]
+                    .dtype
+                    .bytes_for(selected[slot].elements())
+                    .unwrap_or(0));
+            }
+            match (summary, &mut results[slot]) {
+                (Some(a), Some(total)) => total.merge(&a),
+                (None, r) => *r = None,
+                _ => {}
+            }
+        }
+        let chunks = chunks(checkpoint, selected, &slots, step);
         let summaries = summarise_chunks(&map, &chunks, options).map_err(|Truncated| {
             let found = std::fs::metadata(&file.path).map_or(0, |m| m.len());
             InputError::new(
@@ -128,14 +150,21 @@ pub(crate) fn map_file(file: &FileInfo) -> Result<Mmap, InputError> {
 }
 
 /// Cuts the file's selected tensors into chunks of `step` bytes, in file order.
-fn chunks(file: &FileInfo, selected: &[&Tensor], slots: &[usize], step: usize) -> Vec<Chunk> {
+fn chunks(
+    checkpoint: &Checkpoint,
+    selected: &[&Tensor],
+    slots: &[usize],
+    step: usize,
+) -> Vec<Chunk> {
     let mut out = Vec::new();
     for &slot in slots {
         let t = selected[slot];
         // Offsets were validated against the file length when the header was read, and the length has not
         // changed since: they fit in the mapping, and so in usize.
-        let start = (file.header_bytes + t.data_offsets[0]) as usize;
-        let end = (file.header_bytes + t.data_offsets[1]) as usize;
+        let Elements::Contiguous { start, end } = checkpoint.elements_of(t) else {
+            continue;
+        };
+        let (start, end) = (start as usize, end as usize);
         // A chunk never splits a quantised block: blocks are decoded whole.
         let step = match t.dtype.storage() {
             Storage::Block { bytes, .. } => (step / bytes as usize).max(1) * bytes as usize,
@@ -153,6 +182,105 @@ fn chunks(file: &FileInfo, selected: &[&Tensor], slots: &[usize], step: usize) -
         }
     }
     out
+}
+
+/// A strided view's elements in row-major order, copied `step` bytes at a time out of the mapping.
+fn summarise_strided(
+    map: &Mmap,
+    checkpoint: &Checkpoint,
+    t: &Tensor,
+    step: usize,
+    options: &ScanOptions,
+) -> Option<Accumulator> {
+    let mut total = Accumulator::new(options.histogram);
+    let mut buffer = Vec::with_capacity(step);
+    let mut result = Some(());
+    for_each_element(checkpoint, t, map, |element| {
+        buffer.extend_from_slice(element);
+        if buffer.len() + element.len() > step {
+            match summarise(&buffer, t.dtype, options.histogram) {
+                Some(a) => total.merge(&a),
+                None => result = None,
+            }
+            buffer.clear();
+        }
+    });
+    if !buffer.is_empty() {
+        total.merge(&summarise(&buffer, t.dtype, options.histogram)?);
+    }
+    result.map(|_| total)
+}
+
+/// Calls `f` with the bytes of each element of `t`, in row-major order, wherever its view puts them.
+pub fn for_each_element(checkpoint: &Checkpoint, t: &Tensor, map: &[u8], f: impl FnMut(&[u8])) {
+    for_elements(checkpoint, t, map, 0..t.elements(), f)
+}
+
+/// The bytes of elements `range` of `t` in row-major order: borrowed from `map` where they are contiguous,
+/// gathered where `t` is a strided view.
+pub fn element_bytes<'m>(
+    checkpoint: &Checkpoint,
+    t: &Tensor,
+    map: &'m [u8],
+    range: Range<u64>,
+) -> std::borrow::Cow<'m, [u8]> {
+    let size = t.dtype.bytes_for(1).unwrap_or(1);
+    if let Elements::Contiguous { start, .. } = checkpoint.elements_of(t) {
+        let bytes = |e: u64| (start + t.dtype.bytes_for(e).unwrap_or(e * size)) as usize;
+        return std::borrow::Cow::Borrowed(&map[bytes(range.start)..bytes(range.end)]);
+    }
+    let mut out = Vec::with_capacity(((range.end - range.start) * size) as usize);
+    for_elements(checkpoint, t, map, range, |e| out.extend_from_slice(e));
+    std::borrow::Cow::Owned(out)
+}
+
+fn for_elements(
+    checkpoint: &Checkpoint,
+    t: &Tensor,
+    map: &[u8],
+    range: Range<u64>,
+    mut f: impl FnMut(&[u8]),
+) {
+    let size = t.dtype.bytes_for(1).unwrap_or(1) as usize;
+    if range.is_empty() {
+        return;
+    }
+    match checkpoint.elements_of(t) {
+        Elements::Contiguous { start, .. } => {
+            let from = start as usize + range.start as usize * size;
+            let to = start as usize + range.end as usize * size;
+            map[from..to].chunks(size).for_each(f);
+        }
+        Elements::Strided {
+            base,
+            offset,
+            strides,
+        } => {
+            // An odometer over the shape, started at `range.start`: the readers checked that every element
+            // lies inside the storage.
+            let mut index = vec![0u64; t.shape.len()];
+            let mut rest = range.start;
+            let mut at = offset;
+            for d in (0..t.shape.len()).rev() {
+                index[d] = rest % t.shape[d];
+                rest /= t.shape[d];
+                at += index[d] * strides[d];
+            }
+            for _ in range {
+                let byte = (base + at * size as u64) as usize;
+                f(&map[byte..byte + size]);
+                for d in (0..t.shape.len()).rev() {
+                    index[d] += 1;
+                    at += strides[d];
+                    if index[d] < t.shape[d] {
+                        break;
+                    }
+                    at -= strides[d] * t.shape[d];
+                    index[d] = 0;
+                }
+            }
+        }
+    }
 }
 
 /// The file shrank while it was being read (seen when its pages were populated).
