@@ -1,6 +1,6 @@
 //! paramscope: inspect model weight files without loading their weights.
 //!
-//! Readers in [`format`] turn files into a format-neutral [`model::checkpoint::Checkpoint`]; analyses such as
+//! Readers in [`format`](mod@format) turn files into a format-neutral [`model::checkpoint::Checkpoint`]; analyses such as
 //! [`inspect`] are pure functions of it; [`render`] turns their reports into tables, JSON or Markdown.
 
 pub mod aggregate;

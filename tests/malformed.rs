@@ -2,7 +2,7 @@
 //! and the expected error class; none panics.
 mod common;
 
-use common::paramscope;
+use common::{paramscope, repo_path};
 use serde_json::Value;
 
 #[test]
@@ -209,27 +209,39 @@ fn zip_with_first_member(name: &str) -> Vec<u8> {
     bytes
 }
 
-/// PyTorch, HDF5, ONNX and other zip files, by their name or misnamed as safetensors or GGUF, are named as what
-/// they are (code `unsupported_format`); a PyTorch checkpoint's message says why it is not read and how to
-/// convert it.
+/// HDF5, ONNX and other zip files are named as what they are (code `unsupported_format`); PyTorch files, by
+/// their name or misnamed as safetensors or GGUF, are read as PyTorch (these are cut short: the zip has no central
+/// directory, the legacy file ends after its protocol version).
 #[test]
-fn pytorch_hdf5_and_onnx_files_are_named_as_such() {
+fn hdf5_and_onnx_files_are_named_as_such_and_pytorch_files_read() {
     let dir = tempfile::tempdir().unwrap();
     let torch_zip = zip_with_first_member("archive/data.pkl");
     // Legacy torch.save: PROTO 2, then the magic number 0x1950a86a20f9469cfc6c as LONG1.
     let legacy = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.\x80\x02M\xe9\x03.".to_vec();
-    let torch = "not read, since loading a pickle runs code the file names; convert it to safetensors \
-                 (safetensors.torch.save_file(torch.load(PATH, weights_only=True), \"model.safetensors\")) or \
-                 use the repository's *.safetensors files if it has them";
     let zip_note = "a zip archive (not a PyTorch checkpoint: no data.pkl): paramscope reads safetensors and GGUF files";
-    let cases: [(&str, Vec<u8>, String); 9] = [
-        ("pytorch_model.bin", torch_zip.clone(), format!("a PyTorch checkpoint (torch.save zip archive): {torch}")),
-        ("model.pth", zip_with_first_member("model/byteorder"), format!("a PyTorch checkpoint (torch.save zip archive): {torch}")),
-        ("legacy.pt", legacy.clone(), format!("a PyTorch pickle checkpoint (pickle protocol 2, legacy torch.save): {torch}")),
-        ("last.ckpt", torch_zip.clone(), format!("a PyTorch checkpoint (torch.save zip archive): {torch}")),
-        // Misnamed: the safetensors and GGUF readers name the format instead of a length or magic error.
-        ("model.safetensors", torch_zip.clone(), format!("a PyTorch checkpoint (torch.save zip archive): {torch}")),
-        ("model.gguf", legacy, format!("a PyTorch pickle checkpoint (pickle protocol 2, legacy torch.save): {torch}")),
+    for (name, bytes, code) in [
+        ("pytorch_model.bin", torch_zip.clone(), "torch_zip"),
+        (
+            "model.pth",
+            zip_with_first_member("model/byteorder"),
+            "torch_zip",
+        ),
+        ("legacy.pt", legacy.clone(), "pickle_truncated"),
+        ("last.ckpt", torch_zip.clone(), "torch_zip"),
+        ("model.safetensors", torch_zip.clone(), "torch_zip"),
+        ("model.gguf", legacy, "pickle_truncated"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = paramscope()
+            .args(["inspect", path.to_str().unwrap(), "--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+        assert_eq!(err["code"], code, "{name}: {err}");
+    }
+    let cases: [(&str, Vec<u8>, String); 3] = [
         ("tf_model.h5", b"\x89HDF\r\n\x1a\n\0\0\0\0".to_vec(), "an HDF5 file (Keras/TensorFlow .h5 weights): paramscope reads safetensors and GGUF files; save the weights as safetensors".into()),
         ("model.onnx", b"\x08\x07\x12\x07pytorch".to_vec(), "an ONNX model: paramscope reads safetensors and GGUF files".into()),
         ("weights.npz", zip_with_first_member("arr_0.npy"), zip_note.into()),
@@ -259,34 +271,22 @@ fn pytorch_hdf5_and_onnx_files_are_named_as_such() {
     }
 }
 
-/// A folder whose only weights are a PyTorch checkpoint (an older Hugging Face repository) says so, not only that
-/// no checkpoint was found; `check --recursive` still skips such a folder inside a model store.
+/// A folder whose only weights are a PyTorch checkpoint (an older Hugging Face repository) is read as PyTorch;
+/// `check --recursive` finds it in a model store beside a safetensors checkpoint.
 #[test]
-fn a_folder_with_only_a_pytorch_checkpoint_names_it() {
+fn a_folder_with_only_a_pytorch_checkpoint_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("bert");
     std::fs::create_dir(&folder).unwrap();
     std::fs::write(folder.join("config.json"), "{}").unwrap();
-    std::fs::write(
+    std::fs::copy(
+        repo_path("fixtures/torch/views.pt"),
         folder.join("pytorch_model.bin"),
-        zip_with_first_member("archive/data.pkl"),
     )
     .unwrap();
-    let f = folder.to_str().unwrap();
-    let out = paramscope()
-        .args(["inspect", f, "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
-    assert_eq!(err["code"], "empty_directory");
-    assert_eq!(
-        err["message"],
-        "no checkpoint paramscope reads in this directory: pytorch_model.bin is a PyTorch checkpoint (torch.save \
-         zip archive): not read, since loading a pickle runs code the file names; convert it to safetensors \
-         (safetensors.torch.save_file(torch.load(PATH, weights_only=True), \"model.safetensors\")) or use the \
-         repository's *.safetensors files if it has them"
-    );
+    let r = common::inspect_json(&[folder.to_str().unwrap()]);
+    assert_eq!(r["format"], "pytorch");
+    assert_eq!(r["parameters"], 38);
     paramscope::format::synth::SafetensorsWriter::new()
         .tensor("w", paramscope::model::dtype::DType::F32, &[2])
         .write(&dir.path().join("model.safetensors"))
@@ -307,6 +307,6 @@ fn a_folder_with_only_a_pytorch_checkpoint_names_it() {
             .split(|&b| b == b'\n')
             .filter(|l| !l.is_empty())
             .count(),
-        1
+        2
     );
 }

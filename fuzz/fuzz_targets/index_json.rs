@@ -2,7 +2,7 @@
 //! contained must not climb out of the folder.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use paramscope::format::safetensors::index;
+use paramscope::format::sharded::index;
 use std::path::Path;
 
 fuzz_target!(|data: &[u8]| {

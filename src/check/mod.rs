@@ -142,6 +142,8 @@ pub enum Outcome {
     Values(values::ValueFindings),
     /// `verify`.
     Verify(verify::VerifyFindings),
+    /// `pickle-safety`.
+    PickleSafety(rules::PickleSafety),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +164,7 @@ impl RuleResult {
             Outcome::Growth(g) => g.comparison.passed(),
             Outcome::Values(v) => v.offenders.is_empty(),
             Outcome::Verify(v) => v.failing.is_empty() && v.files > 0,
+            Outcome::PickleSafety(p) => p.refused.is_empty(),
         };
         if passed {
             Status::Pass
@@ -183,6 +186,7 @@ impl RuleResult {
             Outcome::Growth(g) => g.now,
             Outcome::Values(v) => v.offenders.len() as u64,
             Outcome::Verify(v) => v.failing.len() as u64,
+            Outcome::PickleSafety(p) => p.refused.len() as u64,
         })
     }
 
@@ -193,7 +197,10 @@ impl RuleResult {
             Outcome::Compared(c) => c.limit.value,
             Outcome::FileSizes(f) => f.limit.value,
             Outcome::Dtypes(d) => return Some(Figure::Dtypes(d.listed.clone())),
-            Outcome::Tensors(_) | Outcome::Values(_) | Outcome::Verify(_) => 0,
+            Outcome::Tensors(_)
+            | Outcome::Values(_)
+            | Outcome::PickleSafety(_)
+            | Outcome::Verify(_) => 0,
             Outcome::Growth(g) => g.ceiling,
         }))
     }
@@ -252,6 +259,7 @@ pub fn check(
     };
     let results: Vec<RuleResult> = std::iter::once(&Rule::Structure)
         .chain(rules)
+        .filter(|r| !matches!(r, Rule::PickleSafety(_)) || checkpoint.pickle.is_some())
         .map(|r| match (r, &values) {
             (Rule::Values(v), Some(report)) => Ok(RuleResult {
                 rule: v.name(),
@@ -335,6 +343,55 @@ mod tests {
             .tensor("b", DType::BF16, &[4]);
         std::fs::write(&path, writer.to_bytes()).unwrap();
         crate::format::load(&Source::File(path), LoadOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn pickle_safety_refuses_unknown_globals_unless_accepted_and_is_left_out_without_a_pickle() {
+        let path = PathBuf::from("fixtures/torch/malicious/unknown-global.pt");
+        let c = crate::format::load(&Source::File(path), LoadOptions::default()).unwrap();
+        let evaluate = |accepted: &[&str]| {
+            let rule = Rule::PickleSafety(accepted.iter().map(|s| s.to_string()).collect());
+            rule.evaluate(&c).unwrap()
+        };
+        let config = "__main__.Config";
+
+        let refused = evaluate(&[]);
+        assert_eq!(refused.rule, "pickle-safety");
+        assert_eq!(refused.status(), Status::Fail);
+        assert_eq!(refused.measured(), Figure::Number(1));
+        assert_eq!(refused.limit(), Some(Figure::Number(0)));
+        let Outcome::PickleSafety(p) = &refused.outcome else {
+            panic!("{refused:?}")
+        };
+        // _rebuild_tensor_v2, FloatStorage, OrderedDict and the pickled class (tools/make_torch_fixtures.py).
+        assert_eq!(p.globals, 4);
+        let names: Vec<String> = p.refused.iter().map(|g| g.qualified()).collect();
+        assert_eq!(names, [config]);
+        assert_eq!(
+            p.refused[0].verdict,
+            crate::model::checkpoint::Verdict::Unknown
+        );
+        assert_eq!(p.dangerous(), 0);
+        assert!(p.accepted.is_empty());
+
+        let accepted = evaluate(&["os.system", config]);
+        assert_eq!(accepted.status(), Status::Pass);
+        assert_eq!(accepted.measured(), Figure::Number(0));
+        let Outcome::PickleSafety(p) = &accepted.outcome else {
+            panic!("{accepted:?}")
+        };
+        assert!(p.refused.is_empty());
+        let names: Vec<String> = p.accepted.iter().map(|g| g.qualified()).collect();
+        assert_eq!(names, [config]);
+
+        // A safetensors checkpoint has no pickle: the rule is not reported.
+        let dir = tempfile::TempDir::new().unwrap();
+        let rules = [Rule::PickleSafety(Vec::new())];
+        let report = check(&checkpoint(dir.path()), &rules, &ScanOptions::default()).unwrap();
+        let names: Vec<&str> = report.rules.iter().map(|r| r.rule).collect();
+        assert_eq!(names, ["structure"]);
+        let report = check(&c, &rules, &ScanOptions::default()).unwrap();
+        assert_eq!(report.status, Verdict::Fail);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::limit::Limit;
 use super::values::ValueRule;
 use super::{Comparison, Measure, Outcome, RuleResult};
 use crate::inspect;
-use crate::model::checkpoint::{Checkpoint, Format, Layout};
+use crate::model::checkpoint::{Checkpoint, Format, Layout, PickleGlobal, Verdict};
 use crate::model::dtype::DType;
 use std::path::PathBuf;
 
@@ -30,6 +30,9 @@ pub enum Rule {
     Values(ValueRule),
     /// Hashes every file of the checkpoint: evaluated by [`super::check`] ([`super::verify`]).
     Verify(Box<crate::verify::VerifyOptions>),
+    /// Every global a PyTorch pickle names is allowed, or accepted by name (`--allow-global MODULE.NAME`).
+    /// Evaluated for checkpoints with a pickle only.
+    PickleSafety(Vec<String>),
 }
 
 /// What the structural rule found: the checkpoint as read.
@@ -55,6 +58,30 @@ pub enum FormatChecks {
     /// Headers in bounds, tensors in order on `alignment`; `trailing_bytes` after the padded end of the tensor
     /// data (the reader accepts them, as llama.cpp does).
     Gguf { alignment: u64, trailing_bytes: u64 },
+    /// Pickles read without running them, every tensor inside its storage, every storage inside the file.
+    Pytorch,
+}
+
+/// `pickle-safety`: the globals a PyTorch checkpoint's pickles name that no allow-list accepts (docs/pytorch.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PickleSafety {
+    /// Globals named, allowed or not (one per `module.name`).
+    pub globals: usize,
+    /// Dangerous or unknown globals `--allow-global` did not accept, with their verdicts and counts, in order of
+    /// first appearance: the rule fails on any.
+    pub refused: Vec<PickleGlobal>,
+    /// Dangerous or unknown globals `--allow-global` accepted by name.
+    pub accepted: Vec<PickleGlobal>,
+}
+
+impl PickleSafety {
+    /// Of the refused globals, those judged dangerous (the others are unknown).
+    pub fn dangerous(&self) -> usize {
+        self.refused
+            .iter()
+            .filter(|g| g.verdict == Verdict::Dangerous)
+            .count()
+    }
 }
 
 /// A figure against a limit: `max-params`, `min-params`, `max-bytes`.
@@ -124,6 +151,7 @@ impl Rule {
             Rule::Growth(g) => g.name(),
             Rule::Values(v) => v.name(),
             Rule::Verify(_) => "verify",
+            Rule::PickleSafety(_) => "pickle-safety",
         }
     }
 
@@ -166,6 +194,9 @@ impl Rule {
             }
             Rule::ExpectTensors(expected) => Outcome::Tensors(expected.evaluate(checkpoint)),
             Rule::Growth(g) => Outcome::Growth(g.evaluate(checkpoint)),
+            Rule::PickleSafety(accepted) => {
+                Outcome::PickleSafety(pickle_safety(checkpoint, accepted))
+            }
             Rule::Values(_) | Rule::Verify(_) => return None,
         };
         Some(RuleResult {
@@ -204,6 +235,24 @@ fn gguf_layout(c: &Checkpoint) -> (u64, u64) {
     (alignment, trailing)
 }
 
+/// The globals no allow-list names, split into those `accepted` (by `--allow-global`) and those refused.
+fn pickle_safety(checkpoint: &Checkpoint, accepted: &[String]) -> PickleSafety {
+    let globals = checkpoint
+        .pickle
+        .as_ref()
+        .map_or(&[][..], |p| &p.globals[..]);
+    let (accepted, refused) = globals
+        .iter()
+        .filter(|g| g.verdict != Verdict::Allowed)
+        .cloned()
+        .partition(|g| accepted.contains(&g.qualified()));
+    PickleSafety {
+        globals: globals.len(),
+        refused,
+        accepted,
+    }
+}
+
 fn structure(checkpoint: &Checkpoint) -> Structure {
     let format = match checkpoint.format {
         Format::Safetensors => FormatChecks::Safetensors,
@@ -214,6 +263,7 @@ fn structure(checkpoint: &Checkpoint) -> Structure {
                 trailing_bytes,
             }
         }
+        Format::Pytorch => FormatChecks::Pytorch,
     };
     Structure {
         files: checkpoint.files.len(),

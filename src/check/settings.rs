@@ -41,6 +41,11 @@ pub struct RuleSettings {
     #[serde(default, deserialize_with = "de_dtypes")]
     pub forbid_dtype: Vec<DType>,
 
+    /// A pickle global to accept although it is not on the allow-list (PyTorch checkpoints fail `pickle-safety`
+    /// on any dangerous or unknown global): MODULE.NAME, repeatable or comma-separated.
+    #[serde(default)]
+    pub allow_global: Vec<String>,
+
     /// Fail on missing, unexpected or changed tensors compared with FILE (`inspect --format json --tensors`).
     #[serde(default)]
     pub expect_tensors: Option<PathBuf>,
@@ -158,6 +163,7 @@ impl RuleSettings {
             max_file_bytes,
             dtype,
             forbid_dtype,
+            allow_global,
             expect_tensors,
             baseline,
             max_growth,
@@ -178,6 +184,11 @@ impl RuleSettings {
             max_file_bytes: max_file_bytes.or(file.max_file_bytes),
             dtype: list(dtype, file.dtype),
             forbid_dtype: list(forbid_dtype, file.forbid_dtype),
+            allow_global: if allow_global.is_empty() {
+                file.allow_global
+            } else {
+                allow_global
+            },
             expect_tensors: expect_tensors.or(file.expect_tensors),
             baseline: baseline.or(file.baseline),
             max_growth: max_growth.or(file.max_growth),
@@ -213,7 +224,8 @@ impl RuleSettings {
             return Err(RulesError::GrowthWithoutBaseline);
         }
 
-        let mut rules = Vec::new();
+        // Always on: it judges the checkpoints that have a pickle and is left out for the others.
+        let mut rules = vec![Rule::PickleSafety(self.allow_global)];
         rules.extend(self.max_params.map(Rule::MaxParams));
         rules.extend(self.min_params.map(Rule::MinParams));
         rules.extend(self.max_bytes.map(Rule::MaxBytes));
@@ -400,6 +412,20 @@ mod tests {
         let settings = read_file(&rules).unwrap();
         assert_eq!(settings.max_params.unwrap().value, 8_100_000_000);
         assert_eq!(settings.baseline, Some(dir.path().join("main.json")));
+
+        // allow-global: flags replace the file's list.
+        std::fs::write(&rules, "allow-global = [\"__main__.Config\", \"x.Y\"]\n").unwrap();
+        let file = read_file(&rules).unwrap();
+        assert_eq!(file.allow_global, ["__main__.Config", "x.Y"]);
+        let flags = RuleSettings {
+            allow_global: vec!["a.B".into()],
+            ..RuleSettings::default()
+        };
+        assert_eq!(flags.over(file.clone()).allow_global, ["a.B"]);
+        assert_eq!(
+            RuleSettings::default().over(file).allow_global,
+            ["__main__.Config", "x.Y"]
+        );
 
         std::fs::write(&rules, "max-parms = 1\n").unwrap();
         let e = read_file(&rules).unwrap_err();

@@ -4,11 +4,10 @@ use clap::{Args, Parser, Subcommand};
 use paramscope::check::limit::{Growth, Limit};
 use paramscope::check::settings::{self, RuleSettings};
 use paramscope::footprint;
-use paramscope::inspect::SortKey;
+use paramscope::inspect;
 use paramscope::model::dtype::DType;
-use paramscope::model::metadata::MetadataDetail;
+use paramscope::model::metadata;
 use paramscope::render::check::CheckFormat;
-use paramscope::render::OutputFormat;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -114,7 +113,7 @@ pub struct VerifyArgs {
 
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
-    pub format: paramscope::render::verify::VerifyFormat,
+    pub format: VerifyFormatArg,
 
     /// Also write a JUnit XML report to FILE (a test case per file).
     #[arg(long, value_name = "FILE")]
@@ -184,6 +183,11 @@ pub struct RuleArgs {
     #[arg(long, value_name = "DTYPE", value_delimiter = ',', value_parser = settings::parse_dtype)]
     pub forbid_dtype: Vec<DType>,
 
+    /// A pickle global to accept although it is not on the allow-list (PyTorch checkpoints fail `pickle-safety`
+    /// on any dangerous or unknown global): MODULE.NAME, repeatable or comma-separated.
+    #[arg(long, value_name = "MODULE.NAME", value_delimiter = ',')]
+    pub allow_global: Vec<String>,
+
     /// Fail on missing, unexpected or changed tensors compared with FILE (`inspect --format json --tensors`).
     #[arg(long, value_name = "FILE")]
     pub expect_tensors: Option<PathBuf>,
@@ -237,6 +241,7 @@ impl From<RuleArgs> for RuleSettings {
             max_file_bytes,
             dtype,
             forbid_dtype,
+            allow_global,
             expect_tensors,
             baseline,
             max_growth,
@@ -255,6 +260,7 @@ impl From<RuleArgs> for RuleSettings {
             max_file_bytes,
             dtype,
             forbid_dtype,
+            allow_global,
             expect_tensors,
             baseline,
             max_growth,
@@ -265,6 +271,29 @@ impl From<RuleArgs> for RuleSettings {
             no_all_zero_tensors,
             verify,
             verify_sha256,
+        }
+    }
+}
+
+/// `verify --format`: the library's [`VerifyFormat`](paramscope::render::verify::VerifyFormat), value for value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum VerifyFormatArg {
+    /// A line per file (ok, MISMATCH with both hashes, missing, unverified, unreadable), then a verdict line.
+    #[default]
+    Table,
+    /// One JSON object: every file with its digests and references, a summary and the verdict.
+    Json,
+    /// GitHub Actions annotations (`::error file=…::…`) for files that fail; the rest as plain lines.
+    Github,
+}
+
+impl From<VerifyFormatArg> for paramscope::render::verify::VerifyFormat {
+    fn from(arg: VerifyFormatArg) -> Self {
+        use paramscope::render::verify::VerifyFormat;
+        match arg {
+            VerifyFormatArg::Table => VerifyFormat::Table,
+            VerifyFormatArg::Json => VerifyFormat::Json,
+            VerifyFormatArg::Github => VerifyFormat::Github,
         }
     }
 }
@@ -515,7 +544,7 @@ pub struct OutputArgs {
 pub struct InspectOutputArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
-    pub format: paramscope::render::InspectFormat,
+    pub format: InspectFormat,
 }
 
 #[derive(Debug, Args)]
@@ -525,48 +554,83 @@ pub struct ReadArgs {
     pub follow_symlinks: bool,
 }
 
-/// `paramscope PATH…` means `paramscope inspect PATH…`: insert the subcommand when the first argument is
-/// neither a subcommand nor one of the program's own flags (`--help`, `--version`). A word that names nothing on disk and is close to a subcommand (`insepct`,
-/// `chekc`) is refused with both readings, instead of being inspected as a missing file named `insepct`.
-pub fn with_default_subcommand(
-    mut args: Vec<std::ffi::OsString>,
-) -> Result<Vec<std::ffi::OsString>, String> {
-    use clap::CommandFactory;
-    let Some(first) = args.get(1) else {
-        return Ok(args);
-    };
-    // Not UTF-8: not a subcommand or a flag, so a path.
-    let Some(first) = first.to_str() else {
-        args.insert(1, "inspect".into());
-        return Ok(args);
-    };
-    let command = Cli::command();
-    let names: Vec<&str> = command
-        .get_subcommands()
-        .flat_map(|s| std::iter::once(s.get_name()).chain(s.get_all_aliases()))
-        .chain(["help"])
-        .collect();
-    // The program's own flags; any other flag belongs to inspect (`paramscope --format json model.safetensors`).
-    let own_flag = ["-h", "--help", "-V", "--version"].contains(&first);
-    if names.contains(&first) || own_flag {
-        return Ok(args);
-    }
-    // A word with a dot or a separator is meant as a path (`diff.safetensors`): a missing one is reported as such.
-    let word = !first.starts_with('-') && !first.contains(['.', '/', '\\']);
-    if word && !std::path::Path::new(first).exists() {
-        // clap's own threshold for "a similar subcommand exists".
-        let closest = names
-            .iter()
-            .map(|name| (strsim::jaro(name, first), name))
-            .filter(|(similarity, _)| *similarity > 0.7)
-            .max_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some((_, name)) = closest {
-            return Err(format!(
-                "'{first}' is neither a subcommand nor a file or folder; did you mean `paramscope {name}`? \
-                 (paramscope --help lists the subcommands)"
-            ));
+/// `--format` of the commands with the common formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Tables for a terminal (colours only on a TTY; NO_COLOR respected).
+    #[default]
+    Table,
+    /// One JSON object; keys documented in the README.
+    Json,
+    /// Markdown tables, for pasting into an issue or a model card.
+    Markdown,
+}
+
+/// `inspect`'s and `stats`' formats: the common ones, and JSON Lines for walking a model store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum InspectFormat {
+    /// Tables for a terminal (colours only on a TTY; NO_COLOR respected).
+    #[default]
+    Table,
+    /// One JSON object; keys documented in the README.
+    Json,
+    /// Markdown tables, for pasting into an issue or a model card.
+    Markdown,
+    /// One JSON report per checkpoint and line, written as each is read (a failed one as `{"path", "errors"}`).
+    Jsonl,
+}
+
+impl InspectFormat {
+    /// The common format this is, or `None` for JSON Lines.
+    pub fn common(self) -> Option<OutputFormat> {
+        match self {
+            InspectFormat::Table => Some(OutputFormat::Table),
+            InspectFormat::Json => Some(OutputFormat::Json),
+            InspectFormat::Markdown => Some(OutputFormat::Markdown),
+            InspectFormat::Jsonl => None,
         }
     }
-    args.insert(1, "inspect".into());
-    Ok(args)
+}
+
+/// `--sort`: the library's [`inspect::SortKey`] as a flag value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SortKey {
+    /// The order of the data in the files.
+    #[default]
+    File,
+    Name,
+    /// Largest byte size first.
+    Size,
+    /// Most parameters first.
+    Params,
+}
+
+impl From<SortKey> for inspect::SortKey {
+    fn from(k: SortKey) -> Self {
+        match k {
+            SortKey::File => inspect::SortKey::File,
+            SortKey::Name => inspect::SortKey::Name,
+            SortKey::Size => inspect::SortKey::Size,
+            SortKey::Params => inspect::SortKey::Params,
+        }
+    }
+}
+
+/// `--metadata`: the library's [`metadata::MetadataDetail`] as a flag value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum MetadataDetail {
+    /// Element type, length and the first few elements.
+    #[default]
+    Summary,
+    /// Every element (up to 16,777,216 per array).
+    Full,
+}
+
+impl From<MetadataDetail> for metadata::MetadataDetail {
+    fn from(d: MetadataDetail) -> Self {
+        match d {
+            MetadataDetail::Summary => metadata::MetadataDetail::Summary,
+            MetadataDetail::Full => metadata::MetadataDetail::Full,
+        }
+    }
 }

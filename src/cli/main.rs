@@ -1,27 +1,36 @@
-//! The `paramscope` binary: parse the command line, run one subcommand, exit with its code.
+//! The `paramscope` binary: parse the command line, run one subcommand, exit with its code ([`exit::finish`]).
 
 mod args;
 mod commands;
+mod default_subcommand;
+mod docs;
+mod exit;
+mod input;
+mod output;
+mod progress;
 
 use args::{Cli, Command};
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = match args::with_default_subcommand(std::env::args_os().collect()) {
-        Ok(args) => args,
-        Err(message) => return commands::usage_error(&message),
+    let mut out = output::Output::default();
+    let outcome = match default_subcommand::with_default_subcommand(std::env::args_os().collect()) {
+        Ok(argv) => run(Cli::parse_from(argv).command, &mut out),
+        Err(message) => Err(exit::UsageError(message)),
     };
-    let cli = Cli::parse_from(args);
-    let code = match cli.command {
-        Command::Inspect(args) => commands::inspect::run(args),
-        Command::Diff(args) => commands::diff::run(args),
-        Command::Footprint(args) => commands::footprint::run(args),
-        Command::Completions { shell } => commands::docs::completions(shell),
-        Command::Man { subcommand, dir } => commands::docs::man(subcommand.as_deref(), dir),
-        Command::Stats(args) => commands::stats::run(args),
-        Command::Check(args) => commands::check::run(*args),
-        Command::Verify(args) => commands::verify::run(args),
-    };
-    commands::finish(code)
+    exit::finish(outcome, out)
+}
+
+fn run(command: Command, out: &mut output::Output) -> exit::Outcome {
+    match command {
+        Command::Inspect(args) => commands::inspect::run(args, out),
+        Command::Diff(args) => commands::diff::run(args, out),
+        Command::Footprint(args) => commands::footprint::run(args, out),
+        Command::Completions { shell } => docs::completions(shell, out),
+        Command::Man { subcommand, dir } => docs::man(subcommand.as_deref(), dir, out),
+        Command::Stats(args) => commands::stats::run(args, out),
+        Command::Check(args) => commands::check::run(*args, out),
+        Command::Verify(args) => commands::verify::run(args, out),
+    }
 }

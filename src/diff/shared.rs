@@ -8,7 +8,8 @@ use super::Pair;
 use crate::format::data::{pieces, DataFile, READ_BYTES};
 use crate::format::error::InputError;
 use crate::format::file_id::{identity, FileId};
-use crate::model::checkpoint::{Checkpoint, Tensor};
+use crate::model::checkpoint::{Checkpoint, Elements, Tensor};
+use crate::values::scan::{gather_from, view_span};
 use std::ops::Range;
 
 /// The identities of both sides' files.
@@ -34,6 +35,7 @@ impl FileIds {
             && p.rope.is_none()
             && p.a.dtype == p.b.dtype
             && p.a.shape == p.b.shape
+            && p.a.view == p.b.view
             && a.files[p.a.file].header_bytes + p.a.data_offsets[0]
                 == b.files[p.b.file].header_bytes + p.b.data_offsets[0]
     }
@@ -60,35 +62,48 @@ impl<'c> Files<'c> {
         Ok(Files { checkpoint, files })
     }
 
-    /// The bytes `range` of `t`'s data (offsets within the tensor; one of the tensors the files were opened
-    /// for), from `window` when it holds them, else read into it with up to [`READ_BYTES`] of what follows.
+    /// The bytes `range` of `t`'s elements in row-major order (offsets within them; `t` one of the tensors the
+    /// files were opened for), from `window` when it holds them, else read into it with up to [`READ_BYTES`] of
+    /// what follows. A strided PyTorch view is gathered from the part of its storage it spans, which the window
+    /// then holds.
     pub fn read<'w>(
         &self,
         t: &Tensor,
         range: Range<u64>,
         window: &'w mut Window,
     ) -> Result<&'w [u8], InputError> {
-        let base = self.checkpoint.files[t.file].header_bytes + t.data_offsets[0];
-        let (start, end) = (base + range.start, base + range.end);
         let file = self.files[t.file]
             .as_ref()
             .expect("the file of a tensor to read is open");
         let id = file as *const DataFile as usize;
-        let held =
-            window.file == id && start >= window.start && end <= window.start + window.len as u64;
-        if !held {
-            // Tensor offsets were validated against the file's length: `end` is within it.
-            let upto = file.len().min(start + READ_BYTES as u64).max(end);
-            window.len = file.read(start..upto, &mut window.bytes)?.len();
-            (window.file, window.start) = (id, start);
+        match self.checkpoint.elements_of(t) {
+            Elements::Contiguous { start: base, .. } => {
+                let (start, end) = (base + range.start, base + range.end);
+                window.fill(file, id, start, end, start + READ_BYTES as u64)?;
+                let at = (start - window.start) as usize;
+                Ok(&window.bytes[at..at + (end - start) as usize])
+            }
+            Elements::Strided {
+                base,
+                offset,
+                strides,
+            } => {
+                let span = view_span(t, base, offset, strides);
+                window.fill(file, id, span.start, span.end, span.end)?;
+                // PyTorch dtypes are whole bytes: byte offsets within the elements are element offsets × size.
+                let size = t.dtype.bytes_for(1).unwrap_or(1);
+                let elements = range.start / size..range.end / size;
+                let held = &window.bytes[..window.len];
+                gather_from(t, strides, held, elements, &mut window.gathered);
+                Ok(&window.gathered)
+            }
         }
-        let at = (start - window.start) as usize;
-        Ok(&window.bytes[at..at + (end - start) as usize])
     }
 
-    /// `t`'s data cut into consecutive pieces of at most [`READ_BYTES`] (offsets within the tensor).
+    /// `t`'s elements' bytes cut into consecutive pieces of at most [`READ_BYTES`] (offsets within them).
     pub fn pieces(&self, t: &Tensor) -> impl Iterator<Item = Range<u64>> {
-        pieces(0..t.bytes(), READ_BYTES as u64)
+        let bytes = t.dtype.bytes_for(t.elements()).unwrap_or(t.bytes());
+        pieces(0..bytes, READ_BYTES as u64)
     }
 }
 
@@ -103,6 +118,30 @@ pub struct Window {
     start: u64,
     len: usize,
     bytes: Vec<u8>,
+    /// A strided view's elements, gathered in order from `bytes`.
+    gathered: Vec<u8>,
+}
+
+impl Window {
+    /// Makes the window hold bytes `start..end` of `file` (`id` its address), reading `start..upto` when it
+    /// does not (`upto` past `end` reads ahead, bounded by the file's length).
+    fn fill(
+        &mut self,
+        file: &DataFile,
+        id: usize,
+        start: u64,
+        end: u64,
+        upto: u64,
+    ) -> Result<(), InputError> {
+        let held = self.file == id && start >= self.start && end <= self.start + self.len as u64;
+        if !held {
+            // Tensor offsets were validated against the file's length: `end` is within it.
+            let upto = file.len().min(upto).max(end);
+            self.len = file.read(start..upto, &mut self.bytes)?.len();
+            (self.file, self.start) = (id, start);
+        }
+        Ok(())
+    }
 }
 
 /// A window for each side of a comparison.

@@ -77,6 +77,8 @@ pub enum Problem {
     Sharded(#[from] ShardedProblem),
     #[error(transparent)]
     Gguf(#[from] GgufProblem),
+    #[error(transparent)]
+    Torch(#[from] TorchProblem),
 }
 
 impl Problem {
@@ -94,6 +96,7 @@ impl Problem {
             Problem::Safetensors(p) => p.code(),
             Problem::Sharded(p) => p.code(),
             Problem::Gguf(p) => p.code(),
+            Problem::Torch(p) => p.code(),
         }
     }
 }
@@ -417,6 +420,84 @@ impl GgufProblem {
             GgufProblem::OffsetGap { .. } => "offset_gap",
             GgufProblem::DataPastEnd { .. } => "truncated",
             GgufProblem::SplitInconsistent(_) => "gguf_split_inconsistent",
+        }
+    }
+}
+
+/// A broken rule of a PyTorch checkpoint: its zip archive or legacy layout, a pickle, or a tensor's place in its
+/// storage (docs/pytorch.md).
+#[derive(Debug, thiserror::Error)]
+pub enum TorchProblem {
+    #[error("not a readable zip archive: {0}")]
+    Zip(String),
+    #[error("the zip archive lists {count} entries; more than {max} is not a checkpoint")]
+    TooManyEntries { count: usize, max: usize },
+    #[error("a zip archive without a data.pkl: not a torch.save checkpoint")]
+    NoDataPkl,
+    #[error("entry '{entry}' is compressed ({method}); torch.save stores entries uncompressed, and paramscope reads them in place")]
+    Compressed { entry: String, method: String },
+    #[error(
+        "entry '{entry}' is {size} bytes, past the end of the {file_size}-byte file (truncated?)"
+    )]
+    EntryPastEnd {
+        entry: String,
+        size: u64,
+        file_size: u64,
+    },
+    #[error("{what} says the storages are big-endian; only little-endian checkpoints are read")]
+    BigEndian { what: String },
+    #[error("{what}: {error}")]
+    Pickle {
+        what: String,
+        error: crate::format::torch::pickle::PickleError,
+    },
+    #[error("not a legacy torch.save file: {0}")]
+    Legacy(String),
+    #[error("tensor '{name}': {reason}")]
+    BadTensor { name: String, reason: String },
+    #[error("storage '{key}' named by the pickle is not in the file")]
+    MissingStorage { key: String },
+    #[error("storage '{key}': the pickle declares {expected} bytes but the file holds {found}")]
+    StorageSize {
+        key: String,
+        expected: u64,
+        found: u64,
+    },
+    /// `view`: dtype, shape, offset and strides as written, e.g. `F32 [4, 3] at offset 2 with strides [3, 1]`.
+    #[error(
+        "tensor '{name}': {view} reaches byte {reaches} of storage '{key}', which holds {bytes}"
+    )]
+    ViewOutsideStorage {
+        name: String,
+        view: String,
+        key: String,
+        reaches: u128,
+        bytes: u64,
+    },
+    #[error("legacy storage '{key}' ends at byte {end}, past the end of the {size}-byte file (truncated download?)")]
+    DataPastEnd { key: String, end: u128, size: u64 },
+    #[error("{0}")]
+    TooLarge(String),
+}
+
+impl TorchProblem {
+    /// The stable, machine-readable class of the problem (JSON `code`, `fixtures/malformed/EXPECTED.tsv`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            TorchProblem::Zip(_) => "torch_zip",
+            TorchProblem::TooManyEntries { .. } => "torch_zip_too_many_entries",
+            TorchProblem::NoDataPkl => "torch_no_data_pkl",
+            TorchProblem::Compressed { .. } => "torch_compressed_entry",
+            TorchProblem::EntryPastEnd { .. } => "truncated",
+            TorchProblem::BigEndian { .. } => "torch_big_endian",
+            TorchProblem::Pickle { error, .. } => error.fault.code(),
+            TorchProblem::Legacy(_) => "torch_legacy_header",
+            TorchProblem::BadTensor { .. } => "torch_bad_tensor",
+            TorchProblem::MissingStorage { .. } => "torch_missing_storage",
+            TorchProblem::StorageSize { .. } => "torch_storage_size",
+            TorchProblem::ViewOutsideStorage { .. } => "torch_view_outside_storage",
+            TorchProblem::DataPastEnd { .. } => "truncated",
+            TorchProblem::TooLarge(_) => "pickle_too_large",
         }
     }
 }

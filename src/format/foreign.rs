@@ -1,9 +1,7 @@
-//! Weight files in formats paramscope does not read, recognised by their first bytes, so that the error says what
-//! the file is and what to do instead of only "not a file paramscope can read" (or a nonsensical safetensors
-//! header length: a zip archive's first eight bytes read as one of 85 GB).
-//!
-//! PyTorch checkpoints are deliberately not read: `torch.save` stores a pickle, and unpickling runs whatever
-//! code the file names; safetensors exists to avoid exactly that.
+//! Weight files recognised by their first bytes: PyTorch's (read by `format/torch`, whatever their name), and
+//! formats paramscope does not read, so that the error says what the file is and what to do instead of only "not
+//! a file paramscope can read" (or a nonsensical safetensors header length: a zip archive's first eight bytes
+//! read as one of 85 GB).
 
 use crate::format::error::{DiscoveryProblem, Problem};
 use std::io::Read;
@@ -17,14 +15,15 @@ const HDF5: &[u8] = b"\x89HDF\r\n\x1a\n";
 const PICKLE_PROTO: u8 = 0x80;
 const PICKLE_FIRST_OPCODES: &[u8] = b"\x95\x8a}](c";
 /// A zip local file header is 30 bytes, then the first member's name (torch.save: `ARCHIVE/data.pkl` first
-/// since PyTorch 1.6, `ARCHIVE/byteorder` first since 2.1); a longer name is not needed to tell.
+/// since PyTorch 1.6, `ARCHIVE/byteorder` first since 2.1; torch.jit.save: `ARCHIVE/data/0` or
+/// `ARCHIVE/code/…`); a longer name is not needed to tell.
 const NAME_AT: usize = 30;
 const NAME_MAX: usize = 256;
 pub const SNIFF_BYTES: usize = NAME_AT + NAME_MAX;
 
-const CONVERT: &str = "not read, since loading a pickle runs code the file names; convert it to safetensors \
-(safetensors.torch.save_file(torch.load(PATH, weights_only=True), \"model.safetensors\")) or use the \
-repository's *.safetensors files if it has them";
+const RENAME: &str =
+    "not a safetensors file; paramscope reads it as PyTorch (without running its pickle) \
+when the index or the path names it as what it is (.bin, .pt)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Foreign {
@@ -45,13 +44,13 @@ impl Foreign {
         let (format, advice): (String, &str) = match self {
             Foreign::TorchZip => (
                 "a PyTorch checkpoint (torch.save zip archive)".into(),
-                CONVERT,
+                RENAME,
             ),
             Foreign::Pickle { protocol } => (
                 format!(
                     "a PyTorch pickle checkpoint (pickle protocol {protocol}, legacy torch.save)"
                 ),
-                CONVERT,
+                RENAME,
             ),
             Foreign::Zip => (
                 "a zip archive (not a PyTorch checkpoint: no data.pkl)".into(),
@@ -80,9 +79,7 @@ pub fn recognise(start: &[u8], path: &Path) -> Option<Foreign> {
             .get(26..28)
             .map(|n| u16::from_le_bytes([n[0], n[1]]) as usize)
             .and_then(|len| start.get(NAME_AT..NAME_AT + len));
-        let torch = first_member.is_some_and(|name| {
-            name.ends_with(b"/data.pkl") || name.ends_with(b"/byteorder") || name == b"data.pkl"
-        });
+        let torch = first_member.is_some_and(is_torch_member);
         return Some(if torch {
             Foreign::TorchZip
         } else {
@@ -100,6 +97,20 @@ pub fn recognise(start: &[u8], path: &Path) -> Option<Foreign> {
         .then_some(Foreign::Onnx)
 }
 
+/// A first member torch.save or torch.jit.save writes: `ROOT/data.pkl`, `ROOT/byteorder`, `ROOT/version`,
+/// `ROOT/.format_version`, `ROOT/data/KEY`, `ROOT/code/…`, `ROOT/constants.pkl`.
+fn is_torch_member(name: &[u8]) -> bool {
+    let Some(slash) = name.iter().position(|&b| b == b'/') else {
+        return name == b"data.pkl";
+    };
+    let rest = &name[slash + 1..];
+    matches!(
+        rest,
+        b"data.pkl" | b"byteorder" | b"version" | b".format_version" | b"constants.pkl"
+    ) || rest.starts_with(b"data/")
+        || rest.starts_with(b"code/")
+}
+
 /// [`recognise`] on the file at `path`.
 pub fn sniff(path: &Path) -> Option<Foreign> {
     let mut start = Vec::with_capacity(SNIFF_BYTES);
@@ -109,7 +120,15 @@ pub fn sniff(path: &Path) -> Option<Foreign> {
 }
 
 /// Extensions under which the formats above are found in model folders (`pytorch_model.bin`, `tf_model.h5`).
-const EXTENSIONS: &[&str] = &["bin", "pt", "pth", "ckpt", "h5", "onnx"];
+const EXTENSIONS: &[&str] = &["bin", "pt", "pth", "ckpt", "jit", "h5", "onnx"];
+
+/// Whether a file name has one of the extensions PyTorch checkpoints go by.
+pub fn torch_extension(path: &Path) -> bool {
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    ["bin", "pt", "pth", "ckpt", "jit"]
+        .iter()
+        .any(|e| extension.eq_ignore_ascii_case(e))
+}
 
 /// The first file (by name) of a folder that is in one of these formats, for a folder with no weight file
 /// paramscope reads: an older Hugging Face repository has only `pytorch_model.bin`.
@@ -153,7 +172,15 @@ mod tests {
             Some(Foreign::TorchZip)
         );
         assert_eq!(
+            recognise(&zip_with_first_member("scripted/data/0"), p),
+            Some(Foreign::TorchZip)
+        );
+        assert_eq!(
             recognise(&zip_with_first_member("arr_0.npy"), p),
+            Some(Foreign::Zip)
+        );
+        assert_eq!(
+            recognise(&zip_with_first_member("docs/readme.txt"), p),
             Some(Foreign::Zip)
         );
         assert_eq!(recognise(b"PK\x03\x04", p), Some(Foreign::Zip));

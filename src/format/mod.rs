@@ -8,14 +8,18 @@ pub mod file_id;
 pub mod foreign;
 pub mod gguf;
 pub mod safetensors;
+pub mod sharded;
 #[cfg(feature = "synth")]
 pub mod synth;
+pub mod torch;
 
 pub use discover::{discover, Source};
 
 use crate::format::error::{InputError, LoadError, ShardedProblem};
-use crate::model::checkpoint::Checkpoint;
-use crate::model::metadata::MetadataDetail;
+use crate::model::checkpoint::{
+    Checkpoint, FileInfo, Format, IndexInfo, Layout, PickleReport, StorageInfo, Tensor,
+};
+use crate::model::metadata::{MetaValue, MetadataDetail};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -40,12 +44,98 @@ pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
 }
 
 /// Reads one checkpoint. Every shard is read even when one fails, so the user sees every broken shard at once.
+/// A file or shards are PyTorch's when their first bytes say so, an index when its name does
+/// (`pytorch_model.bin.index.json`).
 pub fn load(source: &Source, options: LoadOptions) -> Result<Checkpoint, LoadError> {
     match source {
+        Source::File(path) if torch::recognised(path) => torch::load_file(path),
         Source::File(path) => safetensors::load_file(path),
-        Source::Shards { folder, files } => safetensors::load_shards(folder, files),
-        Source::Index { path, unindexed } => safetensors::load_indexed(path, unindexed, options),
+        Source::Shards { folder, files } => match files.first() {
+            Some(first) if torch::recognised(first) => {
+                sharded::load_unindexed(folder, files, Format::Pytorch, torch::read)
+            }
+            _ => sharded::load_unindexed(folder, files, Format::Safetensors, safetensors::read),
+        },
+        Source::Index { path, unindexed } if discover::is_torch_index(path) => {
+            sharded::load_indexed(path, unindexed, options, Format::Pytorch, torch::read)
+        }
+        Source::Index { path, unindexed } => sharded::load_indexed(
+            path,
+            unindexed,
+            options,
+            Format::Safetensors,
+            safetensors::read,
+        ),
         Source::Gguf { shown, parts } => gguf::split::load(shown, parts, options.metadata),
+    }
+}
+
+/// One weight file read, in any format the shard readers know: its description and tensors (each with `file`
+/// 0, views into `storages` counted from 0), and what else the format carries.
+pub struct ParsedFile {
+    pub info: FileInfo,
+    pub tensors: Vec<Tensor>,
+    pub storages: Vec<StorageInfo>,
+    pub pickle: Option<PickleReport>,
+    pub metadata: Vec<(String, MetaValue)>,
+    pub notes: Vec<String>,
+}
+
+impl ParsedFile {
+    /// A file of tensors and nothing else (safetensors).
+    pub fn new(info: FileInfo, tensors: Vec<Tensor>) -> Self {
+        ParsedFile {
+            info,
+            tensors,
+            storages: Vec::new(),
+            pickle: None,
+            metadata: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// One checkpoint of the files read, in file order: each tensor's and storage's `file` set, views renumbered,
+/// the pickles' globals merged.
+pub(crate) fn assemble(
+    format: Format,
+    layout: Layout,
+    path: &Path,
+    parsed: Vec<ParsedFile>,
+    index: Option<IndexInfo>,
+    mut notes: Vec<String>,
+) -> Checkpoint {
+    let mut files: Vec<FileInfo> = Vec::with_capacity(parsed.len());
+    let mut tensors: Vec<Tensor> = Vec::with_capacity(parsed.iter().map(|p| p.tensors.len()).sum());
+    let mut storages: Vec<StorageInfo> = Vec::new();
+    let mut pickles = Vec::new();
+    let mut metadata = Vec::new();
+    for (i, p) in parsed.into_iter().enumerate() {
+        let base = storages.len();
+        files.push(p.info);
+        tensors.extend(p.tensors.into_iter().map(|mut t| {
+            t.file = i;
+            if let Some(v) = &mut t.view {
+                v.storage += base;
+            }
+            t
+        }));
+        storages.extend(p.storages.into_iter().map(|s| StorageInfo { file: i, ..s }));
+        pickles.extend(p.pickle);
+        metadata.extend(p.metadata);
+        notes.extend(p.notes);
+    }
+    Checkpoint {
+        format,
+        layout,
+        path: path.to_path_buf(),
+        files,
+        tensors,
+        index,
+        metadata,
+        notes,
+        storages,
+        pickle: (!pickles.is_empty()).then(|| PickleReport::merge(pickles)),
     }
 }
 

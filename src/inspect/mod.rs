@@ -18,7 +18,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
     /// The order of the data in the files.
     #[default]
@@ -70,6 +70,12 @@ pub struct InspectReport {
     /// GGUF only: the model its metadata describes, tokenizer size, quantisation, claimed parameter count.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gguf: Option<gguf::GgufReport>,
+    /// PyTorch only: every global the pickles name, with a verdict (nothing was run to find them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pickle: Option<crate::model::checkpoint::PickleReport>,
+    /// PyTorch only: the storages the counted tensors view, each counted once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storages: Option<StorageSummary>,
     /// The counted weights in memory, as stored and re-cast (`footprint`'s precision table, default group size).
     pub weights_memory: WeightsMemory,
     pub notes: Vec<String>,
@@ -130,6 +136,31 @@ pub struct DtypeRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct StorageSummary {
+    /// Storages at least one counted tensor views.
+    pub count: usize,
+    /// Their bytes, each counted once (= `tensor_bytes` when no filter is active).
+    pub bytes: u64,
+    /// Storages that more than one tensor of the checkpoint views.
+    pub shared: usize,
+    /// Counted tensors that view a shared storage.
+    pub tensors_sharing: usize,
+}
+
+/// A PyTorch tensor's place in its storage.
+#[derive(Debug, Clone, Serialize)]
+pub struct ViewRow {
+    /// The storage's key in the file (`data/KEY`).
+    pub storage: String,
+    /// In elements.
+    pub storage_offset: u64,
+    /// In elements, one per dimension.
+    pub stride: Vec<u64>,
+    /// Whether other tensors view the same storage.
+    pub shared: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct TensorRow {
     pub name: String,
     pub dtype: DType,
@@ -145,6 +176,9 @@ pub struct TensorRow {
     pub logical_parameters: u64,
     pub role: Role,
     pub role_rule: &'static str,
+    /// PyTorch only: the storage the tensor views; absent for a tensor that is its storage exactly, alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub view: Option<ViewRow>,
 }
 
 /// A report over several checkpoints: each one, then their sum.
@@ -288,7 +322,7 @@ fn with_config(
         shards: checkpoint.files.len(),
         metadata: match checkpoint.format {
             Format::Safetensors => string_map(&checkpoint.shared_metadata()),
-            Format::Gguf => checkpoint
+            Format::Gguf | Format::Pytorch => checkpoint
                 .metadata
                 .iter()
                 .map(|(k, v)| (k.clone(), v.to_json()))
@@ -296,6 +330,8 @@ fn with_config(
         },
         index: checkpoint.index.clone(),
         gguf,
+        pickle: checkpoint.pickle.clone(),
+        storages: storage_summary(checkpoint, &selected),
         weights_memory,
         notes: checkpoint
             .notes
@@ -364,6 +400,40 @@ pub fn group_items<'a>(selected: &[(&'a Tensor, &Classified)]) -> Vec<crate::agg
         .collect()
 }
 
+/// The storages the selected tensors view (PyTorch), or `None` for formats without storages.
+fn storage_summary(
+    checkpoint: &Checkpoint,
+    selected: &[(&Tensor, &Classified)],
+) -> Option<StorageSummary> {
+    if checkpoint.format != Format::Pytorch {
+        return None;
+    }
+    // A tensor without a view is its storage alone: the storage of the same file and data offsets.
+    let storage_of = |t: &Tensor| match &t.view {
+        Some(v) => Some(v.storage),
+        None => checkpoint
+            .storages
+            .iter()
+            .position(|s| s.file == t.file && s.data_offsets == t.data_offsets),
+    };
+    let mut used: Vec<usize> = selected.iter().filter_map(|(t, _)| storage_of(t)).collect();
+    let tensors_sharing = used
+        .iter()
+        .filter(|&&s| checkpoint.storages[s].tensors > 1)
+        .count();
+    used.sort_unstable();
+    used.dedup();
+    Some(StorageSummary {
+        count: used.len(),
+        bytes: used.iter().map(|&s| checkpoint.storages[s].bytes()).sum(),
+        shared: used
+            .iter()
+            .filter(|&&s| checkpoint.storages[s].tensors > 1)
+            .count(),
+        tensors_sharing,
+    })
+}
+
 fn tensor_rows(
     checkpoint: &Checkpoint,
     selected: &[(&Tensor, &Classified)],
@@ -395,6 +465,15 @@ fn tensor_rows(
             logical_parameters: c.logical_elements,
             role: c.role,
             role_rule: c.role_rule,
+            view: t.view.as_ref().map(|v| {
+                let storage = &checkpoint.storages[v.storage];
+                ViewRow {
+                    storage: storage.key.clone(),
+                    storage_offset: v.offset,
+                    stride: v.strides.clone(),
+                    shared: storage.tensors > 1,
+                }
+            }),
         })
         .collect()
 }

@@ -11,6 +11,8 @@ use std::path::PathBuf;
 pub enum Format {
     Safetensors,
     Gguf,
+    /// `torch.save` (zip or legacy), TorchScript archives, transformers' `pytorch_model.bin` shards.
+    Pytorch,
 }
 
 impl Format {
@@ -18,6 +20,7 @@ impl Format {
         match self {
             Format::Safetensors => "safetensors",
             Format::Gguf => "gguf",
+            Format::Pytorch => "pytorch",
         }
     }
 }
@@ -51,6 +54,10 @@ pub struct Checkpoint {
     pub metadata: Vec<(String, MetaValue)>,
     /// Things worth telling the user that do not make the checkpoint unusable.
     pub notes: Vec<String>,
+    /// PyTorch only: the storages tensors view, each stored once (empty for other formats).
+    pub storages: Vec<StorageInfo>,
+    /// PyTorch only: every global the pickles name, with a verdict; `None` for formats without a pickle.
+    pub pickle: Option<PickleReport>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -75,8 +82,127 @@ pub struct Tensor {
     pub shape: Vec<u64>,
     /// Index into `Checkpoint::files`.
     pub file: usize,
-    /// Byte range relative to the file's data region (which starts at `header_bytes`).
+    /// Byte range relative to the file's data region (which starts at `header_bytes`): the bytes on disk this
+    /// tensor accounts for. For safetensors, GGUF and a PyTorch tensor that is its storage's only user, exactly its
+    /// elements. Where several PyTorch tensors view one storage, the first of them spans the whole storage and
+    /// the others none of it (`[s, s]`), so sums over tensors count each stored byte once.
     pub data_offsets: [u64; 2],
+    /// PyTorch only: the storage the tensor views, where in it and with which strides.
+    pub view: Option<View>,
+}
+
+/// A PyTorch tensor's place in its storage (`torch/_utils.py` `_rebuild_tensor_v2(storage, storage_offset,
+/// size, stride, …)`): offsets and strides count elements, not bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct View {
+    /// Index into `Checkpoint::storages`.
+    pub storage: usize,
+    pub offset: u64,
+    pub strides: Vec<u64>,
+}
+
+/// One PyTorch storage: a block of elements of one dtype that one or more tensors view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageInfo {
+    /// The key the pickle names it by (the archive's `data/KEY`).
+    pub key: String,
+    /// Index into `Checkpoint::files`.
+    pub file: usize,
+    /// Byte range relative to the file's data region.
+    pub data_offsets: [u64; 2],
+    pub dtype: DType,
+    /// How many tensors view it; more than one marks a shared storage (tied weights, a transposed copy).
+    pub tensors: usize,
+}
+
+impl StorageInfo {
+    pub fn bytes(&self) -> u64 {
+        self.data_offsets[1] - self.data_offsets[0]
+    }
+}
+
+/// Where a tensor's elements are, in bytes of its file (`header_bytes` included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Elements<'a> {
+    /// In order, one after another, in `start..end`.
+    Contiguous { start: u64, end: u64 },
+    /// Element `(i0, i1, …)` at byte `base + (offset + Σ ik × strides[k]) × element bytes`.
+    Strided {
+        base: u64,
+        offset: u64,
+        strides: &'a [u64],
+    },
+}
+
+/// How safe a pickle's globals are to import: torch's `weights_only` allow-list and the lists scanners use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Known to build tensors, storages or plain containers.
+    Allowed,
+    /// On no list: not known to be harmful, not known to be harmless (lists are never complete).
+    Unknown,
+    /// Runs commands, opens files or sockets, imports or evaluates code.
+    Dangerous,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Allowed => "allowed",
+            Verdict::Unknown => "unknown",
+            Verdict::Dangerous => "dangerous",
+        }
+    }
+}
+
+/// Every global the pickles of a PyTorch checkpoint name (none of which was imported or called).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PickleReport {
+    /// The worst verdict of any global (`allowed` when there are none).
+    pub verdict: Verdict,
+    /// In order of first appearance; one row per `module.name`, counts summed over files.
+    pub globals: Vec<PickleGlobal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PickleGlobal {
+    pub module: String,
+    pub name: String,
+    pub verdict: Verdict,
+    /// How many times the pickles name it.
+    pub count: u64,
+}
+
+impl PickleGlobal {
+    /// `module.name`, as `--allow-global` takes it.
+    pub fn qualified(&self) -> String {
+        format!("{}.{}", self.module, self.name)
+    }
+}
+
+impl PickleReport {
+    /// Globals named in several reports (the shards of one checkpoint) merged, counts added.
+    pub fn merge(reports: impl IntoIterator<Item = PickleReport>) -> PickleReport {
+        let mut globals: Vec<PickleGlobal> = Vec::new();
+        for g in reports.into_iter().flat_map(|r| r.globals) {
+            match globals
+                .iter_mut()
+                .find(|m| m.module == g.module && m.name == g.name)
+            {
+                Some(m) => m.count += g.count,
+                None => globals.push(g),
+            }
+        }
+        PickleReport {
+            verdict: globals
+                .iter()
+                .map(|g| g.verdict)
+                .max()
+                .unwrap_or(Verdict::Allowed),
+            globals,
+        }
+    }
 }
 
 impl Tensor {
@@ -119,6 +245,7 @@ impl Checkpoint {
             (_, Layout::Sharded) => "the index's weight_map is empty",
             (Format::Safetensors, _) => "the header names no tensors",
             (Format::Gguf, _) => "tensor_count is 0 (a vocab-only file?)",
+            (Format::Pytorch, _) => "the pickled object holds no tensor",
         };
         Some(format!("no tensors: {why}"))
     }
@@ -140,6 +267,35 @@ impl Checkpoint {
         self.tensors.iter().map(Tensor::bytes).sum()
     }
 
+    /// Where `t`'s elements are: its `data_offsets` unless it is a PyTorch view whose elements are not simply
+    /// those bytes in order (a transposed weight, a row of a larger storage, a tensor sharing its storage).
+    pub fn elements_of<'t>(&self, t: &'t Tensor) -> Elements<'t> {
+        let base = self.files[t.file].header_bytes;
+        let Some(view) = &t.view else {
+            return Elements::Contiguous {
+                start: base + t.data_offsets[0],
+                end: base + t.data_offsets[1],
+            };
+        };
+        let storage = &self.storages[view.storage];
+        let start = base + storage.data_offsets[0];
+        // Readers validated that every element lies inside the storage, so none of this overflows; PyTorch
+        // dtypes are whole bytes.
+        if is_row_major(&t.shape, &view.strides) {
+            let size = t.dtype.bytes_for(1).unwrap_or(1);
+            let first = start + view.offset * size;
+            return Elements::Contiguous {
+                start: first,
+                end: first + t.elements() * size,
+            };
+        }
+        Elements::Strided {
+            base: start,
+            offset: view.offset,
+            strides: &view.strides,
+        }
+    }
+
     /// `__metadata__` entries that every file carrying the key agrees on, in first-seen order.
     pub fn shared_metadata(&self) -> Vec<(String, String)> {
         let mut merged: Vec<(String, String)> = Vec::new();
@@ -158,6 +314,22 @@ impl Checkpoint {
     }
 }
 
+/// Whether `strides` lay `shape` out in row-major order without gaps (dimensions of one element, whose stride
+/// never matters, aside), as `torch.Tensor.is_contiguous` decides.
+pub fn is_row_major(shape: &[u64], strides: &[u64]) -> bool {
+    if shape.contains(&0) {
+        return true;
+    }
+    let mut expected: u64 = 1;
+    for (&dim, &stride) in shape.iter().zip(strides).rev() {
+        if dim != 1 && stride != expected {
+            return false;
+        }
+        expected = expected.saturating_mul(dim);
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,8 +344,19 @@ mod tests {
                 shape,
                 file: 0,
                 data_offsets: [0, 0],
+                view: None,
             };
             assert_eq!(t.elements(), 0);
         }
+    }
+
+    #[test]
+    fn row_major_strides_are_contiguous_whatever_the_unit_dimensions() {
+        assert!(is_row_major(&[4, 3], &[3, 1]));
+        assert!(!is_row_major(&[3, 4], &[1, 3]));
+        assert!(is_row_major(&[1, 3], &[99, 1]));
+        assert!(is_row_major(&[], &[]));
+        assert!(is_row_major(&[0, 3], &[7, 7]));
+        assert!(!is_row_major(&[2, 2], &[0, 1]));
     }
 }

@@ -60,6 +60,7 @@ mod tests {
             shape: vec![1],
             file: 0,
             data_offsets: [0, 4],
+            view: None,
         }
     }
 

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use std::fmt;
 
 /// How much of each metadata array a reader keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MetadataDetail {
     /// Element type, length and the first few elements.
     #[default]

@@ -8,7 +8,8 @@ use crate::check::baseline::GrowthOutcome;
 use crate::check::expect::{DtypeShape, TensorComparison};
 use crate::check::limit::Growth;
 use crate::check::rules::{
-    Compared, DtypeCheck, DtypeCount, DtypeListing, FileSizes, FormatChecks, Structure,
+    Compared, DtypeCheck, DtypeCount, DtypeListing, FileSizes, FormatChecks, PickleSafety,
+    Structure,
 };
 use crate::check::values::{Offender, ValueFindings, ValueRule};
 use crate::check::verify::{Unverified, VerifyFindings};
@@ -71,6 +72,7 @@ fn message(r: &RuleResult, names: Names) -> String {
         Outcome::Growth(g) => growth(g),
         Outcome::Values(v) => values(v),
         Outcome::Verify(v) => verified(v),
+        Outcome::PickleSafety(p) => pickle_safety(p),
     }
 }
 
@@ -114,6 +116,15 @@ fn details(r: &RuleResult, names: Names) -> Vec<String> {
         ),
         Outcome::Values(v) => capped(v.offenders.iter().map(|o| offender(v.rule, o, names))),
         Outcome::Verify(v) => capped(v.failing.iter().map(|f| unverified(f, names))),
+        // Module and name come from the pickle: escaped for a terminal like any name read from a file.
+        Outcome::PickleSafety(p) => capped(p.refused.iter().map(|g| {
+            format!(
+                "{} ({}, {}×)",
+                names.name(&g.qualified()),
+                g.verdict.name(),
+                g.count
+            )
+        })),
     }
 }
 
@@ -193,6 +204,9 @@ fn structure(s: &Structure) -> String {
             };
             format!("{read}: headers in bounds, tensors in order on the {alignment}-byte alignment, {after}")
         }
+        FormatChecks::Pytorch => format!(
+            "{read}: pickles read without running them, every tensor inside its storage, every storage in the file"
+        ),
     };
     if s.sharded {
         message.push_str(", index consistent with its shards");
@@ -381,6 +395,26 @@ fn unverified(f: &Unverified, names: Names) -> String {
         _ => format!(
             "{path}: no reference hash (a Hugging Face cache link, or verify-sha256's manifest, gives one)"
         ),
+    }
+}
+
+fn pickle_safety(p: &PickleSafety) -> String {
+    if p.refused.is_empty() {
+        let accepted = if p.accepted.is_empty() {
+            ""
+        } else {
+            " (or accepted by --allow-global)"
+        };
+        format!(
+            "{} named, none dangerous or unknown{accepted}",
+            plural(p.globals, "pickle global", "pickle globals"),
+        )
+    } else {
+        let dangerous = p.dangerous();
+        format!(
+            "{dangerous} dangerous and {} unknown pickle globals (torch.load would import and call them; nothing was run)",
+            p.refused.len() - dangerous
+        )
     }
 }
 
@@ -700,6 +734,7 @@ mod tests {
     use crate::check::limit::Limit;
     use crate::check::rules::FileSize;
     use crate::check::values::ValueRule;
+    use crate::model::checkpoint::{PickleGlobal, Verdict as PickleVerdict};
     use crate::model::dtype::DType;
     use std::path::PathBuf;
 
@@ -1094,6 +1129,73 @@ mod tests {
             "every value zero in 1 of 1,200 tensors read"
         );
         assert_eq!(details(&r, Names::Terminal), ["z: F32, 8 zeros"]);
+    }
+
+    #[test]
+    fn pickle_safety_names_each_refused_global_and_says_nothing_ran() {
+        let global = |module: &str, name: &str, verdict, count| PickleGlobal {
+            module: module.into(),
+            name: name.into(),
+            verdict,
+            count,
+        };
+        let refused = PickleSafety {
+            globals: 5,
+            refused: vec![
+                global("posix", "system", PickleVerdict::Dangerous, 2),
+                global("__main__", "Con\u{1b}fig", PickleVerdict::Unknown, 1),
+            ],
+            accepted: Vec::new(),
+        };
+        let (terminal, terminal_details, plain, plain_details) =
+            words(&result("pickle-safety", Outcome::PickleSafety(refused)));
+        assert_eq!(
+            terminal,
+            "1 dangerous and 1 unknown pickle globals (torch.load would import and call them; nothing was run)"
+        );
+        assert_eq!(plain, terminal);
+        assert_eq!(
+            terminal_details,
+            [
+                "posix.system (dangerous, 2×)",
+                "__main__.Con\\u{1b}fig (unknown, 1×)"
+            ]
+        );
+        assert_eq!(plain_details[1], "__main__.Con\u{1b}fig (unknown, 1×)");
+
+        let clean = |accepted| PickleSafety {
+            globals: 1,
+            refused: Vec::new(),
+            accepted,
+        };
+        let r = result("pickle-safety", Outcome::PickleSafety(clean(Vec::new())));
+        assert_eq!(
+            message(&r, Names::Terminal),
+            "1 pickle global named, none dangerous or unknown"
+        );
+        assert!(details(&r, Names::Terminal).is_empty());
+        let accepted = vec![global("__main__", "Config", PickleVerdict::Unknown, 1)];
+        assert_eq!(
+            message(
+                &result("pickle-safety", Outcome::PickleSafety(clean(accepted))),
+                Names::Terminal
+            ),
+            "1 pickle global named, none dangerous or unknown (or accepted by --allow-global)"
+        );
+
+        let pytorch = Structure {
+            files: 2,
+            tensors: 7,
+            format: FormatChecks::Pytorch,
+            sharded: true,
+            no_tensors: None,
+            notes: Vec::new(),
+        };
+        assert_eq!(
+            structure(&pytorch),
+            "2 files, 7 tensors read: pickles read without running them, every tensor inside its storage, \
+             every storage in the file, index consistent with its shards"
+        );
     }
 
     fn report_with_a_strange_name() -> CheckReport {

@@ -12,7 +12,7 @@ use crate::model::units;
 /// Width of a full bar, in terminal cells.
 const BAR_CELLS: u64 = 20;
 
-/// A bar of `part / whole` of [`BAR_CELLS`] cells, in eighths of a cell (`█▉▊▋▌▍▎▏`).
+/// A bar of `part / whole` of `BAR_CELLS` (20) cells, in eighths of a cell (`█▉▊▋▌▍▎▏`).
 pub fn bar(part: u64, whole: u64) -> String {
     if whole == 0 {
         return String::new();

@@ -3,7 +3,8 @@
 use super::escape;
 use super::group;
 use super::text::{Doc, Style};
-use crate::inspect::{DtypeRow, InspectReport, MultiReport, WeightsMemory};
+use crate::inspect::{DtypeRow, InspectReport, MultiReport, StorageSummary, WeightsMemory};
+use crate::model::checkpoint::{PickleReport, Verdict};
 use crate::model::units;
 
 pub fn render(report: &InspectReport, style: Style) -> String {
@@ -53,6 +54,66 @@ fn bytes_cell(n: u64) -> String {
     format!("{} ({} bytes)", units::bytes(n), units::grouped(n))
 }
 
+fn storages_cell(s: &StorageSummary) -> String {
+    let mut cell = format!(
+        "{} ({})",
+        units::grouped(s.count as u64),
+        units::bytes(s.bytes)
+    );
+    if s.shared > 0 {
+        cell.push_str(&format!(
+            ", {} shared by {} tensors (each tensor counted, each storage's bytes once)",
+            units::grouped(s.shared as u64),
+            units::grouped(s.tensors_sharing as u64)
+        ));
+    }
+    cell
+}
+
+/// The pickle's verdict: one prominent line when any global is not allowed (the tensors are reported all the
+/// same), a quiet row otherwise.
+fn pickle_lines(doc: &mut Doc, pickle: &PickleReport) -> Option<(String, String)> {
+    let listed = |verdict: Verdict| {
+        let names: Vec<String> = pickle
+            .globals
+            .iter()
+            .filter(|g| g.verdict == verdict)
+            .map(|g| format!("{} ({}×)", g.qualified(), g.count))
+            .collect();
+        escape(&names.join(", ")).into_owned()
+    };
+    match pickle.verdict {
+        Verdict::Allowed => Some((
+            "pickle".into(),
+            format!(
+                "{}, all allowed (read without running it)",
+                units::counted(pickle.globals.len() as u64, "global", "globals")
+            ),
+        )),
+        Verdict::Dangerous => {
+            doc.line(&format!(
+                "DANGER: the pickle calls {}: torch.load would run this code; paramscope did not",
+                listed(Verdict::Dangerous)
+            ));
+            let unknown = listed(Verdict::Unknown);
+            if !unknown.is_empty() {
+                doc.line(&format!(
+                    "  it also names globals on no allow-list: {unknown}"
+                ));
+            }
+            None
+        }
+        Verdict::Unknown => {
+            doc.line(&format!(
+                "WARNING: the pickle names globals on no allow-list: {}: torch.load(weights_only=True) refuses \
+                 them, a full torch.load would import and call them; paramscope did not",
+                listed(Verdict::Unknown)
+            ));
+            None
+        }
+    }
+}
+
 fn write_report(doc: &mut Doc, r: &InspectReport, explain: bool) {
     let files = if r.shards == 1 {
         "1 file".to_string()
@@ -66,11 +127,17 @@ fn write_report(doc: &mut Doc, r: &InspectReport, explain: bool) {
         files
     ));
     let mut rows = Vec::new();
+    if let Some(row) = r.pickle.as_ref().and_then(|p| pickle_lines(doc, p)) {
+        rows.push(row);
+    }
     if r.filtered {
         rows.push((
             "filtered by".into(),
             escape(&r.filters.join(", ")).into_owned(),
         ));
+    }
+    if let Some(storages) = &r.storages {
+        rows.push(("storages".into(), storages_cell(storages)));
     }
     rows.push(("tensors".into(), units::grouped(r.totals.tensor_count)));
     rows.push(("parameters".into(), count_cell(r.totals.parameters)));

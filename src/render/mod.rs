@@ -11,44 +11,7 @@ pub mod stats;
 pub mod text;
 pub mod verify;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum OutputFormat {
-    /// Tables for a terminal (colours only on a TTY; NO_COLOR respected).
-    #[default]
-    Table,
-    /// One JSON object; keys documented in the README.
-    Json,
-    /// Markdown tables, for pasting into an issue or a model card.
-    Markdown,
-}
-
-/// `inspect`'s and `stats`' formats: the common ones, and JSON Lines for walking a model store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum InspectFormat {
-    /// Tables for a terminal (colours only on a TTY; NO_COLOR respected).
-    #[default]
-    Table,
-    /// One JSON object; keys documented in the README.
-    Json,
-    /// Markdown tables, for pasting into an issue or a model card.
-    Markdown,
-    /// One JSON report per checkpoint and line, written as each is read (a failed one as `{"path", "errors"}`).
-    Jsonl,
-}
-
-impl InspectFormat {
-    /// The common format this is, or `None` for JSON Lines.
-    pub fn common(self) -> Option<OutputFormat> {
-        match self {
-            InspectFormat::Table => Some(OutputFormat::Table),
-            InspectFormat::Json => Some(OutputFormat::Json),
-            InspectFormat::Markdown => Some(OutputFormat::Markdown),
-            InspectFormat::Jsonl => None,
-        }
-    }
-}
-
-/// Whether to style output: only on a terminal, and never when NO_COLOR is set (https://no-color.org).
+/// Whether to style output: only on a terminal, and never when NO_COLOR is set (<https://no-color.org>).
 pub fn colour_wanted(is_terminal: bool) -> bool {
     is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

@@ -1,8 +1,9 @@
 //! `stats`: value statistics of a checkpoint's tensors, in one parallel pass over the mapped bytes.
 //!
-//! [`scan`] is the library entry point (also for `check` and `diff`): it decodes every selected tensor
-//! ([`decode`]), accumulates counts and moments per chunk ([`accumulate`]), merges chunks per tensor in a fixed
-//! order ([`scan`](mod@scan)) and aggregates per dtype and over the checkpoint ([`report`]).
+//! [`scan`] is the library entry point (also for `check`): it decodes every selected tensor
+//! ([`values::decode`](crate::values::decode)), accumulates counts and moments per chunk
+//! ([`values::accumulate`](crate::values::accumulate)), merges chunks per tensor in a fixed order
+//! ([`values::scan`](crate::values::scan)) and aggregates per dtype and over the checkpoint ([`report`]).
 
 pub mod report;
 

@@ -13,7 +13,7 @@ use super::decode::{decoding, with_decoder, Decode, DecoderFn, Decoding};
 use super::kernel::Lane;
 use crate::format::data::{pieces, DataFile, READ_BYTES};
 use crate::format::error::InputError;
-use crate::model::checkpoint::{Checkpoint, FileInfo, Tensor};
+use crate::model::checkpoint::{Checkpoint, Elements, Tensor};
 use crate::model::dtype::{DType, Storage};
 use rayon::prelude::*;
 use std::ops::Range;
@@ -80,14 +80,34 @@ pub fn scan_tensors(
     let step = options.chunk_bytes.max(8) / 8 * 8;
     for (file_index, file) in checkpoint.files.iter().enumerate() {
         let slots: Vec<usize> = (0..selected.len())
-            .filter(|&s| selected[s].file == file_index && selected[s].bytes() > 0)
+            .filter(|&s| selected[s].file == file_index && selected[s].elements() > 0)
             .filter(|&s| results[s].is_some())
             .collect();
         if slots.is_empty() {
             continue;
         }
         let data = DataFile::open(&file.path, file.size_bytes)?;
-        let chunks = chunks(file, selected, &slots, step);
+        // Strided views (a transposed PyTorch weight) are gathered into order first; everything else is read in
+        // place, in parallel chunks.
+        let (strided, slots): (Vec<usize>, Vec<usize>) = slots.into_iter().partition(|&s| {
+            matches!(
+                checkpoint.elements_of(selected[s]),
+                Elements::Strided { .. }
+            )
+        });
+        for slot in strided {
+            let t = selected[slot];
+            let summary = summarise_strided(&data, checkpoint, t, step, options)?;
+            if let Some(p) = &options.progress {
+                p(t.dtype.bytes_for(t.elements()).unwrap_or(0));
+            }
+            match (summary, &mut results[slot]) {
+                (Some(a), Some(total)) => total.merge(&a),
+                (None, r) => *r = None,
+                _ => {}
+            }
+        }
+        let chunks = chunks(checkpoint, selected, &slots, step);
         for (slot, acc) in summarise_chunks(&data, &chunks, options)? {
             if let Some(total) = &mut results[slot] {
                 match acc {
@@ -100,14 +120,15 @@ pub fn scan_tensors(
     Ok(results)
 }
 
-/// Cuts the file's selected tensors into chunks of `step` bytes, in file order.
-fn chunks(file: &FileInfo, selected: &[&Tensor], slots: &[usize], step: u64) -> Vec<Chunk> {
+/// Cuts the file's selected tensors (none of them strided) into chunks of `step` bytes, in file order.
+fn chunks(checkpoint: &Checkpoint, selected: &[&Tensor], slots: &[usize], step: u64) -> Vec<Chunk> {
     let mut out = Vec::new();
     for &slot in slots {
         let t = selected[slot];
         // Offsets were validated against the file's length when the header was read.
-        let start = file.header_bytes + t.data_offsets[0];
-        let end = file.header_bytes + t.data_offsets[1];
+        let Elements::Contiguous { start, end } = checkpoint.elements_of(t) else {
+            continue;
+        };
         // A chunk never splits a quantised block: blocks are decoded whole.
         let step = match t.dtype.storage() {
             Storage::Block { bytes, .. } => (step / bytes as u64).max(1) * bytes as u64,
@@ -201,6 +222,85 @@ fn summarise_range(
         buf,
     };
     with_decoder(dtype, run).transpose()
+}
+
+/// A strided view's elements in row-major order, summarised `step` bytes at a time (as chunks of a contiguous
+/// tensor are).
+fn summarise_strided(
+    data: &DataFile,
+    checkpoint: &Checkpoint,
+    t: &Tensor,
+    step: u64,
+    options: &ScanOptions,
+) -> Result<Option<Accumulator>, InputError> {
+    let Elements::Strided {
+        base,
+        offset,
+        strides,
+    } = checkpoint.elements_of(t)
+    else {
+        return Ok(None);
+    };
+    let mut span = Vec::new();
+    let bytes = data.read(view_span(t, base, offset, strides), &mut span)?;
+    let mut ordered = Vec::new();
+    gather_from(t, strides, bytes, 0..t.elements(), &mut ordered);
+    let mut total = Accumulator::new(options.histogram);
+    for chunk in ordered.chunks(step.max(1) as usize) {
+        match summarise(chunk, t.dtype, options.histogram) {
+            Some(a) => total.merge(&a),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(total))
+}
+
+/// The part of its file a strided view's elements lie in: from its first element to its last (strides are
+/// counted in elements and never negative; the readers checked that every element lies inside the storage).
+pub fn view_span(t: &Tensor, base: u64, offset: u64, strides: &[u64]) -> Range<u64> {
+    let size = t.dtype.bytes_for(1).unwrap_or(1);
+    if t.elements() == 0 {
+        return base..base;
+    }
+    let last = offset
+        + t.shape
+            .iter()
+            .zip(strides)
+            .map(|(&n, &s)| (n - 1) * s)
+            .sum::<u64>();
+    base + offset * size..base + (last + 1) * size
+}
+
+/// Elements `range` of `t`, a strided view, in row-major order into `out`, taken from `span`: the bytes of the
+/// file [`view_span`] names.
+pub fn gather_from(t: &Tensor, strides: &[u64], span: &[u8], range: Range<u64>, out: &mut Vec<u8>) {
+    let size = t.dtype.bytes_for(1).unwrap_or(1) as usize;
+    out.clear();
+    if range.is_empty() {
+        return;
+    }
+    // An odometer over the shape, started at `range.start`.
+    let mut index = vec![0u64; t.shape.len()];
+    let mut rest = range.start;
+    let mut at = 0u64;
+    for d in (0..t.shape.len()).rev() {
+        index[d] = rest % t.shape[d];
+        rest /= t.shape[d];
+        at += index[d] * strides[d];
+    }
+    for _ in range {
+        let byte = at as usize * size;
+        out.extend_from_slice(&span[byte..byte + size]);
+        for d in (0..t.shape.len()).rev() {
+            index[d] += 1;
+            at += strides[d];
+            if index[d] < t.shape[d] {
+                break;
+            }
+            at -= strides[d] * t.shape[d];
+            index[d] = 0;
+        }
+    }
 }
 
 /// Decodes and summarises bytes already in memory; `None` when the dtype is not decoded.

@@ -10,7 +10,7 @@
 use super::reference::{self, Reference, ReferenceList};
 use crate::format::discover::{self, resolved, series, Source};
 use crate::format::error::InputError;
-use crate::format::safetensors;
+use crate::format::sharded;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -189,7 +189,7 @@ fn index_files(
 ) -> Vec<(PathBuf, Option<String>)> {
     let folder = index.parent().unwrap_or(Path::new(""));
     let why = format!("named by {}", index.display());
-    let mut files: Vec<(PathBuf, Option<String>)> = match safetensors::index::read(index) {
+    let mut files: Vec<(PathBuf, Option<String>)> = match sharded::index::read(index) {
         Ok(named) => named
             .shards()
             .into_iter()

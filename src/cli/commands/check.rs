@@ -2,27 +2,27 @@
 //! (or JSON, JSON Lines, GitHub annotations) and optionally a JUnit file. Exit 0 all pass, 1 a rule failed,
 //! 2 a checkpoint was unreadable or the usage wrong.
 
-use super::{print_load_error, print_out, usage_error, EXIT_CHECK_FAILED, EXIT_INPUT};
 use crate::args::CheckArgs;
+use crate::exit::{Exit, Outcome, UsageError};
+use crate::input::overwritten_input;
+use crate::output::{print_load_error, Output};
 use paramscope::check::{self, settings, settings::RuleSettings, CheckReport, Summary};
 use paramscope::format::discover::walk;
 use paramscope::format::error::LoadError;
-use paramscope::format::LoadOptions;
+use paramscope::render;
 use paramscope::render::check::{self as view, junit, CheckFormat};
-use paramscope::render::{self, OutputFormat};
 use paramscope::stats::ScanOptions;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
-use std::process::ExitCode;
 
-pub fn run(args: CheckArgs) -> ExitCode {
+pub fn run(args: CheckArgs, out: &mut Output) -> Outcome {
     let flags = RuleSettings::from(args.rules);
     let format = CheckFormat::from(args.format);
     let settings = match &args.rules_file {
         Some(path) => match settings::read_file(path) {
             Ok(file) => flags.over(file),
             // Not escaped: the TOML parser's message spans lines, quoting the file.
-            Err(e) => return usage_error(&e.to_string()),
+            Err(e) => return Err(UsageError(e.to_string())),
         },
         None => flags,
     };
@@ -34,38 +34,33 @@ pub fn run(args: CheckArgs) -> ExitCode {
             &settings.verify_sha256,
         ];
         let others = others.into_iter().flatten().map(|p| p.as_path());
-        if let Some(input) =
-            super::inputs::overwritten_input(junit, &args.paths, args.recursive, others)
-        {
-            return usage_error(&format!(
+        if let Some(input) = overwritten_input(junit, &args.paths, args.recursive, others) {
+            return Err(UsageError(format!(
                 "--junit {} is the input {}; paramscope does not write over a file it reads",
                 junit.display(),
                 input.display()
-            ));
+            )));
         }
     }
     let rules = match settings.into_rules() {
         Ok(r) => r,
         // The message may quote a tensor name from an expectations file.
-        Err(e) => return usage_error(&render::escape(&e.to_string())),
+        Err(e) => return Err(UsageError(render::escape(&e.to_string()).into_owned())),
     };
     let mut junit_file = match &args.junit {
         Some(path) => match File::create(path) {
             Ok(f) => {
                 let mut w = BufWriter::new(f);
                 if let Err(e) = w.write_all(junit::HEADER.as_bytes()) {
-                    return usage_error(&format!("--junit {}: {e}", path.display()));
+                    return Err(UsageError(format!("--junit {}: {e}", path.display())));
                 }
                 Some((path, w))
             }
-            Err(e) => return usage_error(&format!("--junit {}: {e}", path.display())),
+            Err(e) => return Err(UsageError(format!("--junit {}: {e}", path.display()))),
         },
         None => None,
     };
-    let load_options = LoadOptions {
-        follow_symlinks: args.read.follow_symlinks,
-        ..LoadOptions::default()
-    };
+    let load_options = super::load_options(&args.read);
     let colour = render::colour_wanted(std::io::stdout().is_terminal());
     let mut summary = Summary::default();
     let mut collected: Vec<CheckReport> = Vec::new();
@@ -82,7 +77,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
             Ok(report) => report,
             Err((path, e)) => {
                 if format == CheckFormat::Table {
-                    print_load_error(&e, OutputFormat::Table);
+                    print_load_error(&e, false);
                 }
                 check::unreadable(&path, &e)
             }
@@ -94,9 +89,9 @@ pub fn run(args: CheckArgs) -> ExitCode {
             }
         }
         match format {
-            CheckFormat::Table => print_out(&view::text(&report, colour)),
-            CheckFormat::Github => print_out(&view::github(&report)),
-            CheckFormat::Jsonl => print_out(&view::to_json(&report).to_string()),
+            CheckFormat::Table => out.print(&view::text(&report, colour)),
+            CheckFormat::Github => out.print(&view::github(&report)),
+            CheckFormat::Jsonl => out.print(&view::to_json(&report).to_string()),
             CheckFormat::Json => collected.push(report),
         }
     });
@@ -107,24 +102,24 @@ pub fn run(args: CheckArgs) -> ExitCode {
             .write_all(junit::FOOTER.as_bytes())
             .and_then(|_| w.flush());
         if let Some(e) = junit_error.or(written.err()) {
-            return usage_error(&format!("--junit {}: {e}", path.display()));
+            return Err(UsageError(format!("--junit {}: {e}", path.display())));
         }
     }
     match format {
         CheckFormat::Json if collected.len() == 1 => {
-            print_out(&render::json::to_string(&view::to_json(&collected[0])))
+            out.print(&render::json::to_string(&view::to_json(&collected[0])))
         }
-        CheckFormat::Json => print_out(&render::json::to_string(&view::to_json_all(&collected))),
+        CheckFormat::Json => out.print(&render::json::to_string(&view::to_json_all(&collected))),
         CheckFormat::Table | CheckFormat::Github if summary.checkpoints > 1 => {
-            print_out(&view::summary_line(&summary))
+            out.print(&view::summary_line(&summary))
         }
         _ => {}
     }
-    if summary.unreadable > 0 {
-        ExitCode::from(EXIT_INPUT)
+    Ok(if summary.unreadable > 0 {
+        Exit::InputUnusable
     } else if summary.failed > 0 {
-        ExitCode::from(EXIT_CHECK_FAILED)
+        Exit::CheckFailed
     } else {
-        ExitCode::SUCCESS
-    }
+        Exit::Ok
+    })
 }

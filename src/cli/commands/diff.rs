@@ -1,21 +1,22 @@
-use super::{load_one, print_out, style_for, EXIT_CHECK_FAILED, EXIT_INPUT};
-use crate::args::DiffArgs;
+//! `diff A B`: what changed between two checkpoints (exit 1 when they differ).
+
+use crate::args::{DiffArgs, OutputFormat};
+use crate::exit::{Exit, Outcome};
+use crate::input::load_one;
+use crate::output::{print_load_error, style_for, Output};
 use paramscope::diff::{self, values::Tolerance, DiffOptions};
 use paramscope::format::error::LoadError;
-use paramscope::format::LoadOptions;
-use paramscope::render::{self, OutputFormat};
-use std::process::ExitCode;
+use paramscope::render;
 
-pub fn run(args: DiffArgs) -> ExitCode {
-    let load_options = LoadOptions {
-        follow_symlinks: args.read.follow_symlinks,
-        ..LoadOptions::default()
-    };
+pub fn run(args: DiffArgs, out: &mut Output) -> Outcome {
     let format = args.output.format;
-    let a = load_one(&args.a, load_options, format);
-    let b = load_one(&args.b, load_options, format);
-    let (Some(a), Some(b)) = (a, b) else {
-        return ExitCode::from(EXIT_INPUT);
+    let json = format == OutputFormat::Json;
+    let load_options = super::load_options(&args.read);
+    // Both sides are read (and their problems written) before either is refused.
+    let a = load_one(&args.a, load_options, json);
+    let b = load_one(&args.b, load_options, json);
+    let (Some(a), Some(b)) = (a?, b?) else {
+        return Ok(Exit::InputUnusable);
     };
     let options = DiffOptions {
         group_by: args.group_by,
@@ -29,18 +30,17 @@ pub fn run(args: DiffArgs) -> ExitCode {
     let report = match diff::diff(&a, &b, &options) {
         Ok(report) => report,
         Err(e) => {
-            super::print_load_error(&LoadError::from(e), format);
-            return ExitCode::from(EXIT_INPUT);
+            print_load_error(&LoadError::from(e), json);
+            return Ok(Exit::InputUnusable);
         }
     };
-    let out = match format {
+    out.print(&match format {
         OutputFormat::Json => render::json::to_string(&report),
         f => render::diff::render(&report, style_for(f), args.limit),
-    };
-    print_out(&out);
-    if report.differs() {
-        ExitCode::from(EXIT_CHECK_FAILED)
+    });
+    Ok(if report.differs() {
+        Exit::CheckFailed
     } else {
-        ExitCode::SUCCESS
-    }
+        Exit::Ok
+    })
 }

@@ -1,19 +1,18 @@
-use super::{load_one, print_out, style_for, EXIT_CHECK_FAILED, EXIT_INPUT};
-use crate::args::FootprintArgs;
+//! `footprint`: the memory a checkpoint takes; with `--fits`, whether it fits (exit 1 when not).
+
+use crate::args::{FootprintArgs, OutputFormat};
+use crate::exit::{Exit, Outcome};
+use crate::input::load_one;
+use crate::output::{print_load_error, style_for, Output};
 use paramscope::footprint::{self, FootprintOptions};
 use paramscope::format::error::LoadError;
-use paramscope::format::LoadOptions;
-use paramscope::render::{self, OutputFormat};
-use std::process::ExitCode;
+use paramscope::render;
 
-pub fn run(args: FootprintArgs) -> ExitCode {
-    let load_options = LoadOptions {
-        follow_symlinks: args.read.follow_symlinks,
-        ..LoadOptions::default()
-    };
+pub fn run(args: FootprintArgs, out: &mut Output) -> Outcome {
     let format = args.output.format;
-    let Some(checkpoint) = load_one(&args.path, load_options, format) else {
-        return ExitCode::from(EXIT_INPUT);
+    let json = format == OutputFormat::Json;
+    let Some(checkpoint) = load_one(&args.path, super::load_options(&args.read), json)? else {
+        return Ok(Exit::InputUnusable);
     };
     let options = FootprintOptions {
         context: args.context,
@@ -27,17 +26,16 @@ pub fn run(args: FootprintArgs) -> ExitCode {
     let report = match footprint::footprint(&checkpoint, &options) {
         Ok(report) => report,
         Err(e) => {
-            super::print_load_error(&LoadError::from(e), format);
-            return ExitCode::from(EXIT_INPUT);
+            print_load_error(&LoadError::from(e), json);
+            return Ok(Exit::InputUnusable);
         }
     };
-    let out = match format {
+    out.print(&match format {
         OutputFormat::Json => render::json::to_string(&report),
         f => render::footprint::render(&report, style_for(f)),
-    };
-    print_out(&out);
-    match report.fits {
-        Some(f) if !f.fits => ExitCode::from(EXIT_CHECK_FAILED),
-        _ => ExitCode::SUCCESS,
-    }
+    });
+    Ok(match report.fits {
+        Some(f) if !f.fits => Exit::CheckFailed,
+        _ => Exit::Ok,
+    })
 }

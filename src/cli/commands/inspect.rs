@@ -1,44 +1,57 @@
-use super::{load_all, print_out, style_for, usage_error, EXIT_INPUT};
-use crate::args::InspectArgs;
-use paramscope::format::LoadOptions;
-use paramscope::inspect::{self, InspectOptions, MultiReport};
-use paramscope::model::filter::TensorFilter;
-use paramscope::render::{self, OutputFormat};
-use std::process::ExitCode;
+//! `inspect`: every checkpoint named, read and reported; with `--recursive` or `--format jsonl`, read, reported and
+//! dropped one at a time, so that a model store of any size is walked in constant memory (except `--format json`,
+//! which is one object at the end).
 
-pub fn run(args: InspectArgs) -> ExitCode {
-    let filter = match TensorFilter::new(&args.filter) {
-        Ok(f) => f,
-        Err(e) => return usage_error(&format!("--filter: {e}")),
-    };
+use crate::args::{InspectArgs, InspectFormat, OutputFormat};
+use crate::exit::{Exit, Outcome, UsageError};
+use crate::input::load_all;
+use crate::output::{load_error_line, print_load_error, several, style_for, Output};
+use paramscope::format::discover::walk;
+use paramscope::format::LoadOptions;
+use paramscope::inspect::{self, InspectOptions, InspectReport, MultiReport};
+use paramscope::model::filter::TensorFilter;
+use paramscope::render;
+
+pub fn run(args: InspectArgs, out: &mut Output) -> Outcome {
+    let filter =
+        TensorFilter::new(&args.filter).map_err(|e| UsageError(format!("--filter: {e}")))?;
     let options = InspectOptions {
         filter: Some(filter),
         list_tensors: args.tensors,
-        sort: args.sort,
+        sort: args.sort.into(),
         limit: args.limit,
         group_by: args.group_by,
         tree: args
             .tree
             .then_some(args.depth.map(|d| usize::try_from(d).unwrap_or(usize::MAX))),
-        metadata: args.metadata,
+        metadata: args.metadata.into(),
     };
     let load_options = LoadOptions {
-        follow_symlinks: args.read.follow_symlinks,
-        metadata: args.metadata,
+        metadata: args.metadata.into(),
+        ..super::load_options(&args.read)
     };
-    let Some(format) = args.output.format.common().filter(|_| !args.recursive) else {
-        return super::inspect_walk::run(&args, &options, load_options);
-    };
-    let (checkpoints, failed) = load_all(&args.paths, load_options, format);
-    let reports: Vec<_> = checkpoints
+    match args.output.format.common().filter(|_| !args.recursive) {
+        Some(format) => whole(&args, &options, load_options, format, out),
+        None => walked(&args, &options, load_options, out),
+    }
+}
+
+/// Every checkpoint read first, then one report (or one per checkpoint and a total).
+fn whole(
+    args: &InspectArgs,
+    options: &InspectOptions,
+    load_options: LoadOptions,
+    format: OutputFormat,
+    out: &mut Output,
+) -> Outcome {
+    let json = format == OutputFormat::Json;
+    let (checkpoints, failed) = load_all(&args.paths, load_options, json);
+    let reports: Vec<InspectReport> = checkpoints
         .iter()
-        .map(|c| inspect::inspect(c, &options))
+        .map(|c| inspect::inspect(c, options))
         .collect();
-    // Several paths promise `{checkpoints, total}` in JSON even when only one of them could be read, so a script
-    // sees the same shape whichever input broke (several parts of one GGUF that all load are one checkpoint).
-    let several =
-        reports.len() > 1 || (failed && args.paths.len() > 1 && format == OutputFormat::Json);
-    let out = match reports.len() {
+    let several = several(reports.len(), reports.len() + failed, json);
+    let text = match reports.len() {
         0 => String::new(),
         1 if !several => match format {
             OutputFormat::Json => render::json::to_string(&reports[0]),
@@ -52,12 +65,55 @@ pub fn run(args: InspectArgs) -> ExitCode {
             }
         }
     };
-    print_out(&out);
+    out.print(&text);
     // Freeing a 100k-tensor description one string at a time costs more than the process exit that follows.
     std::mem::forget(checkpoints);
-    if failed {
-        ExitCode::from(EXIT_INPUT)
-    } else {
-        ExitCode::SUCCESS
+    Ok(Exit::input(failed > 0))
+}
+
+/// `--recursive` or `--format jsonl`: each checkpoint reported as it is read.
+fn walked(
+    args: &InspectArgs,
+    options: &InspectOptions,
+    load_options: LoadOptions,
+    out: &mut Output,
+) -> Outcome {
+    let format = args.output.format;
+    let mut failed = false;
+    let mut collected = Vec::new();
+    walk::each_checkpoint(&args.paths, args.recursive, |source| {
+        match (walk::load(source, load_options), format.common()) {
+            (Ok(checkpoint), None) => {
+                let report = inspect::inspect(&checkpoint, options);
+                out.print(&serde_json::to_string(&report).expect("report serialises"));
+            }
+            (Ok(checkpoint), Some(OutputFormat::Json)) => {
+                collected.push(inspect::inspect(&checkpoint, options));
+            }
+            (Ok(checkpoint), Some(f)) => {
+                let report = inspect::inspect(&checkpoint, options);
+                out.print(&format!(
+                    "{}\n",
+                    render::inspect::render_explained(&report, style_for(f), args.explain)
+                ));
+            }
+            (Err((path, e)), None) => {
+                failed = true;
+                out.print(&load_error_line(&path, &e));
+            }
+            (Err((_, e)), Some(f)) => {
+                failed = true;
+                print_load_error(&e, f == OutputFormat::Json);
+            }
+        }
+    });
+    if format == InspectFormat::Json {
+        let text = if collected.len() == 1 {
+            render::json::to_string(&collected[0])
+        } else {
+            render::json::to_string(&MultiReport::new(collected))
+        };
+        out.print(&text);
     }
+    Ok(Exit::input(failed))
 }

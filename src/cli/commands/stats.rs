@@ -1,26 +1,23 @@
-use super::progress;
-use super::{load_each, print_load_error, print_out, style_for, usage_error, EXIT_INPUT};
-use crate::args::StatsArgs;
+//! `stats`: value statistics of every tensor (reads all the data), with a progress bar on a terminal.
+
+use crate::args::{OutputFormat, StatsArgs};
+use crate::exit::{Exit, Outcome, UsageError};
+use crate::input::load_each;
+use crate::output::{load_error_line, print_load_error, several, style_for, Output};
+use crate::progress;
+use indicatif::ProgressBar;
 use paramscope::format::error::LoadError;
-use paramscope::format::LoadOptions;
 use paramscope::model::checkpoint::Checkpoint;
 use paramscope::model::filter::TensorFilter;
-use paramscope::render::{self, OutputFormat};
+use paramscope::render;
 use paramscope::stats::{self, MultiStatsReport, ScanOptions};
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-pub fn run(args: StatsArgs) -> ExitCode {
-    let filter = match TensorFilter::new(&args.filter) {
-        Ok(f) => f,
-        Err(e) => return usage_error(&format!("--filter: {e}")),
-    };
-    let load_options = LoadOptions {
-        follow_symlinks: args.read.follow_symlinks,
-        ..LoadOptions::default()
-    };
-    let loaded = load_each(&args.paths, load_options);
+pub fn run(args: StatsArgs, out: &mut Output) -> Outcome {
+    let filter =
+        TensorFilter::new(&args.filter).map_err(|e| UsageError(format!("--filter: {e}")))?;
+    let loaded = load_each(&args.paths, super::load_options(&args.read));
     let total_bytes: u64 = loaded
         .iter()
         .flatten()
@@ -32,25 +29,36 @@ pub fn run(args: StatsArgs) -> ExitCode {
         histogram: args.hist,
         progress: bar.clone().map(progress::callback),
     };
-    // Outside the bar's line (a line printed while it is drawn would be drawn over).
-    let print = |f: &dyn Fn()| match &bar {
-        Some(b) => b.suspend(f),
-        None => f(),
-    };
     let scan = |c: &Checkpoint| {
         stats::scan(c, &filter, &options).map_err(|e| (c.path.clone(), LoadError::from(e)))
     };
-    let code = match args.output.format.common() {
-        Some(format) => whole(&args, loaded, format, &scan, &print),
-        None => lines(loaded, &scan, &print),
+    let mut screen = Screen { bar: &bar, out };
+    let exit = match args.output.format.common() {
+        Some(format) => whole(&args, loaded, format, &scan, &mut screen),
+        None => lines(loaded, &scan, &mut screen),
     };
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    code
+    Ok(exit)
 }
 
 type Scanned = Result<stats::StatsReport, (PathBuf, LoadError)>;
+
+/// Output written outside the progress bar's line (a line printed while the bar is drawn would be drawn over).
+struct Screen<'a> {
+    bar: &'a Option<ProgressBar>,
+    out: &'a mut Output,
+}
+
+impl Screen<'_> {
+    fn suspended<R>(&mut self, f: impl FnOnce(&mut Output) -> R) -> R {
+        match self.bar {
+            Some(b) => b.suspend(|| f(self.out)),
+            None => f(self.out),
+        }
+    }
+}
 
 /// Tables, Markdown or one JSON object, once every checkpoint is scanned.
 fn whole(
@@ -58,32 +66,31 @@ fn whole(
     loaded: Vec<Result<Checkpoint, (PathBuf, LoadError)>>,
     format: OutputFormat,
     scan: &dyn Fn(&Checkpoint) -> Scanned,
-    print: &dyn Fn(&dyn Fn()),
-) -> ExitCode {
-    let read = loaded.iter().filter(|l| l.is_ok()).count();
+    screen: &mut Screen,
+) -> Exit {
+    let json = format == OutputFormat::Json;
+    let found = loaded.len();
     let mut failed = false;
     let mut reports = Vec::new();
     for l in loaded {
         match l.and_then(|c| scan(&c)) {
             Ok(r) => reports.push(r),
             Err((_, e)) => {
-                print(&|| print_load_error(&e, format));
+                screen.suspended(|_| print_load_error(&e, json));
                 failed = true;
             }
         }
     }
-    // Several inputs promise `{checkpoints}` in JSON even when only one could be read, as inspect does.
-    let several = reports.len() > 1 || (failed && (args.paths.len() > 1 || read > 1));
-    let out = match (reports.len(), format) {
+    let text = match (reports.len(), format) {
         (0, _) => String::new(),
-        (1, OutputFormat::Json) if !several => render::json::to_string(&reports[0]),
+        (1, OutputFormat::Json) if !several(1, found, json) => render::json::to_string(&reports[0]),
         (_, OutputFormat::Json) => render::json::to_string(&MultiStatsReport {
             checkpoints: reports,
         }),
         (_, f) => render::stats::render(&reports, args.tensors, style_for(f)),
     };
-    print(&|| print_out(&out));
-    exit_code(failed)
+    screen.suspended(|out| out.print(&text));
+    Exit::input(failed)
 }
 
 /// JSON Lines: a checkpoint's report on its line as soon as it is scanned, as `inspect --format jsonl` does; one
@@ -91,26 +98,18 @@ fn whole(
 fn lines(
     loaded: Vec<Result<Checkpoint, (PathBuf, LoadError)>>,
     scan: &dyn Fn(&Checkpoint) -> Scanned,
-    print: &dyn Fn(&dyn Fn()),
-) -> ExitCode {
+    screen: &mut Screen,
+) -> Exit {
     let mut failed = false;
     for l in loaded {
         let line = match l.and_then(|c| scan(&c)) {
             Ok(report) => serde_json::to_string(&report).expect("report serialises"),
             Err((path, e)) => {
                 failed = true;
-                serde_json::json!({"path": path.to_string_lossy(), "errors": e.rows()}).to_string()
+                load_error_line(&path, &e)
             }
         };
-        print(&|| print_out(&line));
+        screen.suspended(|out| out.print(&line));
     }
-    exit_code(failed)
-}
-
-fn exit_code(failed: bool) -> ExitCode {
-    if failed {
-        ExitCode::from(EXIT_INPUT)
-    } else {
-        ExitCode::SUCCESS
-    }
+    Exit::input(failed)
 }

@@ -1,5 +1,5 @@
 //! Finding checkpoints on disk: what a PATH names (a file, an index, a folder, the parts of a series), before any
-//! header is read. [`walk`] goes through a model store, [`repeats`] keeps a checkpoint named twice from being read
+//! header is read. [`walk`] goes through a model store, [`without_repeats`] keeps a checkpoint named twice from being read
 //! twice, [`series`] knows the `NAME-00001-of-00004` naming of shards and parts.
 
 mod repeats;
@@ -9,7 +9,7 @@ pub mod walk;
 pub use repeats::{without_repeats, Repeats};
 
 use super::error::{DiscoveryProblem, InputError, Problem};
-use super::{foreign, gguf, open_regular, safetensors};
+use super::{foreign, gguf, open_regular, safetensors, sharded, torch};
 use std::path::{Path, PathBuf};
 
 /// One checkpoint found on disk, not yet read.
@@ -59,9 +59,22 @@ pub(crate) fn resolved(path: &Path) -> PathBuf {
 }
 
 const INDEX_SUFFIX: &str = ".safetensors.index.json";
+/// transformers' index of PyTorch shards (`pytorch_model.bin.index.json`), with the safetensors index's schema.
+const TORCH_INDEX_SUFFIXES: [&str; 3] = [".bin.index.json", ".pt.index.json", ".pth.index.json"];
 
 fn is_index(path: &Path) -> bool {
     file_name(path).ends_with(INDEX_SUFFIX)
+}
+
+/// Whether an index names PyTorch shards.
+pub fn is_torch_index(path: &Path) -> bool {
+    let name = file_name(path);
+    TORCH_INDEX_SUFFIXES.iter().any(|s| name.ends_with(s))
+}
+
+/// A PyTorch checkpoint in a folder: named like one and starting like one.
+fn is_torch_file(path: &Path) -> bool {
+    foreign::torch_extension(path) && torch::recognised(path)
 }
 
 fn is_weights(path: &Path) -> bool {
@@ -92,11 +105,15 @@ pub fn discover(path: &Path) -> Result<Vec<Source>, InputError> {
     if meta.is_dir() {
         return discover_folder(path);
     }
-    if is_index(path) {
+    if is_index(path) || is_torch_index(path) {
         return Ok(vec![Source::Index {
             path: path.to_path_buf(),
             unindexed: Vec::new(),
         }]);
+    }
+    // PyTorch by its first bytes, whatever the name (a `model.gguf` that is a legacy torch.save pickle).
+    if torch::recognised(path) {
+        return Ok(vec![Source::File(path.to_path_buf())]);
     }
     if is_gguf(path) {
         return Ok(vec![gguf_source(path)]);
@@ -131,6 +148,8 @@ fn discover_folder(folder: &Path) -> Result<Vec<Source>, InputError> {
     let mut indexes = Vec::new();
     let mut weights = Vec::new();
     let mut ggufs = Vec::new();
+    let mut torch_indexes = Vec::new();
+    let mut torch_files = Vec::new();
     for entry in read {
         let entry = entry.map_err(|e| InputError::new(folder, Problem::Io(e)))?;
         let path = entry.path();
@@ -143,11 +162,28 @@ fn discover_folder(folder: &Path) -> Result<Vec<Source>, InputError> {
             weights.push(path);
         } else if is_gguf(&path) {
             ggufs.push(path);
+        } else if is_torch_index(&path) {
+            torch_indexes.push(path);
+        } else if foreign::torch_extension(&path) {
+            torch_files.push(path);
         }
     }
     indexes.sort();
     weights.sort();
     ggufs.sort();
+    // PyTorch files are read where nothing else is: a Hub repository with model.safetensors beside
+    // pytorch_model.bin holds one model twice, and the safetensors copy is the one read.
+    if indexes.is_empty() && weights.is_empty() && ggufs.is_empty() {
+        torch_indexes.sort();
+        torch_files.retain(|f| is_torch_file(f));
+        torch_files.sort();
+        if !torch_indexes.is_empty() {
+            return Ok(indexed(folder, torch_indexes, torch_files));
+        }
+        if !torch_files.is_empty() {
+            return Ok(group_shards(folder, torch_files));
+        }
+    }
     if indexes.is_empty() && weights.is_empty() && ggufs.is_empty() {
         let problem = match cache_snapshot(folder) {
             Some(snapshot) => DiscoveryProblem::CacheRepository {
@@ -167,30 +203,34 @@ fn discover_folder(folder: &Path) -> Result<Vec<Source>, InputError> {
     }
     let gguf_sources = group_gguf(ggufs);
     if !indexes.is_empty() {
-        // Weight files no index names (e.g. Mistral's consolidated.safetensors beside the HF shards) are
-        // reported, not silently added to a checkpoint they do not belong to.
-        let mut named = std::collections::HashSet::new();
-        for idx in &indexes {
-            if let Ok(index) = safetensors::index::read(idx) {
-                for shard in index.shards() {
-                    named.insert(folder.join(shard));
-                }
-            }
-        }
-        let unindexed: Vec<PathBuf> = weights.into_iter().filter(|w| !named.contains(w)).collect();
-        let mut sources: Vec<Source> = indexes
-            .into_iter()
-            .map(|path| Source::Index {
-                path,
-                unindexed: unindexed.clone(),
-            })
-            .collect();
+        let mut sources = indexed(folder, indexes, weights);
         sources.extend(gguf_sources);
         return Ok(sources);
     }
     let mut sources = group_shards(folder, weights);
     sources.extend(gguf_sources);
     Ok(sources)
+}
+
+/// One source per index. Weight files no index names (e.g. Mistral's consolidated.safetensors beside the HF
+/// shards) are reported, not silently added to a checkpoint they do not belong to.
+fn indexed(folder: &Path, indexes: Vec<PathBuf>, weights: Vec<PathBuf>) -> Vec<Source> {
+    let mut named = std::collections::HashSet::new();
+    for idx in &indexes {
+        if let Ok(index) = sharded::index::read(idx) {
+            for shard in index.shards() {
+                named.insert(folder.join(shard));
+            }
+        }
+    }
+    let unindexed: Vec<PathBuf> = weights.into_iter().filter(|w| !named.contains(w)).collect();
+    indexes
+        .into_iter()
+        .map(|path| Source::Index {
+            path,
+            unindexed: unindexed.clone(),
+        })
+        .collect()
 }
 
 /// For a Hugging Face cache repository (`models--ORG--NAME` with `snapshots/`), the snapshot `refs/main` names,

@@ -1,7 +1,7 @@
 //! A checkpoint named twice is read once: the sources several PATHs name, less those another of them reads.
 
 use super::{resolved, Source};
-use crate::format::safetensors::index;
+use crate::format::sharded::index;
 use std::path::{Path, PathBuf};
 
 /// Drops from `items` what another of them already reads: a shard file that an index also named covers, an

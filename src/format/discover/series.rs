@@ -1,4 +1,5 @@
-//! Safetensors shards named as a series (`model-00001-of-00004.safetensors`): which files belong together, and
+//! Shards named as a series (`model-00001-of-00004.safetensors`, transformers' `pytorch_model-00001-of-00002.bin`):
+//! which files belong together, and
 //! which members a folder without an index lacks. The name is the only record of the series' length there, so a
 //! shard lost in a download would otherwise go unnoticed.
 
@@ -13,11 +14,17 @@ pub struct ShardName {
     number: String,
     /// The series length as written (`00004`).
     total: String,
+    /// `.safetensors`, or a PyTorch shard's `.bin`, `.pt`, `.pth`.
+    extension: &'static str,
 }
+
+/// Extensions of the files named as series.
+const EXTENSIONS: [&str; 4] = [".safetensors", ".bin", ".pt", ".pth"];
 
 impl ShardName {
     pub fn parse(name: &str) -> Option<ShardName> {
-        let stem = name.strip_suffix(".safetensors")?;
+        let extension = EXTENSIONS.into_iter().find(|e| name.ends_with(e))?;
+        let stem = name.strip_suffix(extension)?;
         let (head, total) = stem.rsplit_once("-of-")?;
         let digits = |s: &str| (5..=6).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
         if !digits(total) {
@@ -29,6 +36,7 @@ impl ShardName {
             head: head[..=split].to_string(),
             number: number.to_string(),
             total: total.to_string(),
+            extension,
         })
     }
 
@@ -40,8 +48,8 @@ impl ShardName {
     fn sibling(&self, number: u64) -> String {
         let width = self.number.len();
         format!(
-            "{}{number:0width$}-of-{}.safetensors",
-            self.head, self.total
+            "{}{number:0width$}-of-{}{}",
+            self.head, self.total, self.extension
         )
     }
 }

@@ -68,7 +68,7 @@ fn unclaimed(source: Source, claimed: &mut HashSet<PathBuf>) -> Option<Source> {
     match source {
         Source::Index { ref path, .. } => {
             let folder = path.parent().unwrap_or(Path::new(""));
-            if let Ok(index) = format::safetensors::index::read(path) {
+            if let Ok(index) = format::sharded::index::read(path) {
                 let nested = index
                     .shards()
                     .into_iter()

@@ -148,6 +148,8 @@ fn assemble(shown: &Path, parsed: Vec<ParsedGguf>, mut notes: Vec<String>) -> Ch
         index: None,
         metadata,
         notes,
+        storages: Vec::new(),
+        pickle: None,
     }
 }
 

@@ -157,6 +157,7 @@ pub fn place(
             dtype: i.dtype,
             file: 0,
             data_offsets: [i.offset, i.offset + i.bytes],
+            view: None,
         })
         .collect();
     Ok((tensors, expected))

@@ -7,6 +7,7 @@
 //! rejects is rejected here too.
 
 use crate::format::error::{HeaderProblem, InputError, Problem};
+use crate::format::ParsedFile;
 use crate::model::checkpoint::{FileInfo, Tensor};
 use crate::model::dtype::{DType, SizeError};
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
@@ -18,12 +19,6 @@ use std::path::Path;
 /// The reference crate's limit on header length (docs/FORMATS.md §1 rule 2).
 pub const MAX_HEADER_BYTES: u64 = 100_000_000;
 const LENGTH_PREFIX: u64 = 8;
-
-/// One parsed file: its description and its tensors (with `file` left at 0 for the caller to set).
-pub struct ParsedFile {
-    pub info: FileInfo,
-    pub tensors: Vec<Tensor>,
-}
 
 /// Reads and validates the header of the safetensors file at `path`; errors name `shown` as the file.
 pub fn read(path: &Path, shown: &Path) -> Result<ParsedFile, InputError> {
@@ -42,8 +37,8 @@ fn read_from(source: &mut impl Read, size: u64, shown: &Path) -> Result<ParsedFi
     let err = |problem| InputError::new(shown, problem);
     let header = read_header_bytes(source, size).map_err(err)?;
     let parsed = parse_header(&header, size).map_err(err)?;
-    Ok(ParsedFile {
-        info: FileInfo {
+    Ok(ParsedFile::new(
+        FileInfo {
             path: shown.to_path_buf(),
             size_bytes: size,
             header_bytes: LENGTH_PREFIX + header.len() as u64,
@@ -51,8 +46,8 @@ fn read_from(source: &mut impl Read, size: u64, shown: &Path) -> Result<ParsedFi
             metadata: parsed.metadata,
             format_version: None,
         },
-        tensors: parsed.tensors,
-    })
+        parsed.tensors,
+    ))
 }
 
 /// Reads the JSON header after checking its claimed length against the limit and the file size, so the
@@ -209,6 +204,7 @@ fn check_entry(entry: RawEntry) -> Result<Tensor, Problem> {
         shape,
         file: 0,
         data_offsets: [begin, end],
+        view: None,
     })
 }
 

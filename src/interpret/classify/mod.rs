@@ -1,7 +1,7 @@
 //! What each tensor is: a trained weight, a buffer that is not a parameter, a quantization auxiliary, or packed
 //! low-bit weights — by explicit rules, each with a stable id shown in the JSON and by `--explain`.
 //!
-//! Rules match dot-separated name COMPONENTS, never suffixes: GPT-2's `h.0.attn.bias` [1,1,1024,1024] is a causal
+//! Rules match dot-separated name COMPONENTS, never suffixes: GPT-2's `h.0.attn.bias` `[1, 1, 1024, 1024]` is a causal
 //! mask while `h.0.attn.c_attn.bias` is a parameter (docs/FORMATS.md §5). The quantization rules follow the Hub's
 //! quantization-aware counter: packed weights count the weights they hold, auxiliaries count nothing.
 

@@ -11,6 +11,7 @@ fn t(name: &str, dtype: DType, shape: &[u64]) -> Tensor {
         shape: shape.to_vec(),
         file: 0,
         data_offsets: [0, 0],
+        view: None,
     }
 }
 

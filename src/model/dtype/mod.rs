@@ -33,6 +33,8 @@ pub enum DType {
     U64,
     F64,
     C64,
+    /// complex128 (PyTorch): two F64 components; safetensors has no such dtype.
+    C128,
     F4,
     F6_E2M3,
     F6_E3M2,
@@ -97,6 +99,7 @@ impl DType {
             DType::U64 => "U64",
             DType::F64 => "F64",
             DType::C64 => "C64",
+            DType::C128 => "C128",
             DType::F4 => "F4",
             DType::F6_E2M3 => "F6_E2M3",
             DType::F6_E3M2 => "F6_E3M2",
@@ -116,6 +119,7 @@ impl DType {
     /// or an expected-tensors file written for a GGUF checkpoint names its types as `inspect` shows them.
     pub fn from_name(name: &str) -> Option<DType> {
         DType::from_safetensors(name)
+            .or((name == "C128").then_some(DType::C128))
             .or_else(|| GgmlQuant::all().find(|q| q.name() == name).map(DType::Ggml))
     }
 
@@ -140,6 +144,7 @@ impl DType {
             DType::I16 | DType::U16 | DType::F16 | DType::BF16 => 16,
             DType::I32 | DType::U32 | DType::F32 => 32,
             DType::I64 | DType::U64 | DType::F64 | DType::C64 => 64,
+            DType::C128 => 128,
             DType::Ggml(_) => unreachable!("handled above"),
         })
     }
@@ -188,6 +193,7 @@ impl DType {
                 | DType::F32
                 | DType::F64
                 | DType::C64
+                | DType::C128
                 | DType::F4
                 | DType::F6_E2M3
                 | DType::F6_E3M2
@@ -221,7 +227,7 @@ impl DType {
             DType::F4 => S::F4,
             DType::F6_E2M3 => S::F6_E2M3,
             DType::F6_E3M2 => S::F6_E3M2,
-            DType::Ggml(_) => return None,
+            DType::C128 | DType::Ggml(_) => return None,
         })
     }
 }

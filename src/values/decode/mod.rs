@@ -65,14 +65,14 @@ pub trait Decode: Sync {
 pub enum Decoding {
     /// One value per element.
     Elements,
-    /// C64: the real and imaginary F32 components, two values per element.
+    /// C64 and C128: the real and imaginary F32 (F64) components, two values per element.
     Components,
     NotDecoded(&'static str),
 }
 
 pub fn decoding(dtype: DType) -> Decoding {
     match dtype {
-        DType::C64 => Decoding::Components,
+        DType::C64 | DType::C128 => Decoding::Components,
         DType::F6_E2M3 | DType::F6_E3M2 => Decoding::NotDecoded(
             "not decoded: safetensors does not define how 6-bit values are packed into bytes",
         ),
@@ -123,7 +123,7 @@ pub fn with_decoder<R>(dtype: DType, f: impl DecoderFn<R>) -> Option<R> {
         DType::F32 | DType::C64 => f.call(F32),
         DType::I64 => f.call(I64),
         DType::U64 => f.call(U64),
-        DType::F64 => f.call(F64),
+        DType::F64 | DType::C128 => f.call(F64),
         DType::Ggml(GgmlQuant::Q8_0) => f.call(Q8_0),
         DType::Ggml(GgmlQuant::Q4_0) => f.call(Q4_0),
         DType::Ggml(GgmlQuant::Q4_K) => f.call(Q4K),

@@ -1,18 +1,27 @@
-//! A sharded checkpoint: an index (`*.safetensors.index.json`) and the shards it names, with every consistency
-//! check between them (docs/FORMATS.md §3).
+//! A sharded checkpoint in any format: an index (`*.safetensors.index.json`, transformers'
+//! `pytorch_model.bin.index.json`: the same schema) and the shards it names, with every consistency check between
+//! them (docs/FORMATS.md §3), or the shards of a folder without an index. Each format brings its shard reader.
 
-use super::{assemble, header, index};
-use crate::format::error::{InputError, LoadError, Problem, ShardedProblem};
-use crate::format::{duplicate_names, LoadOptions};
-use crate::model::checkpoint::{Checkpoint, Layout};
+pub mod index;
+
+use super::discover::series;
+use super::error::{DiscoveryProblem, InputError, LoadError, Problem, ShardedProblem};
+use super::{assemble, duplicate_names, LoadOptions, ParsedFile};
+use crate::model::checkpoint::{Checkpoint, Format, Layout};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-pub(super) fn load(
+/// A format's reader of one shard: the file to read, the path to name it by.
+pub type ReadShard = fn(&Path, &Path) -> Result<ParsedFile, InputError>;
+
+/// An index and the shards it names. Every shard is read even when one fails.
+pub fn load_indexed(
     index_path: &Path,
     unindexed: &[PathBuf],
     options: LoadOptions,
+    format: Format,
+    read: ReadShard,
 ) -> Result<Checkpoint, LoadError> {
     let index = index::read(index_path)?;
     let folder = index_path.parent().unwrap_or(Path::new(""));
@@ -27,10 +36,7 @@ pub(super) fn load(
             Err(problem) => errors.push(InputError::new(index_path, problem)),
         }
     }
-    let results: Vec<_> = readable
-        .par_iter()
-        .map(|(_, p)| header::read(p, p))
-        .collect();
+    let results: Vec<_> = readable.par_iter().map(|(_, p)| read(p, p)).collect();
     let mut parsed = Vec::new();
     let mut parsed_shards = Vec::new();
     for ((shard, _), r) in readable.iter().zip(results) {
@@ -49,6 +55,7 @@ pub(super) fn load(
         .collect();
     let all_shards_read = errors.is_empty();
     let checkpoint = assemble(
+        format,
         Layout::Sharded,
         index_path,
         parsed,
@@ -64,6 +71,59 @@ pub(super) fn load(
     ));
     if errors.is_empty() {
         Ok(checkpoint)
+    } else {
+        Err(LoadError { errors })
+    }
+}
+
+/// The shards of one checkpoint in a folder without an index. Every shard is read even when one fails.
+pub fn load_unindexed(
+    folder: &Path,
+    files: &[PathBuf],
+    format: Format,
+    read: ReadShard,
+) -> Result<Checkpoint, LoadError> {
+    let mut errors: Vec<InputError> = series::missing(files)
+        .into_iter()
+        .map(|(part, count, file)| {
+            let file = file.display().to_string();
+            InputError::new(
+                folder,
+                DiscoveryProblem::MissingPart { part, count, file }.into(),
+            )
+        })
+        .collect();
+    let results: Vec<_> = files.par_iter().map(|f| read(f, f)).collect();
+    let parsed = match collect_results(results) {
+        Ok(parsed) if errors.is_empty() => parsed,
+        Ok(_) => return Err(LoadError { errors }),
+        Err(e) => {
+            errors.extend(e.errors);
+            return Err(LoadError { errors });
+        }
+    };
+    let checkpoint = assemble(format, Layout::Directory, folder, parsed, None, Vec::new());
+    let errors = duplicate_names(&checkpoint);
+    if errors.is_empty() {
+        Ok(checkpoint)
+    } else {
+        Err(LoadError { errors })
+    }
+}
+
+pub(crate) fn collect_results(
+    results: Vec<Result<ParsedFile, InputError>>,
+) -> Result<Vec<ParsedFile>, LoadError> {
+    let mut ok = Vec::new();
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(p) => ok.push(p),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(ok)
     } else {
         Err(LoadError { errors })
     }

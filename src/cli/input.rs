@@ -1,0 +1,113 @@
+//! Loading what the user named: every checkpoint of the paths (a folder can hold several), problems written as
+//! they are met and the rest still read. paramscope never writes over what it reads: a report file
+//! (`check --junit FILE`) that is one of the inputs, by any path (a symlink, a hard link, `./x` for `x`), is
+//! refused before anything is written.
+
+use crate::exit::UsageError;
+use crate::output::print_load_error;
+use paramscope::format::discover::walk;
+use paramscope::format::error::LoadError;
+use paramscope::format::file_id::identity;
+use paramscope::format::{self, LoadOptions, Source};
+use paramscope::model::checkpoint::Checkpoint;
+use std::path::{Path, PathBuf};
+
+/// Every checkpoint the paths name, or why one could not be read with the path it is reported under: paths that
+/// name nothing readable first, then each checkpoint in turn (one named twice is read once).
+pub fn load_each(
+    paths: &[PathBuf],
+    options: LoadOptions,
+) -> Vec<Result<Checkpoint, (PathBuf, LoadError)>> {
+    let mut found = Vec::new();
+    walk::each_checkpoint(paths, false, |f| found.push(f));
+    let (unreadable, sources): (Vec<_>, Vec<_>) = found.into_iter().partition(Result::is_err);
+    unreadable
+        .into_iter()
+        .chain(sources)
+        .map(|f| walk::load(f, options))
+        .collect()
+}
+
+/// [`load_each`], each problem written (in JSON when `json`): the checkpoints read, and how many inputs failed.
+pub fn load_all(paths: &[PathBuf], options: LoadOptions, json: bool) -> (Vec<Checkpoint>, usize) {
+    let mut checkpoints = Vec::new();
+    let mut failed = 0;
+    for loaded in load_each(paths, options) {
+        match loaded {
+            Ok(c) => checkpoints.push(c),
+            Err((_, e)) => {
+                print_load_error(&e, json);
+                failed += 1;
+            }
+        }
+    }
+    (checkpoints, failed)
+}
+
+/// The one checkpoint a path names (`None` when it could not be read: the problems are written); a folder
+/// holding several is a usage error naming them.
+pub fn load_one(
+    path: &Path,
+    options: LoadOptions,
+    json: bool,
+) -> Result<Option<Checkpoint>, UsageError> {
+    let (mut checkpoints, failed) = load_all(&[path.to_path_buf()], options, json);
+    if failed > 0 {
+        return Ok(None);
+    }
+    if checkpoints.len() > 1 {
+        let names: Vec<String> = checkpoints
+            .iter()
+            .map(|c| c.path.display().to_string())
+            .collect();
+        return Err(UsageError(format!(
+            "{}: holds {} checkpoints ({}); name one of them",
+            path.display(),
+            checkpoints.len(),
+            names.join(", ")
+        )));
+    }
+    Ok(checkpoints.pop())
+}
+
+/// The input that `target` would overwrite, by the path it was named or found under; `None` when `target`
+/// does not exist yet (then it is no input) or is none of them.
+pub fn overwritten_input<'a>(
+    target: &Path,
+    paths: &[PathBuf],
+    recursive: bool,
+    other_files: impl IntoIterator<Item = &'a Path>,
+) -> Option<PathBuf> {
+    let target = identity(target)?;
+    let mut named: Vec<PathBuf> = other_files.into_iter().map(Path::to_path_buf).collect();
+    for path in paths {
+        named.push(path.clone());
+        walk::each_source(path, recursive, |source| {
+            if let Ok(source) = source {
+                named.extend(files_read(&source));
+            }
+        });
+    }
+    named
+        .into_iter()
+        .find(|path| identity(path).as_ref() == Some(&target))
+}
+
+/// Every file reading `source` opens: an index and its shards, the shards of a series, a GGUF's parts.
+fn files_read(source: &Source) -> Vec<PathBuf> {
+    match source {
+        Source::File(path) => vec![path.clone()],
+        Source::Index { path, unindexed } => {
+            let folder = path.parent().unwrap_or(Path::new(""));
+            let shards: Vec<PathBuf> = format::sharded::index::read(path)
+                .map(|index| index.shards().into_iter().map(|s| folder.join(s)).collect())
+                .unwrap_or_default();
+            std::iter::once(path.clone())
+                .chain(unindexed.iter().cloned())
+                .chain(shards)
+                .collect()
+        }
+        Source::Shards { files, .. } => files.clone(),
+        Source::Gguf { parts, .. } => parts.clone(),
+    }
+}
