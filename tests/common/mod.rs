@@ -1,5 +1,4 @@
 //! Shared test helpers: running the binary, and the definitions of the committed fixtures.
-#![allow(dead_code)]
 
 pub mod fixtures;
 pub mod fixtures_gguf;
