@@ -29,6 +29,15 @@ fn on_terminal(args: &[&str], columns: u16, no_color: Option<&str>) -> String {
         )
     };
     assert_eq!(rc, 0, "openpty");
+    // openpty cannot open them close-on-exec: other tests' threads spawn children meanwhile, and a copy of the
+    // follower in one of those would hold the read below open past this child's exit.
+    for fd in [leader, follower] {
+        // SAFETY: F_SETFD on a descriptor just opened here.
+        assert_eq!(
+            unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) },
+            0
+        );
+    }
     // SAFETY: both descriptors were just opened and are owned here alone.
     let (mut leader, follower) = unsafe {
         (
