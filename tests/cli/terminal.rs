@@ -4,7 +4,6 @@
 use crate::common;
 use std::io::Read;
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
 /// Runs the binary with stdout on a fresh pseudo-terminal of `columns` × 24 cells (0 × 0 for `columns` 0, as
@@ -53,13 +52,8 @@ fn on_terminal(args: &[&str], columns: u16, no_color: Option<&str>) -> String {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::from(follower))
         .stderr(Stdio::null());
-    // SAFETY: setsid is async-signal-safe; without a controlling terminal the size comes from stdout.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
+    // Without a controlling terminal the size comes from stdout.
+    common::in_own_session(&mut cmd);
     let mut child = cmd.spawn().unwrap();
     // The parent's copy of the follower is closed (moved into `cmd`): dropping `cmd` leaves the child's only.
     drop(cmd);

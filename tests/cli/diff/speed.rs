@@ -1,7 +1,7 @@
 //! `diff` on checkpoints whose size exposes needless work: reading candidates again for every tensor, reading
 //! data that both sides hold in the same file.
 
-use crate::common::{self, diff_json};
+use crate::common::{self, diff_json_in_own_session};
 use paramscope::format::synth::{write_sharded, SafetensorsWriter};
 use paramscope::model::dtype::DType;
 use serde_json::{json, Value};
@@ -36,7 +36,7 @@ fn renames_read_each_candidate_once() {
     wa.write(&a).unwrap();
     wb.write(&b).unwrap();
     let start = Instant::now();
-    let (code, r) = diff_json(&a, &b, &["--renames"]);
+    let (code, r) = diff_json_in_own_session(&a, &b, &["--renames"]);
     let took = start.elapsed();
     assert_eq!(code, 1, "renames are a difference");
     let renames = r["renames"].as_array().unwrap();
@@ -162,7 +162,7 @@ fn many_renames_are_applied_in_linear_time() {
     wa.write(&a).unwrap();
     wb.write(&b).unwrap();
     let start = Instant::now();
-    let (_, r) = diff_json(&a, &b, &["--renames"]);
+    let (_, r) = diff_json_in_own_session(&a, &b, &["--renames"]);
     let took = start.elapsed();
     let renames = r["renames"].as_array().unwrap();
     assert_eq!(renames.len(), N);
