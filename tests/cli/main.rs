@@ -20,4 +20,5 @@ mod read_only;
 mod recursive;
 mod stats;
 mod terminal;
+mod torch;
 mod usage;

@@ -1,9 +1,8 @@
 //! PyTorch checkpoints on the committed fixtures made with torch (tools/make_torch_fixtures.py): every count
 //! against what torch reported when the file was made (`F.counts.json` beside each), the safety verdicts, the
 //! payloads never run, the .bin ↔ .safetensors value diff, and truncated or corrupted files refused by code.
-mod common;
 
-use common::{check, inspect_fails, inspect_json, paramscope, repo_path};
+use crate::common::{self, check, inspect_fails, inspect_json, paramscope, repo_path};
 use serde_json::Value;
 use std::path::Path;
 
