@@ -1,6 +1,6 @@
-//! The committed fixtures under `fixtures/`, defined in code. `tests/fixtures_current.rs` checks that the
+//! The committed fixtures under `fixtures/`, defined in code. `tests/cli/fixtures_current.rs` checks that the
 //! committed bytes equal what these definitions produce; regenerate with
-//! `PARAMSCOPE_WRITE_FIXTURES=1 cargo test --test fixtures_current`.
+//! `PARAMSCOPE_WRITE_FIXTURES=1 cargo test --test cli fixtures_current`.
 
 use super::Lcg;
 use half::bf16;

@@ -1,5 +1,5 @@
 //! The malformed corpus under `fixtures/malformed/` (docs/FORMATS.md §6): one file or folder per broken rule,
-//! and `EXPECTED.tsv`, the table of (path, expected error code) that `tests/malformed.rs` reads.
+//! and `EXPECTED.tsv`, the table of (path, expected error code) that `tests/cli/malformed.rs` reads.
 
 use paramscope::format::synth::SafetensorsWriter;
 use paramscope::model::dtype::DType;
