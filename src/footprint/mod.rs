@@ -14,14 +14,17 @@ use std::path::PathBuf;
 
 /// One tensor as footprint sees it: kind, elements of the dense weight it stands for, dims, stored bytes.
 #[derive(Debug, Clone, Copy)]
-pub struct Sized {
+pub(crate) struct Sized {
+    /// Weight, buffer, quantization auxiliary or packed weights: decides how the tensor is re-cast.
     pub kind: Class,
+    /// Elements of the dense weight the tensor stands for (packed weights unpacked; 0 for auxiliaries).
     pub logical_elements: u64,
     /// Dims of the stored tensor (1 for any bias); 1-D weights (norms, biases) stay in 16 bits when re-cast below
     /// that.
     pub dims: usize,
     /// Output rows of the dense weight (PyTorch `[out, in]`: the first dim), for per-row INT8 scales.
     pub rows: u64,
+    /// The tensor's data bytes as stored.
     pub stored_bytes: u64,
 }
 
@@ -29,7 +32,7 @@ pub struct Sized {
 /// but the last (a stacked-experts `[E, out, in]` tensor has E·out rows); for packed weights they come from the
 /// scales beside them — GPTQ/AWQ `scales` `[groups, out]`: its last dim; MXFP4 `X_scales` `[E, out, blocks]` for
 /// `X_blocks`: all its dims but the last. Biases count as 1-D whatever their shape (gpt-oss stacks them `[E, out]`).
-pub fn sizes(c: &Checkpoint, classified: &[Classified]) -> Vec<Sized> {
+pub(crate) fn sizes(c: &Checkpoint, classified: &[Classified]) -> Vec<Sized> {
     let by_name: std::collections::HashMap<&str, &crate::model::checkpoint::Tensor> = c
         .tensors
         .iter()
@@ -76,12 +79,14 @@ pub fn sizes(c: &Checkpoint, classified: &[Classified]) -> Vec<Sized> {
         .collect()
 }
 
+/// What the memory estimates assume: context, batch, KV-cache dtype, INT4 group size, overhead, training and a budget to fit.
 #[derive(Debug, Clone)]
 pub struct FootprintOptions {
     /// Tokens per sequence for the KV-cache estimate.
     pub context: u64,
     /// Sequences held at once.
     pub batch: u64,
+    /// Element type of the KV cache (`--kv-dtype`).
     pub kv_dtype: KvDtype,
     /// Weights per F16 scale in the INT4 estimate.
     pub group_size: u64,
@@ -116,14 +121,19 @@ impl Default for FootprintOptions {
 /// Element type of the KV cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum KvDtype {
+    /// 4 bytes per element.
     F32,
+    /// 2 bytes per element (the default, as inference servers keep it).
     #[default]
     F16,
+    /// 2 bytes per element, like F16.
     Bf16,
+    /// 1 byte per element (FP8 E4M3 or E5M2).
     F8,
 }
 
 impl KvDtype {
+    /// Bits one cached element takes.
     pub fn bits(self) -> u64 {
         match self {
             KvDtype::F32 => 32,
@@ -140,89 +150,137 @@ pub enum Optimizer {
     Adam,
 }
 
+/// What `footprint` reports for one checkpoint: disk, weights as stored and re-cast, inference with a KV cache, training and a budget check; exact byte counts throughout.
 #[derive(Debug, Clone, Serialize)]
 pub struct FootprintReport {
+    /// The path the checkpoint was opened by, as the user gave it.
     #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
+    /// What the files take on disk, per file and in all.
     pub disk: Disk,
+    /// The bytes of the stored tensors by class.
     pub weights: Weights,
+    /// The weights re-cast to F32, F16/BF16, F8, INT8 and INT4, in that order.
     pub precisions: Vec<Precision>,
     /// `null` with `architecture_unknown` set when config.json (or GGUF metadata) does not give the figures.
     pub inference: Option<Inference>,
+    /// Why there is no inference estimate (no config.json, a field missing, an unknown architecture); `None` when `inference` is given.
     pub architecture_unknown: Option<String>,
+    /// The training estimate, when `FootprintOptions::training` asked for one.
     pub training: Option<Training>,
+    /// Whether the inference total fits `FootprintOptions::fits`, when a budget was given.
     pub fits: Option<Fits>,
 }
 
+/// The checkpoint's files on disk.
 #[derive(Debug, Clone, Serialize)]
 pub struct Disk {
+    /// One row per file, in the checkpoint's order.
     pub files: Vec<DiskFile>,
+    /// Sum of the files' sizes in bytes.
     pub file_bytes: u64,
+    /// Sum of the tensors' data bytes.
     pub tensor_bytes: u64,
     /// Headers and anything else in the files that is not tensor data.
     pub overhead_bytes: u64,
 }
 
+/// One file on disk.
 #[derive(Debug, Clone, Serialize)]
 pub struct DiskFile {
+    /// The file's path as shown to the user.
     #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
+    /// The file's size in bytes.
     pub size_bytes: u64,
+    /// Bytes before the file's data region (header and its length prefix).
     pub header_bytes: u64,
+    /// Data bytes of the tensors stored in this file.
     pub tensor_bytes: u64,
 }
 
+/// The stored tensors' bytes split by class.
 #[derive(Debug, Clone, Serialize)]
 pub struct Weights {
     /// Bytes of every tensor as stored: what loading the checkpoint as-is takes.
     pub stored_bytes: u64,
+    /// Bytes of unquantized weights (class `weight`).
     pub weight_bytes: u64,
+    /// Bytes of packed low-bit weights (GPTQ/AWQ `qweight`, MXFP4 blocks, GGML blocks, …).
     pub quant_packed_bytes: u64,
+    /// Bytes of quantization scales, zero points and group indices.
     pub quant_aux_bytes: u64,
+    /// Bytes of buffers: saved state that is not a parameter (masks, position ids, rotary tables).
     pub buffer_bytes: u64,
     /// Elements of the dense model the weights stand for (packed weights unpacked).
     pub logical_parameters: u64,
 }
 
+/// The weights re-cast to one precision.
 #[derive(Debug, Clone, Serialize)]
 pub struct Precision {
+    /// The precision's label: `F32`, `F16/BF16`, `F8`, `INT8` or `INT4`.
     pub name: &'static str,
+    /// Bits per re-cast weight (1-D tensors stay at 16 below 16 bits).
     pub bits: u64,
     /// Weights at this precision, plus group/row scales where the scheme needs them, plus buffers as stored.
     pub bytes: u64,
+    /// Bytes of the F16 scales the scheme adds (per output row for INT8, per group for INT4; 0 otherwise), included in `bytes`.
     pub scale_bytes: u64,
+    /// How the scheme was costed, in a few words.
     pub note: &'static str,
 }
 
+/// Memory for inference: weights as stored, the KV cache for the given context and batch, and an overhead.
 #[derive(Debug, Clone, Serialize)]
 pub struct Inference {
+    /// The architecture figures the KV cache is computed from (layers, KV heads, head dims, windows) and the config fields they came from.
     pub attention: Attention,
+    /// Tokens per sequence the KV cache is sized for.
     pub context: u64,
+    /// Sequences held at once.
     pub batch: u64,
+    /// Bits per cached element (`FootprintOptions::kv_dtype`).
     pub kv_bits: u64,
+    /// KV-cache bytes one more token of one sequence adds (rounded up to whole bytes).
     pub kv_bytes_per_token: u64,
+    /// KV-cache bytes for `context` tokens × `batch` sequences; saturates at `u64::MAX`.
     pub kv_cache_bytes: u64,
+    /// The weights' bytes as stored.
     pub weights_bytes: u64,
+    /// The overhead percentage applied to weights plus KV cache.
     pub overhead_percent: u64,
+    /// Bytes the overhead adds.
     pub overhead_bytes: u64,
+    /// Weights + KV cache + overhead, in bytes; saturates at `u64::MAX`.
     pub total_bytes: u64,
     /// KV cache at a few common context lengths (batch as given).
     pub kv_by_context: Vec<(u64, u64)>,
 }
 
+/// Memory for training with an optimizer; activations are not included (they depend on batch and sequence).
 #[derive(Debug, Clone, Serialize)]
 pub struct Training {
+    /// The optimizer's name (`adam`).
     pub optimizer: &'static str,
+    /// How the bytes per parameter add up, in words.
     pub formula: String,
+    /// Bytes of weights, gradients, master weights and optimizer state per parameter.
     pub bytes_per_parameter: u64,
+    /// Logical parameters trained (packed weights unpacked; no buffers or auxiliaries).
     pub parameters: u64,
+    /// `parameters × bytes_per_parameter`.
     pub bytes: u64,
 }
 
+/// Whether the checkpoint fits a memory budget (`--fits`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Fits {
+    /// The budget, in bytes.
     pub budget_bytes: u64,
+    /// Bytes needed: the inference total, or the weights plus overhead when the architecture is unknown.
     pub needed_bytes: u64,
+    /// Whether `needed_bytes` is at most `budget_bytes`.
     pub fits: bool,
     /// The longest context (at the given batch) whose total stays within the budget, at most the model's own
     /// maximum; `null` when the architecture is unknown, 0 when even the weights do not fit.
@@ -369,15 +427,16 @@ fn weights(tensors: &[Sized]) -> Weights {
     }
 }
 
-/// Re-cast figures: every weight (packed ones by their logical elements) at `bits`; below 16 bits only tensors of
-/// two or more dims are quantized (norms and biases stay 16-bit, as quantizers leave them), with one F16 scale per
-/// `group_size` weights for INT4 and per output row for INT8. Buffers keep their stored size; quantization
-/// auxiliaries of the stored form are dropped (the new scheme brings its own scales).
 /// Weights per F16 scale in the INT4 estimate unless `--group-size` says otherwise (GPTQ's and AWQ's usual 128).
 pub const DEFAULT_GROUP_SIZE: u64 = 128;
 
 /// The weights re-cast to each precision (quantized and packed tensors re-cast from their logical size).
-pub fn precisions(tensors: &[Sized], group_size: u64) -> Vec<Precision> {
+///
+/// Re-cast figures: every weight (packed ones by their logical elements) at `bits`; below 16 bits only tensors of
+/// two or more dims are quantized (norms and biases stay 16-bit, as quantizers leave them), with one F16 scale per
+/// `group_size` weights for INT4 and per output row for INT8. Buffers keep their stored size; quantization
+/// auxiliaries of the stored form are dropped (the new scheme brings its own scales).
+pub(crate) fn precisions(tensors: &[Sized], group_size: u64) -> Vec<Precision> {
     let schemes: [(&'static str, u64, Scales, &'static str); 5] = [
         ("F32", 32, Scales::None, "full precision"),
         ("F16/BF16", 16, Scales::None, "half precision"),
