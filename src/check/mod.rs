@@ -66,10 +66,13 @@ use crate::stats::{self, ScanOptions};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+/// Whether one rule held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// The rule held.
     Pass,
+    /// The rule is broken (`paramscope check` exits 1).
     Fail,
 }
 
@@ -77,13 +80,16 @@ pub enum Status {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Figure {
+    /// A count: parameters, bytes, files, offending tensors.
     Number(u64),
+    /// A set of dtypes, for the dtype rules (present ones measured, listed ones as the limit).
     Dtypes(Vec<DType>),
 }
 
 /// What a size rule measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Measure {
+    /// Parameters as the Hub counts them: every element of every tensor.
     Parameters,
     /// Tensor data bytes (the sum over tensors, headers excluded), as `inspect` reports `tensor_bytes`.
     TensorBytes,
@@ -93,9 +99,13 @@ pub enum Measure {
 /// [`AtLeast`](Comparison::AtLeast).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Comparison {
+    /// At or below the maximum: passed.
     AtMost,
+    /// Above the maximum: failed.
     Above,
+    /// At or above the minimum: passed.
     AtLeast,
+    /// Below the minimum: failed.
     Below,
 }
 
@@ -118,6 +128,7 @@ impl Comparison {
         }
     }
 
+    /// Whether the rule passed (`AtMost` or `AtLeast`).
     pub fn passed(self) -> bool {
         matches!(self, Comparison::AtMost | Comparison::AtLeast)
     }
@@ -146,14 +157,17 @@ pub enum Outcome {
     PickleSafety(rules::PickleSafety),
 }
 
+/// What one rule found on one checkpoint, as data; `render::check` puts it into words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleResult {
     /// The rule's name, which is also its flag and rules-file key (`max-params`).
     pub rule: &'static str,
+    /// The figures, the comparison and the tensors or files behind a failure, per kind of rule.
     pub outcome: Outcome,
 }
 
 impl RuleResult {
+    /// Whether the rule passed, decided from its outcome alone.
     pub fn status(&self) -> Status {
         let passed = match &self.outcome {
             Outcome::Structure(s) => s.no_tensors.is_none(),
@@ -230,7 +244,9 @@ pub enum Verdict {
 /// `paramscope check --format json` prints for it.
 #[derive(Debug, Clone)]
 pub struct CheckReport {
+    /// The checkpoint's path as shown to the user.
     pub path: PathBuf,
+    /// Pass, fail, or error when the checkpoint could not be read.
     pub status: Verdict,
     /// Every rule evaluated, the structural rule first; empty when the checkpoint could not be read.
     pub rules: Vec<RuleResult>,
@@ -239,6 +255,7 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
+    /// The results of the rules that failed, in evaluation order.
     pub fn failed_rules(&self) -> impl Iterator<Item = &RuleResult> {
         self.rules.iter().filter(|r| r.status() == Status::Fail)
     }
@@ -314,13 +331,18 @@ pub fn unreadable(path: &Path, error: &LoadError) -> CheckReport {
 /// Counts over many checkpoints, for the summary line.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Summary {
+    /// Checkpoints checked.
     pub checkpoints: usize,
+    /// Checkpoints whose every rule passed.
     pub passed: usize,
+    /// Checkpoints with at least one failed rule.
     pub failed: usize,
+    /// Checkpoints that could not be read.
     pub unreadable: usize,
 }
 
 impl Summary {
+    /// Counts one more checkpoint under its verdict.
     pub fn add(&mut self, report: &CheckReport) {
         self.checkpoints += 1;
         match report.status {

@@ -10,12 +10,15 @@ use crate::model::checkpoint::{Checkpoint, Format, Layout, PickleGlobal, Verdict
 use crate::model::dtype::DType;
 use std::path::PathBuf;
 
+/// One rule of the gate, with its limit; built from settings by `RuleSettings::into_rules` and evaluated by `check::check`.
 #[derive(Debug, Clone)]
 pub enum Rule {
     /// The checkpoint loaded: headers in bounds, offsets tiling the data, no trailing bytes, index consistent.
     /// Always evaluated first; a checkpoint that fails it never reaches the other rules.
     Structure,
+    /// `max-params`: at most this many parameters (every element of every tensor).
     MaxParams(Limit),
+    /// `min-params`: at least this many parameters (every element of every tensor).
     MinParams(Limit),
     /// Tensor data bytes (the sum over tensors, headers excluded), as `inspect` reports `tensor_bytes`.
     MaxBytes(Limit),
@@ -23,8 +26,11 @@ pub enum Rule {
     MaxFileBytes(Limit),
     /// Dtypes allowed; any other fails.
     AllowedDtypes(Vec<DType>),
+    /// Dtypes forbidden; any tensor of one fails.
     ForbiddenDtypes(Vec<DType>),
+    /// `expect-tensors`: the names, dtypes and shapes a checkpoint must hold, from a file.
     ExpectTensors(Box<Expected>),
+    /// `max-params-growth`, `max-bytes-growth`: at most this growth over a baseline report.
     Growth(GrowthRule),
     /// Needs the tensors' values: evaluated by [`super::check`] on one scan shared by every value rule.
     Values(ValueRule),
@@ -38,8 +44,11 @@ pub enum Rule {
 /// What the structural rule found: the checkpoint as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Structure {
+    /// Files read.
     pub files: usize,
+    /// Tensors found.
     pub tensors: usize,
+    /// What the format's reader checked.
     pub format: FormatChecks,
     /// Read through an index, which was found consistent with its shards.
     pub sharded: bool,
@@ -57,7 +66,12 @@ pub enum FormatChecks {
     Safetensors,
     /// Headers in bounds, tensors in order on `alignment`; `trailing_bytes` after the padded end of the tensor
     /// data (the reader accepts them, as llama.cpp does).
-    Gguf { alignment: u64, trailing_bytes: u64 },
+    Gguf {
+        /// `general.alignment`, else 32: tensor data starts at multiples of it.
+        alignment: u64,
+        /// Bytes the files hold after the padded end of their tensor data, summed over the files.
+        trailing_bytes: u64,
+    },
     /// Pickles read without running them, every tensor inside its storage, every storage inside the file.
     Pytorch,
 }
@@ -87,15 +101,20 @@ impl PickleSafety {
 /// A figure against a limit: `max-params`, `min-params`, `max-bytes`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compared {
+    /// Parameters or tensor bytes.
     pub measure: Measure,
+    /// The figure measured on the checkpoint, exact.
     pub measured: u64,
+    /// The limit, with the text the user wrote it as.
     pub limit: Limit,
+    /// How `measured` compared with the limit.
     pub comparison: Comparison,
 }
 
 /// `max-file-bytes`: the files' sizes on disk against the limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileSizes {
+    /// The most bytes one file may take on disk.
     pub limit: Limit,
     /// Files in the checkpoint.
     pub files: usize,
@@ -105,23 +124,30 @@ pub struct FileSizes {
     pub over: Vec<FileSize>,
 }
 
+/// One file's size on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileSize {
+    /// The file's path as shown to the user.
     pub path: PathBuf,
+    /// Its size in bytes, headers included.
     pub bytes: u64,
 }
 
 /// Whether the dtypes a rule lists are the only ones allowed (`--dtype`) or forbidden (`--forbid-dtype`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DtypeListing {
+    /// Only the listed dtypes may appear (`--dtype`).
     Allowed,
+    /// None of the listed dtypes may appear (`--forbid-dtype`).
     Forbidden,
 }
 
 /// `dtype`, `forbid-dtype`: the dtypes present against those listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DtypeCheck {
+    /// Whether `listed` is an allow-list or a deny-list.
     pub listing: DtypeListing,
+    /// The dtypes the rule lists, as given.
     pub listed: Vec<DType>,
     /// Every dtype present with its tensor count, in `inspect`'s order.
     pub present: Vec<DtypeCount>,
@@ -131,13 +157,17 @@ pub struct DtypeCheck {
     pub tensors: Vec<(String, DType)>,
 }
 
+/// A dtype present in the checkpoint, with how many tensors have it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DtypeCount {
+    /// The dtype.
     pub dtype: DType,
+    /// Tensors of this dtype.
     pub tensors: u64,
 }
 
 impl Rule {
+    /// The rule's name, which is also its flag and rules-file key (`max-params`).
     pub fn name(&self) -> &'static str {
         match self {
             Rule::Structure => "structure",

@@ -103,15 +103,20 @@ pub fn parse_dtype(text: &str) -> Result<DType, String> {
 /// Why a rules file cannot be used; the message names it.
 #[derive(Debug, thiserror::Error)]
 pub enum RulesFileError {
+    /// The rules file could not be read.
     #[error("--rules {}: cannot read: {source}", path.display())]
     Read {
+        /// The rules file's path, as given.
         path: PathBuf,
+        /// The operating system's error.
         source: std::io::Error,
     },
     /// Not TOML, or a key or value the rules do not take (the parser's message says which, and where).
     #[error("--rules {}: {}", path.display(), source.to_string().trim_end())]
     Invalid {
+        /// The rules file's path, as given.
         path: PathBuf,
+        /// The TOML parser's error, naming the key and line.
         source: toml::de::Error,
     },
 }
@@ -119,16 +124,27 @@ pub enum RulesFileError {
 /// Why the settings give no rules: they contradict each other, or a file they name cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum RulesError {
+    /// `min-params` is above `max-params`: no checkpoint could pass.
     #[error("--min-params {min} is above --max-params {max}")]
-    MinAboveMax { min: Limit, max: Limit },
+    MinAboveMax {
+        /// The minimum, as written.
+        min: Limit,
+        /// The maximum, as written.
+        max: Limit,
+    },
+    /// A dtype is both allowed and forbidden.
     #[error("{0} is both allowed (--dtype) and forbidden (--forbid-dtype)")]
     AllowedAndForbidden(DType),
+    /// A growth allowance without a baseline to grow from.
     #[error("a growth allowance needs --baseline BASE.json to grow from")]
     GrowthWithoutBaseline,
+    /// The baseline file cannot be used.
     #[error(transparent)]
     Baseline(#[from] BaselineError),
+    /// The expected-tensors file cannot be used.
     #[error(transparent)]
     Expect(#[from] ExpectError),
+    /// The `verify-sha256` manifest cannot be read.
     #[error("--verify-sha256 {0}")]
     Manifest(#[from] crate::format::error::InputError),
 }
