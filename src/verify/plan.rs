@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 /// One file to hash, or to report missing.
 #[derive(Debug, Clone)]
 pub struct Planned {
+    /// The file's path as the target names it.
     pub path: PathBuf,
     /// In [`ReferenceKind`](reference::ReferenceKind) order.
     pub references: Vec<Reference>,
