@@ -23,6 +23,7 @@ use serde::Serialize;
 use std::borrow::Cow;
 use std::path::Path;
 
+/// How `paramscope check` writes its results (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CheckFormat {
     /// A line per rule (PASS/FAIL, measured figure, limit), then a summary line.
@@ -637,10 +638,13 @@ fn github_property(s: &str) -> String {
 pub mod junit {
     use super::*;
 
+    /// The XML declaration and the opening `<testsuites>` element, written once before the suites.
     pub const HEADER: &str =
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"paramscope check\">\n";
+    /// The closing `</testsuites>` element, written once after the suites.
     pub const FOOTER: &str = "</testsuites>\n";
 
+    /// One checkpoint as a `<testsuite>`: a test case per rule, failures with their words; an unreadable checkpoint as one erroring case.
     pub fn suite(report: &CheckReport) -> String {
         let name = xml(&report.path.display().to_string());
         let failures = report.failed_rules().count();

@@ -17,6 +17,7 @@ fn files(n: usize) -> String {
     }
 }
 
+/// The footprint report as text in `style`, bytes in binary and decimal units both.
 pub fn render(r: &FootprintReport, style: Style) -> String {
     let mut doc = Doc::new(style);
     doc.heading(&format!(

@@ -83,6 +83,7 @@ pub fn semantics_rows(r: &InspectReport) -> Vec<(String, String)> {
     rows
 }
 
+/// Adds the `--group-by` table to `doc`; shares are of `logical_total`.
 pub fn groups_table(doc: &mut Doc, groups: &Groups, logical_total: u64) {
     doc.heading(&format!("By {}", groups.by));
     // Only `layer` merges instances; elsewhere the × and per-instance columns would always say 1 and the total.
@@ -143,6 +144,7 @@ fn push_row(body: &mut Vec<Vec<String>>, row: &GroupRow, level: usize, whole: u6
     }
 }
 
+/// Adds the `--tree` table to `doc`; shares are of `logical_total`.
 pub fn tree_table(doc: &mut Doc, nodes: &[TreeNode], logical_total: u64) {
     doc.heading("Tree");
     let mut body = Vec::new();
@@ -188,6 +190,7 @@ fn push_nodes(body: &mut Vec<Vec<String>>, nodes: &[TreeNode], indent: Option<&s
     }
 }
 
+/// Adds the classification rules that matched (the `--explain` table) to `doc`.
 pub fn rules_table(doc: &mut Doc, r: &InspectReport) {
     doc.heading("Classification rules that matched");
     let body = r

@@ -7,6 +7,7 @@ use crate::inspect::{DtypeRow, InspectReport, MultiReport, StorageSummary, Weigh
 use crate::model::checkpoint::{PickleReport, Verdict};
 use crate::model::units;
 
+/// The inspect report as text in `style`, without the `--explain` parts.
 pub fn render(report: &InspectReport, style: Style) -> String {
     render_explained(report, style, false)
 }
@@ -18,6 +19,7 @@ pub fn render_explained(report: &InspectReport, style: Style, explain: bool) -> 
     doc.finish()
 }
 
+/// Several inspect reports as text in `style`, each in turn, then their total.
 pub fn render_multi(multi: &MultiReport, style: Style) -> String {
     let mut doc = Doc::new(style);
     for report in &multi.checkpoints {
