@@ -21,6 +21,7 @@ pub struct Baseline {
 
 /// Why BASE.json cannot serve as a baseline; the message names the file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BaselineError {
     /// BASE.json could not be read or is not JSON.
     #[error("--baseline {}: {source}", path.display())]
@@ -99,6 +100,7 @@ pub struct GrowthRule {
 
 /// A figure now and in the baseline, against the ceiling the allowance gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct GrowthOutcome {
     /// Parameters or tensor bytes.
     pub measure: Measure,

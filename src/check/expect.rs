@@ -34,6 +34,7 @@ pub struct ExpectedTensor {
 /// Why FILE cannot serve as the expected tensors; the message names the file. Names from the file are given as
 /// they are: a terminal that shows the message escapes them.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ExpectError {
     /// FILE could not be read or is not JSON.
     #[error("--expect-tensors {}: {source}", path.display())]
@@ -102,6 +103,7 @@ pub enum ExpectError {
 
 /// What is wrong with one entry of the list.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EntryProblem {
     /// Neither a string nor an object.
     #[error("expected a name or an object with \"name\"")]
@@ -229,6 +231,7 @@ impl DtypeShape {
 
 /// The checkpoint's tensors against the expected ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TensorComparison {
     /// The file the expectations came from.
     pub source: PathBuf,
@@ -244,6 +247,7 @@ pub struct TensorComparison {
 
 /// An expected tensor the checkpoint holds with another dtype or shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Changed {
     /// The tensor's name.
     pub name: String,

@@ -79,6 +79,7 @@ pub enum Status {
 /// A figure a rule measured or compared with, exact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum Figure {
     /// A count: parameters, bytes, files, offending tensors.
     Number(u64),
@@ -88,6 +89,7 @@ pub enum Figure {
 
 /// What a size rule measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Measure {
     /// Parameters as the Hub counts them: every element of every tensor.
     Parameters,
@@ -136,6 +138,7 @@ impl Comparison {
 
 /// What one rule found, per kind of rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// `structure`.
     Structure(rules::Structure),
@@ -159,6 +162,7 @@ pub enum Outcome {
 
 /// What one rule found on one checkpoint, as data; `render::check` puts it into words.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RuleResult {
     /// The rule's name, which is also its flag and rules-file key (`max-params`).
     pub rule: &'static str,
@@ -243,6 +247,7 @@ pub enum Verdict {
 /// The rules' results on one checkpoint, or why it could not be read. `render::check::to_json` gives the JSON
 /// `paramscope check --format json` prints for it.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CheckReport {
     /// The checkpoint's path as shown to the user.
     pub path: PathBuf,
@@ -330,6 +335,7 @@ pub fn unreadable(path: &Path, error: &LoadError) -> CheckReport {
 
 /// Counts over many checkpoints, for the summary line.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
+#[non_exhaustive]
 pub struct Summary {
     /// Checkpoints checked.
     pub checkpoints: usize,

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 /// One rule of the gate, with its limit; built from settings by `RuleSettings::into_rules` and evaluated by `check::check`.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Rule {
     /// The checkpoint loaded: headers in bounds, offsets tiling the data, no trailing bytes, index consistent.
     /// Always evaluated first; a checkpoint that fails it never reaches the other rules.
@@ -43,6 +44,7 @@ pub enum Rule {
 
 /// What the structural rule found: the checkpoint as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Structure {
     /// Files read.
     pub files: usize,
@@ -61,6 +63,7 @@ pub struct Structure {
 
 /// The format-specific part of the structural check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FormatChecks {
     /// Headers in bounds, tensors tiling the data exactly, no trailing bytes.
     Safetensors,
@@ -78,6 +81,7 @@ pub enum FormatChecks {
 
 /// `pickle-safety`: the globals a PyTorch checkpoint's pickles name that no allow-list accepts (docs/pytorch.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PickleSafety {
     /// Globals named, allowed or not (one per `module.name`).
     pub globals: usize,
@@ -100,6 +104,7 @@ impl PickleSafety {
 
 /// A figure against a limit: `max-params`, `min-params`, `max-bytes`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Compared {
     /// Parameters or tensor bytes.
     pub measure: Measure,
@@ -113,6 +118,7 @@ pub struct Compared {
 
 /// `max-file-bytes`: the files' sizes on disk against the limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FileSizes {
     /// The most bytes one file may take on disk.
     pub limit: Limit,
@@ -126,6 +132,7 @@ pub struct FileSizes {
 
 /// One file's size on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FileSize {
     /// The file's path as shown to the user.
     pub path: PathBuf,
@@ -144,6 +151,7 @@ pub enum DtypeListing {
 
 /// `dtype`, `forbid-dtype`: the dtypes present against those listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DtypeCheck {
     /// Whether `listed` is an allow-list or a deny-list.
     pub listing: DtypeListing,
@@ -159,6 +167,7 @@ pub struct DtypeCheck {
 
 /// A dtype present in the checkpoint, with how many tensors have it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DtypeCount {
     /// The dtype.
     pub dtype: DType,

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 /// Why a saved report could not be read as JSON. The message says what is wrong with the file; the caller names
 /// the file and the flag it came from (`--baseline main.json: not JSON: …`).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SavedJsonError {
     /// The file could not be read.
     #[error("cannot read: {source}")]

@@ -102,6 +102,7 @@ pub fn parse_dtype(text: &str) -> Result<DType, String> {
 
 /// Why a rules file cannot be used; the message names it.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RulesFileError {
     /// The rules file could not be read.
     #[error("--rules {}: cannot read: {source}", path.display())]
@@ -123,6 +124,7 @@ pub enum RulesFileError {
 
 /// Why the settings give no rules: they contradict each other, or a file they name cannot be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RulesError {
     /// `min-params` is above `max-params`: no checkpoint could pass.
     #[error("--min-params {min} is above --max-params {max}")]

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 
 /// A rule on the tensors' values, judged from one `stats` scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ValueRule {
     /// `no-nan`: no decoded tensor holds a NaN.
     NoNan,
@@ -21,6 +22,7 @@ pub enum ValueRule {
 
 /// What a value rule found in the scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ValueFindings {
     /// The rule judged.
     pub rule: ValueRule,
@@ -36,6 +38,7 @@ pub struct ValueFindings {
 
 /// A tensor that breaks a value rule, with its counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Offender {
     /// The tensor's name.
     pub name: String,

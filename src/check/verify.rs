@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 /// A file that did not verify, with what shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Unverified {
     /// The file's path as shown to the user.
     pub path: PathBuf,
@@ -28,6 +29,7 @@ pub struct Unverified {
 
 /// What the rule found: how many files were hashed, and the ones that did not verify.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct VerifyFindings {
     /// Files hashed (the index, when read through one, and every shard or part).
     pub files: usize,

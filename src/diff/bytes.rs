@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 /// The first paired tensor whose bytes differ, and where.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct FirstDifference {
     /// The tensor's name in A.
     pub name: String,

@@ -58,6 +58,7 @@ pub fn hf_name(gguf: &str) -> Option<String> {
 
 /// What `diff` did to pair a GGUF checkpoint with a safetensors one.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct NameMapping {
     /// "a" or "b": the side whose GGUF names were mapped to Hugging Face names.
     pub gguf_side: &'static str,

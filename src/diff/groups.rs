@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 /// One group's figures on both sides (`diff --group-by`); 0 on a side without the group.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct GroupDelta {
     /// The group's name, as `inspect --group-by` names it (A's name when a prefix change paired the tensors).
     pub name: String,

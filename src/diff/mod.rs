@@ -106,6 +106,7 @@ fn config_of(c: &Checkpoint) -> Option<ModelConfig> {
 
 /// What changed from checkpoint A to checkpoint B, by tensor name: totals, dtypes, prefix changes, tensors on one side only, changed tensors and, on request, groups, renames, values and identity; its JSON is `paramscope diff --format json`.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct DiffReport {
     /// Checkpoint A's totals.
     pub a: Side,
@@ -159,6 +160,7 @@ pub struct Rename {
 
 /// The outcome of `--identical`.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Identical {
     /// Whether the structure is identical and every byte of every paired tensor is equal.
     pub identical: bool,
@@ -168,6 +170,7 @@ pub struct Identical {
 
 /// One side's totals.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Side {
     /// The path the side was opened by, as the user gave it.
     #[serde(serialize_with = "crate::model::path::lossy")]
@@ -185,6 +188,7 @@ pub struct Side {
 
 /// One dtype's figures on both sides (0 on a side without it).
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct DtypeDelta {
     /// The dtype the row counts.
     pub dtype: DType,
@@ -204,6 +208,7 @@ pub struct DtypeDelta {
 
 /// A name prefix that differs between the sides on many tensors at once.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PrefixChange {
     /// The prefix names have in A (`""` when B added one).
     pub from: String,
@@ -215,6 +220,7 @@ pub struct PrefixChange {
 
 /// The identity of a tensor on one side.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct TensorSummary {
     /// The tensor's name on its side.
     pub name: String,
@@ -228,6 +234,7 @@ pub struct TensorSummary {
 
 /// A tensor both sides hold whose dtype or shape differs.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Changed {
     /// The name in A (and in B, unless a prefix change maps it).
     pub name: String,

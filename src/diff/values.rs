@@ -32,6 +32,7 @@ pub struct Tolerance {
 
 /// The outcome of `--values` over the tensors both sides hold.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct ValuesReport {
     /// The absolute tolerance used.
     pub atol: f64,
@@ -54,6 +55,7 @@ pub struct ValuesReport {
 
 /// The comparison of one pair's values.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct TensorValues {
     /// The tensor's name in A.
     pub name: String,
@@ -76,6 +78,7 @@ pub struct TensorValues {
 
 /// A pair `--values` could not compare.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Skipped {
     /// The tensor's name in A.
     pub name: String,

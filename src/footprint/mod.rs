@@ -120,6 +120,7 @@ impl Default for FootprintOptions {
 
 /// Element type of the KV cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum KvDtype {
     /// 4 bytes per element.
     F32,
@@ -145,6 +146,7 @@ impl KvDtype {
 
 /// The optimizer a training estimate is made for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Optimizer {
     /// Adam/AdamW with mixed precision.
     Adam,
@@ -152,6 +154,7 @@ pub enum Optimizer {
 
 /// What `footprint` reports for one checkpoint: disk, weights as stored and re-cast, inference with a KV cache, training and a budget check; exact byte counts throughout.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct FootprintReport {
     /// The path the checkpoint was opened by, as the user gave it.
     #[serde(serialize_with = "crate::model::path::lossy")]
@@ -174,6 +177,7 @@ pub struct FootprintReport {
 
 /// The checkpoint's files on disk.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Disk {
     /// One row per file, in the checkpoint's order.
     pub files: Vec<DiskFile>,
@@ -187,6 +191,7 @@ pub struct Disk {
 
 /// One file on disk.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct DiskFile {
     /// The file's path as shown to the user.
     #[serde(serialize_with = "crate::model::path::lossy")]
@@ -201,6 +206,7 @@ pub struct DiskFile {
 
 /// The stored tensors' bytes split by class.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Weights {
     /// Bytes of every tensor as stored: what loading the checkpoint as-is takes.
     pub stored_bytes: u64,
@@ -218,6 +224,7 @@ pub struct Weights {
 
 /// The weights re-cast to one precision.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Precision {
     /// The precision's label: `F32`, `F16/BF16`, `F8`, `INT8` or `INT4`.
     pub name: &'static str,
@@ -233,6 +240,7 @@ pub struct Precision {
 
 /// Memory for inference: weights as stored, the KV cache for the given context and batch, and an overhead.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Inference {
     /// The architecture figures the KV cache is computed from (layers, KV heads, head dims, windows) and the config fields they came from.
     pub attention: Attention,
@@ -260,6 +268,7 @@ pub struct Inference {
 
 /// Memory for training with an optimizer; activations are not included (they depend on batch and sequence).
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Training {
     /// The optimizer's name (`adam`).
     pub optimizer: &'static str,
@@ -275,6 +284,7 @@ pub struct Training {
 
 /// Whether the checkpoint fits a memory budget (`--fits`).
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Fits {
     /// The budget, in bytes.
     pub budget_bytes: u64,

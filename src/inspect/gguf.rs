@@ -8,6 +8,7 @@ use serde::Serialize;
 
 /// What a GGUF checkpoint's metadata says about its model, tokenizer and quantisation, beside the counted figures.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct GgufReport {
     /// `general.architecture` (e.g. `llama`); the prefix of the model's own keys.
     pub architecture: Option<String>,
@@ -43,6 +44,7 @@ pub struct GgufReport {
 
 /// `general.file_type`, with its llama.cpp name.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct FileType {
     /// The number as stored.
     pub id: u64,
@@ -52,6 +54,7 @@ pub struct FileType {
 
 /// The tokenizer a GGUF file embeds.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Tokenizer {
     /// `tokenizer.ggml.model` (`gpt2`, `llama`, …).
     pub model: Option<String>,

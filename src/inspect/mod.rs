@@ -55,6 +55,7 @@ pub struct InspectOptions {
 
 /// What `inspect` finds in one checkpoint: files, totals, per-dtype rows, model semantics and, on request, groups, a tree and the tensor list; its JSON is `paramscope inspect --format json`.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct InspectReport {
     /// The file format the checkpoint was read as.
     pub format: Format,
@@ -116,6 +117,7 @@ pub struct InspectReport {
 
 /// The counted weights' memory: as stored, and re-cast to each common precision.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct WeightsMemory {
     /// Bytes of the counted tensors as stored (equal to `tensor_bytes`).
     pub stored_bytes: u64,
@@ -125,6 +127,7 @@ pub struct WeightsMemory {
 
 /// Parameters grouped one way (`--group-by`).
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Groups {
     /// The grouping asked for: `layer`, `module`, `dtype` or `depth:N`.
     pub by: String,
@@ -134,6 +137,7 @@ pub struct Groups {
 
 /// One file of a checkpoint.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct FileRow {
     /// The file's path as shown to the user (relative to the checkpoint's folder for shards).
     #[serde(serialize_with = "crate::model::path::lossy")]
@@ -150,6 +154,7 @@ pub struct FileRow {
 
 /// Counts that add up across checkpoints.
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct Totals {
     /// Counted tensors.
     pub tensor_count: u64,
@@ -163,6 +168,7 @@ pub struct Totals {
 
 /// The counted tensors of one dtype.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct DtypeRow {
     /// The dtype this row sums.
     pub dtype: DType,
@@ -178,6 +184,7 @@ pub struct DtypeRow {
 
 /// PyTorch only: the storages the counted tensors view, since several tensors can share one.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct StorageSummary {
     /// Storages at least one counted tensor views.
     pub count: usize,
@@ -191,6 +198,7 @@ pub struct StorageSummary {
 
 /// A PyTorch tensor's place in its storage.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct ViewRow {
     /// The storage's key in the file (`data/KEY`).
     pub storage: String,
@@ -204,6 +212,7 @@ pub struct ViewRow {
 
 /// One counted tensor of the list.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct TensorRow {
     /// The tensor's name as the file stores it.
     pub name: String,
@@ -237,6 +246,7 @@ pub struct TensorRow {
 
 /// A report over several checkpoints: each one, then their sum.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct MultiReport {
     /// One report per checkpoint, in the order they were given.
     pub checkpoints: Vec<InspectReport>,
@@ -246,6 +256,7 @@ pub struct MultiReport {
 
 /// The sums over several checkpoints' reports.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct GrandTotal {
     /// Checkpoints summed.
     pub checkpoints: usize,

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 /// What `stats` finds in one checkpoint's values: a summary over all decoded tensors, per dtype and per tensor, and the tensors flagged; its JSON is `paramscope stats --format json`.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct StatsReport {
     /// The file format the checkpoint was read as.
     pub format: Format,
@@ -40,6 +41,7 @@ pub struct StatsReport {
 /// Statistics of a set of values. Moments, min and max are over the finite values; `nan`, `pos_inf` and
 /// `neg_inf` count what was left out. Fields that need a finite value are null when there is none.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Summary {
     /// Decoded values: elements, or twice the elements for C64 (real and imaginary parts).
     pub values: u64,
@@ -139,6 +141,7 @@ impl Serialize for Extreme {
 
 /// The statistics of one tensor.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct TensorStats {
     /// The tensor's name as the file stores it.
     pub name: String,
@@ -159,6 +162,7 @@ pub struct TensorStats {
 
 /// The statistics of every selected tensor of one dtype.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct DtypeStats {
     /// The dtype the row summarises.
     pub dtype: DType,
@@ -177,6 +181,7 @@ pub struct DtypeStats {
 
 /// Tensors worth a look, by name.
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct Flags {
     /// Tensors with at least one NaN.
     pub nan: Vec<String>,

@@ -31,6 +31,7 @@ pub struct HashJob {
 
 /// A file's digests, lowercase hex, and the bytes they cover.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Digests {
     /// Bytes hashed: the file's length.
     pub size: u64,

@@ -52,6 +52,7 @@ pub enum Verdict {
 /// The state one file ends in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum FileStatus {
     /// It has at least one reference and matches every one.
     Ok,
@@ -67,6 +68,7 @@ pub enum FileStatus {
 
 /// A reference and whether the file's bytes match it (`null` when the file was not hashed).
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Checked {
     /// The reference checked; flattened into the JSON.
     #[serde(flatten)]
@@ -77,6 +79,7 @@ pub struct Checked {
 
 /// One file's verification: its digests and every reference checked.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct FileResult {
     /// The file's path as shown to the user.
     #[serde(serialize_with = "crate::model::path::lossy")]
@@ -118,6 +121,7 @@ impl FileResult {
 
 /// How many files ended in each state.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
+#[non_exhaustive]
 pub struct Summary {
     /// Files reported, whatever their state.
     pub files: usize,
@@ -137,6 +141,7 @@ pub struct Summary {
 
 /// What `verify` finds for all its targets: the verdict, counts, and a row per file; its JSON is `paramscope verify --format json`.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct VerifyReport {
     /// `Failed` on any mismatch or missing file, else `Incomplete` when anything went unverified (or there was no file), else `Verified`.
     pub verdict: Verdict,
