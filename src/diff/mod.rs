@@ -145,7 +145,7 @@ pub struct DiffReport {
     pub identical: Option<Identical>,
     /// Tensors present in both (after prefix changes) with the same dtype and shape.
     pub matching: usize,
-    /// Whether the names (after nothing but exact matches), dtypes and shapes are all the same: no prefix change, nothing on one side only, nothing changed.
+    /// Whether names, dtypes and shapes all agree exactly: no prefix change, nothing on one side only, nothing changed.
     pub structure_identical: bool,
 }
 

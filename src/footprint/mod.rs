@@ -124,7 +124,7 @@ impl Default for FootprintOptions {
 pub enum KvDtype {
     /// 4 bytes per element.
     F32,
-    /// 2 bytes per element (the default, as inference servers keep it).
+    /// 2 bytes per element (the default).
     #[default]
     F16,
     /// 2 bytes per element, like F16.
@@ -250,7 +250,7 @@ pub struct Inference {
     pub batch: u64,
     /// Bits per cached element (`FootprintOptions::kv_dtype`).
     pub kv_bits: u64,
-    /// KV-cache bytes one more token of one sequence adds (rounded up to whole bytes).
+    /// KV-cache bytes of a single token of one sequence (rounded up to whole bytes).
     pub kv_bytes_per_token: u64,
     /// KV-cache bytes for `context` tokens × `batch` sequences; saturates at `u64::MAX`.
     pub kv_cache_bytes: u64,

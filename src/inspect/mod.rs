@@ -121,7 +121,7 @@ pub struct InspectReport {
 pub struct WeightsMemory {
     /// Bytes of the counted tensors as stored (equal to `tensor_bytes`).
     pub stored_bytes: u64,
-    /// The counted tensors' memory at each precision of `footprint`'s table (default group size for quantized formats).
+    /// The counted tensors' memory at each precision of `footprint`'s table (INT4 at the default group size).
     pub precisions: Vec<footprint::Precision>,
 }
 
@@ -233,7 +233,7 @@ pub struct TensorRow {
     pub class: Class,
     /// The classification rule that decided `class`.
     pub rule: Rule,
-    /// Dense-model parameters the tensor stands for: 0 for buffers and auxiliaries, the unpacked count for packed weights, 0 for a tied output head.
+    /// Dense-model parameters the tensor stands for: 0 for buffers, auxiliaries and a head tied to the embeddings (`config.json`), the unpacked count for packed weights.
     pub logical_parameters: u64,
     /// The part of the model the tensor belongs to (attention, MLP, embeddings, …), from its name.
     pub role: Role,

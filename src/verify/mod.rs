@@ -37,7 +37,8 @@ pub trait Progress: Sync {
     fn advance(&self, bytes: u64);
 }
 
-/// The outcome of `verify` over all its targets (`paramscope verify` exits 1 unless `Verified`).
+/// The outcome of `verify` over all its targets (`paramscope verify` exits 0 on `Verified`, 1 on `Failed`, 2 on
+/// `Incomplete`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
