@@ -71,7 +71,7 @@ fn main() {
                 "gpt-oss-20b" => moe::gpt_oss(false),
                 "gpt-oss-120b" => moe::gpt_oss(true),
                 "qwen3-30b-a3b" => moe::qwen3_30b_a3b(),
-                "deepseek-v3" => moe::deepseek_v3(&moe::DEEPSEEK_V3, 1),
+                "deepseek-v3" => moe::deepseek_v3(&moe::DEEPSEEK_V3, 8, 1),
                 _ => (
                     models::quantized_llama(&LlamaShape::LLAMA3_8B, Linear::Gptq { group: 128 }),
                     json!({"model_type": "llama", "architectures": ["LlamaForCausalLM"],

@@ -166,6 +166,11 @@ pub struct RuleArgs {
     #[arg(long, value_name = "COUNT", value_parser = Limit::count)]
     pub min_params: Option<Limit>,
 
+    /// Fail above this many parameters per token: a MoE model's used experts only (inspect's active parameters),
+    /// a dense model's all; fails when config.json lacks the routing fields.
+    #[arg(long, value_name = "COUNT", value_parser = Limit::count)]
+    pub max_active_params: Option<Limit>,
+
     /// Fail above this much tensor data (the sum of tensor bytes, headers excluded): 16GiB, 15GB, 16060522496.
     #[arg(long, value_name = "BYTES", value_parser = Limit::bytes)]
     pub max_bytes: Option<Limit>,
@@ -237,6 +242,7 @@ impl From<RuleArgs> for RuleSettings {
         let RuleArgs {
             max_params,
             min_params,
+            max_active_params,
             max_bytes,
             max_file_bytes,
             dtype,
@@ -256,6 +262,7 @@ impl From<RuleArgs> for RuleSettings {
         RuleSettings {
             max_params,
             min_params,
+            max_active_params,
             max_bytes,
             max_file_bytes,
             dtype,

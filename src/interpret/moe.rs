@@ -3,8 +3,8 @@
 //! attention, norms, embeddings, head and dense layers always are. Multi-token-prediction (MTP) layers
 //! (DeepSeek-V3's layer 61, GLM-4.5's 92) serve speculative decoding, not the main model: they are reported apart.
 //!
-//! Which tensors are routed experts comes from their role (`experts` components, GGUF `ffn_*_exps`, never
-//! `shared_experts`/`shared_expert`/`ffn_*_shexp`), which layer from the index after `layers`/`blk`; `k` and `E`
+//! Which tensors are routed experts comes from their role (`experts` components, GGUF `ffn_*_exps`; shared experts
+//! have a role of their own), which layer from the index after `layers`/`blk`; `k` and `E`
 //! come from `config.json` (as transformers spells them) or GGUF metadata (`ARCH.expert_used_count`,
 //! `ARCH.expert_count`). When `k` is not written down the count is unknown, and the report names the fields it
 //! looked for: the number of experts used is a routing choice no shape reveals.
@@ -292,7 +292,6 @@ struct Place {
 fn place(name: &str, role: Role) -> Place {
     let mut layer = None;
     let mut expert = None;
-    let mut shared = false;
     let mut prev = "";
     for part in name.split('.') {
         let index = (!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
@@ -305,14 +304,11 @@ fn place(name: &str, role: Role) -> Place {
             (Some(i), "experts") => expert = Some(i),
             _ => {}
         }
-        if matches!(part, "shared_experts" | "shared_expert") || part.ends_with("_shexp") {
-            shared = true;
-        }
         prev = part;
     }
     Place {
         layer,
-        routed: role == Role::Experts && !shared,
+        routed: role == Role::Experts,
         expert,
     }
 }
@@ -606,14 +602,11 @@ mod tests {
             Role::Experts,
         );
         assert_eq!((p.layer, p.routed, p.expert), (Some(3), true, Some(7)));
-        let s = place(
-            "model.layers.5.mlp.shared_experts.up_proj.weight",
-            Role::Experts,
-        );
+        let name = "model.layers.5.mlp.shared_experts.up_proj.weight";
+        let s = place(name, crate::interpret::role::role_of(name).0);
         assert_eq!((s.layer, s.routed), (Some(5), false));
         let g = place("blk.12.ffn_up_exps.weight", Role::Experts);
         assert_eq!((g.layer, g.routed, g.expert), (Some(12), true, None));
-        assert!(!place("blk.12.ffn_up_shexp.weight", Role::Experts).routed);
         assert!(!place("model.layers.0.mlp.gate.weight", Role::Router).routed);
     }
 

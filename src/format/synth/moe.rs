@@ -110,11 +110,11 @@ pub const DEEPSEEK_V3: DeepSeekShape = DeepSeekShape {
     vocab: 129280,
 };
 
-/// A DeepSeek-V3-style FP8 checkpoint of `shape` plus `mtp` multi-token-prediction layers after the main ones,
+/// A DeepSeek-V3-style FP8 checkpoint of `shape`, `used` routed experts per token (DeepSeek-V3: 8), plus `mtp` multi-token-prediction layers after the main ones,
 /// as DeepSeek publishes them (layer 61: `enorm`, `hnorm`, `eh_proj`, a full MoE decoder layer, its own
 /// `embed_tokens` and `shared_head.{norm,head}`), with the config.json fields of deepseek-ai/DeepSeek-V3
-/// (`num_experts_per_tok` 8, `n_shared_experts` 1, `moe_layer_freq` 1, `num_nextn_predict_layers`).
-pub fn deepseek_v3(shape: &DeepSeekShape, mtp: u64) -> (SafetensorsWriter, Value) {
+/// (`n_shared_experts` 1, `moe_layer_freq` 1, `num_nextn_predict_layers`).
+pub fn deepseek_v3(shape: &DeepSeekShape, used: u64, mtp: u64) -> (SafetensorsWriter, Value) {
     let mut w = shape.fp8();
     let h = shape.hidden;
     let blocks = |n: u64| n.div_ceil(128);
@@ -152,7 +152,7 @@ pub fn deepseek_v3(shape: &DeepSeekShape, mtp: u64) -> (SafetensorsWriter, Value
         "tie_word_embeddings": false, "hidden_size": h, "intermediate_size": shape.dense_intermediate,
         "moe_intermediate_size": shape.expert_intermediate, "num_hidden_layers": shape.layers,
         "first_k_dense_replace": shape.first_dense, "moe_layer_freq": 1, "n_routed_experts": shape.experts,
-        "n_shared_experts": 1, "num_experts_per_tok": 8.min(shape.experts), "num_nextn_predict_layers": mtp,
+        "n_shared_experts": 1, "num_experts_per_tok": used, "num_nextn_predict_layers": mtp,
         "num_attention_heads": shape.heads, "num_key_value_heads": shape.heads,
         "q_lora_rank": shape.q_lora, "kv_lora_rank": shape.kv_lora, "qk_nope_head_dim": shape.qk_nope,
         "qk_rope_head_dim": shape.qk_rope, "v_head_dim": shape.v_head, "max_position_embeddings": 163840,
