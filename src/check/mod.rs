@@ -85,13 +85,16 @@ pub enum Figure {
     Number(u64),
     /// A set of dtypes, for the dtype rules (present ones measured, listed ones as the limit).
     Dtypes(Vec<DType>),
+    /// The figure could not be measured (`null` in the JSON): a rule on active parameters without the config
+    /// fields that give them.
+    Unknown,
 }
 
 /// What a size rule measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Measure {
-    /// Parameters as the Hub counts them: every element of every tensor.
+    /// Parameters: all of them (`max-params`), or those one token runs through (`max-active-params`).
     Parameters,
     /// Tensor data bytes (the sum over tensors, headers excluded), as `inspect` reports `tensor_bytes`.
     TensorBytes,
@@ -158,6 +161,8 @@ pub enum Outcome {
     Verify(verify::VerifyFindings),
     /// `pickle-safety`.
     PickleSafety(rules::PickleSafety),
+    /// `max-active-params` when the figure is unknown (the rule fails, saying why).
+    Unmeasured(rules::Unmeasured),
 }
 
 /// What one rule found on one checkpoint, as data; `render::check` puts it into words.
@@ -183,6 +188,7 @@ impl RuleResult {
             Outcome::Values(v) => v.offenders.is_empty(),
             Outcome::Verify(v) => v.failing.is_empty() && v.files > 0,
             Outcome::PickleSafety(p) => p.refused.is_empty(),
+            Outcome::Unmeasured(_) => false,
         };
         if passed {
             Status::Pass
@@ -205,6 +211,7 @@ impl RuleResult {
             Outcome::Values(v) => v.offenders.len() as u64,
             Outcome::Verify(v) => v.failing.len() as u64,
             Outcome::PickleSafety(p) => p.refused.len() as u64,
+            Outcome::Unmeasured(_) => return Figure::Unknown,
         })
     }
 
@@ -220,6 +227,7 @@ impl RuleResult {
             | Outcome::PickleSafety(_)
             | Outcome::Verify(_) => 0,
             Outcome::Growth(g) => g.ceiling,
+            Outcome::Unmeasured(u) => u.limit.value,
         }))
     }
 

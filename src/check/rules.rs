@@ -21,6 +21,8 @@ pub enum Rule {
     MaxParams(Limit),
     /// `min-params`: at least this many parameters (every element of every tensor).
     MinParams(Limit),
+    /// Parameters per token (a MoE model's used experts only; all of a dense model's), at most this.
+    MaxActiveParams(Limit),
     /// Tensor data bytes (the sum over tensors, headers excluded), as `inspect` reports `tensor_bytes`.
     MaxBytes(Limit),
     /// The size on disk of every file (shard), headers included.
@@ -116,6 +118,13 @@ pub struct Compared {
     pub comparison: Comparison,
 }
 
+/// A figure that could not be measured, and why (the fields missing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmeasured {
+    pub limit: Limit,
+    pub why: String,
+}
+
 /// `max-file-bytes`: the files' sizes on disk against the limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -182,6 +191,7 @@ impl Rule {
             Rule::Structure => "structure",
             Rule::MaxParams(_) => "max-params",
             Rule::MinParams(_) => "min-params",
+            Rule::MaxActiveParams(_) => "max-active-params",
             Rule::MaxBytes(_) => "max-bytes",
             Rule::MaxFileBytes(_) => "max-file-bytes",
             Rule::AllowedDtypes(_) => "dtype",
@@ -218,6 +228,13 @@ impl Rule {
                 limit,
                 Comparison::at_least,
             ),
+            Rule::MaxActiveParams(limit) => match active_parameters(checkpoint) {
+                Ok(n) => compared(Measure::Parameters, n, limit, Comparison::at_most),
+                Err(why) => Outcome::Unmeasured(Unmeasured {
+                    limit: limit.clone(),
+                    why,
+                }),
+            },
             Rule::MaxBytes(limit) => compared(
                 Measure::TensorBytes,
                 checkpoint.tensor_bytes(),
@@ -243,6 +260,21 @@ impl Rule {
             outcome,
         })
     }
+}
+
+/// The parameters per token, as `inspect` reports `active_parameters`; `Err` says which fields are missing.
+fn active_parameters(checkpoint: &Checkpoint) -> Result<u64, String> {
+    let config = match crate::interpret::hf_config::for_checkpoint(checkpoint) {
+        Some(Ok(c)) => Some(c),
+        _ => None,
+    };
+    let classified = crate::interpret::classify::classify(&checkpoint.tensors, config.as_ref());
+    let all: Vec<_> = checkpoint.tensors.iter().zip(&classified).collect();
+    let active =
+        crate::interpret::moe::active(&all, &inspect::moe_fields(checkpoint, config.as_ref()));
+    active
+        .active_parameters
+        .ok_or_else(|| active.active_parameters_unknown.unwrap_or_default())
 }
 
 /// A GGUF checkpoint's data alignment (`general.alignment`, else 32) and the bytes its files hold after the

@@ -24,6 +24,11 @@ pub struct RuleSettings {
     #[serde(default, deserialize_with = "de_count")]
     pub min_params: Option<Limit>,
 
+    /// Fail above this many parameters per token: a MoE model's used experts only (inspect's active parameters),
+    /// a dense model's all; fails when config.json lacks the routing fields.
+    #[serde(default, deserialize_with = "de_count")]
+    pub max_active_params: Option<Limit>,
+
     /// Fail above this much tensor data (the sum of tensor bytes, headers excluded): 16GiB, 15GB, 16060522496.
     #[serde(default, deserialize_with = "de_bytes")]
     pub max_bytes: Option<Limit>,
@@ -177,6 +182,7 @@ impl RuleSettings {
         let RuleSettings {
             max_params,
             min_params,
+            max_active_params,
             max_bytes,
             max_file_bytes,
             dtype,
@@ -198,6 +204,7 @@ impl RuleSettings {
         RuleSettings {
             max_params: max_params.or(file.max_params),
             min_params: min_params.or(file.min_params),
+            max_active_params: max_active_params.or(file.max_active_params),
             max_bytes: max_bytes.or(file.max_bytes),
             max_file_bytes: max_file_bytes.or(file.max_file_bytes),
             dtype: list(dtype, file.dtype),
@@ -246,6 +253,7 @@ impl RuleSettings {
         let mut rules = vec![Rule::PickleSafety(self.allow_global)];
         rules.extend(self.max_params.map(Rule::MaxParams));
         rules.extend(self.min_params.map(Rule::MinParams));
+        rules.extend(self.max_active_params.map(Rule::MaxActiveParams));
         rules.extend(self.max_bytes.map(Rule::MaxBytes));
         rules.extend(self.max_file_bytes.map(Rule::MaxFileBytes));
         if !self.dtype.is_empty() {

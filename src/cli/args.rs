@@ -166,6 +166,11 @@ pub struct RuleArgs {
     #[arg(long, value_name = "COUNT", value_parser = Limit::count)]
     pub min_params: Option<Limit>,
 
+    /// Fail above this many parameters per token: a MoE model's used experts only (inspect's active parameters),
+    /// a dense model's all; fails when config.json lacks the routing fields.
+    #[arg(long, value_name = "COUNT", value_parser = Limit::count)]
+    pub max_active_params: Option<Limit>,
+
     /// Fail above this much tensor data (the sum of tensor bytes, headers excluded): 16GiB, 15GB, 16060522496.
     #[arg(long, value_name = "BYTES", value_parser = Limit::bytes)]
     pub max_bytes: Option<Limit>,
@@ -237,6 +242,7 @@ impl From<RuleArgs> for RuleSettings {
         let RuleArgs {
             max_params,
             min_params,
+            max_active_params,
             max_bytes,
             max_file_bytes,
             dtype,
@@ -256,6 +262,7 @@ impl From<RuleArgs> for RuleSettings {
         RuleSettings {
             max_params,
             min_params,
+            max_active_params,
             max_bytes,
             max_file_bytes,
             dtype,
@@ -468,9 +475,10 @@ pub struct FootprintArgs {
     #[command(flatten)]
     pub read: ReadArgs,
 
-    /// Context length (tokens per sequence) for the KV-cache estimate.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), default_value_t = footprint::DEFAULT_CONTEXT)]
-    pub context: u64,
+    /// Context length (tokens per sequence) for the KV-cache estimate [default: 4096, or the model's maximum
+    /// context when shorter].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub context: Option<u64>,
 
     /// Sequences held at once.
     #[arg(long, value_name = "B", value_parser = clap::value_parser!(u64).range(1..), default_value_t = 1)]
@@ -492,10 +500,36 @@ pub struct FootprintArgs {
     #[arg(long, value_enum)]
     pub training: Option<Optimizer>,
 
-    /// Answer whether inference fits in this much memory (`24GiB`, `80GB`) and the longest context that does;
-    /// exit 1 when it does not fit.
-    #[arg(long, value_name = "BYTES", value_parser = paramscope::model::quantity::parse_bytes)]
-    pub fits: Option<u64>,
+    /// Answer whether inference fits in this much memory (`24GiB`, `80GB`) or on these devices (`2x80GB`,
+    /// `8×80GiB`, `24GiB,24GiB`: split tensor-parallel), at each precision, with the longest context that fits;
+    /// exit 1 when the stored precision does not fit.
+    #[arg(long, value_name = "BYTES|NxBYTES|BYTES,BYTES", value_parser = footprint::Devices::parse)]
+    pub fits: Option<footprint::Devices>,
+
+    /// With --fits on several devices: fixed memory each needs besides its share (CUDA context, communication
+    /// buffers) [default: 1GiB].
+    #[arg(long, value_name = "BYTES", requires = "fits", value_parser = paramscope::model::quantity::parse_bytes)]
+    pub device_overhead: Option<u64>,
+
+    /// The config.json to take the architecture from (for a folder without one, e.g. after a partial download).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["layers", "kv_heads", "head_dim"])]
+    pub config: Option<PathBuf>,
+
+    /// Layers with a KV cache, for a checkpoint without config.json (with --kv-heads and --head-dim).
+    #[arg(long, value_name = "N", requires_all = ["kv_heads", "head_dim"], value_parser = clap::value_parser!(u64).range(1..))]
+    pub layers: Option<u64>,
+
+    /// KV heads per layer (with --layers and --head-dim).
+    #[arg(long, value_name = "N", requires_all = ["layers", "head_dim"], value_parser = clap::value_parser!(u64).range(1..))]
+    pub kv_heads: Option<u64>,
+
+    /// Dimensions of each key and value head (with --layers and --kv-heads).
+    #[arg(long, value_name = "N", requires_all = ["layers", "kv_heads"], value_parser = clap::value_parser!(u64).range(1..))]
+    pub head_dim: Option<u64>,
+
+    /// With --layers: the model's maximum context (the longest-context search and the KV table stop there).
+    #[arg(long, value_name = "N", requires = "layers", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_context: Option<u64>,
 }
 
 /// `--kv-dtype`: the library's [`footprint::KvDtype`] as a flag value.
@@ -504,7 +538,22 @@ pub enum KvDtype {
     F32,
     F16,
     Bf16,
+    /// FP8, either kind (one byte per element).
     F8,
+    /// FP8 E4M3 (vLLM's fp8_e4m3).
+    #[value(name = "fp8-e4m3", alias = "fp8_e4m3")]
+    Fp8E4m3,
+    /// FP8 E5M2 (vLLM's fp8_e5m2).
+    #[value(name = "fp8-e5m2", alias = "fp8_e5m2")]
+    Fp8E5m2,
+    /// 8-bit integers.
+    Int8,
+    /// llama.cpp's q8_0: 8.5 bits per element with its block scales.
+    #[value(name = "q8_0")]
+    Q8_0,
+    /// llama.cpp's q4_0: 4.5 bits per element with its block scales.
+    #[value(name = "q4_0")]
+    Q4_0,
 }
 
 impl From<KvDtype> for footprint::KvDtype {
@@ -514,6 +563,11 @@ impl From<KvDtype> for footprint::KvDtype {
             KvDtype::F16 => footprint::KvDtype::F16,
             KvDtype::Bf16 => footprint::KvDtype::Bf16,
             KvDtype::F8 => footprint::KvDtype::F8,
+            KvDtype::Fp8E4m3 => footprint::KvDtype::Fp8E4m3,
+            KvDtype::Fp8E5m2 => footprint::KvDtype::Fp8E5m2,
+            KvDtype::Int8 => footprint::KvDtype::Int8,
+            KvDtype::Q8_0 => footprint::KvDtype::Q8_0,
+            KvDtype::Q4_0 => footprint::KvDtype::Q4_0,
         }
     }
 }

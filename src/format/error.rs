@@ -69,6 +69,9 @@ pub enum Problem {
     /// A list of reference hashes (`verify --sha256 FILE`) that cannot be read as one.
     #[error("{0}")]
     BadManifest(String),
+    /// A `config.json` named on the command line (`footprint --config FILE`) that cannot be used.
+    #[error("{0}")]
+    BadConfig(String),
     #[error(transparent)]
     Discovery(#[from] DiscoveryProblem),
     #[error(transparent)]
@@ -92,6 +95,7 @@ impl Problem {
             Problem::ChangedSinceRead { .. } => "changed_since_read",
             Problem::ChangedWhileRead { .. } => "changed_while_read",
             Problem::BadManifest(_) => "bad_manifest",
+            Problem::BadConfig(_) => "bad_config",
             Problem::Discovery(p) => p.code(),
             Problem::Safetensors(p) => p.code(),
             Problem::Sharded(p) => p.code(),

@@ -8,6 +8,7 @@ use crate::aggregate::tree::{self, TreeNode};
 use crate::footprint;
 use crate::interpret::classify::{self, Class, Classified, Rule};
 use crate::interpret::hf_config::{self, ModelConfig};
+use crate::interpret::moe::{self, ActiveParameters, MoeFields};
 use crate::interpret::role::Role;
 use crate::interpret::semantics::{self, Classes, ModelInfo, Semantics};
 use crate::model::checkpoint::{Checkpoint, Format, IndexInfo, Layout, Tensor};
@@ -99,6 +100,10 @@ pub struct InspectReport {
     /// Logical parameters, counts per class (weight, buffer, quantization auxiliary, packed), embedding split and the rules that decided them; flattened into the report's JSON.
     #[serde(flatten)]
     pub semantics: Semantics,
+    /// Parameters per token: `active_parameters`, `active_parameters_unknown`, `moe` (experts per layer used of
+    /// total), `mtp` (multi-token-prediction layers, apart).
+    #[serde(flatten)]
+    pub active: ActiveParameters,
     /// From the `config.json` beside the checkpoint; `null` when there is none.
     pub model: Option<ModelInfo>,
     /// Rows of parameters per group when `InspectOptions::group_by` asked for them.
@@ -350,6 +355,7 @@ fn with_config(
         precisions: footprint::precisions(&sized, footprint::DEFAULT_GROUP_SIZE),
     };
     let semantics = semantics::summarise(selected.iter().copied());
+    let active = moe::active(&selected, &moe_fields(checkpoint, config));
     let groups = options.group_by.map(|by| Groups {
         by: by.label(),
         rows: group::group(&group_items(&selected), by),
@@ -414,11 +420,24 @@ fn with_config(
             .chain(checkpoint.no_tensors())
             .collect(),
         semantics,
+        active,
         model: config.map(ModelInfo::from),
         groups,
         tree,
         tensors,
         tensors_listed_of: listed_of,
+    }
+}
+
+/// The routing fields of the checkpoint: GGUF metadata, or the `config.json` beside a safetensors checkpoint.
+pub fn moe_fields(checkpoint: &Checkpoint, config: Option<&ModelConfig>) -> MoeFields {
+    match (checkpoint.format, config) {
+        (Format::Gguf, _) => MoeFields::from_gguf(&checkpoint.metadata),
+        (_, Some(c)) => MoeFields::from_hf_config(&c.raw),
+        (_, None) => MoeFields::absent(format!(
+            "no usable config.json beside {}",
+            checkpoint.path.display()
+        )),
     }
 }
 

@@ -74,6 +74,7 @@ fn message(r: &RuleResult, names: Names) -> String {
         Outcome::Values(v) => values(v),
         Outcome::Verify(v) => verified(v),
         Outcome::PickleSafety(p) => pickle_safety(p),
+        Outcome::Unmeasured(u) => format!("unknown ({}), limit {}", names.name(&u.why), u.limit),
     }
 }
 
@@ -86,7 +87,7 @@ fn details(r: &RuleResult, names: Names) -> Vec<String> {
             .iter()
             .map(|n| format!("note: {}", names.name(n)))
             .collect(),
-        Outcome::Compared(_) | Outcome::Growth(_) => Vec::new(),
+        Outcome::Compared(_) | Outcome::Growth(_) | Outcome::Unmeasured(_) => Vec::new(),
         Outcome::FileSizes(f) => capped(f.over.iter().map(|file| {
             format!(
                 "{}: {}",

@@ -7,6 +7,7 @@ use crate::aggregate::group::GroupRow;
 use crate::aggregate::tree::TreeNode;
 use crate::inspect::{Groups, InspectReport};
 use crate::interpret::classify::Class;
+use crate::interpret::moe::{self, ActiveParameters};
 use crate::model::units;
 
 /// Width of a full bar, in terminal cells.
@@ -62,6 +63,7 @@ pub fn semantics_rows(r: &InspectReport) -> Vec<(String, String)> {
             units::count(s.non_embedding_parameters)
         ),
     ));
+    rows.extend(active_rows(&r.active));
     for (class, label) in [
         (Class::Buffer, "buffers"),
         (Class::QuantAux, "quant aux"),
@@ -79,6 +81,63 @@ pub fn semantics_rows(r: &InspectReport) -> Vec<(String, String)> {
                 ),
             ));
         }
+    }
+    rows
+}
+
+/// `active parameters` (MoE checkpoints, or why unknown) and `multi-token prediction` rows; nothing for a dense
+/// model without MTP layers, whose active parameters are its logical parameters.
+fn active_rows(a: &ActiveParameters) -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    match (&a.moe, a.active_parameters, &a.active_parameters_unknown) {
+        (Some(m), Some(active), _) => {
+            let shared = match m.shared_experts {
+                Some(n) if n > 0 => format!(" + {n} shared"),
+                _ => String::new(),
+            };
+            rows.push((
+                "active parameters".into(),
+                format!(
+                    "{} ({}) per token of {}: {} of {} routed experts{shared} in {} of {} layers",
+                    units::count(active),
+                    units::grouped(active),
+                    units::count(m.total_parameters),
+                    m.experts_used,
+                    m.experts,
+                    m.moe_layers,
+                    m.layers
+                ),
+            ));
+            for note in &m.notes {
+                rows.push(("  note".into(), escape(note).into_owned()));
+            }
+        }
+        (_, None, Some(why)) => rows.push((
+            "active parameters".into(),
+            format!("unknown: {}", escape(why)),
+        )),
+        _ => {}
+    }
+    if let Some(mtp) = &a.mtp {
+        let which = if mtp.layers.len() == 1 {
+            "layer"
+        } else {
+            "layers"
+        };
+        let active = match mtp.active_parameters {
+            Some(n) if n != mtp.parameters => format!(", {} active", units::count(n)),
+            _ => String::new(),
+        };
+        rows.push((
+            "multi-token prediction".into(),
+            format!(
+                "{which} {}: {} ({}){active}, apart from the main model ({})",
+                moe::ranges(&mtp.layers),
+                units::count(mtp.parameters),
+                units::grouped(mtp.parameters),
+                escape(&mtp.field)
+            ),
+        ));
     }
     rows
 }

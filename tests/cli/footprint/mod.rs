@@ -1,6 +1,7 @@
 //! `paramscope footprint`: exact byte figures for generated checkpoints, and KV-cache estimates derived by hand.
 
 mod configs;
+mod fits;
 mod gguf;
 
 use crate::common::{footprint_json, paramscope};
