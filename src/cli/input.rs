@@ -6,33 +6,16 @@
 use crate::exit::UsageError;
 use crate::output::print_load_error;
 use paramscope::format::discover::walk;
-use paramscope::format::error::LoadError;
 use paramscope::format::file_id::identity;
 use paramscope::format::{self, LoadOptions, Source};
 use paramscope::model::checkpoint::Checkpoint;
 use std::path::{Path, PathBuf};
 
-/// Every checkpoint the paths name, or why one could not be read with the path it is reported under: paths that
-/// name nothing readable first, then each checkpoint in turn (one named twice is read once).
-pub fn load_each(
-    paths: &[PathBuf],
-    options: LoadOptions,
-) -> Vec<Result<Checkpoint, (PathBuf, LoadError)>> {
-    let mut found = Vec::new();
-    walk::each_checkpoint(paths, false, |f| found.push(f));
-    let (unreadable, sources): (Vec<_>, Vec<_>) = found.into_iter().partition(Result::is_err);
-    unreadable
-        .into_iter()
-        .chain(sources)
-        .map(|f| walk::load(f, options))
-        .collect()
-}
-
-/// [`load_each`], each problem written (in JSON when `json`): the checkpoints read, and how many inputs failed.
+/// [`walk::load_each`], each problem written (in JSON when `json`): the checkpoints read, and how many inputs failed.
 pub fn load_all(paths: &[PathBuf], options: LoadOptions, json: bool) -> (Vec<Checkpoint>, usize) {
     let mut checkpoints = Vec::new();
     let mut failed = 0;
-    for loaded in load_each(paths, options) {
+    for loaded in walk::load_each(paths, options) {
         match loaded {
             Ok(c) => checkpoints.push(c),
             Err((_, e)) => {
@@ -51,23 +34,14 @@ pub fn load_one(
     options: LoadOptions,
     json: bool,
 ) -> Result<Option<Checkpoint>, UsageError> {
-    let (mut checkpoints, failed) = load_all(&[path.to_path_buf()], options, json);
-    if failed > 0 {
-        return Ok(None);
+    match walk::load_one(path, options) {
+        Ok(c) => Ok(Some(c)),
+        Err(walk::NotOne::Unreadable(errors)) => {
+            errors.iter().for_each(|e| print_load_error(e, json));
+            Ok(None)
+        }
+        Err(several) => Err(UsageError(several.to_string())),
     }
-    if checkpoints.len() > 1 {
-        let names: Vec<String> = checkpoints
-            .iter()
-            .map(|c| c.path.display().to_string())
-            .collect();
-        return Err(UsageError(format!(
-            "{}: holds {} checkpoints ({}); name one of them",
-            path.display(),
-            checkpoints.len(),
-            names.join(", ")
-        )));
-    }
-    Ok(checkpoints.pop())
 }
 
 /// The input that `target` would overwrite, by the path it was named or found under; `None` when `target`

@@ -498,6 +498,15 @@ pub fn to_json_all(reports: &[CheckReport]) -> serde_json::Value {
     })
 }
 
+/// What `paramscope check --format json` prints for the checkpoints checked: one alone as [`to_json`], any other
+/// number as [`to_json_all`].
+pub fn to_json_collected(reports: &[CheckReport]) -> serde_json::Value {
+    match reports {
+        [one] => to_json(one),
+        all => to_json_all(all),
+    }
+}
+
 fn paint(text: &str, code: &str, colour: bool) -> String {
     if colour {
         format!("\u{1b}[{code}m{text}\u{1b}[0m")

@@ -106,10 +106,9 @@ pub fn run(args: CheckArgs, out: &mut Output) -> Outcome {
         }
     }
     match format {
-        CheckFormat::Json if collected.len() == 1 => {
-            out.print(&render::json::to_string(&view::to_json(&collected[0])))
-        }
-        CheckFormat::Json => out.print(&render::json::to_string(&view::to_json_all(&collected))),
+        CheckFormat::Json => out.print(&render::json::to_string(&view::to_json_collected(
+            &collected,
+        ))),
         CheckFormat::Table | CheckFormat::Github if summary.checkpoints > 1 => {
             out.print(&view::summary_line(&summary))
         }

@@ -2,10 +2,10 @@
 
 use crate::args::{OutputFormat, StatsArgs};
 use crate::exit::{Exit, Outcome, UsageError};
-use crate::input::load_each;
 use crate::output::{load_error_line, print_load_error, several, style_for, Output};
 use crate::progress;
 use indicatif::ProgressBar;
+use paramscope::format::discover::walk::load_each;
 use paramscope::format::error::LoadError;
 use paramscope::model::checkpoint::Checkpoint;
 use paramscope::model::filter::TensorFilter;
