@@ -205,6 +205,28 @@ impl KvDtype {
         (bytes * 8) as f64 / elements as f64
     }
 
+    /// Every KV-cache type, in the order `--kv-dtype` lists them.
+    pub const ALL: [KvDtype; 9] = [
+        KvDtype::F32,
+        KvDtype::F16,
+        KvDtype::Bf16,
+        KvDtype::F8,
+        KvDtype::Fp8E4m3,
+        KvDtype::Fp8E5m2,
+        KvDtype::Int8,
+        KvDtype::Q8_0,
+        KvDtype::Q4_0,
+    ];
+
+    /// The KV-cache type a name gives ([`KvDtype::name`]'s spelling, any case, `_` for `-` as vLLM writes
+    /// `fp8_e4m3`), or `None`.
+    pub fn from_name(name: &str) -> Option<KvDtype> {
+        let wanted = name.to_ascii_lowercase();
+        KvDtype::ALL
+            .into_iter()
+            .find(|d| d.name() == wanted || d.name().replace('-', "_") == wanted)
+    }
+
     /// The name `--kv-dtype` takes.
     pub fn name(self) -> &'static str {
         match self {
