@@ -8,7 +8,7 @@ use super::expect::{self, ExpectError};
 use super::limit::{Growth, Limit};
 use super::values::ValueRule;
 use super::{Measure, Rule};
-use crate::model::dtype::{DType, SAFETENSORS_DTYPES};
+use crate::model::dtype::DType;
 use serde::{Deserialize, Deserializer};
 use std::path::{Path, PathBuf};
 
@@ -24,7 +24,16 @@ pub struct RuleSettings {
     #[serde(default, deserialize_with = "de_count")]
     pub min_params: Option<Limit>,
 
-    /// Fail above this much tensor data (the sum of tensor bytes, headers excluded): 16GiB, 15GB, 16060522496.
+    /// Fail above this many logical parameters (`inspect`'s logical count: packed 4-bit weights counted as the
+    /// weights they stand for, quantization auxiliaries left out).
+    #[serde(default, deserialize_with = "de_count")]
+    pub max_logical_params: Option<Limit>,
+
+    /// Fail below this many logical parameters (`--min-logical-params 7B` passes a 4-bit 8B model).
+    #[serde(default, deserialize_with = "de_count")]
+    pub min_logical_params: Option<Limit>,
+
+    /// Fail above this much tensor data (the sum of tensor bytes, headers excluded): 16GiB, 15GB, 16060522496B.
     #[serde(default, deserialize_with = "de_bytes")]
     pub max_bytes: Option<Limit>,
 
@@ -89,15 +98,10 @@ pub struct RuleSettings {
     pub verify_sha256: Option<PathBuf>,
 }
 
-/// A dtype as `--dtype` and the rules file take it: `inspect`'s spelling, in any case.
+/// A dtype as `--dtype` and the rules file take it: `inspect`'s spelling or PyTorch's, in any case
+/// ([`DType::parse`]).
 pub fn parse_dtype(text: &str) -> Result<DType, String> {
-    DType::from_name(&text.trim().to_uppercase()).ok_or_else(|| {
-        let known: Vec<&str> = SAFETENSORS_DTYPES.iter().map(|d| d.name()).collect();
-        format!(
-            "unknown dtype '{text}'; known: {}, and the ggml block types of GGUF files (Q4_K, Q8_0, IQ4_XS, …)",
-            known.join(", ")
-        )
-    })
+    DType::parse(text).ok_or_else(|| DType::unknown(text))
 }
 
 /// Why a rules file cannot be used; the message names it.
@@ -121,6 +125,9 @@ pub enum RulesFileError {
 pub enum RulesError {
     #[error("--min-params {min} is above --max-params {max}")]
     MinAboveMax { min: Limit, max: Limit },
+    /// `--min-logical-params` above `--max-logical-params`.
+    #[error("--min-logical-params {min} is above --max-logical-params {max}")]
+    LogicalMinAboveMax { min: Limit, max: Limit },
     #[error("{0} is both allowed (--dtype) and forbidden (--forbid-dtype)")]
     AllowedAndForbidden(DType),
     #[error("a growth allowance needs --baseline BASE.json to grow from")]
@@ -159,6 +166,8 @@ impl RuleSettings {
         let RuleSettings {
             max_params,
             min_params,
+            max_logical_params,
+            min_logical_params,
             max_bytes,
             max_file_bytes,
             dtype,
@@ -180,6 +189,8 @@ impl RuleSettings {
         RuleSettings {
             max_params: max_params.or(file.max_params),
             min_params: min_params.or(file.min_params),
+            max_logical_params: max_logical_params.or(file.max_logical_params),
+            min_logical_params: min_logical_params.or(file.min_logical_params),
             max_bytes: max_bytes.or(file.max_bytes),
             max_file_bytes: max_file_bytes.or(file.max_file_bytes),
             dtype: list(dtype, file.dtype),
@@ -214,6 +225,14 @@ impl RuleSettings {
                 });
             }
         }
+        if let (Some(min), Some(max)) = (&self.min_logical_params, &self.max_logical_params) {
+            if min.value > max.value {
+                return Err(RulesError::LogicalMinAboveMax {
+                    min: min.clone(),
+                    max: max.clone(),
+                });
+            }
+        }
         if let Some(&d) = self.dtype.iter().find(|d| self.forbid_dtype.contains(d)) {
             return Err(RulesError::AllowedAndForbidden(d));
         }
@@ -228,6 +247,8 @@ impl RuleSettings {
         let mut rules = vec![Rule::PickleSafety(self.allow_global)];
         rules.extend(self.max_params.map(Rule::MaxParams));
         rules.extend(self.min_params.map(Rule::MinParams));
+        rules.extend(self.max_logical_params.map(Rule::MaxLogicalParams));
+        rules.extend(self.min_logical_params.map(Rule::MinLogicalParams));
         rules.extend(self.max_bytes.map(Rule::MaxBytes));
         rules.extend(self.max_file_bytes.map(Rule::MaxFileBytes));
         if !self.dtype.is_empty() {

@@ -7,6 +7,7 @@ use paramscope::footprint;
 use paramscope::inspect;
 use paramscope::model::dtype::DType;
 use paramscope::model::metadata;
+use paramscope::model::quantity;
 use paramscope::render::check::CheckFormat;
 use std::path::PathBuf;
 
@@ -150,6 +151,10 @@ pub struct CheckArgs {
     #[arg(long, short)]
     pub recursive: bool,
 
+    /// List every tensor behind a dtype rule's verdict (the table counts them by dtype).
+    #[arg(long, short)]
+    pub verbose: bool,
+
     #[command(flatten)]
     pub read: ReadArgs,
 }
@@ -166,7 +171,16 @@ pub struct RuleArgs {
     #[arg(long, value_name = "COUNT", value_parser = Limit::count)]
     pub min_params: Option<Limit>,
 
-    /// Fail above this much tensor data (the sum of tensor bytes, headers excluded): 16GiB, 15GB, 16060522496.
+    /// Fail above this many logical parameters (packed 4-bit weights counted as the weights they stand for,
+    /// quantization auxiliaries left out: the count `inspect` shows as logical).
+    #[arg(long, value_name = "COUNT", value_parser = Limit::count)]
+    pub max_logical_params: Option<Limit>,
+
+    /// Fail below this many logical parameters (`--min-logical-params 7B` passes a 4-bit 8B model).
+    #[arg(long, value_name = "COUNT", value_parser = Limit::count)]
+    pub min_logical_params: Option<Limit>,
+
+    /// Fail above this much tensor data (the sum of tensor bytes, headers excluded): 16GiB, 15GB, 16060522496B.
     #[arg(long, value_name = "BYTES", value_parser = Limit::bytes)]
     pub max_bytes: Option<Limit>,
 
@@ -237,6 +251,8 @@ impl From<RuleArgs> for RuleSettings {
         let RuleArgs {
             max_params,
             min_params,
+            max_logical_params,
+            min_logical_params,
             max_bytes,
             max_file_bytes,
             dtype,
@@ -256,6 +272,8 @@ impl From<RuleArgs> for RuleSettings {
         RuleSettings {
             max_params,
             min_params,
+            max_logical_params,
+            min_logical_params,
             max_bytes,
             max_file_bytes,
             dtype,
@@ -468,24 +486,24 @@ pub struct FootprintArgs {
     #[command(flatten)]
     pub read: ReadArgs,
 
-    /// Context length (tokens per sequence) for the KV-cache estimate.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), default_value_t = footprint::DEFAULT_CONTEXT)]
+    /// Context length (tokens per sequence) for the KV-cache estimate: 8192, 32k (32,768), 128K, 1M.
+    #[arg(long, value_name = "N", value_parser = quantity::parse_context_positive, default_value_t = footprint::DEFAULT_CONTEXT)]
     pub context: u64,
 
     /// Sequences held at once.
-    #[arg(long, value_name = "B", value_parser = clap::value_parser!(u64).range(1..), default_value_t = 1)]
+    #[arg(long, value_name = "B", value_parser = quantity::parse_positive_count, default_value_t = 1)]
     pub batch: u64,
 
-    /// Element type of the KV cache.
-    #[arg(long, value_enum, default_value_t = KvDtype::F16)]
-    pub kv_dtype: KvDtype,
+    /// Element type of the KV cache: f16, bf16, f32 or f8 (any case; bfloat16, float16, torch.float16 too).
+    #[arg(long, value_name = "DTYPE", value_parser = footprint::KvDtype::parse, default_value = "f16")]
+    pub kv_dtype: footprint::KvDtype,
 
     /// Weights per F16 scale in the INT4 estimate.
-    #[arg(long, value_name = "N", default_value_t = footprint::DEFAULT_GROUP_SIZE, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = footprint::DEFAULT_GROUP_SIZE, value_parser = quantity::parse_positive_count)]
     pub group_size: u64,
 
-    /// Inference overhead (activations, runtime, fragmentation) as a percentage of weights + KV cache.
-    #[arg(long, value_name = "PERCENT", default_value_t = footprint::DEFAULT_OVERHEAD_PERCENT)]
+    /// Inference overhead (activations, runtime, fragmentation) as a percentage of weights + KV cache: 10 or 10%.
+    #[arg(long, value_name = "PERCENT", default_value_t = footprint::DEFAULT_OVERHEAD_PERCENT, value_parser = quantity::parse_whole_percent)]
     pub overhead: u64,
 
     /// Add a training estimate for this optimizer.
@@ -496,26 +514,6 @@ pub struct FootprintArgs {
     /// exit 1 when it does not fit.
     #[arg(long, value_name = "BYTES", value_parser = paramscope::model::quantity::parse_bytes)]
     pub fits: Option<u64>,
-}
-
-/// `--kv-dtype`: the library's [`footprint::KvDtype`] as a flag value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum KvDtype {
-    F32,
-    F16,
-    Bf16,
-    F8,
-}
-
-impl From<KvDtype> for footprint::KvDtype {
-    fn from(d: KvDtype) -> Self {
-        match d {
-            KvDtype::F32 => footprint::KvDtype::F32,
-            KvDtype::F16 => footprint::KvDtype::F16,
-            KvDtype::Bf16 => footprint::KvDtype::Bf16,
-            KvDtype::F8 => footprint::KvDtype::F8,
-        }
-    }
 }
 
 /// `--training`: the library's [`footprint::Optimizer`] as a flag value.

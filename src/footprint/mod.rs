@@ -124,6 +124,31 @@ pub enum KvDtype {
 }
 
 impl KvDtype {
+    /// `--kv-dtype` as a person writes it, in any case and in PyTorch's spellings as for every dtype
+    /// ([`DType::parse`](crate::model::dtype::DType::parse)): `f16`, `BF16`, `bfloat16`, `float32`; and `f8`
+    /// (or `fp8`, `F8_E4M3`, `F8_E5M2`) for an 8-bit cache.
+    pub fn parse(text: &str) -> Result<KvDtype, String> {
+        use crate::model::dtype::DType;
+        let lower = text.trim().to_ascii_lowercase();
+        if ["f8", "fp8", "float8"].contains(&lower.as_str()) {
+            return Ok(KvDtype::F8);
+        }
+        match DType::parse(text) {
+            Some(DType::F32) => Ok(KvDtype::F32),
+            Some(DType::F16) => Ok(KvDtype::F16),
+            Some(DType::BF16) => Ok(KvDtype::Bf16),
+            Some(DType::F8_E4M3 | DType::F8_E5M2) => Ok(KvDtype::F8),
+            Some(other) => Err(format!(
+                "{} is not a KV-cache type; use f32, f16, bf16 or f8 (any case, or bfloat16, float16, …)",
+                other.name()
+            )),
+            None => Err(format!(
+                "unknown KV-cache type '{text}'; use f32, f16, bf16 or f8 (any case, or bfloat16, float16, …)"
+            )),
+        }
+    }
+
+    /// Bits per cached element.
     pub fn bits(self) -> u64 {
         match self {
             KvDtype::F32 => 32,

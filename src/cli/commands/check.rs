@@ -89,7 +89,7 @@ pub fn run(args: CheckArgs, out: &mut Output) -> Outcome {
             }
         }
         match format {
-            CheckFormat::Table => out.print(&view::text(&report, colour)),
+            CheckFormat::Table => out.print(&view::text(&report, colour, args.verbose)),
             CheckFormat::Github => out.print(&view::github(&report)),
             CheckFormat::Jsonl => out.print(&view::to_json(&report).to_string()),
             CheckFormat::Json => collected.push(report),

@@ -17,7 +17,7 @@ pub fn run(args: FootprintArgs, out: &mut Output) -> Outcome {
     let options = FootprintOptions {
         context: args.context,
         batch: args.batch,
-        kv_dtype: args.kv_dtype.into(),
+        kv_dtype: args.kv_dtype,
         group_size: args.group_size,
         overhead_percent: args.overhead,
         training: args.training.map(Into::into),
