@@ -390,16 +390,16 @@ pub struct InspectArgs {
     #[arg(long)]
     pub tensors: bool,
 
-    /// Order of the tensor list (with --tensors).
-    #[arg(long, value_enum, default_value_t = SortKey::File, requires = "tensors")]
-    pub sort: SortKey,
+    /// Order of the tensor list (implies --tensors; `file` when not given).
+    #[arg(long, value_enum)]
+    pub sort: Option<SortKey>,
 
     /// Only tensors whose name matches this glob (repeatable; `*` crosses dots). Totals then say they are filtered.
     #[arg(long, value_name = "GLOB")]
     pub filter: Vec<String>,
 
-    /// List at most N tensors (with --tensors).
-    #[arg(long, value_name = "N", requires = "tensors")]
+    /// List at most N tensors (implies --tensors).
+    #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
 
     /// Rows of parameters by name prefix (`depth:N`), by repeated block (`layer`: `layers.{0..31}` ×32), by role
@@ -547,9 +547,15 @@ pub struct InspectOutputArgs {
 
 #[derive(Debug, Args)]
 pub struct ReadArgs {
-    /// Follow symlinked shards even when they point outside the checkpoint's folder.
-    #[arg(long)]
+    /// Accepted for old scripts and ignored: symlinked shards are always read where they point (with a note when
+    /// that is outside the checkpoint's folder).
+    #[arg(long, hide = true)]
     pub follow_symlinks: bool,
+
+    /// For a Hugging Face cache repository folder (`models--ORG--NAME`): the snapshot to read, as a branch or tag
+    /// under `refs/` or a commit hash (or its first characters); `main` when not given.
+    #[arg(long, value_name = "REF")]
+    pub revision: Option<String>,
 }
 
 /// `--format` of the commands with the common formats.

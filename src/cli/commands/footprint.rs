@@ -11,7 +11,12 @@ use paramscope::render;
 pub fn run(args: FootprintArgs, out: &mut Output) -> Outcome {
     let format = args.output.format;
     let json = format == OutputFormat::Json;
-    let Some(checkpoint) = load_one(&args.path, super::load_options(&args.read), json)? else {
+    let Some(checkpoint) = load_one(
+        &args.path,
+        super::load_options(&args.read),
+        args.read.revision.as_deref(),
+        json,
+    )? else {
         return Ok(Exit::InputUnusable);
     };
     let options = FootprintOptions {
