@@ -83,7 +83,8 @@ fn positive(flag: &str, n: u64) -> Result<u64, Failure> {
     }
 }
 
-/// A figure given as an int or as text with units (`"24GiB"`), parsed as the flag parses its text.
+/// A byte size given as an int (exact bytes) or as text with units (`"24GiB"`, `"2x80GB"`), parsed as the
+/// flag parses its text.
 #[derive(FromPyObject)]
 enum Figure {
     Int(u64),
@@ -93,7 +94,8 @@ enum Figure {
 impl Figure {
     fn parse<T>(self, flag: &str, parse: fn(&str) -> Result<T, String>) -> Result<T, Failure> {
         let text = match self {
-            Figure::Int(n) => n.to_string(),
+            // The flag refuses a bare number (is 24 GiB or bytes meant?); an int in Python is exact bytes.
+            Figure::Int(n) => format!("{n}B"),
             Figure::Text(t) => t,
         };
         parse(&text).map_err(|e| Failure::Usage(format!("invalid value '{text}' for {flag}: {e}")))
@@ -115,11 +117,10 @@ fn group_by(
         .transpose()
 }
 
-fn load_options(follow_symlinks: bool) -> LoadOptions {
-    LoadOptions {
-        follow_symlinks,
-        ..LoadOptions::default()
-    }
+/// Symlinks are always followed now (docs/inputs.md); `follow_symlinks=` stays accepted, as the CLI's
+/// `--follow-symlinks` does, and asks nothing.
+fn load_options(_follow_symlinks: bool) -> LoadOptions {
+    LoadOptions::default()
 }
 
 /// The one checkpoint a path names, as `footprint` and `diff` read it.
@@ -184,10 +185,8 @@ fn inspect_json(
             tree: tree.then_some(depth.map(|d| usize::try_from(d).unwrap_or(usize::MAX))),
             metadata,
         };
-        let load_options = LoadOptions {
-            metadata,
-            ..load_options(follow_symlinks)
-        };
+        let _ = follow_symlinks; // always followed (see load_options)
+        let load_options = LoadOptions { metadata };
         let mut reports = Vec::new();
         let mut failed = Vec::new();
         let mut take = |loaded: Result<Checkpoint, (PathBuf, LoadError)>| match loaded {
@@ -248,13 +247,8 @@ fn footprint_json(
 ) -> PyResult<String> {
     released(py, move || {
         let kv_dtype = match &kv_dtype {
-            Some(k) => KvDtype::from_name(k).ok_or_else(|| {
-                let names: Vec<&str> = KvDtype::ALL.iter().map(|d| d.name()).collect();
-                Failure::Usage(format!(
-                    "invalid value '{k}' for kv_dtype: expected one of {}",
-                    names.join(", ")
-                ))
-            })?,
+            Some(k) => KvDtype::parse(k)
+                .map_err(|e| Failure::Usage(format!("invalid value '{k}' for kv_dtype: {e}")))?,
             None => KvDtype::F16,
         };
         let architecture = match (config, layers, kv_heads, head_dim) {

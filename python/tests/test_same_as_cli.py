@@ -58,7 +58,7 @@ def test_inspect_counts_are_exact_ints():
         (GGUF, {"context": 8192, "batch": 2, "kv_dtype": "f8"}, ["--context", "8192", "--batch", "2", "--kv-dtype", "f8"]),
         (INDEX, {"training": "adam", "overhead": 20}, ["--training", "adam", "--overhead", "20"]),
         (INDEX, {"fits": "1GiB"}, ["--fits", "1GiB"]),
-        (INDEX, {"fits": 1000}, ["--fits", "1000"]),
+        (INDEX, {"fits": 1000}, ["--fits", "1000B"]),
         (GGUF, {"fits": "2x80GB", "kv_dtype": "q8_0"}, ["--fits", "2x80GB", "--kv-dtype", "q8_0"]),
         (GGUF, {"fits": "24GiB,24GiB", "device_overhead": "2GiB"}, ["--fits", "24GiB,24GiB", "--device-overhead", "2GiB"]),
         (

@@ -23,6 +23,11 @@ pub enum Rule {
     MinParams(Limit),
     /// Parameters per token (a MoE model's used experts only; all of a dense model's), at most this.
     MaxActiveParams(Limit),
+    /// The logical parameter count (`inspect`'s `semantics.logical_parameters`: a 4-bit checkpoint's packed
+    /// weights counted as the weights they stand for, auxiliaries left out) at most this.
+    MaxLogicalParams(Limit),
+    /// The logical parameter count at least this: what `--min-params 7B` means for an AWQ or GPTQ checkpoint.
+    MinLogicalParams(Limit),
     /// Tensor data bytes (the sum over tensors, headers excluded), as `inspect` reports `tensor_bytes`.
     MaxBytes(Limit),
     /// The size on disk of every file (shard), headers included.
@@ -192,6 +197,8 @@ impl Rule {
             Rule::MaxParams(_) => "max-params",
             Rule::MinParams(_) => "min-params",
             Rule::MaxActiveParams(_) => "max-active-params",
+            Rule::MaxLogicalParams(_) => "max-logical-params",
+            Rule::MinLogicalParams(_) => "min-logical-params",
             Rule::MaxBytes(_) => "max-bytes",
             Rule::MaxFileBytes(_) => "max-file-bytes",
             Rule::AllowedDtypes(_) => "dtype",
@@ -235,6 +242,18 @@ impl Rule {
                     why,
                 }),
             },
+            Rule::MaxLogicalParams(limit) => compared(
+                Measure::Parameters,
+                logical_parameters(checkpoint),
+                limit,
+                Comparison::at_most,
+            ),
+            Rule::MinLogicalParams(limit) => compared(
+                Measure::Parameters,
+                logical_parameters(checkpoint),
+                limit,
+                Comparison::at_least,
+            ),
             Rule::MaxBytes(limit) => compared(
                 Measure::TensorBytes,
                 checkpoint.tensor_bytes(),
@@ -275,6 +294,16 @@ fn active_parameters(checkpoint: &Checkpoint) -> Result<u64, String> {
     active
         .active_parameters
         .ok_or_else(|| active.active_parameters_unknown.unwrap_or_default())
+}
+
+/// The logical parameter count `inspect` reports for the whole checkpoint (with its config.json, which decides
+/// bit widths and tied embeddings).
+fn logical_parameters(checkpoint: &Checkpoint) -> u64 {
+    let config = crate::interpret::hf_config::for_checkpoint(checkpoint).and_then(Result::ok);
+    crate::interpret::classify::classify(&checkpoint.tensors, config.as_ref())
+        .iter()
+        .map(|c| c.logical_elements)
+        .sum()
 }
 
 /// A GGUF checkpoint's data alignment (`general.alignment`, else 32) and the bytes its files hold after the

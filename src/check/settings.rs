@@ -8,7 +8,7 @@ use super::expect::{self, ExpectError};
 use super::limit::{Growth, Limit};
 use super::values::ValueRule;
 use super::{Measure, Rule};
-use crate::model::dtype::{DType, SAFETENSORS_DTYPES};
+use crate::model::dtype::DType;
 use serde::{Deserialize, Deserializer};
 use std::path::{Path, PathBuf};
 
@@ -30,6 +30,16 @@ pub struct RuleSettings {
     pub max_active_params: Option<Limit>,
 
     /// Fail above this much tensor data (the sum of tensor bytes, headers excluded): 16GiB, 15GB, 16060522496.
+    /// Fail above this many logical parameters (`inspect`'s logical count: packed 4-bit weights counted as the
+    /// weights they stand for, quantization auxiliaries left out).
+    #[serde(default, deserialize_with = "de_count")]
+    pub max_logical_params: Option<Limit>,
+
+    /// Fail below this many logical parameters (`--min-logical-params 7B` passes a 4-bit 8B model).
+    #[serde(default, deserialize_with = "de_count")]
+    pub min_logical_params: Option<Limit>,
+
+    /// Fail above this much tensor data (the sum of tensor bytes, headers excluded): 16GiB, 15GB, 16060522496B.
     #[serde(default, deserialize_with = "de_bytes")]
     pub max_bytes: Option<Limit>,
 
@@ -94,15 +104,10 @@ pub struct RuleSettings {
     pub verify_sha256: Option<PathBuf>,
 }
 
-/// A dtype as `--dtype` and the rules file take it: `inspect`'s spelling, in any case.
+/// A dtype as `--dtype` and the rules file take it: `inspect`'s spelling or PyTorch's, in any case
+/// ([`DType::parse`]).
 pub fn parse_dtype(text: &str) -> Result<DType, String> {
-    DType::from_name(&text.trim().to_uppercase()).ok_or_else(|| {
-        let known: Vec<&str> = SAFETENSORS_DTYPES.iter().map(|d| d.name()).collect();
-        format!(
-            "unknown dtype '{text}'; known: {}, and the ggml block types of GGUF files (Q4_K, Q8_0, IQ4_XS, …)",
-            known.join(", ")
-        )
-    })
+    DType::parse(text).ok_or_else(|| DType::unknown(text))
 }
 
 /// Why a rules file cannot be used; the message names it.
@@ -134,6 +139,14 @@ pub enum RulesError {
     /// `min-params` is above `max-params`: no checkpoint could pass.
     #[error("--min-params {min} is above --max-params {max}")]
     MinAboveMax {
+        /// The minimum, as written.
+        min: Limit,
+        /// The maximum, as written.
+        max: Limit,
+    },
+    /// `min-logical-params` is above `max-logical-params`: no checkpoint could pass.
+    #[error("--min-logical-params {min} is above --max-logical-params {max}")]
+    LogicalMinAboveMax {
         /// The minimum, as written.
         min: Limit,
         /// The maximum, as written.
@@ -183,6 +196,8 @@ impl RuleSettings {
             max_params,
             min_params,
             max_active_params,
+            max_logical_params,
+            min_logical_params,
             max_bytes,
             max_file_bytes,
             dtype,
@@ -205,6 +220,8 @@ impl RuleSettings {
             max_params: max_params.or(file.max_params),
             min_params: min_params.or(file.min_params),
             max_active_params: max_active_params.or(file.max_active_params),
+            max_logical_params: max_logical_params.or(file.max_logical_params),
+            min_logical_params: min_logical_params.or(file.min_logical_params),
             max_bytes: max_bytes.or(file.max_bytes),
             max_file_bytes: max_file_bytes.or(file.max_file_bytes),
             dtype: list(dtype, file.dtype),
@@ -239,6 +256,14 @@ impl RuleSettings {
                 });
             }
         }
+        if let (Some(min), Some(max)) = (&self.min_logical_params, &self.max_logical_params) {
+            if min.value > max.value {
+                return Err(RulesError::LogicalMinAboveMax {
+                    min: min.clone(),
+                    max: max.clone(),
+                });
+            }
+        }
         if let Some(&d) = self.dtype.iter().find(|d| self.forbid_dtype.contains(d)) {
             return Err(RulesError::AllowedAndForbidden(d));
         }
@@ -254,6 +279,8 @@ impl RuleSettings {
         rules.extend(self.max_params.map(Rule::MaxParams));
         rules.extend(self.min_params.map(Rule::MinParams));
         rules.extend(self.max_active_params.map(Rule::MaxActiveParams));
+        rules.extend(self.max_logical_params.map(Rule::MaxLogicalParams));
+        rules.extend(self.min_logical_params.map(Rule::MinLogicalParams));
         rules.extend(self.max_bytes.map(Rule::MaxBytes));
         rules.extend(self.max_file_bytes.map(Rule::MaxFileBytes));
         if !self.dtype.is_empty() {

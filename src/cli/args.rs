@@ -7,6 +7,7 @@ use paramscope::footprint;
 use paramscope::inspect;
 use paramscope::model::dtype::DType;
 use paramscope::model::metadata;
+use paramscope::model::quantity;
 use paramscope::render::check::CheckFormat;
 use std::path::PathBuf;
 
@@ -150,6 +151,10 @@ pub struct CheckArgs {
     #[arg(long, short)]
     pub recursive: bool,
 
+    /// List every tensor behind a dtype rule's verdict (the table counts them by dtype).
+    #[arg(long, short)]
+    pub verbose: bool,
+
     #[command(flatten)]
     pub read: ReadArgs,
 }
@@ -172,6 +177,16 @@ pub struct RuleArgs {
     pub max_active_params: Option<Limit>,
 
     /// Fail above this much tensor data (the sum of tensor bytes, headers excluded): 16GiB, 15GB, 16060522496.
+    /// Fail above this many logical parameters (packed 4-bit weights counted as the weights they stand for,
+    /// quantization auxiliaries left out: the count `inspect` shows as logical).
+    #[arg(long, value_name = "COUNT", value_parser = Limit::count)]
+    pub max_logical_params: Option<Limit>,
+
+    /// Fail below this many logical parameters (`--min-logical-params 7B` passes a 4-bit 8B model).
+    #[arg(long, value_name = "COUNT", value_parser = Limit::count)]
+    pub min_logical_params: Option<Limit>,
+
+    /// Fail above this much tensor data (the sum of tensor bytes, headers excluded): 16GiB, 15GB, 16060522496B.
     #[arg(long, value_name = "BYTES", value_parser = Limit::bytes)]
     pub max_bytes: Option<Limit>,
 
@@ -243,6 +258,8 @@ impl From<RuleArgs> for RuleSettings {
             max_params,
             min_params,
             max_active_params,
+            max_logical_params,
+            min_logical_params,
             max_bytes,
             max_file_bytes,
             dtype,
@@ -263,6 +280,8 @@ impl From<RuleArgs> for RuleSettings {
             max_params,
             min_params,
             max_active_params,
+            max_logical_params,
+            min_logical_params,
             max_bytes,
             max_file_bytes,
             dtype,
@@ -379,16 +398,16 @@ pub struct InspectArgs {
     #[arg(long)]
     pub tensors: bool,
 
-    /// Order of the tensor list (with --tensors).
-    #[arg(long, value_enum, default_value_t = SortKey::File, requires = "tensors")]
-    pub sort: SortKey,
+    /// Order of the tensor list (implies --tensors; `file` when not given).
+    #[arg(long, value_enum)]
+    pub sort: Option<SortKey>,
 
     /// Only tensors whose name matches this glob (repeatable; `*` crosses dots). Totals then say they are filtered.
     #[arg(long, value_name = "GLOB")]
     pub filter: Vec<String>,
 
-    /// List at most N tensors (with --tensors).
-    #[arg(long, value_name = "N", requires = "tensors")]
+    /// List at most N tensors (implies --tensors).
+    #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
 
     /// Rows of parameters by name prefix (`depth:N`), by repeated block (`layer`: `layers.{0..31}` ×32), by role
@@ -475,25 +494,26 @@ pub struct FootprintArgs {
     #[command(flatten)]
     pub read: ReadArgs,
 
-    /// Context length (tokens per sequence) for the KV-cache estimate [default: 4096, or the model's maximum
-    /// context when shorter].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    /// Context length (tokens per sequence) for the KV-cache estimate: 8192, 32k (32,768), 128K, 1M [default:
+    /// 4096, or the model's maximum context when shorter].
+    #[arg(long, value_name = "N", value_parser = quantity::parse_context_positive)]
     pub context: Option<u64>,
 
     /// Sequences held at once.
-    #[arg(long, value_name = "B", value_parser = clap::value_parser!(u64).range(1..), default_value_t = 1)]
+    #[arg(long, value_name = "B", value_parser = quantity::parse_positive_count, default_value_t = 1)]
     pub batch: u64,
 
-    /// Element type of the KV cache.
-    #[arg(long, value_enum, default_value_t = KvDtype::F16)]
-    pub kv_dtype: KvDtype,
+    /// Element type of the KV cache: f16, bf16, f32, f8, fp8-e4m3, fp8-e5m2, int8, q8_0 or q4_0 (llama.cpp's
+    /// --cache-type-k), in any case; bfloat16, float16, torch.float16 too.
+    #[arg(long, value_name = "DTYPE", value_parser = footprint::KvDtype::parse, default_value = "f16")]
+    pub kv_dtype: footprint::KvDtype,
 
     /// Weights per F16 scale in the INT4 estimate.
-    #[arg(long, value_name = "N", default_value_t = footprint::DEFAULT_GROUP_SIZE, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = footprint::DEFAULT_GROUP_SIZE, value_parser = quantity::parse_positive_count)]
     pub group_size: u64,
 
-    /// Inference overhead (activations, runtime, fragmentation) as a percentage of weights + KV cache.
-    #[arg(long, value_name = "PERCENT", default_value_t = footprint::DEFAULT_OVERHEAD_PERCENT)]
+    /// Inference overhead (activations, runtime, fragmentation) as a percentage of weights + KV cache: 10 or 10%.
+    #[arg(long, value_name = "PERCENT", default_value_t = footprint::DEFAULT_OVERHEAD_PERCENT, value_parser = quantity::parse_whole_percent)]
     pub overhead: u64,
 
     /// Add a training estimate for this optimizer.
@@ -532,46 +552,6 @@ pub struct FootprintArgs {
     pub max_context: Option<u64>,
 }
 
-/// `--kv-dtype`: the library's [`footprint::KvDtype`] as a flag value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum KvDtype {
-    F32,
-    F16,
-    Bf16,
-    /// FP8, either kind (one byte per element).
-    F8,
-    /// FP8 E4M3 (vLLM's fp8_e4m3).
-    #[value(name = "fp8-e4m3", alias = "fp8_e4m3")]
-    Fp8E4m3,
-    /// FP8 E5M2 (vLLM's fp8_e5m2).
-    #[value(name = "fp8-e5m2", alias = "fp8_e5m2")]
-    Fp8E5m2,
-    /// 8-bit integers.
-    Int8,
-    /// llama.cpp's q8_0: 8.5 bits per element with its block scales.
-    #[value(name = "q8_0")]
-    Q8_0,
-    /// llama.cpp's q4_0: 4.5 bits per element with its block scales.
-    #[value(name = "q4_0")]
-    Q4_0,
-}
-
-impl From<KvDtype> for footprint::KvDtype {
-    fn from(d: KvDtype) -> Self {
-        match d {
-            KvDtype::F32 => footprint::KvDtype::F32,
-            KvDtype::F16 => footprint::KvDtype::F16,
-            KvDtype::Bf16 => footprint::KvDtype::Bf16,
-            KvDtype::F8 => footprint::KvDtype::F8,
-            KvDtype::Fp8E4m3 => footprint::KvDtype::Fp8E4m3,
-            KvDtype::Fp8E5m2 => footprint::KvDtype::Fp8E5m2,
-            KvDtype::Int8 => footprint::KvDtype::Int8,
-            KvDtype::Q8_0 => footprint::KvDtype::Q8_0,
-            KvDtype::Q4_0 => footprint::KvDtype::Q4_0,
-        }
-    }
-}
-
 /// `--training`: the library's [`footprint::Optimizer`] as a flag value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Optimizer {
@@ -603,9 +583,15 @@ pub struct InspectOutputArgs {
 
 #[derive(Debug, Args)]
 pub struct ReadArgs {
-    /// Follow symlinked shards even when they point outside the checkpoint's folder.
-    #[arg(long)]
+    /// Accepted for old scripts and ignored: symlinked shards are always read where they point (with a note when
+    /// that is outside the checkpoint's folder).
+    #[arg(long, hide = true)]
     pub follow_symlinks: bool,
+
+    /// For a Hugging Face cache repository folder (`models--ORG--NAME`): the snapshot to read, as a branch or tag
+    /// under `refs/` or a commit hash (or its first characters); `main` when not given.
+    #[arg(long, value_name = "REF")]
+    pub revision: Option<String>,
 }
 
 /// `--format` of the commands with the common formats.

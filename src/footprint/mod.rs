@@ -180,6 +180,38 @@ pub enum KvDtype {
 }
 
 impl KvDtype {
+    /// `--kv-dtype` as a person writes it, in any case: the names [`KvDtype::name`] gives (`fp8_e4m3` with `_` as
+    /// vLLM writes it), `fp8`/`float8` for FP8 of either kind, and every dtype spelling
+    /// [`DType::parse`](crate::model::dtype::DType::parse) takes (`BF16`, `bfloat16`, `torch.float16`, `F8_E4M3`).
+    pub fn parse(text: &str) -> Result<KvDtype, String> {
+        use crate::model::dtype::DType;
+        let lower = text.trim().to_ascii_lowercase();
+        if let Some(d) = KvDtype::from_name(&lower) {
+            return Ok(d);
+        }
+        if ["fp8", "float8"].contains(&lower.as_str()) {
+            return Ok(KvDtype::F8);
+        }
+        let names: Vec<&str> = KvDtype::ALL.iter().map(|d| d.name()).collect();
+        match DType::parse(text) {
+            Some(DType::F32) => Ok(KvDtype::F32),
+            Some(DType::F16) => Ok(KvDtype::F16),
+            Some(DType::BF16) => Ok(KvDtype::Bf16),
+            Some(DType::F8_E4M3) => Ok(KvDtype::Fp8E4m3),
+            Some(DType::F8_E5M2) => Ok(KvDtype::Fp8E5m2),
+            Some(DType::I8) => Ok(KvDtype::Int8),
+            Some(other) => Err(format!(
+                "{} is not a KV-cache type; use one of {} (any case; bfloat16, float16, … too)",
+                other.name(),
+                names.join(", ")
+            )),
+            None => Err(format!(
+                "unknown KV-cache type '{text}'; use one of {} (any case; bfloat16, float16, … too)",
+                names.join(", ")
+            )),
+        }
+    }
+
     /// Nominal bits per element (8 for Q8_0, 4 for Q4_0: their block scales are in [`KvDtype::block`]).
     pub fn bits(self) -> u64 {
         match self {
@@ -219,7 +251,7 @@ impl KvDtype {
     ];
 
     /// The KV-cache type a name gives ([`KvDtype::name`]'s spelling, any case, `_` for `-` as vLLM writes
-    /// `fp8_e4m3`), or `None`.
+    /// `fp8_e4m3`), or `None`; [`KvDtype::parse`] takes more spellings.
     pub fn from_name(name: &str) -> Option<KvDtype> {
         let wanted = name.to_ascii_lowercase();
         KvDtype::ALL

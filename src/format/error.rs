@@ -130,9 +130,30 @@ pub enum DiscoveryProblem {
         "a Hugging Face cache repository, not a checkpoint folder: name a snapshot ({snapshot})"
     )]
     CacheRepository { snapshot: String },
+    /// A Hugging Face cache repository without the snapshot asked for (`--revision`, else `refs/main`, else the
+    /// only one).
+    #[error(
+        "a Hugging Face cache repository with no snapshot for revision '{revision}' (refs: {}; snapshots: {}); \
+         pick one with --revision REF or name its snapshots/COMMIT folder",
+        listed(refs), listed(snapshots)
+    )]
+    NoSnapshot {
+        revision: String,
+        snapshots: Vec<String>,
+        refs: Vec<String>,
+    },
     /// A part of a series named `NAME-00002-of-00003` (GGUF parts, or safetensors shards without an index).
     #[error("part {part} of {count} ('{file}') is missing")]
     MissingPart { part: u64, count: u64, file: String },
+}
+
+/// `a, b` or `none`, for lists in messages.
+fn listed(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
 }
 
 impl DiscoveryProblem {
@@ -144,6 +165,7 @@ impl DiscoveryProblem {
             DiscoveryProblem::OnlyForeign { .. } => "empty_directory",
             DiscoveryProblem::ForeignFormat { .. } => "unsupported_format",
             DiscoveryProblem::CacheRepository { .. } => "empty_directory",
+            DiscoveryProblem::NoSnapshot { .. } => "no_snapshot",
             DiscoveryProblem::MissingPart { .. } => "missing_shard",
         }
     }

@@ -418,6 +418,10 @@ fn with_config(
             .iter()
             .cloned()
             .chain(checkpoint.no_tensors())
+            .chain(
+                (filter.is_active() && selected.is_empty() && !checkpoint.tensors.is_empty())
+                    .then(|| filter.matched_nothing()),
+            )
             .collect(),
         semantics,
         active,

@@ -56,7 +56,7 @@ impl Role {
 /// tower's; a norm inside attention is a norm; an expert's MLP is an expert.
 pub const ROLE_RULES: &[(&str, Role, &str)] = &[
     ("vision_tower.component", Role::VisionTower, "`vision_tower`, `vision_model`, `visual`, `vision_encoder`, `image_encoder`, `multi_modal_projector`, `mm_projector`"),
-    ("norm.component", Role::Norm, "a component ending in `norm` or `layernorm` (any case), or `ln_N` / `ln_f` / `norm_N` / `norm_f` (MPT)"),
+    ("norm.component", Role::Norm, "a component ending in `norm` or `layernorm` (any case; also with a number or an `s` after it: `norm1`, `decoder_norms`), or `ln_N` / `ln_f` / `norm_N` / `norm_f` (MPT)"),
     ("router.component", Role::Router, "`router`, `gate` (MoE gate), `shared_expert_gate`, GGUF `ffn_gate_inp`"),
     ("shared_experts.component", Role::SharedExperts, "`shared_experts`, `shared_expert`, GGUF `ffn_*_shexp`: experts every token uses"),
     ("experts.component", Role::Experts, "`experts` (routed experts), GGUF `ffn_*_exps`"),
@@ -222,7 +222,12 @@ pub fn role_of(name: &str) -> (Role, &'static str) {
 fn is_norm(p: &str) -> bool {
     // `layernorm` ends in `norm` too; compared without allocating, as this runs for every component.
     // Bytes, not a str slice: a name from a file may hold multi-byte characters.
-    let ends_norm = p.len() >= 4 && p.as_bytes()[p.len() - 4..].eq_ignore_ascii_case(b"norm");
+    // A number after it (`norm1`, `norm2`: torch.nn.Transformer's layers) or a plural (`decoder_norms.0`, a
+    // ModuleList of norms) is still a norm.
+    let stem = p.trim_end_matches(|c: char| c.is_ascii_digit());
+    let stem = stem.strip_suffix(['s', 'S']).unwrap_or(stem);
+    let ends_norm =
+        stem.len() >= 4 && stem.as_bytes()[stem.len() - 4..].eq_ignore_ascii_case(b"norm");
     ends_norm
         || ["ln_", "norm_"].iter().any(|prefix| {
             p.strip_prefix(prefix).is_some_and(|n| {
@@ -292,6 +297,11 @@ mod tests {
         assert_eq!(r("encoder.block.0.layer.0.layer_norm.weight"), Role::Norm);
         assert_eq!(r("transformer.blocks.0.norm_1.weight"), Role::Norm);
         assert_eq!(r("transformer.norm_f.weight"), Role::Norm);
+        // torch.nn.Transformer's layers and a ModuleList of norms (a time-series model from a PyPI wheel).
+        assert_eq!(r("encoder.layers.0.norm1.weight"), Role::Norm);
+        assert_eq!(r("encoder.layers.0.norm2.bias"), Role::Norm);
+        assert_eq!(r("decoder_norms.0.weight"), Role::Norm);
+        assert_eq!(r("model.norms.3.weight"), Role::Norm);
         assert_eq!(r("gpt_neox.embed_in.weight"), Role::Embeddings);
         assert_eq!(r("embed_out.weight"), Role::OutputHead);
         assert_eq!(r("backbone.embedding.weight"), Role::Embeddings);

@@ -26,6 +26,15 @@ pub fn bar(part: u64, whole: u64) -> String {
     s
 }
 
+/// The `logical parameters` row: the count with the packed weights counted as the weights they stand for.
+pub fn logical_row(r: &InspectReport) -> (String, String) {
+    let n = r.semantics.logical_parameters;
+    (
+        "logical parameters".into(),
+        format!("{} ({})", units::count(n), units::grouped(n)),
+    )
+}
+
 /// Summary rows for the honest counts; zero classes are left out of the table (JSON has them all).
 pub fn semantics_rows(r: &InspectReport) -> Vec<(String, String)> {
     let s = &r.semantics;
@@ -47,14 +56,10 @@ pub fn semantics_rows(r: &InspectReport) -> Vec<(String, String)> {
         }
         rows.push(("model".into(), escape(&what).into_owned()));
     }
-    rows.push((
-        "logical parameters".into(),
-        format!(
-            "{} ({})",
-            units::count(s.logical_parameters),
-            units::grouped(s.logical_parameters)
-        ),
-    ));
+    // When it differs from the Hub count, the report's first lines show it beside that count instead.
+    if s.logical_parameters == r.totals.parameters {
+        rows.push(logical_row(r));
+    }
     rows.push((
         "embedding / non-embedding".into(),
         format!(

@@ -143,6 +143,10 @@ fn write_report(doc: &mut Doc, r: &InspectReport, explain: bool) {
     }
     rows.push(("tensors".into(), units::grouped(r.totals.tensor_count)));
     rows.push(("parameters".into(), count_cell(r.totals.parameters)));
+    // A 4-bit checkpoint's Hub count is a fraction of the model's: the count people gate on comes next to it.
+    if r.semantics.logical_parameters != r.totals.parameters {
+        rows.push(group::logical_row(r));
+    }
     rows.push(("tensor data".into(), bytes_cell(r.totals.tensor_bytes)));
     rows.push((
         "on disk".into(),

@@ -11,13 +11,19 @@ use paramscope::render;
 pub fn run(args: FootprintArgs, out: &mut Output) -> Outcome {
     let format = args.output.format;
     let json = format == OutputFormat::Json;
-    let Some(checkpoint) = load_one(&args.path, super::load_options(&args.read), json)? else {
+    let Some(checkpoint) = load_one(
+        &args.path,
+        super::load_options(&args.read),
+        args.read.revision.as_deref(),
+        json,
+    )?
+    else {
         return Ok(Exit::InputUnusable);
     };
     let options = FootprintOptions {
         context: args.context,
         batch: args.batch,
-        kv_dtype: args.kv_dtype.into(),
+        kv_dtype: args.kv_dtype,
         group_size: args.group_size,
         overhead_percent: args.overhead,
         training: args.training.map(Into::into),

@@ -149,7 +149,7 @@ fn llama3_70b_does_not_fit_one_80gib_gpu_at_bf16_but_int4_does() {
             "--config",
             config.to_str().unwrap(),
             "--fits",
-            &exact.to_string(),
+            &format!("{exact}B"),
         ],
     );
     assert_eq!(code, 1);
@@ -160,7 +160,7 @@ fn llama3_70b_does_not_fit_one_80gib_gpu_at_bf16_but_int4_does() {
             "--config",
             config.to_str().unwrap(),
             "--fits",
-            &(exact - 1).to_string(),
+            &format!("{}B", exact - 1),
         ],
     );
     assert_eq!(row(&r["fits"], "INT4")["fits"], false);
@@ -258,7 +258,7 @@ fn device_lists_and_their_mistakes() {
             "--fits",
             "24GiB,24GiB",
             "--device-overhead",
-            "0",
+            "0B",
         ],
     );
     assert_eq!(code, 1);
@@ -382,7 +382,7 @@ fn latent_attention_is_cached_whole_on_every_device() {
     let (w, c) = moe::deepseek_v3(&s, 2, 0);
     w.write(&dir.path().join("model.safetensors")).unwrap();
     std::fs::write(dir.path().join("config.json"), c.to_string()).unwrap();
-    let (_, r) = run(dir.path(), &["--fits", "2x1GB", "--device-overhead", "0"]);
+    let (_, r) = run(dir.path(), &["--fits", "2x1GB", "--device-overhead", "0B"]);
     let f = &r["fits"];
     assert!(f["split"]["kv_heads_per_device"].is_null());
     // 3 layers × (kv_lora_rank 128 + qk_rope 64) elements × 2 bytes × 4,096 tokens, whole on each device.
