@@ -112,7 +112,7 @@ mod tests {
         assert_eq!(mixed.sizes.len(), 3);
         // Digit groups stay one size.
         assert_eq!(
-            Devices::parse("16,060,522,496").unwrap().sizes,
+            Devices::parse("16,060,522,496B").unwrap().sizes,
             vec![16_060_522_496]
         );
         assert_eq!(
@@ -127,7 +127,10 @@ mod tests {
             .unwrap_err()
             .contains("zero devices"));
         let e = Devices::parse("2x80G").unwrap_err();
-        assert!(e.contains("'2x80G'") && e.contains("GB or GiB"), "{e}");
+        assert!(
+            e.contains("'2x80G'") && e.contains("80GB") && e.contains("80GiB"),
+            "{e}"
+        );
         let e = Devices::parse("80Gb").unwrap_err();
         assert!(e.contains("2x80GB"), "{e}");
         assert!(Devices::parse("5000x1GB")
