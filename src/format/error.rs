@@ -352,7 +352,8 @@ pub enum HeaderProblem {
     /// The `__metadata__` entry is not an object of strings; carries what is wrong.
     #[error("__metadata__ {0}")]
     BadMetadata(String),
-    /// The header passed paramscope's own checks but the safetensors crate (the reference reader) refused it; carries its reason.
+    /// The header passed paramscope's own checks but the safetensors crate (the reference reader) refused it;
+    /// carries its reason.
     #[error("rejected by the safetensors crate: {0}")]
     Reference(String),
 }
@@ -410,7 +411,8 @@ pub enum ShardedProblem {
         /// The value as written, in JSON.
         value: String,
     },
-    /// The index names a shard outside the index's folder (an absolute path, `..`, or a symlink out of it when symlinks are not followed).
+    /// The index names a shard outside the index's folder (an absolute path, `..`, or a symlink out of it when
+    /// symlinks are not followed).
     #[error("index names shard '{shard}', which is outside the checkpoint's folder")]
     ShardOutsideFolder {
         /// The shard file name as written in the index (with the symlink's target when that is the reason).
@@ -580,7 +582,8 @@ pub enum GgufProblem {
     /// A metadata key (carried) that appears more than once.
     #[error("metadata key '{0}' appears more than once")]
     DuplicateKey(String),
-    /// A metadata value paramscope relies on has the wrong type or an impossible value (e.g. a bad `general.alignment`, arrays nested too deep).
+    /// A metadata value paramscope relies on has the wrong type or an impossible value (e.g. a bad
+    /// `general.alignment`, arrays nested too deep).
     #[error("metadata '{key}': {reason}")]
     BadMetadata {
         /// The metadata key.
