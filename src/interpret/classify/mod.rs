@@ -60,7 +60,11 @@ impl Serialize for Rule {
 
 macro_rules! rules {
     ($($name:ident = $id:literal, $class:ident, $desc:literal;)*) => {
-        $(pub const $name: Rule = Rule { id: $id, class: Class::$class, description: $desc };)*
+        $(pub const $name: Rule = Rule {
+            id: $id,
+            class: Class::$class,
+            description: $desc,
+        };)*
         /// Every rule, in the order they are tried.
         pub const RULES: &[Rule] = &[$($name),*];
     };
