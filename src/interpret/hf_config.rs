@@ -70,34 +70,35 @@ pub fn load_beside(checkpoint_path: &Path) -> Option<Result<ModelConfig, String>
             .unwrap_or_default()
     };
     let path = folder.join("config.json");
-    let meta = std::fs::metadata(&path).ok()?;
+    std::fs::metadata(&path).ok()?;
+    Some(read_file(&path).map_err(|why| format!("{}: {why}; ignored", path.display())))
+}
+
+/// A `config.json` named by the user (`footprint --config FILE`); `Err` is the reason alone, for a message that
+/// names the file.
+pub fn read_file(path: &Path) -> Result<ModelConfig, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
     if !meta.is_file() {
-        return Some(Err(format!(
-            "{}: not a regular file; ignored",
-            path.display()
-        )));
+        return Err("not a regular file".into());
     }
     // A config.json is a few kilobytes; anything huge is not one, and is not read into memory.
     const MAX_CONFIG_BYTES: u64 = 16 << 20;
     if meta.len() > MAX_CONFIG_BYTES {
-        return Some(Err(format!(
-            "{}: {} bytes, too large for a config.json; ignored",
-            path.display(),
-            meta.len()
-        )));
+        return Err(format!("{} bytes, too large for a config.json", meta.len()));
     }
-    Some(
-        std::fs::read(&path)
-            .map_err(|e| format!("{}: {e}; ignored", path.display()))
-            .and_then(|bytes| parse(&path, &bytes)),
-    )
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    parse_value(path, &bytes)
 }
 
+/// `bytes` as a config.json; `Err` names `path` and says the file is ignored.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<ModelConfig, String> {
-    let raw: Value = serde_json::from_slice(bytes)
-        .map_err(|e| format!("{}: not valid JSON ({e}); ignored", path.display()))?;
+    parse_value(path, bytes).map_err(|why| format!("{}: {why}; ignored", path.display()))
+}
+
+fn parse_value(path: &Path, bytes: &[u8]) -> Result<ModelConfig, String> {
+    let raw: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON ({e})"))?;
     if !raw.is_object() {
-        return Err(format!("{}: not a JSON object; ignored", path.display()));
+        return Err("not a JSON object".into());
     }
     // Multimodal configs (Llava, Gemma 3, Mllama…) keep the language model's figures under `text_config`.
     let text = raw.get("text_config").filter(|t| t.is_object());

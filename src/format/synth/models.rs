@@ -189,14 +189,20 @@ fn mixtral_8x7b_tensors() -> Vec<(String, Vec<u64>)> {
 /// experts whose `gate_up_proj` and `down_proj` are MXFP4 (`*_blocks` U8 [E, out, in/32, 16] holding two 4-bit
 /// values per byte, `*_scales` U8 [E, out, in/32] E8M0 exponents), attention sinks, vocab 201088, untied head.
 pub fn gpt_oss_20b() -> SafetensorsWriter {
-    let (h, e, vocab) = (2880u64, 32u64, 201088u64);
+    gpt_oss(24, 32)
+}
+
+/// gpt-oss's names, shapes and dtypes with `layers` layers of `e` experts (20b: 24 × 32; 120b: 36 × 128, as
+/// openai/gpt-oss-120b's config.json gives them); everything else as in [`gpt_oss_20b`].
+pub fn gpt_oss(layers: u64, e: u64) -> SafetensorsWriter {
+    let (h, vocab) = (2880u64, 201088u64);
     let (q, kv) = (64 * 64u64, 8 * 64u64);
     let mut w = SafetensorsWriter::new().metadata("format", "pt").tensor(
         "model.embed_tokens.weight",
         DType::BF16,
         &[vocab, h],
     );
-    for l in 0..24 {
+    for l in 0..layers {
         let p = format!("model.layers.{l}");
         let bf = |w: SafetensorsWriter, name: &str, shape: &[u64]| {
             w.tensor(&format!("{p}.{name}"), DType::BF16, shape)
