@@ -126,7 +126,9 @@ pub struct Compared {
 /// A figure that could not be measured, and why (the fields missing).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unmeasured {
+    /// The limit the rule was given, as written.
     pub limit: Limit,
+    /// Why the figure is unknown: the config fields that are missing.
     pub why: String,
 }
 

@@ -385,6 +385,7 @@ pub struct Inference {
     pub kv_bits: u64,
     /// Bits per element with block scales (8.5 for q8_0, 4.5 for q4_0).
     pub kv_bits_per_element: f64,
+    /// KV-cache bytes of one token of one sequence, block scales included (rounded up to whole bytes).
     pub kv_bytes_per_token: u64,
     /// KV-cache bytes for `context` tokens × `batch` sequences; saturates at `u64::MAX`.
     pub kv_cache_bytes: u64,

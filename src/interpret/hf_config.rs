@@ -6,23 +6,37 @@ use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+/// The fields of a Hugging Face `config.json` paramscope reads (the rest kept in `raw`).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ModelConfig {
+    /// The file read.
     #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
+    /// `model_type` (`llama`, `mixtral`, …).
     pub model_type: Option<String>,
+    /// `architectures` (`LlamaForCausalLM`, …).
     pub architectures: Vec<String>,
     /// As written; transformers defaults to `true` when the key is absent, which is why `None` is kept apart.
     pub tie_word_embeddings: Option<bool>,
+    /// `vocab_size`.
     pub vocab_size: Option<u64>,
+    /// `hidden_size`.
     pub hidden_size: Option<u64>,
+    /// `num_hidden_layers`.
     pub num_hidden_layers: Option<u64>,
+    /// `num_attention_heads`.
     pub num_attention_heads: Option<u64>,
+    /// `num_key_value_heads`; absent means as many as the attention heads.
     pub num_key_value_heads: Option<u64>,
+    /// `head_dim`; absent means `hidden_size / num_attention_heads`.
     pub head_dim: Option<u64>,
+    /// `max_position_embeddings`: the longest context the model was made for.
     pub max_position_embeddings: Option<u64>,
+    /// `sliding_window`, in tokens.
     pub sliding_window: Option<u64>,
+    /// `torch_dtype` (or `dtype`) as written (`bfloat16`).
     pub torch_dtype: Option<String>,
+    /// `quantization_config`, when present.
     pub quantization: Option<QuantizationConfig>,
     /// The whole document, for analyses that need fields not lifted out here.
     #[serde(skip)]
@@ -32,10 +46,12 @@ pub struct ModelConfig {
 /// `quantization_config`, reduced to what decides how packed weights are counted.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct QuantizationConfig {
+    /// `quant_method` (`gptq`, `awq`, `bitsandbytes`, `compressed-tensors`, …).
     pub quant_method: Option<String>,
     /// Bits per weight: `bits` (GPTQ, AWQ), compressed-tensors' `config_groups.*.weights.num_bits`, or 4/8 from
     /// bitsandbytes' `load_in_4bit` / `load_in_8bit`.
     pub bits: Option<u32>,
+    /// Weights per scale (`group_size`); -1 in the file (one group per row) is kept as `None`.
     pub group_size: Option<u64>,
     /// Modules kept unquantized: `modules_to_not_convert`, bitsandbytes' `llm_int8_skip_modules`,
     /// compressed-tensors' `ignore`.

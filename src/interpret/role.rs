@@ -5,24 +5,34 @@
 
 use serde::Serialize;
 
+/// What part of the model a tensor belongs to, from its name (`--group-by module`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Token and position embeddings.
     Embeddings,
+    /// Attention projections (q/k/v/o and fused qkv).
     Attention,
+    /// The feed-forward block of a dense layer.
     Mlp,
     /// Routed experts: a token runs through only some of them.
     Experts,
     /// Shared experts (DeepSeek's `shared_experts`, Qwen2-MoE's `shared_expert`): every token runs through them.
     SharedExperts,
+    /// The MoE router (gate) that picks the experts for each token.
     Router,
+    /// Normalisation weights (LayerNorm, RMSNorm).
     Norm,
+    /// The output head (`lm_head`).
     OutputHead,
+    /// The vision encoder and projector of a multimodal model.
     VisionTower,
+    /// Anything no role rule matches.
     Other,
 }
 
 impl Role {
+    /// Every role, in the order reports list them.
     pub const ALL: [Role; 10] = [
         Role::Embeddings,
         Role::Attention,
@@ -36,6 +46,7 @@ impl Role {
         Role::Other,
     ];
 
+    /// The role's name in reports (`output_head`).
     pub fn name(self) -> &'static str {
         match self {
             Role::Embeddings => "embeddings",
@@ -170,6 +181,7 @@ fn component_flags(p: &str) -> u16 {
     f
 }
 
+/// The role a tensor name gives and the id of the rule that gave it.
 pub fn role_of(name: &str) -> (Role, &'static str) {
     // Runs for every tensor: one pass over the components, nothing allocated.
     let mut flags = 0;

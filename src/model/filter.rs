@@ -17,6 +17,10 @@ pub struct TensorFilter {
 }
 
 impl TensorFilter {
+    /// A filter matching tensors whose name matches any of `patterns` (globs); empty patterns match every tensor.
+    ///
+    /// # Errors
+    /// An invalid glob.
     pub fn new(patterns: &[String]) -> Result<Self, globset::Error> {
         if patterns.is_empty() {
             return Ok(TensorFilter {
@@ -38,6 +42,7 @@ impl TensorFilter {
         })
     }
 
+    /// The filter that matches every tensor.
     pub fn all() -> Self {
         TensorFilter {
             patterns: Vec::new(),
@@ -45,14 +50,17 @@ impl TensorFilter {
         }
     }
 
+    /// Whether any pattern was given (a filter that matches everything is inactive).
     pub fn is_active(&self) -> bool {
         self.set.is_some()
     }
 
+    /// The patterns as given.
     pub fn patterns(&self) -> &[String] {
         &self.patterns
     }
 
+    /// Whether `tensor`'s name matches a pattern (always true for an inactive filter).
     pub fn matches(&self, tensor: &Tensor) -> bool {
         self.set.as_ref().is_none_or(|s| s.is_match(&tensor.name))
     }
