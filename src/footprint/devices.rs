@@ -127,7 +127,10 @@ mod tests {
             .unwrap_err()
             .contains("zero devices"));
         let e = Devices::parse("2x80G").unwrap_err();
-        assert!(e.contains("'2x80G'") && e.contains("GB or GiB"), "{e}");
+        assert!(
+            e.contains("'2x80G'") && e.contains("80GB") && e.contains("80GiB"),
+            "{e}"
+        );
         let e = Devices::parse("80Gb").unwrap_err();
         assert!(e.contains("2x80GB"), "{e}");
         assert!(Devices::parse("5000x1GB")
