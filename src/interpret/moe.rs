@@ -58,10 +58,10 @@ impl MoeLayerRule {
         match self {
             MoeLayerRule::All => true,
             MoeLayerRule::DeepSeek { first_dense, freq } => {
-                i >= *first_dense && i % (*freq).max(1) == 0
+                i >= *first_dense && i.is_multiple_of((*freq).max(1))
             }
             MoeLayerRule::Qwen { step, mlp_only } => {
-                !mlp_only.contains(&i) && (i + 1) % (*step).max(1) == 0
+                !mlp_only.contains(&i) && (i + 1).is_multiple_of((*step).max(1))
             }
             MoeLayerRule::LeadingDense(n) => i >= *n,
         }
