@@ -98,7 +98,9 @@ pub struct Compared {
 /// A figure that could not be measured, and why (the fields missing).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unmeasured {
+    /// The limit the figure would have been compared with.
     pub limit: Limit,
+    /// Why it could not be measured (the fields missing).
     pub why: String,
 }
 

@@ -30,6 +30,7 @@ pub struct Fits {
     pub needed_bytes: u64,
     /// What it needs on each device (= `needed_bytes` for a single budget): the smallest device must hold it.
     pub needed_per_device_bytes: u64,
+    /// Whether the stored precision fits: its per-device need within the smallest device.
     pub fits: bool,
     /// The longest context (at the given batch) whose total stays within the budget, at most the model's own
     /// maximum; `null` when the architecture is unknown, 0 when even the weights do not fit.
@@ -45,6 +46,7 @@ pub struct Fits {
 pub struct Split {
     /// `tensor_parallel`: weights and KV heads divided evenly.
     pub kind: &'static str,
+    /// How many devices share the model.
     pub devices: u64,
     /// Fixed memory counted on each device besides its share.
     pub device_overhead_bytes: u64,
@@ -60,11 +62,13 @@ pub struct Split {
 pub struct PrecisionFit {
     /// `as stored`, or a name of the precision table (`F16/BF16`, `INT4`, …).
     pub name: String,
+    /// The weights at this precision.
     pub weights_bytes: u64,
     /// All devices' need at the report's context, added up.
     pub needed_bytes: u64,
     /// The smallest memory each device needs at the report's context (for a single budget, the budget needed).
     pub needed_per_device_bytes: u64,
+    /// Whether this precision fits at the report's context.
     pub fits: bool,
     /// As [`Fits::max_context`], for this precision.
     pub max_context: Option<u64>,
@@ -72,12 +76,17 @@ pub struct PrecisionFit {
 
 /// Everything the verdict depends on besides the weights.
 pub struct FitsInput<'a> {
+    /// The budget or devices.
     pub devices: &'a Devices,
     /// Fixed per-device memory when several devices are named (`None`: [`DEFAULT_DEVICE_OVERHEAD`]).
     pub device_overhead: Option<u64>,
+    /// The inference figures (attention, context), `None` when the architecture is unknown: weights only.
     pub inference: Option<&'a Inference>,
+    /// The KV cache's element type.
     pub kv_dtype: KvDtype,
+    /// Sequences held at once.
     pub batch: u64,
+    /// Overhead on each device's share, in percent.
     pub overhead_percent: u64,
 }
 
