@@ -126,9 +126,9 @@ pub struct Compared {
 /// A figure that could not be measured, and why (the fields missing).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unmeasured {
-    /// The limit the rule was given, as written.
+    /// The limit the figure would have been compared with.
     pub limit: Limit,
-    /// Why the figure is unknown: the config fields that are missing.
+    /// Why it could not be measured (the fields missing).
     pub why: String,
 }
 

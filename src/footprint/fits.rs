@@ -30,7 +30,7 @@ pub struct Fits {
     pub needed_bytes: u64,
     /// What it needs on each device (= `needed_bytes` for a single budget): the smallest device must hold it.
     pub needed_per_device_bytes: u64,
-    /// Whether the stored precision fits: every device holds its share.
+    /// Whether the stored precision fits: its per-device need within the smallest device.
     pub fits: bool,
     /// The longest context (at the given batch) whose total stays within the budget, at most the model's own
     /// maximum; `null` when the architecture is unknown, 0 when even the weights do not fit.
@@ -46,7 +46,7 @@ pub struct Fits {
 pub struct Split {
     /// `tensor_parallel`: weights and KV heads divided evenly.
     pub kind: &'static str,
-    /// How many devices the model is split over.
+    /// How many devices share the model.
     pub devices: u64,
     /// Fixed memory counted on each device besides its share.
     pub device_overhead_bytes: u64,
@@ -62,7 +62,7 @@ pub struct Split {
 pub struct PrecisionFit {
     /// `as stored`, or a name of the precision table (`F16/BF16`, `INT4`, …).
     pub name: String,
-    /// The weights' bytes at this precision.
+    /// The weights at this precision.
     pub weights_bytes: u64,
     /// All devices' need at the report's context, added up.
     pub needed_bytes: u64,
@@ -76,17 +76,17 @@ pub struct PrecisionFit {
 
 /// Everything the verdict depends on besides the weights.
 pub struct FitsInput<'a> {
-    /// The devices named by `--fits`.
+    /// The budget or devices.
     pub devices: &'a Devices,
     /// Fixed per-device memory when several devices are named (`None`: [`DEFAULT_DEVICE_OVERHEAD`]).
     pub device_overhead: Option<u64>,
-    /// The inference estimate at the stored precision; `None` when the architecture is unknown (weights only).
+    /// The inference figures (attention, context), `None` when the architecture is unknown: weights only.
     pub inference: Option<&'a Inference>,
     /// The KV cache's element type.
     pub kv_dtype: KvDtype,
     /// Sequences held at once.
     pub batch: u64,
-    /// The overhead percentage applied to weights plus KV cache.
+    /// Overhead on each device's share, in percent.
     pub overhead_percent: u64,
 }
 

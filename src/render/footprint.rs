@@ -244,6 +244,19 @@ fn fits(doc: &mut Doc, r: &FootprintReport, f: &footprint::Fits) {
         )),
         (None, _) => line.push_str(" (weights only: architecture unknown, no KV cache)"),
     }
+    if !f.fits {
+        let fitting: Vec<&str> = f
+            .precisions
+            .iter()
+            .filter(|p| p.fits)
+            .map(|p| p.name.as_str())
+            .collect();
+        if fitting.is_empty() {
+            line.push_str("; no precision below fits either");
+        } else {
+            line.push_str(&format!("; fits at {}", fitting.join(", ")));
+        }
+    }
     doc.line("");
     doc.line(&line);
     if let Some(s) = &f.split {

@@ -173,6 +173,7 @@ fn llama3_70b_does_not_fit_one_80gib_gpu_at_bf16_but_int4_does() {
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Fits in 80GiB by precision"), "{text}");
+    assert!(text.contains("does NOT fit in 80GiB (80.00 GiB): needs 145.93 GiB; not even without a KV cache; fits at F8, INT8, INT4"), "{text}");
     assert!(text.contains("8,192 (the maximum)"), "{text}");
 }
 
