@@ -113,19 +113,29 @@ def inspect(
 def footprint(
     path: PathLike,
     *,
-    context: int = 4096,
+    context: Optional[int] = None,
     batch: int = 1,
     kv_dtype: str = "f16",
     group_size: int = 128,
     overhead: int = 10,
     training: Optional[str] = None,
     fits: Union[int, str, None] = None,
+    device_overhead: Union[int, str, None] = None,
+    config: Optional[PathLike] = None,
+    layers: Optional[int] = None,
+    kv_heads: Optional[int] = None,
+    head_dim: Optional[int] = None,
+    max_context: Optional[int] = None,
     follow_symlinks: bool = False,
 ) -> Dict[str, Any]:
     """``paramscope footprint PATH --format json``: memory on disk, at precisions, KV cache, training.
 
-    ``kv_dtype`` is f32, f16, bf16 or f8; ``training="adam"`` adds a training estimate; ``fits`` (bytes as an
-    int or text such as ``"24GiB"``) answers whether inference fits, in ``report["fits"]``.
+    ``context`` defaults to 4096 tokens, or the model's maximum when shorter. ``kv_dtype`` is f32, f16, bf16, f8,
+    fp8-e4m3, fp8-e5m2, int8, q8_0 or q4_0; ``training="adam"`` adds a training estimate; ``fits`` (bytes as an int,
+    text such as ``"24GiB"``, or devices such as ``"2x80GB"`` / ``"24GiB,24GiB"``) answers whether inference fits,
+    at each precision, in ``report["fits"]``; ``device_overhead`` is the fixed memory per device. ``config`` (a
+    config.json) or ``layers`` + ``kv_heads`` + ``head_dim`` (+ ``max_context``) give the architecture of a folder
+    without config.json.
     """
     return json.loads(
         _native.footprint(
@@ -137,6 +147,12 @@ def footprint(
             overhead=overhead,
             training=training,
             fits=fits,
+            device_overhead=device_overhead,
+            config=None if config is None else os.fspath(config),
+            layers=layers,
+            kv_heads=kv_heads,
+            head_dim=head_dim,
+            max_context=max_context,
             follow_symlinks=follow_symlinks,
         )
     )

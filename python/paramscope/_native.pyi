@@ -25,13 +25,19 @@ def inspect(
 def footprint(
     path: _Path,
     *,
-    context: int = ...,
+    context: Optional[int] = ...,
     batch: int = ...,
     kv_dtype: Optional[str] = ...,
     group_size: int = ...,
     overhead: int = ...,
     training: Optional[str] = ...,
     fits: Union[int, str, None] = ...,
+    device_overhead: Union[int, str, None] = ...,
+    config: Optional[_Path] = ...,
+    layers: Optional[int] = ...,
+    kv_heads: Optional[int] = ...,
+    head_dim: Optional[int] = ...,
+    max_context: Optional[int] = ...,
     follow_symlinks: bool = ...,
 ) -> str: ...
 def check(

@@ -7,7 +7,9 @@
 use crate::errors;
 use paramscope::check::{self, settings, settings::RuleSettings, CheckReport};
 use paramscope::diff::{self, values::Tolerance, DiffOptions};
-use paramscope::footprint::{self, FootprintOptions, KvDtype, Optimizer};
+use paramscope::footprint::{
+    self, ArchitectureSource, Devices, FootprintOptions, KvDtype, Optimizer,
+};
 use paramscope::format::discover::walk::{self, NotOne};
 use paramscope::format::error::{ErrorRow, LoadError};
 use paramscope::format::LoadOptions;
@@ -81,7 +83,8 @@ fn positive(flag: &str, n: u64) -> Result<u64, Failure> {
     }
 }
 
-/// A figure given as an int or as text with units (`"24GiB"`), parsed as the flag parses its text.
+/// A byte size given as an int (exact bytes) or as text with units (`"24GiB"`, `"2x80GB"`), parsed as the
+/// flag parses its text.
 #[derive(FromPyObject)]
 enum Figure {
     Int(u64),
@@ -91,7 +94,8 @@ enum Figure {
 impl Figure {
     fn parse<T>(self, flag: &str, parse: fn(&str) -> Result<T, String>) -> Result<T, Failure> {
         let text = match self {
-            Figure::Int(n) => n.to_string(),
+            // The flag refuses a bare number (is 24 GiB or bytes meant?); an int in Python is exact bytes.
+            Figure::Int(n) => format!("{n}B"),
             Figure::Text(t) => t,
         };
         parse(&text).map_err(|e| Failure::Usage(format!("invalid value '{text}' for {flag}: {e}")))
@@ -113,11 +117,10 @@ fn group_by(
         .transpose()
 }
 
-fn load_options(follow_symlinks: bool) -> LoadOptions {
-    LoadOptions {
-        follow_symlinks,
-        ..LoadOptions::default()
-    }
+/// Symlinks are always followed now (docs/inputs.md); `follow_symlinks=` stays accepted, as the CLI's
+/// `--follow-symlinks` does, and asks nothing.
+fn load_options(_follow_symlinks: bool) -> LoadOptions {
+    LoadOptions::default()
 }
 
 /// The one checkpoint a path names, as `footprint` and `diff` read it.
@@ -182,10 +185,8 @@ fn inspect_json(
             tree: tree.then_some(depth.map(|d| usize::try_from(d).unwrap_or(usize::MAX))),
             metadata,
         };
-        let load_options = LoadOptions {
-            metadata,
-            ..load_options(follow_symlinks)
-        };
+        let _ = follow_symlinks; // always followed (see load_options)
+        let load_options = LoadOptions { metadata };
         let mut reports = Vec::new();
         let mut failed = Vec::new();
         let mut take = |loaded: Result<Checkpoint, (PathBuf, LoadError)>| match loaded {
@@ -221,38 +222,59 @@ fn finish(json: Option<String>, failed: &[LoadError]) -> Outcome {
 
 /// `paramscope footprint PATH --format json`.
 #[pyfunction]
-#[pyo3(name = "footprint", signature = (path, *, context=footprint::DEFAULT_CONTEXT, batch=1, kv_dtype=None,
+#[pyo3(name = "footprint", signature = (path, *, context=None, batch=1, kv_dtype=None,
     group_size=footprint::DEFAULT_GROUP_SIZE, overhead=footprint::DEFAULT_OVERHEAD_PERCENT, training=None,
-    fits=None, follow_symlinks=false))]
+    fits=None, device_overhead=None, config=None, layers=None, kv_heads=None, head_dim=None, max_context=None,
+    follow_symlinks=false))]
 #[allow(clippy::too_many_arguments)]
 fn footprint_json(
     py: Python<'_>,
     path: PathBuf,
-    context: u64,
+    context: Option<u64>,
     batch: u64,
     kv_dtype: Option<String>,
     group_size: u64,
     overhead: u64,
     training: Option<String>,
     fits: Option<Figure>,
+    device_overhead: Option<Figure>,
+    config: Option<PathBuf>,
+    layers: Option<u64>,
+    kv_heads: Option<u64>,
+    head_dim: Option<u64>,
+    max_context: Option<u64>,
     follow_symlinks: bool,
 ) -> PyResult<String> {
     released(py, move || {
         let kv_dtype = match &kv_dtype {
-            Some(k) => choice(
-                "kv_dtype",
-                k,
-                &[
-                    ("f32", KvDtype::F32),
-                    ("f16", KvDtype::F16),
-                    ("bf16", KvDtype::Bf16),
-                    ("f8", KvDtype::F8),
-                ],
-            )?,
+            Some(k) => KvDtype::parse(k)
+                .map_err(|e| Failure::Usage(format!("invalid value '{k}' for kv_dtype: {e}")))?,
             None => KvDtype::F16,
         };
+        let architecture = match (config, layers, kv_heads, head_dim) {
+            (Some(file), None, None, None) => ArchitectureSource::ConfigFile(file),
+            (None, Some(layers), Some(kv_heads), Some(head_dim)) => ArchitectureSource::Given {
+                layers: positive("layers", layers)?,
+                kv_heads: positive("kv_heads", kv_heads)?,
+                head_dim: positive("head_dim", head_dim)?,
+                max_context: max_context
+                    .map(|n| positive("max_context", n))
+                    .transpose()?,
+            },
+            (None, None, None, None) => ArchitectureSource::Checkpoint,
+            _ => {
+                return Err(Failure::Usage(
+                    "give config, or layers with kv_heads and head_dim (not both)".into(),
+                ))
+            }
+        };
+        requires(
+            device_overhead.is_some() && fits.is_none(),
+            "device_overhead",
+            "fits",
+        )?;
         let options = FootprintOptions {
-            context: positive("context", context)?,
+            context: context.map(|n| positive("context", n)).transpose()?,
             batch: positive("batch", batch)?,
             kv_dtype,
             group_size: positive("group_size", group_size)?,
@@ -260,9 +282,11 @@ fn footprint_json(
             training: training
                 .map(|t| choice("training", &t, &[("adam", Optimizer::Adam)]))
                 .transpose()?,
-            fits: fits
-                .map(|f| f.parse("fits", quantity::parse_bytes))
+            fits: fits.map(|f| f.parse("fits", Devices::parse)).transpose()?,
+            device_overhead: device_overhead
+                .map(|f| f.parse("device_overhead", quantity::parse_bytes))
                 .transpose()?,
+            architecture,
         };
         let checkpoint = one(&path, load_options(follow_symlinks)).map_err(not_one)?;
         match footprint::footprint(&checkpoint, &options) {

@@ -58,7 +58,14 @@ def test_inspect_counts_are_exact_ints():
         (GGUF, {"context": 8192, "batch": 2, "kv_dtype": "f8"}, ["--context", "8192", "--batch", "2", "--kv-dtype", "f8"]),
         (INDEX, {"training": "adam", "overhead": 20}, ["--training", "adam", "--overhead", "20"]),
         (INDEX, {"fits": "1GiB"}, ["--fits", "1GiB"]),
-        (INDEX, {"fits": 1000}, ["--fits", "1000"]),
+        (INDEX, {"fits": 1000}, ["--fits", "1000B"]),
+        (GGUF, {"fits": "2x80GB", "kv_dtype": "q8_0"}, ["--fits", "2x80GB", "--kv-dtype", "q8_0"]),
+        (GGUF, {"fits": "24GiB,24GiB", "device_overhead": "2GiB"}, ["--fits", "24GiB,24GiB", "--device-overhead", "2GiB"]),
+        (
+            INDEX,
+            {"layers": 32, "kv_heads": 8, "head_dim": 128, "max_context": 8192},
+            ["--layers", "32", "--kv-heads", "8", "--head-dim", "128", "--max-context", "8192"],
+        ),
     ],
 )
 def test_footprint(path, kwargs, flags):

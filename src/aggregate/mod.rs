@@ -11,13 +11,21 @@ use crate::model::dtype::DType;
 /// What grouping needs to know of a tensor.
 #[derive(Debug, Clone, Copy)]
 pub struct Item<'a> {
+    /// The tensor's full name.
     pub name: &'a str,
+    /// Its element type.
     pub dtype: DType,
+    /// Its shape, outermost dimension first.
     pub shape: &'a [u64],
+    /// Its elements (the Hub's count).
     pub parameters: u64,
+    /// The elements of the dense model it stands for (0 for buffers and auxiliaries, unpacked for packed weights).
     pub logical_parameters: u64,
+    /// Its data bytes.
     pub bytes: u64,
+    /// What part of the model it belongs to.
     pub role: Role,
+    /// The id of the role rule that gave `role`.
     pub role_rule: &'static str,
 }
 

@@ -8,6 +8,7 @@ use crate::model::dtype::DType;
 use serde::Serialize;
 use std::collections::HashMap;
 
+/// One node of `inspect --tree`: a name component, with identical numbered siblings collapsed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct TreeNode {
     /// A name component, or `{0..31}` for collapsed siblings.
@@ -16,9 +17,13 @@ pub struct TreeNode {
     pub count: u64,
     /// Totals over every instance, of this node and of its ancestors.
     pub tensors: u64,
+    /// Elements (the Hub's count) over every instance.
     pub parameters: u64,
+    /// Logical parameters over every instance.
     pub logical_parameters: u64,
+    /// Data bytes over every instance.
     pub bytes: u64,
+    /// The components under this one, in the order they first appear.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<TreeNode>,
 }

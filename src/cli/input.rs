@@ -5,17 +5,65 @@
 
 use crate::exit::UsageError;
 use crate::output::print_load_error;
-use paramscope::format::discover::walk;
+use paramscope::format::discover::{named, walk};
+use paramscope::format::error::{InputError, LoadError};
 use paramscope::format::file_id::identity;
 use paramscope::format::{self, LoadOptions, Source};
 use paramscope::model::checkpoint::Checkpoint;
 use std::path::{Path, PathBuf};
 
-/// [`walk::load_each`], each problem written (in JSON when `json`): the checkpoints read, and how many inputs failed.
-pub fn load_all(paths: &[PathBuf], options: LoadOptions, json: bool) -> (Vec<Checkpoint>, usize) {
+/// The paths as they are read ([`named::resolve`]: a cache repository's snapshot, the companions of `model/*`
+/// left out), with its notes written on stderr; a cache repository without the snapshot asked for comes back as
+/// a problem.
+pub fn resolve(paths: &[PathBuf], revision: Option<&str>) -> (Vec<PathBuf>, Vec<InputError>) {
+    let named = named::resolve(paths, revision);
+    for note in &named.notes {
+        eprintln!("note: {}", paramscope::render::escape(note));
+    }
+    (named.paths, named.errors)
+}
+
+/// [`walk::each_checkpoint`] over the paths as [`resolve`] gives them (a recursive walk takes them as named: it
+/// goes through every snapshot of a cache).
+pub fn each_checkpoint(
+    paths: &[PathBuf],
+    recursive: bool,
+    revision: Option<&str>,
+    mut visit: impl FnMut(Result<Source, InputError>),
+) {
+    if recursive {
+        return walk::each_checkpoint(paths, true, visit);
+    }
+    let (paths, problems) = resolve(paths, revision);
+    problems.into_iter().for_each(|e| visit(Err(e)));
+    walk::each_checkpoint(&paths, false, visit);
+}
+
+/// Every checkpoint the paths name, or why one could not be read with the path it is reported under: paths that
+/// name nothing readable first, then each checkpoint in turn (one named twice is read once).
+pub fn load_each(
+    paths: &[PathBuf],
+    options: LoadOptions,
+    revision: Option<&str>,
+) -> Vec<Result<Checkpoint, (PathBuf, LoadError)>> {
+    let (paths, problems) = resolve(paths, revision);
+    problems
+        .into_iter()
+        .map(|e| walk::load(Err(e), options))
+        .chain(walk::load_each(&paths, options))
+        .collect()
+}
+
+/// [`load_each`], each problem written (in JSON when `json`): the checkpoints read, and how many inputs failed.
+pub fn load_all(
+    paths: &[PathBuf],
+    options: LoadOptions,
+    revision: Option<&str>,
+    json: bool,
+) -> (Vec<Checkpoint>, usize) {
     let mut checkpoints = Vec::new();
     let mut failed = 0;
-    for loaded in walk::load_each(paths, options) {
+    for loaded in load_each(paths, options, revision) {
         match loaded {
             Ok(c) => checkpoints.push(c),
             Err((_, e)) => {
@@ -32,16 +80,26 @@ pub fn load_all(paths: &[PathBuf], options: LoadOptions, json: bool) -> (Vec<Che
 pub fn load_one(
     path: &Path,
     options: LoadOptions,
+    revision: Option<&str>,
     json: bool,
 ) -> Result<Option<Checkpoint>, UsageError> {
-    match walk::load_one(path, options) {
-        Ok(c) => Ok(Some(c)),
-        Err(walk::NotOne::Unreadable(errors)) => {
-            errors.iter().for_each(|e| print_load_error(e, json));
-            Ok(None)
-        }
-        Err(several) => Err(UsageError(several.to_string())),
+    let (mut checkpoints, failed) = load_all(&[path.to_path_buf()], options, revision, json);
+    if failed > 0 {
+        return Ok(None);
     }
+    if checkpoints.len() > 1 {
+        let names: Vec<String> = checkpoints
+            .iter()
+            .map(|c| c.path.display().to_string())
+            .collect();
+        return Err(UsageError(format!(
+            "{}: holds {} checkpoints ({}); name one of them",
+            path.display(),
+            checkpoints.len(),
+            names.join(", ")
+        )));
+    }
+    Ok(checkpoints.pop())
 }
 
 /// The input that `target` would overwrite, by the path it was named or found under; `None` when `target`

@@ -8,12 +8,14 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {problem}", path.display())]
 pub struct InputError {
+    /// The file the problem is in, as the user named it or as discovery found it (a shard, a GGUF part).
     pub path: PathBuf,
     /// Boxed: results carrying this error stay small on the happy path.
     pub problem: Box<Problem>,
 }
 
 impl InputError {
+    /// A problem with the file at `path`.
     pub fn new(path: impl AsRef<Path>, problem: Problem) -> Self {
         InputError {
             path: path.as_ref().to_path_buf(),
@@ -25,6 +27,7 @@ impl InputError {
 /// Everything that went wrong while reading one checkpoint (several shards can fail at once).
 #[derive(Debug)]
 pub struct LoadError {
+    /// One entry per failing file, in the order the files were read; never empty when returned by a reader.
     pub errors: Vec<InputError>,
 }
 
@@ -51,32 +54,61 @@ impl std::error::Error for LoadError {}
 /// Why an input cannot be read: one broken rule, with the numbers that show it broken. Problems every reader can
 /// meet are variants of their own; the rest are grouped by what was being read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Problem {
+    /// The operating system refused to open or read the file (missing, permission denied, I/O error).
     #[error("cannot read: {0}")]
     Io(#[from] std::io::Error),
+    /// The file has zero bytes.
     #[error("file is empty")]
     Empty,
+    /// A tensor name (carried) that a header or index lists more than once.
     #[error("tensor name '{0}' appears more than once in the header")]
     DuplicateTensor(String),
+    /// A tensor whose shape's element count overflows `u64`.
     #[error("tensor '{name}': shape {shape:?} has more elements than fit in 64 bits")]
-    ShapeOverflow { name: String, shape: Vec<u64> },
+    ShapeOverflow {
+        /// The tensor's name as written in the file.
+        name: String,
+        /// The shape as written, outermost dimension first.
+        shape: Vec<u64>,
+    },
+    /// The file's length differs from what it was when its header was read, by the time its data was read.
     #[error("file is now {found} bytes but was {expected} when its header was read (changed or truncated since?)")]
-    ChangedSinceRead { expected: u64, found: u64 },
+    ChangedSinceRead {
+        /// The length in bytes when the header was read.
+        expected: u64,
+        /// The length in bytes now.
+        found: u64,
+    },
     /// The file ended (or went on) elsewhere than its length when it was opened, while its bytes were being read:
     /// another process truncated, extended or rewrote it.
     #[error("changed while being read (expected {expected} bytes, got {found})")]
-    ChangedWhileRead { expected: u64, found: u64 },
+    ChangedWhileRead {
+        /// The length in bytes when the file was opened.
+        expected: u64,
+        /// The number of bytes actually read, or the length found at the end.
+        found: u64,
+    },
     /// A list of reference hashes (`verify --sha256 FILE`) that cannot be read as one.
     #[error("{0}")]
     BadManifest(String),
+    /// A `config.json` named on the command line (`footprint --config FILE`) that cannot be used.
+    #[error("{0}")]
+    BadConfig(String),
+    /// What a PATH names cannot be read as a checkpoint at all.
     #[error(transparent)]
     Discovery(#[from] DiscoveryProblem),
+    /// A broken rule of a safetensors header or data region.
     #[error(transparent)]
     Safetensors(#[from] HeaderProblem),
+    /// A broken rule of a sharded index, or a disagreement between the index and its shards.
     #[error(transparent)]
     Sharded(#[from] ShardedProblem),
+    /// A broken rule of a GGUF file or multi-part set.
     #[error(transparent)]
     Gguf(#[from] GgufProblem),
+    /// A broken rule of a PyTorch checkpoint.
     #[error(transparent)]
     Torch(#[from] TorchProblem),
 }
@@ -92,6 +124,7 @@ impl Problem {
             Problem::ChangedSinceRead { .. } => "changed_since_read",
             Problem::ChangedWhileRead { .. } => "changed_while_read",
             Problem::BadManifest(_) => "bad_manifest",
+            Problem::BadConfig(_) => "bad_config",
             Problem::Discovery(p) => p.code(),
             Problem::Safetensors(p) => p.code(),
             Problem::Sharded(p) => p.code(),
@@ -104,20 +137,30 @@ impl Problem {
 /// What a PATH names cannot be read as a checkpoint: no weights there, a format paramscope does not read, a part
 /// of a series missing.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DiscoveryProblem {
+    /// The path is neither a folder nor a file of a kind paramscope recognises.
     #[error("not a file or directory paramscope can read (expected .safetensors, *.safetensors.index.json, .gguf or a folder)")]
     UnknownKind,
+    /// A folder that holds no weight files at all.
     #[error(
         "no checkpoint found in this directory (no *.safetensors, *.safetensors.index.json or *.gguf)"
     )]
     EmptyDirectory,
     /// A folder whose only weight files are in formats paramscope does not read (`pytorch_model.bin`).
     #[error("no checkpoint paramscope reads in this directory: {file} is {what}")]
-    OnlyForeign { file: String, what: String },
+    OnlyForeign {
+        /// The name of the first weight file found.
+        file: String,
+        /// What that file is, in words (e.g. "a PyTorch pickle").
+        what: String,
+    },
     /// A PyTorch pickle, HDF5 or ONNX file, recognised by its first bytes (see format/foreign.rs).
     #[error("{format}: {advice}")]
     ForeignFormat {
+        /// The format recognised, in words (e.g. "ONNX model").
         format: String,
+        /// What the user can do instead, e.g. how to convert the file.
         advice: &'static str,
     },
     /// `~/.cache/huggingface/hub/models--ORG--NAME` holds `blobs/`, `refs/` and `snapshots/REV/`: the checkpoint
@@ -125,10 +168,44 @@ pub enum DiscoveryProblem {
     #[error(
         "a Hugging Face cache repository, not a checkpoint folder: name a snapshot ({snapshot})"
     )]
-    CacheRepository { snapshot: String },
+    CacheRepository {
+        /// The path of a snapshot folder to name instead.
+        snapshot: String,
+    },
+    /// A Hugging Face cache repository without the snapshot asked for (`--revision`, else `refs/main`, else the
+    /// only one).
+    #[error(
+        "a Hugging Face cache repository with no snapshot for revision '{revision}' (refs: {}; snapshots: {}); \
+         pick one with --revision REF or name its snapshots/COMMIT folder",
+        listed(refs), listed(snapshots)
+    )]
+    NoSnapshot {
+        /// The revision asked for.
+        revision: String,
+        /// The snapshot folders the repository holds.
+        snapshots: Vec<String>,
+        /// The refs the repository holds (`main`, …).
+        refs: Vec<String>,
+    },
     /// A part of a series named `NAME-00002-of-00003` (GGUF parts, or safetensors shards without an index).
     #[error("part {part} of {count} ('{file}') is missing")]
-    MissingPart { part: u64, count: u64, file: String },
+    MissingPart {
+        /// The 1-based number of the missing part.
+        part: u64,
+        /// How many parts the series' names say there are.
+        count: u64,
+        /// The file name the missing part would have.
+        file: String,
+    },
+}
+
+/// `a, b` or `none`, for lists in messages.
+fn listed(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
 }
 
 impl DiscoveryProblem {
@@ -140,6 +217,7 @@ impl DiscoveryProblem {
             DiscoveryProblem::OnlyForeign { .. } => "empty_directory",
             DiscoveryProblem::ForeignFormat { .. } => "unsupported_format",
             DiscoveryProblem::CacheRepository { .. } => "empty_directory",
+            DiscoveryProblem::NoSnapshot { .. } => "no_snapshot",
             DiscoveryProblem::MissingPart { .. } => "missing_shard",
         }
     }
@@ -147,76 +225,164 @@ impl DiscoveryProblem {
 
 /// A broken rule of one safetensors file's header or of its data region's length (docs/FORMATS.md §1).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum HeaderProblem {
+    /// The file is shorter than the 8-byte little-endian header length that starts every safetensors file.
     #[error("file is {len} bytes, too small for the 8-byte header length")]
-    HeaderTooSmall { len: u64 },
+    HeaderTooSmall {
+        /// The file's length in bytes.
+        len: u64,
+    },
+    /// The header length exceeds the format's 100,000,000-byte limit (a corrupt or hostile length prefix).
     #[error("header length {claimed} exceeds the safetensors limit of 100,000,000 bytes")]
-    HeaderTooLarge { claimed: u64 },
+    HeaderTooLarge {
+        /// The header length the prefix claims, in bytes.
+        claimed: u64,
+    },
+    /// The header length points past the end of the file.
     #[error("header length {claimed} goes past the end of the file ({available} bytes follow the length prefix; truncated download?)")]
-    HeaderPastEnd { claimed: u64, available: u64 },
+    HeaderPastEnd {
+        /// The header length the prefix claims, in bytes.
+        claimed: u64,
+        /// How many bytes follow the 8-byte prefix.
+        available: u64,
+    },
+    /// The header bytes are not UTF-8.
     #[error("header is not valid UTF-8 (invalid byte at header offset {at})")]
-    HeaderNotUtf8 { at: usize },
+    HeaderNotUtf8 {
+        /// The offset of the first invalid byte, counted from the start of the header (after the prefix).
+        at: usize,
+    },
+    /// The header is JSON-like text but its top level is not an object.
     #[error("header is not a JSON object (it starts with {first:?})")]
-    HeaderNotObject { first: String },
+    HeaderNotObject {
+        /// The header's first characters, for the message.
+        first: String,
+    },
+    /// The header is not valid JSON; carries the parser's message.
     #[error("header is not valid JSON: {0}")]
     HeaderJson(String),
+    /// A tensor's `dtype` is not one safetensors defines.
     #[error("tensor '{name}': unknown dtype '{dtype}'")]
-    UnknownDtype { name: String, dtype: String },
+    UnknownDtype {
+        /// The tensor's name.
+        name: String,
+        /// The dtype string as written.
+        dtype: String,
+    },
+    /// A tensor's entry is malformed (missing or mistyped `dtype`, `shape` or `data_offsets`).
     #[error("tensor '{name}': {reason}")]
-    BadTensorEntry { name: String, reason: String },
+    BadTensorEntry {
+        /// The tensor's name.
+        name: String,
+        /// What is wrong with the entry, in words.
+        reason: String,
+    },
+    /// A tensor's `data_offsets` end before they begin.
     #[error("tensor '{name}': data_offsets [{begin}, {end}] end before they begin")]
-    OffsetsReversed { name: String, begin: u64, end: u64 },
+    OffsetsReversed {
+        /// The tensor's name.
+        name: String,
+        /// The begin offset, relative to the start of the data region.
+        begin: u64,
+        /// The end offset (exclusive), relative to the start of the data region.
+        end: u64,
+    },
+    /// A tensor of a sub-byte dtype whose element count does not fill a whole number of bytes.
     #[error("tensor '{name}': {dtype} {shape:?} holds {bits} bits, not a whole number of bytes")]
     PartialByte {
+        /// The tensor's name.
         name: String,
+        /// The dtype as written.
         dtype: String,
+        /// The shape as written, outermost dimension first.
         shape: Vec<u64>,
+        /// The total number of bits the tensor's elements take.
         bits: u128,
     },
+    /// A tensor's `data_offsets` span a different number of bytes than its dtype and shape need.
     #[error("tensor '{name}': {dtype} {shape:?} needs {expected} bytes but data_offsets [{begin}, {end}] span {actual}")]
     SizeMismatch {
+        /// The tensor's name.
         name: String,
+        /// The dtype as written.
         dtype: String,
+        /// The shape as written, outermost dimension first.
         shape: Vec<u64>,
+        /// The bytes the dtype and shape need.
         expected: u64,
+        /// The begin offset, relative to the start of the data region.
         begin: u64,
+        /// The end offset (exclusive), relative to the start of the data region.
         end: u64,
+        /// The bytes the offsets span (`end - begin`).
         actual: u64,
     },
+    /// The first tensor in offset order does not start at byte 0 of the data region.
     #[error("tensor '{name}' starts at byte {begin} but the data region must start with a tensor at byte 0 ({begin} bytes unaccounted for)")]
-    GapAtStart { name: String, begin: u64 },
+    GapAtStart {
+        /// The name of the tensor with the lowest begin offset.
+        name: String,
+        /// Its begin offset: the number of leading bytes that belong to no tensor.
+        begin: u64,
+    },
+    /// Bytes between two tensors (in offset order) that belong to neither.
     #[error("tensor '{name}' starts at byte {begin} but '{previous}' ends at byte {previous_end}: {gap} bytes belong to no tensor")]
     OffsetGap {
+        /// The tensor after the gap.
         name: String,
+        /// Its begin offset, relative to the start of the data region.
         begin: u64,
+        /// The tensor before the gap.
         previous: String,
+        /// Where that tensor ends (exclusive), relative to the start of the data region.
         previous_end: u64,
+        /// The gap's length in bytes.
         gap: u64,
     },
+    /// Two tensors whose byte ranges overlap.
     #[error("tensor '{name}' starts at byte {begin} but '{previous}' ends at byte {previous_end}: {overlap} bytes overlap")]
     OffsetOverlap {
+        /// The tensor that starts inside the previous one.
         name: String,
+        /// Its begin offset, relative to the start of the data region.
         begin: u64,
+        /// The tensor it overlaps.
         previous: String,
+        /// Where that tensor ends (exclusive), relative to the start of the data region.
         previous_end: u64,
+        /// The overlap's length in bytes.
         overlap: u64,
     },
+    /// The file ends before the last tensor's data does (typically an interrupted download).
     #[error("expected {expected} bytes, found {found} (truncated download?): tensor '{last}' data ends at byte {data_end} of a {data_region}-byte data region")]
     Truncated {
+        /// The file length in bytes the header implies.
         expected: u64,
+        /// The file's actual length in bytes.
         found: u64,
+        /// The name of the tensor whose data ends last.
         last: String,
+        /// Where that tensor's data ends, relative to the start of the data region.
         data_end: u64,
+        /// How many bytes of data region the file actually holds.
         data_region: u64,
     },
+    /// The file goes on after the last tensor's data.
     #[error("{trailing} trailing bytes after the last tensor (the tensors end at byte {expected}, the file is {found} bytes)")]
     TrailingBytes {
+        /// How many bytes follow the last tensor.
         trailing: u64,
+        /// The file length in bytes the header implies.
         expected: u64,
+        /// The file's actual length in bytes.
         found: u64,
     },
+    /// The `__metadata__` entry is not an object of strings; carries what is wrong.
     #[error("__metadata__ {0}")]
     BadMetadata(String),
+    /// The header passed paramscope's own checks but the safetensors crate (the reference reader) refused it;
+    /// carries its reason.
     #[error("rejected by the safetensors crate: {0}")]
     Reference(String),
 }
@@ -249,39 +415,90 @@ impl HeaderProblem {
 
 /// An index that is not a valid index, or that disagrees with its shards (docs/FORMATS.md §3).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ShardedProblem {
+    /// The index file is not valid JSON, or not a JSON object; carries the reason.
     #[error("index is not valid JSON: {0}")]
     IndexJson(String),
+    /// The index has no `weight_map` object.
     #[error("index has no \"weight_map\" object{hint}")]
-    IndexNoWeightMap { hint: String },
+    IndexNoWeightMap {
+        /// Extra advice for the message (starts with a space), or empty.
+        hint: String,
+    },
+    /// A `weight_map` value is not a string.
     #[error("index: weight_map entry '{name}' is not a string file name")]
-    IndexBadEntry { name: String },
-    #[error("index: metadata.{key} is not a non-negative integer ({value})")]
-    IndexBadMetadata { key: String, value: String },
-    #[error("index names shard '{shard}', which is outside the checkpoint's folder")]
-    ShardOutsideFolder { shard: String },
-    #[error("shard '{shard}' named by the index does not exist")]
-    MissingShard { shard: String },
-    #[error("tensor '{name}' is mapped to '{expected}' but is not in that shard")]
-    TensorNotInShard { name: String, expected: String },
-    #[error("tensor '{name}' is in shard '{shard}' but the index maps it to '{expected}'")]
-    TensorInWrongShard {
+    IndexBadEntry {
+        /// The tensor name whose value is wrong.
         name: String,
+    },
+    /// A known `metadata` entry (such as `total_size`) is not a non-negative integer.
+    #[error("index: metadata.{key} is not a non-negative integer ({value})")]
+    IndexBadMetadata {
+        /// The metadata key.
+        key: String,
+        /// The value as written, in JSON.
+        value: String,
+    },
+    /// The index names a shard outside the index's folder (an absolute path, `..`, or a symlink out of it when
+    /// symlinks are not followed).
+    #[error("index names shard '{shard}', which is outside the checkpoint's folder")]
+    ShardOutsideFolder {
+        /// The shard file name as written in the index (with the symlink's target when that is the reason).
         shard: String,
+    },
+    /// A shard the index names does not exist.
+    #[error("shard '{shard}' named by the index does not exist")]
+    MissingShard {
+        /// The shard file name as written in the index.
+        shard: String,
+    },
+    /// The index maps a tensor to a shard whose header does not list it.
+    #[error("tensor '{name}' is mapped to '{expected}' but is not in that shard")]
+    TensorNotInShard {
+        /// The tensor's name.
+        name: String,
+        /// The shard the index maps it to.
         expected: String,
     },
+    /// A tensor is in a different shard than the index says.
+    #[error("tensor '{name}' is in shard '{shard}' but the index maps it to '{expected}'")]
+    TensorInWrongShard {
+        /// The tensor's name.
+        name: String,
+        /// The shard that holds it.
+        shard: String,
+        /// The shard the index maps it to.
+        expected: String,
+    },
+    /// A shard holds a tensor that the index does not list.
     #[error("tensor '{name}' is in shard '{shard}' but not in the index's weight_map")]
-    TensorNotInIndex { name: String, shard: String },
+    TensorNotInIndex {
+        /// The tensor's name.
+        name: String,
+        /// The shard that holds it.
+        shard: String,
+    },
+    /// The same tensor name is in two files of one checkpoint.
     #[error("tensor '{name}' is in more than one file: '{first}' and '{second}'")]
     TensorInTwoFiles {
+        /// The tensor's name.
         name: String,
+        /// The first file holding it.
         first: String,
+        /// The second file holding it.
         second: String,
     },
+    /// The index's `metadata.total_size` differs from the bytes of tensor data the shards hold.
     #[error(
         "index metadata.total_size is {claimed} but the shards hold {actual} bytes of tensor data"
     )]
-    TotalSizeMismatch { claimed: u64, actual: u64 },
+    TotalSizeMismatch {
+        /// The total the index claims, in bytes.
+        claimed: u64,
+        /// The sum of the shards' tensor data, in bytes.
+        actual: u64,
+    },
 }
 
 impl ShardedProblem {
@@ -305,94 +522,187 @@ impl ShardedProblem {
 
 /// A broken rule of a GGUF file's header, metadata or tensor table, or of a multi-part set (docs/FORMATS.md §4).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum GgufProblem {
+    /// The file does not start with the magic `GGUF`.
     #[error("not a GGUF file: it starts with {found:?}, not \"GGUF\"")]
-    BadMagic { found: String },
+    BadMagic {
+        /// The first bytes found, for the message.
+        found: String,
+    },
+    /// A GGUF version other than 2 or 3.
     #[error("GGUF version {version} is not supported ({reason})")]
-    UnsupportedVersion { version: u32, reason: &'static str },
+    UnsupportedVersion {
+        /// The version the file declares.
+        version: u32,
+        /// Why it is not read, with what to do.
+        reason: &'static str,
+    },
+    /// A big-endian GGUF file, recognised by its byte-swapped version number.
     #[error("big-endian GGUF (the version reads as {read:#010x}, byte-swapped {swapped}); only little-endian files are supported")]
-    BigEndian { read: u32, swapped: u32 },
+    BigEndian {
+        /// The version as read in little-endian order.
+        read: u32,
+        /// The version byte-swapped (what the file means).
+        swapped: u32,
+    },
+    /// The file ends inside its header, metadata or tensor table.
     #[error("file ends inside the GGUF header: {what} needs {needed} bytes at byte {at}, but the file is {size} bytes (truncated download?)")]
     HeaderTruncated {
+        /// The field being read (e.g. "type of tensor 'x'").
         what: String,
+        /// The file offset of that field.
         at: u64,
+        /// The bytes that field needs.
         needed: u64,
+        /// The file's length in bytes.
         size: u64,
     },
+    /// A metadata or tensor count too large for the rest of the file even at the smallest size per entry.
     #[error("{what} is {count}, which needs at least {min_bytes} bytes, but only {available} bytes follow in the file")]
     CountTooLarge {
+        /// Which count: `metadata_kv_count` or `tensor_count`.
         what: &'static str,
+        /// The count the file declares.
         count: u64,
+        /// The fewest bytes that many entries could take.
         min_bytes: u128,
+        /// The bytes that follow in the file.
         available: u64,
     },
+    /// A string whose declared length goes past the end of the file.
     #[error("{what}: string length {length} at byte {at} goes past the end of the file ({available} bytes follow)")]
     StringPastEnd {
+        /// The string being read (a key, a value, a tensor name).
         what: String,
+        /// The file offset of the string's length prefix.
         at: u64,
+        /// The declared length in bytes.
         length: u64,
+        /// The bytes that follow in the file.
         available: u64,
     },
+    /// An array whose declared length cannot fit in the rest of the file.
     #[error("{what}: array of {length} {element} elements at byte {at} needs at least {min_bytes} bytes, but only {available} follow in the file")]
     ArrayPastEnd {
+        /// The array being read (its metadata key).
         what: String,
+        /// The file offset of the array's length prefix.
         at: u64,
+        /// The declared number of elements.
         length: u64,
+        /// The element type's name.
         element: String,
+        /// The fewest bytes that many elements could take.
         min_bytes: u128,
+        /// The bytes that follow in the file.
         available: u64,
     },
+    /// A metadata value type number GGUF does not define.
     #[error("{what}: unknown value type {value_type} at byte {at} (GGUF defines 0..=12)")]
     UnknownValueType {
+        /// The value being read (its metadata key).
         what: String,
+        /// The file offset of the type number.
         at: u64,
+        /// The type number found.
         value_type: u32,
     },
+    /// A metadata key (carried) that appears more than once.
     #[error("metadata key '{0}' appears more than once")]
     DuplicateKey(String),
+    /// A metadata value paramscope relies on has the wrong type or an impossible value (e.g. a bad
+    /// `general.alignment`, arrays nested too deep).
     #[error("metadata '{key}': {reason}")]
-    BadMetadata { key: String, reason: String },
+    BadMetadata {
+        /// The metadata key.
+        key: String,
+        /// What is wrong with its value.
+        reason: String,
+    },
+    /// A tensor's ggml type number is not one paramscope knows.
     #[error("tensor '{name}': {reason}")]
-    UnknownTensorType { name: String, reason: String },
+    UnknownTensorType {
+        /// The tensor's name.
+        name: String,
+        /// The type number and what is known about it.
+        reason: String,
+    },
+    /// A tensor's ggml type was removed from ggml (e.g. `Q4_2`); current tools cannot read it either.
     #[error("tensor '{name}': {reason}")]
-    RetiredTensorType { name: String, reason: String },
+    RetiredTensorType {
+        /// The tensor's name.
+        name: String,
+        /// Which type it is and what to do.
+        reason: String,
+    },
+    /// A tensor with more than the 4 dimensions GGUF allows.
     #[error("tensor '{name}' has {n_dims} dimensions; GGUF allows at most 4")]
-    TooManyDims { name: String, n_dims: u32 },
+    TooManyDims {
+        /// The tensor's name.
+        name: String,
+        /// The number of dimensions it declares.
+        n_dims: u32,
+    },
+    /// A block-quantized tensor whose innermost dimension is not a multiple of the block size.
     #[error("tensor '{name}': {dtype} stores blocks of {block} elements, but its innermost dimension is {inner} (ggml dims {dims:?})")]
     PartialBlock {
+        /// The tensor's name.
         name: String,
+        /// The ggml type's name.
         dtype: String,
+        /// Elements per block of that type.
         block: u32,
+        /// The innermost dimension (ggml's `ne[0]`).
         inner: u64,
+        /// The dimensions in ggml's order, innermost first.
         dims: Vec<u64>,
     },
+    /// A tensor's data offset is not a multiple of the file's alignment.
     #[error(
         "tensor '{name}': data offset {offset} is not a multiple of the alignment {alignment}"
     )]
     OffsetMisaligned {
+        /// The tensor's name.
         name: String,
+        /// Its offset, relative to the start of the data section.
         offset: u64,
+        /// The file's alignment in bytes (`general.alignment`, 32 by default).
         alignment: u64,
     },
+    /// A tensor is not where ggml expects it: tensors follow each other in header order, each aligned.
     #[error("tensor '{name}' is at data offset {offset}, but ggml expects {expected}: tensors must follow each other in header order, each at the previous one's end rounded up to the alignment")]
     OffsetOrder {
+        /// The tensor's name.
         name: String,
+        /// Its offset, relative to the start of the data section.
         offset: u64,
+        /// The offset ggml expects: the previous tensor's end rounded up to the alignment.
         expected: u64,
     },
+    /// Bytes between two tensors, beyond alignment padding, that belong to neither.
     #[error("tensor '{name}' is at data offset {offset}, but the previous tensor ends (padded to the alignment) at {expected}: {gap} bytes belong to no tensor")]
     OffsetGap {
+        /// The tensor after the gap.
         name: String,
+        /// Its offset, relative to the start of the data section.
         offset: u64,
+        /// Where the previous tensor ends, padded to the alignment.
         expected: u64,
+        /// The gap's length in bytes.
         gap: u64,
     },
+    /// A tensor's data ends past the end of the file (typically an interrupted download).
     #[error("tensor '{name}': data ends at byte {data_end} of the file, which is {size} bytes (truncated download?)")]
     DataPastEnd {
+        /// The tensor's name.
         name: String,
+        /// The file offset where its data ends.
         data_end: u128,
+        /// The file's length in bytes.
         size: u64,
     },
+    /// The parts of a multi-part GGUF disagree about the split (count, numbering, tensor total); carries which way.
     #[error("multi-part GGUF: {0}")]
     SplitInconsistent(String),
 }
@@ -427,40 +737,81 @@ impl GgufProblem {
 /// A broken rule of a PyTorch checkpoint: its zip archive or legacy layout, a pickle, or a tensor's place in its
 /// storage (docs/pytorch.md).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TorchProblem {
+    /// The file is not a readable zip archive; carries the zip reader's reason.
     #[error("not a readable zip archive: {0}")]
     Zip(String),
+    /// The zip archive has more entries than any checkpoint would.
     #[error("the zip archive lists {count} entries; more than {max} is not a checkpoint")]
-    TooManyEntries { count: usize, max: usize },
+    TooManyEntries {
+        /// The number of entries the archive lists.
+        count: usize,
+        /// The most paramscope accepts.
+        max: usize,
+    },
+    /// A zip archive without the `data.pkl` that `torch.save` writes.
     #[error("a zip archive without a data.pkl: not a torch.save checkpoint")]
     NoDataPkl,
+    /// An entry is compressed, where `torch.save` stores entries uncompressed so they can be read in place.
     #[error("entry '{entry}' is compressed ({method}); torch.save stores entries uncompressed, and paramscope reads them in place")]
-    Compressed { entry: String, method: String },
+    Compressed {
+        /// The entry's name inside the archive.
+        entry: String,
+        /// The compression method's name.
+        method: String,
+    },
+    /// An entry's data goes past the end of the file.
     #[error(
         "entry '{entry}' is {size} bytes, past the end of the {file_size}-byte file (truncated?)"
     )]
     EntryPastEnd {
+        /// The entry's name inside the archive.
         entry: String,
+        /// The entry's size in bytes.
         size: u64,
+        /// The file's length in bytes.
         file_size: u64,
     },
+    /// The checkpoint declares big-endian storages.
     #[error("{what} says the storages are big-endian; only little-endian checkpoints are read")]
-    BigEndian { what: String },
+    BigEndian {
+        /// Where it says so (the archive's `byteorder` entry, or a legacy file's `sys_info`).
+        what: String,
+    },
+    /// A pickle could not be read (malformed, refused or too large).
     #[error("{what}: {error}")]
     Pickle {
+        /// Which pickle (e.g. the archive's `data.pkl`).
         what: String,
+        /// The pickle reader's error, with its byte offset.
         error: crate::format::torch::pickle::PickleError,
     },
+    /// A file that looks like a legacy (pre-zip) `torch.save` file but is not one; carries the reason.
     #[error("not a legacy torch.save file: {0}")]
     Legacy(String),
+    /// A tensor the pickle describes cannot be one (unknown storage type, impossible shape or strides).
     #[error("tensor '{name}': {reason}")]
-    BadTensor { name: String, reason: String },
+    BadTensor {
+        /// The tensor's key path in the pickled object.
+        name: String,
+        /// What is wrong, in words.
+        reason: String,
+    },
+    /// The pickle names a storage the file does not hold.
     #[error("storage '{key}' named by the pickle is not in the file")]
-    MissingStorage { key: String },
+    MissingStorage {
+        /// The storage's key.
+        key: String,
+    },
+    /// A storage's size in the pickle differs from the bytes the file holds for it.
     #[error("storage '{key}': the pickle declares {expected} bytes but the file holds {found}")]
     StorageSize {
+        /// The storage's key.
         key: String,
+        /// The bytes the pickle declares (element count times element size).
         expected: u64,
+        /// The bytes the file holds.
         found: u64,
     },
     /// `view`: dtype, shape, offset and strides as written, e.g. `F32 [4, 3] at offset 2 with strides [3, 1]`.
@@ -468,14 +819,28 @@ pub enum TorchProblem {
         "tensor '{name}': {view} reaches byte {reaches} of storage '{key}', which holds {bytes}"
     )]
     ViewOutsideStorage {
+        /// The tensor's key path in the pickled object.
         name: String,
+        /// The tensor's dtype, shape, storage offset and strides as written.
         view: String,
+        /// The storage's key.
         key: String,
+        /// The byte (exclusive) the view reaches, relative to the start of the storage.
         reaches: u128,
+        /// The storage's length in bytes.
         bytes: u64,
     },
+    /// A legacy file's storage goes past the end of the file.
     #[error("legacy storage '{key}' ends at byte {end}, past the end of the {size}-byte file (truncated download?)")]
-    DataPastEnd { key: String, end: u128, size: u64 },
+    DataPastEnd {
+        /// The storage's key.
+        key: String,
+        /// The file offset where the storage ends.
+        end: u128,
+        /// The file's length in bytes.
+        size: u64,
+    },
+    /// The pickled object is too large or too deep to walk (a limit against hostile files); carries which limit.
     #[error("{0}")]
     TooLarge(String),
 }
@@ -504,14 +869,19 @@ impl TorchProblem {
 
 /// One problem as data, for JSON output: `{"code", "message", "path"}`.
 #[derive(Debug, Clone, serde::Serialize)]
+#[non_exhaustive]
 pub struct ErrorRow {
+    /// The problem's stable class, as from [`Problem::code`].
     pub code: &'static str,
+    /// The problem in words, as the binary prints it after the path.
     pub message: String,
+    /// The file the problem is in (lossy UTF-8 in JSON).
     #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
 }
 
 impl LoadError {
+    /// One row per failing file, in order, for the JSON `errors` list.
     pub fn rows(&self) -> Vec<ErrorRow> {
         self.errors
             .iter()

@@ -26,8 +26,6 @@ use std::path::Path;
 /// Reading options that change what is accepted.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadOptions {
-    /// Follow symlinked shards that resolve outside the checkpoint's folder.
-    pub follow_symlinks: bool,
     /// How much of each metadata array (GGUF) to keep.
     pub metadata: MetadataDetail,
 }
@@ -57,15 +55,11 @@ pub fn load(source: &Source, options: LoadOptions) -> Result<Checkpoint, LoadErr
             _ => sharded::load_unindexed(folder, files, Format::Safetensors, safetensors::read),
         },
         Source::Index { path, unindexed } if discover::is_torch_index(path) => {
-            sharded::load_indexed(path, unindexed, options, Format::Pytorch, torch::read)
+            sharded::load_indexed(path, unindexed, Format::Pytorch, torch::read)
         }
-        Source::Index { path, unindexed } => sharded::load_indexed(
-            path,
-            unindexed,
-            options,
-            Format::Safetensors,
-            safetensors::read,
-        ),
+        Source::Index { path, unindexed } => {
+            sharded::load_indexed(path, unindexed, Format::Safetensors, safetensors::read)
+        }
         Source::Gguf { shown, parts } => gguf::split::load(shown, parts, options.metadata),
     }
 }
@@ -73,11 +67,17 @@ pub fn load(source: &Source, options: LoadOptions) -> Result<Checkpoint, LoadErr
 /// One weight file read, in any format the shard readers know: its description and tensors (each with `file`
 /// 0, views into `storages` counted from 0), and what else the format carries.
 pub struct ParsedFile {
+    /// The file's description.
     pub info: FileInfo,
+    /// The tensors, with `file` 0.
     pub tensors: Vec<Tensor>,
+    /// PyTorch only: the storages the tensors view, with `file` 0 (empty for other formats).
     pub storages: Vec<StorageInfo>,
+    /// PyTorch only: the globals the file's pickles name; `None` for other formats.
     pub pickle: Option<PickleReport>,
+    /// Typed key/values (GGUF; PyTorch's plain values), in file order.
     pub metadata: Vec<(String, MetaValue)>,
+    /// Things worth telling the user that do not make the file unusable.
     pub notes: Vec<String>,
 }
 

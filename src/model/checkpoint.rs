@@ -6,16 +6,20 @@ use crate::model::metadata::MetaValue;
 use serde::Serialize;
 use std::path::PathBuf;
 
+/// The container format a checkpoint was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
+    /// `.safetensors` files, single or sharded.
     Safetensors,
+    /// A GGUF file (llama.cpp), single or multi-part.
     Gguf,
     /// `torch.save` (zip or legacy), TorchScript archives, transformers' `pytorch_model.bin` shards.
     Pytorch,
 }
 
 impl Format {
+    /// The format's lower-case name, as in JSON (`"safetensors"`, `"gguf"`, `"pytorch"`).
     pub fn name(self) -> &'static str {
         match self {
             Format::Safetensors => "safetensors",
@@ -39,15 +43,22 @@ pub enum Layout {
     Split,
 }
 
+/// A checkpoint described from its headers: files, tensors (name, dtype, shape, byte range) and metadata, in
+/// whichever format it was stored.
+/// Readers in [`crate::format`] build it without reading tensor data.
 #[derive(Debug, Clone)]
 pub struct Checkpoint {
+    /// The format of its files (all files of one checkpoint share it).
     pub format: Format,
+    /// How its files were found on disk.
     pub layout: Layout,
     /// What the user named (a file, an index or a directory), as given.
     pub path: PathBuf,
+    /// Every file that holds its tensors (one for a single file; shards or parts in order), the index not included.
     pub files: Vec<FileInfo>,
     /// In file order: files in the order of `files`, tensors by data offset within a file.
     pub tensors: Vec<Tensor>,
+    /// The sharded index, when the checkpoint was read through one (`None` for every other layout).
     pub index: Option<IndexInfo>,
     /// Typed key/values of formats that have them (GGUF; for a multi-part file, those of the first part), in
     /// file order. Safetensors' string `__metadata__` stays per file in `FileInfo::metadata`.
@@ -60,14 +71,17 @@ pub struct Checkpoint {
     pub pickle: Option<PickleReport>,
 }
 
+/// One file of a checkpoint, as its header describes it.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileInfo {
     /// Path as shown to the user (relative to the checkpoint's folder for shards).
     #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
+    /// The file's length in bytes when it was read.
     pub size_bytes: u64,
     /// Bytes before the data region (for safetensors: the 8-byte length prefix plus the JSON header).
     pub header_bytes: u64,
+    /// How many tensors the file holds.
     pub tensors: usize,
     /// String metadata stored in the file (safetensors `__metadata__`), in file order.
     pub metadata: Vec<(String, String)>,
@@ -75,10 +89,15 @@ pub struct FileInfo {
     pub format_version: Option<u32>,
 }
 
+/// One tensor as the header declares it; its data is not read.
 #[derive(Debug, Clone)]
 pub struct Tensor {
+    /// The name as stored in the file (for PyTorch, the key path in the pickled object, joined by dots).
     pub name: String,
+    /// The element type as stored.
     pub dtype: DType,
+    /// Dimensions, outermost first, as PyTorch and safetensors write them (GGUF's innermost-first dimensions are
+    /// reversed); `[]` is a scalar.
     pub shape: Vec<u64>,
     /// Index into `Checkpoint::files`.
     pub file: usize,
@@ -97,7 +116,9 @@ pub struct Tensor {
 pub struct View {
     /// Index into `Checkpoint::storages`.
     pub storage: usize,
+    /// The tensor's first element, counted in elements from the start of the storage (`storage_offset`).
     pub offset: u64,
+    /// Elements to step over per index of each dimension, outermost first (`tensor.stride()`).
     pub strides: Vec<u64>,
 }
 
@@ -110,12 +131,14 @@ pub struct StorageInfo {
     pub file: usize,
     /// Byte range relative to the file's data region.
     pub data_offsets: [u64; 2],
+    /// The element type of the storage.
     pub dtype: DType,
     /// How many tensors view it; more than one marks a shared storage (tied weights, a transposed copy).
     pub tensors: usize,
 }
 
 impl StorageInfo {
+    /// The storage's length in bytes.
     pub fn bytes(&self) -> u64 {
         self.data_offsets[1] - self.data_offsets[0]
     }
@@ -125,11 +148,19 @@ impl StorageInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Elements<'a> {
     /// In order, one after another, in `start..end`.
-    Contiguous { start: u64, end: u64 },
+    Contiguous {
+        /// File offset of the first element's first byte.
+        start: u64,
+        /// File offset just past the last element's last byte.
+        end: u64,
+    },
     /// Element `(i0, i1, …)` at byte `base + (offset + Σ ik × strides[k]) × element bytes`.
     Strided {
+        /// File offset of the storage's first byte.
         base: u64,
+        /// The tensor's first element, counted in elements from `base`.
         offset: u64,
+        /// Elements to step over per index of each dimension, outermost first.
         strides: &'a [u64],
     },
 }
@@ -147,6 +178,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict's lower-case name, as in JSON (`"allowed"`, `"unknown"`, `"dangerous"`).
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Allowed => "allowed",
@@ -165,10 +197,14 @@ pub struct PickleReport {
     pub globals: Vec<PickleGlobal>,
 }
 
+/// One global (`module.name`) a pickle names, with how safe it is to import.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PickleGlobal {
+    /// The module part, e.g. `torch._utils`.
     pub module: String,
+    /// The name within the module, e.g. `_rebuild_tensor_v2`.
     pub name: String,
+    /// How safe importing it would be.
     pub verdict: Verdict,
     /// How many times the pickles name it.
     pub count: u64,
@@ -216,13 +252,17 @@ impl Tensor {
         self.shape.iter().product()
     }
 
+    /// The bytes on disk the tensor accounts for (`data_offsets[1] - data_offsets[0]`); zero for a PyTorch tensor
+    /// sharing a storage that an earlier tensor already counts.
     pub fn bytes(&self) -> u64 {
         self.data_offsets[1] - self.data_offsets[0]
     }
 }
 
+/// The `*.safetensors.index.json` of a sharded checkpoint.
 #[derive(Debug, Clone, Serialize)]
 pub struct IndexInfo {
+    /// The index file's path, as the user named it or as found in the folder.
     #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
     /// `metadata.total_size` as the index claims it.
@@ -250,6 +290,7 @@ impl Checkpoint {
         Some(format!("no tensors: {why}"))
     }
 
+    /// The file that holds `tensor`.
     pub fn file_of(&self, tensor: &Tensor) -> &FileInfo {
         &self.files[tensor.file]
     }
@@ -259,10 +300,13 @@ impl Checkpoint {
         self.metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
+    /// The Hub's parameter count: the sum of every tensor's elements, buffers and quantisation auxiliaries included
+    /// (exact).
     pub fn parameters(&self) -> u64 {
         self.tensors.iter().map(Tensor::elements).sum()
     }
 
+    /// The bytes of tensor data on disk (each stored byte counted once), headers excluded (exact).
     pub fn tensor_bytes(&self) -> u64 {
         self.tensors.iter().map(Tensor::bytes).sum()
     }

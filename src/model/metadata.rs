@@ -22,6 +22,7 @@ pub const SUMMARY_ELEMENTS: usize = 8;
 pub const FULL_ARRAY_LIMIT: usize = 1 << 24;
 
 impl MetadataDetail {
+    /// The most elements of an array a reader keeps at this detail.
     pub fn elements_kept(self) -> usize {
         match self {
             MetadataDetail::Summary => SUMMARY_ELEMENTS,
@@ -33,22 +34,36 @@ impl MetadataDetail {
 /// The type of a metadata value (GGUF's value types, by name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetaKind {
+    /// Unsigned 8-bit integer (GGUF value type 0).
     U8,
+    /// Signed 8-bit integer (GGUF value type 1).
     I8,
+    /// Unsigned 16-bit integer (GGUF value type 2).
     U16,
+    /// Signed 16-bit integer (GGUF value type 3).
     I16,
+    /// Unsigned 32-bit integer (GGUF value type 4).
     U32,
+    /// Signed 32-bit integer (GGUF value type 5).
     I32,
+    /// 32-bit float (GGUF value type 6).
     F32,
+    /// Boolean (GGUF value type 7).
     Bool,
+    /// UTF-8 string (GGUF value type 8).
     String,
+    /// Array of values of one type (GGUF value type 9).
     Array,
+    /// Unsigned 64-bit integer (GGUF value type 10).
     U64,
+    /// Signed 64-bit integer (GGUF value type 11).
     I64,
+    /// 64-bit float (GGUF value type 12).
     F64,
 }
 
 impl MetaKind {
+    /// The type's short lower-case name, as paramscope shows it and JSON carries it (`u32`, `string`, `array`, …).
     pub fn name(self) -> &'static str {
         match self {
             MetaKind::U8 => "u8",
@@ -74,38 +89,57 @@ impl fmt::Display for MetaKind {
     }
 }
 
+/// One typed metadata value, as stored (GGUF's key/values).
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetaValue {
+    /// An unsigned 8-bit integer.
     U8(u8),
+    /// A signed 8-bit integer.
     I8(i8),
+    /// An unsigned 16-bit integer.
     U16(u16),
+    /// A signed 16-bit integer.
     I16(i16),
+    /// An unsigned 32-bit integer.
     U32(u32),
+    /// A signed 32-bit integer.
     I32(i32),
+    /// A 32-bit float.
     F32(f32),
+    /// A boolean.
     Bool(bool),
+    /// A string (invalid UTF-8 replaced by U+FFFD).
     String(String),
+    /// An array, possibly with only its first elements kept.
     Array(MetaArray),
+    /// An unsigned 64-bit integer.
     U64(u64),
+    /// A signed 64-bit integer.
     I64(i64),
+    /// A 64-bit float.
     F64(f64),
 }
 
 /// An array: its element type, its full length, and the elements kept (all of them, or the first few).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetaArray {
+    /// The type of every element.
     pub element: MetaKind,
+    /// The array's length in the file, whatever was kept.
     pub len: u64,
+    /// The elements kept, first to last: all of them, or the first [`MetadataDetail::elements_kept`].
     pub values: Vec<MetaValue>,
 }
 
 impl MetaArray {
+    /// Whether every element was kept (`values.len() == len`).
     pub fn is_complete(&self) -> bool {
         self.values.len() as u64 == self.len
     }
 }
 
 impl MetaValue {
+    /// The value's type.
     pub fn kind(&self) -> MetaKind {
         match self {
             MetaValue::U8(_) => MetaKind::U8,
@@ -139,6 +173,7 @@ impl MetaValue {
         }
     }
 
+    /// The text, when the value is a string.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             MetaValue::String(s) => Some(s),
@@ -146,6 +181,7 @@ impl MetaValue {
         }
     }
 
+    /// The array, when the value is one.
     pub fn as_array(&self) -> Option<&MetaArray> {
         match self {
             MetaValue::Array(a) => Some(a),

@@ -10,12 +10,16 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::str::FromStr;
 
+/// How `--group-by` groups tensors into rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupBy {
     /// The first N dot-separated name components.
     Depth(usize),
+    /// One row per numbered block (`model.layers.{0..31}`), with what surrounds them in rows of their own.
     Layer,
+    /// One row per role (embeddings, attention, mlp, experts, …).
     Module,
+    /// One row per dtype.
     Dtype,
 }
 
@@ -38,6 +42,7 @@ impl FromStr for GroupBy {
 }
 
 impl GroupBy {
+    /// The spelling `--group-by` takes and the reports print (`layer`, `depth:2`).
     pub fn label(self) -> String {
         match self {
             GroupBy::Depth(n) => format!("depth:{n}"),
@@ -48,21 +53,27 @@ impl GroupBy {
     }
 }
 
+/// One row of a `--group-by` table, with its totals.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct GroupRow {
+    /// The row's label: a name prefix, `layers.{0..31}`, a role or a dtype.
     pub name: String,
     /// Instances merged into this row; for a child row, instances inside one instance of its parent.
     pub count: u64,
     /// Totals over every instance (of the parent too, for a child row).
     pub tensors: u64,
+    /// Elements (the Hub's count) over every instance.
     pub parameters: u64,
+    /// Logical parameters over every instance.
     pub logical_parameters: u64,
+    /// Data bytes over every instance.
     pub bytes: u64,
     /// Parameters of one instance.
     pub parameters_each: u64,
     /// For `module`: the role rules that placed tensors in this row.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<&'static str>,
+    /// Rows inside this one (a block's modules, a layer's experts); empty for most rows.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<GroupRow>,
 }
@@ -84,6 +95,7 @@ impl GroupRow {
     }
 }
 
+/// The rows of `items` grouped `by`, in the order the tensors first appear.
 pub fn group(items: &[Item], by: GroupBy) -> Vec<GroupRow> {
     match by {
         GroupBy::Depth(n) => keyed(items, |i| {

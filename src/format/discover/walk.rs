@@ -186,6 +186,7 @@ pub fn each_checkpoint(
             Err(e) => found.push(Err(e)),
         }
     }
+    let found = format::discover::named_series(found);
     format::discover::without_repeats(found, |f| f.as_ref().ok())
         .into_iter()
         .for_each(visit);

@@ -7,15 +7,20 @@ pub use gguf::{from_gguf, gguf_needs_full_metadata};
 use serde::Serialize;
 use serde_json::Value;
 
+/// The attention figures the KV cache is computed from, as read from config.json or GGUF metadata.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Attention {
+    /// Layers that keep a KV cache.
     pub layers: u64,
+    /// Key/value heads per layer (the head count without grouped-query attention).
     pub kv_heads: u64,
     /// Per-head dimension of keys and values (they may differ, e.g. in GGUF `key_length`/`value_length`).
     pub key_dim: u64,
+    /// Per-head dimension of values.
     pub value_dim: u64,
     /// How many layers attend only within a sliding window, and its size in tokens.
     pub sliding_layers: u64,
+    /// The sliding window in tokens, when some layers use one.
     pub sliding_window: Option<u64>,
     /// Layers that keep no per-token cache (`layer_types` `linear_attention`, `conv`, `mamba` in hybrid models such
     /// as Qwen3-Next or LFM2): their state does not grow with the context.

@@ -8,34 +8,72 @@
 use super::DType;
 use std::fmt;
 
+/// A ggml block-quantised type: elements stored in fixed-size blocks, each block with its own scale(s).
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GgmlQuant {
+    /// 4-bit quants with one F16 scale per block: 32 elements in 18 bytes (4.5 bits per element).
     Q4_0,
+    /// 4-bit quants with an F16 scale and an F16 minimum per block: 32 elements in 20 bytes (5 bits per element).
     Q4_1,
+    /// 5-bit quants with one F16 scale per block: 32 elements in 22 bytes (5.5 bits per element).
     Q5_0,
+    /// 5-bit quants with an F16 scale and an F16 minimum per block: 32 elements in 24 bytes (6 bits per element).
     Q5_1,
+    /// 8-bit quants with one F16 scale per block: 32 elements in 34 bytes (8.5 bits per element).
     Q8_0,
+    /// 8-bit quants with an F16 scale and an F16 sum per block (ggml uses it for activations): 32 elements in 36
+    /// bytes (9 bits per element).
     Q8_1,
+    /// k-quant: 2-bit quants in sub-blocks with 4-bit scales and minimums: 256 elements in 84 bytes (2.625 bits per
+    /// element).
     Q2_K,
+    /// k-quant: 3-bit quants in sub-blocks with 6-bit scales: 256 elements in 110 bytes (3.4375 bits per element).
     Q3_K,
+    /// k-quant: 4-bit quants in sub-blocks with 6-bit scales and minimums: 256 elements in 144 bytes (4.5 bits per
+    /// element).
     Q4_K,
+    /// k-quant: 5-bit quants in sub-blocks with 6-bit scales and minimums: 256 elements in 176 bytes (5.5 bits per
+    /// element).
     Q5_K,
+    /// k-quant: 6-bit quants in sub-blocks with 8-bit scales: 256 elements in 210 bytes (6.5625 bits per element).
     Q6_K,
+    /// k-quant: 8-bit quants with an F32 scale and per-16 sums (ggml uses it for activations): 256 elements in 292
+    /// bytes (9.125 bits per element).
     Q8_K,
+    /// i-quant: 2-bit codebook quantisation: 256 elements in 66 bytes (2.0625 bits per element).
     IQ2_XXS,
+    /// i-quant: 2-bit codebook quantisation with scales: 256 elements in 74 bytes (2.3125 bits per element).
     IQ2_XS,
+    /// i-quant: 3-bit codebook quantisation: 256 elements in 98 bytes (3.0625 bits per element).
     IQ3_XXS,
+    /// i-quant: codebook quantisation near 1.5 bits: 256 elements in 50 bytes (1.5625 bits per element).
     IQ1_S,
+    /// i-quant: 4-bit non-linear quants with one F16 scale per block: 32 elements in 18 bytes (4.5 bits per
+    /// element).
     IQ4_NL,
+    /// i-quant: 3-bit codebook quantisation with scales: 256 elements in 110 bytes (3.4375 bits per element).
     IQ3_S,
+    /// i-quant: 2-bit codebook quantisation with scales: 256 elements in 82 bytes (2.5625 bits per element).
     IQ2_S,
+    /// i-quant: 4-bit non-linear quants in sub-blocks with 6-bit scales: 256 elements in 136 bytes (4.25 bits per
+    /// element).
     IQ4_XS,
+    /// i-quant: codebook quantisation near 1.75 bits, with scales: 256 elements in 56 bytes (1.75 bits per
+    /// element).
     IQ1_M,
+    /// ternary (-1, 0, 1) quants packed in base 3: 256 elements in 54 bytes (1.6875 bits per element).
     TQ1_0,
+    /// ternary (-1, 0, 1) quants, two bits each, with one F16 scale per block: 256 elements in 66 bytes (2.0625
+    /// bits per element).
     TQ2_0,
+    /// OCP microscaling FP4: E2M1 values sharing one E8M0 scale per block: 32 elements in 17 bytes (4.25 bits per
+    /// element).
     MXFP4,
+    /// NVIDIA FP4: E2M1 values with one F8_E4M3 scale per 16 elements: 64 elements in 36 bytes (4.5 bits per
+    /// element).
     NVFP4,
+    /// 1-bit quants with one F16 scale per block: 128 elements in 18 bytes (1.125 bits per element).
     Q1_0,
 }
 
@@ -101,10 +139,14 @@ const RETIRED: [(u32, &str); 8] = [
 pub enum GgmlTypeError {
     /// A layout ggml removed; the name it had.
     Retired {
+        /// The retired type id found in the file.
         id: u32,
+        /// The name the layout had in ggml (e.g. `Q4_2`).
         name: &'static str,
     },
+    /// A type id ggml has never defined, or one newer than this paramscope knows.
     Unknown {
+        /// The type id found in the file.
         id: u32,
     },
 }
@@ -132,6 +174,7 @@ impl GgmlQuant {
             .expect("every variant is in the table")
     }
 
+    /// The type's id in GGUF tensor tables (ggml's `enum ggml_type`).
     pub fn id(self) -> u32 {
         self.entry().0
     }
@@ -146,6 +189,7 @@ impl GgmlQuant {
         self.entry().3
     }
 
+    /// The type's name as ggml and gguf-py spell it (e.g. `Q4_K`).
     pub fn name(self) -> &'static str {
         match self {
             GgmlQuant::Q4_0 => "Q4_0",
@@ -177,6 +221,7 @@ impl GgmlQuant {
         }
     }
 
+    /// Every block type paramscope knows, in ggml type-id order.
     pub fn all() -> impl Iterator<Item = GgmlQuant> {
         QUANT_TABLE.iter().map(|e| e.1)
     }

@@ -6,37 +6,62 @@
 //! types are [`DType::Ggml`]; its plain types (F32, F16, BF16, integers) are the safetensors variants.
 
 pub mod ggml;
+mod spelling;
 
 pub use ggml::GgmlQuant;
 use serde::{Serialize, Serializer};
 use std::fmt;
 
+/// An element type, format-neutral: safetensors' dtypes (spelled as in its headers), PyTorch's complex128, and
+/// ggml's block-quantised types.
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DType {
+    /// Boolean, one byte per element.
     BOOL,
+    /// Unsigned 8-bit integer.
     U8,
+    /// Signed 8-bit integer.
     I8,
+    /// 8-bit float with 4 exponent and 3 mantissa bits (`float8_e4m3fn`: no infinities).
     F8_E4M3,
+    /// 8-bit float with 5 exponent and 2 mantissa bits (`float8_e5m2`).
     F8_E5M2,
+    /// 8-bit power-of-two scale, exponent bits only (`float8_e8m0fnu`, the shared scale of MX formats).
     F8_E8M0,
+    /// `float8_e4m3fnuz`: E4M3 with no negative zero and a single NaN (AMD's variant).
     F8_E4M3FNUZ,
+    /// `float8_e5m2fnuz`: E5M2 with no negative zero, no infinities and a single NaN (AMD's variant).
     F8_E5M2FNUZ,
+    /// Signed 16-bit integer.
     I16,
+    /// Unsigned 16-bit integer.
     U16,
+    /// IEEE 754 half-precision float.
     F16,
+    /// bfloat16: the top 16 bits of an F32.
     BF16,
+    /// Signed 32-bit integer.
     I32,
+    /// Unsigned 32-bit integer.
     U32,
+    /// IEEE 754 single-precision float.
     F32,
+    /// Signed 64-bit integer.
     I64,
+    /// Unsigned 64-bit integer.
     U64,
+    /// IEEE 754 double-precision float.
     F64,
+    /// complex64: two F32 components (real, imaginary).
     C64,
     /// complex128 (PyTorch): two F64 components; safetensors has no such dtype.
     C128,
+    /// 4-bit float (E2M1), two elements per byte.
     F4,
+    /// 6-bit float with 2 exponent and 3 mantissa bits; four elements per three bytes.
     F6_E2M3,
+    /// 6-bit float with 3 exponent and 2 mantissa bits; four elements per three bytes.
     F6_E3M2,
     /// A ggml block-quantised type (GGUF files).
     Ggml(GgmlQuant),
@@ -48,7 +73,12 @@ pub enum Storage {
     /// Each element takes this many bits; a tensor's bits must fill whole bytes.
     Bits(u32),
     /// Blocks of `elements` elements stored in `bytes` bytes (ggml quantisation); a tensor holds whole blocks.
-    Block { elements: u32, bytes: u32 },
+    Block {
+        /// Elements per block.
+        elements: u32,
+        /// Bytes per block.
+        bytes: u32,
+    },
 }
 
 /// Every safetensors dtype, in the order used for display when nothing else orders them.
@@ -78,6 +108,8 @@ pub const SAFETENSORS_DTYPES: [DType; 22] = [
 ];
 
 impl DType {
+    /// The dtype's name as paramscope reports it: the safetensors spelling (`BF16`), `C128`, or the ggml name
+    /// (`Q4_K`).
     pub fn name(self) -> &'static str {
         match self {
             DType::BOOL => "BOOL",
@@ -123,6 +155,7 @@ impl DType {
             .or_else(|| GgmlQuant::all().find(|q| q.name() == name).map(DType::Ggml))
     }
 
+    /// How the dtype's elements are laid out in bytes.
     pub fn storage(self) -> Storage {
         if let DType::Ggml(q) = self {
             return Storage::Block {
@@ -180,6 +213,7 @@ impl DType {
         }
     }
 
+    /// Whether the dtype holds floating-point (or complex) values; false for integers, BOOL and ggml block types.
     pub fn is_float(self) -> bool {
         matches!(
             self,
@@ -232,17 +266,23 @@ impl DType {
     }
 }
 
+/// Why [`DType::bytes_for`] cannot give a byte count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SizeError {
     /// The tensor's bits do not fill a whole number of bytes (sub-byte dtypes).
     PartialByte {
+        /// The total number of bits the elements take.
         bits: u128,
     },
     /// A block-quantised tensor whose element count is not a whole number of blocks.
     PartialBlock {
+        /// The element count asked for.
         elements: u64,
+        /// Elements per block of the dtype.
         block: u32,
     },
+    /// The byte count does not fit in `u64`.
     Overflow,
 }
 
