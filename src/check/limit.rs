@@ -100,8 +100,13 @@ impl fmt::Display for Limit {
         let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
         if digits(&self.text) {
             f.write_str(&units::grouped(self.value))
-        } else if self.text.strip_suffix('B').is_some_and(|t| digits(t.trim_end())) {
-            // An exact byte count (`16060522496B`), grouped the same way.
+        } else if self
+            .text
+            .strip_suffix('B')
+            .map(str::trim_end)
+            .is_some_and(|t| digits(t) && t.parse() == Ok(self.value))
+        {
+            // An exact byte count (`16060522496B`, not the count `5B`), grouped the same way.
             write!(f, "{}B", units::grouped(self.value))
         } else {
             f.write_str(&self.text)

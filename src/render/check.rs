@@ -39,6 +39,9 @@ pub enum CheckFormat {
 /// At most this many names are listed under a failing rule; the rest are counted.
 pub const DETAILS_SHOWN: usize = 50;
 
+/// A dtype rule's offending tensors listed in the table without --verbose: a few are worth a line each.
+pub const DTYPE_TENSORS_SHOWN: usize = 3;
+
 /// How names read from files (tensors, paths, the reader's notes) are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Names {
@@ -510,14 +513,14 @@ fn rule_line(r: &RuleResult, colour: bool, verbose: bool) -> String {
         Status::Fail => paint("FAIL", "1;31", colour),
     };
     let mut line = format!("{word} {}: {}\n", r.rule, message(r, Names::Terminal));
-    // A dtype rule's message already counts the tensors by dtype; the tensor per line is for --verbose (an
-    // all-BF16 model under `--dtype f32` would otherwise print every tensor of the model).
+    // A dtype rule's message already counts the tensors by dtype; beyond a few, the tensor per line is for
+    // --verbose (an all-BF16 model under `--dtype f32` would otherwise print every tensor of the model).
     if let (Outcome::Dtypes(d), false) = (&r.outcome, verbose) {
-        if !d.tensors.is_empty() {
+        if d.tensors.len() > DTYPE_TENSORS_SHOWN {
             let listed = units::counted(d.tensors.len() as u64, "tensor", "tensors");
             line.push_str(&format!("    (--verbose lists the {listed})\n"));
+            return line;
         }
-        return line;
     }
     for d in details(r, Names::Terminal) {
         line.push_str(&format!("    {d}\n"));
