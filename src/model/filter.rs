@@ -118,6 +118,10 @@ mod tests {
         assert!(!exact.matches(&t("lm_head.weight_scale")));
         let none = TensorFilter::new(&["layers.0".into()]).unwrap();
         assert!(!none.matches(&t("model.layers.0.mlp.weight")));
-        assert!(none.matched_nothing().ends_with("try '*layers.0*'"), "{}", none.matched_nothing());
+        assert!(
+            none.matched_nothing().ends_with("try '*layers.0*'"),
+            "{}",
+            none.matched_nothing()
+        );
     }
 }

@@ -412,7 +412,9 @@ mod tests {
         assert_eq!(parse_context("1M"), Ok(1 << 20));
         assert_eq!(parse_context("32,768"), Ok(32_768));
         assert_eq!(parse_context("0.5k"), Ok(512));
-        assert!(parse_context("32 tokens").unwrap_err().contains("unknown unit 'tokens'"));
+        assert!(parse_context("32 tokens")
+            .unwrap_err()
+            .contains("unknown unit 'tokens'"));
         assert_eq!(parse_context("1.0001k").unwrap_err(), "not a whole number");
     }
 

@@ -16,7 +16,8 @@ pub fn run(args: FootprintArgs, out: &mut Output) -> Outcome {
         super::load_options(&args.read),
         args.read.revision.as_deref(),
         json,
-    )? else {
+    )?
+    else {
         return Ok(Exit::InputUnusable);
     };
     let options = FootprintOptions {

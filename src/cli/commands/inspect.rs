@@ -46,7 +46,12 @@ fn whole(
     out: &mut Output,
 ) -> Outcome {
     let json = format == OutputFormat::Json;
-    let (checkpoints, failed) = load_all(&args.paths, load_options, args.read.revision.as_deref(), json);
+    let (checkpoints, failed) = load_all(
+        &args.paths,
+        load_options,
+        args.read.revision.as_deref(),
+        json,
+    );
     let reports: Vec<InspectReport> = checkpoints
         .iter()
         .map(|c| inspect::inspect(c, options))

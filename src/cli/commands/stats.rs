@@ -82,9 +82,7 @@ fn whole(
                 if r.filtered && r.tensor_count == 0 {
                     let note = TensorFilter::new(&args.filter).map(|f| f.matched_nothing());
                     let path = render::escape(&r.path.display().to_string()).into_owned();
-                    screen.suspended(|_| {
-                        eprintln!("note: {path}: {}", note.unwrap_or_default())
-                    });
+                    screen.suspended(|_| eprintln!("note: {path}: {}", note.unwrap_or_default()));
                 }
                 reports.push(r)
             }

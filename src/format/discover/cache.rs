@@ -22,14 +22,18 @@ pub fn repository(path: &Path) -> Option<PathBuf> {
         return path.join("snapshots").is_dir().then(|| path.to_path_buf());
     }
     let parent = path.parent()?;
-    (path.file_name() == Some("snapshots".as_ref()) && path.is_dir() && repository(parent).is_some())
-        .then(|| parent.to_path_buf())
+    (path.file_name() == Some("snapshots".as_ref())
+        && path.is_dir()
+        && repository(parent).is_some())
+    .then(|| parent.to_path_buf())
 }
 
 fn is_repo_name(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| ["models--", "datasets--", "spaces--"].iter().any(|p| n.starts_with(p)))
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+        ["models--", "datasets--", "spaces--"]
+            .iter()
+            .any(|p| n.starts_with(p))
+    })
 }
 
 /// The snapshot of `repo` (a folder [`repository`] found) for `revision` (`main` when `None`).
@@ -116,24 +120,38 @@ mod tests {
 
     #[test]
     fn refs_main_then_the_only_snapshot_then_a_revision() {
-        let dir = repo(&["aaaa1111", "bbbb2222"], &[("main", "bbbb2222"), ("v1", "aaaa1111")]);
+        let dir = repo(
+            &["aaaa1111", "bbbb2222"],
+            &[("main", "bbbb2222"), ("v1", "aaaa1111")],
+        );
         let r = dir.path().join("models--org--name");
         assert_eq!(repository(&r), Some(r.clone()));
         assert_eq!(repository(&r.join("snapshots")), Some(r.clone()));
         assert_eq!(repository(&r.join("snapshots/aaaa1111")), None);
         let main = snapshot(&r, None).unwrap();
-        assert_eq!((main.path, main.chosen_by.as_str()), (r.join("snapshots/bbbb2222"), "refs/main"));
-        assert_eq!(snapshot(&r, Some("v1")).unwrap().path, r.join("snapshots/aaaa1111"));
+        assert_eq!(
+            (main.path, main.chosen_by.as_str()),
+            (r.join("snapshots/bbbb2222"), "refs/main")
+        );
+        assert_eq!(
+            snapshot(&r, Some("v1")).unwrap().path,
+            r.join("snapshots/aaaa1111")
+        );
         let by_hash = snapshot(&r, Some("aaaa")).unwrap();
         assert_eq!(by_hash.chosen_by, "revision aaaa");
         let e = snapshot(&r, Some("v2")).unwrap_err().to_string();
-        assert!(e.contains("no snapshot for revision 'v2'") && e.contains("main, v1"), "{e}");
+        assert!(
+            e.contains("no snapshot for revision 'v2'") && e.contains("main, v1"),
+            "{e}"
+        );
 
         let only = repo(&["cccc3333"], &[]);
         let r = only.path().join("models--org--name");
         assert_eq!(snapshot(&r, None).unwrap().chosen_by, "the only snapshot");
         let two = repo(&["a", "b"], &[]);
-        let e = snapshot(&two.path().join("models--org--name"), None).unwrap_err().to_string();
+        let e = snapshot(&two.path().join("models--org--name"), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("--revision"), "{e}");
     }
 }

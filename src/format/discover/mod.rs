@@ -291,12 +291,13 @@ fn group_shards(folder: &Path, weights: Vec<PathBuf>) -> Vec<Source> {
 /// Shards of one series named one by one (`llama3-8b/*.safetensors`) form one checkpoint, as their folder does:
 /// the index beside them that names them all, else the shards alone (a missing member then reported). Every
 /// other source is kept as it is, in order; the merged one takes its first shard's place.
-pub fn named_series(
-    found: Vec<Result<Source, InputError>>,
-) -> Vec<Result<Source, InputError>> {
+pub fn named_series(found: Vec<Result<Source, InputError>>) -> Vec<Result<Source, InputError>> {
     let key = |item: &Result<Source, InputError>| match item {
         Ok(Source::File(path)) => shard_group_key(&file_name(path)).map(|k| {
-            let folder = resolved(path).parent().map(Path::to_path_buf).unwrap_or_default();
+            let folder = resolved(path)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
             (folder, k)
         }),
         _ => None,

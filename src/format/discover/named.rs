@@ -52,7 +52,8 @@ const COMPANIONS: &[&str] = &[
 
 /// Extensions of companions too many to name (docs, code, images).
 const COMPANION_EXTENSIONS: &[&str] = &[
-    ".md", ".txt", ".py", ".jinja", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".pdf", ".yaml", ".yml",
+    ".md", ".txt", ".py", ".jinja", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".pdf", ".yaml",
+    ".yml",
 ];
 
 /// Whether a file named `name` is one of the files a Hub repository holds beside its weights.

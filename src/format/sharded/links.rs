@@ -25,7 +25,9 @@ pub fn outside_note(folder: &Path, files: &[PathBuf]) -> Option<String> {
     let name = first.file_name().unwrap_or_default().to_string_lossy();
     let target = real.parent().unwrap_or(Path::new("")).display();
     Some(if outside.len() == 1 {
-        format!("{name} is a symlink to a file outside the checkpoint's folder ({target}); read there")
+        format!(
+            "{name} is a symlink to a file outside the checkpoint's folder ({target}); read there"
+        )
     } else {
         format!(
             "{} shards are symlinks to files outside the checkpoint's folder ({name} → {target}, …); read there",

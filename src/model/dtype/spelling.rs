@@ -73,7 +73,14 @@ mod tests {
 
     #[test]
     fn every_spelling_in_hand_reads() {
-        for text in ["BF16", "bf16", "Bf16", "bfloat16", "torch.bfloat16", " BFloat16 "] {
+        for text in [
+            "BF16",
+            "bf16",
+            "Bf16",
+            "bfloat16",
+            "torch.bfloat16",
+            " BFloat16 ",
+        ] {
             assert_eq!(DType::parse(text), Some(DType::BF16), "{text}");
         }
         for text in ["F16", "f16", "float16", "torch.float16", "half", "fp16"] {
@@ -100,7 +107,11 @@ mod tests {
     fn every_alias_names_a_dtype_whose_own_name_is_not_an_alias() {
         for (alias, d) in ALIASES {
             assert_eq!(*alias, alias.to_ascii_lowercase());
-            assert_ne!(alias.to_ascii_uppercase(), d.name(), "{alias} is the name itself");
+            assert_ne!(
+                alias.to_ascii_uppercase(),
+                d.name(),
+                "{alias} is the name itself"
+            );
         }
     }
 }

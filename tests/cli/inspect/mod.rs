@@ -689,7 +689,10 @@ fn sort_and_limit_imply_tensors() {
         .iter()
         .map(|t| t["bytes"].as_u64().unwrap())
         .collect();
-    assert!(bytes.len() > 2 && bytes.windows(2).all(|w| w[0] >= w[1]), "{bytes:?}");
+    assert!(
+        bytes.len() > 2 && bytes.windows(2).all(|w| w[0] >= w[1]),
+        "{bytes:?}"
+    );
     let table = paramscope()
         .args(["inspect", "fixtures/sharded", "--limit", "1"])
         .output()
