@@ -29,7 +29,6 @@ pub fn run(args: InspectArgs, out: &mut Output) -> Outcome {
     };
     let load_options = LoadOptions {
         metadata: args.metadata.into(),
-        ..super::load_options(&args.read)
     };
     match args.output.format.common().filter(|_| !args.recursive) {
         Some(format) => whole(&args, &options, load_options, format, out),
