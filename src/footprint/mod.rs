@@ -167,8 +167,14 @@ pub enum Optimizer {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FootprintReport {
+    /// As in `inspect`: `safetensors`, `gguf`, `pytorch`.
+    pub format: Format,
+    /// As in `inspect`: `single_file`, `sharded`, `directory`, `split`.
+    pub layout: crate::model::checkpoint::Layout,
     #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
+    /// The Hub count, as `inspect`'s `parameters`: every tensor's elements.
+    pub parameters: u64,
     pub disk: Disk,
     pub weights: Weights,
     pub precisions: Vec<Precision>,
@@ -335,7 +341,10 @@ fn report(
         .fits
         .map(|budget| fits(budget, stored, inference.as_ref(), options));
     FootprintReport {
+        format: checkpoint.format,
+        layout: checkpoint.layout,
         path: checkpoint.path.clone(),
+        parameters: checkpoint.parameters(),
         disk,
         weights,
         precisions,

@@ -18,6 +18,8 @@ pub struct StatsReport {
     pub filtered: bool,
     pub tensor_count: u64,
     pub elements: u64,
+    /// The same figure as `elements`, under the name `inspect` and `footprint` give it.
+    pub parameters: u64,
     /// Bytes of tensor data read (tensors whose dtype is not decoded are not read).
     pub bytes_scanned: u64,
     /// Over every decoded tensor, whatever its dtype.
@@ -132,6 +134,8 @@ pub struct DtypeStats {
     pub dtype: DType,
     pub tensors: u64,
     pub elements: u64,
+    /// The same figure as `elements`, under the name `inspect`'s dtype rows give it.
+    pub parameters: u64,
     pub bytes: u64,
     pub decoded: bool,
     #[serde(flatten)]

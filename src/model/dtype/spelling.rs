@@ -7,7 +7,6 @@ use super::DType;
 
 /// The other spellings, lowercase, with the dtype each means (`inspect`'s own names are matched separately).
 const ALIASES: &[(&str, DType)] = &[
-    ("bool", DType::BOOL),
     ("uint8", DType::U8),
     ("int8", DType::I8),
     ("int16", DType::I16),
@@ -23,7 +22,6 @@ const ALIASES: &[(&str, DType)] = &[
     ("half", DType::F16),
     ("fp16", DType::F16),
     ("bfloat16", DType::BF16),
-    ("bf16", DType::BF16),
     ("float32", DType::F32),
     ("float", DType::F32),
     ("fp32", DType::F32),

@@ -142,3 +142,22 @@ fn a_dtype_rule_counts_tensors_by_dtype_and_lists_them_with_verbose() {
         "{out}"
     );
 }
+
+/// The same thing is the same word: footprint gains inspect's `format`, `layout` and `parameters`; stats gives
+/// its `elements` as `parameters` too (the total and each dtype row).
+#[test]
+fn footprint_and_stats_name_the_count_as_inspect_does() {
+    let (_dir, p) = gptq();
+    let inspect = inspect_json(&[&p]);
+    let footprint = common::footprint_json(std::path::Path::new(&p), &[]);
+    for key in ["format", "layout", "parameters"] {
+        assert_eq!(footprint[key], inspect[key], "{key}");
+    }
+    assert_eq!(footprint["parameters"], HUB);
+    let stats = crate::common::stats_expect::stats_json(std::path::Path::new(&p), &[]);
+    assert_eq!(stats["parameters"], HUB);
+    assert_eq!(stats["elements"], HUB);
+    for row in stats["dtypes"].as_array().unwrap() {
+        assert_eq!(row["parameters"], row["elements"]);
+    }
+}
