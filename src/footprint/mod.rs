@@ -287,9 +287,15 @@ pub enum Optimizer {
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct FootprintReport {
+    /// As in `inspect`: `safetensors`, `gguf`, `pytorch`.
+    pub format: Format,
+    /// As in `inspect`: `single_file`, `sharded`, `directory`, `split`.
+    pub layout: crate::model::checkpoint::Layout,
     /// The path the checkpoint was opened by, as the user gave it.
     #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
+    /// The Hub count, as `inspect`'s `parameters`: every tensor's elements.
+    pub parameters: u64,
     /// What the files take on disk, per file and in all.
     pub disk: Disk,
     /// The bytes of the stored tensors by class.
@@ -542,7 +548,10 @@ fn report(
         )
     });
     FootprintReport {
+        format: checkpoint.format,
+        layout: checkpoint.layout,
         path: checkpoint.path.clone(),
+        parameters: checkpoint.parameters(),
         disk,
         weights,
         precisions,

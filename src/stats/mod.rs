@@ -59,6 +59,7 @@ pub fn scan(
                 dtype: t.dtype,
                 tensors: 0,
                 elements: 0,
+                parameters: 0,
                 bytes: 0,
                 decoded: acc.is_some(),
                 stats: Summary::empty(),
@@ -67,6 +68,7 @@ pub fn scan(
         });
         row.tensors += 1;
         row.elements += t.elements();
+        row.parameters += t.elements();
         row.bytes += t.bytes();
         if let (Some(d), Some(a)) = (dtype_acc.as_mut(), acc) {
             d.merge(&without_hist(a));
@@ -102,6 +104,7 @@ pub fn scan(
         filtered: filter.is_active(),
         tensor_count: selected.len() as u64,
         elements: selected.iter().map(|t| t.elements()).sum(),
+        parameters: selected.iter().map(|t| t.elements()).sum(),
         bytes_scanned: selected
             .iter()
             .zip(&accumulators)

@@ -26,6 +26,8 @@ pub struct StatsReport {
     pub tensor_count: u64,
     /// Elements of the selected tensors.
     pub elements: u64,
+    /// The same figure as `elements`, under the name `inspect` and `footprint` give it.
+    pub parameters: u64,
     /// Bytes of tensor data read (tensors whose dtype is not decoded are not read).
     pub bytes_scanned: u64,
     /// Over every decoded tensor, whatever its dtype.
@@ -170,6 +172,8 @@ pub struct DtypeStats {
     pub tensors: u64,
     /// Elements of those tensors.
     pub elements: u64,
+    /// The same figure as `elements`, under the name `inspect`'s dtype rows give it.
+    pub parameters: u64,
     /// Data bytes of those tensors.
     pub bytes: u64,
     /// Whether this dtype's values are decoded; when not, `stats` is empty.

@@ -13,6 +13,7 @@ mod check;
 mod diff;
 mod fixtures_current;
 mod footprint;
+mod inputs;
 mod inspect;
 mod malformed;
 mod moe;

@@ -316,6 +316,8 @@ pub fn named_series(found: Vec<Result<Source, InputError>>) -> Vec<Result<Source
     for item in &found {
         if let (Some(k), Ok(Source::File(path))) = (key(item), item) {
             match groups.iter_mut().find(|(g, _)| *g == k) {
+                // One file named by two paths (`x` and `./x`) is one shard, not two.
+                Some((_, files)) if files.iter().any(|f| resolved(f) == resolved(path)) => {}
                 Some((_, files)) => files.push(path.clone()),
                 None => groups.push((k, vec![path.clone()])),
             }
