@@ -80,9 +80,12 @@ fn dtypes_are_taken_in_any_case_and_in_pytorchs_spellings_everywhere() {
             "{spelling}"
         );
     }
-    let (code, _, err) = run(&["footprint", &p, "--kv-dtype", "int8"]);
+    // int8 is a KV-cache type (TensorRT-LLM's INT8 cache); uint8 is a dtype but no cache type.
+    let r = footprint_json(path, &["--kv-dtype", "INT8", "--context", "1000"]);
+    assert_eq!(r["inference"]["kv_bits"], 8);
+    let (code, _, err) = run(&["footprint", &p, "--kv-dtype", "uint8"]);
     assert_eq!(code, 2);
-    assert!(err.contains("I8 is not a KV-cache type"), "{err}");
+    assert!(err.contains("U8 is not a KV-cache type"), "{err}");
 }
 
 #[test]
