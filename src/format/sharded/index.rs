@@ -14,14 +14,19 @@ pub struct Index {
 }
 
 impl Index {
-    /// Shard names in the order of their first appearance, each once.
+    /// Shard names each once, in shard order: the series number (`model-00002-of-00004`), else the name, both
+    /// given by the natural order of the names. Not the order of first appearance: `weight_map` is alphabetical by
+    /// tensor, so `lm_head.weight` would put the last shard first.
     pub fn shards(&self) -> Vec<&str> {
         let mut seen = std::collections::HashSet::new();
-        self.weight_map
+        let mut shards: Vec<&str> = self
+            .weight_map
             .iter()
             .map(|(_, s)| s.as_str())
             .filter(|s| seen.insert(*s))
-            .collect()
+            .collect();
+        shards.sort_by(|a, b| crate::model::order::natural_cmp(a, b));
+        shards
     }
 }
 
