@@ -402,6 +402,16 @@ pub struct InspectArgs {
     #[arg(long)]
     pub explain: bool,
 
+    /// List every file in a table; by default a checkpoint of more than 8 files gets one summary line (JSON always
+    /// lists them).
+    #[arg(long)]
+    pub files: bool,
+
+    /// One line per checkpoint, like the Hub's model header: name, parameters (logical too when different),
+    /// dtypes, size, files.
+    #[arg(long, conflicts_with_all = ["tensors", "group_by", "tree", "explain", "files"])]
+    pub brief: bool,
+
     /// GGUF metadata arrays (e.g. the tokenizer's tokens): their type, length and first elements, or all of them.
     #[arg(long, value_enum, default_value_t = MetadataDetail::Summary)]
     pub metadata: MetadataDetail,
@@ -467,6 +477,11 @@ pub struct FootprintArgs {
 
     #[command(flatten)]
     pub read: ReadArgs,
+
+    /// List every shard in the per-shard table; by default a checkpoint of more than 8 files gets one summary line
+    /// (JSON always lists them).
+    #[arg(long)]
+    pub files: bool,
 
     /// Context length (tokens per sequence) for the KV-cache estimate.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), default_value_t = footprint::DEFAULT_CONTEXT)]

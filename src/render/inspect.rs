@@ -7,21 +7,50 @@ use crate::inspect::{DtypeRow, InspectReport, MultiReport, StorageSummary, Weigh
 use crate::model::checkpoint::{PickleReport, Verdict};
 use crate::model::units;
 
+/// What a table view shows beyond the summary (the JSON report always has everything).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct View {
+    /// The classification rules that matched and a class/rule column in the tensor list (`--explain`).
+    pub explain: bool,
+    /// Every file in a table, however many (`--files`); otherwise a summary line above
+    /// [`super::files::TABLE_MAX_FILES`].
+    pub all_files: bool,
+}
+
+/// The report as tables or Markdown, with the default view.
 pub fn render(report: &InspectReport, style: Style) -> String {
-    render_explained(report, style, false)
+    render_view(report, style, View::default())
 }
 
 /// `explain` adds the classification rules that matched and a class/rule column in the tensor list.
 pub fn render_explained(report: &InspectReport, style: Style, explain: bool) -> String {
+    render_view(
+        report,
+        style,
+        View {
+            explain,
+            ..View::default()
+        },
+    )
+}
+
+/// The report as tables or Markdown, showing what `view` asks for.
+pub fn render_view(report: &InspectReport, style: Style, view: View) -> String {
     let mut doc = Doc::new(style);
-    write_report(&mut doc, report, explain);
+    write_report(&mut doc, report, view);
     doc.finish()
 }
 
+/// Several reports and their total.
 pub fn render_multi(multi: &MultiReport, style: Style) -> String {
+    render_multi_view(multi, style, View::default())
+}
+
+/// Several reports and their total, showing what `view` asks for.
+pub fn render_multi_view(multi: &MultiReport, style: Style, view: View) -> String {
     let mut doc = Doc::new(style);
     for report in &multi.checkpoints {
-        write_report(&mut doc, report, false);
+        write_report(&mut doc, report, View { explain: false, ..view });
     }
     let t = &multi.total;
     doc.heading(&format!("Total over {} checkpoints", t.checkpoints));
@@ -114,7 +143,8 @@ fn pickle_lines(doc: &mut Doc, pickle: &PickleReport) -> Option<(String, String)
     }
 }
 
-fn write_report(doc: &mut Doc, r: &InspectReport, explain: bool) {
+fn write_report(doc: &mut Doc, r: &InspectReport, view: View) {
+    let explain = view.explain;
     let files = if r.shards == 1 {
         "1 file".to_string()
     } else {
@@ -223,7 +253,12 @@ fn write_report(doc: &mut Doc, r: &InspectReport, explain: bool) {
             doc.pairs(rows);
         }
     }
-    if r.shards > 1 {
+    let all_files = super::files::full_table(r.files.len(), view.all_files);
+    if r.shards > 1 && !all_files {
+        let sizes: Vec<(u64, u64)> = r.files.iter().map(|f| (f.size_bytes, f.header_bytes)).collect();
+        super::files::summary_line(doc, &sizes);
+    }
+    if r.shards > 1 && all_files {
         doc.heading("Files");
         let rows = r
             .files
