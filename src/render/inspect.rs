@@ -203,13 +203,16 @@ fn write_report(doc: &mut Doc, r: &InspectReport, view: View) {
         super::gguf::summary(doc, g, r.totals.parameters);
     }
 
-    dtype_table(
-        doc,
-        &r.totals.dtypes,
-        r.totals.parameters,
-        r.totals.tensor_bytes,
-        r.gguf.is_some(),
-    );
+    // `--group-by dtype` is this table with logical counts: one table titled "By dtype", not two.
+    if r.groups.as_ref().is_none_or(|g| g.by != "dtype") {
+        dtype_table(
+            doc,
+            &r.totals.dtypes,
+            r.totals.parameters,
+            r.totals.tensor_bytes,
+            r.gguf.is_some(),
+        );
+    }
 
     if let Some(groups) = &r.groups {
         group::groups_table(doc, groups, r.semantics.logical_parameters);
