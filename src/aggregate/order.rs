@@ -123,12 +123,30 @@ mod tests {
     #[test]
     fn gpt2_and_gguf_and_deepseek_mtp() {
         assert_eq!(
-            sorted(&["transformer.ln_f.weight", "transformer.h.0.attn.c_attn.weight", "transformer.wte.weight"]),
-            ["transformer.wte.weight", "transformer.h.0.attn.c_attn.weight", "transformer.ln_f.weight"]
+            sorted(&[
+                "transformer.ln_f.weight",
+                "transformer.h.0.attn.c_attn.weight",
+                "transformer.wte.weight"
+            ]),
+            [
+                "transformer.wte.weight",
+                "transformer.h.0.attn.c_attn.weight",
+                "transformer.ln_f.weight"
+            ]
         );
         assert_eq!(
-            sorted(&["output.weight", "output_norm.weight", "blk.1.attn_q.weight", "token_embd.weight"]),
-            ["token_embd.weight", "blk.1.attn_q.weight", "output_norm.weight", "output.weight"]
+            sorted(&[
+                "output.weight",
+                "output_norm.weight",
+                "blk.1.attn_q.weight",
+                "token_embd.weight"
+            ]),
+            [
+                "token_embd.weight",
+                "blk.1.attn_q.weight",
+                "output_norm.weight",
+                "output.weight"
+            ]
         );
         assert_eq!(
             sorted(&[

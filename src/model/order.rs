@@ -33,7 +33,10 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
 }
 
 fn split_digits(s: &[u8]) -> (&[u8], &[u8]) {
-    let end = s.iter().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
+    let end = s
+        .iter()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(s.len());
     s.split_at(end)
 }
 
@@ -55,11 +58,23 @@ mod tests {
 
     #[test]
     fn numbers_compare_by_value() {
-        let mut names = vec!["layers.10.w", "layers.2.w", "layers.1.w", "layers.0.w", "lm_head"];
+        let mut names = vec![
+            "layers.10.w",
+            "layers.2.w",
+            "layers.1.w",
+            "layers.0.w",
+            "lm_head",
+        ];
         names.sort_by(|a, b| natural_cmp(a, b));
         assert_eq!(
             names,
-            ["layers.0.w", "layers.1.w", "layers.2.w", "layers.10.w", "lm_head"]
+            [
+                "layers.0.w",
+                "layers.1.w",
+                "layers.2.w",
+                "layers.10.w",
+                "lm_head"
+            ]
         );
         assert_eq!(natural_cmp("a01", "a1"), "a01".cmp("a1"));
         assert_eq!(natural_cmp("x", "x"), Ordering::Equal);

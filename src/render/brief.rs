@@ -16,7 +16,12 @@ pub fn line(r: &InspectReport) -> String {
             units::count(r.semantics.logical_parameters)
         ));
     }
-    let dtypes: Vec<String> = r.totals.dtypes.iter().map(|d| d.dtype.to_string()).collect();
+    let dtypes: Vec<String> = r
+        .totals
+        .dtypes
+        .iter()
+        .map(|d| d.dtype.to_string())
+        .collect();
     let mut parts = vec![params];
     if !dtypes.is_empty() {
         parts.push(dtypes.join("/"));

@@ -47,12 +47,19 @@ mod tests {
     #[test]
     fn summarises_sizes_and_headers() {
         let gib = 1u64 << 30;
-        let sizes = [(4 * gib, 1 << 20), (3 * gib + gib / 4 * 3, 1 << 19), (4 * gib + gib / 2, 0)];
+        let sizes = [
+            (4 * gib, 1 << 20),
+            (3 * gib + gib / 4 * 3, 1 << 19),
+            (4 * gib + gib / 2, 0),
+        ];
         assert_eq!(
             summary(&sizes),
             "3 files, 3.75–4.50 GiB each, headers 1.50 MiB"
         );
-        assert_eq!(summary(&[(10, 5), (10, 5)]), "2 files, 10 B each, headers 10 B");
+        assert_eq!(
+            summary(&[(10, 5), (10, 5)]),
+            "2 files, 10 B each, headers 10 B"
+        );
         assert_eq!(
             summary(&[(512, 0), (2048, 0)]),
             "2 files, 512 B–2.00 KiB each, headers 0 B"

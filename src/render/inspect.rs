@@ -50,7 +50,14 @@ pub fn render_multi(multi: &MultiReport, style: Style) -> String {
 pub fn render_multi_view(multi: &MultiReport, style: Style, view: View) -> String {
     let mut doc = Doc::new(style);
     for report in &multi.checkpoints {
-        write_report(&mut doc, report, View { explain: false, ..view });
+        write_report(
+            &mut doc,
+            report,
+            View {
+                explain: false,
+                ..view
+            },
+        );
     }
     let t = &multi.total;
     doc.heading(&format!("Total over {} checkpoints", t.checkpoints));
@@ -258,7 +265,11 @@ fn write_report(doc: &mut Doc, r: &InspectReport, view: View) {
     }
     let all_files = super::files::full_table(r.files.len(), view.all_files);
     if r.shards > 1 && !all_files {
-        let sizes: Vec<(u64, u64)> = r.files.iter().map(|f| (f.size_bytes, f.header_bytes)).collect();
+        let sizes: Vec<(u64, u64)> = r
+            .files
+            .iter()
+            .map(|f| (f.size_bytes, f.header_bytes))
+            .collect();
         super::files::summary_line(doc, &sizes);
     }
     if r.shards > 1 && all_files {

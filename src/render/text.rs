@@ -79,7 +79,8 @@ impl Doc {
             // comfy-table aligns the cells' padding but writes every delimiter `|---|`: Markdown renderers align
             // a column only by a `---:` delimiter.
             self.end_table();
-            self.out.push_str(&align_delimiters(&table.to_string(), right));
+            self.out
+                .push_str(&align_delimiters(&table.to_string(), right));
             self.out.push('\n');
             self.after_table = true;
             return;
