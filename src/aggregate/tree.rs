@@ -247,15 +247,15 @@ mod tests {
                 "m x1 99",
                 " layers x1 96",
                 "  {0..1} x2 60",
-                "   norm.weight x1 12",
                 "   experts.{0..3} x4 48",
                 "    w x1 48",
+                "   norm.weight x1 12",
                 "  2 x1 36",
-                "   norm.weight x1 6",
                 "   experts x1 30",
                 "    {0..2} x3 18",
                 "     w x1 18",
                 "    3.w x1 12",
+                "   norm.weight x1 6",
                 " norm.weight x1 3",
             ]
         );

@@ -4,7 +4,7 @@ use super::escape;
 use super::group;
 use super::text::{Doc, Style};
 use crate::inspect::{DtypeRow, InspectReport, MultiReport, StorageSummary, WeightsMemory};
-use crate::model::checkpoint::{PickleReport, Verdict};
+use crate::model::checkpoint::{Layout, PickleReport, Verdict};
 use crate::model::units;
 
 /// What a table view shows beyond the summary (the JSON report always has everything).
@@ -279,7 +279,7 @@ fn write_report(doc: &mut Doc, r: &InspectReport, view: View) {
             .iter()
             .map(|f| {
                 vec![
-                    escape(&f.path.display().to_string()).into_owned(),
+                    escape(&in_folder(r, &f.path).display().to_string()).into_owned(),
                     units::grouped(f.tensors as u64),
                     units::bytes(f.size_bytes),
                     units::bytes(f.header_bytes),
@@ -310,7 +310,7 @@ fn write_report(doc: &mut Doc, r: &InspectReport, view: View) {
                     units::bytes(t.bytes),
                 ];
                 if multi_file {
-                    row.push(escape(&t.file.display().to_string()).into_owned());
+                    row.push(escape(&in_folder(r, &t.file).display().to_string()).into_owned());
                 }
                 row.push(format!("{}..{}", t.data_offsets[0], t.data_offsets[1]));
                 if explain {
@@ -334,6 +334,19 @@ fn write_report(doc: &mut Doc, r: &InspectReport, view: View) {
     for note in &r.notes {
         doc.line(&format!("note: {}", escape(note)));
     }
+}
+
+/// A file of the checkpoint relative to the checkpoint's folder (`model-00001-of-00004.safetensors`): the heading
+/// names the folder once, and a Hugging Face cache path would otherwise take several lines per row on a terminal.
+fn in_folder<'a>(r: &InspectReport, file: &'a std::path::Path) -> &'a std::path::Path {
+    let folder = match r.layout {
+        Layout::Directory => Some(r.path.as_path()),
+        _ => r.path.parent(),
+    };
+    folder
+        .and_then(|base| file.strip_prefix(base).ok())
+        .filter(|rel| !rel.as_os_str().is_empty())
+        .unwrap_or(file)
 }
 
 /// `bits`: add a bits-per-weight column (for GGUF, where quantised types make it the interesting figure).

@@ -227,6 +227,10 @@ fn many_files_get_a_summary_line_and_few_a_table() {
         out.contains("\nFiles\n") && !out.contains("files: "),
         "{out}"
     );
+    // Rows name the shard relative to the checkpoint's folder, which the heading names once.
+    assert!(out.contains("│ model-00001-of-00003.safetensors "), "{out}");
+    let full = few.path().join("model-00001-of-00003.safetensors");
+    assert!(!out.contains(full.to_str().unwrap()), "{out}");
 }
 
 #[test]
