@@ -3,6 +3,7 @@
 //! helpers they share for that are here.
 
 pub mod group;
+pub mod order;
 pub mod tree;
 
 use crate::interpret::role::Role;

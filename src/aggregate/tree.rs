@@ -49,6 +49,10 @@ type SignatureKey = (Option<(DType, Vec<u64>)>, Vec<(String, u32)>);
 
 /// The top-level nodes; `depth` limits how many levels are kept (`None`: all).
 pub fn tree(items: &[Item], depth: Option<usize>) -> Vec<TreeNode> {
+    // Children appear in the order their first tensor does: model order ([`super::order`]).
+    let mut ordered = items.to_vec();
+    super::order::sort(&mut ordered);
+    let items = &ordered[..];
     let mut nodes = vec![Trie::default()];
     for (i, item) in items.iter().enumerate() {
         let mut at = 0;
@@ -248,15 +252,15 @@ mod tests {
                 "m x1 99",
                 " layers x1 96",
                 "  {0..1} x2 60",
-                "   norm.weight x1 12",
                 "   experts.{0..3} x4 48",
                 "    w x1 48",
+                "   norm.weight x1 12",
                 "  2 x1 36",
-                "   norm.weight x1 6",
                 "   experts x1 30",
                 "    {0..2} x3 18",
                 "     w x1 18",
                 "    3.w x1 12",
+                "   norm.weight x1 6",
                 " norm.weight x1 3",
             ]
         );

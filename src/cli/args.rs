@@ -32,6 +32,7 @@ pub enum Command {
 paramscope inspect model.safetensors.index.json --tensors --sort size --limit 20\n  \
 paramscope inspect ./model-dir --filter '*.layers.0.*' --format json\n  \
 paramscope inspect a.safetensors b.safetensors      (one report each, then a total)")]
+    #[command(display_order = 1)]
     Inspect(InspectArgs),
     /// Compare two checkpoints by tensor name: added, removed and changed tensors, parameter and byte deltas.
     #[command(
@@ -41,18 +42,21 @@ paramscope diff model.safetensors converted/model.safetensors.index.json --forma
 paramscope diff model-f32.safetensors model-bf16.safetensors --values --rtol 0.01\n  \
 paramscope diff original/ resharded/ --identical"
     )]
+    #[command(display_order = 4)]
     Diff(DiffArgs),
     /// Memory footprint: on disk, in memory at stored and other precisions, KV cache, training.
     #[command(after_help = "Examples:\n  paramscope footprint ./Llama-3.1-8B\n  \
 paramscope footprint model.safetensors.index.json --context 32768 --batch 4 --kv-dtype f8\n  \
 paramscope footprint ./model --training adam --format json\n  \
 paramscope footprint ./Llama-3.1-70B --fits 80GiB      (exit 1 if it does not fit)")]
+    #[command(display_order = 3)]
     Footprint(FootprintArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
         after_help = "Examples:\n  paramscope completions bash > ~/.local/share/bash-completion/completions/paramscope\n  \
 paramscope completions zsh > ~/.zfunc/_paramscope\n  paramscope completions fish > ~/.config/fish/completions/paramscope.fish"
     )]
+    #[command(display_order = 7)]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
@@ -63,6 +67,7 @@ paramscope completions zsh > ~/.zfunc/_paramscope\n  paramscope completions fish
 (paramscope.1 and paramscope-SUBCOMMAND.1 for each subcommand)\n  \
 paramscope man > paramscope.1\n  paramscope man check > paramscope-check.1"
     )]
+    #[command(display_order = 8)]
     Man {
         /// The subcommand whose page (paramscope-SUBCOMMAND) to print; the main page without it.
         #[arg(value_name = "SUBCOMMAND")]
@@ -76,6 +81,7 @@ paramscope man > paramscope.1\n  paramscope man check > paramscope-check.1"
 paramscope stats ./Llama-3.1-8B/ --tensors --filter '*.layers.0.*'\n  \
 paramscope stats model.safetensors --hist --tensors\n  \
 paramscope stats model.safetensors --format json      (every tensor's statistics)")]
+    #[command(display_order = 5)]
     Stats(StatsArgs),
     /// Fail (exit 1) when a checkpoint breaks a rule: parameter and byte limits, dtypes, expected tensors, growth
     /// over a baseline; a line per rule. For CI.
@@ -86,6 +92,7 @@ paramscope check model.safetensors --rules paramscope.toml --format github --jun
 paramscope check model.safetensors --baseline main.json --max-growth 2%\n  \
 paramscope check --recursive /models --max-bytes 200GiB --format jsonl"
     )]
+    #[command(display_order = 2)]
     Check(Box<CheckArgs>),
     /// Hash every weight file (SHA-256, a file per core) and compare with reference hashes: a manifest or a
     /// digest (--sha256), the Hugging Face cache's blob names. Reads all the data.
@@ -97,6 +104,7 @@ paramscope verify ./release --sha256 ./release/SHA256SUMS\n  \
 paramscope verify model.gguf --sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n  \
 paramscope verify ./model --sha256 SHA256SUMS --format github --junit verify.xml"
     )]
+    #[command(display_order = 6)]
     Verify(VerifyArgs),
 }
 
@@ -135,27 +143,28 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
 
+    // After the flattened rules, clap would file every later option under their heading: each says its own.
     /// Rules from a TOML file whose keys are the rule flags (`max-params = "8.1B"`); flags override it.
-    #[arg(long = "rules", value_name = "FILE")]
+    #[arg(long = "rules", value_name = "FILE", help_heading = "Input")]
     pub rules_file: Option<PathBuf>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, value_enum, default_value_t, help_heading = "Output")]
     pub format: CheckFormatArg,
 
     /// Also write a JUnit XML report to FILE (a test suite per checkpoint, a test case per rule).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub junit: Option<PathBuf>,
 
     /// Check every checkpoint under each PATH, one at a time.
-    #[arg(long, short)]
+    #[arg(long, short, help_heading = "Input")]
     pub recursive: bool,
 
     /// List every tensor behind a dtype rule's verdict (the table counts them by dtype).
     #[arg(long, short)]
     pub verbose: bool,
 
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Input")]
     pub read: ReadArgs,
 }
 
@@ -428,6 +437,16 @@ pub struct InspectArgs {
     #[arg(long)]
     pub explain: bool,
 
+    /// List every file in a table; by default a checkpoint of more than 8 files gets one summary line (JSON always
+    /// lists them).
+    #[arg(long)]
+    pub files: bool,
+
+    /// One line per checkpoint, like the Hub's model header: name, parameters (logical too when different),
+    /// dtypes, size, files.
+    #[arg(long, conflicts_with_all = ["tensors", "group_by", "tree", "explain", "files"])]
+    pub brief: bool,
+
     /// GGUF metadata arrays (e.g. the tokenizer's tokens): their type, length and first elements, or all of them.
     #[arg(long, value_enum, default_value_t = MetadataDetail::Summary)]
     pub metadata: MetadataDetail,
@@ -493,6 +512,11 @@ pub struct FootprintArgs {
 
     #[command(flatten)]
     pub read: ReadArgs,
+
+    /// List every shard in the per-shard table; by default a checkpoint of more than 8 files gets one summary line
+    /// (JSON always lists them).
+    #[arg(long)]
+    pub files: bool,
 
     /// Context length (tokens per sequence) for the KV-cache estimate: 8192, 32k (32,768), 128K, 1M [default:
     /// 4096, or the model's maximum context when shorter].

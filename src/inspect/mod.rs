@@ -15,6 +15,7 @@ use crate::model::checkpoint::{Checkpoint, Format, IndexInfo, Layout, Tensor};
 use crate::model::dtype::DType;
 use crate::model::filter::TensorFilter;
 use crate::model::metadata::MetadataDetail;
+use crate::model::order::natural_cmp;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -22,10 +23,10 @@ use std::path::PathBuf;
 /// The order of the tensor list (`--sort`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
-    /// The order of the data in the files.
+    /// The order of the data on disk: files in shard order, then by offset.
     #[default]
     File,
-    /// By tensor name, byte-wise ascending.
+    /// By name, numbers by value (`layers.2` before `layers.10`).
     Name,
     /// Largest byte size first.
     Size,
@@ -541,8 +542,8 @@ fn tensor_rows(
 ) -> Vec<TensorRow> {
     let mut order: Vec<(&Tensor, &Classified)> = selected.to_vec();
     match options.sort {
-        SortKey::File => {}
-        SortKey::Name => order.sort_by(|(a, _), (b, _)| a.name.cmp(&b.name)),
+        SortKey::File => order.sort_by_key(|(t, _)| (t.file, t.data_offsets[0])),
+        SortKey::Name => order.sort_by(|(a, _), (b, _)| natural_cmp(&a.name, &b.name)),
         SortKey::Size => {
             order.sort_by(|(a, _), (b, _)| b.bytes().cmp(&a.bytes()).then(a.name.cmp(&b.name)))
         }

@@ -5,6 +5,7 @@ pub mod checkpoint;
 pub mod dtype;
 pub mod filter;
 pub mod metadata;
+pub mod order;
 pub mod path;
 pub mod quantity;
 pub mod units;

@@ -49,8 +49,10 @@ pub fn bytes(n: u64) -> String {
         ((1u64 << 20) as f64, "MiB"),
         ((1u64 << 10) as f64, "KiB"),
     ];
-    match scaled(n, &STEPS, 1024.0) {
+    // The unit switches at 1000 of the smaller (`0.98 GiB`, not `1002.00 MiB`): never four digits before the point.
+    match scaled(n, &STEPS, 1000.0) {
         Some((value, suffix)) => format!("{value} {suffix}"),
+        None if n >= 1000 => format!("{:.2} KiB", n as f64 / 1024.0),
         None => format!("{n} B"),
     }
 }
@@ -106,12 +108,15 @@ mod tests {
     #[test]
     fn byte_units() {
         assert_eq!(bytes(16_060_522_496), "14.96 GiB");
-        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1023), "1.00 KiB");
+        assert_eq!(bytes(999), "999 B");
+        assert_eq!(bytes(1_050_673_152), "0.98 GiB");
         assert_eq!(bytes(1536), "1.50 KiB");
         assert_eq!(bytes_decimal(16_060_522_496), "16.06 GB");
         assert_eq!(bytes((1 << 20) - 1), "1.00 MiB");
-        assert_eq!(bytes((1 << 20) - 6), "1023.99 KiB");
-        assert_eq!(bytes(1_000 << 10), "1000.00 KiB");
+        assert_eq!(bytes((1 << 20) - 6), "1.00 MiB");
+        assert_eq!(bytes(1_000 << 10), "0.98 MiB");
+        assert_eq!(bytes(999 << 10), "999.00 KiB");
         assert_eq!(bytes_decimal(999_999), "1.00 MB");
         assert_eq!(percent(1, 3), "33.3%");
         assert_eq!(percent(1, 0), "-");

@@ -17,8 +17,13 @@ fn files(n: usize) -> String {
     }
 }
 
-/// The footprint report as text in `style`, bytes in binary and decimal units both.
+/// The report as tables or Markdown; the per-shard table only for a few files.
 pub fn render(r: &FootprintReport, style: Style) -> String {
+    render_files(r, style, false)
+}
+
+/// The report as tables or Markdown; `all_files` lists every shard however many (`--files`).
+pub fn render_files(r: &FootprintReport, style: Style, all_files: bool) -> String {
     let mut doc = Doc::new(style);
     doc.heading(&format!(
         "{}  footprint",
@@ -55,7 +60,16 @@ pub fn render(r: &FootprintReport, style: Style) -> String {
         units::grouped(w.logical_parameters),
     ));
     doc.pairs(rows);
-    if r.disk.files.len() > 1 {
+    let shards = r.disk.files.len();
+    if shards > 1 && !super::files::full_table(shards, all_files) {
+        let sizes: Vec<(u64, u64)> = r
+            .disk
+            .files
+            .iter()
+            .map(|f| (f.size_bytes, f.size_bytes - f.tensor_bytes))
+            .collect();
+        super::files::summary_line(&mut doc, &sizes);
+    } else if shards > 1 {
         let body = r
             .disk
             .files

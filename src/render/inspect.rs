@@ -4,26 +4,60 @@ use super::escape;
 use super::group;
 use super::text::{Doc, Style};
 use crate::inspect::{DtypeRow, InspectReport, MultiReport, StorageSummary, WeightsMemory};
-use crate::model::checkpoint::{PickleReport, Verdict};
+use crate::model::checkpoint::{Layout, PickleReport, Verdict};
 use crate::model::units;
 
-/// The inspect report as text in `style`, without the `--explain` parts.
+/// What a table view shows beyond the summary (the JSON report always has everything).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct View {
+    /// The classification rules that matched and a class/rule column in the tensor list (`--explain`).
+    pub explain: bool,
+    /// Every file in a table, however many (`--files`); otherwise a summary line above
+    /// [`super::files::TABLE_MAX_FILES`].
+    pub all_files: bool,
+}
+
+/// The report as tables or Markdown, with the default view.
 pub fn render(report: &InspectReport, style: Style) -> String {
-    render_explained(report, style, false)
+    render_view(report, style, View::default())
 }
 
 /// `explain` adds the classification rules that matched and a class/rule column in the tensor list.
 pub fn render_explained(report: &InspectReport, style: Style, explain: bool) -> String {
+    render_view(
+        report,
+        style,
+        View {
+            explain,
+            ..View::default()
+        },
+    )
+}
+
+/// The report as tables or Markdown, showing what `view` asks for.
+pub fn render_view(report: &InspectReport, style: Style, view: View) -> String {
     let mut doc = Doc::new(style);
-    write_report(&mut doc, report, explain);
+    write_report(&mut doc, report, view);
     doc.finish()
 }
 
-/// Several inspect reports as text in `style`, each in turn, then their total.
+/// Several reports and their total.
 pub fn render_multi(multi: &MultiReport, style: Style) -> String {
+    render_multi_view(multi, style, View::default())
+}
+
+/// Several reports and their total, showing what `view` asks for.
+pub fn render_multi_view(multi: &MultiReport, style: Style, view: View) -> String {
     let mut doc = Doc::new(style);
     for report in &multi.checkpoints {
-        write_report(&mut doc, report, false);
+        write_report(
+            &mut doc,
+            report,
+            View {
+                explain: false,
+                ..view
+            },
+        );
     }
     let t = &multi.total;
     doc.heading(&format!("Total over {} checkpoints", t.checkpoints));
@@ -116,7 +150,8 @@ fn pickle_lines(doc: &mut Doc, pickle: &PickleReport) -> Option<(String, String)
     }
 }
 
-fn write_report(doc: &mut Doc, r: &InspectReport, explain: bool) {
+fn write_report(doc: &mut Doc, r: &InspectReport, view: View) {
+    let explain = view.explain;
     let files = if r.shards == 1 {
         "1 file".to_string()
     } else {
@@ -179,13 +214,16 @@ fn write_report(doc: &mut Doc, r: &InspectReport, explain: bool) {
         super::gguf::summary(doc, g, r.totals.parameters);
     }
 
-    dtype_table(
-        doc,
-        &r.totals.dtypes,
-        r.totals.parameters,
-        r.totals.tensor_bytes,
-        r.gguf.is_some(),
-    );
+    // `--group-by dtype` is this table with logical counts: one table titled "By dtype", not two.
+    if r.groups.as_ref().is_none_or(|g| g.by != "dtype") {
+        dtype_table(
+            doc,
+            &r.totals.dtypes,
+            r.totals.parameters,
+            r.totals.tensor_bytes,
+            r.gguf.is_some(),
+        );
+    }
 
     if let Some(groups) = &r.groups {
         group::groups_table(doc, groups, r.semantics.logical_parameters);
@@ -229,14 +267,23 @@ fn write_report(doc: &mut Doc, r: &InspectReport, explain: bool) {
             doc.pairs(rows);
         }
     }
-    if r.shards > 1 {
+    let all_files = super::files::full_table(r.files.len(), view.all_files);
+    if r.shards > 1 && !all_files {
+        let sizes: Vec<(u64, u64)> = r
+            .files
+            .iter()
+            .map(|f| (f.size_bytes, f.header_bytes))
+            .collect();
+        super::files::summary_line(doc, &sizes);
+    }
+    if r.shards > 1 && all_files {
         doc.heading("Files");
         let rows = r
             .files
             .iter()
             .map(|f| {
                 vec![
-                    escape(&f.path.display().to_string()).into_owned(),
+                    escape(&in_folder(r, &f.path).display().to_string()).into_owned(),
                     units::grouped(f.tensors as u64),
                     units::bytes(f.size_bytes),
                     units::bytes(f.header_bytes),
@@ -267,7 +314,7 @@ fn write_report(doc: &mut Doc, r: &InspectReport, explain: bool) {
                     units::bytes(t.bytes),
                 ];
                 if multi_file {
-                    row.push(escape(&t.file.display().to_string()).into_owned());
+                    row.push(escape(&in_folder(r, &t.file).display().to_string()).into_owned());
                 }
                 row.push(format!("{}..{}", t.data_offsets[0], t.data_offsets[1]));
                 if explain {
@@ -291,6 +338,19 @@ fn write_report(doc: &mut Doc, r: &InspectReport, explain: bool) {
     for note in &r.notes {
         doc.line(&format!("note: {}", escape(note)));
     }
+}
+
+/// A file of the checkpoint relative to the checkpoint's folder (`model-00001-of-00004.safetensors`): the heading
+/// names the folder once, and a Hugging Face cache path would otherwise take several lines per row on a terminal.
+fn in_folder<'a>(r: &InspectReport, file: &'a std::path::Path) -> &'a std::path::Path {
+    let folder = match r.layout {
+        Layout::Directory => Some(r.path.as_path()),
+        _ => r.path.parent(),
+    };
+    folder
+        .and_then(|base| file.strip_prefix(base).ok())
+        .filter(|rel| !rel.as_os_str().is_empty())
+        .unwrap_or(file)
 }
 
 /// `bits`: add a bits-per-weight column (for GGUF, where quantised types make it the interesting figure).

@@ -1,7 +1,9 @@
 //! Output: a readable table on a terminal, stable JSON, Markdown for pasting. Analyses never print.
 
+pub mod brief;
 pub mod check;
 pub mod diff;
+pub mod files;
 pub mod footprint;
 pub mod gguf;
 pub mod group;

@@ -2,6 +2,24 @@
 
 use comfy_table::{presets, Attribute, Cell, CellAlignment, ContentArrangement, Table};
 
+/// The delimiter row (the second line) of a Markdown table with `---:` under the columns in `right`.
+fn align_delimiters(table: &str, right: &[usize]) -> String {
+    let mut lines: Vec<String> = table.lines().map(str::to_string).collect();
+    if let Some(delimiter) = lines.get_mut(1) {
+        let cells: Vec<&str> = delimiter.trim_matches('|').split('|').collect();
+        let aligned: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| match cell.len() {
+                n if right.contains(&i) && n > 1 => format!("{}:", &cell[..n - 1]),
+                _ => cell.to_string(),
+            })
+            .collect();
+        *delimiter = format!("|{}|", aligned.join("|"));
+    }
+    lines.join("\n")
+}
+
 /// How a text document is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
@@ -65,6 +83,16 @@ impl Doc {
             if let Some(col) = table.column_mut(c) {
                 col.set_cell_alignment(CellAlignment::Right);
             }
+        }
+        if self.style == Style::Markdown {
+            // comfy-table aligns the cells' padding but writes every delimiter `|---|`: Markdown renderers align
+            // a column only by a `---:` delimiter.
+            self.end_table();
+            self.out
+                .push_str(&align_delimiters(&table.to_string(), right));
+            self.out.push('\n');
+            self.after_table = true;
+            return;
         }
         self.push_table(table);
     }

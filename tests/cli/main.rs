@@ -11,6 +11,7 @@ mod common;
 
 mod check;
 mod diff;
+mod display;
 mod fixtures_current;
 mod footprint;
 mod inputs;

@@ -187,13 +187,13 @@ fn every_man_page_the_main_page_names_is_written() {
         named,
         [
             "inspect",
-            "diff",
-            "footprint",
-            "completions",
-            "man",
-            "stats",
             "check",
-            "verify"
+            "footprint",
+            "diff",
+            "stats",
+            "verify",
+            "completions",
+            "man"
         ]
     );
     let dir = tempfile::tempdir().unwrap();

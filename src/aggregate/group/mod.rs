@@ -95,8 +95,12 @@ impl GroupRow {
     }
 }
 
-/// The rows of `items` grouped `by`, in the order the tensors first appear.
+/// Rows of `items` grouped `by`; rows by name come in model order ([`super::order`]), dtype rows largest first,
+/// module rows in [`Role::ALL`] order.
 pub fn group(items: &[Item], by: GroupBy) -> Vec<GroupRow> {
+    let mut ordered = items.to_vec();
+    super::order::sort(&mut ordered);
+    let items = &ordered[..];
     match by {
         GroupBy::Depth(n) => keyed(items, |i| {
             i.name.split('.').take(n).collect::<Vec<_>>().join(".")

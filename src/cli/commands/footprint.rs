@@ -49,7 +49,7 @@ pub fn run(args: FootprintArgs, out: &mut Output) -> Outcome {
     };
     out.print(&match format {
         OutputFormat::Json => render::json::to_string(&report),
-        f => render::footprint::render(&report, style_for(f)),
+        f => render::footprint::render_files(&report, style_for(f), args.files),
     });
     Ok(match report.fits {
         Some(f) if !f.fits => Exit::CheckFailed,

@@ -56,17 +56,19 @@ fn whole(
         .map(|c| inspect::inspect(c, options))
         .collect();
     let several = several(reports.len(), reports.len() + failed, json);
+    let view = view(args);
     let text = match reports.len() {
         0 => String::new(),
+        _ if args.brief && !json => reports.iter().map(brief).collect(),
         1 if !several => match format {
             OutputFormat::Json => render::json::to_string(&reports[0]),
-            f => render::inspect::render_explained(&reports[0], style_for(f), args.explain),
+            f => render::inspect::render_view(&reports[0], style_for(f), view),
         },
         _ => {
             let multi = MultiReport::new(reports);
             match format {
                 OutputFormat::Json => render::json::to_string(&multi),
-                f => render::inspect::render_multi(&multi, style_for(f)),
+                f => render::inspect::render_multi_view(&multi, style_for(f), view),
             }
         }
     };
@@ -74,6 +76,18 @@ fn whole(
     // Freeing a 100k-tensor description one string at a time costs more than the process exit that follows.
     std::mem::forget(checkpoints);
     Ok(Exit::input(failed > 0))
+}
+
+fn view(args: &InspectArgs) -> render::inspect::View {
+    render::inspect::View {
+        explain: args.explain,
+        all_files: args.files,
+    }
+}
+
+/// `--brief`: the checkpoint's one line.
+fn brief(report: &InspectReport) -> String {
+    format!("{}\n", render::brief::line(report))
 }
 
 /// `--recursive` or `--format jsonl`: each checkpoint reported as it is read.
@@ -96,11 +110,14 @@ fn walked(
             (Ok(checkpoint), Some(OutputFormat::Json)) => {
                 collected.push(inspect::inspect(&checkpoint, options));
             }
+            (Ok(checkpoint), Some(_)) if args.brief => {
+                out.print(&brief(&inspect::inspect(&checkpoint, options)));
+            }
             (Ok(checkpoint), Some(f)) => {
                 let report = inspect::inspect(&checkpoint, options);
                 out.print(&format!(
                     "{}\n",
-                    render::inspect::render_explained(&report, style_for(f), args.explain)
+                    render::inspect::render_view(&report, style_for(f), view(args))
                 ));
             }
             (Err((path, e)), None) => {

@@ -12,6 +12,7 @@ pub use repeats::{without_repeats, Repeats};
 
 use super::error::{DiscoveryProblem, InputError, Problem};
 use super::{foreign, gguf, open_regular, safetensors, sharded, torch};
+use crate::model::order::natural_path_cmp;
 use std::path::{Path, PathBuf};
 
 /// One checkpoint found on disk, not yet read.
@@ -180,15 +181,15 @@ fn discover_folder(folder: &Path) -> Result<Vec<Source>, InputError> {
             torch_files.push(path);
         }
     }
-    indexes.sort();
-    weights.sort();
-    ggufs.sort();
+    indexes.sort_by(|a, b| natural_path_cmp(a, b));
+    weights.sort_by(|a, b| natural_path_cmp(a, b));
+    ggufs.sort_by(|a, b| natural_path_cmp(a, b));
     // PyTorch files are read where nothing else is: a Hub repository with model.safetensors beside
     // pytorch_model.bin holds one model twice, and the safetensors copy is the one read.
     if indexes.is_empty() && weights.is_empty() && ggufs.is_empty() {
-        torch_indexes.sort();
+        torch_indexes.sort_by(|a, b| natural_path_cmp(a, b));
         torch_files.retain(|f| is_torch_file(f));
-        torch_files.sort();
+        torch_files.sort_by(|a, b| natural_path_cmp(a, b));
         if !torch_indexes.is_empty() {
             return Ok(indexed(folder, torch_indexes, torch_files));
         }

@@ -120,7 +120,7 @@ fn subfolders(folder: &Path) -> Result<Vec<PathBuf>, InputError> {
             subs.push(entry.path());
         }
     }
-    subs.sort();
+    subs.sort_by(|a, b| crate::model::order::natural_path_cmp(a, b));
     Ok(subs)
 }
 

@@ -15,14 +15,19 @@ pub struct Index {
 }
 
 impl Index {
-    /// Shard names in the order of their first appearance, each once.
+    /// Shard names each once, in shard order: the series number (`model-00002-of-00004`), else the name, both
+    /// given by the natural order of the names. Not the order of first appearance: `weight_map` is alphabetical by
+    /// tensor, so `lm_head.weight` would put the last shard first.
     pub fn shards(&self) -> Vec<&str> {
         let mut seen = std::collections::HashSet::new();
-        self.weight_map
+        let mut shards: Vec<&str> = self
+            .weight_map
             .iter()
             .map(|(_, s)| s.as_str())
             .filter(|s| seen.insert(*s))
-            .collect()
+            .collect();
+        shards.sort_by(|a, b| crate::model::order::natural_cmp(a, b));
+        shards
     }
 }
 
@@ -127,13 +132,14 @@ mod tests {
     }
 
     #[test]
-    fn reads_claims_and_keeps_order() {
+    fn reads_claims_and_lists_shards_in_order() {
         let text = br#"{"metadata":{"total_size":10,"total_parameters":"x"},
             "weight_map":{"b":"s2","a":"s1","c":"s2"}}"#;
         let index = parse(text, Path::new("i.json")).unwrap();
         assert_eq!(index.info.total_size, Some(10));
         assert_eq!(index.info.total_parameters, None);
-        assert_eq!(index.shards(), vec!["s2", "s1"]);
+        // Shard order, not the order of first appearance.
+        assert_eq!(index.shards(), vec!["s1", "s2"]);
     }
 
     #[test]
