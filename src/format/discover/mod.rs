@@ -29,6 +29,8 @@ pub enum Source {
     },
     /// A GGUF file (`parts` = itself), or every part of a multi-part GGUF, first to last (some may be missing).
     Gguf { shown: PathBuf, parts: Vec<PathBuf> },
+    /// A remote source as the user spelled it (`hf://ORG/REPO`, an HTTP(S) URL): resolved when it is read.
+    Remote(String),
 }
 
 impl Source {
@@ -101,6 +103,9 @@ fn file_name(path: &Path) -> String {
 
 /// What the user's PATH holds: one checkpoint for a file or index, possibly several for a folder.
 pub fn discover(path: &Path) -> Result<Vec<Source>, InputError> {
+    if let Some(spec) = path.to_str().filter(|s| super::remote::is_remote(s)) {
+        return Ok(vec![Source::Remote(spec.to_string())]);
+    }
     let meta = std::fs::metadata(path).map_err(|e| InputError::new(path, Problem::Io(e)))?;
     if meta.is_dir() {
         return discover_folder(path);

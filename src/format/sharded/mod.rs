@@ -37,22 +37,36 @@ pub fn load_indexed(
         }
     }
     let results: Vec<_> = readable.par_iter().map(|(_, p)| read(p, p)).collect();
-    let mut parsed = Vec::new();
-    let mut parsed_shards = Vec::new();
-    for ((shard, _), r) in readable.iter().zip(results) {
-        match r {
-            Ok(p) => {
-                parsed.push(p);
-                parsed_shards.push(*shard);
-            }
-            Err(e) => errors.push(e),
-        }
-    }
-
     let notes = unindexed
         .iter()
         .map(|p| format!("{} is not named by the index and was not read", p.display()))
         .collect();
+    let names: Vec<&str> = readable.iter().map(|(shard, _)| *shard).collect();
+    let shards_read = names.into_iter().zip(results).collect();
+    finish_indexed(index_path, &index, shards_read, errors, notes, format)
+}
+
+/// An index's checkpoint from the shards read (each with its name as the index writes it), wherever their bytes
+/// came from: assembled, and checked against the index. `errors` are the problems already met.
+pub(crate) fn finish_indexed(
+    index_path: &Path,
+    index: &index::Index,
+    shards_read: Vec<(&str, Result<ParsedFile, InputError>)>,
+    mut errors: Vec<InputError>,
+    notes: Vec<String>,
+    format: Format,
+) -> Result<Checkpoint, LoadError> {
+    let mut parsed = Vec::new();
+    let mut parsed_shards = Vec::new();
+    for (shard, r) in shards_read {
+        match r {
+            Ok(p) => {
+                parsed.push(p);
+                parsed_shards.push(shard);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
     let all_shards_read = errors.is_empty();
     let checkpoint = assemble(
         format,
@@ -65,7 +79,7 @@ pub fn load_indexed(
     errors.extend(duplicate_names(&checkpoint));
     errors.extend(consistency(
         &checkpoint,
-        &index,
+        index,
         &parsed_shards,
         all_shards_read,
     ));
@@ -83,7 +97,7 @@ pub fn load_unindexed(
     format: Format,
     read: ReadShard,
 ) -> Result<Checkpoint, LoadError> {
-    let mut errors: Vec<InputError> = series::missing(files)
+    let errors: Vec<InputError> = series::missing(files)
         .into_iter()
         .map(|(part, count, file)| {
             let file = file.display().to_string();
@@ -94,6 +108,17 @@ pub fn load_unindexed(
         })
         .collect();
     let results: Vec<_> = files.par_iter().map(|f| read(f, f)).collect();
+    finish_unindexed(folder, results, errors, format)
+}
+
+/// The checkpoint of shards read without an index, wherever their bytes came from; `errors` are the problems
+/// already met (missing parts).
+pub(crate) fn finish_unindexed(
+    folder: &Path,
+    results: Vec<Result<ParsedFile, InputError>>,
+    mut errors: Vec<InputError>,
+    format: Format,
+) -> Result<Checkpoint, LoadError> {
     let parsed = match collect_results(results) {
         Ok(parsed) if errors.is_empty() => parsed,
         Ok(_) => return Err(LoadError { errors }),
