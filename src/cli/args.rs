@@ -552,6 +552,10 @@ pub struct ReadArgs {
     /// Follow symlinked shards even when they point outside the checkpoint's folder.
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// For a Hub repository of several GGUF files (`hf://ORG/REPO`): the quantisation to read (`Q4_K_M`), as
+    /// in the file names; the same as `hf://ORG/REPO:Q4_K_M`.
+    #[arg(long, value_name = "QUANT")]
+    pub quant: Option<String>,
 }
 
 /// `--format` of the commands with the common formats.

@@ -592,7 +592,7 @@ pub enum RemoteProblem {
     #[error("not in the local cache ({cache}) and HF_HUB_OFFLINE is set")]
     NotCached { cache: String },
     /// A command that reads every tensor's data refuses a remote source rather than download it.
-    #[error("{command} reads every tensor's data and a remote source is not downloaded; download it first (`hf download REPO`) and name the local copy")]
+    #[error("{command}: needs every tensor's data, and a remote source is not downloaded; download it first (`hf download REPO`) and name the local copy")]
     NeedsData { command: &'static str },
 }
 

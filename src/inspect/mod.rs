@@ -79,6 +79,9 @@ pub struct InspectReport {
     /// The counted weights in memory, as stored and re-cast (`footprint`'s precision table, default group size).
     pub weights_memory: WeightsMemory,
     pub notes: Vec<String>,
+    /// Where a remote checkpoint was read from and what it cost; absent for a local path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<crate::model::checkpoint::Origin>,
     #[serde(flatten)]
     pub semantics: Semantics,
     /// From the `config.json` beside the checkpoint; `null` when there is none.
@@ -339,6 +342,7 @@ fn with_config(
             .cloned()
             .chain(checkpoint.no_tensors())
             .collect(),
+        source: checkpoint.origin.clone(),
         semantics,
         model: config.map(ModelInfo::from),
         groups,

@@ -11,7 +11,8 @@ use paramscope::render;
 pub fn run(args: FootprintArgs, out: &mut Output) -> Outcome {
     let format = args.output.format;
     let json = format == OutputFormat::Json;
-    let Some(checkpoint) = load_one(&args.path, super::load_options(&args.read), json)? else {
+    let path = super::with_quant(&args.read, std::slice::from_ref(&args.path)).remove(0);
+    let Some(checkpoint) = load_one(&path, super::load_options(&args.read), json)? else {
         return Ok(Exit::InputUnusable);
     };
     let options = FootprintOptions {

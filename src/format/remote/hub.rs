@@ -207,9 +207,15 @@ pub fn resolve_url(endpoint: &str, repo: &str, revision: &str, file: &str) -> St
 /// The token, as huggingface_hub finds it: `HF_TOKEN` (or the legacy `HUGGING_FACE_HUB_TOKEN`), else the file
 /// `HF_TOKEN_PATH` names, else `$HF_HOME/token` (`~/.cache/huggingface/token`).
 pub fn token() -> Option<String> {
-    let var = |name| std::env::var(name).ok().map(|t| t.trim().to_string());
+    // An empty variable counts as unset, as in huggingface_hub.
+    let var = |name| {
+        std::env::var(name)
+            .ok()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+    };
     if let Some(t) = var("HF_TOKEN").or_else(|| var("HUGGING_FACE_HUB_TOKEN")) {
-        return (!t.is_empty()).then_some(t);
+        return Some(t);
     }
     let path = std::env::var_os("HF_TOKEN_PATH")
         .map(PathBuf::from)

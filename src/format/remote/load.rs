@@ -70,6 +70,7 @@ fn load_url(endpoint: &str, url: &str, options: LoadOptions) -> Result<Checkpoin
     };
     let choice = direct_choice(name, None).unwrap_or_else(|| Choice::Safetensors(vec![name.to_string()]));
     let (mut checkpoint, files) = read_choice(&place, &choice, Path::new(clean), options, None)?;
+    checkpoint.notes.push(chosen_note(&files, None, &client));
     checkpoint.origin = Some(Origin {
         kind: OriginKind::Url,
         repo: None,
@@ -158,6 +159,7 @@ fn load_hub(endpoint: &str, r: HubRef, options: LoadOptions) -> Result<Checkpoin
             client.get(&(place.url)(&file), None, MAX_JSON_BYTES).ok().map(|f| f.body)
         }
     };
+    checkpoint.notes.push(chosen_note(&files, commit.get().map(String::as_str), &client));
     checkpoint.origin = Some(Origin {
         kind: OriginKind::Hub,
         repo: Some(r.repo.clone()),
@@ -478,4 +480,22 @@ fn complete(source: &Source) -> bool {
         Source::Gguf { parts, .. } => parts.iter().all(|p| p.is_file()),
         Source::Remote(_) => false,
     }
+}
+
+/// Which files were read and what it cost, for the report's notes.
+fn chosen_note(files: &[String], commit: Option<&str>, client: &Client) -> String {
+    let what = match files {
+        [one] => one.clone(),
+        [index, rest @ ..] if index.ends_with(".index.json") => {
+            format!("{index} and the {} shards it names", rest.len())
+        }
+        [first, rest @ ..] => format!("{first} and {} more", rest.len()),
+        [] => "nothing".into(),
+    };
+    let at = commit.map_or(String::new(), |c| format!(" at commit {}", &c[..c.len().min(12)]));
+    format!(
+        "read remotely{at}: {what}; {} requests, {} of headers",
+        client.requests(),
+        crate::model::units::bytes(client.bytes())
+    )
 }
