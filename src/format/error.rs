@@ -579,7 +579,9 @@ pub enum RemoteProblem {
     #[error("no *.safetensors, *.safetensors.index.json or *.gguf in the repository{listing}")]
     NoWeights { listing: String },
     /// A repository with several GGUF files and none chosen.
-    #[error("holds {count} GGUF models; name one (hf://REPO/FILE.gguf) or pass --quant: {listing}")]
+    #[error(
+        "holds {count} GGUF models; name one (hf://REPO/FILE.gguf) or pass --quant: {listing}"
+    )]
     ChooseGguf { count: usize, listing: String },
     /// `--quant` matched no GGUF file of the repository (or several).
     #[error("--quant {quant} matches {matched} of the GGUF files: {listing}")]

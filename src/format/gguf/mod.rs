@@ -11,11 +11,11 @@ mod tensors;
 pub mod values;
 
 use crate::format::error::{GgufProblem, InputError, Problem};
+use crate::format::source::{prefix, unwrap_problem, ByteSource, LocalFile, SourceReader};
 use crate::model::checkpoint::{FileInfo, Tensor};
 use crate::model::metadata::{MetaValue, MetadataDetail};
 use cursor::Cursor;
 use std::collections::HashSet;
-use crate::format::source::{prefix, unwrap_problem, ByteSource, LocalFile, SourceReader};
 use std::io::{Read, Seek};
 use std::path::Path;
 

@@ -149,7 +149,10 @@ pub fn parse(spec: &str, endpoint: &str) -> Result<Spec, RemoteProblem> {
     };
     let rest = rest.split(['?', '#']).next().unwrap_or("");
     let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-    if segments.first().is_some_and(|s| ["api", "datasets", "spaces"].contains(s)) {
+    if segments
+        .first()
+        .is_some_and(|s| ["api", "datasets", "spaces"].contains(s))
+    {
         return Err(bad("not a model repository's page or file"));
     }
     let (repo, after) = match segments.as_slice() {
@@ -164,7 +167,11 @@ pub fn parse(spec: &str, endpoint: &str) -> Result<Spec, RemoteProblem> {
         [kind, rev, path @ ..] if ["tree", "blob", "resolve"].contains(kind) => {
             (Some(decode(rev)), path.to_vec())
         }
-        _ => return Err(bad("expected /tree/REV, /blob/REV/FILE or /resolve/REV/FILE")),
+        _ => {
+            return Err(bad(
+                "expected /tree/REV, /blob/REV/FILE or /resolve/REV/FILE",
+            ))
+        }
     };
     Ok(Spec::Hub(HubRef {
         repo,
@@ -312,7 +319,10 @@ pub fn choose(files: &[Listed], quant: Option<&str>) -> Result<Choice, RemotePro
     let indexes = of(".safetensors.index.json");
     let weights = of(".safetensors");
     if quant.is_none() {
-        if let Some(i) = indexes.iter().find(|i| name_of(i) == "model.safetensors.index.json") {
+        if let Some(i) = indexes
+            .iter()
+            .find(|i| name_of(i) == "model.safetensors.index.json")
+        {
             return Ok(Choice::Index(i.clone()));
         }
         if let Some(w) = weights.iter().find(|w| name_of(w) == "model.safetensors") {
@@ -349,7 +359,10 @@ pub fn choose(files: &[Listed], quant: Option<&str>) -> Result<Choice, RemotePro
             listing: String::new(),
         }),
         (_, Some(q)) => {
-            let matched: Vec<_> = ggufs.iter().filter(|(shown, _, _)| quant_matches(shown, q)).collect();
+            let matched: Vec<_> = ggufs
+                .iter()
+                .filter(|(shown, _, _)| quant_matches(shown, q))
+                .collect();
             match matched.as_slice() {
                 [(_, parts, _)] => Ok(Choice::Gguf(parts.clone())),
                 _ => Err(RemoteProblem::QuantNotFound {
@@ -386,7 +399,9 @@ fn gguf_models(files: &[Listed]) -> Vec<(String, Vec<String>, u64)> {
                 match models.iter_mut().find(|(k, _, _)| *k == key) {
                     Some(m) => m.2 += f.size,
                     None => {
-                        let parts = (1..=part.count).map(|p| format!("{folder}{}", part.file_name(p))).collect();
+                        let parts = (1..=part.count)
+                            .map(|p| format!("{folder}{}", part.file_name(p)))
+                            .collect();
                         models.push((key, parts, f.size));
                     }
                 }
@@ -431,7 +446,10 @@ mod tests {
     #[test]
     fn hf_spellings() {
         let r = hub("hf://meta-llama/Llama-3.1-8B");
-        assert_eq!((r.repo.as_str(), r.revision.as_str(), r.path), ("meta-llama/Llama-3.1-8B", "main", None));
+        assert_eq!(
+            (r.repo.as_str(), r.revision.as_str(), r.path),
+            ("meta-llama/Llama-3.1-8B", "main", None)
+        );
         let r = hub("hf://org/repo@refs%2Fpr%2F1/sub/model.safetensors");
         assert_eq!(r.revision, "refs/pr/1");
         assert_eq!(r.path.as_deref(), Some("sub/model.safetensors"));
@@ -444,7 +462,10 @@ mod tests {
     #[test]
     fn web_urls() {
         let r = hub("https://huggingface.co/org/repo/blob/v1.0/model.safetensors");
-        assert_eq!((r.revision.as_str(), r.path.as_deref()), ("v1.0", Some("model.safetensors")));
+        assert_eq!(
+            (r.revision.as_str(), r.path.as_deref()),
+            ("v1.0", Some("model.safetensors"))
+        );
         let r = hub("http://127.0.0.1:9/org/repo/tree/main/sub");
         assert_eq!(r.path.as_deref(), Some("sub"));
         let r = hub("https://huggingface.co/org/repo");
@@ -465,26 +486,61 @@ mod tests {
     }
 
     fn listed(names: &[&str]) -> Vec<Listed> {
-        names.iter().map(|n| Listed { path: n.to_string(), size: 1 << 30 }).collect()
+        names
+            .iter()
+            .map(|n| Listed {
+                path: n.to_string(),
+                size: 1 << 30,
+            })
+            .collect()
     }
 
     #[test]
     fn chooses_like_transformers() {
-        let l = listed(&["consolidated.safetensors", "model.safetensors.index.json", "model-00001-of-00002.safetensors"]);
-        assert_eq!(choose(&l, None).unwrap(), Choice::Index("model.safetensors.index.json".into()));
-        let l = listed(&["a-00001-of-00002.safetensors", "a-00002-of-00002.safetensors", "b.safetensors"]);
+        let l = listed(&[
+            "consolidated.safetensors",
+            "model.safetensors.index.json",
+            "model-00001-of-00002.safetensors",
+        ]);
         assert_eq!(
             choose(&l, None).unwrap(),
-            Choice::Safetensors(vec!["a-00001-of-00002.safetensors".into(), "a-00002-of-00002.safetensors".into()])
+            Choice::Index("model.safetensors.index.json".into())
         );
-        let l = listed(&["m-Q4_K_M.gguf", "m-Q4_K.gguf", "m-Q8_0-00001-of-00002.gguf", "m-Q8_0-00002-of-00002.gguf"]);
+        let l = listed(&[
+            "a-00001-of-00002.safetensors",
+            "a-00002-of-00002.safetensors",
+            "b.safetensors",
+        ]);
+        assert_eq!(
+            choose(&l, None).unwrap(),
+            Choice::Safetensors(vec![
+                "a-00001-of-00002.safetensors".into(),
+                "a-00002-of-00002.safetensors".into()
+            ])
+        );
+        let l = listed(&[
+            "m-Q4_K_M.gguf",
+            "m-Q4_K.gguf",
+            "m-Q8_0-00001-of-00002.gguf",
+            "m-Q8_0-00002-of-00002.gguf",
+        ]);
         let e = choose(&l, None).unwrap_err();
         assert_eq!(e.code(), "remote_choose_file");
-        assert!(e.to_string().contains("m-Q8_0-00001-of-00002.gguf (2.00 GiB)"), "{e}");
-        assert_eq!(choose(&l, Some("q4_k")).unwrap(), Choice::Gguf(vec!["m-Q4_K.gguf".into()]));
+        assert!(
+            e.to_string()
+                .contains("m-Q8_0-00001-of-00002.gguf (2.00 GiB)"),
+            "{e}"
+        );
+        assert_eq!(
+            choose(&l, Some("q4_k")).unwrap(),
+            Choice::Gguf(vec!["m-Q4_K.gguf".into()])
+        );
         assert_eq!(
             choose(&l, Some("Q8_0")).unwrap(),
-            Choice::Gguf(vec!["m-Q8_0-00001-of-00002.gguf".into(), "m-Q8_0-00002-of-00002.gguf".into()])
+            Choice::Gguf(vec![
+                "m-Q8_0-00001-of-00002.gguf".into(),
+                "m-Q8_0-00002-of-00002.gguf".into()
+            ])
         );
     }
 }

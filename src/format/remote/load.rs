@@ -68,7 +68,8 @@ fn load_url(endpoint: &str, url: &str, options: LoadOptions) -> Result<Checkpoin
         url: Box::new(|file| format!("{base}/{file}{query}")),
         shown: Box::new(|file| PathBuf::from(format!("{base}/{file}"))),
     };
-    let choice = direct_choice(name, None).unwrap_or_else(|| Choice::Safetensors(vec![name.to_string()]));
+    let choice =
+        direct_choice(name, None).unwrap_or_else(|| Choice::Safetensors(vec![name.to_string()]));
     let (mut checkpoint, files) = read_choice(&place, &choice, Path::new(clean), options, None)?;
     checkpoint.notes.push(chosen_note(&files, None, &client));
     checkpoint.origin = Some(Origin {
@@ -98,7 +99,9 @@ fn direct_choice(path: &str, listing: Option<&[Listed]>) -> Option<Choice> {
     if name.ends_with(".gguf") {
         let folder = &path[..path.len() - name.len()];
         let parts = match PartName::parse(name) {
-            Some(part) => (1..=part.count).map(|p| format!("{folder}{}", part.file_name(p))).collect(),
+            Some(part) => (1..=part.count)
+                .map(|p| format!("{folder}{}", part.file_name(p)))
+                .collect(),
             None => vec![path.to_string()],
         };
         let _ = listing;
@@ -123,7 +126,9 @@ fn load_hub(endpoint: &str, r: HubRef, options: LoadOptions) -> Result<Checkpoin
         Some(choice) => (choice, None),
         None => {
             let listing = list(&client, endpoint, &r).map_err(at)?;
-            let has_config = listing.iter().any(|f| is_config(&f.path, r.path.as_deref()));
+            let has_config = listing
+                .iter()
+                .any(|f| is_config(&f.path, r.path.as_deref()));
             let choice = hub::choose(&listing, r.quant.as_deref()).map_err(|p| match p {
                 RemoteProblem::NoWeights { .. } => RemoteProblem::NoWeights {
                     listing: names(&listing),
@@ -150,16 +155,22 @@ fn load_hub(endpoint: &str, r: HubRef, options: LoadOptions) -> Result<Checkpoin
         Some(f) => f,
         None => format!("{}/", p.trim_end_matches('/')),
     });
-    let (mut checkpoint, files) =
-        read_choice(&place, &choice, &shown, options, Some(&on_commit))?;
+    let (mut checkpoint, files) = read_choice(&place, &choice, &shown, options, Some(&on_commit))?;
     let config_json = match (checkpoint.format, has_config) {
         (Format::Gguf, _) | (_, Some(false)) => None,
         _ => {
             let file = format!("{}config.json", folder.unwrap_or_default());
-            client.get(&(place.url)(&file), None, MAX_JSON_BYTES).ok().map(|f| f.body)
+            client
+                .get(&(place.url)(&file), None, MAX_JSON_BYTES)
+                .ok()
+                .map(|f| f.body)
         }
     };
-    checkpoint.notes.push(chosen_note(&files, commit.get().map(String::as_str), &client));
+    checkpoint.notes.push(chosen_note(
+        &files,
+        commit.get().map(String::as_str),
+        &client,
+    ));
     checkpoint.origin = Some(Origin {
         kind: OriginKind::Hub,
         repo: Some(r.repo.clone()),
@@ -178,7 +189,10 @@ fn load_hub(endpoint: &str, r: HubRef, options: LoadOptions) -> Result<Checkpoin
 /// The folder part (`sub/`) of a file path that names a weight file.
 fn named_file_folder(path: &str) -> Option<String> {
     direct_choice(path, None)?;
-    Some(path.rsplit_once('/').map_or(String::new(), |(f, _)| format!("{f}/")))
+    Some(
+        path.rsplit_once('/')
+            .map_or(String::new(), |(f, _)| format!("{f}/")),
+    )
 }
 
 fn is_config(path: &str, folder: Option<&str>) -> bool {
@@ -194,7 +208,11 @@ fn names(listing: &[Listed]) -> String {
     }
     let shown: Vec<&str> = listing.iter().take(8).map(|f| f.path.as_str()).collect();
     let more = listing.len().saturating_sub(8);
-    let more = if more > 0 { format!(", and {more} more") } else { String::new() };
+    let more = if more > 0 {
+        format!(", and {more} more")
+    } else {
+        String::new()
+    };
     format!(" (it holds {}{more})", shown.join(", "))
 }
 
@@ -204,8 +222,9 @@ fn list(client: &Client, endpoint: &str, r: &HubRef) -> Result<Vec<Listed>, Remo
     let mut files = Vec::new();
     for _ in 0..MAX_PAGES {
         let page = client.get(&url, None, MAX_JSON_BYTES)?;
-        let entries: Vec<serde_json::Value> = serde_json::from_slice(&page.body)
-            .map_err(|e| RemoteProblem::Api(format!("the tree listing is not a JSON array ({e})")))?;
+        let entries: Vec<serde_json::Value> = serde_json::from_slice(&page.body).map_err(|e| {
+            RemoteProblem::Api(format!("the tree listing is not a JSON array ({e})"))
+        })?;
         for e in entries {
             if e.get("type").and_then(|t| t.as_str()) != Some("file") {
                 continue;
@@ -261,7 +280,9 @@ fn read_choice(
             }
             counted(0);
             let index = index::parse(&fetched.body, &index_shown).map_err(at_index)?;
-            let folder = index_file.rsplit_once('/').map_or(String::new(), |(f, _)| format!("{f}/"));
+            let folder = index_file
+                .rsplit_once('/')
+                .map_or(String::new(), |(f, _)| format!("{f}/"));
             let shards = index.shards();
             TOTAL.fetch_add(shards.len() as u64, Ordering::Relaxed);
             let mut errors = Vec::new();
@@ -336,7 +357,10 @@ fn read_choice(
                     .into_iter()
                     .map(|(part, count, file)| {
                         let file = file.display().to_string();
-                        InputError::new(shown, DiscoveryProblem::MissingPart { part, count, file }.into())
+                        InputError::new(
+                            shown,
+                            DiscoveryProblem::MissingPart { part, count, file }.into(),
+                        )
                     })
                     .collect();
                 sharded::finish_unindexed(shown, results, missing, Format::Safetensors)?
@@ -347,7 +371,9 @@ fn read_choice(
             TOTAL.store(parts.len() as u64, Ordering::Relaxed);
             let detail = options.metadata;
             let read = |f: &String| {
-                let r = read_first(place, f, None, |s| gguf::read_source(s, &(place.shown)(f), detail));
+                let r = read_first(place, f, None, |s| {
+                    gguf::read_source(s, &(place.shown)(f), detail)
+                });
                 counted(0);
                 r
             };
@@ -365,7 +391,14 @@ fn read_choice(
 }
 
 fn no_file(shown: &Path) -> LoadError {
-    InputError::new(shown, RemoteProblem::NoWeights { listing: String::new() }.into()).into()
+    InputError::new(
+        shown,
+        RemoteProblem::NoWeights {
+            listing: String::new(),
+        }
+        .into(),
+    )
+    .into()
 }
 
 /// The checkpoint named by what the user wrote rather than by its first file.
@@ -391,7 +424,9 @@ fn read_first<T>(
 }
 
 fn read_safetensors(place: &Place, file: &str) -> Result<ParsedFile, InputError> {
-    read_first(place, file, None, |s| safetensors::read_source(s, &(place.shown)(file)))
+    read_first(place, file, None, |s| {
+        safetensors::read_source(s, &(place.shown)(file))
+    })
 }
 
 /// The checkpoint of `r` from the local cache, when its revision is complete there: every file the choice
@@ -456,7 +491,13 @@ fn from_cache(r: &HubRef, options: LoadOptions) -> Result<Option<Checkpoint>, Lo
         files: checkpoint
             .files
             .iter()
-            .map(|f| f.path.file_name().unwrap_or_default().to_string_lossy().into_owned())
+            .map(|f| {
+                f.path
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect(),
         cached: true,
         requests: 0,
@@ -492,7 +533,9 @@ fn chosen_note(files: &[String], commit: Option<&str>, client: &Client) -> Strin
         [first, rest @ ..] => format!("{first} and {} more", rest.len()),
         [] => "nothing".into(),
     };
-    let at = commit.map_or(String::new(), |c| format!(" at commit {}", &c[..c.len().min(12)]));
+    let at = commit.map_or(String::new(), |c| {
+        format!(" at commit {}", &c[..c.len().min(12)])
+    });
     format!(
         "read remotely{at}: {what}; {} requests, {} of headers",
         client.requests(),

@@ -18,9 +18,10 @@ use crate::model::checkpoint::Checkpoint;
 
 /// Whether `spec` is spelled as a remote source (`hf://`, `http://`, `https://`) rather than a local path.
 pub fn is_remote(spec: &str) -> bool {
-    ["hf://", "http://", "https://"]
-        .iter()
-        .any(|p| spec.get(..p.len()).is_some_and(|s| s.eq_ignore_ascii_case(p)))
+    ["hf://", "http://", "https://"].iter().any(|p| {
+        spec.get(..p.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(p))
+    })
 }
 
 /// Reads the checkpoint `spec` names (see [`is_remote`]) from the network, or from the local Hugging Face cache

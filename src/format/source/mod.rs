@@ -50,7 +50,11 @@ pub fn prefix(source: &dyn ByteSource, at_least: u64) -> Result<Vec<u8>, Problem
 
 /// Grows `bytes`, the first bytes of `source`, to its first `want` bytes (capped at the file's length) with one
 /// more read when it holds fewer.
-pub fn extend_prefix(source: &dyn ByteSource, bytes: &mut Vec<u8>, want: u64) -> Result<(), Problem> {
+pub fn extend_prefix(
+    source: &dyn ByteSource,
+    bytes: &mut Vec<u8>,
+    want: u64,
+) -> Result<(), Problem> {
     let want = want.min(source.len());
     let have = bytes.len() as u64;
     if want > have {

@@ -58,19 +58,23 @@ fn into_io(problem: Problem) -> std::io::Error {
 struct SourceProblem(Problem);
 
 /// The source's own problem when `e` carries one (a remote server's refusal), else the I/O error.
-pub fn from_io(e: std::io::Error) -> Problem {
+fn from_io(e: std::io::Error) -> Problem {
     if !e.get_ref().is_some_and(|inner| inner.is::<SourceProblem>()) {
         return Problem::Io(e);
     }
     let kind = e.kind();
-    match e.into_inner().map(|inner| inner.downcast::<SourceProblem>()) {
+    match e
+        .into_inner()
+        .map(|inner| inner.downcast::<SourceProblem>())
+    {
         Some(Ok(p)) => p.0,
         Some(Err(inner)) => Problem::Io(std::io::Error::new(kind, inner)),
         None => Problem::Io(kind.into()),
     }
 }
 
-/// [`from_io`] applied to a problem a reader made of an I/O error.
+/// The source's own problem carried inside a reader's I/O error (a remote refusal), taken back out; any other
+/// problem unchanged.
 pub fn unwrap_problem(problem: Problem) -> Problem {
     match problem {
         Problem::Io(e) => from_io(e),

@@ -33,7 +33,10 @@ impl Hub {
             let path = req.path.trim_start_matches("/blob/");
             let found = blobs.iter().find_map(|(name, repo)| {
                 let file = path.strip_prefix(name.as_str())?.strip_prefix('/')?;
-                repo.files.iter().find(|(f, _)| f == file).map(|(_, data)| data.clone())
+                repo.files
+                    .iter()
+                    .find(|(f, _)| f == file)
+                    .map(|(_, data)| data.clone())
             });
             match found {
                 Some(f) => Answer::file(&f),
@@ -87,7 +90,10 @@ fn answer(repos: &HashMap<String, Repo>, cdn: &str, req: &Request) -> Answer {
         if !repo.files.iter().any(|(f, _)| f == file) {
             return Answer::status(404, &[("X-Error-Code", "EntryNotFound")]);
         }
-        return Answer::redirect(&format!("{cdn}/blob/{name}/{file}"), &[("X-Repo-Commit", COMMIT)]);
+        return Answer::redirect(
+            &format!("{cdn}/blob/{name}/{file}"),
+            &[("X-Repo-Commit", COMMIT)],
+        );
     }
     Answer::status(404, &[])
 }

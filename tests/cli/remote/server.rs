@@ -41,7 +41,10 @@ pub struct File {
 impl File {
     pub fn bytes(head: Vec<u8>) -> Self {
         let len = head.len() as u64;
-        File { head: Arc::new(head), len }
+        File {
+            head: Arc::new(head),
+            len,
+        }
     }
 
     /// A safetensors file: the writer's header, then its data region as zeros.
@@ -50,7 +53,10 @@ impl File {
         let mut head = (header.len() as u64).to_le_bytes().to_vec();
         head.extend_from_slice(&header);
         let len = head.len() as u64 + w.data_bytes();
-        File { head: Arc::new(head), len }
+        File {
+            head: Arc::new(head),
+            len,
+        }
     }
 
     fn slice(&self, start: u64, end: u64) -> Vec<u8> {
@@ -65,7 +71,11 @@ pub enum Answer {
     /// Status, headers, body.
     Plain(u16, Vec<(String, String)>, Vec<u8>),
     /// A file, by range when asked (`ranges` false: the whole file with 200, as a server ignoring Range does).
-    File { file: File, ranges: bool, extra: Vec<(String, String)> },
+    File {
+        file: File,
+        ranges: bool,
+        extra: Vec<(String, String)>,
+    },
     /// Sleeps this many milliseconds, then closes without answering.
     Stall(u64),
 }
@@ -76,7 +86,11 @@ impl Answer {
     }
 
     pub fn json(value: &serde_json::Value) -> Self {
-        Answer::Plain(200, own(&[("Content-Type", "application/json")]), value.to_string().into_bytes())
+        Answer::Plain(
+            200,
+            own(&[("Content-Type", "application/json")]),
+            value.to_string().into_bytes(),
+        )
     }
 
     pub fn redirect(to: &str, headers: &[(&str, &str)]) -> Self {
@@ -86,12 +100,19 @@ impl Answer {
     }
 
     pub fn file(file: &File) -> Self {
-        Answer::File { file: file.clone(), ranges: true, extra: Vec::new() }
+        Answer::File {
+            file: file.clone(),
+            ranges: true,
+            extra: Vec::new(),
+        }
     }
 }
 
 fn own(headers: &[(&str, &str)]) -> Vec<(String, String)> {
-    headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 type Handler = dyn Fn(&Request) -> Answer + Send + Sync;
@@ -117,7 +138,11 @@ impl Server {
                 std::thread::spawn(move || serve(stream, &*h, &r, &b));
             }
         });
-        Server { url, requests, body_bytes }
+        Server {
+            url,
+            requests,
+            body_bytes,
+        }
     }
 
     /// Every request received so far.
@@ -162,16 +187,25 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>, bytes:
                 return;
             }
             Answer::Plain(s, h, b) => (s, h, Body::Bytes(b)),
-            Answer::File { file, ranges, extra } => match (ranges, request.range()) {
+            Answer::File {
+                file,
+                ranges,
+                extra,
+            } => match (ranges, request.range()) {
                 (true, Some((a, b))) if a < file.len => {
                     let end = (b + 1).min(file.len);
                     let mut h = extra;
-                    h.push(("Content-Range".into(), format!("bytes {a}-{}/{}", end - 1, file.len)));
+                    h.push((
+                        "Content-Range".into(),
+                        format!("bytes {a}-{}/{}", end - 1, file.len),
+                    ));
                     (206, h, Body::File(file, a, end))
                 }
-                (true, Some(_)) => {
-                    (416, vec![("Content-Range".into(), format!("bytes */{}", file.len))], Body::Bytes(Vec::new()))
-                }
+                (true, Some(_)) => (
+                    416,
+                    vec![("Content-Range".into(), format!("bytes */{}", file.len))],
+                    Body::Bytes(Vec::new()),
+                ),
                 _ => {
                     let len = file.len;
                     (200, extra, Body::File(file, 0, len))
