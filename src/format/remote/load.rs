@@ -537,7 +537,7 @@ fn chosen_note(files: &[String], commit: Option<&str>, client: &Client) -> Strin
         format!(" at commit {}", &c[..c.len().min(12)])
     });
     format!(
-        "read remotely{at}: {what}; {} requests, {} of headers",
+        "read remotely{at}: {what}; {} requests, {} received",
         client.requests(),
         crate::model::units::bytes(client.bytes())
     )
