@@ -76,6 +76,14 @@ class Handler(BaseHTTPRequestHandler):
             if name not in files:
                 return self.send(404)
             size = os.path.getsize(full)
+            common = [("ETag", f'"{name}"'), ("X-Repo-Commit", COMMIT)]
+            if self.command == "HEAD":
+                self.send_response(200)
+                for k, v in common:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                return
             rng = self.headers.get("Range")
             with open(full, "rb") as f:
                 if rng and rng.startswith("bytes="):
@@ -84,10 +92,12 @@ class Handler(BaseHTTPRequestHandler):
                     b = min(int(b) if b else size - 1, size - 1)
                     f.seek(a)
                     body = f.read(b - a + 1)
-                    return self.send(206, body, [("Content-Range", f"bytes {a}-{b}/{size}"), ("ETag", f'"{name}"')])
-                return self.send(200, f.read(), [("ETag", f'"{name}"')])
+                    return self.send(206, body, [("Content-Range", f"bytes {a}-{b}/{size}")] + common)
+                return self.send(200, f.read(), common)
         self.send(404, headers=[("X-Error-Code", "RepoNotFound")])
 
 
 ThreadingHTTPServer.daemon_threads = True
+# The default backlog (5) drops connections a client opens 32 at a time, which then wait a SYN retransmit (1 s).
+ThreadingHTTPServer.request_queue_size = 256
 ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
