@@ -616,6 +616,11 @@ pub struct ReadArgs {
     /// under `refs/` or a commit hash (or its first characters); `main` when not given.
     #[arg(long, value_name = "REF")]
     pub revision: Option<String>,
+
+    /// For a Hub repository of several GGUF files (`hf://ORG/REPO`): the quantisation to read (`Q4_K_M`), as
+    /// in the file names; the same as `hf://ORG/REPO:Q4_K_M`.
+    #[arg(long, value_name = "QUANT")]
+    pub quant: Option<String>,
 }
 
 /// `--format` of the commands with the common formats.

@@ -141,5 +141,7 @@ fn files_read(source: &Source) -> Vec<PathBuf> {
         }
         Source::Shards { files, .. } => files.clone(),
         Source::Gguf { parts, .. } => parts.clone(),
+        // Nothing local is read, so nothing local can be overwritten.
+        Source::Remote(_) => Vec::new(),
     }
 }

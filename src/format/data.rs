@@ -47,6 +47,10 @@ impl DataFile {
     /// Opens `path` to read all of it, at the length it has now (a FIFO or a device is refused: reading one
     /// could wait forever).
     pub fn open_whole(path: &Path) -> Result<DataFile, InputError> {
+        // Tensor data is read locally only: a remote checkpoint's data is never downloaded behind the user's back.
+        if let Some(spec) = path.to_str().filter(|s| super::remote::is_remote(s)) {
+            return Err(super::remote::needs_data(spec, "reading tensor values"));
+        }
         let err = |e| InputError::new(path, Problem::Io(e));
         let file = open_regular(path).map_err(err)?;
         let len = file.metadata().map_err(err)?.len();

@@ -111,6 +111,9 @@ pub enum Problem {
     /// A broken rule of a PyTorch checkpoint.
     #[error(transparent)]
     Torch(#[from] TorchProblem),
+    #[error(transparent)]
+    /// A remote source that could not be read (HTTP, the Hub's API, the local cache offline).
+    Remote(#[from] RemoteProblem),
 }
 
 impl Problem {
@@ -130,6 +133,7 @@ impl Problem {
             Problem::Sharded(p) => p.code(),
             Problem::Gguf(p) => p.code(),
             Problem::Torch(p) => p.code(),
+            Problem::Remote(p) => p.code(),
         }
     }
 }
@@ -891,5 +895,143 @@ impl LoadError {
                 path: e.path.clone(),
             })
             .collect()
+    }
+}
+
+/// A remote source (the Hugging Face Hub, an HTTP(S) URL) that could not be read: what the server said, or why it
+/// could not be reached. Never carries a token.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteProblem {
+    /// This build has no HTTP client (the library without the `remote` feature).
+    #[error("remote sources need paramscope built with the `remote` feature")]
+    Unsupported,
+    /// Not a URL or `hf://` spelling paramscope understands.
+    #[error("not a remote source paramscope reads: {0}")]
+    BadUrl(String),
+    /// 401: the repository is gated or private and no (valid) token was sent.
+    #[error("401 Unauthorized: the repository is gated or private; set HF_TOKEN or log in (`hf auth login`)")]
+    Unauthorized,
+    /// 403: a token was sent but grants no access.
+    #[error("403 Forbidden: the token has no access to this repository; request access on its model page")]
+    Forbidden,
+    /// 404 with `X-Error-Code: RepoNotFound` (the Hub also says so for a private repository without a token).
+    #[error("repository not found (a private repository needs HF_TOKEN)")]
+    RepoNotFound,
+    /// 404 with `X-Error-Code: RevisionNotFound`.
+    #[error("revision not found in the repository")]
+    RevisionNotFound,
+    /// 404 with `X-Error-Code: EntryNotFound`, or a plain 404.
+    #[error("file not found (HTTP 404)")]
+    NotFound,
+    /// Any other status.
+    #[error("HTTP {status}{}", if reason.is_empty() { String::new() } else { format!(": {reason}") })]
+    Status {
+        /// The HTTP status code.
+        status: u16,
+        /// The server's reason phrase or error message, possibly empty.
+        reason: String,
+    },
+    /// No connection: the name does not resolve, the connection is refused or reset.
+    #[error("cannot connect: {0}")]
+    Network(String),
+    /// The server did not answer within the timeout.
+    #[error("timed out: {0} (PARAMSCOPE_HTTP_TIMEOUT sets the seconds to wait)")]
+    Timeout(String),
+    /// Redirects beyond the bound followed.
+    #[error("more than {max} redirects")]
+    TooManyRedirects {
+        /// The most redirects followed.
+        max: u32,
+    },
+    /// A 200 answer with the whole body to a range request: abandoned at once, never downloaded.
+    #[error("the server ignores range requests (answered 200 with the whole {size} file); not downloading it")]
+    RangeIgnored {
+        /// The file's size as the server gave it, in words.
+        size: String,
+    },
+    /// A `Content-Range` (or length) other than the range asked for: a lying or broken server.
+    #[error("asked for bytes {asked}, the server answered {answered}")]
+    BadRange {
+        /// The range asked for.
+        asked: String,
+        /// The range or length the server answered.
+        answered: String,
+    },
+    /// The body ended before the range asked for did.
+    #[error("asked for {asked} bytes, the server sent {got}")]
+    ShortBody {
+        /// Bytes asked for.
+        asked: u64,
+        /// Bytes received.
+        got: u64,
+    },
+    /// The Hub's API answered something that is not what it documents.
+    #[error("unexpected answer from the Hub API: {0}")]
+    Api(String),
+    /// A repository without safetensors or GGUF weights.
+    #[error("no *.safetensors, *.safetensors.index.json or *.gguf in the repository{listing}")]
+    NoWeights {
+        /// What the repository holds, for the message (empty or a `: …` list).
+        listing: String,
+    },
+    /// A repository with several GGUF files and none chosen.
+    #[error(
+        "holds {count} GGUF models; name one (hf://REPO/FILE.gguf) or pass --quant: {listing}"
+    )]
+    ChooseGguf {
+        /// How many GGUF models the repository holds.
+        count: usize,
+        /// Their names and sizes.
+        listing: String,
+    },
+    /// `--quant` matched no GGUF file of the repository (or several).
+    #[error("--quant {quant} matches {matched} of the GGUF files: {listing}")]
+    QuantNotFound {
+        /// The quantisation asked for.
+        quant: String,
+        /// How many GGUF files it matched (0 or more than 1).
+        matched: usize,
+        /// The repository's GGUF files.
+        listing: String,
+    },
+    /// `HF_HUB_OFFLINE=1` and the revision is not complete in the local cache.
+    #[error("not in the local cache ({cache}) and HF_HUB_OFFLINE is set")]
+    NotCached {
+        /// The cache folder looked in.
+        cache: String,
+    },
+    /// A command that reads every tensor's data refuses a remote source rather than download it.
+    #[error("{command}: needs every tensor's data, and a remote source is not downloaded; download it first (`hf download REPO`) and name the local copy")]
+    NeedsData {
+        /// The command refused (`stats`, `diff --values`, …).
+        command: &'static str,
+    },
+}
+
+impl RemoteProblem {
+    /// The stable, machine-readable class of the problem.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RemoteProblem::Unsupported => "remote_unsupported",
+            RemoteProblem::BadUrl(_) => "remote_bad_url",
+            RemoteProblem::Unauthorized => "remote_unauthorized",
+            RemoteProblem::Forbidden => "remote_forbidden",
+            RemoteProblem::RepoNotFound => "remote_repo_not_found",
+            RemoteProblem::RevisionNotFound => "remote_revision_not_found",
+            RemoteProblem::NotFound => "remote_not_found",
+            RemoteProblem::Status { .. } => "remote_http_status",
+            RemoteProblem::Network(_) => "remote_network",
+            RemoteProblem::Timeout(_) => "remote_timeout",
+            RemoteProblem::TooManyRedirects { .. } => "remote_redirects",
+            RemoteProblem::RangeIgnored { .. } => "remote_no_range",
+            RemoteProblem::BadRange { .. } | RemoteProblem::ShortBody { .. } => "remote_bad_range",
+            RemoteProblem::Api(_) => "remote_api",
+            RemoteProblem::NoWeights { .. } => "empty_directory",
+            RemoteProblem::ChooseGguf { .. } | RemoteProblem::QuantNotFound { .. } => {
+                "remote_choose_file"
+            }
+            RemoteProblem::NotCached { .. } => "remote_not_cached",
+            RemoteProblem::NeedsData { .. } => "remote_needs_data",
+        }
     }
 }

@@ -7,8 +7,10 @@ pub mod error;
 pub mod file_id;
 pub mod foreign;
 pub mod gguf;
+pub mod remote;
 pub mod safetensors;
 pub mod sharded;
+pub mod source;
 #[cfg(feature = "synth")]
 pub mod synth;
 pub mod torch;
@@ -61,6 +63,7 @@ pub fn load(source: &Source, options: LoadOptions) -> Result<Checkpoint, LoadErr
             sharded::load_indexed(path, unindexed, Format::Safetensors, safetensors::read)
         }
         Source::Gguf { shown, parts } => gguf::split::load(shown, parts, options.metadata),
+        Source::Remote(spec) => remote::load(spec, options),
     }
 }
 
@@ -136,6 +139,7 @@ pub(crate) fn assemble(
         notes,
         storages,
         pickle: (!pickles.is_empty()).then(|| PickleReport::merge(pickles)),
+        origin: None,
     }
 }
 

@@ -98,6 +98,9 @@ pub struct InspectReport {
     pub weights_memory: WeightsMemory,
     /// Things worth telling the user that do not make the checkpoint unusable (including why it has no tensors, and an unusable `config.json`).
     pub notes: Vec<String>,
+    /// Where a remote checkpoint was read from and what it cost; absent for a local path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<crate::model::checkpoint::Origin>,
     /// Logical parameters, counts per class (weight, buffer, quantization auxiliary, packed), embedding split and the rules that decided them; flattened into the report's JSON.
     #[serde(flatten)]
     pub semantics: Semantics,
@@ -424,6 +427,7 @@ fn with_config(
                     .then(|| filter.matched_nothing()),
             )
             .collect(),
+        source: checkpoint.origin.clone(),
         semantics,
         active,
         model: config.map(ModelInfo::from),

@@ -70,7 +70,14 @@ impl ModelConfig {
 pub fn for_checkpoint(checkpoint: &Checkpoint) -> Option<Result<ModelConfig, String>> {
     match checkpoint.format {
         Format::Gguf => None,
-        _ => load_beside(&checkpoint.path),
+        // A remote checkpoint's config.json came with it (or there is none).
+        _ => match &checkpoint.origin {
+            Some(origin) => origin
+                .config_json
+                .as_ref()
+                .map(|bytes| parse(Path::new("config.json"), bytes)),
+            None => load_beside(&checkpoint.path),
+        },
     }
 }
 

@@ -69,6 +69,47 @@ pub struct Checkpoint {
     pub storages: Vec<StorageInfo>,
     /// PyTorch only: every global the pickles name, with a verdict; `None` for formats without a pickle.
     pub pickle: Option<PickleReport>,
+    /// Where a remote checkpoint was read from (the Hub, a URL); `None` for a local path.
+    pub origin: Option<Origin>,
+}
+
+/// Where a remote checkpoint came from and what reading its headers cost (JSON `source`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Origin {
+    /// `hub` for a Hugging Face repository, `url` for any other HTTP(S) URL.
+    pub kind: OriginKind,
+    /// The repository (`ORG/NAME`), for the Hub.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+    /// The revision asked for (a branch, tag or commit), for the Hub.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// The commit the revision resolved to (the Hub's `X-Repo-Commit`), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// The endpoint and repository, or the file's URL (never with a token).
+    pub url: String,
+    /// The files read, in the order read (the index first), relative to the repository.
+    pub files: Vec<String>,
+    /// Read from the local Hugging Face cache, without the network.
+    pub cached: bool,
+    /// HTTP requests made (redirects and retries included).
+    pub requests: u64,
+    /// Response body bytes received.
+    pub bytes_transferred: u64,
+    /// The repository's `config.json`, when it has one (read for footprint and the architecture).
+    #[serde(skip)]
+    pub config_json: Option<Vec<u8>>,
+}
+
+/// What kind of remote source a checkpoint came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OriginKind {
+    /// A Hugging Face Hub repository (or a mirror at `HF_ENDPOINT`).
+    Hub,
+    /// Any other HTTP(S) URL of a weight file or index.
+    Url,
 }
 
 /// One file of a checkpoint, as its header describes it.

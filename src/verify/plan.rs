@@ -180,6 +180,11 @@ fn source_files(source: &Source, problems: &mut Vec<InputError>) -> Vec<(PathBuf
                 })
                 .collect()
         }
+        // Hashing reads every byte; a remote source is not downloaded to do it.
+        Source::Remote(spec) => {
+            problems.push(crate::format::remote::needs_data(spec, "verify"));
+            Vec::new()
+        }
     }
 }
 

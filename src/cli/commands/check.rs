@@ -14,7 +14,8 @@ use paramscope::stats::ScanOptions;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 
-pub fn run(args: CheckArgs, out: &mut Output) -> Outcome {
+pub fn run(mut args: CheckArgs, out: &mut Output) -> Outcome {
+    args.paths = super::with_quant(&args.read, &args.paths);
     let flags = RuleSettings::from(args.rules);
     let format = CheckFormat::from(args.format);
     let settings = match &args.rules_file {

@@ -11,11 +11,16 @@ use paramscope::render;
 pub fn run(args: DiffArgs, out: &mut Output) -> Outcome {
     let format = args.output.format;
     let json = format == OutputFormat::Json;
+    if args.values {
+        super::refuse_remote(&[&args.a, &args.b], "diff --values")?;
+    }
     let load_options = super::load_options(&args.read);
+    let quant = super::with_quant(&args.read, &[args.a.clone(), args.b.clone()]);
+    let (a_path, b_path) = (&quant[0], &quant[1]);
     // Both sides are read (and their problems written) before either is refused.
     let revision = args.read.revision.as_deref();
-    let a = load_one(&args.a, load_options, revision, json);
-    let b = load_one(&args.b, load_options, revision, json);
+    let a = load_one(a_path, load_options, revision, json);
+    let b = load_one(b_path, load_options, revision, json);
     let (Some(a), Some(b)) = (a?, b?) else {
         return Ok(Exit::InputUnusable);
     };

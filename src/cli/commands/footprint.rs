@@ -11,8 +11,9 @@ use paramscope::render;
 pub fn run(args: FootprintArgs, out: &mut Output) -> Outcome {
     let format = args.output.format;
     let json = format == OutputFormat::Json;
+    let path = super::with_quant(&args.read, std::slice::from_ref(&args.path)).remove(0);
     let Some(checkpoint) = load_one(
-        &args.path,
+        &path,
         super::load_options(&args.read),
         args.read.revision.as_deref(),
         json,

@@ -12,7 +12,8 @@ use paramscope::inspect::{self, InspectOptions, InspectReport, MultiReport};
 use paramscope::model::filter::TensorFilter;
 use paramscope::render;
 
-pub fn run(args: InspectArgs, out: &mut Output) -> Outcome {
+pub fn run(mut args: InspectArgs, out: &mut Output) -> Outcome {
+    args.paths = super::with_quant(&args.read, &args.paths);
     let filter =
         TensorFilter::new(&args.filter).map_err(|e| UsageError(format!("--filter: {e}")))?;
     let options = InspectOptions {

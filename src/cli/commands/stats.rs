@@ -17,6 +17,7 @@ use std::path::PathBuf;
 pub fn run(args: StatsArgs, out: &mut Output) -> Outcome {
     let filter =
         TensorFilter::new(&args.filter).map_err(|e| UsageError(format!("--filter: {e}")))?;
+    super::refuse_remote(&args.paths.iter().collect::<Vec<_>>(), "stats")?;
     let loaded = load_each(
         &args.paths,
         super::load_options(&args.read),

@@ -42,6 +42,8 @@ pub enum Source {
         /// Every part's path, first to last, whether it exists or not.
         parts: Vec<PathBuf>,
     },
+    /// A remote source as the user spelled it (`hf://ORG/REPO`, an HTTP(S) URL): resolved when it is read.
+    Remote(String),
 }
 
 impl Source {
@@ -114,6 +116,9 @@ fn file_name(path: &Path) -> String {
 
 /// What the user's PATH holds: one checkpoint for a file or index, possibly several for a folder.
 pub fn discover(path: &Path) -> Result<Vec<Source>, InputError> {
+    if let Some(spec) = path.to_str().filter(|s| super::remote::is_remote(s)) {
+        return Ok(vec![Source::Remote(spec.to_string())]);
+    }
     let meta = std::fs::metadata(path).map_err(|e| InputError::new(path, Problem::Io(e)))?;
     if meta.is_dir() {
         return discover_folder(path);

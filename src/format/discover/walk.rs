@@ -15,6 +15,10 @@ use std::path::{Path, PathBuf};
 /// with none anywhere under it is reported (`empty_directory`), as an unreadable checkpoint is, so that every
 /// output format (JSON, JUnit, annotations) says so.
 pub fn walk(root: &Path, mut visit: impl FnMut(Result<Source, InputError>)) {
+    // A remote source is one checkpoint; there is no tree to walk.
+    if let Some(spec) = root.to_str().filter(|s| format::remote::is_remote(s)) {
+        return visit(Ok(Source::Remote(spec.to_string())));
+    }
     let mut found = false;
     walk_tree(root, |source| {
         found = true;
@@ -82,7 +86,7 @@ fn unclaimed(source: Source, claimed: &mut HashSet<PathBuf>) -> Option<Source> {
             let files: Vec<PathBuf> = files.into_iter().filter(|f| !claimed.contains(f)).collect();
             (!files.is_empty()).then_some(Source::Shards { folder, files })
         }
-        Source::Gguf { .. } => Some(source),
+        Source::Gguf { .. } | Source::Remote(_) => Some(source),
     }
 }
 
@@ -131,6 +135,7 @@ pub fn source_path(source: &Source) -> &Path {
         Source::Index { path, .. } => path,
         Source::Shards { folder, .. } => folder,
         Source::Gguf { shown, .. } => shown,
+        Source::Remote(spec) => Path::new(spec),
     }
 }
 

@@ -11,11 +11,12 @@ mod tensors;
 pub mod values;
 
 use crate::format::error::{GgufProblem, InputError, Problem};
+use crate::format::source::{prefix, unwrap_problem, ByteSource, LocalFile, SourceReader};
 use crate::model::checkpoint::{FileInfo, Tensor};
 use crate::model::metadata::{MetaValue, MetadataDetail};
 use cursor::Cursor;
 use std::collections::HashSet;
-use std::io::{BufReader, Read, Seek};
+use std::io::{Read, Seek};
 use std::path::Path;
 
 pub use tensors::MAX_DIMS;
@@ -54,14 +55,27 @@ impl ParsedGguf {
 
 /// Reads and validates the GGUF file at `path`; errors name `shown` as the file.
 pub fn read(path: &Path, shown: &Path, detail: MetadataDetail) -> Result<ParsedGguf, InputError> {
-    let err = |problem| InputError::new(shown, problem);
-    let file = super::open_regular(path).map_err(|e| err(Problem::Io(e)))?;
-    let size = file.metadata().map_err(|e| err(Problem::Io(e)))?.len();
-    let reader = BufReader::with_capacity(1 << 16, file);
-    parse(Cursor::new(reader, size), shown, detail).map_err(|problem| match problem {
+    let file = LocalFile::open(path).map_err(|e| InputError::new(shown, Problem::Io(e)))?;
+    read_source(&file, shown, detail)
+}
+
+/// The same as [`read`] for the file `source` holds, local or remote: read in chunks that double, so the
+/// metadata and tensor infos cost few reads whatever their length.
+pub fn read_source(
+    source: &dyn ByteSource,
+    shown: &Path,
+    detail: MetadataDetail,
+) -> Result<ParsedGguf, InputError> {
+    let err = |problem| InputError::new(shown, unwrap_problem(problem));
+    let cursor = Cursor::new(SourceReader::new(source), source.len());
+    parse(cursor, shown, detail).map_err(|problem| match problem {
         // A misnamed PyTorch or HDF5 file is named as what it is.
         Problem::Gguf(GgufProblem::BadMagic { .. }) => {
-            err(super::foreign::sniff(path).map_or(problem, super::foreign::Foreign::problem))
+            let start = prefix(source, super::foreign::SNIFF_BYTES as u64);
+            let foreign = start
+                .ok()
+                .and_then(|s| super::foreign::recognise(&s, Path::new("")));
+            err(foreign.map_or(problem, super::foreign::Foreign::problem))
         }
         problem => err(problem),
     })

@@ -95,6 +95,17 @@ pub fn load(
         }
     }
     let results: Vec<_> = present.par_iter().map(|p| read(p, p, detail)).collect();
+    finish(shown, parts.len(), results, errors)
+}
+
+/// A GGUF checkpoint from the parts read (of `count` parts), wherever their bytes came from; `errors` are the
+/// problems already met (missing parts).
+pub(crate) fn finish(
+    shown: &Path,
+    count: usize,
+    results: Vec<Result<ParsedGguf, InputError>>,
+    mut errors: Vec<InputError>,
+) -> Result<Checkpoint, LoadError> {
     let mut parsed = Vec::new();
     for r in results {
         match r {
@@ -106,7 +117,7 @@ pub fn load(
         return Err(LoadError { errors });
     }
     let mut notes = Vec::new();
-    if parts.len() > 1 {
+    if count > 1 {
         errors.extend(
             consistency(&parsed)
                 .into_iter()
@@ -157,6 +168,7 @@ fn assemble(shown: &Path, parsed: Vec<ParsedGguf>, mut notes: Vec<String>) -> Ch
         notes,
         storages: Vec::new(),
         pickle: None,
+        origin: None,
     }
 }
 

@@ -7,6 +7,7 @@
 //! rejects is rejected here too.
 
 use crate::format::error::{HeaderProblem, InputError, Problem};
+use crate::format::source::{extend_prefix, prefix, unwrap_problem, ByteSource, LocalFile};
 use crate::format::ParsedFile;
 use crate::model::checkpoint::{FileInfo, Tensor};
 use crate::model::dtype::{DType, SizeError};
@@ -22,10 +23,23 @@ const LENGTH_PREFIX: u64 = 8;
 
 /// Reads and validates the header of the safetensors file at `path`; errors name `shown` as the file.
 pub fn read(path: &Path, shown: &Path) -> Result<ParsedFile, InputError> {
-    let err = |problem| InputError::new(shown, problem);
-    let mut file = crate::format::open_regular(path).map_err(|e| err(Problem::Io(e)))?;
-    let size = file.metadata().map_err(|e| err(Problem::Io(e)))?.len();
-    read_from(&mut file, size, shown)
+    let file = LocalFile::open(path).map_err(|e| InputError::new(shown, Problem::Io(e)))?;
+    read_source(&file, shown)
+}
+
+/// The same as [`read`] for the file `source` holds, local or remote: its first bytes in one read, and the rest
+/// of the header in one more when it is longer (a length past the limit or the file is never fetched; the checks
+/// below name it).
+pub fn read_source(source: &dyn ByteSource, shown: &Path) -> Result<ParsedFile, InputError> {
+    let err = |problem| InputError::new(shown, unwrap_problem(problem));
+    let mut bytes = prefix(source, LENGTH_PREFIX).map_err(err)?;
+    if let Some(length) = bytes.first_chunk::<8>() {
+        let claimed = u64::from_le_bytes(*length);
+        if claimed <= MAX_HEADER_BYTES {
+            extend_prefix(source, &mut bytes, LENGTH_PREFIX + claimed).map_err(err)?;
+        }
+    }
+    read_from(&mut std::io::Cursor::new(bytes), source.len(), shown)
 }
 
 /// The same as [`read`] for a file already in memory (fuzzing, tests).

@@ -3,7 +3,7 @@
 
 pub mod header;
 
-pub use header::{read, read_bytes, MAX_HEADER_BYTES};
+pub use header::{read, read_bytes, read_source, MAX_HEADER_BYTES};
 
 use super::assemble;
 use super::discover::series;

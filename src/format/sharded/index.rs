@@ -2,6 +2,7 @@
 //! (docs/FORMATS.md §3).
 
 use crate::format::error::{InputError, Problem, ShardedProblem};
+use crate::format::source::{ByteSource, LocalFile};
 use crate::model::checkpoint::IndexInfo;
 use serde_json::{Map, Value};
 use std::path::{Component, Path};
@@ -33,12 +34,28 @@ impl Index {
 
 /// Reads and parses the index file at `path`; errors name `path`.
 pub fn read(path: &Path) -> Result<Index, InputError> {
-    let err = |problem| InputError::new(path, problem);
+    let file = LocalFile::open(path).map_err(|e| InputError::new(path, Problem::Io(e)))?;
+    read_source(&file, path)
+}
+
+/// The largest index read: the biggest published ones (DeepSeek-V3's, ~100k tensors) are a few MB.
+pub const MAX_INDEX_BYTES: u64 = 64 << 20;
+
+/// Reads and parses the index `source` holds (local or remote); errors name `shown`.
+pub fn read_source(source: &dyn ByteSource, shown: &Path) -> Result<Index, InputError> {
+    let err = |problem| InputError::new(shown, problem);
+    if source.len() > MAX_INDEX_BYTES {
+        return Err(err(ShardedProblem::IndexJson(format!(
+            "{} bytes, more than any index ({MAX_INDEX_BYTES} at most)",
+            source.len()
+        ))
+        .into()));
+    }
     let mut text = Vec::new();
-    crate::format::open_regular(path)
-        .and_then(|mut f| std::io::Read::read_to_end(&mut f, &mut text))
-        .map_err(|e| err(Problem::Io(e)))?;
-    parse(&text, path).map_err(err)
+    source
+        .read_into(0, source.len() as usize, &mut text)
+        .map_err(err)?;
+    parse(&text, shown).map_err(err)
 }
 
 /// Parses an index's bytes (`path` is only recorded in [`IndexInfo`]); refuses anything but a JSON object with a

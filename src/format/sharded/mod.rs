@@ -37,18 +37,6 @@ pub fn load_indexed(
         }
     }
     let results: Vec<_> = readable.par_iter().map(|(_, p)| read(p, p)).collect();
-    let mut parsed = Vec::new();
-    let mut parsed_shards = Vec::new();
-    for ((shard, _), r) in readable.iter().zip(results) {
-        match r {
-            Ok(p) => {
-                parsed.push(p);
-                parsed_shards.push(*shard);
-            }
-            Err(e) => errors.push(e),
-        }
-    }
-
     let read_paths: Vec<PathBuf> = readable.iter().map(|(_, p)| p.clone()).collect();
     let notes = links::outside_note(folder, &read_paths)
         .into_iter()
@@ -58,6 +46,32 @@ pub fn load_indexed(
                 .map(|p| format!("{} is not named by the index and was not read", p.display())),
         )
         .collect();
+    let names: Vec<&str> = readable.iter().map(|(shard, _)| *shard).collect();
+    let shards_read = names.into_iter().zip(results).collect();
+    finish_indexed(index_path, &index, shards_read, errors, notes, format)
+}
+
+/// An index's checkpoint from the shards read (each with its name as the index writes it), wherever their bytes
+/// came from: assembled, and checked against the index. `errors` are the problems already met.
+pub(crate) fn finish_indexed(
+    index_path: &Path,
+    index: &index::Index,
+    shards_read: Vec<(&str, Result<ParsedFile, InputError>)>,
+    mut errors: Vec<InputError>,
+    notes: Vec<String>,
+    format: Format,
+) -> Result<Checkpoint, LoadError> {
+    let mut parsed = Vec::new();
+    let mut parsed_shards = Vec::new();
+    for (shard, r) in shards_read {
+        match r {
+            Ok(p) => {
+                parsed.push(p);
+                parsed_shards.push(shard);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
     let all_shards_read = errors.is_empty();
     let checkpoint = assemble(
         format,
@@ -70,7 +84,7 @@ pub fn load_indexed(
     errors.extend(duplicate_names(&checkpoint));
     errors.extend(consistency(
         &checkpoint,
-        &index,
+        index,
         &parsed_shards,
         all_shards_read,
     ));
@@ -88,7 +102,7 @@ pub fn load_unindexed(
     format: Format,
     read: ReadShard,
 ) -> Result<Checkpoint, LoadError> {
-    let mut errors: Vec<InputError> = series::missing(files)
+    let errors: Vec<InputError> = series::missing(files)
         .into_iter()
         .map(|(part, count, file)| {
             let file = file.display().to_string();
@@ -99,6 +113,19 @@ pub fn load_unindexed(
         })
         .collect();
     let results: Vec<_> = files.par_iter().map(|f| read(f, f)).collect();
+    let notes = links::outside_note(folder, files).into_iter().collect();
+    finish_unindexed(folder, results, errors, notes, format)
+}
+
+/// The checkpoint of shards read without an index, wherever their bytes came from; `errors` are the problems
+/// already met (missing parts), `notes` the reader's notes (symlinks pointing outside the folder).
+pub(crate) fn finish_unindexed(
+    folder: &Path,
+    results: Vec<Result<ParsedFile, InputError>>,
+    mut errors: Vec<InputError>,
+    notes: Vec<String>,
+    format: Format,
+) -> Result<Checkpoint, LoadError> {
     let parsed = match collect_results(results) {
         Ok(parsed) if errors.is_empty() => parsed,
         Ok(_) => return Err(LoadError { errors }),
@@ -107,7 +134,6 @@ pub fn load_unindexed(
             return Err(LoadError { errors });
         }
     };
-    let notes = links::outside_note(folder, files).into_iter().collect();
     let checkpoint = assemble(format, Layout::Directory, folder, parsed, None, notes);
     let errors = duplicate_names(&checkpoint);
     if errors.is_empty() {
