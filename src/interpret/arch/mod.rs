@@ -10,7 +10,7 @@ use serde_json::Value;
 /// The attention figures the KV cache is computed from, as read from config.json or GGUF metadata.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Attention {
-    /// Layers that keep a KV cache.
+    /// Decoder layers; the KV-cache sum takes the sliding-window, uncached and cross-attention layers out of them.
     pub layers: u64,
     /// Key/value heads per layer (the head count without grouped-query attention).
     pub kv_heads: u64,
