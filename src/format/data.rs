@@ -67,6 +67,7 @@ impl DataFile {
         self.len == 0
     }
 
+    /// The path the file was opened at.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+/// What identifies a file on Unix: its (device, inode) pair.
 #[cfg(unix)]
 pub type FileId = (u64, u64);
 #[cfg(not(unix))]

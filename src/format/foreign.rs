@@ -19,18 +19,23 @@ const PICKLE_FIRST_OPCODES: &[u8] = b"\x95\x8a}](c";
 /// `ARCHIVE/code/…`); a longer name is not needed to tell.
 const NAME_AT: usize = 30;
 const NAME_MAX: usize = 256;
+/// How many leading bytes [`sniff`] reads to recognise a file.
 pub const SNIFF_BYTES: usize = NAME_AT + NAME_MAX;
 
 const RENAME: &str =
     "not a safetensors file; paramscope reads it as PyTorch (without running its pickle) \
 when the index or the path names it as what it is (.bin, .pt)";
 
+/// A weight file recognised by its first bytes (or, for ONNX, its extension) that is not safetensors or GGUF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Foreign {
     /// `torch.save` since PyTorch 1.6: a zip archive holding `data.pkl` and the tensor storages.
     TorchZip,
     /// A bare pickle: `torch.save(..., _use_new_zipfile_serialization=False)` and older PyTorch.
-    Pickle { protocol: u8 },
+    Pickle {
+        /// The pickle protocol its PROTO opcode declares (2 to 5).
+        protocol: u8,
+    },
     /// Another zip archive (NumPy .npz, Keras .keras).
     Zip,
     /// HDF5: Keras / TensorFlow `.h5` weights.
@@ -40,6 +45,7 @@ pub enum Foreign {
 }
 
 impl Foreign {
+    /// The error to report for a file of this kind, with what the user can do about it.
     pub fn problem(self) -> Problem {
         let (format, advice): (String, &str) = match self {
             Foreign::TorchZip => (

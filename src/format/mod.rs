@@ -73,11 +73,17 @@ pub fn load(source: &Source, options: LoadOptions) -> Result<Checkpoint, LoadErr
 /// One weight file read, in any format the shard readers know: its description and tensors (each with `file`
 /// 0, views into `storages` counted from 0), and what else the format carries.
 pub struct ParsedFile {
+    /// The file's description.
     pub info: FileInfo,
+    /// The tensors, with `file` 0.
     pub tensors: Vec<Tensor>,
+    /// PyTorch only: the storages the tensors view, with `file` 0 (empty for other formats).
     pub storages: Vec<StorageInfo>,
+    /// PyTorch only: the globals the file's pickles name; `None` for other formats.
     pub pickle: Option<PickleReport>,
+    /// Typed key/values (GGUF; PyTorch's plain values), in file order.
     pub metadata: Vec<(String, MetaValue)>,
+    /// Things worth telling the user that do not make the file unusable.
     pub notes: Vec<String>,
 }
 

@@ -15,20 +15,30 @@ use std::path::{Path, PathBuf};
 /// One checkpoint found on disk, not yet read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    /// A single safetensors file.
+    /// A single weight file: safetensors, or PyTorch when its first bytes say so.
     File(PathBuf),
-    /// A `*.safetensors.index.json`; `unindexed` lists weight files beside it that it does not name.
+    /// A `*.safetensors.index.json` (or `pytorch_model.bin.index.json`); `unindexed` lists weight files beside it
+    /// that it does not name.
     Index {
+        /// The index file.
         path: PathBuf,
+        /// Weight files in the index's folder that the index does not name (reported, not read).
         unindexed: Vec<PathBuf>,
     },
     /// The shards of one checkpoint in a folder without an index.
     Shards {
+        /// The folder holding the shards.
         folder: PathBuf,
+        /// The shard files, in name order.
         files: Vec<PathBuf>,
     },
     /// A GGUF file (`parts` = itself), or every part of a multi-part GGUF, first to last (some may be missing).
-    Gguf { shown: PathBuf, parts: Vec<PathBuf> },
+    Gguf {
+        /// The path to show for the checkpoint: the file the user named.
+        shown: PathBuf,
+        /// Every part's path, first to last, whether it exists or not.
+        parts: Vec<PathBuf>,
+    },
 }
 
 impl Source {

@@ -22,6 +22,7 @@ pub struct ShardName {
 const EXTENSIONS: [&str; 4] = [".safetensors", ".bin", ".pt", ".pth"];
 
 impl ShardName {
+    /// Parses a file name (not a path) of a shard in a series; `None` for any other name.
     pub fn parse(name: &str) -> Option<ShardName> {
         let extension = EXTENSIONS.into_iter().find(|e| name.ends_with(e))?;
         let stem = name.strip_suffix(extension)?;

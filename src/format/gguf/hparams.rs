@@ -11,16 +11,28 @@ use crate::model::metadata::{MetaKind, MetaValue};
 pub struct GgufHparams {
     /// `general.architecture` (e.g. `llama`): the prefix of every key below.
     pub architecture: String,
+    /// `ARCH.context_length`: the context length the model was trained for, in tokens.
     pub context_length: Hparam<u64>,
+    /// `ARCH.block_count`: the number of transformer layers.
     pub block_count: Hparam<u64>,
+    /// `ARCH.embedding_length`: the hidden size.
     pub embedding_length: Hparam<u64>,
+    /// `ARCH.attention.head_count`: the number of query heads.
     pub head_count: Hparam<u64>,
+    /// `ARCH.attention.head_count_kv`: the number of key/value heads (absent means as many as query heads, for
+    /// llama.cpp).
     pub head_count_kv: Hparam<u64>,
+    /// `ARCH.attention.key_length`: the size of one key head (absent means `embedding_length / head_count`, for
+    /// llama.cpp).
     pub key_length: Hparam<u64>,
+    /// `ARCH.attention.value_length`: the size of one value head (absent means `embedding_length / head_count`, for
+    /// llama.cpp).
     pub value_length: Hparam<u64>,
     /// Multi-head latent attention (llama.cpp's `deepseek2`): the rank of the compressed KV vector.
     pub kv_lora_rank: Hparam<u64>,
+    /// `ARCH.rope.dimension_count`: how many dimensions of each head rotary embeddings rotate.
     pub rope_dimension_count: Hparam<u64>,
+    /// `ARCH.attention.sliding_window`: the sliding-window attention span, in tokens.
     pub sliding_window: Hparam<u64>,
     /// Per layer, whether it attends within the sliding window; an array cut short by a summary reading of the
     /// metadata is unusable.
@@ -32,12 +44,16 @@ pub struct GgufHparams {
 pub struct Hparam<T> {
     /// `ARCH.suffix`, for messages and for the list of fields a figure came from.
     pub key: String,
+    /// What the file holds under the key.
     pub value: Reading<T>,
 }
 
+/// What a GGUF file holds under a hyper-parameter's key.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reading<T> {
+    /// The key is not in the metadata.
     Absent,
+    /// The key holds a usable value of the expected type.
     Value(T),
     /// Present with a type that does not give the value (e.g. a per-layer array where one count was expected, a
     /// negative or fractional number).

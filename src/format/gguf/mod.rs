@@ -20,6 +20,7 @@ use std::path::Path;
 
 pub use tensors::MAX_DIMS;
 
+/// The four bytes every GGUF file starts with.
 pub const MAGIC: &[u8; 4] = b"GGUF";
 /// ggml's default when `general.alignment` is absent.
 pub const DEFAULT_ALIGNMENT: u32 = 32;
@@ -30,15 +31,22 @@ const MIN_KV_BYTES: u64 = 8 + 4 + 1;
 /// One parsed GGUF file (tensors have `file` 0 for the caller to set).
 #[derive(Debug)]
 pub struct ParsedGguf {
+    /// The file's description (size, header length, version); its metadata are in `metadata`, not here.
     pub info: FileInfo,
+    /// The tensors, in the tensor table's order, shapes outermost first.
     pub tensors: Vec<Tensor>,
+    /// Every metadata key/value, in file order.
     pub metadata: Vec<(String, MetaValue)>,
+    /// The GGUF version (2 or 3).
     pub version: u32,
+    /// The tensor data alignment in bytes (`general.alignment`, or 32 when absent).
     pub alignment: u32,
+    /// Things worth telling the user that do not make the file unusable.
     pub notes: Vec<String>,
 }
 
 impl ParsedGguf {
+    /// A metadata value by key.
     pub fn meta(&self, key: &str) -> Option<&MetaValue> {
         self.metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }

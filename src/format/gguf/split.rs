@@ -9,21 +9,27 @@ use crate::model::metadata::MetadataDetail;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
+/// The metadata key of a part's 0-based number.
 pub const KEY_NO: &str = "split.no";
+/// The metadata key of the number of parts.
 pub const KEY_COUNT: &str = "split.count";
+/// The metadata key of the total number of tensors over all parts.
 pub const KEY_TENSORS: &str = "split.tensors.count";
 
 /// A file name of the form `PREFIX-00002-of-00003.gguf`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartName {
+    /// Everything before `-00002-of-00003.gguf`.
     pub prefix: String,
     /// 1-based, as in the name.
     pub part: u64,
+    /// The number of parts, as in the name.
     pub count: u64,
     digits: usize,
 }
 
 impl PartName {
+    /// Parses a file name (not a path) of a GGUF part; `None` for any other name, or a part number out of range.
     pub fn parse(file_name: &str) -> Option<PartName> {
         let stem = file_name.strip_suffix(".gguf")?;
         let (head, count) = stem.rsplit_once("-of-")?;
@@ -46,6 +52,7 @@ impl PartName {
         format!("{}|{}", self.prefix, self.count)
     }
 
+    /// The file name of part `part` (1-based) of this series, numbers as wide as in the parsed name.
     pub fn file_name(&self, part: u64) -> String {
         let w = self.digits;
         format!("{}-{part:0w$}-of-{:0w$}.gguf", self.prefix, self.count)

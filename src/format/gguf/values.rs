@@ -29,6 +29,7 @@ pub fn kind_of(id: u32) -> Option<MetaKind> {
     })
 }
 
+/// The GGUF value type id of a metadata kind (0 for `u8` … 12 for `f64`).
 pub fn id_of(kind: MetaKind) -> u32 {
     (0..=12)
         .find(|&id| kind_of(id) == Some(kind))

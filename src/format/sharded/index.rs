@@ -8,6 +8,7 @@ use std::path::{Component, Path};
 
 /// The parts of an index paramscope relies on.
 pub struct Index {
+    /// The index's path and `metadata`, as the checkpoint reports them.
     pub info: IndexInfo,
     /// `weight_map` in file order: tensor name → shard file name as written.
     pub weight_map: Vec<(String, String)>,
@@ -25,6 +26,7 @@ impl Index {
     }
 }
 
+/// Reads and parses the index file at `path`; errors name `path`.
 pub fn read(path: &Path) -> Result<Index, InputError> {
     let err = |problem| InputError::new(path, problem);
     let mut text = Vec::new();
@@ -34,6 +36,8 @@ pub fn read(path: &Path) -> Result<Index, InputError> {
     parse(&text, path).map_err(err)
 }
 
+/// Parses an index's bytes (`path` is only recorded in [`IndexInfo`]); refuses anything but a JSON object with a
+/// `weight_map` object of strings.
 pub fn parse(text: &[u8], path: &Path) -> Result<Index, Problem> {
     let value: Value =
         serde_json::from_slice(text).map_err(|e| ShardedProblem::IndexJson(e.to_string()))?;

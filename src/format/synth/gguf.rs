@@ -12,8 +12,11 @@ use std::fs::OpenOptions;
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+/// One tensor of a GGUF file to write, as its tensor-table entry stores it (any type id, any offset, for malformed
+/// files too).
 #[derive(Debug, Clone)]
 pub struct GgufTensor {
+    /// The tensor's name.
     pub name: String,
     /// ggml tensor type id (any value, so that unknown types can be written).
     pub type_id: u32,
@@ -27,12 +30,16 @@ pub struct GgufTensor {
     pub offset: Option<u64>,
 }
 
+/// A GGUF file to write: version, alignment, metadata and tensors, laid out as llama.cpp does unless overridden.
 #[derive(Debug, Clone)]
 pub struct GgufWriter {
+    /// The GGUF version written in the header (3 by default; any value, for unsupported-version tests).
     pub version: u32,
     /// Tensor data alignment used for the layout; `general.alignment` is written by [`alignment`](Self::alignment).
     pub alignment: u64,
+    /// Key/values, written in this order.
     pub metadata: Vec<(String, MetaValue)>,
+    /// Tensors, written in this order.
     pub tensors: Vec<GgufTensor>,
 }
 
@@ -48,10 +55,12 @@ impl Default for GgufWriter {
 }
 
 impl GgufWriter {
+    /// An empty version-3 file with the default alignment (32).
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Sets the version written in the header.
     pub fn version(mut self, version: u32) -> Self {
         self.version = version;
         self
@@ -63,11 +72,13 @@ impl GgufWriter {
         self.kv("general.alignment", MetaValue::U32(alignment))
     }
 
+    /// Adds a key/value.
     pub fn kv(mut self, key: &str, value: MetaValue) -> Self {
         self.metadata.push((key.to_string(), value));
         self
     }
 
+    /// Adds a string key/value.
     pub fn kv_str(self, key: &str, value: &str) -> Self {
         self.kv(key, MetaValue::String(value.to_string()))
     }
@@ -88,6 +99,7 @@ impl GgufWriter {
         self.push_tensor(name, dtype, shape, None)
     }
 
+    /// A tensor with a PyTorch-order `shape` and its raw data (`data` must be exactly the tensor's bytes).
     pub fn tensor_with_data(self, name: &str, dtype: DType, shape: &[u64], data: Vec<u8>) -> Self {
         self.push_tensor(name, dtype, shape, Some(data))
     }

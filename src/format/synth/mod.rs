@@ -12,16 +12,21 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::Path;
 
+/// One tensor of a safetensors file to write.
 #[derive(Debug, Clone)]
 pub struct SynthTensor {
+    /// The tensor's name (its header key).
     pub name: String,
+    /// The dtype written in the header.
     pub dtype: DType,
+    /// The shape written in the header, outermost first.
     pub shape: Vec<u64>,
     /// Raw little-endian bytes; `None` leaves zeros (a hole on disk).
     pub data: Option<Vec<u8>>,
 }
 
 impl SynthTensor {
+    /// The tensor's data length in bytes (panics if the shape does not fill whole bytes).
     pub fn bytes(&self) -> u64 {
         let elements: u64 = self.shape.iter().product();
         self.dtype
@@ -34,15 +39,19 @@ impl SynthTensor {
 /// header padded with spaces to a multiple of 8 bytes.
 #[derive(Debug, Clone, Default)]
 pub struct SafetensorsWriter {
+    /// Tensors, written in this order from data offset 0.
     pub tensors: Vec<SynthTensor>,
+    /// `__metadata__` entries (omitted when empty).
     pub metadata: Vec<(String, String)>,
 }
 
 impl SafetensorsWriter {
+    /// An empty file: no tensors, no metadata.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Adds a `__metadata__` entry.
     pub fn metadata(mut self, key: &str, value: &str) -> Self {
         self.metadata.push((key.into(), value.into()));
         self
@@ -59,6 +68,7 @@ impl SafetensorsWriter {
         self
     }
 
+    /// A tensor with its raw little-endian data (panics unless `data` is exactly the tensor's bytes).
     pub fn tensor_with_data(
         mut self,
         name: &str,
@@ -81,10 +91,12 @@ impl SafetensorsWriter {
         self
     }
 
+    /// Adds a tensor built by hand.
     pub fn push(&mut self, tensor: SynthTensor) {
         self.tensors.push(tensor);
     }
 
+    /// The data region's length in bytes: every tensor's bytes.
     pub fn data_bytes(&self) -> u64 {
         self.tensors.iter().map(SynthTensor::bytes).sum()
     }
@@ -191,12 +203,19 @@ pub fn write_sharded(
 /// The dimensions of a Llama-style decoder.
 #[derive(Debug, Clone, Copy)]
 pub struct LlamaShape {
+    /// Decoder layers (`num_hidden_layers`).
     pub layers: u64,
+    /// Hidden size (`hidden_size`).
     pub hidden: u64,
+    /// MLP inner size (`intermediate_size`).
     pub intermediate: u64,
+    /// Query heads (`num_attention_heads`).
     pub heads: u64,
+    /// Key/value heads (`num_key_value_heads`).
     pub kv_heads: u64,
+    /// Vocabulary size (`vocab_size`).
     pub vocab: u64,
+    /// Whether `lm_head` shares the embedding (`tie_word_embeddings`), so no `lm_head.weight` is written.
     pub tie_embeddings: bool,
 }
 

@@ -64,9 +64,15 @@ pub fn llama_linears(s: &LlamaShape, layer: u64) -> Vec<(String, u64, u64)> {
 pub enum Linear {
     /// GPTQ (AutoGPTQ / TheBloke): `qweight` I32 [in/8, out], `qzeros` I32 [in/g, out/8], `scales` F16 [in/g, out],
     /// `g_idx` I32 [in].
-    Gptq { group: u64 },
+    Gptq {
+        /// Input features per quantization group (`group_size`, e.g. 128).
+        group: u64,
+    },
     /// AWQ GEMM: `qweight` I32 [in, out/8], `qzeros` I32 [in/g, out/8], `scales` F16 [in/g, out].
-    Awq { group: u64 },
+    Awq {
+        /// Input features per quantization group (`group_size`, e.g. 128).
+        group: u64,
+    },
     /// bitsandbytes NF4 with nested (double) quantization, blocks of 64: `weight` U8 [out·in/2, 1], `absmax` U8
     /// [out·in/64], `quant_map` F32 [16], `nested_absmax` F32 [⌈out·in/64/256⌉], `nested_quant_map` F32 [256],
     /// `quant_state.bitsandbytes__nf4` U8 (the serialised state; its length here is illustrative).
@@ -244,18 +250,31 @@ pub fn gpt_oss_20b() -> SafetensorsWriter {
 /// routed experts, one shared expert and a router with `e_score_correction_bias`.
 #[derive(Debug, Clone, Copy)]
 pub struct DeepSeekShape {
+    /// Decoder layers (`num_hidden_layers`).
     pub layers: u64,
+    /// How many of the first layers have a dense MLP instead of experts (`first_k_dense_replace`).
     pub first_dense: u64,
+    /// Hidden size (`hidden_size`).
     pub hidden: u64,
+    /// Dense MLP inner size (`intermediate_size`).
     pub dense_intermediate: u64,
+    /// Each expert's inner size (`moe_intermediate_size`).
     pub expert_intermediate: u64,
+    /// Routed experts per MoE layer (`n_routed_experts`).
     pub experts: u64,
+    /// Attention heads (`num_attention_heads`).
     pub heads: u64,
+    /// Rank of the compressed query (`q_lora_rank`).
     pub q_lora: u64,
+    /// Rank of the compressed key/value (`kv_lora_rank`).
     pub kv_lora: u64,
+    /// Per-head query/key size without rotary embedding (`qk_nope_head_dim`).
     pub qk_nope: u64,
+    /// Per-head query/key size with rotary embedding (`qk_rope_head_dim`).
     pub qk_rope: u64,
+    /// Per-head value size (`v_head_dim`).
     pub v_head: u64,
+    /// Vocabulary size (`vocab_size`).
     pub vocab: u64,
 }
 

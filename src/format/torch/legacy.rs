@@ -17,9 +17,11 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 const MAGIC_PICKLE: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e";
 const PROTOCOL_VERSION: i64 = 1001;
 
+/// What a legacy `torch.save` file (or a bare pickle) holds: its pickles and where its storages' data starts.
 pub struct Legacy {
     /// Every pickle read (for their globals): the object's is `pickles[object]`.
     pub pickles: Vec<Pickle>,
+    /// Which of `pickles` is the saved object.
     pub object: usize,
     /// Storage keys in the order their data follows the pickles, with where each storage's count is.
     pub keys: Vec<String>,
@@ -43,6 +45,8 @@ fn pickle_error(what: &str, error: pickle::PickleError) -> Problem {
     .into()
 }
 
+/// Reads the pickles of a legacy file (or the one pickle of a bare pickle file) of `file_size` bytes, and the
+/// storage keys; storages' data is not read.
 pub fn read(file: &mut File, file_size: u64) -> Result<Legacy, Problem> {
     let mut start = Vec::with_capacity(MAGIC_PICKLE.len());
     (&mut *file)

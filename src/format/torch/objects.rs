@@ -29,11 +29,15 @@ pub const MAX_VALUES: usize = 1_000;
 /// A tensor found, named by its key path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoundTensor {
+    /// The key path from the root object, joined by dots (`model.layers.0.weight`).
     pub name: String,
     /// The storage's key in the archive.
     pub storage: String,
+    /// The element type (from the storage type, or `_rebuild_tensor_v3`'s dtype).
     pub dtype: DType,
+    /// Dimensions, outermost first.
     pub shape: Vec<u64>,
+    /// Elements to step over per index of each dimension, outermost first.
     pub strides: Vec<u64>,
     /// In elements of `dtype`, from the start of the storage.
     pub offset: u64,
@@ -43,15 +47,22 @@ pub struct FoundTensor {
 /// an untyped storage).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeclaredStorage {
+    /// The storage's key in the archive (`data/KEY`) or legacy file.
     pub key: String,
+    /// The storage's element type (`U8` for an untyped storage).
     pub element: DType,
+    /// `NUMEL` as declared: elements of `element`.
     pub numel: u64,
 }
 
+/// Everything a walk of the object found.
 #[derive(Debug, Default)]
 pub struct Found {
+    /// Tensors in the order the walk met them.
     pub tensors: Vec<FoundTensor>,
+    /// Every storage a persistent id declares, each once, in first-seen order.
     pub storages: Vec<DeclaredStorage>,
+    /// Plain values (numbers, strings, lists of them) by key path, at most [`MAX_VALUES`].
     pub values: Vec<(String, MetaValue)>,
     /// Values beyond [`MAX_VALUES`], not listed.
     pub values_not_listed: usize,
@@ -62,7 +73,14 @@ pub struct Found {
 /// Why the object cannot be walked: a tensor call with arguments torch never writes, a bound reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WalkError {
-    BadTensor { name: String, reason: String },
+    /// A tensor call whose arguments torch never writes.
+    BadTensor {
+        /// The tensor's key path.
+        name: String,
+        /// What is wrong, in words.
+        reason: String,
+    },
+    /// A bound ([`MAX_DEPTH`], [`MAX_VISITS`]) was reached; carries which and where.
     TooLarge(String),
 }
 

@@ -130,6 +130,8 @@ pub enum Origin {
     TorchScript,
 }
 
+/// How safe importing `module.name` would be, from a pickle of `origin`: dangerous modules and globals first, then
+/// the allow-list.
 pub fn verdict(module: &str, name: &str, origin: Origin) -> Verdict {
     let in_module =
         |m: &str| module == m || module.strip_prefix(m).is_some_and(|r| r.starts_with('.'));

@@ -19,6 +19,7 @@ pub const MAX_ENTRIES: usize = 2_000_000;
 pub struct Archive {
     /// The root folder's name (`archive`, or the file's stem).
     pub root: String,
+    /// The unpickled `data.pkl`: the saved object.
     pub data: Pickle,
     /// TorchScript only: `constants.pkl`, read for its globals.
     pub constants: Option<Pickle>,
@@ -32,6 +33,8 @@ fn zip_error(e: zip::result::ZipError) -> Problem {
     TorchProblem::Zip(e.to_string()).into()
 }
 
+/// Reads the zip archive of `file_size` bytes: its central directory, `data.pkl` (and TorchScript's
+/// `constants.pkl`), and where each storage's data lies; storages are not read.
 pub fn read(file: File, file_size: u64) -> Result<Archive, Problem> {
     let mut zip = ZipArchive::new(BufReader::new(file)).map_err(zip_error)?;
     if zip.len() > MAX_ENTRIES {

@@ -5,6 +5,8 @@
 use super::{Fault, PickleError, Value};
 use std::io::{BufRead, Read};
 
+/// A byte source for the pickle reader that knows how many bytes are left, so no claimed length is allocated before
+/// it is checked.
 pub struct Input<R> {
     reader: R,
     pos: u64,
@@ -26,6 +28,7 @@ impl<R: BufRead> Input<R> {
         self.pos
     }
 
+    /// Bytes left before the input's end.
     pub fn remaining(&self) -> u64 {
         self.end - self.pos
     }
@@ -52,10 +55,12 @@ impl<R: BufRead> Input<R> {
         Ok(())
     }
 
+    /// The next byte.
     pub fn byte(&mut self) -> Result<u8, PickleError> {
         Ok(self.array::<1>()?[0])
     }
 
+    /// The next `N` bytes.
     pub fn array<const N: usize>(&mut self) -> Result<[u8; N], PickleError> {
         self.claim(N as u64)?;
         let mut buf = [0u8; N];
@@ -64,10 +69,12 @@ impl<R: BufRead> Input<R> {
         Ok(buf)
     }
 
+    /// The next 4 bytes as a little-endian `u32`.
     pub fn u32(&mut self) -> Result<u32, PickleError> {
         Ok(u32::from_le_bytes(self.array()?))
     }
 
+    /// The next 8 bytes as a little-endian `u64`.
     pub fn u64(&mut self) -> Result<u64, PickleError> {
         Ok(u64::from_le_bytes(self.array()?))
     }
@@ -87,6 +94,7 @@ impl<R: BufRead> Input<R> {
         Ok(buf)
     }
 
+    /// Skips `n` bytes without keeping them, after checking that the input holds them.
     pub fn skip(&mut self, n: u64) -> Result<(), PickleError> {
         self.claim(n)?;
         let copied = std::io::copy(&mut (&mut self.reader).take(n), &mut std::io::sink())

@@ -39,12 +39,17 @@ pub const MAX_MEMO: usize = 1 << 22;
 /// A value on the stack or inside a container: scalars inline, everything else a node of the arena.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Value {
+    /// Python's `None`.
     None,
+    /// `True` or `False`.
     Bool(bool),
+    /// An integer that fits in 64 bits.
     Int(i64),
     /// An integer beyond 64 bits (LONG1/LONG4 of more than 8 bytes, a long text LONG): never a size torch writes.
     BigInt,
+    /// A float.
     Float(f64),
+    /// Anything else: a node of [`Pickle::nodes`].
     Node(NodeId),
 }
 
@@ -54,17 +59,23 @@ pub type NodeId = u32;
 /// Index of a global in [`Pickle::globals`].
 pub type GlobalId = u32;
 
+/// A value of the arena that is not a scalar: strings, containers, globals, calls, persistent ids.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
+    /// A text string.
     Str(String),
     /// Bytes are skipped, never kept: nothing torch writes needs their content.
     Bytes {
+        /// Their length in bytes.
         len: u64,
     },
+    /// A tuple's items.
     Tuple(Vec<Value>),
+    /// A list's items.
     List(Vec<Value>),
     /// A dict or `collections.OrderedDict`, items in insertion order (repeated keys kept as written).
     Dict(Vec<(Value, Value)>),
+    /// A set's or frozenset's items.
     Set(Vec<Value>),
     /// A reference to `module.name` (GLOBAL, STACK_GLOBAL, INST, an extension code): a name, not an object.
     Global(GlobalId),
@@ -75,29 +86,42 @@ pub enum Node {
     Persistent(Value),
 }
 
+/// A call the pickle asks for and this reader never makes, with everything done to its result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
+    /// What would be called (usually a [`Node::Global`]).
     pub callable: Value,
+    /// The positional arguments (usually a tuple).
     pub args: Value,
+    /// The keyword arguments (NEWOBJ_EX), when given.
     pub kwargs: Option<Value>,
+    /// The state BUILD set on the result, when it did.
     pub state: Option<Value>,
+    /// Items SETITEM/SETITEMS added to the result, in order.
     pub items: Vec<(Value, Value)>,
+    /// Values APPEND/APPENDS added to the result, in order.
     pub appended: Vec<Value>,
 }
 
 /// A global the pickle names, with how often.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GlobalUse {
+    /// The module part, e.g. `torch._utils`.
     pub module: String,
+    /// The name within the module, e.g. `_rebuild_tensor_v2`.
     pub name: String,
+    /// How many times the pickle names it.
     pub count: u64,
 }
 
 /// What a pickle built: its nodes, the object STOP returned, and the globals it named.
 #[derive(Debug, Default)]
 pub struct Pickle {
+    /// The arena every [`Value::Node`] indexes.
     pub nodes: Vec<Node>,
+    /// Every global named, each once, in first-seen order ([`GlobalId`] indexes it).
     pub globals: Vec<GlobalUse>,
+    /// The object STOP returned (set in every pickle read to its end).
     pub root: Option<Value>,
     /// Byte offset just past STOP in the input (errors give offsets in the input too).
     pub end: u64,
@@ -108,15 +132,20 @@ pub struct Pickle {
 /// Why a pickle could not be read, at which byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PickleError {
+    /// The byte offset in the input where reading failed.
     pub at: u64,
+    /// What went wrong.
     pub fault: Fault,
 }
 
+/// What made a pickle unreadable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
     /// The input ends inside an opcode or before STOP.
     Truncated,
+    /// An opcode byte no protocol defines.
     UnknownOpcode(u8),
+    /// A PROTO opcode declaring a protocol above 5.
     UnsupportedProtocol(u8),
     /// The opcodes do not make a valid pickle (stack underflow, no mark, a memo key never put, a wrong operand).
     Malformed(String),
@@ -124,6 +153,7 @@ pub enum Fault {
     TooLarge(&'static str),
     /// An opcode whose meaning needs something this reader never has (out-of-band buffers).
     Unsupported(&'static str),
+    /// The underlying reader failed; carries its message.
     Io(String),
 }
 
@@ -165,6 +195,7 @@ impl fmt::Display for PickleError {
 }
 
 impl Pickle {
+    /// The node `id` refers to (`id` must come from this pickle).
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id as usize]
     }
@@ -177,6 +208,7 @@ impl Pickle {
         }
     }
 
+    /// The text, when the value is a string node.
     pub fn str_of(&self, v: Value) -> Option<&str> {
         match self.node_of(v) {
             Some(Node::Str(s)) => Some(s),
