@@ -11,13 +11,22 @@ use crate::model::dtype::DType;
 /// What grouping needs to know of a tensor.
 #[derive(Debug, Clone, Copy)]
 pub struct Item<'a> {
+    /// The tensor's full name.
     pub name: &'a str,
+    /// Its dtype.
     pub dtype: DType,
+    /// Its shape, outermost first.
     pub shape: &'a [u64],
+    /// Its stored element count.
     pub parameters: u64,
+    /// The elements of the dense model it stands for (see
+    /// [`crate::interpret::classify::Classified::logical_elements`]).
     pub logical_parameters: u64,
+    /// Its bytes on disk.
     pub bytes: u64,
+    /// Its role in the model.
     pub role: Role,
+    /// The id of the role rule that decided `role`.
     pub role_rule: &'static str,
 }
 

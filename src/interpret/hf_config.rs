@@ -6,23 +6,38 @@ use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+/// The fields of a Hugging Face `config.json` paramscope uses; each `None` when absent or of the wrong type.
+/// Numbers of multimodal models fall back to `text_config`.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ModelConfig {
+    /// The `config.json` read.
     #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
+    /// `model_type` (e.g. `llama`).
     pub model_type: Option<String>,
+    /// `architectures` (e.g. `LlamaForCausalLM`); empty when absent.
     pub architectures: Vec<String>,
     /// As written; transformers defaults to `true` when the key is absent, which is why `None` is kept apart.
     pub tie_word_embeddings: Option<bool>,
+    /// `vocab_size`.
     pub vocab_size: Option<u64>,
+    /// `hidden_size`.
     pub hidden_size: Option<u64>,
+    /// `num_hidden_layers`.
     pub num_hidden_layers: Option<u64>,
+    /// `num_attention_heads`.
     pub num_attention_heads: Option<u64>,
+    /// `num_key_value_heads` (absent in models without grouped-query attention).
     pub num_key_value_heads: Option<u64>,
+    /// `head_dim`, when stated (otherwise `hidden_size / num_attention_heads` by convention).
     pub head_dim: Option<u64>,
+    /// `max_position_embeddings`: the longest context, in tokens.
     pub max_position_embeddings: Option<u64>,
+    /// `sliding_window`, in tokens.
     pub sliding_window: Option<u64>,
+    /// `torch_dtype` (or the newer `dtype`), as written.
     pub torch_dtype: Option<String>,
+    /// `quantization_config`, when present.
     pub quantization: Option<QuantizationConfig>,
     /// The whole document, for analyses that need fields not lifted out here.
     #[serde(skip)]
@@ -32,10 +47,12 @@ pub struct ModelConfig {
 /// `quantization_config`, reduced to what decides how packed weights are counted.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct QuantizationConfig {
+    /// `quant_method` (`gptq`, `awq`, `bitsandbytes`, `compressed-tensors`, …).
     pub quant_method: Option<String>,
     /// Bits per weight: `bits` (GPTQ, AWQ), compressed-tensors' `config_groups.*.weights.num_bits`, or 4/8 from
     /// bitsandbytes' `load_in_4bit` / `load_in_8bit`.
     pub bits: Option<u32>,
+    /// `group_size`: input features per quantization group.
     pub group_size: Option<u64>,
     /// Modules kept unquantized: `modules_to_not_convert`, bitsandbytes' `llm_int8_skip_modules`,
     /// compressed-tensors' `ignore`.
@@ -93,6 +110,10 @@ pub fn load_beside(checkpoint_path: &Path) -> Option<Result<ModelConfig, String>
     )
 }
 
+/// Parses the bytes of a `config.json` at `path` leniently.
+///
+/// # Errors
+/// A one-line message naming `path`, when the bytes are not JSON or not a JSON object.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<ModelConfig, String> {
     let raw: Value = serde_json::from_slice(bytes)
         .map_err(|e| format!("{}: not valid JSON ({e}); ignored", path.display()))?;

@@ -5,21 +5,32 @@
 
 use serde::Serialize;
 
+/// A tensor's part of the model, from its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Token and position embeddings.
     Embeddings,
+    /// Attention projections (query, key, value, output).
     Attention,
+    /// A dense feed-forward block.
     Mlp,
+    /// Mixture-of-experts expert weights, shared experts included.
     Experts,
+    /// A mixture-of-experts router (gate).
     Router,
+    /// A normalisation layer.
     Norm,
+    /// The output head (`lm_head`).
     OutputHead,
+    /// A vision encoder or multimodal projector.
     VisionTower,
+    /// A name no role rule recognises.
     Other,
 }
 
 impl Role {
+    /// Every role, in the order reports list them.
     pub const ALL: [Role; 9] = [
         Role::Embeddings,
         Role::Attention,
@@ -32,6 +43,7 @@ impl Role {
         Role::Other,
     ];
 
+    /// The role's name as in JSON (`embeddings`, `output_head`, …).
     pub fn name(self) -> &'static str {
         match self {
             Role::Embeddings => "embeddings",
@@ -160,6 +172,7 @@ fn component_flags(p: &str) -> u16 {
     f
 }
 
+/// The role of the tensor named `name`, with the id of the rule that decided it (`other` when none matched).
 pub fn role_of(name: &str) -> (Role, &'static str) {
     // Runs for every tensor: one pass over the components, nothing allocated.
     let mut flags = 0;

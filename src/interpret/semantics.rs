@@ -8,22 +8,32 @@ use crate::model::checkpoint::Tensor;
 use serde::Serialize;
 use std::path::PathBuf;
 
+/// Totals of the tensors of one class.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ClassRow {
+    /// How many tensors.
     pub tensors: u64,
+    /// Their stored elements.
     pub elements: u64,
+    /// Their bytes on disk.
     pub bytes: u64,
 }
 
+/// Totals per class; the four rows' elements sum to the Hub's count.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Classes {
+    /// Trained parameters.
     pub weight: ClassRow,
+    /// Buffers that are not parameters.
     pub buffer: ClassRow,
+    /// Quantization auxiliaries (scales, zero points).
     pub quant_aux: ClassRow,
+    /// Packed low-bit weights, as stored elements.
     pub quant_packed: ClassRow,
 }
 
 impl Classes {
+    /// The row of `class`.
     pub fn get(&self, class: Class) -> &ClassRow {
         match class {
             Class::Weight => &self.weight,
@@ -42,6 +52,7 @@ impl Classes {
         }
     }
 
+    /// Adds `other`'s totals to these, class by class.
     pub fn add(&mut self, other: &Classes) {
         for class in Class::ALL {
             let (a, b) = (self.get_mut(class), other.get(class));
@@ -55,24 +66,33 @@ impl Classes {
 /// How many tensors one rule classified, and what they count for.
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleRow {
+    /// The rule.
     pub rule: Rule,
+    /// The class it assigns.
     pub class: Class,
+    /// What it matches, in words.
     pub description: &'static str,
+    /// How many tensors it classified.
     pub tensors: u64,
+    /// Their stored elements.
     pub elements: u64,
+    /// The dense-model parameters they stand for.
     pub logical_parameters: u64,
     /// The first tensor the rule matched, so the rule can be checked against a real name.
     pub example: String,
 }
 
+/// Parameter counts beyond the Hub's element total, for the selected tensors.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Semantics {
     /// Parameters of the dense model: weights plus unpacked packed weights; no buffers, no quantization
     /// auxiliaries, a tied output head once.
     pub logical_parameters: u64,
+    /// Stored elements, tensors and bytes per class.
     pub classes: Classes,
     /// Token and position embeddings and an untied output head (logical parameters), as model cards count them.
     pub embedding_parameters: u64,
+    /// `logical_parameters` minus `embedding_parameters`.
     pub non_embedding_parameters: u64,
     /// Every rule that matched, in rule order.
     pub classification: Vec<RuleRow>,
@@ -81,11 +101,16 @@ pub struct Semantics {
 /// What `config.json` says about the model, for the summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelInfo {
+    /// The `config.json` read.
     #[serde(serialize_with = "crate::model::path::lossy")]
     pub config: PathBuf,
+    /// `model_type` (e.g. `llama`).
     pub model_type: Option<String>,
+    /// `architectures` (e.g. `LlamaForCausalLM`).
     pub architectures: Vec<String>,
+    /// `tie_word_embeddings` as written (`None` when absent: transformers then ties).
     pub tie_word_embeddings: Option<bool>,
+    /// `quantization_config`, reduced to what counting uses.
     pub quantization: Option<QuantizationConfig>,
 }
 

@@ -10,12 +10,17 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::str::FromStr;
 
+/// How `--group-by` groups tensors into rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupBy {
     /// The first N dot-separated name components.
     Depth(usize),
+    /// Repeated blocks (`model.layers.{0..31}`) merged into one row when identical, other tensors by module; nested
+    /// repeats become child rows.
     Layer,
+    /// By role (embeddings, attention, MLP, …), in [`Role::ALL`] order.
     Module,
+    /// By dtype, largest bytes first.
     Dtype,
 }
 
@@ -38,6 +43,7 @@ impl FromStr for GroupBy {
 }
 
 impl GroupBy {
+    /// The grouping as `--group-by` spells it (`depth:2`, `layer`, `module`, `dtype`).
     pub fn label(self) -> String {
         match self {
             GroupBy::Depth(n) => format!("depth:{n}"),
@@ -48,21 +54,27 @@ impl GroupBy {
     }
 }
 
+/// One row of a grouping: a module, a role, a dtype or a collapsed block of identical instances, with exact totals.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct GroupRow {
+    /// The row's label: a name prefix (`model.layers.{0..31}` for merged blocks), a role name or a dtype name.
     pub name: String,
     /// Instances merged into this row; for a child row, instances inside one instance of its parent.
     pub count: u64,
     /// Totals over every instance (of the parent too, for a child row).
     pub tensors: u64,
+    /// Stored elements over every instance (the Hub's count).
     pub parameters: u64,
+    /// Parameters of the dense model over every instance (packed weights unpacked, buffers and auxiliaries 0).
     pub logical_parameters: u64,
+    /// Bytes of tensor data on disk over every instance.
     pub bytes: u64,
     /// Parameters of one instance.
     pub parameters_each: u64,
     /// For `module`: the role rules that placed tensors in this row.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<&'static str>,
+    /// Nested repeated blocks inside this one (experts in a layer), for `layer`; empty otherwise.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<GroupRow>,
 }
@@ -84,6 +96,7 @@ impl GroupRow {
     }
 }
 
+/// Groups `items` (in the model's order) into rows: first appearance order, except `dtype`, which sorts by bytes.
 pub fn group(items: &[Item], by: GroupBy) -> Vec<GroupRow> {
     match by {
         GroupBy::Depth(n) => keyed(items, |i| {

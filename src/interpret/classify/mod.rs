@@ -13,6 +13,7 @@ use serde::Serialize;
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
+/// What a tensor counts for: a parameter, a buffer, a quantization auxiliary or packed weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Class {
@@ -27,6 +28,7 @@ pub enum Class {
 }
 
 impl Class {
+    /// Every class, in the order reports list them.
     pub const ALL: [Class; 4] = [
         Class::Weight,
         Class::Buffer,
@@ -34,6 +36,7 @@ impl Class {
         Class::QuantPacked,
     ];
 
+    /// The class's name as in JSON (`weight`, `buffer`, `quant_aux`, `quant_packed`).
     pub fn name(self) -> &'static str {
         match self {
             Class::Weight => "weight",
@@ -47,8 +50,11 @@ impl Class {
 /// A classification rule: its stable id, the class it assigns, and why it exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Rule {
+    /// The stable id shown in JSON and by `--explain` (`buffer.rotary`).
     pub id: &'static str,
+    /// The class the rule assigns.
     pub class: Class,
+    /// What the rule matches and why, in words.
     pub description: &'static str,
 }
 
@@ -60,7 +66,12 @@ impl Serialize for Rule {
 
 macro_rules! rules {
     ($($name:ident = $id:literal, $class:ident, $desc:literal;)*) => {
-        $(pub const $name: Rule = Rule { id: $id, class: Class::$class, description: $desc };)*
+        $(#[doc = concat!("Rule `", $id, "`: ", $desc, ".")]
+        pub const $name: Rule = Rule {
+            id: $id,
+            class: Class::$class,
+            description: $desc,
+        };)*
         /// Every rule, in the order they are tried.
         pub const RULES: &[Rule] = &[$($name),*];
     };
@@ -108,8 +119,11 @@ rules! {
 /// One tensor's classification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Classified {
+    /// The classification rule that matched.
     pub rule: Rule,
+    /// The tensor's role in the model.
     pub role: Role,
+    /// The id of the role rule that matched (see [`crate::interpret::role::ROLE_RULES`]).
     pub role_rule: &'static str,
     /// Elements of the dense model this tensor stands for: 0 for buffers, auxiliaries and tied duplicates,
     /// the unpacked count for packed weights.
@@ -117,6 +131,7 @@ pub struct Classified {
 }
 
 impl Classified {
+    /// The class the matched rule assigns.
     pub fn class(&self) -> Class {
         self.rule.class
     }
