@@ -6,10 +6,12 @@
 //!   cargo run --release --example synth -- llama31-405b OUT_DIR  (sharded at 5 GB, with index)
 //!   cargo run --release --example synth -- tensors N   OUT_DIR   (one file with N small F32 tensors)
 //!   cargo run --release --example synth -- gguf-llama3-70b OUT_DIR (one Q4_K_M-like GGUF, 128k-token tokenizer)
-//!   cargo run --release --example synth -- gpt2|mixtral-8x7b|gpt-oss-20b|llama3-8b-gptq OUT_DIR
+//!   cargo run --release --example synth -- gpt2|mixtral-8x7b|gpt-oss-20b|gpt-oss-120b|qwen3-30b-a3b|deepseek-v3
+//!       |llama3-8b-gptq OUT_DIR
 //!       (one file, real names, and the config.json fields paramscope reads)
 
 use paramscope::format::synth::models::{self, Linear};
+use paramscope::format::synth::moe;
 use paramscope::format::synth::{write_sharded, LlamaShape, SafetensorsWriter};
 use paramscope::model::dtype::DType;
 use serde_json::json;
@@ -58,24 +60,18 @@ fn main() {
             let size = w.write(&out.join("Llama-3-70B-Q4_K_M.gguf")).unwrap();
             println!("{size} bytes, header {} bytes", w.data_start());
         }
-        "gpt2" | "mixtral-8x7b" | "gpt-oss-20b" | "llama3-8b-gptq" => {
+        "gpt2" | "mixtral-8x7b" | "gpt-oss-20b" | "gpt-oss-120b" | "qwen3-30b-a3b"
+        | "deepseek-v3" | "llama3-8b-gptq" => {
             let (writer, config) = match kind.as_str() {
                 "gpt2" => (
                     models::gpt2(),
                     json!({"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"]}),
                 ),
-                "mixtral-8x7b" => (
-                    models::mixtral_8x7b(),
-                    json!({"model_type": "mixtral", "architectures": ["MixtralForCausalLM"],
-                           "tie_word_embeddings": false}),
-                ),
-                "gpt-oss-20b" => (
-                    models::gpt_oss_20b(),
-                    json!({"model_type": "gpt_oss", "architectures": ["GptOssForCausalLM"],
-                           "tie_word_embeddings": false,
-                           "quantization_config": {"quant_method": "mxfp4", "modules_to_not_convert":
-                               ["model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"]}}),
-                ),
+                "mixtral-8x7b" => (models::mixtral_8x7b(), moe::mixtral_8x7b_config()),
+                "gpt-oss-20b" => moe::gpt_oss(false),
+                "gpt-oss-120b" => moe::gpt_oss(true),
+                "qwen3-30b-a3b" => moe::qwen3_30b_a3b(),
+                "deepseek-v3" => moe::deepseek_v3(&moe::DEEPSEEK_V3, 8, 1),
                 _ => (
                     models::quantized_llama(&LlamaShape::LLAMA3_8B, Linear::Gptq { group: 128 }),
                     json!({"model_type": "llama", "architectures": ["LlamaForCausalLM"],
@@ -93,7 +89,7 @@ fn main() {
 fn usage() -> ! {
     eprintln!(
         "usage: synth (llama3-8b|llama3-70b|llama31-405b|gguf-llama3-70b|gpt2|mixtral-8x7b|gpt-oss-20b\
-|llama3-8b-gptq) OUT_DIR | synth tensors N OUT_DIR"
+|gpt-oss-120b|qwen3-30b-a3b|deepseek-v3|llama3-8b-gptq) OUT_DIR | synth tensors N OUT_DIR"
     );
     std::process::exit(2)
 }

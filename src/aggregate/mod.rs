@@ -13,20 +13,19 @@ use crate::model::dtype::DType;
 pub struct Item<'a> {
     /// The tensor's full name.
     pub name: &'a str,
-    /// Its dtype.
+    /// Its element type.
     pub dtype: DType,
-    /// Its shape, outermost first.
+    /// Its shape, outermost dimension first.
     pub shape: &'a [u64],
-    /// Its stored element count.
+    /// Its elements (the Hub's count).
     pub parameters: u64,
-    /// The elements of the dense model it stands for (see
-    /// [`crate::interpret::classify::Classified::logical_elements`]).
+    /// The elements of the dense model it stands for (0 for buffers and auxiliaries, unpacked for packed weights).
     pub logical_parameters: u64,
-    /// Its bytes on disk.
+    /// Its data bytes.
     pub bytes: u64,
-    /// Its role in the model.
+    /// What part of the model it belongs to.
     pub role: Role,
-    /// The id of the role rule that decided `role`.
+    /// The id of the role rule that gave `role`.
     pub role_rule: &'static str,
 }
 

@@ -8,7 +8,7 @@ use crate::model::dtype::DType;
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// One node of `--tree`: a name component (or collapsed identical siblings) with exact totals for its subtree.
+/// One node of `inspect --tree`: a name component, with identical numbered siblings collapsed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct TreeNode {
     /// A name component, or `{0..31}` for collapsed siblings.
@@ -17,13 +17,13 @@ pub struct TreeNode {
     pub count: u64,
     /// Totals over every instance, of this node and of its ancestors.
     pub tensors: u64,
-    /// Stored elements of the subtree, over every instance (the Hub's count).
+    /// Elements (the Hub's count) over every instance.
     pub parameters: u64,
-    /// Parameters of the dense model in the subtree, over every instance.
+    /// Logical parameters over every instance.
     pub logical_parameters: u64,
-    /// Bytes of tensor data on disk in the subtree, over every instance.
+    /// Data bytes over every instance.
     pub bytes: u64,
-    /// Child components, in the model's order (cut below `--depth`).
+    /// The components under this one, in the order they first appear.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<TreeNode>,
 }

@@ -11,31 +11,52 @@ use std::path::{Path, PathBuf};
 /// The figures of a saved inspect report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Baseline {
+    /// BASE.json, as given.
     pub source: PathBuf,
+    /// The report's `parameters`: the Hub count of the checkpoint it describes.
     pub parameters: u64,
+    /// The report's `tensor_bytes`: the tensor data bytes of the checkpoint it describes.
     pub tensor_bytes: u64,
 }
 
 /// Why BASE.json cannot serve as a baseline; the message names the file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BaselineError {
+    /// BASE.json could not be read or is not JSON.
     #[error("--baseline {}: {source}", path.display())]
     Unreadable {
+        /// The baseline file, as given.
         path: PathBuf,
+        /// Why it could not be read.
         source: SavedJsonError,
     },
+    /// BASE.json is a report over several checkpoints.
     #[error("--baseline {}: holds several checkpoints; save the report of one", path.display())]
-    SeveralCheckpoints { path: PathBuf },
+    SeveralCheckpoints {
+        /// The baseline file, as given.
+        path: PathBuf,
+    },
+    /// BASE.json was written with `--filter`, so its totals cover part of the checkpoint.
     #[error(
         "--baseline {}: was written with --filter, so its totals are not the whole checkpoint's",
         path.display()
     )]
-    Filtered { path: PathBuf },
+    Filtered {
+        /// The baseline file, as given.
+        path: PathBuf,
+    },
+    /// BASE.json lacks a figure the rule compares with.
     #[error(
         "--baseline {}: no \"{key}\" integer; save it with `paramscope inspect CHECKPOINT --format json`",
         path.display()
     )]
-    NoFigure { path: PathBuf, key: &'static str },
+    NoFigure {
+        /// The baseline file, as given.
+        path: PathBuf,
+        /// The missing key (`parameters` or `tensor_bytes`).
+        key: &'static str,
+    },
 }
 
 /// Reads BASE.json.
@@ -66,19 +87,28 @@ pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
     })
 }
 
+/// `max-params-growth` or `max-bytes-growth`: the figure may grow over the baseline's by at most the allowance.
 #[derive(Debug, Clone)]
 pub struct GrowthRule {
+    /// Parameters or tensor bytes.
     pub measure: Measure,
+    /// The saved report's figures.
     pub baseline: Baseline,
+    /// How much growth passes (`--max-growth`: a percentage or an amount).
     pub allowance: Growth,
 }
 
 /// A figure now and in the baseline, against the ceiling the allowance gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct GrowthOutcome {
+    /// Parameters or tensor bytes.
     pub measure: Measure,
+    /// The figure measured on the checkpoint now.
     pub now: u64,
+    /// The same figure in the baseline.
     pub baseline: u64,
+    /// The growth allowed, as the user wrote it.
     pub allowance: Growth,
     /// The largest figure the allowance lets through: the baseline plus the allowance, exactly.
     pub ceiling: u64,
@@ -87,6 +117,7 @@ pub struct GrowthOutcome {
 }
 
 impl GrowthRule {
+    /// The rule's name, also its key in reports: `max-params-growth` or `max-bytes-growth`.
     pub fn name(&self) -> &'static str {
         match self.measure {
             Measure::Parameters => "max-params-growth",
@@ -94,6 +125,7 @@ impl GrowthRule {
         }
     }
 
+    /// Measures the checkpoint and compares it with the baseline plus the allowance.
     pub fn evaluate(&self, checkpoint: &Checkpoint) -> GrowthOutcome {
         let (now, baseline) = match self.measure {
             Measure::Parameters => (checkpoint.parameters(), self.baseline.parameters),

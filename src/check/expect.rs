@@ -11,68 +11,116 @@ use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+/// The tensors a checkpoint must hold (`--expect-tensors FILE`), as read from FILE.
 #[derive(Debug, Clone)]
 pub struct Expected {
+    /// FILE, as given.
     pub source: PathBuf,
+    /// The expected tensors in the file's order, each name once.
     pub tensors: Vec<ExpectedTensor>,
 }
 
+/// One expected tensor: its name and, where the file gives them, dtype and shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpectedTensor {
+    /// The tensor's name, exactly as the checkpoint must store it.
     pub name: String,
+    /// The dtype it must have; `None` when the file does not say (any dtype passes).
     pub dtype: Option<DType>,
+    /// The shape it must have; `None` when the file does not say (any shape passes).
     pub shape: Option<Vec<u64>>,
 }
 
 /// Why FILE cannot serve as the expected tensors; the message names the file. Names from the file are given as
 /// they are: a terminal that shows the message escapes them.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ExpectError {
+    /// FILE could not be read or is not JSON.
     #[error("--expect-tensors {}: {source}", path.display())]
     Unreadable {
+        /// The expectations file, as given.
         path: PathBuf,
+        /// Why it could not be read.
         source: SavedJsonError,
     },
+    /// FILE is a report over several checkpoints.
     #[error("--expect-tensors {}: holds several checkpoints; write it from one", path.display())]
-    SeveralCheckpoints { path: PathBuf },
+    SeveralCheckpoints {
+        /// The expectations file, as given.
+        path: PathBuf,
+    },
+    /// FILE's tensor list was cut by `--limit`.
     #[error("--expect-tensors {}: the tensor list was cut by --limit; write it without", path.display())]
-    Limited { path: PathBuf },
+    Limited {
+        /// The expectations file, as given.
+        path: PathBuf,
+    },
+    /// FILE's tensor list was written with `--filter`.
     #[error(
         "--expect-tensors {}: the tensor list was written with --filter; write it without",
         path.display()
     )]
-    Filtered { path: PathBuf },
+    Filtered {
+        /// The expectations file, as given.
+        path: PathBuf,
+    },
+    /// FILE is an inspect report without a tensor list.
     #[error(
         "--expect-tensors {}: no \"tensors\" list; write it with \
          `paramscope inspect CHECKPOINT --format json --tensors`",
         path.display()
     )]
-    NoTensorList { path: PathBuf },
+    NoTensorList {
+        /// The expectations file, as given.
+        path: PathBuf,
+    },
+    /// FILE is JSON but neither an inspect report nor a list.
     #[error("--expect-tensors {}: expected an inspect report or a list of tensors", path.display())]
-    NotAList { path: PathBuf },
+    NotAList {
+        /// The expectations file, as given.
+        path: PathBuf,
+    },
+    /// One entry of the list is malformed.
     #[error("--expect-tensors {}: tensors[{index}]: {problem}", path.display())]
     Entry {
+        /// The expectations file, as given.
         path: PathBuf,
+        /// The entry's position in the list, from 0.
         index: usize,
+        /// What is wrong with it.
         problem: EntryProblem,
     },
+    /// A tensor is listed more than once.
     #[error("--expect-tensors {}: tensor '{name}' is listed twice", path.display())]
-    ListedTwice { path: PathBuf, name: String },
+    ListedTwice {
+        /// The expectations file, as given.
+        path: PathBuf,
+        /// The name listed twice.
+        name: String,
+    },
 }
 
 /// What is wrong with one entry of the list.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EntryProblem {
+    /// Neither a string nor an object.
     #[error("expected a name or an object with \"name\"")]
     NotAnEntry,
+    /// An object without a `name` string.
     #[error("no \"name\" string")]
     NoName,
+    /// A `dtype` paramscope does not know (the name as written).
     #[error("unknown dtype '{0}'")]
     UnknownDtype(String),
+    /// A `dtype` that is not a string.
     #[error("\"dtype\" is not a string")]
     DtypeNotText,
+    /// A `shape` that is not a list.
     #[error("\"shape\" is not a list")]
     ShapeNotList,
+    /// A `shape` with an element that is not a non-negative integer.
     #[error("\"shape\" holds a value that is not a non-negative integer")]
     ShapeNotDimensions,
 }
@@ -166,7 +214,9 @@ fn entry_of(entry: &Value) -> Result<ExpectedTensor, EntryProblem> {
 /// A tensor's dtype and shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DtypeShape {
+    /// The dtype.
     pub dtype: DType,
+    /// The shape, outermost dimension first.
     pub shape: Vec<u64>,
 }
 
@@ -181,6 +231,7 @@ impl DtypeShape {
 
 /// The checkpoint's tensors against the expected ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TensorComparison {
     /// The file the expectations came from.
     pub source: PathBuf,
@@ -194,11 +245,15 @@ pub struct TensorComparison {
     pub changed: Vec<Changed>,
 }
 
+/// An expected tensor the checkpoint holds with another dtype or shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Changed {
+    /// The tensor's name.
     pub name: String,
     /// The expected dtype and shape; where the file gave only one of them, the other is the one found.
     pub expected: DtypeShape,
+    /// The dtype and shape the checkpoint has.
     pub found: DtypeShape,
 }
 
@@ -210,6 +265,7 @@ impl TensorComparison {
 }
 
 impl Expected {
+    /// Compares the checkpoint's tensors with the expected ones (by name; dtype and shape where given).
     pub fn evaluate(&self, checkpoint: &Checkpoint) -> TensorComparison {
         let present: HashMap<&str, &Tensor> = checkpoint
             .tensors

@@ -8,11 +8,14 @@ use std::fmt;
 /// A count or byte limit: the exact value and the text it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limit {
+    /// The limit as an exact integer (parameters or bytes).
     pub value: u64,
+    /// The text it was parsed from, trimmed: what reports show.
     pub text: String,
 }
 
 impl Limit {
+    /// A parameter-count limit: `8.1B`, `1.5M`, `405b`, `8030261248`; `Err` says why the text is no count.
     pub fn count(text: &str) -> Result<Limit, String> {
         Ok(Limit {
             value: parse_count(text)?,
@@ -20,6 +23,7 @@ impl Limit {
         })
     }
 
+    /// A byte limit: `16GiB` (binary), `5GB` (decimal), `1e9`, `16060522496`; `Err` says why the text is no size.
     pub fn bytes(text: &str) -> Result<Limit, String> {
         Ok(Limit {
             value: parse_bytes(text)?,
@@ -38,8 +42,11 @@ impl Limit {
 pub enum Growth {
     /// `numerator / denominator` percent of the baseline.
     Percent {
+        /// The percentage's numerator, exact (`0.5%` is 5 / 10).
         numerator: u128,
+        /// The percentage's denominator.
         denominator: u128,
+        /// The text it was parsed from, trimmed: what reports show.
         text: String,
     },
     /// An absolute amount, in the figure's unit.
@@ -47,6 +54,7 @@ pub enum Growth {
 }
 
 impl Growth {
+    /// A percentage allowance (`2%`, `0.5%`), kept as an exact fraction; `Err` says why the text is no percentage.
     pub fn percent(text: &str) -> Result<Growth, String> {
         let (numerator, denominator) = parse_percent(text)?;
         Ok(Growth::Percent {
@@ -97,8 +105,17 @@ impl Growth {
 /// units in the analysis: it is the limit itself, as its author wrote it, not a figure the rules measured.)
 impl fmt::Display for Limit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.text.bytes().all(|b| b.is_ascii_digit()) {
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        if digits(&self.text) {
             f.write_str(&units::grouped(self.value))
+        } else if self
+            .text
+            .strip_suffix('B')
+            .map(str::trim_end)
+            .is_some_and(|t| digits(t) && t.parse() == Ok(self.value))
+        {
+            // An exact byte count (`16060522496B`, not the count `5B`), grouped the same way.
+            write!(f, "{}B", units::grouped(self.value))
         } else {
             f.write_str(&self.text)
         }

@@ -66,24 +66,35 @@ use crate::stats::{self, ScanOptions};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+/// Whether one rule held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// The rule held.
     Pass,
+    /// The rule is broken (`paramscope check` exits 1).
     Fail,
 }
 
 /// A figure a rule measured or compared with, exact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum Figure {
+    /// A count: parameters, bytes, files, offending tensors.
     Number(u64),
+    /// A set of dtypes, for the dtype rules (present ones measured, listed ones as the limit).
     Dtypes(Vec<DType>),
+    /// The figure could not be measured (`null` in the JSON): a rule on active parameters without the config
+    /// fields that give them.
+    Unknown,
 }
 
 /// What a size rule measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Measure {
+    /// Parameters: all of them (`max-params`), or those one token runs through (`max-active-params`).
     Parameters,
     /// Tensor data bytes (the sum over tensors, headers excluded), as `inspect` reports `tensor_bytes`.
     TensorBytes,
@@ -93,9 +104,13 @@ pub enum Measure {
 /// [`AtLeast`](Comparison::AtLeast).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Comparison {
+    /// At or below the maximum: passed.
     AtMost,
+    /// Above the maximum: failed.
     Above,
+    /// At or above the minimum: passed.
     AtLeast,
+    /// Below the minimum: failed.
     Below,
 }
 
@@ -118,6 +133,7 @@ impl Comparison {
         }
     }
 
+    /// Whether the rule passed (`AtMost` or `AtLeast`).
     pub fn passed(self) -> bool {
         matches!(self, Comparison::AtMost | Comparison::AtLeast)
     }
@@ -125,6 +141,7 @@ impl Comparison {
 
 /// What one rule found, per kind of rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// `structure`.
     Structure(rules::Structure),
@@ -144,16 +161,22 @@ pub enum Outcome {
     Verify(verify::VerifyFindings),
     /// `pickle-safety`.
     PickleSafety(rules::PickleSafety),
+    /// `max-active-params` when the figure is unknown (the rule fails, saying why).
+    Unmeasured(rules::Unmeasured),
 }
 
+/// What one rule found on one checkpoint, as data; `render::check` puts it into words.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RuleResult {
     /// The rule's name, which is also its flag and rules-file key (`max-params`).
     pub rule: &'static str,
+    /// The figures, the comparison and the tensors or files behind a failure, per kind of rule.
     pub outcome: Outcome,
 }
 
 impl RuleResult {
+    /// Whether the rule passed, decided from its outcome alone.
     pub fn status(&self) -> Status {
         let passed = match &self.outcome {
             Outcome::Structure(s) => s.no_tensors.is_none(),
@@ -165,6 +188,7 @@ impl RuleResult {
             Outcome::Values(v) => v.offenders.is_empty(),
             Outcome::Verify(v) => v.failing.is_empty() && v.files > 0,
             Outcome::PickleSafety(p) => p.refused.is_empty(),
+            Outcome::Unmeasured(_) => false,
         };
         if passed {
             Status::Pass
@@ -187,6 +211,7 @@ impl RuleResult {
             Outcome::Values(v) => v.offenders.len() as u64,
             Outcome::Verify(v) => v.failing.len() as u64,
             Outcome::PickleSafety(p) => p.refused.len() as u64,
+            Outcome::Unmeasured(_) => return Figure::Unknown,
         })
     }
 
@@ -202,6 +227,7 @@ impl RuleResult {
             | Outcome::PickleSafety(_)
             | Outcome::Verify(_) => 0,
             Outcome::Growth(g) => g.ceiling,
+            Outcome::Unmeasured(u) => u.limit.value,
         }))
     }
 
@@ -229,8 +255,11 @@ pub enum Verdict {
 /// The rules' results on one checkpoint, or why it could not be read. `render::check::to_json` gives the JSON
 /// `paramscope check --format json` prints for it.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CheckReport {
+    /// The checkpoint's path as shown to the user.
     pub path: PathBuf,
+    /// Pass, fail, or error when the checkpoint could not be read.
     pub status: Verdict,
     /// Every rule evaluated, the structural rule first; empty when the checkpoint could not be read.
     pub rules: Vec<RuleResult>,
@@ -239,6 +268,7 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
+    /// The results of the rules that failed, in evaluation order.
     pub fn failed_rules(&self) -> impl Iterator<Item = &RuleResult> {
         self.rules.iter().filter(|r| r.status() == Status::Fail)
     }
@@ -313,14 +343,20 @@ pub fn unreadable(path: &Path, error: &LoadError) -> CheckReport {
 
 /// Counts over many checkpoints, for the summary line.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
+#[non_exhaustive]
 pub struct Summary {
+    /// Checkpoints checked.
     pub checkpoints: usize,
+    /// Checkpoints whose every rule passed.
     pub passed: usize,
+    /// Checkpoints with at least one failed rule.
     pub failed: usize,
+    /// Checkpoints that could not be read.
     pub unreadable: usize,
 }
 
 impl Summary {
+    /// Counts one more checkpoint under its verdict.
     pub fn add(&mut self, report: &CheckReport) {
         self.checkpoints += 1;
         match report.status {

@@ -5,20 +5,31 @@ use std::path::{Path, PathBuf};
 /// Why a saved report could not be read as JSON. The message says what is wrong with the file; the caller names
 /// the file and the flag it came from (`--baseline main.json: not JSON: …`).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SavedJsonError {
+    /// The file could not be read.
     #[error("cannot read: {source}")]
     Read {
+        /// The saved report's path, as given.
         path: PathBuf,
+        /// The operating system's error.
         source: std::io::Error,
     },
+    /// The file is UTF-16 text, which JSON readers refuse.
     #[error(
         "UTF-16 text (Windows PowerShell's `>` writes it); save the report as UTF-8 \
          (`| Out-File -Encoding utf8 FILE`)"
     )]
-    Utf16 { path: PathBuf },
+    Utf16 {
+        /// The saved report's path, as given.
+        path: PathBuf,
+    },
+    /// The file is not valid JSON.
     #[error("not JSON: {source}")]
     NotJson {
+        /// The saved report's path, as given.
         path: PathBuf,
+        /// The parser's error, with line and column.
         source: serde_json::Error,
     },
 }

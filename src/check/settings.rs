@@ -8,7 +8,7 @@ use super::expect::{self, ExpectError};
 use super::limit::{Growth, Limit};
 use super::values::ValueRule;
 use super::{Measure, Rule};
-use crate::model::dtype::{DType, SAFETENSORS_DTYPES};
+use crate::model::dtype::DType;
 use serde::{Deserialize, Deserializer};
 use std::path::{Path, PathBuf};
 
@@ -24,7 +24,22 @@ pub struct RuleSettings {
     #[serde(default, deserialize_with = "de_count")]
     pub min_params: Option<Limit>,
 
+    /// Fail above this many parameters per token: a MoE model's used experts only (inspect's active parameters),
+    /// a dense model's all; fails when config.json lacks the routing fields.
+    #[serde(default, deserialize_with = "de_count")]
+    pub max_active_params: Option<Limit>,
+
     /// Fail above this much tensor data (the sum of tensor bytes, headers excluded): 16GiB, 15GB, 16060522496.
+    /// Fail above this many logical parameters (`inspect`'s logical count: packed 4-bit weights counted as the
+    /// weights they stand for, quantization auxiliaries left out).
+    #[serde(default, deserialize_with = "de_count")]
+    pub max_logical_params: Option<Limit>,
+
+    /// Fail below this many logical parameters (`--min-logical-params 7B` passes a 4-bit 8B model).
+    #[serde(default, deserialize_with = "de_count")]
+    pub min_logical_params: Option<Limit>,
+
+    /// Fail above this much tensor data (the sum of tensor bytes, headers excluded): 16GiB, 15GB, 16060522496B.
     #[serde(default, deserialize_with = "de_bytes")]
     pub max_bytes: Option<Limit>,
 
@@ -89,46 +104,67 @@ pub struct RuleSettings {
     pub verify_sha256: Option<PathBuf>,
 }
 
-/// A dtype as `--dtype` and the rules file take it: `inspect`'s spelling, in any case.
+/// A dtype as `--dtype` and the rules file take it: `inspect`'s spelling or PyTorch's, in any case
+/// ([`DType::parse`]).
 pub fn parse_dtype(text: &str) -> Result<DType, String> {
-    DType::from_name(&text.trim().to_uppercase()).ok_or_else(|| {
-        let known: Vec<&str> = SAFETENSORS_DTYPES.iter().map(|d| d.name()).collect();
-        format!(
-            "unknown dtype '{text}'; known: {}, and the ggml block types of GGUF files (Q4_K, Q8_0, IQ4_XS, …)",
-            known.join(", ")
-        )
-    })
+    DType::parse(text).ok_or_else(|| DType::unknown(text))
 }
 
 /// Why a rules file cannot be used; the message names it.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RulesFileError {
+    /// The rules file could not be read.
     #[error("--rules {}: cannot read: {source}", path.display())]
     Read {
+        /// The rules file's path, as given.
         path: PathBuf,
+        /// The operating system's error.
         source: std::io::Error,
     },
     /// Not TOML, or a key or value the rules do not take (the parser's message says which, and where).
     #[error("--rules {}: {}", path.display(), source.to_string().trim_end())]
     Invalid {
+        /// The rules file's path, as given.
         path: PathBuf,
+        /// The TOML parser's error, naming the key and line.
         source: toml::de::Error,
     },
 }
 
 /// Why the settings give no rules: they contradict each other, or a file they name cannot be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RulesError {
+    /// `min-params` is above `max-params`: no checkpoint could pass.
     #[error("--min-params {min} is above --max-params {max}")]
-    MinAboveMax { min: Limit, max: Limit },
+    MinAboveMax {
+        /// The minimum, as written.
+        min: Limit,
+        /// The maximum, as written.
+        max: Limit,
+    },
+    /// `min-logical-params` is above `max-logical-params`: no checkpoint could pass.
+    #[error("--min-logical-params {min} is above --max-logical-params {max}")]
+    LogicalMinAboveMax {
+        /// The minimum, as written.
+        min: Limit,
+        /// The maximum, as written.
+        max: Limit,
+    },
+    /// A dtype is both allowed and forbidden.
     #[error("{0} is both allowed (--dtype) and forbidden (--forbid-dtype)")]
     AllowedAndForbidden(DType),
+    /// A growth allowance without a baseline to grow from.
     #[error("a growth allowance needs --baseline BASE.json to grow from")]
     GrowthWithoutBaseline,
+    /// The baseline file cannot be used.
     #[error(transparent)]
     Baseline(#[from] BaselineError),
+    /// The expected-tensors file cannot be used.
     #[error(transparent)]
     Expect(#[from] ExpectError),
+    /// The `verify-sha256` manifest cannot be read.
     #[error("--verify-sha256 {0}")]
     Manifest(#[from] crate::format::error::InputError),
 }
@@ -159,6 +195,9 @@ impl RuleSettings {
         let RuleSettings {
             max_params,
             min_params,
+            max_active_params,
+            max_logical_params,
+            min_logical_params,
             max_bytes,
             max_file_bytes,
             dtype,
@@ -180,6 +219,9 @@ impl RuleSettings {
         RuleSettings {
             max_params: max_params.or(file.max_params),
             min_params: min_params.or(file.min_params),
+            max_active_params: max_active_params.or(file.max_active_params),
+            max_logical_params: max_logical_params.or(file.max_logical_params),
+            min_logical_params: min_logical_params.or(file.min_logical_params),
             max_bytes: max_bytes.or(file.max_bytes),
             max_file_bytes: max_file_bytes.or(file.max_file_bytes),
             dtype: list(dtype, file.dtype),
@@ -214,6 +256,14 @@ impl RuleSettings {
                 });
             }
         }
+        if let (Some(min), Some(max)) = (&self.min_logical_params, &self.max_logical_params) {
+            if min.value > max.value {
+                return Err(RulesError::LogicalMinAboveMax {
+                    min: min.clone(),
+                    max: max.clone(),
+                });
+            }
+        }
         if let Some(&d) = self.dtype.iter().find(|d| self.forbid_dtype.contains(d)) {
             return Err(RulesError::AllowedAndForbidden(d));
         }
@@ -228,6 +278,9 @@ impl RuleSettings {
         let mut rules = vec![Rule::PickleSafety(self.allow_global)];
         rules.extend(self.max_params.map(Rule::MaxParams));
         rules.extend(self.min_params.map(Rule::MinParams));
+        rules.extend(self.max_active_params.map(Rule::MaxActiveParams));
+        rules.extend(self.max_logical_params.map(Rule::MaxLogicalParams));
+        rules.extend(self.min_logical_params.map(Rule::MinLogicalParams));
         rules.extend(self.max_bytes.map(Rule::MaxBytes));
         rules.extend(self.max_file_bytes.map(Rule::MaxFileBytes));
         if !self.dtype.is_empty() {

@@ -8,16 +8,23 @@ use crate::model::dtype::DType;
 use crate::stats::{StatsReport, TensorStats};
 use std::collections::BTreeSet;
 
+/// A rule on the tensors' values, judged from one `stats` scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ValueRule {
+    /// `no-nan`: no decoded tensor holds a NaN.
     NoNan,
+    /// `no-inf`: no decoded tensor holds +∞ or −∞.
     NoInf,
+    /// `no-all-zero-tensors`: no decoded tensor with elements is entirely zero.
     NoAllZero,
 }
 
 /// What a value rule found in the scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ValueFindings {
+    /// The rule judged.
     pub rule: ValueRule,
     /// Tensors whose values were decoded and judged.
     pub read: usize,
@@ -31,18 +38,26 @@ pub struct ValueFindings {
 
 /// A tensor that breaks a value rule, with its counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Offender {
+    /// The tensor's name.
     pub name: String,
+    /// The tensor's dtype.
     pub dtype: DType,
     /// Decoded values (elements, or twice the elements for C64).
     pub values: u64,
+    /// NaN values in the tensor.
     pub nan: u64,
+    /// Values equal to +∞.
     pub pos_inf: u64,
+    /// Values equal to −∞.
     pub neg_inf: u64,
+    /// Zeros of either sign.
     pub zeros: u64,
 }
 
 impl ValueRule {
+    /// The rule's name, also its flag and rules-file key (`no-nan`).
     pub fn name(self) -> &'static str {
         match self {
             ValueRule::NoNan => "no-nan",
@@ -60,6 +75,7 @@ impl ValueRule {
         }
     }
 
+    /// Judges every decoded tensor of the scan; undecoded ones are counted as skipped, never as offenders.
     pub fn evaluate(self, report: &StatsReport) -> ValueFindings {
         let (decoded, skipped): (Vec<&TensorStats>, Vec<&TensorStats>) =
             report.tensors.iter().partition(|t| t.decoded);

@@ -12,13 +12,16 @@ use std::sync::Arc;
 
 /// A file that did not verify, with what shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Unverified {
+    /// The file's path as shown to the user.
     pub path: PathBuf,
     /// `Mismatch`, `Missing` or `Unverified`.
     pub status: FileStatus,
     /// For a mismatch: the first reference it differs from, as (expected hex, where it came from), and the
     /// file's own digest by the same algorithm.
     pub expected: Option<(String, String)>,
+    /// For a mismatch: the file's digest in hex, by the algorithm of `expected`.
     pub actual: Option<String>,
     /// For a missing file: what expected it.
     pub note: Option<String>,
@@ -26,9 +29,13 @@ pub struct Unverified {
 
 /// What the rule found: how many files were hashed, and the ones that did not verify.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct VerifyFindings {
+    /// Files hashed (the index, when read through one, and every shard or part).
     pub files: usize,
+    /// Bytes read to hash them.
     pub bytes_hashed: u64,
+    /// The files that did not verify (mismatched, missing or without a reference), in the checkpoint's order.
     pub failing: Vec<Unverified>,
 }
 

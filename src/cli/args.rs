@@ -7,6 +7,7 @@ use paramscope::footprint;
 use paramscope::inspect;
 use paramscope::model::dtype::DType;
 use paramscope::model::metadata;
+use paramscope::model::quantity;
 use paramscope::render::check::CheckFormat;
 use std::path::PathBuf;
 
@@ -150,6 +151,10 @@ pub struct CheckArgs {
     #[arg(long, short)]
     pub recursive: bool,
 
+    /// List every tensor behind a dtype rule's verdict (the table counts them by dtype).
+    #[arg(long, short)]
+    pub verbose: bool,
+
     #[command(flatten)]
     pub read: ReadArgs,
 }
@@ -166,7 +171,22 @@ pub struct RuleArgs {
     #[arg(long, value_name = "COUNT", value_parser = Limit::count)]
     pub min_params: Option<Limit>,
 
+    /// Fail above this many parameters per token: a MoE model's used experts only (inspect's active parameters),
+    /// a dense model's all; fails when config.json lacks the routing fields.
+    #[arg(long, value_name = "COUNT", value_parser = Limit::count)]
+    pub max_active_params: Option<Limit>,
+
     /// Fail above this much tensor data (the sum of tensor bytes, headers excluded): 16GiB, 15GB, 16060522496.
+    /// Fail above this many logical parameters (packed 4-bit weights counted as the weights they stand for,
+    /// quantization auxiliaries left out: the count `inspect` shows as logical).
+    #[arg(long, value_name = "COUNT", value_parser = Limit::count)]
+    pub max_logical_params: Option<Limit>,
+
+    /// Fail below this many logical parameters (`--min-logical-params 7B` passes a 4-bit 8B model).
+    #[arg(long, value_name = "COUNT", value_parser = Limit::count)]
+    pub min_logical_params: Option<Limit>,
+
+    /// Fail above this much tensor data (the sum of tensor bytes, headers excluded): 16GiB, 15GB, 16060522496B.
     #[arg(long, value_name = "BYTES", value_parser = Limit::bytes)]
     pub max_bytes: Option<Limit>,
 
@@ -237,6 +257,9 @@ impl From<RuleArgs> for RuleSettings {
         let RuleArgs {
             max_params,
             min_params,
+            max_active_params,
+            max_logical_params,
+            min_logical_params,
             max_bytes,
             max_file_bytes,
             dtype,
@@ -256,6 +279,9 @@ impl From<RuleArgs> for RuleSettings {
         RuleSettings {
             max_params,
             min_params,
+            max_active_params,
+            max_logical_params,
+            min_logical_params,
             max_bytes,
             max_file_bytes,
             dtype,
@@ -372,16 +398,16 @@ pub struct InspectArgs {
     #[arg(long)]
     pub tensors: bool,
 
-    /// Order of the tensor list (with --tensors).
-    #[arg(long, value_enum, default_value_t = SortKey::File, requires = "tensors")]
-    pub sort: SortKey,
+    /// Order of the tensor list (implies --tensors; `file` when not given).
+    #[arg(long, value_enum)]
+    pub sort: Option<SortKey>,
 
     /// Only tensors whose name matches this glob (repeatable; `*` crosses dots). Totals then say they are filtered.
     #[arg(long, value_name = "GLOB")]
     pub filter: Vec<String>,
 
-    /// List at most N tensors (with --tensors).
-    #[arg(long, value_name = "N", requires = "tensors")]
+    /// List at most N tensors (implies --tensors).
+    #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
 
     /// Rows of parameters by name prefix (`depth:N`), by repeated block (`layer`: `layers.{0..31}` ×32), by role
@@ -468,54 +494,62 @@ pub struct FootprintArgs {
     #[command(flatten)]
     pub read: ReadArgs,
 
-    /// Context length (tokens per sequence) for the KV-cache estimate.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), default_value_t = footprint::DEFAULT_CONTEXT)]
-    pub context: u64,
+    /// Context length (tokens per sequence) for the KV-cache estimate: 8192, 32k (32,768), 128K, 1M [default:
+    /// 4096, or the model's maximum context when shorter].
+    #[arg(long, value_name = "N", value_parser = quantity::parse_context_positive)]
+    pub context: Option<u64>,
 
     /// Sequences held at once.
-    #[arg(long, value_name = "B", value_parser = clap::value_parser!(u64).range(1..), default_value_t = 1)]
+    #[arg(long, value_name = "B", value_parser = quantity::parse_positive_count, default_value_t = 1)]
     pub batch: u64,
 
-    /// Element type of the KV cache.
-    #[arg(long, value_enum, default_value_t = KvDtype::F16)]
-    pub kv_dtype: KvDtype,
+    /// Element type of the KV cache: f16, bf16, f32, f8, fp8-e4m3, fp8-e5m2, int8, q8_0 or q4_0 (llama.cpp's
+    /// --cache-type-k), in any case; bfloat16, float16, torch.float16 too.
+    #[arg(long, value_name = "DTYPE", value_parser = footprint::KvDtype::parse, default_value = "f16")]
+    pub kv_dtype: footprint::KvDtype,
 
     /// Weights per F16 scale in the INT4 estimate.
-    #[arg(long, value_name = "N", default_value_t = footprint::DEFAULT_GROUP_SIZE, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = footprint::DEFAULT_GROUP_SIZE, value_parser = quantity::parse_positive_count)]
     pub group_size: u64,
 
-    /// Inference overhead (activations, runtime, fragmentation) as a percentage of weights + KV cache.
-    #[arg(long, value_name = "PERCENT", default_value_t = footprint::DEFAULT_OVERHEAD_PERCENT)]
+    /// Inference overhead (activations, runtime, fragmentation) as a percentage of weights + KV cache: 10 or 10%.
+    #[arg(long, value_name = "PERCENT", default_value_t = footprint::DEFAULT_OVERHEAD_PERCENT, value_parser = quantity::parse_whole_percent)]
     pub overhead: u64,
 
     /// Add a training estimate for this optimizer.
     #[arg(long, value_enum)]
     pub training: Option<Optimizer>,
 
-    /// Answer whether inference fits in this much memory (`24GiB`, `80GB`) and the longest context that does;
-    /// exit 1 when it does not fit.
-    #[arg(long, value_name = "BYTES", value_parser = paramscope::model::quantity::parse_bytes)]
-    pub fits: Option<u64>,
-}
+    /// Answer whether inference fits in this much memory (`24GiB`, `80GB`) or on these devices (`2x80GB`,
+    /// `8×80GiB`, `24GiB,24GiB`: split tensor-parallel), at each precision, with the longest context that fits;
+    /// exit 1 when the stored precision does not fit.
+    #[arg(long, value_name = "BYTES|NxBYTES|BYTES,BYTES", value_parser = footprint::Devices::parse)]
+    pub fits: Option<footprint::Devices>,
 
-/// `--kv-dtype`: the library's [`footprint::KvDtype`] as a flag value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum KvDtype {
-    F32,
-    F16,
-    Bf16,
-    F8,
-}
+    /// With --fits on several devices: fixed memory each needs besides its share (CUDA context, communication
+    /// buffers) [default: 1GiB].
+    #[arg(long, value_name = "BYTES", requires = "fits", value_parser = paramscope::model::quantity::parse_bytes)]
+    pub device_overhead: Option<u64>,
 
-impl From<KvDtype> for footprint::KvDtype {
-    fn from(d: KvDtype) -> Self {
-        match d {
-            KvDtype::F32 => footprint::KvDtype::F32,
-            KvDtype::F16 => footprint::KvDtype::F16,
-            KvDtype::Bf16 => footprint::KvDtype::Bf16,
-            KvDtype::F8 => footprint::KvDtype::F8,
-        }
-    }
+    /// The config.json to take the architecture from (for a folder without one, e.g. after a partial download).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["layers", "kv_heads", "head_dim"])]
+    pub config: Option<PathBuf>,
+
+    /// Layers with a KV cache, for a checkpoint without config.json (with --kv-heads and --head-dim).
+    #[arg(long, value_name = "N", requires_all = ["kv_heads", "head_dim"], value_parser = clap::value_parser!(u64).range(1..))]
+    pub layers: Option<u64>,
+
+    /// KV heads per layer (with --layers and --head-dim).
+    #[arg(long, value_name = "N", requires_all = ["layers", "head_dim"], value_parser = clap::value_parser!(u64).range(1..))]
+    pub kv_heads: Option<u64>,
+
+    /// Dimensions of each key and value head (with --layers and --kv-heads).
+    #[arg(long, value_name = "N", requires_all = ["layers", "kv_heads"], value_parser = clap::value_parser!(u64).range(1..))]
+    pub head_dim: Option<u64>,
+
+    /// With --layers: the model's maximum context (the longest-context search and the KV table stop there).
+    #[arg(long, value_name = "N", requires = "layers", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_context: Option<u64>,
 }
 
 /// `--training`: the library's [`footprint::Optimizer`] as a flag value.
@@ -549,9 +583,15 @@ pub struct InspectOutputArgs {
 
 #[derive(Debug, Args)]
 pub struct ReadArgs {
-    /// Follow symlinked shards even when they point outside the checkpoint's folder.
-    #[arg(long)]
+    /// Accepted for old scripts and ignored: symlinked shards are always read where they point (with a note when
+    /// that is outside the checkpoint's folder).
+    #[arg(long, hide = true)]
     pub follow_symlinks: bool,
+
+    /// For a Hugging Face cache repository folder (`models--ORG--NAME`): the snapshot to read, as a branch or tag
+    /// under `refs/` or a commit hash (or its first characters); `main` when not given.
+    #[arg(long, value_name = "REF")]
+    pub revision: Option<String>,
 }
 
 /// `--format` of the commands with the common formats.

@@ -2,8 +2,6 @@
 //! diff: a difference; for footprint --fits: it does not fit), 2 unusable input or usage.
 
 use crate::output::Output;
-use std::process::ExitCode;
-
 /// What a command found, once it has written its output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -35,7 +33,7 @@ pub type Outcome = Result<Exit, UsageError>;
 
 /// The exit code of a finished command; output that could not be written (a full disk, not a closed pipe) makes
 /// any run exit 2 with a message, so `inspect … --format json > baseline.json` on a full disk does not pass.
-pub fn finish(outcome: Outcome, output: Output) -> ExitCode {
+pub fn finish(outcome: Outcome, output: Output) -> u8 {
     let code = match outcome {
         Ok(Exit::Ok) => 0,
         Ok(Exit::CheckFailed) => 1,
@@ -48,8 +46,8 @@ pub fn finish(outcome: Outcome, output: Output) -> ExitCode {
     match output.into_error() {
         Some(e) => {
             eprintln!("error: cannot write the output: {e}");
-            ExitCode::from(2)
+            2
         }
-        None => ExitCode::from(code),
+        None => code,
     }
 }

@@ -5,34 +5,65 @@
 
 use crate::exit::UsageError;
 use crate::output::print_load_error;
-use paramscope::format::discover::walk;
-use paramscope::format::error::LoadError;
+use paramscope::format::discover::{named, walk};
+use paramscope::format::error::{InputError, LoadError};
 use paramscope::format::file_id::identity;
 use paramscope::format::{self, LoadOptions, Source};
 use paramscope::model::checkpoint::Checkpoint;
 use std::path::{Path, PathBuf};
+
+/// The paths as they are read ([`named::resolve`]: a cache repository's snapshot, the companions of `model/*`
+/// left out), with its notes written on stderr; a cache repository without the snapshot asked for comes back as
+/// a problem.
+pub fn resolve(paths: &[PathBuf], revision: Option<&str>) -> (Vec<PathBuf>, Vec<InputError>) {
+    let named = named::resolve(paths, revision);
+    for note in &named.notes {
+        eprintln!("note: {}", paramscope::render::escape(note));
+    }
+    (named.paths, named.errors)
+}
+
+/// [`walk::each_checkpoint`] over the paths as [`resolve`] gives them (a recursive walk takes them as named: it
+/// goes through every snapshot of a cache).
+pub fn each_checkpoint(
+    paths: &[PathBuf],
+    recursive: bool,
+    revision: Option<&str>,
+    mut visit: impl FnMut(Result<Source, InputError>),
+) {
+    if recursive {
+        return walk::each_checkpoint(paths, true, visit);
+    }
+    let (paths, problems) = resolve(paths, revision);
+    problems.into_iter().for_each(|e| visit(Err(e)));
+    walk::each_checkpoint(&paths, false, visit);
+}
 
 /// Every checkpoint the paths name, or why one could not be read with the path it is reported under: paths that
 /// name nothing readable first, then each checkpoint in turn (one named twice is read once).
 pub fn load_each(
     paths: &[PathBuf],
     options: LoadOptions,
+    revision: Option<&str>,
 ) -> Vec<Result<Checkpoint, (PathBuf, LoadError)>> {
-    let mut found = Vec::new();
-    walk::each_checkpoint(paths, false, |f| found.push(f));
-    let (unreadable, sources): (Vec<_>, Vec<_>) = found.into_iter().partition(Result::is_err);
-    unreadable
+    let (paths, problems) = resolve(paths, revision);
+    problems
         .into_iter()
-        .chain(sources)
-        .map(|f| walk::load(f, options))
+        .map(|e| walk::load(Err(e), options))
+        .chain(walk::load_each(&paths, options))
         .collect()
 }
 
 /// [`load_each`], each problem written (in JSON when `json`): the checkpoints read, and how many inputs failed.
-pub fn load_all(paths: &[PathBuf], options: LoadOptions, json: bool) -> (Vec<Checkpoint>, usize) {
+pub fn load_all(
+    paths: &[PathBuf],
+    options: LoadOptions,
+    revision: Option<&str>,
+    json: bool,
+) -> (Vec<Checkpoint>, usize) {
     let mut checkpoints = Vec::new();
     let mut failed = 0;
-    for loaded in load_each(paths, options) {
+    for loaded in load_each(paths, options, revision) {
         match loaded {
             Ok(c) => checkpoints.push(c),
             Err((_, e)) => {
@@ -49,9 +80,10 @@ pub fn load_all(paths: &[PathBuf], options: LoadOptions, json: bool) -> (Vec<Che
 pub fn load_one(
     path: &Path,
     options: LoadOptions,
+    revision: Option<&str>,
     json: bool,
 ) -> Result<Option<Checkpoint>, UsageError> {
-    let (mut checkpoints, failed) = load_all(&[path.to_path_buf()], options, json);
+    let (mut checkpoints, failed) = load_all(&[path.to_path_buf()], options, revision, json);
     if failed > 0 {
         return Ok(None);
     }

@@ -1,4 +1,8 @@
-//! The `paramscope` binary: parse the command line, run one subcommand, exit with its code ([`exit::finish`]).
+// The `paramscope` binary: parse the command line, run one subcommand, exit with its code (`exit::finish`).
+//
+// The Python package's `paramscope` command is this same code: its extension module compiles this file in
+// (`include!` in python/src/lib.rs) and calls `run_argv` with `sys.argv`, so the two commands cannot drift apart.
+// Hence plain comments here: an included file cannot hold inner doc comments (`//!`).
 
 mod args;
 mod commands;
@@ -11,11 +15,17 @@ mod progress;
 
 use args::{Cli, Command};
 use clap::Parser;
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    ExitCode::from(run_argv(std::env::args_os().collect()))
+}
+
+/// Runs the command line `argv` (the program's name first) and returns the process's exit code.
+pub fn run_argv(argv: Vec<OsString>) -> u8 {
     let mut out = output::Output::default();
-    let outcome = match default_subcommand::with_default_subcommand(std::env::args_os().collect()) {
+    let outcome = match default_subcommand::with_default_subcommand(argv) {
         Ok(argv) => run(Cli::parse_from(argv).command, &mut out),
         Err(message) => Err(exit::UsageError(message)),
     };

@@ -8,17 +8,21 @@ use crate::model::checkpoint::Checkpoint;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet, VecDeque};
 
+/// The first paired tensor whose bytes differ, and where.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct FirstDifference {
+    /// The tensor's name in A.
     pub name: String,
     /// Byte offset within the tensor's data, or `null` when dtype or shape already differ.
     pub byte: Option<u64>,
+    /// What differs, in words: both sides' dtype and shape, or the first differing byte.
     pub reason: String,
 }
 
 /// Walks the pairs in A's file order and returns the first one whose bytes differ (`None`: all identical). Pairs
 /// stored in the same bytes of one file are not read.
-pub fn first_difference(
+pub(crate) fn first_difference(
     a: &Checkpoint,
     b: &Checkpoint,
     pairs: &[Pair],

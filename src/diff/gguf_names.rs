@@ -58,9 +58,11 @@ pub fn hf_name(gguf: &str) -> Option<String> {
 
 /// What `diff` did to pair a GGUF checkpoint with a safetensors one.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct NameMapping {
     /// "a" or "b": the side whose GGUF names were mapped to Hugging Face names.
     pub gguf_side: &'static str,
+    /// What the mapping is and where it is described, in words.
     pub mapping: &'static str,
     /// Tensors renamed.
     pub mapped: usize,
@@ -78,6 +80,7 @@ pub struct NameMapping {
 /// halves interleaved).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RopePermutation {
+    /// Rows per attention head (the projection's rows over its head count).
     pub head_dim: u64,
     /// Whether side A is the GGUF one (whose rows are permuted).
     pub a_is_gguf: bool,
@@ -165,7 +168,7 @@ fn meta_str<'c>(c: &'c Checkpoint, key: &str) -> Option<&'c str> {
 
 /// Sets the inverse permutation on the pairs of the q/k projections `m` lists; those it cannot be set on move
 /// to `rope_not_undone`.
-pub fn attach_rope(m: &mut NameMapping, pairs: &mut [Pair], gguf: &Checkpoint) {
+pub(crate) fn attach_rope(m: &mut NameMapping, pairs: &mut [Pair], gguf: &Checkpoint) {
     let a_is_gguf = m.gguf_side == "a";
     let hparams = GgufHparams::read(&gguf.metadata);
     let mut undone = Vec::new();

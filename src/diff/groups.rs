@@ -11,14 +11,23 @@ use crate::model::checkpoint::Checkpoint;
 use serde::Serialize;
 use std::collections::HashMap;
 
+/// One group's figures on both sides (`diff --group-by`); 0 on a side without the group.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct GroupDelta {
+    /// The group's name, as `inspect --group-by` names it (A's name when a prefix change paired the tensors).
     pub name: String,
+    /// Elements of A's tensors in the group.
     pub a_parameters: u64,
+    /// Elements of B's tensors in the group.
     pub b_parameters: u64,
+    /// A's logical parameters in the group.
     pub a_logical_parameters: u64,
+    /// B's logical parameters in the group.
     pub b_logical_parameters: u64,
+    /// Data bytes of A's tensors in the group.
     pub a_bytes: u64,
+    /// Data bytes of B's tensors in the group.
     pub b_bytes: u64,
 }
 
@@ -40,7 +49,7 @@ fn rows(
 }
 
 /// Rows in A's order, then rows only B has in B's order.
-pub fn group_deltas(
+pub(crate) fn group_deltas(
     a: &Checkpoint,
     b: &Checkpoint,
     by: GroupBy,

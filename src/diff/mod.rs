@@ -7,7 +7,7 @@ pub mod bytes;
 pub mod gguf_names;
 pub mod groups;
 mod scaled;
-pub mod shared;
+mod shared;
 pub mod values;
 
 use crate::aggregate::group::GroupBy;
@@ -104,18 +104,29 @@ fn config_of(c: &Checkpoint) -> Option<ModelConfig> {
     hf_config::for_checkpoint(c).and_then(Result::ok)
 }
 
+/// What changed from checkpoint A to checkpoint B, by tensor name: totals, dtypes, prefix changes, tensors on one side only, changed tensors and, on request, groups, renames, values and identity; its JSON is `paramscope diff --format json`.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct DiffReport {
+    /// Checkpoint A's totals.
     pub a: Side,
+    /// Checkpoint B's totals.
     pub b: Side,
     /// B minus A.
     pub parameters_delta: i128,
+    /// B's logical parameters minus A's (each side classified with its own `config.json`).
     pub logical_parameters_delta: i128,
+    /// B's tensor data bytes minus A's.
     pub tensor_bytes_delta: i128,
+    /// Tensors, parameters and bytes per dtype on each side, one row per dtype present on either, in dtype order.
     pub dtypes: Vec<DtypeDelta>,
+    /// Prefixes renamed on many tensors at once (`model.` dropped after a conversion); the tensors under them are compared as pairs.
     pub prefix_changes: Vec<PrefixChange>,
+    /// Tensors only A holds (after prefix changes and, with `--renames`, detected renames), in A's order.
     pub only_in_a: Vec<TensorSummary>,
+    /// Tensors only B holds (after prefix changes and detected renames), in B's order.
     pub only_in_b: Vec<TensorSummary>,
+    /// Tensors both hold whose dtype or shape differs, in A's order.
     pub changed: Vec<Changed>,
     /// With `--group-by`: parameters and bytes of each group on both sides.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,67 +145,104 @@ pub struct DiffReport {
     pub identical: Option<Identical>,
     /// Tensors present in both (after prefix changes) with the same dtype and shape.
     pub matching: usize,
+    /// Whether names, dtypes and shapes all agree exactly: no prefix change, nothing on one side only, nothing changed.
     pub structure_identical: bool,
 }
 
+/// A tensor only in A whose dtype, shape and bytes equal a tensor only in B.
 #[derive(Debug, Clone, Serialize)]
 pub struct Rename {
+    /// The tensor's name in A.
     pub from: String,
+    /// The tensor's name in B.
     pub to: String,
 }
 
+/// The outcome of `--identical`.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Identical {
+    /// Whether the structure is identical and every byte of every paired tensor is equal.
     pub identical: bool,
+    /// The first paired tensor, in A's file order, whose bytes (or dtype or shape) differ; `None` when none does.
     pub first_difference: Option<bytes::FirstDifference>,
 }
 
+/// One side's totals.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Side {
+    /// The path the side was opened by, as the user gave it.
     #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
+    /// Tensors the side holds.
     pub tensor_count: usize,
+    /// Elements of every tensor: the Hub's count, exact.
     pub parameters: u64,
     /// As `inspect` counts them: a packed int4 `qweight` element holds 8 weights; buffers, quantization
     /// auxiliaries and a tied output head count 0.
     pub logical_parameters: u64,
+    /// Data bytes of every tensor (headers excluded).
     pub tensor_bytes: u64,
 }
 
+/// One dtype's figures on both sides (0 on a side without it).
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct DtypeDelta {
+    /// The dtype the row counts.
     pub dtype: DType,
+    /// A's tensors of this dtype.
     pub a_tensors: u64,
+    /// B's tensors of this dtype.
     pub b_tensors: u64,
+    /// Elements of A's tensors of this dtype.
     pub a_parameters: u64,
+    /// Elements of B's tensors of this dtype.
     pub b_parameters: u64,
+    /// Data bytes of A's tensors of this dtype.
     pub a_bytes: u64,
+    /// Data bytes of B's tensors of this dtype.
     pub b_bytes: u64,
 }
 
+/// A name prefix that differs between the sides on many tensors at once.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PrefixChange {
     /// The prefix names have in A (`""` when B added one).
     pub from: String,
     /// The prefix the same tensors have in B.
     pub to: String,
+    /// Tensors the change explains (paired across it).
     pub tensors: usize,
 }
 
+/// The identity of a tensor on one side.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct TensorSummary {
+    /// The tensor's name on its side.
     pub name: String,
+    /// The tensor's dtype as stored.
     pub dtype: DType,
+    /// The tensor's shape, outermost dimension first.
     pub shape: Vec<u64>,
+    /// Stored elements (the product of `shape`).
     pub parameters: u64,
 }
 
+/// A tensor both sides hold whose dtype or shape differs.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Changed {
     /// The name in A (and in B, unless a prefix change maps it).
     pub name: String,
+    /// The name in B (differs from `name` when a prefix change paired them).
     pub b_name: String,
+    /// The tensor as A holds it.
     pub a: TensorSummary,
+    /// The tensor as B holds it.
     pub b: TensorSummary,
 }
 
@@ -231,8 +279,10 @@ impl DiffReport {
 
 /// A tensor of A paired with its counterpart in B.
 #[derive(Debug, Clone, Copy)]
-pub struct Pair<'a> {
+pub(crate) struct Pair<'a> {
+    /// The tensor in A.
     pub a: &'a Tensor,
+    /// Its counterpart in B (same name, or the name a prefix change maps it to).
     pub b: &'a Tensor,
     /// Set for a GGUF q/k projection whose rows llama.cpp permuted: rows are paired through it.
     pub rope: Option<gguf_names::RopePermutation>,
@@ -241,7 +291,7 @@ pub struct Pair<'a> {
 /// The structural comparison, and the pairs of tensors present on both sides (for value comparison).
 /// `classified` are A's and B's tensors classified with their own `config.json` (which decides how packed
 /// quantized weights count as logical parameters).
-pub fn compare<'a>(
+pub(crate) fn compare<'a>(
     a: &'a Checkpoint,
     b: &'a Checkpoint,
     classified: [&[Classified]; 2],

@@ -19,6 +19,7 @@ pub struct FileIds {
 }
 
 impl FileIds {
+    /// The identities of A's and B's files (device and inode on Unix, the path elsewhere).
     pub fn of(a: &Checkpoint, b: &Checkpoint) -> FileIds {
         let ids = |c: &Checkpoint| c.files.iter().map(|f| identity(&f.path)).collect();
         FileIds {
@@ -48,6 +49,7 @@ pub struct Files<'c> {
 }
 
 impl<'c> Files<'c> {
+    /// Opens, for positioned reads, the files of `checkpoint` that hold one of `tensors`; other files stay closed.
     pub fn of<'t>(
         checkpoint: &'c Checkpoint,
         tensors: impl IntoIterator<Item = &'t Tensor>,

@@ -21,33 +21,51 @@ const CHUNK_ELEMENTS: u64 = 1 << 20;
 /// number of comparison blocks, so the blocks summed are the same as if the chunk were read at once.
 const READ_ELEMENTS: u64 = 1 << 17;
 
+/// When two values count as equal in `--values`: `|a − b| ≤ atol + rtol·|b|`, as numpy's `isclose`.
 #[derive(Debug, Clone, Copy)]
 pub struct Tolerance {
+    /// Absolute tolerance, in the values' units.
     pub atol: f64,
+    /// Relative tolerance, a fraction of `|b|`.
     pub rtol: f64,
 }
 
+/// The outcome of `--values` over the tensors both sides hold.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct ValuesReport {
+    /// The absolute tolerance used.
     pub atol: f64,
+    /// The relative tolerance used.
     pub rtol: f64,
+    /// Pairs compared (including pairs of an undecoded dtype whose bytes are equal).
     pub compared_tensors: usize,
+    /// Elements compared, over all compared pairs.
     pub compared_elements: u64,
     /// Tensors with at least one element outside `|a − b| ≤ atol + rtol·|b|`.
     pub differing_tensors: usize,
+    /// The largest `|a − b|` over every compared element (∞ when a finite value became infinite).
     pub max_abs_diff: f64,
+    /// One row per compared pair: pairs whose values were decoded, in A's order, then pairs found equal byte for byte.
     pub tensors: Vec<TensorValues>,
     /// Pairs not compared, with the reason (different shapes, an undecoded dtype whose bytes differ; a pair of
     /// one undecoded dtype with equal bytes is in `tensors`, equal).
     pub skipped: Vec<Skipped>,
 }
 
+/// The comparison of one pair's values.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct TensorValues {
+    /// The tensor's name in A.
     pub name: String,
+    /// The tensor's name in B.
     pub b_name: String,
+    /// Elements compared.
     pub elements: u64,
+    /// The largest `|a − b|` over the pair's finite elements (∞ when a value became infinite).
     pub max_abs_diff: f64,
+    /// The mean of `|a − b|` over the elements compared.
     pub mean_abs_diff: f64,
     /// ‖a − b‖ / ‖a‖ (0 when both are zero).
     pub rel_l2: f64,
@@ -58,9 +76,13 @@ pub struct TensorValues {
     pub differing_elements: u64,
 }
 
+/// A pair `--values` could not compare.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Skipped {
+    /// The tensor's name in A.
     pub name: String,
+    /// Why it was not compared (shapes differ, an undecoded dtype whose bytes differ).
     pub reason: String,
 }
 
@@ -233,7 +255,7 @@ fn within(x: f64, y: f64, d: f64, tol: Tolerance) -> bool {
 }
 
 /// Compares every pair of the same shape whose dtypes are both decoded.
-pub fn compare_values(
+pub(crate) fn compare_values(
     a: &Checkpoint,
     b: &Checkpoint,
     pairs: &[Pair],

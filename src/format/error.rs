@@ -93,6 +93,9 @@ pub enum Problem {
     /// A list of reference hashes (`verify --sha256 FILE`) that cannot be read as one.
     #[error("{0}")]
     BadManifest(String),
+    /// A `config.json` named on the command line (`footprint --config FILE`) that cannot be used.
+    #[error("{0}")]
+    BadConfig(String),
     /// What a PATH names cannot be read as a checkpoint at all.
     #[error(transparent)]
     Discovery(#[from] DiscoveryProblem),
@@ -121,6 +124,7 @@ impl Problem {
             Problem::ChangedSinceRead { .. } => "changed_since_read",
             Problem::ChangedWhileRead { .. } => "changed_while_read",
             Problem::BadManifest(_) => "bad_manifest",
+            Problem::BadConfig(_) => "bad_config",
             Problem::Discovery(p) => p.code(),
             Problem::Safetensors(p) => p.code(),
             Problem::Sharded(p) => p.code(),
@@ -168,6 +172,21 @@ pub enum DiscoveryProblem {
         /// The path of a snapshot folder to name instead.
         snapshot: String,
     },
+    /// A Hugging Face cache repository without the snapshot asked for (`--revision`, else `refs/main`, else the
+    /// only one).
+    #[error(
+        "a Hugging Face cache repository with no snapshot for revision '{revision}' (refs: {}; snapshots: {}); \
+         pick one with --revision REF or name its snapshots/COMMIT folder",
+        listed(refs), listed(snapshots)
+    )]
+    NoSnapshot {
+        /// The revision asked for.
+        revision: String,
+        /// The snapshot folders the repository holds.
+        snapshots: Vec<String>,
+        /// The refs the repository holds (`main`, …).
+        refs: Vec<String>,
+    },
     /// A part of a series named `NAME-00002-of-00003` (GGUF parts, or safetensors shards without an index).
     #[error("part {part} of {count} ('{file}') is missing")]
     MissingPart {
@@ -180,6 +199,15 @@ pub enum DiscoveryProblem {
     },
 }
 
+/// `a, b` or `none`, for lists in messages.
+fn listed(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
 impl DiscoveryProblem {
     /// The stable, machine-readable class of the problem (JSON `code`, `fixtures/malformed/EXPECTED.tsv`).
     pub fn code(&self) -> &'static str {
@@ -189,6 +217,7 @@ impl DiscoveryProblem {
             DiscoveryProblem::OnlyForeign { .. } => "empty_directory",
             DiscoveryProblem::ForeignFormat { .. } => "unsupported_format",
             DiscoveryProblem::CacheRepository { .. } => "empty_directory",
+            DiscoveryProblem::NoSnapshot { .. } => "no_snapshot",
             DiscoveryProblem::MissingPart { .. } => "missing_shard",
         }
     }

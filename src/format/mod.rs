@@ -26,8 +26,6 @@ use std::path::Path;
 /// Reading options that change what is accepted.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadOptions {
-    /// Follow symlinked shards that resolve outside the checkpoint's folder.
-    pub follow_symlinks: bool,
     /// How much of each metadata array (GGUF) to keep.
     pub metadata: MetadataDetail,
 }
@@ -57,15 +55,11 @@ pub fn load(source: &Source, options: LoadOptions) -> Result<Checkpoint, LoadErr
             _ => sharded::load_unindexed(folder, files, Format::Safetensors, safetensors::read),
         },
         Source::Index { path, unindexed } if discover::is_torch_index(path) => {
-            sharded::load_indexed(path, unindexed, options, Format::Pytorch, torch::read)
+            sharded::load_indexed(path, unindexed, Format::Pytorch, torch::read)
         }
-        Source::Index { path, unindexed } => sharded::load_indexed(
-            path,
-            unindexed,
-            options,
-            Format::Safetensors,
-            safetensors::read,
-        ),
+        Source::Index { path, unindexed } => {
+            sharded::load_indexed(path, unindexed, Format::Safetensors, safetensors::read)
+        }
         Source::Gguf { shown, parts } => gguf::split::load(shown, parts, options.metadata),
     }
 }

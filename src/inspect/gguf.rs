@@ -6,7 +6,9 @@ use crate::model::checkpoint::Checkpoint;
 use crate::model::metadata::{MetaValue, MetadataDetail};
 use serde::Serialize;
 
+/// What a GGUF checkpoint's metadata says about its model, tokenizer and quantisation, beside the counted figures.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct GgufReport {
     /// `general.architecture` (e.g. `llama`); the prefix of the model's own keys.
     pub architecture: Option<String>,
@@ -16,10 +18,15 @@ pub struct GgufReport {
     pub file_type: Option<FileType>,
     /// `ARCH.context_length`, `ARCH.block_count`, `ARCH.embedding_length`, `ARCH.attention.head_count(_kv)`.
     pub context_length: Option<u64>,
+    /// `ARCH.block_count`: the transformer layers.
     pub block_count: Option<u64>,
+    /// `ARCH.embedding_length`: the hidden size.
     pub embedding_length: Option<u64>,
+    /// `ARCH.attention.head_count`: attention heads.
     pub head_count: Option<u64>,
+    /// `ARCH.attention.head_count_kv` as written (`None` when absent, though llama.cpp then uses `head_count`).
     pub head_count_kv: Option<u64>,
+    /// The tokenizer's model and size, when the file names either.
     pub tokenizer: Option<Tokenizer>,
     /// `general.parameter_count` as the converter wrote it: a claim to compare with `parameters`.
     pub parameter_count: Option<u64>,
@@ -35,14 +42,19 @@ pub struct GgufReport {
     pub metadata_arrays: &'static str,
 }
 
+/// `general.file_type`, with its llama.cpp name.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct FileType {
+    /// The number as stored.
     pub id: u64,
     /// llama.cpp's name for it (`MOSTLY_Q4_K_M`), when known.
     pub name: Option<&'static str>,
 }
 
+/// The tokenizer a GGUF file embeds.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Tokenizer {
     /// `tokenizer.ggml.model` (`gpt2`, `llama`, …).
     pub model: Option<String>,
@@ -50,7 +62,8 @@ pub struct Tokenizer {
     pub tokens: Option<u64>,
 }
 
-pub fn report(
+/// The GGUF part of an inspect report: `parameters` and `tensor_bytes` are the counted figures, `filtered` whether a filter chose them (a claim is compared only without one).
+pub(crate) fn report(
     checkpoint: &Checkpoint,
     parameters: u64,
     tensor_bytes: u64,

@@ -8,6 +8,7 @@ use crate::aggregate::tree::{self, TreeNode};
 use crate::footprint;
 use crate::interpret::classify::{self, Class, Classified, Rule};
 use crate::interpret::hf_config::{self, ModelConfig};
+use crate::interpret::moe::{self, ActiveParameters, MoeFields};
 use crate::interpret::role::Role;
 use crate::interpret::semantics::{self, Classes, ModelInfo, Semantics};
 use crate::model::checkpoint::{Checkpoint, Format, IndexInfo, Layout, Tensor};
@@ -18,11 +19,13 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+/// The order of the tensor list (`--sort`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
     /// The order of the data in the files.
     #[default]
     File,
+    /// By tensor name, byte-wise ascending.
     Name,
     /// Largest byte size first.
     Size,
@@ -39,7 +42,9 @@ pub struct InspectOptions {
     pub filter: Option<TensorFilter>,
     /// List every counted tensor, in `sort` order, at most `limit` of them.
     pub list_tensors: bool,
+    /// The order of the listed tensors; ties in size or parameters fall back to the name.
     pub sort: SortKey,
+    /// The most tensors listed; `None` lists every counted tensor (`tensors_listed_of` then says how many matched).
     pub limit: Option<usize>,
     /// Rows of parameters per group.
     pub group_by: Option<GroupBy>,
@@ -49,23 +54,35 @@ pub struct InspectOptions {
     pub metadata: MetadataDetail,
 }
 
+/// What `inspect` finds in one checkpoint: files, totals, per-dtype rows, model semantics and, on request, groups, a tree and the tensor list; its JSON is `paramscope inspect --format json`.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct InspectReport {
+    /// The file format the checkpoint was read as.
     pub format: Format,
+    /// How the checkpoint lies on disk (one file, shards with an index, a folder, GGUF parts).
     pub layout: Layout,
+    /// The path the checkpoint was opened by, as the user gave it.
     #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
+    /// One row per file of the checkpoint, in the order their data is read.
     pub files: Vec<FileRow>,
     /// Glob patterns the totals below are restricted to; empty when every tensor counts.
     pub filters: Vec<String>,
+    /// Whether a filter restricted the totals (then they cover only the tensors `filters` match).
     pub filtered: bool,
+    /// Tensor count, parameters (the Hub's count: every element of every counted tensor) and bytes, with a row per dtype; flattened into the report's JSON.
     #[serde(flatten)]
     pub totals: Totals,
+    /// Sum of the files' sizes in bytes, headers included, whatever the filter.
     pub file_bytes: u64,
+    /// Sum of the files' header sizes in bytes (for safetensors the 8-byte length prefix plus the JSON header).
     pub header_bytes: u64,
+    /// Number of files the checkpoint spans (1 for a single file).
     pub shards: usize,
     /// `__metadata__` entries that all files agree on; for GGUF, the key/values (of the first part).
     pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// The shard index (`*.index.json`) and what it claims, for sharded checkpoints; `None` otherwise.
     pub index: Option<IndexInfo>,
     /// GGUF only: the model its metadata describes, tokenizer size, quantisation, claimed parameter count.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -78,15 +95,24 @@ pub struct InspectReport {
     pub storages: Option<StorageSummary>,
     /// The counted weights in memory, as stored and re-cast (`footprint`'s precision table, default group size).
     pub weights_memory: WeightsMemory,
+    /// Things worth telling the user that do not make the checkpoint unusable (including why it has no tensors, and an unusable `config.json`).
     pub notes: Vec<String>,
+    /// Logical parameters, counts per class (weight, buffer, quantization auxiliary, packed), embedding split and the rules that decided them; flattened into the report's JSON.
     #[serde(flatten)]
     pub semantics: Semantics,
+    /// Parameters per token: `active_parameters`, `active_parameters_unknown`, `moe` (experts per layer used of
+    /// total), `mtp` (multi-token-prediction layers, apart).
+    #[serde(flatten)]
+    pub active: ActiveParameters,
     /// From the `config.json` beside the checkpoint; `null` when there is none.
     pub model: Option<ModelInfo>,
+    /// Rows of parameters per group when `InspectOptions::group_by` asked for them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<Groups>,
+    /// The module tree of the counted tensors when `InspectOptions::tree` asked for it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tree: Option<Vec<TreeNode>>,
+    /// The counted tensors in `InspectOptions::sort` order, cut at `limit`, when `list_tensors` asked for them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tensors: Option<Vec<TensorRow>>,
     /// How many tensors matched before `--limit` cut the list.
@@ -94,48 +120,76 @@ pub struct InspectReport {
     pub tensors_listed_of: Option<usize>,
 }
 
+/// The counted weights' memory: as stored, and re-cast to each common precision.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct WeightsMemory {
+    /// Bytes of the counted tensors as stored (equal to `tensor_bytes`).
     pub stored_bytes: u64,
+    /// The counted tensors' memory at each precision of `footprint`'s table (INT4 at the default group size).
     pub precisions: Vec<footprint::Precision>,
 }
 
+/// Parameters grouped one way (`--group-by`).
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Groups {
+    /// The grouping asked for: `layer`, `module`, `dtype` or `depth:N`.
     pub by: String,
+    /// One row per group: in the model's order for names and layers, the role order for `module`, most bytes first for `dtype`.
     pub rows: Vec<GroupRow>,
 }
 
+/// One file of a checkpoint.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct FileRow {
+    /// The file's path as shown to the user (relative to the checkpoint's folder for shards).
     #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
+    /// The file's size in bytes.
     pub size_bytes: u64,
+    /// Bytes before the file's data region (for safetensors the 8-byte length prefix plus the JSON header).
     pub header_bytes: u64,
+    /// Tensors whose data lie in this file (all of them, filter or not).
     pub tensors: usize,
+    /// The file's own safetensors `__metadata__` strings; empty for other formats.
     pub metadata: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Counts that add up across checkpoints.
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct Totals {
+    /// Counted tensors.
     pub tensor_count: u64,
+    /// Elements of all counted tensors, buffers and quantization auxiliaries included: the Hub's parameter count, exact.
     pub parameters: u64,
+    /// Data bytes of all counted tensors (headers excluded).
     pub tensor_bytes: u64,
+    /// One row per dtype present, most bytes first.
     pub dtypes: Vec<DtypeRow>,
 }
 
+/// The counted tensors of one dtype.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct DtypeRow {
+    /// The dtype this row sums.
     pub dtype: DType,
+    /// Counted tensors of this dtype.
     pub tensors: u64,
+    /// Elements of those tensors (stored elements: a packed element counts once).
     pub parameters: u64,
+    /// Data bytes of those tensors.
     pub bytes: u64,
     /// Bits one parameter takes on disk: the dtype's width, or block bytes × 8 / block size (Q4_K: 4.5).
     pub bits_per_weight: f64,
 }
 
+/// PyTorch only: the storages the counted tensors view, since several tensors can share one.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct StorageSummary {
     /// Storages at least one counted tensor views.
     pub count: usize,
@@ -149,6 +203,7 @@ pub struct StorageSummary {
 
 /// A PyTorch tensor's place in its storage.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct ViewRow {
     /// The storage's key in the file (`data/KEY`).
     pub storage: String,
@@ -160,21 +215,34 @@ pub struct ViewRow {
     pub shared: bool,
 }
 
+/// One counted tensor of the list.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct TensorRow {
+    /// The tensor's name as the file stores it.
     pub name: String,
+    /// The tensor's dtype as stored.
     pub dtype: DType,
+    /// The tensor's shape, outermost dimension first; empty for a scalar.
     pub shape: Vec<u64>,
+    /// Stored elements (the product of `shape`).
     pub parameters: u64,
+    /// Data bytes on disk.
     pub bytes: u64,
+    /// The file holding the tensor's data, as shown in `files`.
     #[serde(serialize_with = "crate::model::path::lossy")]
     pub file: PathBuf,
+    /// Start and end of the tensor's bytes relative to its file's data region (which begins after `header_bytes`).
     pub data_offsets: [u64; 2],
+    /// What the tensor is: weight, buffer, quantization auxiliary or packed weights.
     pub class: Class,
     /// The classification rule that decided `class`.
     pub rule: Rule,
+    /// Dense-model parameters the tensor stands for: 0 for buffers, auxiliaries and a head tied to the embeddings (`config.json`), the unpacked count for packed weights.
     pub logical_parameters: u64,
+    /// The part of the model the tensor belongs to (attention, MLP, embeddings, …), from its name.
     pub role: Role,
+    /// The name of the rule that decided `role` (e.g. `attention.component`).
     pub role_rule: &'static str,
     /// PyTorch only: the storage the tensor views; absent for a tensor that is its storage exactly, alone.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -183,19 +251,30 @@ pub struct TensorRow {
 
 /// A report over several checkpoints: each one, then their sum.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct MultiReport {
+    /// One report per checkpoint, in the order they were given.
     pub checkpoints: Vec<InspectReport>,
+    /// Their sum.
     pub total: GrandTotal,
 }
 
+/// The sums over several checkpoints' reports.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct GrandTotal {
+    /// Checkpoints summed.
     pub checkpoints: usize,
+    /// Summed tensor count, parameters and bytes, dtype rows merged; flattened into the JSON.
     #[serde(flatten)]
     pub totals: Totals,
+    /// Summed file sizes in bytes.
     pub file_bytes: u64,
+    /// Summed header sizes in bytes.
     pub header_bytes: u64,
+    /// Summed logical parameters (see `Semantics::logical_parameters`).
     pub logical_parameters: u64,
+    /// Summed parameters per class.
     pub classes: Classes,
 }
 
@@ -276,6 +355,7 @@ fn with_config(
         precisions: footprint::precisions(&sized, footprint::DEFAULT_GROUP_SIZE),
     };
     let semantics = semantics::summarise(selected.iter().copied());
+    let active = moe::active(&selected, &moe_fields(checkpoint, config));
     let groups = options.group_by.map(|by| Groups {
         by: by.label(),
         rows: group::group(&group_items(&selected), by),
@@ -338,13 +418,30 @@ fn with_config(
             .iter()
             .cloned()
             .chain(checkpoint.no_tensors())
+            .chain(
+                (filter.is_active() && selected.is_empty() && !checkpoint.tensors.is_empty())
+                    .then(|| filter.matched_nothing()),
+            )
             .collect(),
         semantics,
+        active,
         model: config.map(ModelInfo::from),
         groups,
         tree,
         tensors,
         tensors_listed_of: listed_of,
+    }
+}
+
+/// The routing fields of the checkpoint: GGUF metadata, or the `config.json` beside a safetensors checkpoint.
+pub fn moe_fields(checkpoint: &Checkpoint, config: Option<&ModelConfig>) -> MoeFields {
+    match (checkpoint.format, config) {
+        (Format::Gguf, _) => MoeFields::from_gguf(&checkpoint.metadata),
+        (_, Some(c)) => MoeFields::from_hf_config(&c.raw),
+        (_, None) => MoeFields::absent(format!(
+            "no usable config.json beside {}",
+            checkpoint.path.display()
+        )),
     }
 }
 
@@ -384,7 +481,10 @@ fn sort_dtype_rows(rows: &mut [DtypeRow]) {
     rows.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.dtype.cmp(&b.dtype)));
 }
 
-pub fn group_items<'a>(selected: &[(&'a Tensor, &Classified)]) -> Vec<crate::aggregate::Item<'a>> {
+/// The selected tensors as the items `group` and `tree` aggregate, each with its classification.
+pub(crate) fn group_items<'a>(
+    selected: &[(&'a Tensor, &Classified)],
+) -> Vec<crate::aggregate::Item<'a>> {
     selected
         .iter()
         .map(|(t, c)| crate::aggregate::Item {

@@ -6,16 +6,15 @@ use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// The fields of a Hugging Face `config.json` paramscope uses; each `None` when absent or of the wrong type.
-/// Numbers of multimodal models fall back to `text_config`.
+/// The fields of a Hugging Face `config.json` paramscope reads (the rest kept in `raw`).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ModelConfig {
-    /// The `config.json` read.
+    /// The file read.
     #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
-    /// `model_type` (e.g. `llama`).
+    /// `model_type` (`llama`, `mixtral`, …).
     pub model_type: Option<String>,
-    /// `architectures` (e.g. `LlamaForCausalLM`); empty when absent.
+    /// `architectures` (`LlamaForCausalLM`, …).
     pub architectures: Vec<String>,
     /// As written; transformers defaults to `true` when the key is absent, which is why `None` is kept apart.
     pub tie_word_embeddings: Option<bool>,
@@ -27,15 +26,15 @@ pub struct ModelConfig {
     pub num_hidden_layers: Option<u64>,
     /// `num_attention_heads`.
     pub num_attention_heads: Option<u64>,
-    /// `num_key_value_heads` (absent in models without grouped-query attention).
+    /// `num_key_value_heads`; absent means as many as the attention heads.
     pub num_key_value_heads: Option<u64>,
-    /// `head_dim`, when stated (otherwise `hidden_size / num_attention_heads` by convention).
+    /// `head_dim`; absent means `hidden_size / num_attention_heads`.
     pub head_dim: Option<u64>,
-    /// `max_position_embeddings`: the longest context, in tokens.
+    /// `max_position_embeddings`: the longest context the model was made for.
     pub max_position_embeddings: Option<u64>,
     /// `sliding_window`, in tokens.
     pub sliding_window: Option<u64>,
-    /// `torch_dtype` (or the newer `dtype`), as written.
+    /// `torch_dtype` (or `dtype`) as written (`bfloat16`).
     pub torch_dtype: Option<String>,
     /// `quantization_config`, when present.
     pub quantization: Option<QuantizationConfig>,
@@ -52,7 +51,7 @@ pub struct QuantizationConfig {
     /// Bits per weight: `bits` (GPTQ, AWQ), compressed-tensors' `config_groups.*.weights.num_bits`, or 4/8 from
     /// bitsandbytes' `load_in_4bit` / `load_in_8bit`.
     pub bits: Option<u32>,
-    /// `group_size`: input features per quantization group.
+    /// Weights per scale (`group_size`); -1 in the file (one group per row) is kept as `None`.
     pub group_size: Option<u64>,
     /// Modules kept unquantized: `modules_to_not_convert`, bitsandbytes' `llm_int8_skip_modules`,
     /// compressed-tensors' `ignore`.
@@ -87,38 +86,35 @@ pub fn load_beside(checkpoint_path: &Path) -> Option<Result<ModelConfig, String>
             .unwrap_or_default()
     };
     let path = folder.join("config.json");
-    let meta = std::fs::metadata(&path).ok()?;
+    std::fs::metadata(&path).ok()?;
+    Some(read_file(&path).map_err(|why| format!("{}: {why}; ignored", path.display())))
+}
+
+/// A `config.json` named by the user (`footprint --config FILE`); `Err` is the reason alone, for a message that
+/// names the file.
+pub fn read_file(path: &Path) -> Result<ModelConfig, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
     if !meta.is_file() {
-        return Some(Err(format!(
-            "{}: not a regular file; ignored",
-            path.display()
-        )));
+        return Err("not a regular file".into());
     }
     // A config.json is a few kilobytes; anything huge is not one, and is not read into memory.
     const MAX_CONFIG_BYTES: u64 = 16 << 20;
     if meta.len() > MAX_CONFIG_BYTES {
-        return Some(Err(format!(
-            "{}: {} bytes, too large for a config.json; ignored",
-            path.display(),
-            meta.len()
-        )));
+        return Err(format!("{} bytes, too large for a config.json", meta.len()));
     }
-    Some(
-        std::fs::read(&path)
-            .map_err(|e| format!("{}: {e}; ignored", path.display()))
-            .and_then(|bytes| parse(&path, &bytes)),
-    )
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    parse_value(path, &bytes)
 }
 
-/// Parses the bytes of a `config.json` at `path` leniently.
-///
-/// # Errors
-/// A one-line message naming `path`, when the bytes are not JSON or not a JSON object.
+/// `bytes` as a config.json; `Err` names `path` and says the file is ignored.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<ModelConfig, String> {
-    let raw: Value = serde_json::from_slice(bytes)
-        .map_err(|e| format!("{}: not valid JSON ({e}); ignored", path.display()))?;
+    parse_value(path, bytes).map_err(|why| format!("{}: {why}; ignored", path.display()))
+}
+
+fn parse_value(path: &Path, bytes: &[u8]) -> Result<ModelConfig, String> {
+    let raw: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON ({e})"))?;
     if !raw.is_object() {
-        return Err(format!("{}: not a JSON object; ignored", path.display()));
+        return Err("not a JSON object".into());
     }
     // Multimodal configs (Llava, Gemma 3, Mllama…) keep the language model's figures under `text_config`.
     let text = raw.get("text_config").filter(|t| t.is_object());

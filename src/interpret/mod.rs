@@ -4,5 +4,6 @@
 pub mod arch;
 pub mod classify;
 pub mod hf_config;
+pub mod moe;
 pub mod role;
 pub mod semantics;

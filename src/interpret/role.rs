@@ -1,41 +1,44 @@
-//! The role of a tensor in the model (embeddings, attention, MLP, experts, router, norm, output head, vision
+//! The role of a tensor in the model (embeddings, attention, MLP, routed and shared experts, router, norm, output head, vision
 //! tower), recognised from the usual naming of Hugging Face, GGUF and common checkpoints. Rules are tried in order
 //! on dot-separated name components; the id of the rule that matched is reported, and a name no rule knows is
 //! `other` — never a guess.
 
 use serde::Serialize;
 
-/// A tensor's part of the model, from its name.
+/// What part of the model a tensor belongs to, from its name (`--group-by module`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Token and position embeddings.
     Embeddings,
-    /// Attention projections (query, key, value, output).
+    /// Attention projections (q/k/v/o and fused qkv).
     Attention,
-    /// A dense feed-forward block.
+    /// The feed-forward block of a dense layer.
     Mlp,
-    /// Mixture-of-experts expert weights, shared experts included.
+    /// Routed experts: a token runs through only some of them.
     Experts,
-    /// A mixture-of-experts router (gate).
+    /// Shared experts (DeepSeek's `shared_experts`, Qwen2-MoE's `shared_expert`): every token runs through them.
+    SharedExperts,
+    /// The MoE router (gate) that picks the experts for each token.
     Router,
-    /// A normalisation layer.
+    /// Normalisation weights (LayerNorm, RMSNorm).
     Norm,
     /// The output head (`lm_head`).
     OutputHead,
-    /// A vision encoder or multimodal projector.
+    /// The vision encoder and projector of a multimodal model.
     VisionTower,
-    /// A name no role rule recognises.
+    /// Anything no role rule matches.
     Other,
 }
 
 impl Role {
     /// Every role, in the order reports list them.
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 10] = [
         Role::Embeddings,
         Role::Attention,
         Role::Mlp,
         Role::Experts,
+        Role::SharedExperts,
         Role::Router,
         Role::Norm,
         Role::OutputHead,
@@ -43,13 +46,14 @@ impl Role {
         Role::Other,
     ];
 
-    /// The role's name as in JSON (`embeddings`, `output_head`, …).
+    /// The role's name in reports (`output_head`).
     pub fn name(self) -> &'static str {
         match self {
             Role::Embeddings => "embeddings",
             Role::Attention => "attention",
             Role::Mlp => "mlp",
             Role::Experts => "experts",
+            Role::SharedExperts => "shared_experts",
             Role::Router => "router",
             Role::Norm => "norm",
             Role::OutputHead => "output_head",
@@ -63,9 +67,10 @@ impl Role {
 /// tower's; a norm inside attention is a norm; an expert's MLP is an expert.
 pub const ROLE_RULES: &[(&str, Role, &str)] = &[
     ("vision_tower.component", Role::VisionTower, "`vision_tower`, `vision_model`, `visual`, `vision_encoder`, `image_encoder`, `multi_modal_projector`, `mm_projector`"),
-    ("norm.component", Role::Norm, "a component ending in `norm` or `layernorm` (any case), or `ln_N` / `ln_f` / `norm_N` / `norm_f` (MPT)"),
+    ("norm.component", Role::Norm, "a component ending in `norm` or `layernorm` (any case; also with a number or an `s` after it: `norm1`, `decoder_norms`), or `ln_N` / `ln_f` / `norm_N` / `norm_f` (MPT)"),
     ("router.component", Role::Router, "`router`, `gate` (MoE gate), `shared_expert_gate`, GGUF `ffn_gate_inp`"),
-    ("experts.component", Role::Experts, "`experts`, `shared_experts`, `shared_expert`, GGUF `ffn_*_exps` / `ffn_*_shexp`"),
+    ("shared_experts.component", Role::SharedExperts, "`shared_experts`, `shared_expert`, GGUF `ffn_*_shexp`: experts every token uses"),
+    ("experts.component", Role::Experts, "`experts` (routed experts), GGUF `ffn_*_exps`"),
     ("embeddings.component", Role::Embeddings, "`embed_tokens`, `wte`, `wpe`, `*_embeddings`, `embeddings`, `embedding` (Mamba), `embed_positions`, `tok_embeddings`, `embed_in` (GPT-NeoX), T5/BART `shared.weight`, GGUF `token_embd`"),
     ("output_head.name", Role::OutputHead, "first component `lm_head` or `embed_out` (`language_model.lm_head` in vision-language checkpoints), DeepSeek's multi-token-prediction `shared_head.head`, or GGUF `output.weight`"),
     ("attention.component", Role::Attention, "`self_attn`, T5 `SelfAttention` / `EncDecAttention`, `attn`, `attention`, `cross_attn`, `q/k/v/o_proj`, `qkv_proj`, `c_attn`, `query_key_value`, `Wqkv`, GGUF `attn_*` (Meta's `wq/wk/wv/wo` sit under `attention`; T5's `wo` is in `DenseReluDense` too)"),
@@ -84,6 +89,7 @@ const ATTENTION: u16 = 1 << 5;
 const MLP: u16 = 1 << 6;
 /// `output` right after an integer component (BERT's `layer.N.output`).
 const BERT_OUTPUT: u16 = 1 << 7;
+const SHARED_EXPERTS: u16 = 1 << 8;
 
 fn component_flags(p: &str) -> u16 {
     let mut f = 0;
@@ -105,10 +111,13 @@ fn component_flags(p: &str) -> u16 {
     if matches!(p, "router" | "gate" | "shared_expert_gate" | "ffn_gate_inp") {
         f |= ROUTER;
     }
-    if matches!(p, "experts" | "shared_experts" | "shared_expert")
-        || (p.starts_with("ffn_") && (p.ends_with("_exps") || p.ends_with("_shexp")))
-    {
+    if p == "experts" || (p.starts_with("ffn_") && p.ends_with("_exps")) {
         f |= EXPERTS;
+    }
+    if matches!(p, "shared_experts" | "shared_expert")
+        || (p.starts_with("ffn_") && p.ends_with("_shexp"))
+    {
+        f |= SHARED_EXPERTS;
     }
     if matches!(
         p,
@@ -172,7 +181,7 @@ fn component_flags(p: &str) -> u16 {
     f
 }
 
-/// The role of the tensor named `name`, with the id of the rule that decided it (`other` when none matched).
+/// The role a tensor name gives and the id of the rule that gave it.
 pub fn role_of(name: &str) -> (Role, &'static str) {
     // Runs for every tensor: one pass over the components, nothing allocated.
     let mut flags = 0;
@@ -203,6 +212,8 @@ pub fn role_of(name: &str) -> (Role, &'static str) {
         (Role::Norm, "norm.component")
     } else if flags & ROUTER != 0 {
         (Role::Router, "router.component")
+    } else if flags & SHARED_EXPERTS != 0 {
+        (Role::SharedExperts, "shared_experts.component")
     } else if flags & EXPERTS != 0 {
         (Role::Experts, "experts.component")
     } else if flags & EMBEDDINGS != 0 {
@@ -223,7 +234,12 @@ pub fn role_of(name: &str) -> (Role, &'static str) {
 fn is_norm(p: &str) -> bool {
     // `layernorm` ends in `norm` too; compared without allocating, as this runs for every component.
     // Bytes, not a str slice: a name from a file may hold multi-byte characters.
-    let ends_norm = p.len() >= 4 && p.as_bytes()[p.len() - 4..].eq_ignore_ascii_case(b"norm");
+    // A number after it (`norm1`, `norm2`: torch.nn.Transformer's layers) or a plural (`decoder_norms.0`, a
+    // ModuleList of norms) is still a norm.
+    let stem = p.trim_end_matches(|c: char| c.is_ascii_digit());
+    let stem = stem.strip_suffix(['s', 'S']).unwrap_or(stem);
+    let ends_norm =
+        stem.len() >= 4 && stem.as_bytes()[stem.len() - 4..].eq_ignore_ascii_case(b"norm");
     ends_norm
         || ["ln_", "norm_"].iter().any(|prefix| {
             p.strip_prefix(prefix).is_some_and(|n| {
@@ -293,6 +309,11 @@ mod tests {
         assert_eq!(r("encoder.block.0.layer.0.layer_norm.weight"), Role::Norm);
         assert_eq!(r("transformer.blocks.0.norm_1.weight"), Role::Norm);
         assert_eq!(r("transformer.norm_f.weight"), Role::Norm);
+        // torch.nn.Transformer's layers and a ModuleList of norms (a time-series model from a PyPI wheel).
+        assert_eq!(r("encoder.layers.0.norm1.weight"), Role::Norm);
+        assert_eq!(r("encoder.layers.0.norm2.bias"), Role::Norm);
+        assert_eq!(r("decoder_norms.0.weight"), Role::Norm);
+        assert_eq!(r("model.norms.3.weight"), Role::Norm);
         assert_eq!(r("gpt_neox.embed_in.weight"), Role::Embeddings);
         assert_eq!(r("embed_out.weight"), Role::OutputHead);
         assert_eq!(r("backbone.embedding.weight"), Role::Embeddings);
@@ -300,7 +321,7 @@ mod tests {
         assert_eq!(r("model.shared.weight"), Role::Embeddings);
         assert_eq!(
             r("model.layers.0.mlp.shared_expert.up_proj.weight"),
-            Role::Experts
+            Role::SharedExperts
         );
         assert_eq!(r("embeddings.LayerNorm.weight"), Role::Norm);
         assert_eq!(r("embeddings.word_embeddings.weight"), Role::Embeddings);
@@ -329,6 +350,7 @@ mod tests {
         assert_eq!(r("blk.0.ffn_down.weight"), Role::Mlp);
         assert_eq!(r("blk.0.ffn_gate_inp.weight"), Role::Router);
         assert_eq!(r("blk.0.ffn_up_exps.weight"), Role::Experts);
+        assert_eq!(r("blk.0.ffn_up_shexp.weight"), Role::SharedExperts);
         assert_eq!(r("output_norm.weight"), Role::Norm);
         assert_eq!(r("output.weight"), Role::OutputHead);
     }
@@ -339,6 +361,7 @@ mod tests {
             "visual.blocks.0.attn.qkv.weight",
             "model.norm.weight",
             "a.gate.weight",
+            "model.layers.1.mlp.shared_experts.up_proj.weight",
             "blk.0.ffn_up_exps.weight",
             "wte.weight",
             "lm_head.weight",

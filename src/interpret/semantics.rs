@@ -11,29 +11,29 @@ use std::path::PathBuf;
 /// Totals of the tensors of one class.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ClassRow {
-    /// How many tensors.
+    /// Tensors of the class.
     pub tensors: u64,
-    /// Their stored elements.
+    /// Their elements (the Hub's count).
     pub elements: u64,
-    /// Their bytes on disk.
+    /// Their data bytes.
     pub bytes: u64,
 }
 
-/// Totals per class; the four rows' elements sum to the Hub's count.
+/// The totals per class of a checkpoint.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Classes {
     /// Trained parameters.
     pub weight: ClassRow,
-    /// Buffers that are not parameters.
+    /// Buffers: saved state that is not a parameter.
     pub buffer: ClassRow,
-    /// Quantization auxiliaries (scales, zero points).
+    /// Quantization auxiliaries: scales, zero points, group indices.
     pub quant_aux: ClassRow,
-    /// Packed low-bit weights, as stored elements.
+    /// Packed low-bit weights, as stored.
     pub quant_packed: ClassRow,
 }
 
 impl Classes {
-    /// The row of `class`.
+    /// The totals of one class.
     pub fn get(&self, class: Class) -> &ClassRow {
         match class {
             Class::Weight => &self.weight,
@@ -52,7 +52,7 @@ impl Classes {
         }
     }
 
-    /// Adds `other`'s totals to these, class by class.
+    /// Adds another checkpoint's totals to these (the total over several).
     pub fn add(&mut self, other: &Classes) {
         for class in Class::ALL {
             let (a, b) = (self.get_mut(class), other.get(class));
@@ -70,29 +70,29 @@ pub struct RuleRow {
     pub rule: Rule,
     /// The class it assigns.
     pub class: Class,
-    /// What it matches, in words.
+    /// What it matches and why, in words.
     pub description: &'static str,
-    /// How many tensors it classified.
+    /// Tensors it classified.
     pub tensors: u64,
-    /// Their stored elements.
+    /// Their elements (the Hub's count).
     pub elements: u64,
-    /// The dense-model parameters they stand for.
+    /// The logical parameters they count for.
     pub logical_parameters: u64,
     /// The first tensor the rule matched, so the rule can be checked against a real name.
     pub example: String,
 }
 
-/// Parameter counts beyond the Hub's element total, for the selected tensors.
+/// The honest counts of a checkpoint: logical parameters, classes, embeddings, and the rules behind them.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Semantics {
     /// Parameters of the dense model: weights plus unpacked packed weights; no buffers, no quantization
     /// auxiliaries, a tied output head once.
     pub logical_parameters: u64,
-    /// Stored elements, tensors and bytes per class.
+    /// Totals per class.
     pub classes: Classes,
     /// Token and position embeddings and an untied output head (logical parameters), as model cards count them.
     pub embedding_parameters: u64,
-    /// `logical_parameters` minus `embedding_parameters`.
+    /// Logical parameters minus `embedding_parameters`.
     pub non_embedding_parameters: u64,
     /// Every rule that matched, in rule order.
     pub classification: Vec<RuleRow>,
@@ -101,16 +101,16 @@ pub struct Semantics {
 /// What `config.json` says about the model, for the summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelInfo {
-    /// The `config.json` read.
+    /// The config.json read.
     #[serde(serialize_with = "crate::model::path::lossy")]
     pub config: PathBuf,
-    /// `model_type` (e.g. `llama`).
+    /// Its `model_type`.
     pub model_type: Option<String>,
-    /// `architectures` (e.g. `LlamaForCausalLM`).
+    /// Its `architectures`.
     pub architectures: Vec<String>,
-    /// `tie_word_embeddings` as written (`None` when absent: transformers then ties).
+    /// Its `tie_word_embeddings` as written (transformers treats absent as `true`).
     pub tie_word_embeddings: Option<bool>,
-    /// `quantization_config`, reduced to what counting uses.
+    /// Its `quantization_config`, reduced.
     pub quantization: Option<QuantizationConfig>,
 }
 

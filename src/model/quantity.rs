@@ -1,11 +1,18 @@
-//! Reading the figures people write in rules: `8.1B` parameters, `16GiB`, `5GB`, `2%`.
+//! Reading the figures people write, for every flag and rules-file key of a kind: parameter counts (`8.1B`,
+//! `--max-params`, `--batch`), byte sizes (`16GiB`, `--max-bytes`, `--fits`), context lengths (`32k`,
+//! `--context`) and percentages (`2%`). One parser per kind, so that what one flag takes every flag of that kind
+//! takes, and a value quoted with a space (`"16 GiB"`) is the same value.
 //!
 //! Exact: the decimal text is read as an integer mantissa and a power of ten, never through a float, so `8.1B` is
 //! 8,100,000,000 and not 8,099,999,999. What is accepted:
 //! - a plain integer, optionally grouped by threes with `,` or `_` (`8,030,261,248`, `8_030_261_248`);
 //! - a decimal with an exponent and no unit (`1e9`, `2.5e10`), when the result is a whole number;
 //! - counts: a unit K (10^3), M (10^6), B (10^9, billion) or T (10^12), either case, optionally after a space;
-//! - bytes: B, decimal KB (or kB)/MB/GB/TB/PB, binary KiB/MiB/GiB/TiB/PiB, spelled exactly.
+//! - bytes: B, decimal KB (or kB)/MB/GB/TB/PB, binary KiB/MiB/GiB/TiB/PiB, spelled exactly; a byte figure
+//!   always has its unit (`16GiB`, or `16060522496B` for an exact count of bytes): a bare `16` is refused with
+//!   the fix, since `--max-bytes 16 GiB` (a space, no quotes) would otherwise become a limit of 16 bytes;
+//! - contexts: tokens, with K = 1024 and M = 1024² as model cards mean them (`32k` = 32,768, `128K` = 131,072,
+//!   `1M` = 1,048,576), or a plain integer.
 //!
 //! Refused with a message saying what to write instead: negative numbers, results that are not whole
 //! (`1.2345K`), results past 2^64 − 1, `G` for a count (B is billion), a byte prefix without its `B` (`16G`: GB or
@@ -47,16 +54,74 @@ pub fn parse_count(text: &str) -> Result<u64, String> {
         ))
         }
     };
-    whole(decimal(number, unit.is_empty())?, multiplier)
+    whole(decimal(number, unit.is_empty())?, multiplier).map_err(|e| {
+        if unit.is_empty() && e == NOT_WHOLE {
+            format!("{number} is not a whole number; write {number}B for billions, {number}M for millions (quote a value with a space: '{number} B')")
+        } else {
+            e
+        }
+    })
 }
 
-/// A size in bytes: `16GiB`, `5GB`, `512MiB`, `1e9`, `16060522496`.
+/// A size in bytes, with its unit: `16GiB`, `5GB`, `512MiB`, `16 GiB`, `16060522496B`.
 pub fn parse_bytes(text: &str) -> Result<u64, String> {
     let (number, unit) = split(text)?;
+    if unit.is_empty() {
+        return Err(format!(
+            "{number} what? A byte size needs its unit: write {number}GiB or {number}GB, or {number}B for exactly \
+             {number} bytes (quote a value with a space: '{number} GiB')"
+        ));
+    }
     let Some(multiplier) = byte_multiplier(unit) else {
         return Err(bad_byte_unit(number.trim(), unit));
     };
+    whole(decimal(number, false)?, multiplier)
+}
+
+/// A context length in tokens: `8192`, `32k` (32,768), `128K` (131,072), `1M` (1,048,576): K and M are powers
+/// of 1024, as "a 32k context" means on model cards and in `max_position_embeddings`.
+pub fn parse_context(text: &str) -> Result<u64, String> {
+    let (number, unit) = split(text)?;
+    let multiplier: u64 = match unit {
+        "" => 1,
+        "K" | "k" => 1 << 10,
+        "M" | "m" => 1 << 20,
+        u => {
+            return Err(format!(
+                "unknown unit '{u}'; a context is a number of tokens: 8192, 32k (32,768) or 1M (1,048,576)"
+            ))
+        }
+    };
     whole(decimal(number, unit.is_empty())?, multiplier)
+}
+
+/// [`parse_context`], at least 1 token.
+pub fn parse_context_positive(text: &str) -> Result<u64, String> {
+    match parse_context(text)? {
+        0 => Err("a context is at least 1 token".to_string()),
+        n => Ok(n),
+    }
+}
+
+/// A whole number of at least 1 (`--batch 4`, `--group-size 128`), with the count units (`1K`).
+pub fn parse_positive_count(text: &str) -> Result<u64, String> {
+    match parse_count(text)? {
+        0 => Err("must be at least 1".to_string()),
+        n => Ok(n),
+    }
+}
+
+/// A percentage with or without its sign (`--overhead 20` or `20%`), as a whole number of percent.
+pub fn parse_whole_percent(text: &str) -> Result<u64, String> {
+    let with_sign = if text.trim_end().ends_with('%') {
+        text.to_string()
+    } else {
+        format!("{}%", text.trim())
+    };
+    match parse_percent(&with_sign)? {
+        (n, 1) => u64::try_from(n).map_err(|_| too_large()),
+        _ => Err("a whole number of percent, such as 20 or 20%".to_string()),
+    }
 }
 
 fn byte_multiplier(unit: &str) -> Option<u64> {
@@ -238,11 +303,13 @@ fn whole(d: Decimal, multiplier: u64) -> Result<u64, String> {
         let divisor = 10u128.checked_pow(d.exponent.unsigned_abs());
         match divisor {
             Some(p) if scaled % p == 0 => scaled / p,
-            _ => return Err("not a whole number".to_string()),
+            _ => return Err(NOT_WHOLE.to_string()),
         }
     };
     u64::try_from(value).map_err(|_| too_large())
 }
+
+const NOT_WHOLE: &str = "not a whole number";
 
 fn too_large() -> String {
     "too large (the largest is 18,446,744,073,709,551,615)".to_string()
@@ -300,11 +367,11 @@ mod tests {
         assert_eq!(parse_bytes("512MiB"), Ok(536_870_912));
         assert_eq!(parse_bytes("1.5GiB"), Ok(1_610_612_736));
         assert_eq!(parse_bytes("16 GiB"), Ok(17_179_869_184));
-        assert_eq!(parse_bytes("1e9"), Ok(1_000_000_000));
         assert_eq!(parse_bytes("100kB"), Ok(100_000));
         assert_eq!(parse_bytes("2KiB"), Ok(2048));
         assert_eq!(parse_bytes("512B"), Ok(512));
-        assert_eq!(parse_bytes("16,060,522,496"), Ok(16_060_522_496));
+        assert_eq!(parse_bytes("16,060,522,496B"), Ok(16_060_522_496));
+        assert_eq!(parse_bytes("16060522496 B"), Ok(16_060_522_496));
         assert_eq!(parse_bytes("1PiB"), Ok(1 << 50));
     }
 
@@ -326,6 +393,41 @@ mod tests {
         assert_eq!(err("-5GB"), "must not be negative");
         assert_eq!(err("0.1KiB"), "not a whole number");
         assert!(err("19000PB").contains("too large"));
+        // A bare number is refused with the fix: `--max-bytes 16 GiB` unquoted reaches the parser as `16`.
+        assert_eq!(
+            err("16"),
+            "16 what? A byte size needs its unit: write 16GiB or 16GB, or 16B for exactly 16 bytes \
+             (quote a value with a space: '16 GiB')"
+        );
+        assert!(err("1e9").contains("needs its unit"));
+        assert!(err("1e9B").contains("exponent"));
+    }
+
+    #[test]
+    fn contexts() {
+        assert_eq!(parse_context("8192"), Ok(8192));
+        assert_eq!(parse_context("32k"), Ok(32_768));
+        assert_eq!(parse_context("8K"), Ok(8192));
+        assert_eq!(parse_context("128K"), Ok(131_072));
+        assert_eq!(parse_context("1M"), Ok(1 << 20));
+        assert_eq!(parse_context("32,768"), Ok(32_768));
+        assert_eq!(parse_context("0.5k"), Ok(512));
+        assert!(parse_context("32 tokens")
+            .unwrap_err()
+            .contains("unknown unit 'tokens'"));
+        assert_eq!(parse_context("1.0001k").unwrap_err(), "not a whole number");
+    }
+
+    #[test]
+    fn a_bare_fraction_of_a_count_names_the_units() {
+        // `--max-params 8.1 B` unquoted reaches the parser as `8.1`.
+        let e = parse_count("8.1").unwrap_err();
+        assert!(e.contains("write 8.1B for billions"), "{e}");
+        assert_eq!(parse_positive_count("0").unwrap_err(), "must be at least 1");
+        assert_eq!(parse_positive_count("4"), Ok(4));
+        assert_eq!(parse_whole_percent("20"), Ok(20));
+        assert_eq!(parse_whole_percent("20%"), Ok(20));
+        assert!(parse_whole_percent("2.5").is_err());
     }
 
     proptest::proptest! {
@@ -333,7 +435,7 @@ mod tests {
         fn every_integer_reads_back_plain_and_grouped(n: u64) {
             proptest::prop_assert_eq!(parse_count(&n.to_string()), Ok(n));
             proptest::prop_assert_eq!(parse_count(&crate::model::units::grouped(n)), Ok(n));
-            proptest::prop_assert_eq!(parse_bytes(&crate::model::units::grouped(n).replace(',', "_")), Ok(n));
+            proptest::prop_assert_eq!(parse_bytes(&format!("{}B", crate::model::units::grouped(n).replace(',', "_"))), Ok(n));
         }
 
         #[test]

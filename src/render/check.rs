@@ -23,6 +23,7 @@ use serde::Serialize;
 use std::borrow::Cow;
 use std::path::Path;
 
+/// How `paramscope check` writes its results (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CheckFormat {
     /// A line per rule (PASS/FAIL, measured figure, limit), then a summary line.
@@ -38,6 +39,9 @@ pub enum CheckFormat {
 
 /// At most this many names are listed under a failing rule; the rest are counted.
 pub const DETAILS_SHOWN: usize = 50;
+
+/// A dtype rule's offending tensors listed in the table without --verbose: a few are worth a line each.
+pub const DTYPE_TENSORS_SHOWN: usize = 3;
 
 /// How names read from files (tensors, paths, the reader's notes) are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +77,7 @@ fn message(r: &RuleResult, names: Names) -> String {
         Outcome::Values(v) => values(v),
         Outcome::Verify(v) => verified(v),
         Outcome::PickleSafety(p) => pickle_safety(p),
+        Outcome::Unmeasured(u) => format!("unknown ({}), limit {}", names.name(&u.why), u.limit),
     }
 }
 
@@ -85,7 +90,7 @@ fn details(r: &RuleResult, names: Names) -> Vec<String> {
             .iter()
             .map(|n| format!("note: {}", names.name(n)))
             .collect(),
-        Outcome::Compared(_) | Outcome::Growth(_) => Vec::new(),
+        Outcome::Compared(_) | Outcome::Growth(_) | Outcome::Unmeasured(_) => Vec::new(),
         Outcome::FileSizes(f) => capped(f.over.iter().map(|file| {
             format!(
                 "{}: {}",
@@ -496,6 +501,15 @@ pub fn to_json_all(reports: &[CheckReport]) -> serde_json::Value {
     })
 }
 
+/// What `paramscope check --format json` prints for the checkpoints checked: one alone as [`to_json`], any other
+/// number as [`to_json_all`].
+pub fn to_json_collected(reports: &[CheckReport]) -> serde_json::Value {
+    match reports {
+        [one] => to_json(one),
+        all => to_json_all(all),
+    }
+}
+
 fn paint(text: &str, code: &str, colour: bool) -> String {
     if colour {
         format!("\u{1b}[{code}m{text}\u{1b}[0m")
@@ -504,22 +518,35 @@ fn paint(text: &str, code: &str, colour: bool) -> String {
     }
 }
 
-fn rule_line(r: &RuleResult, colour: bool) -> String {
+fn rule_line(r: &RuleResult, colour: bool, verbose: bool) -> String {
     let word = match r.status() {
         Status::Pass => paint("PASS", "32", colour),
         Status::Fail => paint("FAIL", "1;31", colour),
     };
     let mut line = format!("{word} {}: {}\n", r.rule, message(r, Names::Terminal));
+    // A dtype rule's message already counts the tensors by dtype; beyond a few, the tensor per line is for
+    // --verbose (an all-BF16 model under `--dtype f32` would otherwise print every tensor of the model).
+    if let (Outcome::Dtypes(d), false) = (&r.outcome, verbose) {
+        if d.tensors.len() > DTYPE_TENSORS_SHOWN {
+            let listed = units::counted(d.tensors.len() as u64, "tensor", "tensors");
+            line.push_str(&format!("    (--verbose lists the {listed})\n"));
+            return line;
+        }
+    }
     for d in details(r, Names::Terminal) {
         line.push_str(&format!("    {d}\n"));
     }
     line
 }
 
-/// The rule lines of one checkpoint and its verdict line.
-pub fn text(report: &CheckReport, colour: bool) -> String {
+/// The rule lines of one checkpoint and its verdict line; with `verbose`, a dtype rule lists its tensors too.
+pub fn text(report: &CheckReport, colour: bool, verbose: bool) -> String {
     let path = escape(&report.path.display().to_string()).into_owned();
-    let mut out: String = report.rules.iter().map(|r| rule_line(r, colour)).collect();
+    let mut out: String = report
+        .rules
+        .iter()
+        .map(|r| rule_line(r, colour, verbose))
+        .collect();
     out.push_str(&verdict_line(report, &path, colour));
     out
 }
@@ -637,10 +664,13 @@ fn github_property(s: &str) -> String {
 pub mod junit {
     use super::*;
 
+    /// The XML declaration and the opening `<testsuites>` element, written once before the suites.
     pub const HEADER: &str =
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"paramscope check\">\n";
+    /// The closing `</testsuites>` element, written once after the suites.
     pub const FOOTER: &str = "</testsuites>\n";
 
+    /// One checkpoint as a `<testsuite>`: a test case per rule, failures with their words; an unreadable checkpoint as one erroring case.
     pub fn suite(report: &CheckReport) -> String {
         let name = xml(&report.path.display().to_string());
         let failures = report.failed_rules().count();
@@ -1244,7 +1274,7 @@ mod tests {
             r#"{"path":"m.safetensors","status":"fail","rules":[{"rule":"structure","status":"pass","measured":1,"limit":null,"message":"1 file, 1 tensor read: headers in bounds, tensors tile the data exactly, no trailing bytes"},{"rule":"forbid-dtype","status":"fail","measured":["F32"],"limit":["F32"],"message":"F32 (1 tensor) present; forbidden: F32","details":["a\u001bb: F32"]}]}"#
         );
         // The table escapes the same name.
-        assert!(text(&report_with_a_strange_name(), false).contains("    a\\u{1b}b: F32\n"));
+        assert!(text(&report_with_a_strange_name(), false, true).contains("    a\\u{1b}b: F32\n"));
 
         let all = to_json_all(&[report_with_a_strange_name()]);
         assert_eq!(all["checkpoints"][0], json);

@@ -15,6 +15,7 @@ fn signed_bytes(delta: i128) -> String {
     format!("{sign}{}", units::bytes(delta.unsigned_abs() as u64))
 }
 
+/// The diff report as text in `style`, listing at most `limit` tensors per section (the rest counted).
 pub fn render(r: &DiffReport, style: Style, limit: usize) -> String {
     let mut doc = Doc::new(style);
     doc.heading(&format!(

@@ -17,6 +17,7 @@ fn files(n: usize) -> String {
     }
 }
 
+/// The footprint report as text in `style`, bytes in binary and decimal units both.
 pub fn render(r: &FootprintReport, style: Style) -> String {
     let mut doc = Doc::new(style);
     doc.heading(&format!(
@@ -107,10 +108,11 @@ pub fn render(r: &FootprintReport, style: Style) -> String {
     match (&r.inference, &r.architecture_unknown) {
         (Some(inf), _) => {
             doc.heading(&format!(
-                "Inference: {} tokens × batch {}, KV cache at {} bits",
+                "Inference: {} tokens × batch {}, KV cache in {} ({} bits per element)",
                 units::grouped(inf.context),
                 inf.batch,
-                inf.kv_bits
+                inf.kv_dtype,
+                inf.kv_bits_per_element
             ));
             let a = &inf.attention;
             let mut arch = format!(
@@ -192,38 +194,104 @@ pub fn render(r: &FootprintReport, style: Style) -> String {
         ]);
     }
     if let Some(f) = &r.fits {
-        let verdict = if f.fits { "fits" } else { "does NOT fit" };
-        let mut line = format!(
-            "{verdict} in {}: needs {}",
-            units::bytes(f.budget_bytes),
-            units::bytes(f.needed_bytes)
-        );
-        match (f.max_context, f.context_limit) {
-            // The weights may fit while a single token of KV cache at this batch does not.
-            (Some(0), _) => match &r.inference {
-                Some(inf)
-                    if footprint::with_overhead(inf.weights_bytes, inf.overhead_percent)
-                        <= f.budget_bytes =>
-                {
-                    line.push_str(&format!(
-                        "; the weights fit, but not one token of KV cache at batch {}",
-                        inf.batch
-                    ))
-                }
-                _ => line.push_str("; not even without a KV cache"),
-            },
-            (Some(ctx), Some(limit)) if ctx == limit => line.push_str(&format!(
-                "; longest context that fits: {} tokens, the model's maximum",
-                units::grouped(ctx)
-            )),
-            (Some(ctx), _) => line.push_str(&format!(
-                "; longest context that fits: {} tokens",
-                units::grouped(ctx)
-            )),
-            (None, _) => line.push_str(" (weights only: architecture unknown, no KV cache)"),
-        }
-        doc.line("");
-        doc.line(&line);
+        fits(&mut doc, r, f);
     }
     doc.finish()
+}
+
+/// The `--fits` verdict: the stored precision's line as before, the split assumed on several devices, and a row
+/// per precision (fits, longest context, the smallest memory it needs).
+fn fits(doc: &mut Doc, r: &FootprintReport, f: &footprint::Fits) {
+    let verdict = if f.fits { "fits" } else { "does NOT fit" };
+    let (budget, need) = match &f.split {
+        Some(s) => (
+            format!(
+                "{} ({} devices, {} in all)",
+                escape(&f.budget),
+                s.devices,
+                units::bytes(f.budget_bytes)
+            ),
+            format!("{} per device", units::bytes(f.needed_per_device_bytes)),
+        ),
+        None => (
+            format!("{} ({})", escape(&f.budget), units::bytes(f.budget_bytes)),
+            units::bytes(f.needed_bytes),
+        ),
+    };
+    let mut line = format!("{verdict} in {budget}: needs {need}");
+    match (f.max_context, f.context_limit) {
+        // The weights may fit while a single token of KV cache at this batch does not.
+        (Some(0), _) => match &r.inference {
+            Some(inf)
+                if footprint::with_overhead(inf.weights_bytes, inf.overhead_percent)
+                    <= f.budget_bytes
+                    && f.split.is_none() =>
+            {
+                line.push_str(&format!(
+                    "; the weights fit, but not one token of KV cache at batch {}",
+                    inf.batch
+                ))
+            }
+            _ => line.push_str("; not even without a KV cache"),
+        },
+        (Some(ctx), Some(limit)) if ctx == limit => line.push_str(&format!(
+            "; longest context that fits: {} tokens, the model's maximum",
+            units::grouped(ctx)
+        )),
+        (Some(ctx), _) => line.push_str(&format!(
+            "; longest context that fits: {} tokens",
+            units::grouped(ctx)
+        )),
+        (None, _) => line.push_str(" (weights only: architecture unknown, no KV cache)"),
+    }
+    doc.line("");
+    doc.line(&line);
+    if let Some(s) = &f.split {
+        doc.line(&format!("split assumed: {}", s.description));
+    }
+    let context = r
+        .inference
+        .as_ref()
+        .map_or("weights only".to_string(), |i| {
+            format!("{} tokens", units::grouped(i.context))
+        });
+    doc.heading(&format!("Fits in {} by precision", escape(&f.budget)));
+    let per_device = if f.split.is_some() {
+        "needs per device"
+    } else {
+        "needs"
+    };
+    let need_header = format!("{per_device} at {context}");
+    let body = f
+        .precisions
+        .iter()
+        .map(|p| {
+            let longest = match (p.max_context, f.context_limit) {
+                (None, _) => "-".to_string(),
+                (Some(0), _) => "none".to_string(),
+                (Some(c), Some(limit)) if c == limit => {
+                    format!("{} (the maximum)", units::grouped(c))
+                }
+                (Some(c), _) => units::grouped(c),
+            };
+            vec![
+                p.name.clone(),
+                units::bytes(p.weights_bytes),
+                units::bytes(p.needed_per_device_bytes),
+                if p.fits { "yes" } else { "no" }.to_string(),
+                longest,
+            ]
+        })
+        .collect();
+    doc.table(
+        &[
+            "precision",
+            "weights",
+            &need_header,
+            "fits",
+            "longest context",
+        ],
+        body,
+        &[1, 2, 4],
+    );
 }

@@ -9,6 +9,7 @@ use serde_json::Value;
 /// Strings longer than this (chat templates run to kilobytes) are cut in tables unless `--metadata full`.
 const TABLE_STRING_CHARS: usize = 120;
 
+/// Adds the GGUF summary (architecture, file type, hyperparameters, tokenizer, claimed against counted parameters) to `doc`.
 pub fn summary(doc: &mut Doc, g: &GgufReport, parameters: u64) {
     doc.heading("GGUF");
     let mut rows: Vec<(String, String)> = Vec::new();

@@ -7,6 +7,7 @@ use crate::aggregate::group::GroupRow;
 use crate::aggregate::tree::TreeNode;
 use crate::inspect::{Groups, InspectReport};
 use crate::interpret::classify::Class;
+use crate::interpret::moe::{self, ActiveParameters};
 use crate::model::units;
 
 /// Width of a full bar, in terminal cells.
@@ -23,6 +24,15 @@ pub fn bar(part: u64, whole: u64) -> String {
     const PARTIAL: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
     s.push_str(PARTIAL[eighths % 8]);
     s
+}
+
+/// The `logical parameters` row: the count with the packed weights counted as the weights they stand for.
+pub fn logical_row(r: &InspectReport) -> (String, String) {
+    let n = r.semantics.logical_parameters;
+    (
+        "logical parameters".into(),
+        format!("{} ({})", units::count(n), units::grouped(n)),
+    )
 }
 
 /// Summary rows for the honest counts; zero classes are left out of the table (JSON has them all).
@@ -46,14 +56,10 @@ pub fn semantics_rows(r: &InspectReport) -> Vec<(String, String)> {
         }
         rows.push(("model".into(), escape(&what).into_owned()));
     }
-    rows.push((
-        "logical parameters".into(),
-        format!(
-            "{} ({})",
-            units::count(s.logical_parameters),
-            units::grouped(s.logical_parameters)
-        ),
-    ));
+    // When it differs from the Hub count, the report's first lines show it beside that count instead.
+    if s.logical_parameters == r.totals.parameters {
+        rows.push(logical_row(r));
+    }
     rows.push((
         "embedding / non-embedding".into(),
         format!(
@@ -62,6 +68,7 @@ pub fn semantics_rows(r: &InspectReport) -> Vec<(String, String)> {
             units::count(s.non_embedding_parameters)
         ),
     ));
+    rows.extend(active_rows(&r.active));
     for (class, label) in [
         (Class::Buffer, "buffers"),
         (Class::QuantAux, "quant aux"),
@@ -83,6 +90,64 @@ pub fn semantics_rows(r: &InspectReport) -> Vec<(String, String)> {
     rows
 }
 
+/// `active parameters` (MoE checkpoints, or why unknown) and `multi-token prediction` rows; nothing for a dense
+/// model without MTP layers, whose active parameters are its logical parameters.
+fn active_rows(a: &ActiveParameters) -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    match (&a.moe, a.active_parameters, &a.active_parameters_unknown) {
+        (Some(m), Some(active), _) => {
+            let shared = match m.shared_experts {
+                Some(n) if n > 0 => format!(" + {n} shared"),
+                _ => String::new(),
+            };
+            rows.push((
+                "active parameters".into(),
+                format!(
+                    "{} ({}) per token of {}: {} of {} routed experts{shared} in {} of {} layers",
+                    units::count(active),
+                    units::grouped(active),
+                    units::count(m.total_parameters),
+                    m.experts_used,
+                    m.experts,
+                    m.moe_layers,
+                    m.layers
+                ),
+            ));
+            for note in &m.notes {
+                rows.push(("  note".into(), escape(note).into_owned()));
+            }
+        }
+        (_, None, Some(why)) => rows.push((
+            "active parameters".into(),
+            format!("unknown: {}", escape(why)),
+        )),
+        _ => {}
+    }
+    if let Some(mtp) = &a.mtp {
+        let which = if mtp.layers.len() == 1 {
+            "layer"
+        } else {
+            "layers"
+        };
+        let active = match mtp.active_parameters {
+            Some(n) if n != mtp.parameters => format!(", {} active", units::count(n)),
+            _ => String::new(),
+        };
+        rows.push((
+            "multi-token prediction".into(),
+            format!(
+                "{which} {}: {} ({}){active}, apart from the main model ({})",
+                moe::ranges(&mtp.layers),
+                units::count(mtp.parameters),
+                units::grouped(mtp.parameters),
+                escape(&mtp.field)
+            ),
+        ));
+    }
+    rows
+}
+
+/// Adds the `--group-by` table to `doc`; shares are of `logical_total`.
 pub fn groups_table(doc: &mut Doc, groups: &Groups, logical_total: u64) {
     doc.heading(&format!("By {}", groups.by));
     // Only `layer` merges instances; elsewhere the × and per-instance columns would always say 1 and the total.
@@ -143,6 +208,7 @@ fn push_row(body: &mut Vec<Vec<String>>, row: &GroupRow, level: usize, whole: u6
     }
 }
 
+/// Adds the `--tree` table to `doc`; shares are of `logical_total`.
 pub fn tree_table(doc: &mut Doc, nodes: &[TreeNode], logical_total: u64) {
     doc.heading("Tree");
     let mut body = Vec::new();
@@ -188,6 +254,7 @@ fn push_nodes(body: &mut Vec<Vec<String>>, nodes: &[TreeNode], indent: Option<&s
     }
 }
 
+/// Adds the classification rules that matched (the `--explain` table) to `doc`.
 pub fn rules_table(doc: &mut Doc, r: &InspectReport) {
     doc.heading("Classification rules that matched");
     let body = r

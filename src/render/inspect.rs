@@ -7,6 +7,7 @@ use crate::inspect::{DtypeRow, InspectReport, MultiReport, StorageSummary, Weigh
 use crate::model::checkpoint::{PickleReport, Verdict};
 use crate::model::units;
 
+/// The inspect report as text in `style`, without the `--explain` parts.
 pub fn render(report: &InspectReport, style: Style) -> String {
     render_explained(report, style, false)
 }
@@ -18,6 +19,7 @@ pub fn render_explained(report: &InspectReport, style: Style, explain: bool) -> 
     doc.finish()
 }
 
+/// Several inspect reports as text in `style`, each in turn, then their total.
 pub fn render_multi(multi: &MultiReport, style: Style) -> String {
     let mut doc = Doc::new(style);
     for report in &multi.checkpoints {
@@ -141,6 +143,10 @@ fn write_report(doc: &mut Doc, r: &InspectReport, explain: bool) {
     }
     rows.push(("tensors".into(), units::grouped(r.totals.tensor_count)));
     rows.push(("parameters".into(), count_cell(r.totals.parameters)));
+    // A 4-bit checkpoint's Hub count is a fraction of the model's: the count people gate on comes next to it.
+    if r.semantics.logical_parameters != r.totals.parameters {
+        rows.push(group::logical_row(r));
+    }
     rows.push(("tensor data".into(), bytes_cell(r.totals.tensor_bytes)));
     rows.push((
         "on disk".into(),

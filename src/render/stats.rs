@@ -11,6 +11,7 @@ const NAMES_SHOWN: usize = 10;
 /// Sparklines wider than this merge neighbouring bins.
 const SPARK_WIDTH: usize = 24;
 
+/// Stats reports as text in `style`, one after another; `list_tensors` adds each tensor's row.
 pub fn render(reports: &[StatsReport], list_tensors: bool, style: Style) -> String {
     let mut doc = Doc::new(style);
     for r in reports {

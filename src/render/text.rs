@@ -2,9 +2,15 @@
 
 use comfy_table::{presets, Attribute, Cell, CellAlignment, ContentArrangement, Table};
 
+/// How a text document is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
-    Terminal { colour: bool },
+    /// Tables drawn with box characters for a terminal, headings in bold when `colour`.
+    Terminal {
+        /// Whether to style headings with ANSI escapes (see `colour_wanted`).
+        colour: bool,
+    },
+    /// GitHub-flavoured Markdown: `##` headings and pipe tables, for pasting.
     Markdown,
 }
 
@@ -17,6 +23,7 @@ pub struct Doc {
 }
 
 impl Doc {
+    /// An empty document written in `style`.
     pub fn new(style: Style) -> Self {
         Doc {
             style,
@@ -25,6 +32,7 @@ impl Doc {
         }
     }
 
+    /// Adds a heading (a `##` line in Markdown).
     pub fn heading(&mut self, text: &str) {
         self.after_table = false;
         if !self.out.is_empty() {
@@ -39,6 +47,7 @@ impl Doc {
         }
     }
 
+    /// Adds a line of text as it is (callers escape names read from files).
     pub fn line(&mut self, text: &str) {
         self.end_table();
         self.out.push_str(text);
@@ -121,6 +130,7 @@ impl Doc {
         self.after_table = true;
     }
 
+    /// The document's text.
     pub fn finish(self) -> String {
         self.out
     }

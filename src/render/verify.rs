@@ -7,6 +7,7 @@ use crate::render::escape;
 use crate::verify::reference::ReferenceKind;
 use crate::verify::{Checked, FileResult, FileStatus, Verdict, VerifyReport};
 
+/// How `paramscope verify` writes its results (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum VerifyFormat {
     /// A line per file (ok, MISMATCH with both hashes, missing, unverified, unreadable), then a verdict line.

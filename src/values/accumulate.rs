@@ -16,6 +16,7 @@ pub const BLOCK_VALUES: usize = 2048;
 /// here squares of deviations, summed over any count of values below 2^100, stay within f64's normal range.
 pub const WIDE_BINADE: i32 = 450;
 
+/// Counts and moments of every value seen so far in one tensor (or one chunk of it); chunks combine with `merge` in order, so the result never depends on thread scheduling.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Accumulator {
     /// Every decoded value, finite or not.
@@ -27,6 +28,7 @@ pub struct Accumulator {
     /// 2^±`WIDE_BINADE` came in: their squares and sums would leave f64's range (overflow to infinity, or
     /// underflow into subnormals), so such a block is summarised scaled by a power of two, exactly.
     pub scale: i32,
+    /// Mean of the finite values, in units of 2^`scale` and without `mean_lo`; read the true mean through `mean()`.
     pub mean: f64,
     /// What `mean` lost to rounding: the mean is `mean + mean_lo`, to twice f64's precision. Chan's update
     /// weighs the difference of two means by the count; taken from rounded means it would be wrong in
@@ -35,16 +37,23 @@ pub struct Accumulator {
     pub mean_lo: f64,
     /// Sum of squared deviations from the mean (finite values).
     pub m2: f64,
+    /// Sum of the magnitudes of the finite values, in units of 2^`scale`; `mean_abs()` divides it by `finite`.
     pub sum_abs: f64,
+    /// Least finite value (not scaled); `f64::INFINITY` while no finite value has been seen.
     pub min: f64,
+    /// Greatest finite value (not scaled); `f64::NEG_INFINITY` while no finite value has been seen.
     pub max: f64,
     /// Zeros of either sign.
     pub zeros: u64,
+    /// NaN values, whatever their payload or sign.
     pub nan: u64,
+    /// Values equal to +∞.
     pub pos_inf: u64,
+    /// Values equal to −∞.
     pub neg_inf: u64,
     /// Finite nonzero values below the source encoding's smallest normal.
     pub subnormal: u64,
+    /// Power-of-two histogram of the finite nonzero magnitudes; `None` unless asked for in `new`.
     pub hist: Option<LogHistogram>,
     /// The exact least and greatest value, when every finite value came from a dtype f64 does not hold
     /// exactly (64-bit integers); `None` otherwise.
@@ -52,6 +61,7 @@ pub struct Accumulator {
 }
 
 impl Accumulator {
+    /// An empty accumulator; `with_hist` also keeps a [`LogHistogram`] of magnitudes.
     pub fn new(with_hist: bool) -> Self {
         Accumulator {
             values: 0,

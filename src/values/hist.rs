@@ -21,6 +21,7 @@ pub struct LogHistogram {
 }
 
 impl LogHistogram {
+    /// Counts the finite nonzero values of `xs` into their power-of-two bins (zeros, NaN and Inf are not counted).
     pub fn add<T: Lane>(&mut self, xs: &[T]) {
         for x in xs.iter().map(|x| x.to_f64()) {
             if x.is_finite() && x != 0.0 {
@@ -29,6 +30,7 @@ impl LogHistogram {
         }
     }
 
+    /// Adds `other`'s counts bin by bin (histograms of chunks of one tensor merge into the tensor's).
     pub fn merge(&mut self, other: &LogHistogram) {
         for (i, &c) in other.counts.iter().enumerate() {
             if c > 0 {
@@ -81,8 +83,11 @@ fn bin(x: f64) -> usize {
 /// A histogram as reported: `counts[i]` values have `edges[i] ≤ |x| < edges[i+1]` (`edges[i] = 2^log2_edges[i]`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HistogramSummary {
+    /// Base-2 logarithms of the bin edges: one more than `counts`, consecutive integers.
     pub log2_edges: Vec<i32>,
+    /// The bin edges as magnitudes, `2^log2_edges[i]`, exact powers of two.
     pub edges: Vec<f64>,
+    /// Values per bin, lowest bin first; bins inside the occupied range may be 0.
     pub counts: Vec<u64>,
 }
 

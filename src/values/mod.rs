@@ -4,6 +4,6 @@
 pub mod accumulate;
 pub mod decode;
 pub mod hist;
-pub mod kernel;
+pub(crate) mod kernel;
 pub mod pow2;
 pub mod scan;

@@ -26,12 +26,14 @@ pub const DEFAULT_CHUNK_BYTES: u64 = 8 << 20;
 /// Called from worker threads with the number of bytes just summarised.
 pub type ProgressFn = Arc<dyn Fn(u64) + Send + Sync>;
 
+/// How `scan_tensors` reads and summarises: chunk size, histograms, progress callback.
 #[derive(Clone)]
 pub struct ScanOptions {
     /// Bytes per unit of parallel work; rounded down to a multiple of 8 (the widest element), at least 8.
     pub chunk_bytes: u64,
     /// Also build a log-scaled histogram per tensor.
     pub histogram: bool,
+    /// Told the bytes summarised after each piece, from worker threads (e.g. to advance a progress bar); `None`: no reports.
     pub progress: Option<ProgressFn>,
 }
 

@@ -23,19 +23,26 @@ pub const HASH_READ_BYTES: usize = 1 << 20;
 /// What to hash: a file, and whether its git blob id is wanted besides its SHA-256.
 #[derive(Debug, Clone)]
 pub struct HashJob {
+    /// The file to hash.
     pub path: PathBuf,
+    /// Whether to compute its git blob SHA-1 too (a reference is one).
     pub git_sha1: bool,
 }
 
 /// A file's digests, lowercase hex, and the bytes they cover.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Digests {
+    /// Bytes hashed: the file's length.
     pub size: u64,
+    /// SHA-256 of the file, lowercase hex.
     pub sha256: String,
+    /// The git blob SHA-1, lowercase hex, when it was asked for.
     pub git_sha1: Option<String>,
 }
 
 impl Digests {
+    /// The digest by `algorithm`; `None` for a git blob id that was not computed.
     pub fn of(&self, algorithm: Algorithm) -> Option<&str> {
         match algorithm {
             Algorithm::Sha256 => Some(&self.sha256),

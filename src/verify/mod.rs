@@ -31,10 +31,14 @@ pub struct VerifyOptions {
 
 /// Told how many bytes will be hashed, then (from worker threads) each piece as it is.
 pub trait Progress: Sync {
+    /// Called once, before hashing starts, with the bytes all files to hash hold.
     fn start(&self, total_bytes: u64);
+    /// Called from worker threads with the length of each piece just hashed.
     fn advance(&self, bytes: u64);
 }
 
+/// The outcome of `verify` over all its targets (`paramscope verify` exits 0 on `Verified`, 1 on `Failed`, 2 on
+/// `Incomplete`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
@@ -46,28 +50,42 @@ pub enum Verdict {
     Incomplete,
 }
 
+/// The state one file ends in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum FileStatus {
+    /// It has at least one reference and matches every one.
     Ok,
+    /// A reference disagrees with its bytes (or its size): re-fetch it.
     Mismatch,
+    /// Something expects it (an index, a manifest, a cache link) and it is not there.
     Missing,
+    /// No reference exists for it: hashed and its digest reported, never called ok.
     Unverified,
+    /// It could not be read while it was hashed (`error` says why).
     Unreadable,
 }
 
 /// A reference and whether the file's bytes match it (`null` when the file was not hashed).
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Checked {
+    /// The reference checked; flattened into the JSON.
     #[serde(flatten)]
     pub reference: Reference,
+    /// Whether the file's digest equals the reference's; `None` when the file was not hashed.
     pub matches: Option<bool>,
 }
 
+/// One file's verification: its digests and every reference checked.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct FileResult {
+    /// The file's path as shown to the user.
     #[serde(serialize_with = "crate::model::path::lossy")]
     pub path: PathBuf,
+    /// The state it ended in.
     pub status: FileStatus,
     /// Bytes hashed (`null` unless hashed).
     pub size: Option<u64>,
@@ -76,6 +94,7 @@ pub struct FileResult {
     /// Its git blob id, computed only when a reference is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub git_blob_sha1: Option<String>,
+    /// Every reference found for the file, in `ReferenceKind` order.
     pub references: Vec<Checked>,
     /// Why a missing file was expected, or why an unreadable one could not be read.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -101,21 +120,35 @@ impl FileResult {
     }
 }
 
+/// How many files ended in each state.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
+#[non_exhaustive]
 pub struct Summary {
+    /// Files reported, whatever their state.
     pub files: usize,
+    /// Files that matched every reference.
     pub ok: usize,
+    /// Files a reference disagrees with.
     pub mismatch: usize,
+    /// Expected files that are not there.
     pub missing: usize,
+    /// Files hashed without any reference to compare with.
     pub unverified: usize,
+    /// Files that could not be read.
     pub unreadable: usize,
+    /// Bytes hashed over all files.
     pub bytes_hashed: u64,
 }
 
+/// What `verify` finds for all its targets: the verdict, counts, and a row per file; its JSON is `paramscope verify --format json`.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct VerifyReport {
+    /// `Failed` on any mismatch or missing file, else `Incomplete` when anything went unverified (or there was no file), else `Verified`.
     pub verdict: Verdict,
+    /// Counts of files per state.
     pub summary: Summary,
+    /// One row per file, in the targets' order, each file once.
     pub files: Vec<FileResult>,
     /// Targets that could not be read at all.
     pub errors: Vec<ErrorRow>,

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 
 /// One file to hash, or to report missing.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Planned {
+    /// The file's path as the target names it.
     pub path: PathBuf,
     /// In [`ReferenceKind`](reference::ReferenceKind) order.
     pub references: Vec<Reference>,

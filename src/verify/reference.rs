@@ -52,7 +52,9 @@ impl Algorithm {
 /// One hash a file should have.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reference {
+    /// Where the reference came from.
     pub kind: ReferenceKind,
+    /// What the hash is a hash of.
     pub algorithm: Algorithm,
     /// Lowercase hex.
     pub expected: String,
@@ -66,7 +68,9 @@ pub struct Reference {
 /// The file a reference list names, relative to the list's folder, and what it should hash to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedFile {
+    /// The file's path relative to the list's `root`.
     pub path: PathBuf,
+    /// The hash it should have, and where that was read.
     pub reference: Reference,
 }
 
@@ -75,6 +79,7 @@ pub struct ListedFile {
 pub struct ReferenceList {
     /// The folder the listed paths are relative to.
     pub root: PathBuf,
+    /// Every file the list names, in the list's order.
     pub files: Vec<ListedFile>,
 }
 
@@ -244,9 +249,11 @@ fn shorten(line: &str) -> String {
 pub struct CacheLink {
     /// The blob as the link names it (relative links resolved against the link's folder).
     pub blob: PathBuf,
+    /// The SHA-256 or git blob SHA-1 the blob's name gives.
     pub reference: Reference,
 }
 
+/// The reference a Hugging Face cache snapshot file carries in the name of the blob it links to; `None` for anything that is not such a link.
 pub fn cache_link(path: &Path) -> Option<CacheLink> {
     let target = std::fs::read_link(path).ok()?;
     let id = target.file_name()?.to_str()?;

@@ -15,6 +15,7 @@ mod fixtures_current;
 mod footprint;
 mod inspect;
 mod malformed;
+mod moe;
 mod properties;
 mod read_only;
 mod read_while_shrinking;

@@ -277,7 +277,7 @@ fn check_sparse_405b_sharded_checkpoint_with_size_rules() {
             "check",
             index.to_str().unwrap(),
             "--max-file-bytes",
-            &limit.to_string(),
+            &format!("{limit}B"),
         ])
         .output()
         .unwrap();
@@ -286,7 +286,7 @@ fn check_sparse_405b_sharded_checkpoint_with_size_rules() {
     let fail_line = stdout.lines().nth(1).unwrap();
     assert!(
         fail_line.starts_with(&format!(
-            "FAIL max-file-bytes: {at_largest} of {} files over {}; largest ",
+            "FAIL max-file-bytes: {at_largest} of {} files over {}B; largest ",
             shards.len(),
             grouped(limit)
         )),

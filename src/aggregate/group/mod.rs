@@ -15,12 +15,11 @@ use std::str::FromStr;
 pub enum GroupBy {
     /// The first N dot-separated name components.
     Depth(usize),
-    /// Repeated blocks (`model.layers.{0..31}`) merged into one row when identical, other tensors by module; nested
-    /// repeats become child rows.
+    /// One row per numbered block (`model.layers.{0..31}`), with what surrounds them in rows of their own.
     Layer,
-    /// By role (embeddings, attention, MLP, …), in [`Role::ALL`] order.
+    /// One row per role (embeddings, attention, mlp, experts, …).
     Module,
-    /// By dtype, largest bytes first.
+    /// One row per dtype.
     Dtype,
 }
 
@@ -43,7 +42,7 @@ impl FromStr for GroupBy {
 }
 
 impl GroupBy {
-    /// The grouping as `--group-by` spells it (`depth:2`, `layer`, `module`, `dtype`).
+    /// The spelling `--group-by` takes and the reports print (`layer`, `depth:2`).
     pub fn label(self) -> String {
         match self {
             GroupBy::Depth(n) => format!("depth:{n}"),
@@ -54,27 +53,27 @@ impl GroupBy {
     }
 }
 
-/// One row of a grouping: a module, a role, a dtype or a collapsed block of identical instances, with exact totals.
+/// One row of a `--group-by` table, with its totals.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct GroupRow {
-    /// The row's label: a name prefix (`model.layers.{0..31}` for merged blocks), a role name or a dtype name.
+    /// The row's label: a name prefix, `layers.{0..31}`, a role or a dtype.
     pub name: String,
     /// Instances merged into this row; for a child row, instances inside one instance of its parent.
     pub count: u64,
     /// Totals over every instance (of the parent too, for a child row).
     pub tensors: u64,
-    /// Stored elements over every instance (the Hub's count).
+    /// Elements (the Hub's count) over every instance.
     pub parameters: u64,
-    /// Parameters of the dense model over every instance (packed weights unpacked, buffers and auxiliaries 0).
+    /// Logical parameters over every instance.
     pub logical_parameters: u64,
-    /// Bytes of tensor data on disk over every instance.
+    /// Data bytes over every instance.
     pub bytes: u64,
     /// Parameters of one instance.
     pub parameters_each: u64,
     /// For `module`: the role rules that placed tensors in this row.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<&'static str>,
-    /// Nested repeated blocks inside this one (experts in a layer), for `layer`; empty otherwise.
+    /// Rows inside this one (a block's modules, a layer's experts); empty for most rows.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<GroupRow>,
 }
@@ -96,7 +95,7 @@ impl GroupRow {
     }
 }
 
-/// Groups `items` (in the model's order) into rows: first appearance order, except `dtype`, which sorts by bytes.
+/// The rows of `items` grouped `by`, in the order the tensors first appear.
 pub fn group(items: &[Item], by: GroupBy) -> Vec<GroupRow> {
     match by {
         GroupBy::Depth(n) => keyed(items, |i| {

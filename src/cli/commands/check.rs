@@ -7,7 +7,6 @@ use crate::exit::{Exit, Outcome, UsageError};
 use crate::input::overwritten_input;
 use crate::output::{print_load_error, Output};
 use paramscope::check::{self, settings, settings::RuleSettings, CheckReport, Summary};
-use paramscope::format::discover::walk;
 use paramscope::format::error::LoadError;
 use paramscope::render;
 use paramscope::render::check::{self as view, junit, CheckFormat};
@@ -66,7 +65,8 @@ pub fn run(args: CheckArgs, out: &mut Output) -> Outcome {
     let mut collected: Vec<CheckReport> = Vec::new();
     let mut junit_error = None;
 
-    walk::each_checkpoint(&args.paths, args.recursive, |found| {
+    let revision = args.read.revision.as_deref();
+    crate::input::each_checkpoint(&args.paths, args.recursive, revision, |found| {
         // No progress bar: check's output is a log read later, and a scan is one step of a longer gate.
         let checked = found
             .map_err(|e| (e.path.clone(), LoadError::from(e)))
@@ -89,7 +89,7 @@ pub fn run(args: CheckArgs, out: &mut Output) -> Outcome {
             }
         }
         match format {
-            CheckFormat::Table => out.print(&view::text(&report, colour)),
+            CheckFormat::Table => out.print(&view::text(&report, colour, args.verbose)),
             CheckFormat::Github => out.print(&view::github(&report)),
             CheckFormat::Jsonl => out.print(&view::to_json(&report).to_string()),
             CheckFormat::Json => collected.push(report),
@@ -106,10 +106,9 @@ pub fn run(args: CheckArgs, out: &mut Output) -> Outcome {
         }
     }
     match format {
-        CheckFormat::Json if collected.len() == 1 => {
-            out.print(&render::json::to_string(&view::to_json(&collected[0])))
-        }
-        CheckFormat::Json => out.print(&render::json::to_string(&view::to_json_all(&collected))),
+        CheckFormat::Json => out.print(&render::json::to_string(&view::to_json_collected(
+            &collected,
+        ))),
         CheckFormat::Table | CheckFormat::Github if summary.checkpoints > 1 => {
             out.print(&view::summary_line(&summary))
         }

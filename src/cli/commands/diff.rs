@@ -13,8 +13,9 @@ pub fn run(args: DiffArgs, out: &mut Output) -> Outcome {
     let json = format == OutputFormat::Json;
     let load_options = super::load_options(&args.read);
     // Both sides are read (and their problems written) before either is refused.
-    let a = load_one(&args.a, load_options, json);
-    let b = load_one(&args.b, load_options, json);
+    let revision = args.read.revision.as_deref();
+    let a = load_one(&args.a, load_options, revision, json);
+    let b = load_one(&args.b, load_options, revision, json);
     let (Some(a), Some(b)) = (a?, b?) else {
         return Ok(Exit::InputUnusable);
     };

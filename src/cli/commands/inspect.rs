@@ -4,7 +4,7 @@
 
 use crate::args::{InspectArgs, InspectFormat, OutputFormat};
 use crate::exit::{Exit, Outcome, UsageError};
-use crate::input::load_all;
+use crate::input::{self, load_all};
 use crate::output::{load_error_line, print_load_error, several, style_for, Output};
 use paramscope::format::discover::walk;
 use paramscope::format::LoadOptions;
@@ -17,8 +17,9 @@ pub fn run(args: InspectArgs, out: &mut Output) -> Outcome {
         TensorFilter::new(&args.filter).map_err(|e| UsageError(format!("--filter: {e}")))?;
     let options = InspectOptions {
         filter: Some(filter),
-        list_tensors: args.tensors,
-        sort: args.sort.into(),
+        // Asking for an order or a length of the tensor list asks for the list.
+        list_tensors: args.tensors || args.sort.is_some() || args.limit.is_some(),
+        sort: args.sort.unwrap_or_default().into(),
         limit: args.limit,
         group_by: args.group_by,
         tree: args
@@ -28,7 +29,6 @@ pub fn run(args: InspectArgs, out: &mut Output) -> Outcome {
     };
     let load_options = LoadOptions {
         metadata: args.metadata.into(),
-        ..super::load_options(&args.read)
     };
     match args.output.format.common().filter(|_| !args.recursive) {
         Some(format) => whole(&args, &options, load_options, format, out),
@@ -45,7 +45,12 @@ fn whole(
     out: &mut Output,
 ) -> Outcome {
     let json = format == OutputFormat::Json;
-    let (checkpoints, failed) = load_all(&args.paths, load_options, json);
+    let (checkpoints, failed) = load_all(
+        &args.paths,
+        load_options,
+        args.read.revision.as_deref(),
+        json,
+    );
     let reports: Vec<InspectReport> = checkpoints
         .iter()
         .map(|c| inspect::inspect(c, options))
@@ -81,7 +86,8 @@ fn walked(
     let format = args.output.format;
     let mut failed = false;
     let mut collected = Vec::new();
-    walk::each_checkpoint(&args.paths, args.recursive, |source| {
+    let revision = args.read.revision.as_deref();
+    input::each_checkpoint(&args.paths, args.recursive, revision, |source| {
         match (walk::load(source, load_options), format.common()) {
             (Ok(checkpoint), None) => {
                 let report = inspect::inspect(&checkpoint, options);

@@ -10,10 +10,8 @@ pub mod verify;
 
 use paramscope::format::LoadOptions;
 
-/// What the `--follow-symlinks` flag (shared by every subcommand) asks of the readers.
-pub fn load_options(read: &crate::args::ReadArgs) -> LoadOptions {
-    LoadOptions {
-        follow_symlinks: read.follow_symlinks,
-        ..LoadOptions::default()
-    }
+/// What the reading flags (shared by every subcommand) ask of the readers. Symlinks are always followed
+/// (docs/inputs.md), so `--follow-symlinks` asks nothing any more; `--revision` is used where paths are named.
+pub fn load_options(_read: &crate::args::ReadArgs) -> LoadOptions {
+    LoadOptions::default()
 }

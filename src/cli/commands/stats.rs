@@ -17,7 +17,11 @@ use std::path::PathBuf;
 pub fn run(args: StatsArgs, out: &mut Output) -> Outcome {
     let filter =
         TensorFilter::new(&args.filter).map_err(|e| UsageError(format!("--filter: {e}")))?;
-    let loaded = load_each(&args.paths, super::load_options(&args.read));
+    let loaded = load_each(
+        &args.paths,
+        super::load_options(&args.read),
+        args.read.revision.as_deref(),
+    );
     let total_bytes: u64 = loaded
         .iter()
         .flatten()
@@ -74,7 +78,14 @@ fn whole(
     let mut reports = Vec::new();
     for l in loaded {
         match l.and_then(|c| scan(&c)) {
-            Ok(r) => reports.push(r),
+            Ok(r) => {
+                if r.filtered && r.tensor_count == 0 {
+                    let note = TensorFilter::new(&args.filter).map(|f| f.matched_nothing());
+                    let path = render::escape(&r.path.display().to_string()).into_owned();
+                    screen.suspended(|_| eprintln!("note: {path}: {}", note.unwrap_or_default()));
+                }
+                reports.push(r)
+            }
             Err((_, e)) => {
                 screen.suspended(|_| print_load_error(&e, json));
                 failed = true;

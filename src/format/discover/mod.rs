@@ -2,6 +2,8 @@
 //! header is read. [`walk`] goes through a model store, [`without_repeats`] keeps a checkpoint named twice from being read
 //! twice, [`series`] knows the `NAME-00001-of-00004` naming of shards and parts.
 
+pub mod cache;
+pub mod named;
 mod repeats;
 pub mod series;
 pub mod walk;
@@ -294,6 +296,88 @@ fn group_shards(folder: &Path, weights: Vec<PathBuf>) -> Vec<Source> {
         });
     }
     sources
+}
+
+/// Shards of one series named one by one (`llama3-8b/*.safetensors`) form one checkpoint, as their folder does:
+/// the index beside them that names them all, else the shards alone (a missing member then reported). Every
+/// other source is kept as it is, in order; the merged one takes its first shard's place.
+pub fn named_series(found: Vec<Result<Source, InputError>>) -> Vec<Result<Source, InputError>> {
+    let key = |item: &Result<Source, InputError>| match item {
+        Ok(Source::File(path)) => shard_group_key(&file_name(path)).map(|k| {
+            let folder = resolved(path)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            (folder, k)
+        }),
+        _ => None,
+    };
+    let mut groups: Vec<((PathBuf, String), Vec<PathBuf>)> = Vec::new();
+    for item in &found {
+        if let (Some(k), Ok(Source::File(path))) = (key(item), item) {
+            match groups.iter_mut().find(|(g, _)| *g == k) {
+                Some((_, files)) => files.push(path.clone()),
+                None => groups.push((k, vec![path.clone()])),
+            }
+        }
+    }
+    // One shard named by two paths (`x` and `./x`) is one file, not a series.
+    groups.retain(|(_, files)| {
+        let distinct: std::collections::HashSet<PathBuf> =
+            files.iter().map(|f| resolved(f)).collect();
+        distinct.len() > 1
+    });
+    if groups.is_empty() {
+        return found;
+    }
+    let mut out = Vec::with_capacity(found.len());
+    let mut merged = std::collections::HashSet::new();
+    for item in found {
+        let Some(k) = key(&item).filter(|k| groups.iter().any(|(g, _)| g == k)) else {
+            out.push(item);
+            continue;
+        };
+        // The group's first shard stands for all of them; the others are dropped as they come.
+        if merged.insert(k.clone()) {
+            let (_, files) = groups.iter().find(|(g, _)| *g == k).expect("found above");
+            let mut files = files.clone();
+            files.sort();
+            files.dedup();
+            out.push(Ok(series_source(files)));
+        }
+    }
+    out
+}
+
+/// The source for shards of one series: the index in their folder that names every one of them, else the
+/// shards themselves.
+fn series_source(files: Vec<PathBuf>) -> Source {
+    let folder = files[0].parent().unwrap_or(Path::new("")).to_path_buf();
+    let listing = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        &folder
+    };
+    let index = std::fs::read_dir(listing)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| folder.join(e.file_name()))
+        .filter(|p| is_index(p) || is_torch_index(p))
+        .find(|p| {
+            sharded::index::read(p).is_ok_and(|index| {
+                let named: std::collections::HashSet<String> =
+                    index.shards().iter().map(|s| s.to_string()).collect();
+                files.iter().all(|f| named.contains(&file_name(f)))
+            })
+        });
+    match index {
+        Some(path) => Source::Index {
+            path,
+            unindexed: Vec::new(),
+        },
+        None => Source::Shards { folder, files },
+    }
 }
 
 /// `model-00001-of-00004.safetensors` → `model|00004`: the prefix and the total, which all shards share.

@@ -186,6 +186,7 @@ pub fn each_checkpoint(
             Err(e) => found.push(Err(e)),
         }
     }
+    let found = format::discover::named_series(found);
     format::discover::without_repeats(found, |f| f.as_ref().ok())
         .into_iter()
         .for_each(visit);
@@ -216,4 +217,90 @@ pub fn load(
         }
         Err(e) => Err((e.path.clone(), e.into())),
     }
+}
+
+/// Every checkpoint the paths name (as [`each_checkpoint`] finds them, without walking), or why one could not be
+/// read with the path it is reported under: paths that name nothing readable first, then each checkpoint in turn
+/// (one named twice is read once). What the command line and the Python module read for `inspect` and `stats`.
+pub fn load_each(
+    paths: &[PathBuf],
+    options: format::LoadOptions,
+) -> Vec<Result<crate::model::checkpoint::Checkpoint, (PathBuf, crate::format::error::LoadError)>> {
+    let mut found = Vec::new();
+    each_checkpoint(paths, false, |f| found.push(f));
+    let (unreadable, sources): (Vec<_>, Vec<_>) = found.into_iter().partition(Result::is_err);
+    unreadable
+        .into_iter()
+        .chain(sources)
+        .map(|f| load(f, options))
+        .collect()
+}
+
+/// Why a path that must name one checkpoint (`footprint PATH`, each side of `diff`) gives none to work on.
+#[derive(Debug)]
+pub enum NotOne {
+    /// Checkpoints under it could not be read (every one's problems; none when the path named no checkpoint).
+    Unreadable(Vec<crate::format::error::LoadError>),
+    /// A folder holding several checkpoints, each readable: the user must name one (a usage error).
+    Several {
+        /// The path named.
+        path: PathBuf,
+        /// The paths the checkpoints under it are known by.
+        checkpoints: Vec<PathBuf>,
+    },
+}
+
+impl std::fmt::Display for NotOne {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotOne::Unreadable(errors) => {
+                for (i, e) in errors.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "{e}")?;
+                }
+                Ok(())
+            }
+            NotOne::Several { path, checkpoints } => {
+                let names: Vec<String> = checkpoints
+                    .iter()
+                    .map(|c| c.display().to_string())
+                    .collect();
+                write!(
+                    f,
+                    "{}: holds {} checkpoints ({}); name one of them",
+                    path.display(),
+                    checkpoints.len(),
+                    names.join(", ")
+                )
+            }
+        }
+    }
+}
+
+/// The one checkpoint a path names: a folder holding several is refused naming them ([`NotOne::Several`]), as is
+/// one whose checkpoints cannot all be read.
+pub fn load_one(
+    path: &Path,
+    options: format::LoadOptions,
+) -> Result<crate::model::checkpoint::Checkpoint, NotOne> {
+    let mut checkpoints = Vec::new();
+    let mut failed = Vec::new();
+    for loaded in load_each(&[path.to_path_buf()], options) {
+        match loaded {
+            Ok(c) => checkpoints.push(c),
+            Err((_, e)) => failed.push(e),
+        }
+    }
+    if !failed.is_empty() || checkpoints.is_empty() {
+        return Err(NotOne::Unreadable(failed));
+    }
+    if checkpoints.len() > 1 {
+        return Err(NotOne::Several {
+            path: path.to_path_buf(),
+            checkpoints: checkpoints.into_iter().map(|c| c.path).collect(),
+        });
+    }
+    Ok(checkpoints.remove(0))
 }

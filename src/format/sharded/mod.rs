@@ -3,10 +3,11 @@
 //! them (docs/FORMATS.md §3), or the shards of a folder without an index. Each format brings its shard reader.
 
 pub mod index;
+mod links;
 
 use super::discover::series;
 use super::error::{DiscoveryProblem, InputError, LoadError, Problem, ShardedProblem};
-use super::{assemble, duplicate_names, LoadOptions, ParsedFile};
+use super::{assemble, duplicate_names, ParsedFile};
 use crate::model::checkpoint::{Checkpoint, Format, Layout};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -19,7 +20,6 @@ pub type ReadShard = fn(&Path, &Path) -> Result<ParsedFile, InputError>;
 pub fn load_indexed(
     index_path: &Path,
     unindexed: &[PathBuf],
-    options: LoadOptions,
     format: Format,
     read: ReadShard,
 ) -> Result<Checkpoint, LoadError> {
@@ -31,7 +31,7 @@ pub fn load_indexed(
     // Resolve every shard first; a missing or escaping shard is reported and the rest are still read.
     let mut readable: Vec<(&str, PathBuf)> = Vec::new();
     for shard in &shards {
-        match resolve_shard(folder, shard, options) {
+        match resolve_shard(folder, shard) {
             Ok(p) => readable.push((shard, p)),
             Err(problem) => errors.push(InputError::new(index_path, problem)),
         }
@@ -49,9 +49,14 @@ pub fn load_indexed(
         }
     }
 
-    let notes = unindexed
-        .iter()
-        .map(|p| format!("{} is not named by the index and was not read", p.display()))
+    let read_paths: Vec<PathBuf> = readable.iter().map(|(_, p)| p.clone()).collect();
+    let notes = links::outside_note(folder, &read_paths)
+        .into_iter()
+        .chain(
+            unindexed
+                .iter()
+                .map(|p| format!("{} is not named by the index and was not read", p.display())),
+        )
         .collect();
     let all_shards_read = errors.is_empty();
     let checkpoint = assemble(
@@ -102,7 +107,8 @@ pub fn load_unindexed(
             return Err(LoadError { errors });
         }
     };
-    let checkpoint = assemble(format, Layout::Directory, folder, parsed, None, Vec::new());
+    let notes = links::outside_note(folder, files).into_iter().collect();
+    let checkpoint = assemble(format, Layout::Directory, folder, parsed, None, notes);
     let errors = duplicate_names(&checkpoint);
     if errors.is_empty() {
         Ok(checkpoint)
@@ -129,7 +135,7 @@ pub(crate) fn collect_results(
     }
 }
 
-fn resolve_shard(folder: &Path, shard: &str, options: LoadOptions) -> Result<PathBuf, Problem> {
+fn resolve_shard(folder: &Path, shard: &str) -> Result<PathBuf, Problem> {
     if !index::shard_name_is_contained(shard) {
         return Err(ShardedProblem::ShardOutsideFolder {
             shard: shard.to_string(),
@@ -137,53 +143,14 @@ fn resolve_shard(folder: &Path, shard: &str, options: LoadOptions) -> Result<Pat
         .into());
     }
     let path = folder.join(shard);
-    if std::fs::symlink_metadata(&path).is_err() {
+    // A dangling symlink is as missing as no file at all.
+    if std::fs::metadata(&path).is_err() {
         return Err(ShardedProblem::MissingShard {
             shard: shard.to_string(),
         }
         .into());
     }
-    if !options.follow_symlinks {
-        // A symlink may point anywhere; only accept it when it resolves inside the checkpoint's folder.
-        let real = path
-            .canonicalize()
-            .map_err(|_| ShardedProblem::MissingShard {
-                shard: shard.to_string(),
-            })?;
-        let base = if folder.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            folder
-        };
-        let inside = base
-            .canonicalize()
-            .map(|b| real.starts_with(&b) || hub_cache_blob(&b, &real))
-            .unwrap_or(false);
-        if !inside {
-            return Err(ShardedProblem::ShardOutsideFolder {
-                shard: format!(
-                    "{shard} (a symlink to {}; pass --follow-symlinks to allow)",
-                    real.display()
-                ),
-            }
-            .into());
-        }
-    }
     Ok(path)
-}
-
-/// The Hugging Face cache stores a download's files in `REPO/blobs/` and links them from `REPO/snapshots/REV/`;
-/// a link from a snapshot (or a folder in it) into its own repository's blobs stays inside that download.
-fn hub_cache_blob(folder: &Path, real: &Path) -> bool {
-    folder.ancestors().any(|snapshot| {
-        let Some(snapshots) = snapshot.parent() else {
-            return false;
-        };
-        snapshots.file_name() == Some("snapshots".as_ref())
-            && snapshots
-                .parent()
-                .is_some_and(|repo| real.parent() == Some(&repo.join("blobs")))
-    })
 }
 
 /// Index vs shards: every mapped tensor is in its shard, every shard tensor is mapped there, and

@@ -5,6 +5,7 @@
 
 pub mod gguf;
 pub mod models;
+pub mod moe;
 
 use crate::model::dtype::DType;
 use serde_json::{json, Map, Value};

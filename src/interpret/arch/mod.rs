@@ -7,13 +7,12 @@ pub use gguf::{from_gguf, gguf_needs_full_metadata};
 use serde::Serialize;
 use serde_json::Value;
 
-/// The attention figures that size the KV cache, as the checkpoint's `config.json` or GGUF metadata state them.
+/// The attention figures the KV cache is computed from, as read from config.json or GGUF metadata.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Attention {
-    /// Layers, every kind counted (`num_hidden_layers` or its equivalent, GGUF `ARCH.block_count`).
+    /// Layers that keep a KV cache.
     pub layers: u64,
-    /// Key/value heads per cached layer (`num_key_value_heads` or its equivalent; the query heads when the config
-    /// has none; 1 for multi-query and latent attention).
+    /// Key/value heads per layer (the head count without grouped-query attention).
     pub kv_heads: u64,
     /// Per-head dimension of keys and values (they may differ, e.g. in GGUF `key_length`/`value_length`).
     pub key_dim: u64,
@@ -21,7 +20,7 @@ pub struct Attention {
     pub value_dim: u64,
     /// How many layers attend only within a sliding window, and its size in tokens.
     pub sliding_layers: u64,
-    /// The sliding window's size in tokens, when some layers use one.
+    /// The sliding window in tokens, when some layers use one.
     pub sliding_window: Option<u64>,
     /// Layers that keep no per-token cache (`layer_types` `linear_attention`, `conv`, `mamba` in hybrid models such
     /// as Qwen3-Next or LFM2): their state does not grow with the context.

@@ -13,7 +13,7 @@ use serde::Serialize;
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
-/// What a tensor counts for: a parameter, a buffer, a quantization auxiliary or packed weights.
+/// What a tensor is, for the honest counts: a weight, a buffer, a quantization auxiliary or packed weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Class {
@@ -36,7 +36,7 @@ impl Class {
         Class::QuantPacked,
     ];
 
-    /// The class's name as in JSON (`weight`, `buffer`, `quant_aux`, `quant_packed`).
+    /// The class's name in the JSON (`weight`, `buffer`, `quant_aux`, `quant_packed`).
     pub fn name(self) -> &'static str {
         match self {
             Class::Weight => "weight",
@@ -50,7 +50,7 @@ impl Class {
 /// A classification rule: its stable id, the class it assigns, and why it exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Rule {
-    /// The stable id shown in JSON and by `--explain` (`buffer.rotary`).
+    /// The stable id reports name the rule by (`buffer.attention_mask`).
     pub id: &'static str,
     /// The class the rule assigns.
     pub class: Class,
@@ -66,7 +66,7 @@ impl Serialize for Rule {
 
 macro_rules! rules {
     ($($name:ident = $id:literal, $class:ident, $desc:literal;)*) => {
-        $(#[doc = concat!("Rule `", $id, "`: ", $desc, ".")]
+        $(#[doc = $desc]
         pub const $name: Rule = Rule {
             id: $id,
             class: Class::$class,
@@ -121,9 +121,9 @@ rules! {
 pub struct Classified {
     /// The classification rule that matched.
     pub rule: Rule,
-    /// The tensor's role in the model.
+    /// The role the tensor's name gives.
     pub role: Role,
-    /// The id of the role rule that matched (see [`crate::interpret::role::ROLE_RULES`]).
+    /// The id of the role rule that gave `role`.
     pub role_rule: &'static str,
     /// Elements of the dense model this tensor stands for: 0 for buffers, auxiliaries and tied duplicates,
     /// the unpacked count for packed weights.
@@ -131,7 +131,7 @@ pub struct Classified {
 }
 
 impl Classified {
-    /// The class the matched rule assigns.
+    /// The class the matching rule assigns.
     pub fn class(&self) -> Class {
         self.rule.class
     }

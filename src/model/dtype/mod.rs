@@ -6,6 +6,7 @@
 //! types are [`DType::Ggml`]; its plain types (F32, F16, BF16, integers) are the safetensors variants.
 
 pub mod ggml;
+mod spelling;
 
 pub use ggml::GgmlQuant;
 use serde::{Serialize, Serializer};

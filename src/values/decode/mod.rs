@@ -23,6 +23,7 @@ use std::sync::OnceLock;
 pub trait Decode: Sync {
     /// Bytes of one group of `VALUES` values (one element, or one byte holding two F4 elements).
     const BYTES: usize;
+    /// Values in one group of `BYTES` bytes: 1, or 2 for F4 (two nibbles per byte).
     const VALUES: usize;
     /// f32 where it holds every value of the dtype exactly (it is twice as fast), else f64.
     type Value: Lane;
@@ -67,9 +68,11 @@ pub enum Decoding {
     Elements,
     /// C64 and C128: the real and imaginary F32 (F64) components, two values per element.
     Components,
+    /// Not decoded at all (6-bit floats, most GGML block types); the string says why, for a report's reader.
     NotDecoded(&'static str),
 }
 
+/// Whether and how the values of `dtype` are decoded; `stats` reports the reason of a `NotDecoded` dtype instead of numbers.
 pub fn decoding(dtype: DType) -> Decoding {
     match dtype {
         DType::C64 | DType::C128 => Decoding::Components,
@@ -133,6 +136,7 @@ pub fn with_decoder<R>(dtype: DType, f: impl DecoderFn<R>) -> Option<R> {
 
 /// A generic callback (closures cannot be generic over the decoder type).
 pub trait DecoderFn<R> {
+    /// Runs the callback with one concrete decoder.
     fn call<D: Decode>(self, decoder: D) -> R;
 }
 
@@ -223,6 +227,7 @@ macro_rules! le_decoder {
         );
     };
     ($name:ident, $bytes:expr, $value:ty, $min_normal:expr, |$b:ident| $convert:expr, |$raw:ident| $summarise:expr) => {
+        #[doc = concat!("Decoder of little-endian ", stringify!($name), " elements (", stringify!($bytes), " bytes each).")]
         pub struct $name;
         impl Decode for $name {
             const BYTES: usize = $bytes;
@@ -268,6 +273,7 @@ le_decoder!(U32, 4, f64, 0.0, |b| u32::from_le_bytes(b) as f64);
 /// 64-bit integers: values as f64 for the moments, extremes read exactly.
 macro_rules! int64_decoder {
     ($name:ident, $int:ty) => {
+        #[doc = concat!("Decoder of little-endian ", stringify!($int), " elements, extremes kept exactly.")]
         pub struct $name;
         impl Decode for $name {
             const BYTES: usize = 8;

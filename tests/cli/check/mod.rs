@@ -110,7 +110,7 @@ fn max_file_bytes_names_every_file_over_the_limit() {
     assert_eq!(std::fs::metadata(&w1).unwrap().len(), s1);
     let folder = dir.path().display().to_string();
 
-    let (code, out, _) = check(&[&folder, "--max-file-bytes", &s1.to_string()]);
+    let (code, out, _) = check(&[&folder, "--max-file-bytes", &format!("{s1}B")]);
     assert_eq!(code, 0, "{out}");
     let grouped = |n: u64| {
         let s = n.to_string();
@@ -119,20 +119,20 @@ fn max_file_bytes_names_every_file_over_the_limit() {
     assert_eq!(
         rule_lines(&out)[1],
         format!(
-            "PASS max-file-bytes: largest file {:.2} KB ({} bytes) <= {}: {}",
+            "PASS max-file-bytes: largest file {:.2} KB ({} bytes) <= {}B: {}",
             s1 as f64 / 1000.0,
             grouped(s1),
             grouped(s1),
             w1.display()
         )
     );
-    let (code, out, _) = check(&[&folder, "--max-file-bytes", &(s2 - 1).to_string()]);
+    let (code, out, _) = check(&[&folder, "--max-file-bytes", &format!("{}B", s2 - 1)]);
     assert_eq!(code, 1);
     let lines = rule_lines(&out);
     assert_eq!(
         lines[1],
         format!(
-            "FAIL max-file-bytes: 2 of 2 files over {}; largest {:.2} KB ({} bytes): {}",
+            "FAIL max-file-bytes: 2 of 2 files over {}B; largest {:.2} KB ({} bytes): {}",
             grouped(s2 - 1),
             s1 as f64 / 1000.0,
             grouped(s1),

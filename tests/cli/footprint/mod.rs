@@ -1,6 +1,7 @@
 //! `paramscope footprint`: exact byte figures for generated checkpoints, and KV-cache estimates derived by hand.
 
 mod configs;
+mod fits;
 mod gguf;
 
 use crate::common::{footprint_json, paramscope};
@@ -457,8 +458,13 @@ fn zero_context_batch_or_group_size_is_a_usage_error() {
         let err = String::from_utf8(out.stderr).unwrap();
         assert!(
             err.starts_with(&format!(
-                "error: invalid value '0' for '{option} <{}>': 0 is not in 1..18446744073709551615\n",
-                if option == "--batch" { "B" } else { "N" }
+                "error: invalid value '0' for '{option} <{}>': {}\n",
+                if option == "--batch" { "B" } else { "N" },
+                if option == "--context" {
+                    "a context is at least 1 token"
+                } else {
+                    "must be at least 1"
+                }
             )),
             "{err}"
         );
