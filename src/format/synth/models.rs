@@ -6,7 +6,7 @@ use super::{LlamaShape, SafetensorsWriter};
 use crate::model::dtype::DType;
 
 /// openai-community/gpt2's model.safetensors: 12 blocks, hidden 768, vocab 50257, 1024 positions, F32, each block
-/// storing its causal mask `h.N.attn.bias` [1,1,1024,1024]. Names in the reference writer's order (sorted).
+/// storing its causal mask `h.N.attn.bias` `[1,1,1024,1024]`. Names in the reference writer's order (sorted).
 pub fn gpt2() -> SafetensorsWriter {
     let (h, vocab, positions) = (768u64, 50257u64, 1024u64);
     let mut tensors: Vec<(String, Vec<u64>)> = vec![
@@ -62,20 +62,20 @@ pub fn llama_linears(s: &LlamaShape, layer: u64) -> Vec<(String, u64, u64)> {
 /// How a Llama-style checkpoint stores each linear layer's weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Linear {
-    /// GPTQ (AutoGPTQ / TheBloke): `qweight` I32 [in/8, out], `qzeros` I32 [in/g, out/8], `scales` F16 [in/g, out],
-    /// `g_idx` I32 [in].
+    /// GPTQ (AutoGPTQ / TheBloke): `qweight` I32 `[in/8, out]`, `qzeros` I32 `[in/g, out/8]`, `scales` F16
+    /// `[in/g, out]`, `g_idx` I32 `[in]`.
     Gptq {
         /// Input features per quantization group (`group_size`, e.g. 128).
         group: u64,
     },
-    /// AWQ GEMM: `qweight` I32 [in, out/8], `qzeros` I32 [in/g, out/8], `scales` F16 [in/g, out].
+    /// AWQ GEMM: `qweight` I32 `[in, out/8]`, `qzeros` I32 `[in/g, out/8]`, `scales` F16 `[in/g, out]`.
     Awq {
         /// Input features per quantization group (`group_size`, e.g. 128).
         group: u64,
     },
-    /// bitsandbytes NF4 with nested (double) quantization, blocks of 64: `weight` U8 [out·in/2, 1], `absmax` U8
-    /// [out·in/64], `quant_map` F32 [16], `nested_absmax` F32 [⌈out·in/64/256⌉], `nested_quant_map` F32 [256],
-    /// `quant_state.bitsandbytes__nf4` U8 (the serialised state; its length here is illustrative).
+    /// bitsandbytes NF4 with nested (double) quantization, blocks of 64: `weight` U8 `[out·in/2, 1]`, `absmax` U8
+    /// `[out·in/64]`, `quant_map` F32 `[16]`, `nested_absmax` F32 `[⌈out·in/64/256⌉]`, `nested_quant_map` F32
+    /// `[256]`, `quant_state.bitsandbytes__nf4` U8 (the serialised state; its length here is illustrative).
     Bnb4,
 }
 

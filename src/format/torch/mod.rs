@@ -1,10 +1,10 @@
 //! PyTorch checkpoints, read without running a line of their pickle: `torch.save`'s zip format and TorchScript
-//! archives ([`zip`]), the legacy format and bare pickles ([`legacy`]), through a restricted interpreter
+//! archives ([`zip`]), the legacy format and bare pickles (`legacy`), through a restricted interpreter
 //! ([`pickle`]) whose calls are data; the object is walked for its tensors and plain values ([`objects`]), every
 //! global it names judged ([`safety`]), and each tensor placed in its storage, which must lie in the file
 //! (docs/pytorch.md).
 
-pub mod legacy;
+pub(crate) mod legacy;
 pub mod objects;
 pub mod pickle;
 pub mod safety;
