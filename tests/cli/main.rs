@@ -19,6 +19,7 @@ mod properties;
 mod read_only;
 mod read_while_shrinking;
 mod recursive;
+mod reference_agreement;
 mod stats;
 mod terminal;
 mod torch;
