@@ -93,7 +93,7 @@ fn finish(
 /// The common case in one pass: a root object whose `weight_map` maps names to strings, with no name twice
 /// (serde_json's map keeps the last of a repeated key in the first one's place; the general path does that).
 /// `None` for anything else. Keys are borrowed where the JSON has no escapes; only the kept strings are allocated.
-fn fast(text: &[u8]) -> Option<(Vec<(String, String)>, Map<String, Value>)> {
+fn fast(text: &[u8]) -> Option<(WeightMap, Map<String, Value>)> {
     let root: FastRoot = serde_json::from_slice(text).ok()?;
     let weight_map = root.weight_map?;
     // foldhash: see `sharded::consistency`.
@@ -109,20 +109,23 @@ fn fast(text: &[u8]) -> Option<(Vec<(String, String)>, Map<String, Value>)> {
     Some((weight_map, metadata))
 }
 
+/// `weight_map` in file order: tensor name → shard file name.
+type WeightMap = Vec<(String, String)>;
+
 /// The keys of an index the fast path reads; others are skipped unparsed into values.
 #[derive(serde::Deserialize)]
 struct FastRoot {
     metadata: Option<Value>,
     #[serde(default, deserialize_with = "weight_map_in_order")]
-    weight_map: Option<Vec<(String, String)>>,
+    weight_map: Option<WeightMap>,
 }
 
 fn weight_map_in_order<'de, D: serde::Deserializer<'de>>(
     d: D,
-) -> Result<Option<Vec<(String, String)>>, D::Error> {
+) -> Result<Option<WeightMap>, D::Error> {
     struct InOrder;
     impl<'de> serde::de::Visitor<'de> for InOrder {
-        type Value = Option<Vec<(String, String)>>;
+        type Value = Option<WeightMap>;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("an object of tensor name to shard file name")
         }
