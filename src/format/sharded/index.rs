@@ -34,7 +34,7 @@ pub fn read(path: &Path) -> Result<Index, InputError> {
     parse(&text, path).map_err(err)
 }
 
-/// Parses an index. A well-formed one is read in one pass straight into `weight_map` ([`fast`]); anything the fast
+/// Parses an index. A well-formed one is read in one pass straight into `weight_map`; anything the fast
 /// path does not accept is read again the general way, which gives every error its exact message.
 pub fn parse(text: &[u8], path: &Path) -> Result<Index, Problem> {
     if let Some((weight_map, metadata)) = fast(text) {
