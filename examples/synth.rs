@@ -4,6 +4,7 @@
 //!   cargo run --release --example synth -- llama3-8b   OUT_DIR   (one file, model.safetensors)
 //!   cargo run --release --example synth -- llama3-70b  OUT_DIR   (sharded at 5 GB, with index)
 //!   cargo run --release --example synth -- llama31-405b OUT_DIR  (sharded at 5 GB, with index)
+//!   cargo run --release --example synth -- deepseek-v3-sharded OUT_DIR   (163 FP8 shards, index, config.json)
 //!   cargo run --release --example synth -- tensors N   OUT_DIR   (one file with N small F32 tensors)
 //!   cargo run --release --example synth -- gguf-llama3-70b OUT_DIR (one Q4_K_M-like GGUF, 128k-token tokenizer)
 //!   cargo run --release --example synth -- gpt2|mixtral-8x7b|gpt-oss-20b|gpt-oss-120b|qwen3-30b-a3b|deepseek-v3
@@ -42,6 +43,12 @@ fn main() {
             let shards = shape.shards(DType::BF16, shard_limit);
             write_sharded(&out, "model", &shards, serde_json::Map::new()).unwrap();
             println!("{} shards", shards.len());
+        }
+        "deepseek-v3-sharded" => {
+            paramscope::format::synth::deepseek::write(&out).unwrap();
+            let config = paramscope::format::synth::deepseek::config();
+            std::fs::write(out.join("config.json"), config.to_string()).unwrap();
+            println!("{} shards", paramscope::format::synth::deepseek::SHARDS);
         }
         "tensors" => {
             let n: usize = rest[0].parse().unwrap_or_else(|_| usage());
@@ -88,8 +95,8 @@ fn main() {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: synth (llama3-8b|llama3-70b|llama31-405b|gguf-llama3-70b|gpt2|mixtral-8x7b|gpt-oss-20b\
-|gpt-oss-120b|qwen3-30b-a3b|deepseek-v3|llama3-8b-gptq) OUT_DIR | synth tensors N OUT_DIR"
+        "usage: synth (llama3-8b|llama3-70b|llama31-405b|deepseek-v3-sharded|gguf-llama3-70b|gpt2|mixtral-8x7b\
+|gpt-oss-20b|gpt-oss-120b|qwen3-30b-a3b|deepseek-v3|llama3-8b-gptq) OUT_DIR | synth tensors N OUT_DIR"
     );
     std::process::exit(2)
 }

@@ -22,7 +22,6 @@ use crate::model::checkpoint::{
     Checkpoint, FileInfo, Format, IndexInfo, Layout, PickleReport, StorageInfo, Tensor,
 };
 use crate::model::metadata::{MetaValue, MetadataDetail};
-use std::collections::HashMap;
 use std::path::Path;
 
 /// Reading options that change what is accepted.
@@ -145,7 +144,9 @@ pub(crate) fn assemble(
 
 /// A tensor name in two files of one checkpoint (shards, GGUF parts): each repeat, named with both files.
 pub(crate) fn duplicate_names(checkpoint: &Checkpoint) -> Vec<InputError> {
-    let mut first_file: HashMap<&str, usize> = HashMap::with_capacity(checkpoint.tensors.len());
+    // foldhash: see `safetensors::header::find_duplicates`.
+    let mut first_file: foldhash::HashMap<&str, usize> =
+        foldhash::HashMap::with_capacity_and_hasher(checkpoint.tensors.len(), Default::default());
     let mut errors = Vec::new();
     for t in &checkpoint.tensors {
         if let Some(&f) = first_file.get(t.name.as_str()) {

@@ -22,6 +22,7 @@ mod properties;
 mod read_only;
 mod read_while_shrinking;
 mod recursive;
+mod reference_agreement;
 mod remote;
 mod stats;
 mod terminal;

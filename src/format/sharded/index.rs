@@ -58,9 +58,12 @@ pub fn read_source(source: &dyn ByteSource, shown: &Path) -> Result<Index, Input
     parse(&text, shown).map_err(err)
 }
 
-/// Parses an index's bytes (`path` is only recorded in [`IndexInfo`]); refuses anything but a JSON object with a
-/// `weight_map` object of strings.
+/// Parses an index. A well-formed one is read in one pass straight into `weight_map`; anything the fast
+/// path does not accept is read again the general way, which gives every error its exact message.
 pub fn parse(text: &[u8], path: &Path) -> Result<Index, Problem> {
+    if let Some((weight_map, metadata)) = fast(text) {
+        return finish(weight_map, metadata, path);
+    }
     let value: Value =
         serde_json::from_slice(text).map_err(|e| ShardedProblem::IndexJson(e.to_string()))?;
     let Value::Object(mut root) = value else {
@@ -89,6 +92,14 @@ pub fn parse(text: &[u8], path: &Path) -> Result<Index, Problem> {
         Some(Value::Object(m)) => m,
         _ => Map::new(),
     };
+    finish(weight_map, metadata, path)
+}
+
+fn finish(
+    weight_map: Vec<(String, String)>,
+    metadata: Map<String, Value>,
+    path: &Path,
+) -> Result<Index, Problem> {
     let total_size = claimed_integer(&metadata, "total_size")?;
     // Only a claim to compare: a malformed total_parameters is not worth refusing the checkpoint over.
     let total_parameters = claimed_integer(&metadata, "total_parameters").unwrap_or(None);
@@ -101,6 +112,62 @@ pub fn parse(text: &[u8], path: &Path) -> Result<Index, Problem> {
         },
         weight_map,
     })
+}
+
+/// The common case in one pass: a root object whose `weight_map` maps names to strings, with no name twice
+/// (serde_json's map keeps the last of a repeated key in the first one's place; the general path does that).
+/// `None` for anything else. Keys are borrowed where the JSON has no escapes; only the kept strings are allocated.
+fn fast(text: &[u8]) -> Option<(WeightMap, Map<String, Value>)> {
+    let root: FastRoot = serde_json::from_slice(text).ok()?;
+    let weight_map = root.weight_map?;
+    // foldhash: see `sharded::consistency`.
+    let mut seen =
+        foldhash::HashSet::with_capacity_and_hasher(weight_map.len(), Default::default());
+    if !weight_map.iter().all(|(n, _)| seen.insert(n.as_str())) {
+        return None;
+    }
+    let metadata = match root.metadata {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    Some((weight_map, metadata))
+}
+
+/// `weight_map` in file order: tensor name → shard file name.
+type WeightMap = Vec<(String, String)>;
+
+/// The keys of an index the fast path reads; others are skipped unparsed into values.
+#[derive(serde::Deserialize)]
+struct FastRoot {
+    metadata: Option<Value>,
+    #[serde(default, deserialize_with = "weight_map_in_order")]
+    weight_map: Option<WeightMap>,
+}
+
+fn weight_map_in_order<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<WeightMap>, D::Error> {
+    struct InOrder;
+    impl<'de> serde::de::Visitor<'de> for InOrder {
+        type Value = Option<WeightMap>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object of tensor name to shard file name")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            // Capped: the hint is the JSON's own count, never trusted for an allocation.
+            let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1 << 16));
+            while let Some((name, shard)) =
+                map.next_entry::<std::borrow::Cow<'de, str>, String>()?
+            {
+                out.push((name.into_owned(), shard));
+            }
+            Ok(Some(out))
+        }
+    }
+    d.deserialize_map(InOrder)
 }
 
 fn claimed_integer(metadata: &Map<String, Value>, key: &str) -> Result<Option<u64>, Problem> {
@@ -157,6 +224,26 @@ mod tests {
         assert_eq!(index.info.total_parameters, None);
         // Shard order, not the order of first appearance.
         assert_eq!(index.shards(), vec!["s1", "s2"]);
+    }
+
+    #[test]
+    fn a_repeated_name_keeps_the_last_shard_in_the_first_place() {
+        let text = br#"{"weight_map":{"a":"s1","b":"s2","a":"s3"}}"#;
+        let index = parse(text, Path::new("i.json")).unwrap();
+        assert_eq!(
+            index.weight_map,
+            vec![("a".into(), "s3".into()), ("b".into(), "s2".into())]
+        );
+    }
+
+    #[test]
+    fn refuses_non_string_entry_and_non_object_root() {
+        let e = parse(br#"{"weight_map":{"a":1}}"#, Path::new("i.json"))
+            .err()
+            .unwrap();
+        assert_eq!(e.code(), "index_bad_entry");
+        let e = parse(b"[1]", Path::new("i.json")).err().unwrap();
+        assert!(e.to_string().contains("not a JSON object"), "{e}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Tensors without explicit data are left as a hole in the file (`File::set_len`), so a 405B-parameter-shaped
 //! checkpoint is a valid safetensors file that takes no disk space.
 
+pub mod deepseek;
 pub mod gguf;
 pub mod models;
 pub mod moe;
