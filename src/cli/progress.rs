@@ -108,6 +108,73 @@ pub fn callback(bar: ProgressBar) -> paramscope::values::scan::ProgressFn {
     Arc::new(move |bytes| ticker.add(bytes))
 }
 
+/// Remote header fetches shown after this long (most finish sooner and show nothing).
+const FETCH_LINE_AFTER: Duration = Duration::from_secs(1);
+
+/// The progress line of a remote fetch: files read of the total and bytes received, on stderr, drawn only on a
+/// terminal and only once the fetch has taken [`FETCH_LINE_AFTER`]; cleared when this is dropped.
+pub struct RemoteFetch {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Starts the progress line when any of `paths` names a remote source (`hf://…`, a URL) and stderr is a
+/// terminal; `None` otherwise.
+pub fn remote_fetch<'a>(
+    paths: impl IntoIterator<Item = &'a std::path::Path>,
+) -> Option<RemoteFetch> {
+    use std::io::IsTerminal;
+    let remote = paths.into_iter().any(|p| {
+        p.to_str()
+            .is_some_and(paramscope::format::remote::is_remote)
+    });
+    if !remote || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = Arc::clone(&stop);
+    let thread = std::thread::spawn(move || {
+        let start = Instant::now();
+        while start.elapsed() < FETCH_LINE_AFTER {
+            if stopped.load(Ordering::Relaxed) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let line = ProgressBar::new_spinner();
+        line.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("template is valid"));
+        while !stopped.load(Ordering::Relaxed) {
+            let (done, total, bytes) = paramscope::format::remote::progress();
+            line.set_message(fetch_message(done, total, bytes));
+            line.tick();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        line.finish_and_clear();
+    });
+    Some(RemoteFetch {
+        stop,
+        thread: Some(thread),
+    })
+}
+
+impl Drop for RemoteFetch {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// `fetching headers: 120/191 files, 7.25 MiB`; before the listing gives the total, only the bytes.
+fn fetch_message(done: u64, total: u64, bytes: u64) -> String {
+    let received = BinaryBytes(bytes).to_string();
+    match total {
+        0 => format!("fetching headers: {received}"),
+        total => format!("fetching headers: {done}/{total} files, {received}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +188,15 @@ mod tests {
         assert_eq!(
             rate_and_eta(Duration::from_secs(2), gib, 4 * gib),
             "512.00 MiB/s eta 6s"
+        );
+    }
+
+    #[test]
+    fn the_fetch_line_counts_files_once_the_total_is_known() {
+        assert_eq!(fetch_message(0, 0, 512), "fetching headers: 512 B");
+        assert_eq!(
+            fetch_message(120, 191, 7 << 20),
+            "fetching headers: 120/191 files, 7.00 MiB"
         );
     }
 }

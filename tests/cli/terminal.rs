@@ -10,6 +10,25 @@ use std::process::{Command, Stdio};
 /// `script` or `docker run -t` give), in a new session so that the terminal size is read from that
 /// pseudo-terminal, with `NO_COLOR` set to `no_color` or unset; returns what it printed.
 fn on_terminal(args: &[&str], columns: u16, no_color: Option<&str>) -> String {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("paramscope"));
+    cmd.args(args).env_remove("NO_COLOR");
+    if let Some(value) = no_color {
+        cmd.env("NO_COLOR", value);
+    }
+    on_pty(cmd, columns, Stream::Stdout)
+}
+
+/// Which of the child's streams goes to the pseudo-terminal (the other is discarded).
+pub enum Stream {
+    /// Tables and reports.
+    Stdout,
+    /// Notes, errors and progress lines.
+    Stderr,
+}
+
+/// Runs `cmd` with `stream` on a fresh pseudo-terminal of `columns` × 24 cells (0 × 0 for `columns` 0), in a new
+/// session; returns what it wrote there.
+pub fn on_pty(mut cmd: Command, columns: u16, stream: Stream) -> String {
     let (mut leader, mut follower) = (0, 0);
     let size = libc::winsize {
         ws_row: if columns == 0 { 0 } else { 24 },
@@ -44,14 +63,11 @@ fn on_terminal(args: &[&str], columns: u16, no_color: Option<&str>) -> String {
             OwnedFd::from_raw_fd(follower),
         )
     };
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("paramscope"));
-    cmd.args(args).env_remove("NO_COLOR");
-    if let Some(value) = no_color {
-        cmd.env("NO_COLOR", value);
-    }
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::from(follower))
-        .stderr(Stdio::null());
+    cmd.stdin(Stdio::null());
+    match stream {
+        Stream::Stdout => cmd.stdout(Stdio::from(follower)).stderr(Stdio::null()),
+        Stream::Stderr => cmd.stderr(Stdio::from(follower)).stdout(Stdio::null()),
+    };
     // Without a controlling terminal the size comes from stdout.
     common::in_own_session(&mut cmd);
     let mut child = cmd.spawn().unwrap();

@@ -15,6 +15,7 @@ use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 
 pub fn run(mut args: CheckArgs, out: &mut Output) -> Outcome {
+    let _fetch = crate::progress::remote_fetch(args.paths.iter().map(std::path::PathBuf::as_path));
     args.paths = super::with_quant(&args.read, &args.paths);
     let flags = RuleSettings::from(args.rules);
     let format = CheckFormat::from(args.format);

@@ -9,6 +9,7 @@ use paramscope::format::error::LoadError;
 use paramscope::render;
 
 pub fn run(args: DiffArgs, out: &mut Output) -> Outcome {
+    let _fetch = crate::progress::remote_fetch([args.a.as_path(), args.b.as_path()]);
     let format = args.output.format;
     let json = format == OutputFormat::Json;
     if args.values {

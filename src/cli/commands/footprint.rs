@@ -9,6 +9,7 @@ use paramscope::format::error::LoadError;
 use paramscope::render;
 
 pub fn run(args: FootprintArgs, out: &mut Output) -> Outcome {
+    let _fetch = crate::progress::remote_fetch([args.path.as_path()]);
     let format = args.output.format;
     let json = format == OutputFormat::Json;
     let path = super::with_quant(&args.read, std::slice::from_ref(&args.path)).remove(0);

@@ -13,6 +13,7 @@ use paramscope::model::filter::TensorFilter;
 use paramscope::render;
 
 pub fn run(mut args: InspectArgs, out: &mut Output) -> Outcome {
+    let _fetch = crate::progress::remote_fetch(args.paths.iter().map(std::path::PathBuf::as_path));
     args.paths = super::with_quant(&args.read, &args.paths);
     let filter =
         TensorFilter::new(&args.filter).map_err(|e| UsageError(format!("--filter: {e}")))?;

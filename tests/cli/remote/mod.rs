@@ -389,6 +389,32 @@ fn a_lying_content_range_is_an_input_error() {
     );
 }
 
+/// A fetch that takes over a second shows a progress line on a terminal (stderr), and says nothing of the token.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_fetch_over_a_second_shows_a_progress_line_on_a_terminal() {
+    let s = plain(|_| Answer::Stall(30_000));
+    let url = format!("{}/x.safetensors", s.url);
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("paramscope"));
+    cmd.args(["inspect", &url])
+        .env("HF_ENDPOINT", "http://127.0.0.1:9")
+        .env("HF_TOKEN", TOKEN)
+        .env("PARAMSCOPE_HTTP_TIMEOUT", "3")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("HTTP_PROXY");
+    let shown = crate::terminal::on_pty(cmd, 100, crate::terminal::Stream::Stderr);
+    assert!(shown.contains("fetching headers: "), "{shown}");
+    assert!(shown.contains("timed out"), "{shown}");
+    assert!(!shown.contains(TOKEN));
+    // Off a terminal (the other tests capture stderr) there is no such line.
+    let r = run(
+        "http://127.0.0.1:9",
+        &["inspect", &url],
+        &[("PARAMSCOPE_HTTP_TIMEOUT", "2")],
+    );
+    assert!(!r.stderr.contains("fetching headers"), "{}", r.stderr);
+}
+
 #[test]
 fn a_slow_server_times_out() {
     let s = plain(|_| Answer::Stall(30_000));
