@@ -265,6 +265,8 @@ pub struct CheckReport {
     pub rules: Vec<RuleResult>,
     /// Why the checkpoint could not be read (only when `status` is `error`).
     pub errors: Vec<ErrorRow>,
+    /// Where a remote checkpoint was read from and what it cost, as `inspect` reports it; `None` for a local one.
+    pub source: Option<crate::model::checkpoint::Origin>,
 }
 
 impl CheckReport {
@@ -314,6 +316,7 @@ pub fn check(
         status,
         rules: results,
         errors: Vec::new(),
+        source: checkpoint.origin.clone(),
     })
 }
 
@@ -338,6 +341,7 @@ pub fn unreadable(path: &Path, error: &LoadError) -> CheckReport {
         status: Verdict::Error,
         rules: Vec::new(),
         errors: error.rows(),
+        source: None,
     }
 }
 

@@ -296,6 +296,9 @@ pub struct FootprintReport {
     pub path: PathBuf,
     /// The Hub count, as `inspect`'s `parameters`: every tensor's elements.
     pub parameters: u64,
+    /// Where a remote checkpoint was read from and what it cost, as in `inspect`'s JSON; absent for a local path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<crate::model::checkpoint::Origin>,
     /// What the files take on disk, per file and in all.
     pub disk: Disk,
     /// The bytes of the stored tensors by class.
@@ -552,6 +555,7 @@ fn report(
         layout: checkpoint.layout,
         path: checkpoint.path.clone(),
         parameters: checkpoint.parameters(),
+        source: checkpoint.origin.clone(),
         disk,
         weights,
         precisions,

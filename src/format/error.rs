@@ -144,11 +144,11 @@ impl Problem {
 #[non_exhaustive]
 pub enum DiscoveryProblem {
     /// The path is neither a folder nor a file of a kind paramscope recognises.
-    #[error("not a file or directory paramscope can read (expected .safetensors, *.safetensors.index.json, .gguf or a folder)")]
+    #[error("not a file or directory paramscope can read (expected .safetensors, *.safetensors.index.json, .gguf, PyTorch .bin/.pt/.pth/.ckpt or a folder)")]
     UnknownKind,
     /// A folder that holds no weight files at all.
     #[error(
-        "no checkpoint found in this directory (no *.safetensors, *.safetensors.index.json or *.gguf)"
+        "no checkpoint found in this directory (no *.safetensors, *.safetensors.index.json, *.gguf or PyTorch *.bin/*.pt/*.pth)"
     )]
     EmptyDirectory,
     /// A folder whose only weight files are in formats paramscope does not read (`pytorch_model.bin`).

@@ -456,6 +456,9 @@ pub fn to_json(report: &CheckReport) -> serde_json::Value {
         /// Why the checkpoint could not be read (only when `status` is `error`).
         #[serde(skip_serializing_if = "<[_]>::is_empty")]
         errors: &'a [ErrorRow],
+        /// A remote checkpoint's source, as in `inspect`'s JSON; absent for a local path.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<&'a crate::model::checkpoint::Origin>,
     }
     #[derive(Serialize)]
     struct RuleJson {
@@ -473,6 +476,7 @@ pub fn to_json(report: &CheckReport) -> serde_json::Value {
     let json = ReportJson {
         path: &report.path,
         status: report.status,
+        source: report.source.as_ref(),
         rules: report
             .rules
             .iter()
@@ -1263,6 +1267,7 @@ mod tests {
                 ),
             ],
             errors: Vec::new(),
+            source: None,
         }
     }
 
@@ -1295,6 +1300,7 @@ mod tests {
                 message: "file is empty".into(),
                 path: PathBuf::from("bad.safetensors"),
             }],
+            source: None,
         };
         assert_eq!(
             to_json(&report).to_string(),

@@ -156,7 +156,7 @@ fn recursive_walk_of_a_tree_without_checkpoints_is_an_error() {
     let root = TempDir::new().unwrap();
     fs::create_dir_all(root.path().join("x/y")).unwrap();
     let root_str = root.path().to_str().unwrap();
-    let message = "no checkpoint found in this directory (no *.safetensors, *.safetensors.index.json or *.gguf)";
+    let message = "no checkpoint found in this directory (no *.safetensors, *.safetensors.index.json, *.gguf or PyTorch *.bin/*.pt/*.pth)";
     for cmd in ["inspect", "check"] {
         let out = paramscope()
             .args([cmd, "--recursive", root_str])

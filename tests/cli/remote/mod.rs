@@ -514,6 +514,16 @@ fn check_on_the_hub_exits_1_on_a_broken_rule() {
         &[],
     );
     assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+    // check's and footprint's JSON name the source as inspect's does.
+    for args in [
+        &["check", "hf://org/model", "--format", "json"][..],
+        &["footprint", "hf://org/model", "--format", "json"][..],
+    ] {
+        let v = json(&run(&hub.hub.url, args, &[]));
+        assert_eq!(v["source"]["kind"], "hub", "{args:?}");
+        assert_eq!(v["source"]["repo"], "org/model", "{args:?}");
+        assert_eq!(v["source"]["commit"], COMMIT, "{args:?}");
+    }
 }
 
 #[test]
