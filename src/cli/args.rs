@@ -120,6 +120,11 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE|HEX")]
     pub sha256: Option<PathBuf>,
 
+    /// Reference hashes from a Hub repository's tree listing (`hf://ORG/REPO[@REVISION]`): each file's LFS
+    /// SHA-256 and size (git's blob id for small files), for the local copy named; nothing else is downloaded.
+    #[arg(long, value_name = "hf://ORG/REPO[@REV]")]
+    pub against: Option<String>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: VerifyFormatArg,

@@ -11,6 +11,40 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+/// The Hub's tree listing of `spec` (`hf://ORG/REPO[@REV]`) as a reference list rooted at `root`, the local
+/// copy: each file's LFS SHA-256, or git's blob id for a file not in LFS, with its size. An entry whose hash is not
+/// hex of the right length is left out (the listing comes from the network).
+pub fn hub_listing(root: &Path, spec: &str) -> Result<ReferenceList, InputError> {
+    let (url, listed) = crate::format::remote::listing(spec)?;
+    let files = listed
+        .into_iter()
+        .filter_map(|f| {
+            let (algorithm, expected) = match (f.sha256, f.git_oid) {
+                (Some(h), _) => (Algorithm::Sha256, h),
+                (None, Some(oid)) => (Algorithm::GitBlobSha1, oid),
+                (None, None) => return None,
+            };
+            let expected = expected.to_ascii_lowercase();
+            let hex = expected.len() == algorithm.hex_len()
+                && expected.bytes().all(|b| b.is_ascii_hexdigit());
+            hex.then(|| ListedFile {
+                path: PathBuf::from(f.path),
+                reference: Reference {
+                    kind: ReferenceKind::HubListing,
+                    algorithm,
+                    expected,
+                    size: Some(f.size),
+                    origin: url.clone(),
+                },
+            })
+        })
+        .collect();
+    Ok(ReferenceList {
+        root: root.to_path_buf(),
+        files,
+    })
+}
+
 /// A manifest longer than this is refused unread: a million lines is far beyond any release's file list, and
 /// a weight file named by mistake would otherwise be read whole.
 pub const MAX_MANIFEST_BYTES: u64 = 64 << 20;

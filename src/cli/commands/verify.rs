@@ -1,5 +1,5 @@
 //! `verify`: hash the files the paths name and compare them with the references found (`--sha256`, the Hugging
-//! Face cache); a line per file (or JSON, GitHub annotations) and optionally a JUnit file. Exit 0 every file
+//! Face cache, `--against hf://…`); a line per file (or JSON, GitHub annotations) and optionally a JUnit file. Exit 0 every file
 //! verified, 1 a file differs or is missing, 2 unusable input or a file that has no reference (see
 //! `paramscope::verify`: an unverified file is neither proven wrong, which 1 would tell a script to re-fetch,
 //! nor verified, which 0 would let a CI gate pass silently).
@@ -35,6 +35,24 @@ pub fn run(args: VerifyArgs, out: &mut Output) -> Outcome {
                 }
                 Err(e) => return Err(UsageError(format!("--sha256 {e}"))),
             },
+        }
+    }
+    if let Some(spec) = &args.against {
+        for target in &args.paths {
+            // Paths in the listing are relative to the repository: the local copy's folder.
+            let root = if target.is_dir() {
+                target.as_path()
+            } else {
+                target.parent().unwrap_or(std::path::Path::new(""))
+            };
+            match reference::hub_listing(root, spec) {
+                Ok(list) => options.lists.push(list),
+                Err(e) => {
+                    let json = matches!(VerifyFormat::from(args.format), VerifyFormat::Json);
+                    crate::output::print_load_error(&e.into(), json);
+                    return Ok(Exit::InputUnusable);
+                }
+            }
         }
     }
     if let Some(junit) = &args.junit {

@@ -301,6 +301,10 @@ pub struct Listed {
     pub path: String,
     /// Size in bytes (the LFS object's for an LFS file).
     pub size: u64,
+    /// The LFS object's SHA-256 (`lfs.oid`), for a file stored in LFS.
+    pub sha256: Option<String>,
+    /// Git's blob id (`oid`): SHA-1 of `blob LEN\0` and the bytes.
+    pub git_oid: Option<String>,
 }
 
 /// Chooses as transformers does: `model.safetensors.index.json`, else `model.safetensors`, else the only other
@@ -491,6 +495,8 @@ mod tests {
             .map(|n| Listed {
                 path: n.to_string(),
                 size: 1 << 30,
+                sha256: None,
+                git_oid: None,
             })
             .collect()
     }

@@ -44,6 +44,23 @@ pub fn load(spec: &str, options: LoadOptions) -> Result<Checkpoint, LoadError> {
     }
 }
 
+/// Every file of the Hub repository `spec` names (`hf://ORG/REPO[@REV]`), with the hashes its tree listing gives,
+/// and the listing's address; nothing else is downloaded.
+pub fn listing(spec: &str) -> Result<(String, Vec<Listed>), InputError> {
+    let endpoint = hub::endpoint();
+    let at_spec = |p: RemoteProblem| InputError::new(spec, p.into());
+    match hub::parse(spec, &endpoint).map_err(at_spec)? {
+        Spec::Hub(r) => {
+            let client = client(&endpoint);
+            let files = list(&client, &endpoint, &r).map_err(at_spec)?;
+            Ok((hub::tree_url(&endpoint, &r, &r.revision), files))
+        }
+        Spec::Url(_) => Err(at_spec(RemoteProblem::BadUrl(format!(
+            "{spec}: a listing of hashes needs a Hub repository (hf://ORG/REPO[@REVISION])"
+        )))),
+    }
+}
+
 /// The client of one load: the token goes to the endpoint's host only.
 fn client(endpoint: &str) -> Client {
     Client::new(hub::token(), origin(endpoint), CONCURRENCY)
@@ -237,9 +254,16 @@ fn list(client: &Client, endpoint: &str, r: &HubRef) -> Result<Vec<Listed>, Remo
                 .or_else(|| e.get("size"))
                 .and_then(|s| s.as_u64())
                 .unwrap_or(0);
+            let text = |pointer: &str| {
+                e.pointer(pointer)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            };
             files.push(Listed {
                 path: path.to_string(),
                 size,
+                sha256: text("/lfs/oid"),
+                git_oid: text("/oid"),
             });
         }
         match page.next {
@@ -453,6 +477,8 @@ fn from_cache(r: &HubRef, options: LoadOptions) -> Result<Option<Checkpoint>, Lo
             .map(|e| Listed {
                 path: e.file_name().to_string_lossy().into_owned(),
                 size: e.metadata().map_or(0, |m| m.len()),
+                sha256: None,
+                git_oid: None,
             })
             .collect();
         let Ok(choice) = hub::choose(&listing, r.quant.as_deref()) else {

@@ -36,6 +36,40 @@ pub fn load(spec: &str, options: LoadOptions) -> Result<Checkpoint, LoadError> {
     }
 }
 
+/// One file of a Hub repository's tree listing: its path in the repository, its size and the hashes the Hub
+/// gives (the LFS object's SHA-256 for an LFS file, git's blob id for every file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedFile {
+    /// Path in the repository.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The LFS object's SHA-256, lowercase hex.
+    pub sha256: Option<String>,
+    /// Git's blob SHA-1, lowercase hex.
+    pub git_oid: Option<String>,
+}
+
+/// The files of the Hub repository `spec` names (`hf://ORG/REPO[@REV]`) with their hashes, from its tree listing
+/// alone, and the listing's address (what `verify --against` compares local files with).
+pub fn listing(spec: &str) -> Result<(String, Vec<ListedFile>), InputError> {
+    #[cfg(feature = "remote")]
+    return load::listing(spec).map(|(url, files)| {
+        let files = files
+            .into_iter()
+            .map(|f| ListedFile {
+                path: f.path,
+                size: f.size,
+                sha256: f.sha256,
+                git_oid: f.git_oid,
+            })
+            .collect();
+        (url, files)
+    });
+    #[cfg(not(feature = "remote"))]
+    Err(InputError::new(spec, RemoteProblem::Unsupported.into()))
+}
+
 /// Progress of the remote load under way: files done, files to read, body bytes received. The command line
 /// polls it for its progress line; loads one after another each start it from zero.
 pub fn progress() -> (u64, u64, u64) {

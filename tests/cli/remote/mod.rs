@@ -595,3 +595,86 @@ fn a_gguf_repository_lists_its_quantisations_and_quant_chooses() {
     );
     assert_eq!(v["source"]["files"][0], "m-Q8_0.gguf");
 }
+
+/// `verify --against hf://…` takes each file's reference from the Hub's tree listing (LFS SHA-256 and size, git's
+/// blob id for a small file) and downloads nothing else: a local copy verifies, a flipped byte fails naming it.
+#[test]
+fn verify_against_the_hub_listing_compares_lfs_oids_and_git_blob_ids() {
+    use sha1::Digest as _;
+    let dir = tempfile::tempdir().unwrap();
+    let weights = dir.path().join("model.safetensors");
+    shard(0, 128).write(&weights).unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, br#"{"model_type": "llama"}"#).unwrap();
+    let bytes = std::fs::read(&weights).unwrap();
+    let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let sha256 = hex(&sha2::Sha256::digest(&bytes));
+    let small = std::fs::read(&config).unwrap();
+    let git_blob = |bytes: &[u8]| {
+        let mut blob = format!("blob {}\0", bytes.len()).into_bytes();
+        blob.extend_from_slice(bytes);
+        hex(&sha1::Sha1::digest(&blob))
+    };
+    let git_oid = git_blob(&small);
+    let readme = dir.path().join("README.md");
+    std::fs::write(&readme, "# a model\n").unwrap();
+    let readme_oid = git_blob(b"# a model\n");
+    let listing = serde_json::json!([
+        {"type": "file", "path": "model.safetensors", "size": bytes.len(), "oid": "0".repeat(40),
+         "lfs": {"oid": sha256, "size": bytes.len(), "pointerSize": 134}},
+        {"type": "file", "path": "config.json", "size": small.len(), "oid": git_oid},
+        {"type": "file", "path": "README.md", "size": 10, "oid": readme_oid},
+    ]);
+    let s = plain(move |r| {
+        if r.path.starts_with("/api/models/org/model/tree/main") {
+            Answer::json(&listing)
+        } else {
+            Answer::status(404, &[])
+        }
+    });
+    let d = dir.path().to_str().unwrap();
+    let r = run(
+        &s.url,
+        &[
+            "verify",
+            d,
+            "--against",
+            "hf://org/model",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+    let v = json(&r);
+    assert_eq!(v["verdict"], "verified");
+    let files = v["files"].as_array().unwrap();
+    assert!(files.iter().all(|f| f["status"] == "ok"), "{files:?}");
+    assert!(files
+        .iter()
+        .any(|f| f["path"].as_str().unwrap().ends_with("model.safetensors")));
+    // Only the listing crossed the network.
+    assert!(s
+        .requests()
+        .iter()
+        .all(|q| q.path.starts_with("/api/models/")));
+    // A listed file the local copy lacks is missing (exit 1), as with a manifest.
+    std::fs::remove_file(&readme).unwrap();
+    let r = run(&s.url, &["verify", d, "--against", "hf://org/model"], &[]);
+    assert_eq!(r.code, 1, "{} {}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("README.md"), "{}", r.stdout);
+    std::fs::write(&readme, "# a model\n").unwrap();
+    // A flipped byte in the data: exit 1, the file named.
+    let mut changed = bytes.clone();
+    let last = changed.len() - 1;
+    changed[last] ^= 1;
+    std::fs::write(&weights, &changed).unwrap();
+    let r = run(&s.url, &["verify", d, "--against", "hf://org/model"], &[]);
+    assert_eq!(r.code, 1, "{} {}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("model.safetensors"), "{}", r.stdout);
+    assert!(r.stdout.contains("MISMATCH"), "{}", r.stdout);
+    // A repository the Hub does not know: exit 2, one line naming it.
+    let r = run(&s.url, &["verify", d, "--against", "hf://org/other"], &[]);
+    assert_eq!(r.code, 2, "{} {}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("hf://org/other"), "{}", r.stderr);
+}
