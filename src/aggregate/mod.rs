@@ -43,21 +43,5 @@ pub fn ranges(indices: &[u64]) -> String {
     let mut sorted = indices.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
-    let mut parts = Vec::new();
-    let mut i = 0;
-    while i < sorted.len() {
-        let start = sorted[i];
-        let mut end = start;
-        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
-            i += 1;
-            end = sorted[i];
-        }
-        parts.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}..{end}")
-        });
-        i += 1;
-    }
-    parts.join(",")
+    crate::model::units::runs(&sorted, "..", ",")
 }

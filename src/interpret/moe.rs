@@ -565,28 +565,11 @@ fn unknown(why: String, mtp: Option<Mtp>) -> ActiveParameters {
     }
 }
 
-/// `3–60` style ranges of sorted indices: `0, 2–5, 9`.
+/// `3–60` style ranges of sorted indices: `0, 2–5, 9`; `none` for no index.
 pub fn ranges(sorted: &[u64]) -> String {
-    let mut out: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < sorted.len() {
-        let start = sorted[i];
-        let mut end = start;
-        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
-            i += 1;
-            end = sorted[i];
-        }
-        out.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}–{end}")
-        });
-        i += 1;
-    }
-    if out.is_empty() {
-        "none".into()
-    } else {
-        out.join(", ")
+    match sorted {
+        [] => "none".into(),
+        _ => crate::model::units::runs(sorted, "–", ", "),
     }
 }
 

@@ -80,6 +80,28 @@ pub fn percent(part: u64, whole: u64) -> String {
     format!("{:.1}%", part as f64 * 100.0 / whole as f64)
 }
 
+/// Runs of consecutive integers in `sorted` (ascending, no repeats) written `START{to}END`, joined by `sep`:
+/// `[0, 2, 3, 4, 5, 9]` with `–` and `, ` gives `0, 2–5, 9`.
+pub fn runs(sorted: &[u64], to: &str, sep: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i];
+        let mut end = start;
+        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
+            i += 1;
+            end = sorted[i];
+        }
+        out.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}{to}{end}")
+        });
+        i += 1;
+    }
+    out.join(sep)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,29 +5,15 @@
 //! its `model.safetensors.index.json` and README_WEIGHTS.md. The benchmarks' large-header case: 11.5 MB of shard
 //! headers and a 9 MB index.
 
-use super::models::DeepSeekShape;
 use super::{SafetensorsWriter, SynthTensor};
 use crate::model::dtype::DType;
 use serde_json::{json, Map, Value};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-/// deepseek-ai/DeepSeek-V3's main model (config.json); the MTP layer is added by [`tensors`].
-pub const DEEPSEEK_V3: DeepSeekShape = DeepSeekShape {
-    layers: 61,
-    first_dense: 3,
-    hidden: 7168,
-    dense_intermediate: 18432,
-    expert_intermediate: 2048,
-    experts: 256,
-    heads: 128,
-    q_lora: 1536,
-    kv_lora: 512,
-    qk_nope: 128,
-    qk_rope: 64,
-    v_head: 128,
-    vocab: 129280,
-};
+/// deepseek-ai/DeepSeek-V3's main model (config.json), the one shape `synth::moe` also writes its MoE test files
+/// with; the MTP layer is added by [`tensors`].
+pub use super::moe::DEEPSEEK_V3;
 
 /// How many shards the published checkpoint has (`model-00001-of-000163.safetensors` …).
 pub const SHARDS: usize = 163;
