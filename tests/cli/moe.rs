@@ -350,18 +350,7 @@ fn group_by_module_shows_routed_and_shared_experts_apart() {
     let dir = tempfile::tempdir().unwrap();
     let s = models::DeepSeekShape {
         layers: 3,
-        first_dense: 1,
-        hidden: 256,
-        dense_intermediate: 512,
-        expert_intermediate: 128,
-        experts: 4,
-        heads: 2,
-        q_lora: 256,
-        kv_lora: 128,
-        qk_nope: 128,
-        qk_rope: 64,
-        v_head: 128,
-        vocab: 1000,
+        ..paramscope::format::synth::moe::DEEPSEEK_TINY
     };
     let path = write(dir.path(), moe::deepseek_v3(&s, 1, 0));
     let r = inspect_json(&[&path, "--group-by", "module"]);

@@ -90,6 +90,24 @@ pub fn gpt_oss(big: bool) -> (SafetensorsWriter, Value) {
     (models::gpt_oss(layers, experts), config)
 }
 
+/// DeepSeek-V3's structure at toy widths for tests (4 routed experts of width 128, MLA with small ranks, one
+/// layer per `layers`): set `layers` and `first_dense` with struct update syntax.
+pub const DEEPSEEK_TINY: DeepSeekShape = DeepSeekShape {
+    layers: 3,
+    first_dense: 1,
+    hidden: 256,
+    dense_intermediate: 512,
+    expert_intermediate: 128,
+    experts: 4,
+    heads: 2,
+    q_lora: 256,
+    kv_lora: 128,
+    qk_nope: 128,
+    qk_rope: 64,
+    v_head: 128,
+    vocab: 1000,
+};
+
 /// deepseek-ai/DeepSeek-V3's dimensions (its config.json): 61 layers, the first 3 dense (`first_k_dense_replace`),
 /// hidden 7168, dense width 18432, 256 routed experts of width 2048 (`moe_intermediate_size`) and 1 shared, 8 per
 /// token, 128 heads with MLA (q_lora_rank 1536, kv_lora_rank 512, qk_nope 128, qk_rope 64, v_head 128), vocab

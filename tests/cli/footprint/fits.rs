@@ -367,18 +367,7 @@ fn latent_attention_is_cached_whole_on_every_device() {
     let dir = tempfile::tempdir().unwrap();
     let s = paramscope::format::synth::models::DeepSeekShape {
         layers: 3,
-        first_dense: 1,
-        hidden: 256,
-        dense_intermediate: 512,
-        expert_intermediate: 128,
-        experts: 4,
-        heads: 2,
-        q_lora: 256,
-        kv_lora: 128,
-        qk_nope: 128,
-        qk_rope: 64,
-        v_head: 128,
-        vocab: 1000,
+        ..paramscope::format::synth::moe::DEEPSEEK_TINY
     };
     let (w, c) = moe::deepseek_v3(&s, 2, 0);
     w.write(&dir.path().join("model.safetensors")).unwrap();

@@ -236,18 +236,7 @@ fn mixtral_experts_collapse_inside_the_layer_rows() {
 fn deepseek_style_dense_and_moe_layers_are_separate_rows_fp8_scales_are_aux() {
     let s = shapes::DeepSeekShape {
         layers: 4,
-        first_dense: 1,
-        hidden: 256,
-        dense_intermediate: 512,
-        expert_intermediate: 128,
-        experts: 4,
-        heads: 2,
-        q_lora: 256,
-        kv_lora: 128,
-        qk_nope: 128,
-        qk_rope: 64,
-        v_head: 128,
-        vocab: 1000,
+        ..paramscope::format::synth::moe::DEEPSEEK_TINY
     };
     let dir = tempfile::tempdir().unwrap();
     s.fp8()
