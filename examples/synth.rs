@@ -6,6 +6,8 @@
 //!   cargo run --release --example synth -- llama31-405b OUT_DIR  (sharded at 5 GB, with index)
 //!   cargo run --release --example synth -- deepseek-v3-sharded OUT_DIR   (163 FP8 shards, index, config.json)
 //!   cargo run --release --example synth -- tensors N   OUT_DIR   (one file with N small F32 tensors)
+//!   cargo run --release --example synth -- bytes N     OUT_DIR   (one file with N one-byte U8 tensors, short names:
+//!       1,400,000 of them make a 96 MB header, near the 100 MB limit)
 //!   cargo run --release --example synth -- gguf-llama3-70b OUT_DIR (one Q4_K_M-like GGUF, 128k-token tokenizer)
 //!   cargo run --release --example synth -- gpt2|mixtral-8x7b|gpt-oss-20b|gpt-oss-120b|qwen3-30b-a3b|deepseek-v3
 //!       |llama3-8b-gptq OUT_DIR
@@ -62,6 +64,15 @@ fn main() {
             }
             w.write(&out.join("model.safetensors")).unwrap();
         }
+        "bytes" => {
+            let n: usize = rest[0].parse().unwrap_or_else(|_| usage());
+            let mut w = SafetensorsWriter::new();
+            for i in 0..n {
+                w = w.tensor(&format!("b.{i}"), DType::U8, &[1]);
+            }
+            let size = w.write(&out.join("model.safetensors")).unwrap();
+            println!("{size} bytes, header {} bytes", size - n as u64 - 8);
+        }
         "gguf-llama3-70b" => {
             let w = paramscope::format::synth::gguf::llama_q4_k_m(&LlamaShape::LLAMA3_70B, 280_147);
             let size = w.write(&out.join("Llama-3-70B-Q4_K_M.gguf")).unwrap();
@@ -96,7 +107,7 @@ fn main() {
 fn usage() -> ! {
     eprintln!(
         "usage: synth (llama3-8b|llama3-70b|llama31-405b|deepseek-v3-sharded|gguf-llama3-70b|gpt2|mixtral-8x7b\
-|gpt-oss-20b|gpt-oss-120b|qwen3-30b-a3b|deepseek-v3|llama3-8b-gptq) OUT_DIR | synth tensors N OUT_DIR"
+|gpt-oss-20b|gpt-oss-120b|qwen3-30b-a3b|deepseek-v3|llama3-8b-gptq) OUT_DIR | synth (tensors|bytes) N OUT_DIR"
     );
     std::process::exit(2)
 }
