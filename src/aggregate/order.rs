@@ -13,7 +13,9 @@ use super::{index_of, Item};
 use crate::interpret::role::Role;
 use crate::model::order::natural_cmp;
 use std::cmp::Ordering;
-use std::collections::HashMap;
+// foldhash, not SipHash: these maps are keyed by tensor names of a local checkpoint, not a hash-flooding target,
+// and the keyed hasher was a sixth of `--tree` on DeepSeek-V3.
+use foldhash::HashMap;
 
 #[derive(Default, Clone, Copy)]
 struct Counts {
@@ -25,7 +27,7 @@ struct Counts {
 
 /// Sorts `items` in model order.
 pub fn sort(items: &mut [Item]) {
-    let mut prefixes: HashMap<&str, Counts> = HashMap::new();
+    let mut prefixes: HashMap<&str, Counts> = HashMap::default();
     for item in items.iter() {
         if item.name.split('.').any(|c| index_of(c).is_some()) {
             continue;

@@ -6,7 +6,9 @@
 use super::{index_of, ranges, Item};
 use crate::model::dtype::DType;
 use serde::Serialize;
-use std::collections::HashMap;
+// foldhash, not SipHash: these maps are keyed by tensor names of a local checkpoint, not a hash-flooding target,
+// and the keyed hasher was a sixth of `--tree` on DeepSeek-V3.
+use foldhash::HashMap;
 
 /// One node of `inspect --tree`: a name component, with identical numbered siblings collapsed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -70,7 +72,7 @@ pub fn tree(items: &[Item], depth: Option<usize>) -> Vec<TreeNode> {
         }
         nodes[at].leaf = Some(i);
     }
-    let mut interned: HashMap<SignatureKey, u32> = HashMap::new();
+    let mut interned: HashMap<SignatureKey, u32> = HashMap::default();
     summarise(&mut nodes, 0, items, &mut interned);
     let full: Vec<TreeNode> = build_children(&nodes, 0, 1, MAX_LEVELS)
         .into_iter()
@@ -158,7 +160,7 @@ fn build_children(nodes: &[Trie], n: usize, instances: u64, levels: usize) -> Ve
     }
     // (name, members) in order of first appearance; integer-named members merge by signature.
     let mut groups: Vec<Vec<(&str, usize)>> = Vec::new();
-    let mut group_of_signature: HashMap<u32, usize> = HashMap::new();
+    let mut group_of_signature: HashMap<u32, usize> = HashMap::default();
     for (name, c) in &nodes[n].children {
         if index_of(name).is_some() {
             let sig = nodes[*c].signature;

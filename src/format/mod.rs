@@ -108,20 +108,27 @@ pub(crate) fn assemble(
     mut notes: Vec<String>,
 ) -> Checkpoint {
     let mut files: Vec<FileInfo> = Vec::with_capacity(parsed.len());
-    let mut tensors: Vec<Tensor> = Vec::with_capacity(parsed.iter().map(|p| p.tensors.len()).sum());
+    let total: usize = parsed.iter().map(|p| p.tensors.len()).sum();
+    let mut tensors: Vec<Tensor> = Vec::new();
     let mut storages: Vec<StorageInfo> = Vec::new();
     let mut pickles = Vec::new();
     let mut metadata = Vec::new();
-    for (i, p) in parsed.into_iter().enumerate() {
+    for (i, mut p) in parsed.into_iter().enumerate() {
         let base = storages.len();
         files.push(p.info);
-        tensors.extend(p.tensors.into_iter().map(|mut t| {
+        for t in &mut p.tensors {
             t.file = i;
             if let Some(v) = &mut t.view {
                 v.storage += base;
             }
-            t
-        }));
+        }
+        // The first file's tensors are kept where they are: a single file of 1.4M tensors is not copied.
+        if tensors.is_empty() {
+            tensors = p.tensors;
+            tensors.reserve(total - tensors.len());
+        } else {
+            tensors.append(&mut p.tensors);
+        }
         storages.extend(p.storages.into_iter().map(|s| StorageInfo { file: i, ..s }));
         pickles.extend(p.pickle);
         metadata.extend(p.metadata);

@@ -147,8 +147,9 @@ pub struct Tensor {
     /// elements. Where several PyTorch tensors view one storage, the first of them spans the whole storage and
     /// the others none of it (`[s, s]`), so sums over tensors count each stored byte once.
     pub data_offsets: [u64; 2],
-    /// PyTorch only: the storage the tensor views, where in it and with which strides.
-    pub view: Option<View>,
+    /// PyTorch only: the storage the tensor views, where in it and with which strides. Boxed: every tensor of
+    /// every format carries the field, and inline it made a tensor 32 bytes larger (45 MB at 1.4M tensors).
+    pub view: Option<Box<View>>,
 }
 
 /// A PyTorch tensor's place in its storage (`torch/_utils.py` `_rebuild_tensor_v2(storage, storage_offset,

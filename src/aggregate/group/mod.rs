@@ -7,7 +7,9 @@ use super::{index_of, ranges, Item};
 use crate::interpret::role::Role;
 use crate::model::dtype::DType;
 use serde::Serialize;
-use std::collections::HashMap;
+// foldhash, not SipHash: these maps are keyed by tensor names of a local checkpoint, not a hash-flooding target,
+// and the keyed hasher was a sixth of `--tree` on DeepSeek-V3.
+use foldhash::HashMap;
 use std::str::FromStr;
 
 /// How `--group-by` groups tensors into rows.
@@ -124,7 +126,7 @@ pub fn group(items: &[Item], by: GroupBy) -> Vec<GroupRow> {
 /// One row per key, in order of first appearance.
 fn keyed(items: &[Item], key: impl Fn(&Item) -> String) -> Vec<GroupRow> {
     let mut rows: Vec<GroupRow> = Vec::new();
-    let mut at: HashMap<String, usize> = HashMap::new();
+    let mut at: HashMap<String, usize> = HashMap::default();
     for item in items {
         let k = key(item);
         let i = *at.entry(k.clone()).or_insert_with(|| {
@@ -174,8 +176,8 @@ enum Pending<'a> {
 fn collapse<'a>(entries: &[Entry<'a>], nesting: usize) -> Vec<GroupRow> {
     // First pass: each tensor into its block (prefix, index) or its module, in order of first appearance.
     let mut slots: Vec<Pending> = Vec::new();
-    let mut slot_of_block: HashMap<(String, u64), usize> = HashMap::new();
-    let mut slot_of_module: HashMap<String, usize> = HashMap::new();
+    let mut slot_of_block: HashMap<(String, u64), usize> = HashMap::default();
+    let mut slot_of_module: HashMap<String, usize> = HashMap::default();
     for (parts, item) in entries {
         match parts.iter().position(|p| index_of(p).is_some()) {
             Some(i) if i + 1 < parts.len() => {
@@ -206,7 +208,7 @@ fn collapse<'a>(entries: &[Entry<'a>], nesting: usize) -> Vec<GroupRow> {
     }
     // Second pass: blocks of one prefix merge into the first such block when their signatures are identical.
     let mut merged: Vec<Pending> = Vec::new();
-    let mut merged_at: HashMap<(String, Signature), usize> = HashMap::new();
+    let mut merged_at: HashMap<(String, Signature), usize> = HashMap::default();
     for slot in slots {
         let Pending::Blocks(prefix, mut blocks) = slot else {
             merged.push(slot);

@@ -5,14 +5,17 @@ use crate::format::error::{InputError, Problem, ShardedProblem};
 use crate::format::source::{ByteSource, LocalFile};
 use crate::model::checkpoint::IndexInfo;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::path::{Component, Path};
+use std::sync::Arc;
 
 /// The parts of an index paramscope relies on.
 pub struct Index {
     /// The index's path and `metadata`, as the checkpoint reports them.
     pub info: IndexInfo,
-    /// `weight_map` in file order: tensor name → shard file name as written.
-    pub weight_map: Vec<(String, String)>,
+    /// `weight_map` in file order: tensor name → shard file name as written (each shard's name stored once and
+    /// shared by its tensors' entries).
+    pub weight_map: WeightMap,
 }
 
 impl Index {
@@ -24,7 +27,7 @@ impl Index {
         let mut shards: Vec<&str> = self
             .weight_map
             .iter()
-            .map(|(_, s)| s.as_str())
+            .map(|(_, s)| &**s)
             .filter(|s| seen.insert(*s))
             .collect();
         shards.sort_by(|a, b| crate::model::order::natural_cmp(a, b));
@@ -32,10 +35,53 @@ impl Index {
     }
 }
 
-/// Reads and parses the index file at `path`; errors name `path`.
-pub fn read(path: &Path) -> Result<Index, InputError> {
+/// Reads and parses the index file at `path`; errors name `path`. An index read before in this process and
+/// unchanged since (same file, length and modification time) is not parsed again: discovery, de-duplication of
+/// the paths given and loading each need it, and DeepSeek-V3's 8.9 MB index costs tens of milliseconds a parse.
+pub fn read(path: &Path) -> Result<Arc<Index>, InputError> {
     let file = LocalFile::open(path).map_err(|e| InputError::new(path, Problem::Io(e)))?;
-    read_source(&file, path)
+    let stamp = file.stamp();
+    if let Some(index) = stamp.as_ref().and_then(|s| recent::get(path, s)) {
+        return Ok(index);
+    }
+    let index = Arc::new(read_source(&file, path)?);
+    if let Some(stamp) = stamp {
+        recent::put(path, stamp, &index);
+    }
+    Ok(index)
+}
+
+/// The last few indexes [`read`] parsed, so one command's several looks at one index parse it once.
+mod recent {
+    use super::Index;
+    use crate::format::source::Stamp;
+    use std::path::{Path, PathBuf};
+    use std::sync::{Arc, Mutex};
+
+    /// A few, not all: the index of every checkpoint `check -r` visits would otherwise stay in memory.
+    const KEPT: usize = 4;
+
+    type Entry = (PathBuf, Stamp, Arc<Index>);
+    static RECENT: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+
+    pub(super) fn get(path: &Path, stamp: &Stamp) -> Option<Arc<Index>> {
+        let recent = RECENT.lock().ok()?;
+        recent
+            .iter()
+            .find(|(p, s, _)| p == path && s == stamp)
+            .map(|(_, _, index)| Arc::clone(index))
+    }
+
+    pub(super) fn put(path: &Path, stamp: Stamp, index: &Arc<Index>) {
+        let Ok(mut recent) = RECENT.lock() else {
+            return;
+        };
+        recent.retain(|(p, _, _)| p != path);
+        if recent.len() == KEPT {
+            recent.remove(0);
+        }
+        recent.push((path.to_path_buf(), stamp, Arc::clone(index)));
+    }
 }
 
 /// The largest index read: the biggest published ones (DeepSeek-V3's, ~100k tensors) are a few MB.
@@ -84,7 +130,7 @@ pub fn parse(text: &[u8], path: &Path) -> Result<Index, Problem> {
     let weight_map = weight_map
         .into_iter()
         .map(|(name, shard)| match shard {
-            Value::String(s) => Ok((name, s)),
+            Value::String(s) => Ok((name, Arc::from(s))),
             _ => Err(ShardedProblem::IndexBadEntry { name }),
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -96,7 +142,7 @@ pub fn parse(text: &[u8], path: &Path) -> Result<Index, Problem> {
 }
 
 fn finish(
-    weight_map: Vec<(String, String)>,
+    weight_map: WeightMap,
     metadata: Map<String, Value>,
     path: &Path,
 ) -> Result<Index, Problem> {
@@ -134,7 +180,7 @@ fn fast(text: &[u8]) -> Option<(WeightMap, Map<String, Value>)> {
 }
 
 /// `weight_map` in file order: tensor name → shard file name.
-type WeightMap = Vec<(String, String)>;
+pub type WeightMap = Vec<(String, Arc<str>)>;
 
 /// The keys of an index the fast path reads; others are skipped unparsed into values.
 #[derive(serde::Deserialize)]
@@ -159,15 +205,46 @@ fn weight_map_in_order<'de, D: serde::Deserializer<'de>>(
         ) -> Result<Self::Value, A::Error> {
             // Capped: the hint is the JSON's own count, never trusted for an allocation.
             let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1 << 16));
-            while let Some((name, shard)) =
-                map.next_entry::<std::borrow::Cow<'de, str>, String>()?
-            {
-                out.push((name.into_owned(), shard));
+            // A few hundred shards for 100k names: each shard's name is allocated once.
+            let mut shards: foldhash::HashMap<Cow<'de, str>, Arc<str>> =
+                foldhash::HashMap::default();
+            while let Some((name, Borrowed(shard))) = map.next_entry::<String, Borrowed<'de>>()? {
+                let shard = match shards.get(&shard) {
+                    Some(s) => Arc::clone(s),
+                    None => {
+                        let s: Arc<str> = Arc::from(&*shard);
+                        shards.insert(shard, Arc::clone(&s));
+                        s
+                    }
+                };
+                out.push((name, shard));
             }
             Ok(Some(out))
         }
     }
     d.deserialize_map(InOrder)
+}
+
+/// A JSON string borrowed from the text where it has no escapes (serde's own `Cow<str>` always copies).
+struct Borrowed<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Borrowed<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl<'de> serde::de::Visitor<'de> for Text {
+            type Value = Borrowed<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Borrowed(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Borrowed(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(Text)
+    }
 }
 
 fn claimed_integer(metadata: &Map<String, Value>, key: &str) -> Result<Option<u64>, Problem> {

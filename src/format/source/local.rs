@@ -23,6 +23,33 @@ impl LocalFile {
         let len = file.metadata()?.len();
         Ok(LocalFile { file, len })
     }
+
+    /// What tells this file's contents apart from another's or from its own before a write: device, inode, length
+    /// and modification time of the open file. `None` where the system does not give them.
+    pub fn stamp(&self) -> Option<Stamp> {
+        let meta = self.file.metadata().ok()?;
+        let modified = meta.modified().ok()?;
+        #[cfg(unix)]
+        let id = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.dev(), meta.ino())
+        };
+        #[cfg(not(unix))]
+        let id = (0, 0);
+        Some(Stamp {
+            id,
+            len: meta.len(),
+            modified,
+        })
+    }
+}
+
+/// A local file's identity and version, as [`LocalFile::stamp`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    id: (u64, u64),
+    len: u64,
+    modified: std::time::SystemTime,
 }
 
 impl ByteSource for LocalFile {

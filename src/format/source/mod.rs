@@ -6,7 +6,7 @@
 mod local;
 mod reader;
 
-pub use local::LocalFile;
+pub use local::{LocalFile, Stamp};
 pub use reader::{unwrap_problem, SourceReader};
 
 use super::error::Problem;

@@ -228,11 +228,11 @@ fn place(
             shape: t.shape.clone(),
             file: 0,
             data_offsets,
-            view: Some(View {
+            view: Some(Box::new(View {
                 storage: s,
                 offset: t.offset,
                 strides: t.strides.clone(),
-            }),
+            })),
         });
     }
     // A tensor that is exactly its storage, alone, reads like a safetensors tensor: no view to follow.

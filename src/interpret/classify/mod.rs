@@ -9,6 +9,7 @@ use crate::interpret::hf_config::ModelConfig;
 use crate::interpret::role::{self, Role};
 use crate::model::checkpoint::Tensor;
 use crate::model::dtype::DType;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::cell::OnceCell;
 use std::collections::HashMap;
@@ -182,7 +183,12 @@ pub fn classify(tensors: &[Tensor], config: Option<&ModelConfig>) -> Vec<Classif
         tensors,
         map: OnceCell::new(),
     };
-    let roles: Vec<(Role, &'static str)> = tensors.iter().map(|t| role::role_of(&t.name)).collect();
+    // Every name's role, on every core: a fifth of inspecting DeepSeek-V3 (92k names) ran here on one.
+    let roles: Vec<(Role, &'static str)> = tensors
+        .par_iter()
+        .with_min_len(4096)
+        .map(|t| role::role_of(&t.name))
+        .collect();
     let embedding_shapes: Vec<&[u64]> = tensors
         .iter()
         .zip(&roles)
