@@ -378,11 +378,11 @@ impl Doc {
         if !left_out.is_empty() {
             let width = self.width.unwrap_or(0);
             let named = format!("(not shown at {width} columns: {})", left_out.join(", "));
-            let line = if named.as_str().width() <= width {
-                named
-            } else {
-                format!("({} columns not shown)", left_out.len())
-            };
+            let short = format!("(not shown: {})", left_out.join(", "));
+            let line = [named, short]
+                .into_iter()
+                .find(|l| l.as_str().width() <= width)
+                .unwrap_or_else(|| format!("({} columns not shown)", left_out.len()));
             self.line(&line);
         }
     }
@@ -485,5 +485,93 @@ impl Doc {
     /// The document's text.
     pub fn finish(self) -> String {
         self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_lose_their_folders_middle_never_the_file_name() {
+        let p = "/home/me/.cache/huggingface/hub/models--meta-llama--Llama-3-8B/snapshots/5f0b02c7/model-00001-of-00004.safetensors";
+        let short = elide_path(p, 60);
+        assert!(short.width() <= 60, "{short}");
+        assert!(
+            short.ends_with("/model-00001-of-00004.safetensors"),
+            "{short}"
+        );
+        assert!(short.starts_with("/home") && short.contains('…'), "{short}");
+        // Narrower than the file name: the folders go, the name stays.
+        assert_eq!(elide_path(p, 10), "…/model-00001-of-00004.safetensors");
+        assert_eq!(elide_path("model.safetensors", 5), "model.safetensors");
+        assert_eq!(elide_middle("abcdefghij", 7), "ab…ghij");
+    }
+
+    #[test]
+    fn the_most_useful_columns_that_fit_are_kept() {
+        let cells = vec![
+            vec![
+                "name".to_string(),
+                "a".into(),
+                "bbbbbbbbbb".into(),
+                "c".into(),
+            ],
+            vec!["x".repeat(20), "1".into(), "2".into(), "3".into()],
+        ];
+        // Natural width 20 + 1 + 10 + 1 + 13 = 45. At 35 the default order (right to left) keeps 1 and 3, which
+        // fit, not 2, which does not; at 37 an order that values 2 most keeps it alone.
+        let fitted = fit(&cells, Fit::default(), 35);
+        assert_eq!(fitted.kept, vec![0, 1, 3]);
+        let fitted = fit(
+            &cells,
+            Fit {
+                drop: Some(&[1, 3, 2]),
+                ..Fit::default()
+            },
+            37,
+        );
+        assert_eq!(fitted.kept, vec![0, 2]);
+        // Too narrow for the first column alone: it stays and overflows.
+        assert_eq!(fit(&cells, Fit::default(), 10).kept, vec![0]);
+        assert_eq!(fit(&cells, Fit::default(), 45).kept, vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn a_fitted_table_never_wraps_a_cell_and_names_what_it_left_out() {
+        let mut doc = Doc::with_width(Style::Terminal { colour: false }, Some(40));
+        doc.table(
+            &["name", "parameters", "bytes"],
+            vec![vec![
+                "model.layers.0.mlp.down_proj.weight".into(),
+                "58,720,256".into(),
+                "112.00 MiB".into(),
+            ]],
+            &[1, 2],
+        );
+        let out = doc.finish();
+        assert!(
+            out.contains("│ model.layers.0.mlp.down_proj.weight │"),
+            "{out}"
+        );
+        assert!(out.contains("(not shown: parameters, bytes)"), "{out}");
+        // No width: the table as it always was.
+        let mut doc = Doc::with_width(Style::Terminal { colour: false }, None);
+        doc.table(
+            &["name", "n"],
+            vec![vec!["x".repeat(100), "1".into()]],
+            &[1],
+        );
+        assert!(doc.finish().lines().all(|l| l.chars().count() == 108));
+    }
+
+    #[test]
+    fn long_lines_wrap_between_words() {
+        let mut doc = Doc::with_width(Style::Terminal { colour: false }, Some(20));
+        doc.line("note: one two three four five six seven");
+        assert_eq!(
+            doc.finish(),
+            "note: one two three\n  four five six\n  seven\n"
+        );
     }
 }

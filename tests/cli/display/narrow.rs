@@ -124,3 +124,42 @@ fn each_shard_of_a_cache_snapshot_is_one_line() {
         }
     }
 }
+
+/// A pipe keeps the natural width (what scripts saw before) unless `COLUMNS` asks for one; JSON never changes.
+#[test]
+fn a_pipe_is_fitted_only_when_columns_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = llama3_8b_snapshot(dir.path());
+    let path = snapshot.to_str().unwrap();
+    let piped = |columns: Option<&str>, args: &[&str]| {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("paramscope"));
+        cmd.args(args).env_remove("COLUMNS");
+        if let Some(c) = columns {
+            cmd.env("COLUMNS", c);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let tensors = ["inspect", path, "--tensors"];
+    let natural = piped(None, &tensors);
+    // The full tensor row: name, dtype, shape, parameters, bytes, file, offsets, on one line however wide.
+    let row = natural
+        .lines()
+        .find(|l| l.contains("│ lm_head.weight "))
+        .unwrap();
+    assert!(row.chars().count() > 100, "{row}");
+    assert!(
+        row.contains("[128256, 4096]") && row.contains("525,336,576"),
+        "{row}"
+    );
+    let fitted = piped(Some("80"), &tensors);
+    assert_fits_with_whole_numbers(&fitted, 80);
+    assert!(fitted.contains("525,336,576"), "{fitted}");
+    let json = ["inspect", path, "--tensors", "--format", "json"];
+    assert_eq!(piped(Some("40"), &json), piped(None, &json));
+}
