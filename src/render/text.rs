@@ -328,7 +328,11 @@ impl Doc {
             let n = header.len();
             left_out = (0..n)
                 .filter(|c| !fitted.kept.contains(c))
-                .map(|c| header[c].clone())
+                .map(|c| match header[c].as_str() {
+                    // A column without a heading (group tables' bar) still says it is gone.
+                    "" => "bar".to_string(),
+                    h => h.to_string(),
+                })
                 .collect();
             let keep = |row: &mut Vec<String>| {
                 *row = fitted
