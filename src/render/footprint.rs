@@ -1,7 +1,7 @@
 //! The `footprint` report as tables or Markdown: binary (GiB) and decimal (GB) units both labelled.
 
 use super::escape;
-use super::text::{Doc, Style};
+use super::text::{Doc, Fit, Style};
 use crate::footprint::{self, FootprintReport};
 use crate::model::units;
 
@@ -85,10 +85,15 @@ pub fn render_files(r: &FootprintReport, style: Style, all_files: bool) -> Strin
             })
             .collect();
         doc.heading("Per shard");
-        doc.table(
+        doc.table_fit(
             &["file", "on disk", "tensor data", "headers and padding"],
             body,
             &[1, 2, 3],
+            Fit {
+                paths: &[0],
+                drop: Some(&[3, 2]),
+                ..Fit::default()
+            },
         );
     }
 
@@ -106,7 +111,7 @@ pub fn render_files(r: &FootprintReport, style: Style, all_files: bool) -> Strin
             ]
         })
         .collect();
-    doc.table(
+    doc.table_fit(
         // Cells pick their unit (a small model's are MiB): the headers name the base, 1024 or 1000.
         &[
             "precision",
@@ -117,6 +122,12 @@ pub fn render_files(r: &FootprintReport, style: Style, all_files: bool) -> Strin
         ],
         body,
         &[1, 2, 3],
+        // The scheme is a note that wraps; the decimal figure and the scales go before it.
+        Fit {
+            text: &[4],
+            drop: Some(&[3, 2, 4]),
+            ..Fit::default()
+        },
     );
 
     match (&r.inference, &r.architecture_unknown) {

@@ -2,7 +2,7 @@
 
 use super::escape;
 use super::group;
-use super::text::{Doc, Style};
+use super::text::{Doc, Fit, Style};
 use crate::inspect::{DtypeRow, InspectReport, MultiReport, StorageSummary, WeightsMemory};
 use crate::model::checkpoint::{Layout, PickleReport, Verdict};
 use crate::model::units;
@@ -290,7 +290,17 @@ fn write_report(doc: &mut Doc, r: &InspectReport, view: View) {
                 ]
             })
             .collect();
-        doc.table(&["file", "tensors", "size", "header"], rows, &[1, 2, 3]);
+        // On a narrow terminal: paths shortened first, then the header size, then the tensor count left out.
+        doc.table_fit(
+            &["file", "tensors", "size", "header"],
+            rows,
+            &[1, 2, 3],
+            Fit {
+                paths: &[0],
+                drop: Some(&[3, 1]),
+                ..Fit::default()
+            },
+        );
     }
     if let Some(tensors) = &r.tensors {
         let title = match r.tensors_listed_of {
@@ -333,7 +343,37 @@ fn write_report(doc: &mut Doc, r: &InspectReport, view: View) {
             header.push("class rule");
             header.push("role rule");
         }
-        doc.table(&header, rows, &[3, 4]);
+        // On a narrow terminal the least useful go first: offsets, the rules, the file (its path shortened
+        // before that), dtype (the By dtype table has it), bytes, shape, parameters; the name stays.
+        let at = |h: &str| header.iter().position(|x| *x == h).unwrap_or(usize::MAX);
+        let drop: Vec<usize> = [
+            "data offsets",
+            "role rule",
+            "class rule",
+            "file",
+            "dtype",
+            "bytes",
+            "shape",
+            "parameters",
+        ]
+        .iter()
+        .map(|h| at(h))
+        .filter(|&c| c != usize::MAX)
+        .collect();
+        let paths: Vec<usize> = [at("file")]
+            .into_iter()
+            .filter(|&c| c != usize::MAX)
+            .collect();
+        doc.table_fit(
+            &header,
+            rows,
+            &[3, 4],
+            Fit {
+                paths: &paths,
+                drop: Some(&drop),
+                ..Fit::default()
+            },
+        );
     }
     for note in &r.notes {
         doc.line(&format!("note: {}", escape(note)));

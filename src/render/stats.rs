@@ -1,7 +1,7 @@
 //! The `stats` report as tables or Markdown.
 
 use super::escape;
-use super::text::{Doc, Style};
+use super::text::{Doc, Fit, Style};
 use crate::model::units;
 use crate::stats::{Extreme, StatsReport, Summary};
 use crate::values::hist::HistogramSummary;
@@ -131,10 +131,21 @@ fn write_report(doc: &mut Doc, r: &StatsReport, list_tensors: bool) {
         if with_hist {
             header.push("|x| by power of 2");
         }
-        doc.table(
+        // On a narrow terminal the histogram goes first, then the rare counts and the dtype, and the range and
+        // moments last: header indices 11 (histogram), subnormal, ±Inf, zeros, dtype, absmax, NaN, std, mean, max,
+        // min.
+        let drop: Vec<usize> = [11, 10, 9, 7, 1, 6, 8, 5, 4, 3, 2]
+            .into_iter()
+            .filter(|&c| c < header.len())
+            .collect();
+        doc.table_fit(
             &header,
             body,
             &(2..2 + STAT_HEADER.len()).collect::<Vec<_>>(),
+            Fit {
+                drop: Some(&drop),
+                ..Fit::default()
+            },
         );
     }
 }

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 /// pseudo-terminal, with `NO_COLOR` set to `no_color` or unset; returns what it printed.
 fn on_terminal(args: &[&str], columns: u16, no_color: Option<&str>) -> String {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("paramscope"));
-    cmd.args(args).env_remove("NO_COLOR");
+    cmd.args(args).env_remove("NO_COLOR").env_remove("COLUMNS");
     if let Some(value) = no_color {
         cmd.env("NO_COLOR", value);
     }

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 
 pub fn paramscope() -> Command {
     let mut cmd = Command::cargo_bin("paramscope").unwrap();
-    cmd.env_remove("NO_COLOR");
+    // A `COLUMNS` exported by the shell running the tests would fit piped tables to it (docs/inspect.md).
+    cmd.env_remove("NO_COLOR").env_remove("COLUMNS");
     cmd
 }
 

@@ -1,6 +1,8 @@
 //! The first screen (issue 17, part B): model order, a files summary instead of a long table, `--brief`, units,
 //! Markdown alignment, help order. Expected orders and figures are written here from the files the tests make.
 
+mod narrow;
+
 use crate::common::{inspect_json, paramscope};
 use paramscope::format::synth::{write_sharded, SafetensorsWriter};
 use paramscope::model::dtype::DType;
