@@ -634,7 +634,7 @@ pub enum OutputFormat {
     /// Tables for a terminal (colours only on a TTY; NO_COLOR respected).
     #[default]
     Table,
-    /// One JSON object; keys documented in the README.
+    /// One JSON object; keys documented in docs/json.md.
     Json,
     /// Markdown tables, for pasting into an issue or a model card.
     Markdown,
@@ -646,7 +646,7 @@ pub enum InspectFormat {
     /// Tables for a terminal (colours only on a TTY; NO_COLOR respected).
     #[default]
     Table,
-    /// One JSON object; keys documented in the README.
+    /// One JSON object; keys documented in docs/json.md.
     Json,
     /// Markdown tables, for pasting into an issue or a model card.
     Markdown,

@@ -151,7 +151,7 @@ fn rename(c: &Checkpoint, side: &'static str) -> (Checkpoint, NameMapping) {
     }
     let mapping = NameMapping {
         gguf_side: side,
-        mapping: "llama.cpp GGUF names -> Hugging Face Llama names (see README: diff between safetensors and GGUF)",
+        mapping: "llama.cpp GGUF names -> Hugging Face Llama names (see docs/gguf.md: diff between safetensors and GGUF)",
         mapped,
         rope_permuted,
         rope_not_undone: Vec::new(),

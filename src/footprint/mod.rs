@@ -1,6 +1,6 @@
 //! `footprint`: how much memory a checkpoint takes on disk, in memory at its stored precision and re-cast to
 //! others, and (when the architecture is known) for inference with a KV cache and for Adam training.
-//! Every figure is an exact byte count computed by a formula the README states.
+//! Every figure is an exact byte count computed by a formula docs/footprint.md states.
 
 pub mod devices;
 pub mod fits;

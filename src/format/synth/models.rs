@@ -1,5 +1,5 @@
 //! Checkpoints in the shapes of real models with their real tensor names (GPT-2, Mixtral, gpt-oss, DeepSeek-V3
-//! style, GPTQ/AWQ/bitsandbytes Llamas), for tests and the README's examples. Data are holes when written, so
+//! style, GPTQ/AWQ/bitsandbytes Llamas), for tests and the examples in README.md and docs/. Data are holes when written, so
 //! full-size shapes cost no disk.
 
 use super::{LlamaShape, SafetensorsWriter};

@@ -438,7 +438,7 @@ mod tests {
             (v.len() as u64, zeros, subnormal, min, max),
             "{what}"
         );
-        // The documented bound (README: every path agrees with an f64 reference to 1e-12 or better), relative to
+        // The documented bound (docs/internals.md: every path agrees with an f64 reference to 1e-12 or better), relative to
         // the values' size, plus f32's absolute rounding near its subnormal range (2^-149 per step). Proptest
         // found blocks spreading 30 binary orders of magnitude where the kernel is 1.2e-13 off: within the bound.
         assert!(

@@ -89,7 +89,7 @@ fn broken_config_is_a_note_not_an_error() {
 
 #[test]
 fn readme_documents_every_rule() {
-    let readme = std::fs::read_to_string(common::repo_path("README.md")).unwrap();
+    let readme = std::fs::read_to_string(common::repo_path("docs/inspect.md")).unwrap();
     for rule in paramscope::interpret::classify::RULES {
         assert!(
             readme.contains(&format!(
@@ -98,14 +98,14 @@ fn readme_documents_every_rule() {
                 rule.class.name(),
                 rule.description
             )),
-            "README lacks rule {}",
+            "docs/inspect.md lacks rule {}",
             rule.id
         );
     }
     for (id, role, description) in paramscope::interpret::role::ROLE_RULES {
         assert!(
             readme.contains(&format!("| `{id}` | {} | {description} |", role.name())),
-            "README lacks role rule {id}"
+            "docs/inspect.md lacks role rule {id}"
         );
     }
 }
