@@ -290,7 +290,8 @@ fn write_report(doc: &mut Doc, r: &InspectReport, view: View) {
                 ]
             })
             .collect();
-        doc.table(&["file", "tensors", "size", "header"], rows, &[1, 2, 3]);
+        // The words footprint's Files table uses for the same columns.
+        doc.table(&["file", "tensors", "on disk", "header"], rows, &[1, 2, 3]);
     }
     if let Some(tensors) = &r.tensors {
         let title = match r.tensors_listed_of {
@@ -397,13 +398,7 @@ fn memory_cell(m: &WeightsMemory) -> String {
         m.precisions
             .iter()
             .filter(|p| matches!(p.name, "F16/BF16" | "INT8" | "INT4"))
-            .map(|p| {
-                format!(
-                    "{} {}",
-                    p.name.trim_end_matches("/BF16"),
-                    units::bytes(p.bytes)
-                )
-            }),
+            .map(|p| format!("{} {}", p.name, units::bytes(p.bytes))),
     );
     parts.join(" · ")
 }
