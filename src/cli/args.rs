@@ -169,6 +169,11 @@ pub struct CheckArgs {
     #[arg(long, short)]
     pub verbose: bool,
 
+    /// One line per checkpoint (PASS, FAIL and the rules that failed, or ERROR and why), with --recursive too;
+    /// the table format only.
+    #[arg(long, help_heading = "Output")]
+    pub brief: bool,
+
     #[command(flatten, next_help_heading = "Input")]
     pub read: ReadArgs,
 }

@@ -60,32 +60,32 @@ pub fn load_all(
     options: LoadOptions,
     revision: Option<&str>,
     json: bool,
-) -> (Vec<Checkpoint>, usize) {
+) -> (Vec<Checkpoint>, Vec<(PathBuf, LoadError)>) {
     let mut checkpoints = Vec::new();
-    let mut failed = 0;
+    let mut failed = Vec::new();
     for loaded in load_each(paths, options, revision) {
         match loaded {
             Ok(c) => checkpoints.push(c),
-            Err((_, e)) => {
+            Err((path, e)) => {
                 print_load_error(&e, json);
-                failed += 1;
+                failed.push((path, e));
             }
         }
     }
     (checkpoints, failed)
 }
 
-/// The one checkpoint a path names (`None` when it could not be read: the problems are written); a folder
-/// holding several is a usage error naming them.
+/// The one checkpoint a path names (`Err` of its problems when it could not be read: they are written on
+/// stderr); a folder holding several is a usage error naming them.
 pub fn load_one(
     path: &Path,
     options: LoadOptions,
     revision: Option<&str>,
     json: bool,
-) -> Result<Option<Checkpoint>, UsageError> {
+) -> Result<Result<Checkpoint, Vec<(PathBuf, LoadError)>>, UsageError> {
     let (mut checkpoints, failed) = load_all(&[path.to_path_buf()], options, revision, json);
-    if failed > 0 {
-        return Ok(None);
+    if !failed.is_empty() {
+        return Ok(Err(failed));
     }
     if checkpoints.len() > 1 {
         let names: Vec<String> = checkpoints
@@ -99,7 +99,7 @@ pub fn load_one(
             names.join(", ")
         )));
     }
-    Ok(checkpoints.pop())
+    Ok(checkpoints.pop().ok_or_else(Vec::new))
 }
 
 /// The input that `target` would overwrite, by the path it was named or found under; `None` when `target`

@@ -82,6 +82,20 @@ pub fn load_error_line(path: &Path, e: &LoadError) -> String {
     serde_json::json!({"path": path.to_string_lossy(), "errors": e.rows()}).to_string()
 }
 
+/// What `--format json` writes on stdout when no report could be written because the input is unusable: the
+/// shape `check` gives an unreadable checkpoint, `{"path", "status": "error", "errors": [{code, message, path}]}`,
+/// `path` the first input that failed and `errors` the problems of every input that failed. The problems are
+/// still written on stderr too (one JSON line each).
+pub fn error_object(failures: &[(std::path::PathBuf, LoadError)]) -> String {
+    let path = failures
+        .first()
+        .map(|(p, _)| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let errors: Vec<_> = failures.iter().flat_map(|(_, e)| e.rows()).collect();
+    let object = serde_json::json!({"path": path, "status": "error", "errors": errors});
+    serde_json::to_string_pretty(&object).expect("error object serialises")
+}
+
 /// Whether a JSON report takes the several-checkpoints shape (`{checkpoints, …}`): when more than one checkpoint
 /// was read, and in JSON also when more than one was named or found even if some could not be read, so that a
 /// script sees the same shape whichever input broke.

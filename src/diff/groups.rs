@@ -29,6 +29,33 @@ pub struct GroupDelta {
     pub a_bytes: u64,
     /// Data bytes of B's tensors in the group.
     pub b_bytes: u64,
+    /// B's name for the group when it differs from A's only in a block range (`model.layers.{0..27}` against
+    /// A's `model.layers.{0..31}`): the two rows are one, the blocks counted in `blocks`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub b_name: Option<String>,
+    /// The block counts of a row paired across a range change, `"32 → 28 blocks"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocks: Option<String>,
+}
+
+/// A range-collapsed group name split around its range: `model.layers.{0..31}` is (`model.layers.`, 32, ``).
+fn range_parts(name: &str) -> Option<(&str, u64, &str)> {
+    let open = name.find('{')?;
+    let close = open + name[open..].find('}')?;
+    let (from, to) = name[open + 1..close].split_once("..")?;
+    let (from, to): (u64, u64) = (from.parse().ok()?, to.parse().ok()?);
+    Some((&name[..open], to.checked_sub(from)? + 1, &name[close + 1..]))
+}
+
+/// B's unmatched row that is A's row with another block range: same text before and after the range.
+fn same_but_range<'r>(a: &str, unmatched_b: &[&'r GroupRow]) -> Option<(&'r GroupRow, String)> {
+    let (prefix, a_blocks, suffix) = range_parts(a)?;
+    unmatched_b.iter().find_map(|r| match range_parts(&r.name) {
+        Some((p, b_blocks, s)) if p == prefix && s == suffix => {
+            Some((*r, format!("{a_blocks} → {b_blocks} blocks")))
+        }
+        _ => None,
+    })
 }
 
 /// `renamed`: names to group tensors under instead of their own.
@@ -63,11 +90,30 @@ pub(crate) fn group_deltas(
         .collect();
     let ra = rows(a, by, classified[0], &HashMap::new());
     let rb = rows(b, by, classified[1], &a_names);
+    let unmatched_b: Vec<&GroupRow> = rb
+        .iter()
+        .filter(|r| !ra.iter().any(|x| x.name == r.name))
+        .collect();
+    let mut paired: Vec<&str> = Vec::new();
     let mut out: Vec<GroupDelta> = ra
         .iter()
         .map(|r| {
-            let other = rb.iter().find(|x| x.name == r.name);
+            let mut other = rb.iter().find(|x| x.name == r.name);
+            let mut blocks = None;
+            let mut b_name = None;
+            if other.is_none() {
+                if let Some((b, note)) = same_but_range(&r.name, &unmatched_b) {
+                    if !paired.contains(&b.name.as_str()) {
+                        paired.push(&b.name);
+                        other = Some(b);
+                        blocks = Some(note);
+                        b_name = Some(b.name.clone());
+                    }
+                }
+            }
             GroupDelta {
+                b_name,
+                blocks,
                 name: r.name.clone(),
                 a_parameters: r.parameters,
                 b_parameters: other.map_or(0, |x| x.parameters),
@@ -78,8 +124,13 @@ pub(crate) fn group_deltas(
             }
         })
         .collect();
-    for r in rb.iter().filter(|r| !ra.iter().any(|x| x.name == r.name)) {
+    for r in unmatched_b
+        .into_iter()
+        .filter(|r| !paired.contains(&r.name.as_str()))
+    {
         out.push(GroupDelta {
+            b_name: None,
+            blocks: None,
             name: r.name.clone(),
             a_parameters: 0,
             b_parameters: r.parameters,

@@ -305,6 +305,10 @@ pub struct FootprintReport {
     pub weights: Weights,
     /// The weights re-cast to F32, F16/BF16, F8, INT8 and INT4, in that order.
     pub precisions: Vec<Precision>,
+    /// The weights' memory as stored and re-cast, under the key and in the shape `inspect` gives it
+    /// (`weights_memory.stored_bytes`, `weights_memory.precisions`); `weights.stored_bytes` and `precisions` are
+    /// the same figures under their older names, kept for one release.
+    pub weights_memory: WeightsMemory,
     /// `null` with `architecture_unknown` set when config.json (or GGUF metadata) does not give the figures.
     pub inference: Option<Inference>,
     /// Why there is no inference estimate (no config.json, a field missing, an unknown architecture); `None` when `inference` is given.
@@ -360,6 +364,17 @@ pub struct Weights {
     pub buffer_bytes: u64,
     /// Elements of the dense model the weights stand for (packed weights unpacked).
     pub logical_parameters: u64,
+}
+
+/// The weights' memory: as stored, and re-cast to each common precision. The same object in `inspect`'s and
+/// `footprint`'s JSON, so one thing has one key.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct WeightsMemory {
+    /// Bytes of the tensors as stored (inspect: the counted tensors, equal to `tensor_bytes`).
+    pub stored_bytes: u64,
+    /// The memory at each precision of `footprint`'s table (INT4 at the default group size).
+    pub precisions: Vec<Precision>,
 }
 
 /// The weights re-cast to one precision.
@@ -557,6 +572,10 @@ fn report(
         parameters: checkpoint.parameters(),
         source: checkpoint.origin.clone(),
         disk,
+        weights_memory: WeightsMemory {
+            stored_bytes: weights.stored_bytes,
+            precisions: precisions.clone(),
+        },
         weights,
         precisions,
         inference,

@@ -177,7 +177,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             format!(
-                "{}: changed while being read (expected 65536 bytes, got 5000)",
+                "{}: changed while being read (expected 65,536 bytes, got 5,000)",
                 path.display()
             )
         );
@@ -185,7 +185,7 @@ mod tests {
         let e = data.check_ends().unwrap_err();
         assert_eq!(
             e.problem.to_string(),
-            "changed while being read (expected 65536 bytes, got 70000)"
+            "changed while being read (expected 65,536 bytes, got 70,000)"
         );
     }
 

@@ -1,6 +1,7 @@
 //! Input problems as data: each variant is one broken rule, with the numbers that show it broken.
 //! The binary prints `error: PATH: MESSAGE` and exits 2 for any of them.
 
+use crate::model::units;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -74,7 +75,7 @@ pub enum Problem {
         shape: Vec<u64>,
     },
     /// The file's length differs from what it was when its header was read, by the time its data was read.
-    #[error("file is now {found} bytes but was {expected} when its header was read (changed or truncated since?)")]
+    #[error("file is now {found_grouped} bytes but was {expected_grouped} when its header was read (changed or truncated since?)", found_grouped = grouped(.found), expected_grouped = grouped(.expected))]
     ChangedSinceRead {
         /// The length in bytes when the header was read.
         expected: u64,
@@ -83,7 +84,7 @@ pub enum Problem {
     },
     /// The file ended (or went on) elsewhere than its length when it was opened, while its bytes were being read:
     /// another process truncated, extended or rewrote it.
-    #[error("changed while being read (expected {expected} bytes, got {found})")]
+    #[error("changed while being read (expected {expected_grouped} bytes, got {found_grouped})", expected_grouped = grouped(.expected), found_grouped = grouped(.found))]
     ChangedWhileRead {
         /// The length in bytes when the file was opened.
         expected: u64,
@@ -232,19 +233,19 @@ impl DiscoveryProblem {
 #[non_exhaustive]
 pub enum HeaderProblem {
     /// The file is shorter than the 8-byte little-endian header length that starts every safetensors file.
-    #[error("file is {len} bytes, too small for the 8-byte header length")]
+    #[error("file is {len_grouped} bytes, too small for the 8-byte header length", len_grouped = grouped(.len))]
     HeaderTooSmall {
         /// The file's length in bytes.
         len: u64,
     },
     /// The header length exceeds the format's 100,000,000-byte limit (a corrupt or hostile length prefix).
-    #[error("header length {claimed} exceeds the safetensors limit of 100,000,000 bytes")]
+    #[error("header length {claimed_grouped} exceeds the safetensors limit of 100,000,000 bytes", claimed_grouped = grouped(.claimed))]
     HeaderTooLarge {
         /// The header length the prefix claims, in bytes.
         claimed: u64,
     },
     /// The header length points past the end of the file.
-    #[error("header length {claimed} goes past the end of the file ({available} bytes follow the length prefix; truncated download?)")]
+    #[error("header length {claimed_grouped} goes past the end of the file ({available_grouped} bytes follow the length prefix; truncated download?)", available_grouped = grouped(.available), claimed_grouped = grouped(.claimed))]
     HeaderPastEnd {
         /// The header length the prefix claims, in bytes.
         claimed: u64,
@@ -305,7 +306,7 @@ pub enum HeaderProblem {
         bits: u128,
     },
     /// A tensor's `data_offsets` span a different number of bytes than its dtype and shape need.
-    #[error("tensor '{name}': {dtype} {shape:?} needs {expected} bytes but data_offsets [{begin}, {end}] span {actual}")]
+    #[error("tensor '{name}': {dtype} {shape:?} needs {expected_grouped} bytes but data_offsets [{begin}, {end}] span {actual_grouped}", expected_grouped = grouped(.expected), actual_grouped = grouped(.actual))]
     SizeMismatch {
         /// The tensor's name.
         name: String,
@@ -323,7 +324,7 @@ pub enum HeaderProblem {
         actual: u64,
     },
     /// The first tensor in offset order does not start at byte 0 of the data region.
-    #[error("tensor '{name}' starts at byte {begin} but the data region must start with a tensor at byte 0 ({begin} bytes unaccounted for)")]
+    #[error("tensor '{name}' starts at byte {begin} but the data region must start with a tensor at byte 0 ({begin_grouped} bytes unaccounted for)", begin_grouped = grouped(.begin))]
     GapAtStart {
         /// The name of the tensor with the lowest begin offset.
         name: String,
@@ -331,7 +332,7 @@ pub enum HeaderProblem {
         begin: u64,
     },
     /// Bytes between two tensors (in offset order) that belong to neither.
-    #[error("tensor '{name}' starts at byte {begin} but '{previous}' ends at byte {previous_end}: {gap} bytes belong to no tensor")]
+    #[error("tensor '{name}' starts at byte {begin} but '{previous}' ends at byte {previous_end}: {gap_grouped} bytes belong to no tensor", gap_grouped = grouped(.gap))]
     OffsetGap {
         /// The tensor after the gap.
         name: String,
@@ -345,7 +346,7 @@ pub enum HeaderProblem {
         gap: u64,
     },
     /// Two tensors whose byte ranges overlap.
-    #[error("tensor '{name}' starts at byte {begin} but '{previous}' ends at byte {previous_end}: {overlap} bytes overlap")]
+    #[error("tensor '{name}' starts at byte {begin} but '{previous}' ends at byte {previous_end}: {overlap_grouped} bytes overlap", overlap_grouped = grouped(.overlap))]
     OffsetOverlap {
         /// The tensor that starts inside the previous one.
         name: String,
@@ -359,7 +360,7 @@ pub enum HeaderProblem {
         overlap: u64,
     },
     /// The file ends before the last tensor's data does (typically an interrupted download).
-    #[error("expected {expected} bytes, found {found} (truncated download?): tensor '{last}' data ends at byte {data_end} of a {data_region}-byte data region")]
+    #[error("expected {expected_grouped} bytes, found {found_grouped} (truncated download?): tensor '{last}' data ends at byte {data_end} of a {data_region_grouped}-byte data region", expected_grouped = grouped(.expected), data_region_grouped = grouped(.data_region), found_grouped = grouped(.found))]
     Truncated {
         /// The file length in bytes the header implies.
         expected: u64,
@@ -373,7 +374,7 @@ pub enum HeaderProblem {
         data_region: u64,
     },
     /// The file goes on after the last tensor's data.
-    #[error("{trailing} trailing bytes after the last tensor (the tensors end at byte {expected}, the file is {found} bytes)")]
+    #[error("{trailing_grouped} trailing bytes after the last tensor (the tensors end at byte {expected}, the file is {found_grouped} bytes)", found_grouped = grouped(.found), trailing_grouped = grouped(.trailing))]
     TrailingBytes {
         /// How many bytes follow the last tensor.
         trailing: u64,
@@ -495,7 +496,9 @@ pub enum ShardedProblem {
     },
     /// The index's `metadata.total_size` differs from the bytes of tensor data the shards hold.
     #[error(
-        "index metadata.total_size is {claimed} but the shards hold {actual} bytes of tensor data"
+        "index metadata.total_size is {claimed_grouped} but the shards hold {actual_grouped} bytes of tensor data",
+        claimed_grouped = grouped(.claimed),
+        actual_grouped = grouped(.actual)
     )]
     TotalSizeMismatch {
         /// The total the index claims, in bytes.
@@ -551,7 +554,7 @@ pub enum GgufProblem {
         swapped: u32,
     },
     /// The file ends inside its header, metadata or tensor table.
-    #[error("file ends inside the GGUF header: {what} needs {needed} bytes at byte {at}, but the file is {size} bytes (truncated download?)")]
+    #[error("file ends inside the GGUF header: {what} needs {needed_grouped} bytes at byte {at}, but the file is {size_grouped} bytes (truncated download?)", needed_grouped = grouped(.needed), size_grouped = grouped(.size))]
     HeaderTruncated {
         /// The field being read (e.g. "type of tensor 'x'").
         what: String,
@@ -563,7 +566,7 @@ pub enum GgufProblem {
         size: u64,
     },
     /// A metadata or tensor count too large for the rest of the file even at the smallest size per entry.
-    #[error("{what} is {count}, which needs at least {min_bytes} bytes, but only {available} bytes follow in the file")]
+    #[error("{what} is {count}, which needs at least {min_bytes_grouped} bytes, but only {available_grouped} bytes follow in the file", min_bytes_grouped = grouped(.min_bytes), available_grouped = grouped(.available))]
     CountTooLarge {
         /// Which count: `metadata_kv_count` or `tensor_count`.
         what: &'static str,
@@ -575,7 +578,7 @@ pub enum GgufProblem {
         available: u64,
     },
     /// A string whose declared length goes past the end of the file.
-    #[error("{what}: string length {length} at byte {at} goes past the end of the file ({available} bytes follow)")]
+    #[error("{what}: string length {length} at byte {at} goes past the end of the file ({available_grouped} bytes follow)", available_grouped = grouped(.available))]
     StringPastEnd {
         /// The string being read (a key, a value, a tensor name).
         what: String,
@@ -587,7 +590,7 @@ pub enum GgufProblem {
         available: u64,
     },
     /// An array whose declared length cannot fit in the rest of the file.
-    #[error("{what}: array of {length} {element} elements at byte {at} needs at least {min_bytes} bytes, but only {available} follow in the file")]
+    #[error("{what}: array of {length} {element} elements at byte {at} needs at least {min_bytes_grouped} bytes, but only {available_grouped} follow in the file", min_bytes_grouped = grouped(.min_bytes), available_grouped = grouped(.available))]
     ArrayPastEnd {
         /// The array being read (its metadata key).
         what: String,
@@ -685,7 +688,7 @@ pub enum GgufProblem {
         expected: u64,
     },
     /// Bytes between two tensors, beyond alignment padding, that belong to neither.
-    #[error("tensor '{name}' is at data offset {offset}, but the previous tensor ends (padded to the alignment) at {expected}: {gap} bytes belong to no tensor")]
+    #[error("tensor '{name}' is at data offset {offset}, but the previous tensor ends (padded to the alignment) at {expected}: {gap_grouped} bytes belong to no tensor", gap_grouped = grouped(.gap))]
     OffsetGap {
         /// The tensor after the gap.
         name: String,
@@ -697,7 +700,7 @@ pub enum GgufProblem {
         gap: u64,
     },
     /// A tensor's data ends past the end of the file (typically an interrupted download).
-    #[error("tensor '{name}': data ends at byte {data_end} of the file, which is {size} bytes (truncated download?)")]
+    #[error("tensor '{name}': data ends at byte {data_end} of the file, which is {size_grouped} bytes (truncated download?)", size_grouped = grouped(.size))]
     DataPastEnd {
         /// The tensor's name.
         name: String,
@@ -767,7 +770,9 @@ pub enum TorchProblem {
     },
     /// An entry's data goes past the end of the file.
     #[error(
-        "entry '{entry}' is {size} bytes, past the end of the {file_size}-byte file (truncated?)"
+        "entry '{entry}' is {size_grouped} bytes, past the end of the {file_size_grouped}-byte file (truncated?)",
+        size_grouped = grouped(.size),
+        file_size_grouped = grouped(.file_size)
     )]
     EntryPastEnd {
         /// The entry's name inside the archive.
@@ -809,7 +814,7 @@ pub enum TorchProblem {
         key: String,
     },
     /// A storage's size in the pickle differs from the bytes the file holds for it.
-    #[error("storage '{key}': the pickle declares {expected} bytes but the file holds {found}")]
+    #[error("storage '{key}': the pickle declares {expected_grouped} bytes but the file holds {found_grouped}", expected_grouped = grouped(.expected), found_grouped = grouped(.found))]
     StorageSize {
         /// The storage's key.
         key: String,
@@ -835,7 +840,7 @@ pub enum TorchProblem {
         bytes: u64,
     },
     /// A legacy file's storage goes past the end of the file.
-    #[error("legacy storage '{key}' ends at byte {end}, past the end of the {size}-byte file (truncated download?)")]
+    #[error("legacy storage '{key}' ends at byte {end}, past the end of the {size_grouped}-byte file (truncated download?)", size_grouped = grouped(.size))]
     DataPastEnd {
         /// The storage's key.
         key: String,
@@ -958,7 +963,7 @@ pub enum RemoteProblem {
         answered: String,
     },
     /// The body ended before the range asked for did.
-    #[error("asked for {asked} bytes, the server sent {got}")]
+    #[error("asked for {asked_grouped} bytes, the server sent {got_grouped}", asked_grouped = grouped(.asked), got_grouped = grouped(.got))]
     ShortBody {
         /// Bytes asked for.
         asked: u64,
@@ -1034,4 +1039,11 @@ impl RemoteProblem {
             RemoteProblem::NeedsData { .. } => "remote_needs_data",
         }
     }
+}
+
+/// A byte count in a message, with thousands separators ("header claims 123,456,789 bytes"): a count of that size
+/// is read by its groups, and the error codes, not the wording, are what scripts match.
+fn grouped<T: Copy + TryInto<u64>>(n: &T) -> String {
+    (*n).try_into()
+        .map_or_else(|_| "?".to_string(), units::grouped)
 }

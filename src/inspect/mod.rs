@@ -124,15 +124,8 @@ pub struct InspectReport {
     pub tensors_listed_of: Option<usize>,
 }
 
-/// The counted weights' memory: as stored, and re-cast to each common precision.
-#[derive(Debug, Clone, Serialize)]
-#[non_exhaustive]
-pub struct WeightsMemory {
-    /// Bytes of the counted tensors as stored (equal to `tensor_bytes`).
-    pub stored_bytes: u64,
-    /// The counted tensors' memory at each precision of `footprint`'s table (INT4 at the default group size).
-    pub precisions: Vec<footprint::Precision>,
-}
+/// The counted weights' memory, the same object (and key, `weights_memory`) as in `footprint`'s report.
+pub use crate::footprint::WeightsMemory;
 
 /// Parameters grouped one way (`--group-by`).
 #[derive(Debug, Clone, Serialize)]

@@ -2,6 +2,7 @@
 //! `Llama-3-8B  8.03B params · BF16 · 14.96 GiB · 4 files`.
 
 use super::escape;
+use crate::check::{CheckReport, Verdict};
 use crate::inspect::InspectReport;
 use crate::model::units;
 use std::path::Path;
@@ -29,6 +30,30 @@ pub fn line(r: &InspectReport) -> String {
     parts.push(units::bytes(r.file_bytes));
     parts.push(units::counted(r.shards as u64, "file", "files"));
     format!("{}  {}", escape(&name(&r.path)), parts.join(" · "))
+}
+
+/// `check --brief`: a checkpoint's verdict on one line, named as `inspect --brief` names it: `NAME  PASS`,
+/// `NAME  FAIL  max-params, forbid-dtype` (the rules that failed), `NAME  ERROR  code: reason` (the first problem,
+/// and how many more). A recursive check over a tree of models is then one line per checkpoint.
+pub fn check_line(r: &CheckReport) -> String {
+    let verdict = match r.status {
+        Verdict::Pass => "PASS".to_string(),
+        Verdict::Fail => {
+            let failed: Vec<&str> = r.failed_rules().map(|f| f.rule).collect();
+            format!("FAIL  {}", failed.join(", "))
+        }
+        Verdict::Error => match r.errors.first() {
+            Some(e) => {
+                let more = match r.errors.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more)", n - 1),
+                };
+                format!("ERROR  {}: {}{more}", e.code, e.message)
+            }
+            None => "ERROR".to_string(),
+        },
+    };
+    escape(&format!("{}  {verdict}", name(&r.path))).into_owned()
 }
 
 /// The name people know a checkpoint by: its folder's for a folder, an index or a file with a generic name

@@ -94,7 +94,12 @@ pub fn render(r: &DiffReport, style: Style, limit: usize) -> String {
             .iter()
             .map(|g| {
                 vec![
-                    escape(&g.name).into_owned(),
+                    match (&g.b_name, &g.blocks) {
+                        (Some(b), Some(blocks)) => {
+                            escape(&format!("{} / {b} ({blocks})", g.name)).into_owned()
+                        }
+                        _ => escape(&g.name).into_owned(),
+                    },
                     units::grouped(g.a_parameters),
                     units::grouped(g.b_parameters),
                     signed_count(g.b_parameters as i128 - g.a_parameters as i128),

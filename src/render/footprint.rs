@@ -84,7 +84,8 @@ pub fn render_files(r: &FootprintReport, style: Style, all_files: bool) -> Strin
                 ]
             })
             .collect();
-        doc.heading("Per shard");
+        // The title inspect's table of the same files has.
+        doc.heading("Files");
         doc.table_fit(
             &["file", "on disk", "tensor data", "headers and padding"],
             body,

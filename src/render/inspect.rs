@@ -290,9 +290,10 @@ fn write_report(doc: &mut Doc, r: &InspectReport, view: View) {
                 ]
             })
             .collect();
-        // On a narrow terminal: paths shortened first, then the header size, then the tensor count left out.
+        // On a narrow terminal: paths shortened first, then the header size, then the tensor count left out. The
+        // words footprint's Files table uses for the same columns.
         doc.table_fit(
-            &["file", "tensors", "size", "header"],
+            &["file", "tensors", "on disk", "header"],
             rows,
             &[1, 2, 3],
             Fit {
@@ -437,13 +438,7 @@ fn memory_cell(m: &WeightsMemory) -> String {
         m.precisions
             .iter()
             .filter(|p| matches!(p.name, "F16/BF16" | "INT8" | "INT4"))
-            .map(|p| {
-                format!(
-                    "{} {}",
-                    p.name.trim_end_matches("/BF16"),
-                    units::bytes(p.bytes)
-                )
-            }),
+            .map(|p| format!("{} {}", p.name, units::bytes(p.bytes))),
     );
     parts.join(" · ")
 }

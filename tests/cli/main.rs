@@ -10,6 +10,7 @@
 mod common;
 
 mod check;
+mod consistency;
 mod diff;
 mod display;
 mod fixtures_current;

@@ -22,7 +22,11 @@ fn malformed_corpus_gives_the_expected_error_class() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{rel}");
-        assert!(out.stdout.is_empty(), "{rel}: no report for a broken input");
+        // No report, but check's error object, with the same first code as stderr's first line.
+        let object: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{rel}: stdout is not one JSON error object ({e})"));
+        assert_eq!(object["status"], "error", "{rel}");
+        assert_eq!(object["errors"][0]["code"], code, "{rel}");
         let stderr = String::from_utf8(out.stderr).unwrap();
         let first: Value = serde_json::from_str(stderr.lines().next().unwrap())
             .unwrap_or_else(|e| panic!("{rel}: stderr is not JSON lines ({e}): {stderr}"));

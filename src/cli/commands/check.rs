@@ -78,8 +78,9 @@ pub fn run(mut args: CheckArgs, out: &mut Output) -> Outcome {
         let report = match checked {
             Ok(report) => report,
             Err((path, e)) => {
-                if format == CheckFormat::Table {
-                    print_load_error(&e, false);
+                // Every subcommand's JSON keeps the problem on stderr too (one JSON line each), as on a table.
+                if matches!(format, CheckFormat::Table | CheckFormat::Json) {
+                    print_load_error(&e, format == CheckFormat::Json);
                 }
                 check::unreadable(&path, &e)
             }
@@ -91,6 +92,7 @@ pub fn run(mut args: CheckArgs, out: &mut Output) -> Outcome {
             }
         }
         match format {
+            CheckFormat::Table if args.brief => out.print(&render::brief::check_line(&report)),
             CheckFormat::Table => out.print(&view::text(&report, colour, args.verbose)),
             CheckFormat::Github => out.print(&view::github(&report)),
             CheckFormat::Jsonl => out.print(&view::to_json(&report).to_string()),
@@ -111,6 +113,8 @@ pub fn run(mut args: CheckArgs, out: &mut Output) -> Outcome {
         CheckFormat::Json => out.print(&render::json::to_string(&view::to_json_collected(
             &collected,
         ))),
+        // `--brief` is its one line per checkpoint, no summary after.
+        CheckFormat::Table if args.brief => {}
         CheckFormat::Table | CheckFormat::Github if summary.checkpoints > 1 => {
             out.print(&view::summary_line(&summary))
         }

@@ -3,7 +3,7 @@
 use crate::args::{DiffArgs, OutputFormat};
 use crate::exit::{Exit, Outcome};
 use crate::input::load_one;
-use crate::output::{print_load_error, style_for, Output};
+use crate::output::{error_object, print_load_error, style_for, Output};
 use paramscope::diff::{self, values::Tolerance, DiffOptions};
 use paramscope::format::error::LoadError;
 use paramscope::render;
@@ -22,8 +22,15 @@ pub fn run(args: DiffArgs, out: &mut Output) -> Outcome {
     let revision = args.read.revision.as_deref();
     let a = load_one(a_path, load_options, revision, json);
     let b = load_one(b_path, load_options, revision, json);
-    let (Some(a), Some(b)) = (a?, b?) else {
-        return Ok(Exit::InputUnusable);
+    let (a, b) = match (a?, b?) {
+        (Ok(a), Ok(b)) => (a, b),
+        (a, b) => {
+            if json {
+                let failures: Vec<_> = [a.err(), b.err()].into_iter().flatten().flatten().collect();
+                out.print(&error_object(&failures));
+            }
+            return Ok(Exit::InputUnusable);
+        }
     };
     let options = DiffOptions {
         group_by: args.group_by,
@@ -37,7 +44,11 @@ pub fn run(args: DiffArgs, out: &mut Output) -> Outcome {
     let report = match diff::diff(&a, &b, &options) {
         Ok(report) => report,
         Err(e) => {
-            print_load_error(&LoadError::from(e), json);
+            let e = LoadError::from(e);
+            print_load_error(&e, json);
+            if json {
+                out.print(&error_object(&[(a.path.clone(), e)]));
+            }
             return Ok(Exit::InputUnusable);
         }
     };

@@ -3,7 +3,7 @@
 use crate::args::{FootprintArgs, OutputFormat};
 use crate::exit::{Exit, Outcome};
 use crate::input::load_one;
-use crate::output::{print_load_error, style_for, Output};
+use crate::output::{error_object, print_load_error, style_for, Output};
 use paramscope::footprint::{self, ArchitectureSource, FootprintOptions};
 use paramscope::format::error::LoadError;
 use paramscope::render;
@@ -13,14 +13,19 @@ pub fn run(args: FootprintArgs, out: &mut Output) -> Outcome {
     let format = args.output.format;
     let json = format == OutputFormat::Json;
     let path = super::with_quant(&args.read, std::slice::from_ref(&args.path)).remove(0);
-    let Some(checkpoint) = load_one(
+    let checkpoint = match load_one(
         &path,
         super::load_options(&args.read),
         args.read.revision.as_deref(),
         json,
-    )?
-    else {
-        return Ok(Exit::InputUnusable);
+    )? {
+        Ok(checkpoint) => checkpoint,
+        Err(failures) => {
+            if json {
+                out.print(&error_object(&failures));
+            }
+            return Ok(Exit::InputUnusable);
+        }
     };
     let options = FootprintOptions {
         context: args.context,
@@ -45,7 +50,11 @@ pub fn run(args: FootprintArgs, out: &mut Output) -> Outcome {
     let report = match footprint::footprint(&checkpoint, &options) {
         Ok(report) => report,
         Err(e) => {
-            print_load_error(&LoadError::from(e), json);
+            let e = LoadError::from(e);
+            print_load_error(&e, json);
+            if json {
+                out.print(&error_object(&[(checkpoint.path.clone(), e)]));
+            }
             return Ok(Exit::InputUnusable);
         }
     };

@@ -5,7 +5,7 @@
 use crate::args::{InspectArgs, InspectFormat, OutputFormat};
 use crate::exit::{Exit, Outcome, UsageError};
 use crate::input::{self, load_all};
-use crate::output::{load_error_line, print_load_error, several, style_for, Output};
+use crate::output::{error_object, load_error_line, print_load_error, several, style_for, Output};
 use paramscope::format::discover::walk;
 use paramscope::format::LoadOptions;
 use paramscope::inspect::{self, InspectOptions, InspectReport, MultiReport};
@@ -57,9 +57,10 @@ fn whole(
         .iter()
         .map(|c| inspect::inspect(c, options))
         .collect();
-    let several = several(reports.len(), reports.len() + failed, json);
+    let several = several(reports.len(), reports.len() + failed.len(), json);
     let view = view(args);
     let text = match reports.len() {
+        0 if json && !failed.is_empty() => error_object(&failed),
         0 => String::new(),
         _ if args.brief && !json => reports.iter().map(brief).collect(),
         1 if !several => match format {
@@ -77,7 +78,7 @@ fn whole(
     out.print(&text);
     // Freeing a 100k-tensor description one string at a time costs more than the process exit that follows.
     std::mem::forget(checkpoints);
-    Ok(Exit::input(failed > 0))
+    Ok(Exit::input(!failed.is_empty()))
 }
 
 fn view(args: &InspectArgs) -> render::inspect::View {

@@ -3,7 +3,7 @@
 use crate::args::{OutputFormat, StatsArgs};
 use crate::exit::{Exit, Outcome, UsageError};
 use crate::input::load_each;
-use crate::output::{load_error_line, print_load_error, several, style_for, Output};
+use crate::output::{error_object, load_error_line, print_load_error, several, style_for, Output};
 use crate::progress;
 use indicatif::ProgressBar;
 use paramscope::format::error::LoadError;
@@ -75,7 +75,7 @@ fn whole(
 ) -> Exit {
     let json = format == OutputFormat::Json;
     let found = loaded.len();
-    let mut failed = false;
+    let mut failed = Vec::new();
     let mut reports = Vec::new();
     for l in loaded {
         match l.and_then(|c| scan(&c)) {
@@ -87,13 +87,14 @@ fn whole(
                 }
                 reports.push(r)
             }
-            Err((_, e)) => {
+            Err((path, e)) => {
                 screen.suspended(|_| print_load_error(&e, json));
-                failed = true;
+                failed.push((path, e));
             }
         }
     }
     let text = match (reports.len(), format) {
+        (0, OutputFormat::Json) if !failed.is_empty() => error_object(&failed),
         (0, _) => String::new(),
         (1, OutputFormat::Json) if !several(1, found, json) => render::json::to_string(&reports[0]),
         (_, OutputFormat::Json) => render::json::to_string(&MultiStatsReport {
@@ -102,7 +103,7 @@ fn whole(
         (_, f) => render::stats::render(&reports, args.tensors, style_for(f)),
     };
     screen.suspended(|out| out.print(&text));
-    Exit::input(failed)
+    Exit::input(!failed.is_empty())
 }
 
 /// JSON Lines: a checkpoint's report on its line as soon as it is scanned, as `inspect --format jsonl` does; one

@@ -215,10 +215,10 @@ fn many_files_get_a_summary_line_and_few_a_table() {
     );
     let fp = text(&["footprint", path]);
     assert!(
-        fp.contains("files: 9 files, ") && !fp.contains("Per shard"),
+        fp.contains("files: 9 files, ") && !fp.contains("Files"),
         "{fp}"
     );
-    assert!(text(&["footprint", path, "--files"]).contains("Per shard"));
+    assert!(text(&["footprint", path, "--files"]).contains("Files"));
     // JSON keeps every file.
     assert_eq!(file_names(&inspect_json(&[path])).len(), 9);
 

@@ -373,7 +373,7 @@ fn sharded_checkpoint_lists_each_shard_on_disk() {
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("Per shard"), "{text}");
+    assert!(text.contains("Files"), "{text}");
     for n in 1..=3 {
         let name = format!("model-0000{n}-of-00003.safetensors");
         let bytes = std::fs::read(Path::new("fixtures/sharded").join(&name)).unwrap();

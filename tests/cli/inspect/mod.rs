@@ -237,7 +237,7 @@ fn sparse_llama3_8b_is_exact_and_fast() {
     assert_eq!(bytes("INT8"), elements + 2 * rows + norms);
     assert_eq!(bytes("INT4"), elements / 2 + 2 * (elements / 128) + norms);
     assert!(
-        text.contains("as stored 14.96 GiB · F16 14.96 GiB · INT8 7.48 GiB · INT4 3.86 GiB"),
+        text.contains("as stored 14.96 GiB · F16/BF16 14.96 GiB · INT8 7.48 GiB · INT4 3.86 GiB"),
         "{text}"
     );
 
