@@ -12,7 +12,6 @@
 use super::{index_of, Item};
 use crate::interpret::role::Role;
 use crate::model::order::natural_cmp;
-use std::cmp::Ordering;
 // foldhash, not SipHash: these maps are keyed by tensor names of a local checkpoint, not a hash-flooding target,
 // and the keyed hasher was a sixth of `--tree` on DeepSeek-V3.
 use foldhash::HashMap;
@@ -50,26 +49,36 @@ pub fn sort(items: &mut [Item]) {
         }
     };
     // The key of a component is (rank of its subtree, the component), a function of the prefix alone, so the
-    // order is total.
-    items.sort_by(|a, b| {
-        let mut end = 0;
-        let (mut x, mut y) = (a.name.split('.'), b.name.split('.'));
-        loop {
-            match (x.next(), y.next()) {
-                (Some(p), Some(q)) if p == q => end += p.len() + 1,
-                (Some(p), Some(q)) => {
-                    let (pa, pb) = (&a.name[..end + p.len()], &b.name[..end + q.len()]);
-                    return rank(pa)
-                        .cmp(&rank(pb))
-                        .then_with(|| natural_cmp(p, q))
-                        .then_with(|| a.name.cmp(b.name));
-                }
-                (None, None) => return Ordering::Equal,
-                (None, Some(_)) => return Ordering::Less,
-                (Some(_), None) => return Ordering::Greater,
+    // order is total. Every name's keys are worked out once: ranking inside the comparison made it two hash
+    // lookups and two splits per comparison, two fifths of `--tree` on DeepSeek-V3.
+    let keys: Vec<Vec<(u8, &str)>> = items
+        .iter()
+        .map(|item| {
+            let mut end = 0;
+            item.name
+                .split('.')
+                .map(|c| {
+                    let key = (rank(&item.name[..end + c.len()]), c);
+                    end += c.len() + 1;
+                    key
+                })
+                .collect()
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&i, &j| {
+        for (&(ra, p), &(rb, q)) in keys[i].iter().zip(&keys[j]) {
+            if p != q {
+                return ra
+                    .cmp(&rb)
+                    .then_with(|| natural_cmp(p, q))
+                    .then_with(|| p.cmp(q));
             }
         }
+        keys[i].len().cmp(&keys[j].len())
     });
+    let sorted: Vec<Item> = order.iter().map(|&i| items[i].clone()).collect();
+    items.clone_from_slice(&sorted);
 }
 
 #[cfg(test)]
