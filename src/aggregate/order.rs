@@ -77,8 +77,8 @@ pub fn sort(items: &mut [Item]) {
         }
         keys[i].len().cmp(&keys[j].len())
     });
-    let sorted: Vec<Item> = order.iter().map(|&i| items[i].clone()).collect();
-    items.clone_from_slice(&sorted);
+    let sorted: Vec<Item> = order.iter().map(|&i| items[i]).collect();
+    items.copy_from_slice(&sorted);
 }
 
 #[cfg(test)]
