@@ -399,5 +399,13 @@ fn header_only_rules_do_not_read_tensor_data() {
 
     let (code, _, _) = check(&[&p, "--no-nan"]);
     assert_eq!(code, 0);
-    assert_eq!(resident_pages(path, from), (pages, pages));
+    // Nearly all, not all: the kernel may reclaim a few cold pages between the read and the look (DAMON's
+    // proactive reclaim does on these machines: 7 of 7,169 were gone under load). A check that read nothing
+    // would leave none.
+    let (resident, total) = resident_pages(path, from);
+    assert_eq!(total, pages);
+    assert!(
+        resident * 100 >= pages * 95,
+        "{resident} of {pages} data pages read"
+    );
 }
