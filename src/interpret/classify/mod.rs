@@ -177,18 +177,23 @@ impl<'a> Names<'a> {
     }
 }
 
+/// From how many tensors roles are worked out on every core.
+const PARALLEL_ROLES: usize = 8192;
+
 /// Classifies every tensor; `config` (when present) gives bit widths and embedding tying.
 pub fn classify(tensors: &[Tensor], config: Option<&ModelConfig>) -> Vec<Classified> {
     let by_name = Names {
         tensors,
         map: OnceCell::new(),
     };
-    // Every name's role, on every core: a fifth of inspecting DeepSeek-V3 (92k names) ran here on one.
-    let roles: Vec<(Role, &'static str)> = tensors
-        .par_iter()
-        .with_min_len(4096)
-        .map(|t| role::role_of(&t.name))
-        .collect();
+    // Every name's role, on every core when there are many: a fifth of inspecting DeepSeek-V3 (92k names) ran here
+    // on one. A Llama's few hundred names stay on this thread: starting the pool's threads cost more than them.
+    let role = |t: &Tensor| role::role_of(&t.name);
+    let roles: Vec<(Role, &'static str)> = if tensors.len() >= PARALLEL_ROLES {
+        tensors.par_iter().with_min_len(4096).map(role).collect()
+    } else {
+        tensors.iter().map(role).collect()
+    };
     let embedding_shapes: Vec<&[u64]> = tensors
         .iter()
         .zip(&roles)
