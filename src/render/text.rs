@@ -129,6 +129,16 @@ fn path_least(s: &str) -> usize {
     }
 }
 
+/// The widest word in column `c` of `cells` (header included): how narrow a wrapped prose column can get.
+fn longest_word_of_column(cells: &[Vec<String>], c: usize) -> usize {
+    cells
+        .iter()
+        .filter_map(|r| r.get(c))
+        .map(|s| longest_word(s))
+        .max()
+        .unwrap_or(0)
+}
+
 /// The widest word of `s` (prose wraps between words, never inside one).
 fn longest_word(s: &str) -> usize {
     s.split_whitespace().map(|w| w.width()).max().unwrap_or(0)
@@ -178,13 +188,7 @@ fn fit(cells: &[Vec<String>], fit: Fit, width: usize) -> Fitted {
                     .max()
                     .unwrap_or(0)
             } else if fit.text.contains(&c) {
-                let word = cells
-                    .iter()
-                    .filter_map(|r| r.get(c))
-                    .map(|s| longest_word(s))
-                    .max()
-                    .unwrap_or(0);
-                natural[c].min(word)
+                natural[c].min(longest_word_of_column(cells, c))
             } else {
                 natural[c]
             }
@@ -408,12 +412,7 @@ impl Doc {
                 continue;
             };
             if text.contains(&c) {
-                let word = cells
-                    .iter()
-                    .filter_map(|r| r.get(c))
-                    .map(|s| longest_word(s))
-                    .max()
-                    .unwrap_or(0);
+                let word = longest_word_of_column(cells, c);
                 col.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
                     word.min(u16::MAX as usize) as u16,
                 )));
