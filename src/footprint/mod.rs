@@ -13,7 +13,7 @@ use crate::format::gguf;
 use crate::interpret::arch::{self, Attention};
 use crate::interpret::classify::{self, Class, Classified};
 use crate::interpret::hf_config;
-use crate::model::checkpoint::{Checkpoint, Format};
+use crate::model::checkpoint::{Checkpoint, Format, Tensor};
 use crate::model::metadata::MetadataDetail;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -38,7 +38,8 @@ pub(crate) struct Sized {
 /// but the last (a stacked-experts `[E, out, in]` tensor has E·out rows); for packed weights they come from the
 /// scales beside them — GPTQ/AWQ `scales` `[groups, out]`: its last dim; MXFP4 `X_scales` `[E, out, blocks]` for
 /// `X_blocks`: all its dims but the last. Biases count as 1-D whatever their shape (gpt-oss stacks them `[E, out]`).
-pub(crate) fn sizes(c: &Checkpoint, classified: &[Classified]) -> Vec<Sized> {
+/// `selected` pairs each tensor counted with its classification; every tensor of `c` may be a packed weight's scales.
+pub(crate) fn sizes(c: &Checkpoint, selected: &[(&Tensor, &Classified)]) -> Vec<Sized> {
     let by_name: std::collections::HashMap<&str, &crate::model::checkpoint::Tensor> = c
         .tensors
         .iter()
@@ -50,39 +51,35 @@ pub(crate) fn sizes(c: &Checkpoint, classified: &[Classified]) -> Vec<Sized> {
             .split_last()
             .map_or(1, |(_, rest)| rest.iter().product())
     };
-    c.tensors
-        .iter()
-        .zip(classified)
-        .map(|(t, k)| {
-            let (module, last) = t.name.rsplit_once('.').unwrap_or(("", &t.name));
-            let packed_rows = || {
-                if let Some(s) = by_name.get(format!("{module}.scales").as_str()) {
-                    return s.shape.last().copied();
-                }
-                let stem = last.strip_suffix("_blocks")?;
-                let s = by_name.get(format!("{module}.{stem}_scales").as_str())?;
-                Some(leading(&s.shape))
-            };
-            let rows = match k.class() {
-                // bitsandbytes stores a 4-bit weight flattened, `[out·in/2, 1]`, its shape only in the
-                // quant_state's data: taking the flat length as rows gave one scale per two weights (INT8 as big
-                // as F16). √(weights) rows is within a few KiB of the real per-row scales.
-                Class::QuantPacked if k.rule == crate::interpret::classify::BNB_4BIT => {
-                    k.logical_elements.isqrt()
-                }
-                Class::QuantPacked => packed_rows().unwrap_or_else(|| leading(&t.shape)),
-                _ => leading(&t.shape),
-            };
-            let bias = last == "bias" || last.ends_with("_bias");
-            Sized {
-                kind: k.class(),
-                logical_elements: k.logical_elements,
-                dims: if bias { 1 } else { t.shape.len() },
-                rows,
-                stored_bytes: t.bytes(),
+    crate::interpret::each::map(selected, |&(t, k)| {
+        let (module, last) = t.name.rsplit_once('.').unwrap_or(("", &t.name));
+        let packed_rows = || {
+            if let Some(s) = by_name.get(format!("{module}.scales").as_str()) {
+                return s.shape.last().copied();
             }
-        })
-        .collect()
+            let stem = last.strip_suffix("_blocks")?;
+            let s = by_name.get(format!("{module}.{stem}_scales").as_str())?;
+            Some(leading(&s.shape))
+        };
+        let rows = match k.class() {
+            // bitsandbytes stores a 4-bit weight flattened, `[out·in/2, 1]`, its shape only in the
+            // quant_state's data: taking the flat length as rows gave one scale per two weights (INT8 as big
+            // as F16). √(weights) rows is within a few KiB of the real per-row scales.
+            Class::QuantPacked if *k.rule == crate::interpret::classify::BNB_4BIT => {
+                k.logical_elements.isqrt()
+            }
+            Class::QuantPacked => packed_rows().unwrap_or_else(|| leading(&t.shape)),
+            _ => leading(&t.shape),
+        };
+        let bias = last == "bias" || last.ends_with("_bias");
+        Sized {
+            kind: k.class(),
+            logical_elements: k.logical_elements,
+            dims: if bias { 1 } else { t.shape.len() },
+            rows,
+            stored_bytes: t.bytes(),
+        }
+    })
 }
 
 /// Where the architecture figures behind the KV cache come from.
@@ -488,7 +485,8 @@ pub fn footprint(
     };
     let model_config = config.and_then(Result::ok);
     let classified = classify::classify(&checkpoint.tensors, model_config.as_ref());
-    let sizes = sizes(checkpoint, &classified);
+    let selected: Vec<_> = checkpoint.tensors.iter().zip(&classified).collect();
+    let sizes = sizes(checkpoint, &selected);
     Ok(report(checkpoint, &sizes, attention, options))
 }
 

@@ -341,12 +341,7 @@ fn with_config(
         .filter(|(t, _)| filter.matches(t))
         .collect();
     let totals = totals(selected.iter().map(|(t, _)| *t));
-    let sized: Vec<footprint::Sized> = footprint::sizes(checkpoint, &classified)
-        .into_iter()
-        .zip(&checkpoint.tensors)
-        .filter(|(_, t)| filter.matches(t))
-        .map(|(s, _)| s)
-        .collect();
+    let sized = footprint::sizes(checkpoint, &selected);
     let weights_memory = WeightsMemory {
         stored_bytes: totals.tensor_bytes,
         precisions: footprint::precisions(&sized, footprint::DEFAULT_GROUP_SIZE),
@@ -559,7 +554,7 @@ fn tensor_rows(
             file: checkpoint.file_of(t).path.clone(),
             data_offsets: t.data_offsets,
             class: c.class(),
-            rule: c.rule,
+            rule: *c.rule,
             logical_parameters: c.logical_elements,
             role: c.role,
             role_rule: c.role_rule,

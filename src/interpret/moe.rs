@@ -346,8 +346,9 @@ pub fn active(selected: &[(&Tensor, &Classified)], fields: &MoeFields) -> Active
     let mut layers = std::collections::BTreeSet::new();
     let mut experts: BTreeMap<u64, LayerExperts> = BTreeMap::new();
     let mut unplaced_routed = 0u64;
-    for (t, c) in selected {
-        let p = place(&t.name, c.role);
+    // Each name's place on every core (the names are most of the work); the sums below on one.
+    let places = crate::interpret::each::map(selected, |(t, c)| place(&t.name, c.role));
+    for ((t, c), p) in selected.iter().zip(places) {
         let logical = c.logical_elements;
         if c.role == Role::VisionTower {
             main_total += logical;

@@ -144,7 +144,7 @@ pub fn summarise<'a>(selected: impl Iterator<Item = (&'a Tensor, &'a Classified)
             Some(at) => at,
             None => {
                 rules.push(RuleRow {
-                    rule: c.rule,
+                    rule: *c.rule,
                     class: c.class(),
                     description: c.rule.description,
                     tensors: 0,

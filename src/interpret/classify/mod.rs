@@ -5,14 +5,14 @@
 //! mask while `h.0.attn.c_attn.bias` is a parameter (docs/FORMATS.md §5). The quantization rules follow the Hub's
 //! quantization-aware counter: packed weights count the weights they hold, auxiliaries count nothing.
 
+use crate::interpret::each;
 use crate::interpret::hf_config::ModelConfig;
 use crate::interpret::role::{self, Role};
 use crate::model::checkpoint::Tensor;
 use crate::model::dtype::DType;
-use rayon::prelude::*;
 use serde::Serialize;
-use std::cell::OnceCell;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// What a tensor is, for the honest counts: a weight, a buffer, a quantization auxiliary or packed weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -120,8 +120,9 @@ rules! {
 /// One tensor's classification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Classified {
-    /// The classification rule that matched.
-    pub rule: Rule,
+    /// The classification rule that matched (one of [`RULES`]; a reference, so a tensor's classification is 32
+    /// bytes, not 72: 1.4M of them were 100 MB).
+    pub rule: &'static Rule,
     /// The role the tensor's name gives.
     pub role: Role,
     /// The id of the role rule that gave `role`.
@@ -165,7 +166,7 @@ const AUX_NAMES: [&str; 18] = [
 /// 100k names would be most of the classification's cost.
 struct Names<'a> {
     tensors: &'a [Tensor],
-    map: OnceCell<HashMap<&'a str, &'a Tensor>>,
+    map: OnceLock<HashMap<&'a str, &'a Tensor>>,
 }
 
 impl<'a> Names<'a> {
@@ -177,55 +178,46 @@ impl<'a> Names<'a> {
     }
 }
 
-/// From how many tensors roles are worked out on every core.
-const PARALLEL_ROLES: usize = 8192;
-
-/// Classifies every tensor; `config` (when present) gives bit widths and embedding tying.
+/// Classifies every tensor; `config` (when present) gives bit widths and embedding tying. On every core when there
+/// are many: classifying DeepSeek-V3's 92k names on one was a third of inspecting it.
 pub fn classify(tensors: &[Tensor], config: Option<&ModelConfig>) -> Vec<Classified> {
     let by_name = Names {
         tensors,
-        map: OnceCell::new(),
+        map: OnceLock::new(),
     };
-    // Every name's role, on every core when there are many: a fifth of inspecting DeepSeek-V3 (92k names) ran here
-    // on one. A Llama's few hundred names stay on this thread: starting the pool's threads cost more than them.
-    let role = |t: &Tensor| role::role_of(&t.name);
-    let roles: Vec<(Role, &'static str)> = if tensors.len() >= PARALLEL_ROLES {
-        tensors.par_iter().with_min_len(4096).map(role).collect()
-    } else {
-        tensors.iter().map(role).collect()
-    };
-    let embedding_shapes: Vec<&[u64]> = tensors
-        .iter()
-        .zip(&roles)
-        .filter(|(_, (r, _))| *r == Role::Embeddings)
-        .map(|(t, _)| t.shape.as_slice())
-        .collect();
-    let ties = config.is_some_and(|c| c.tie_word_embeddings == Some(true));
-    tensors
-        .iter()
-        .zip(roles)
-        .map(|(t, (role, role_rule))| {
-            let (rule, logical) = match rule_for(t, &by_name, config) {
-                r if r == WEIGHT
-                    && ties
-                    && role == Role::OutputHead
-                    && embedding_shapes.contains(&t.shape.as_slice()) =>
-                {
-                    (TIED_DUPLICATE, 0)
-                }
-                r => (r, logical_elements(t, r, &by_name, config)),
-            };
-            Classified {
-                rule,
-                role,
-                role_rule,
-                logical_elements: logical,
+    let mut classified = each::map(tensors, |t| {
+        let (role, role_rule) = role::role_of(&t.name);
+        let rule = rule_for(t, &by_name, config);
+        Classified {
+            rule,
+            role,
+            role_rule,
+            logical_elements: logical_elements(t, *rule, &by_name, config),
+        }
+    });
+    // An output head config.json ties to the input embeddings is counted there, once: known only once every
+    // tensor's role is.
+    if config.is_some_and(|c| c.tie_word_embeddings == Some(true)) {
+        let embedding_shapes: Vec<&[u64]> = tensors
+            .iter()
+            .zip(&classified)
+            .filter(|(_, c)| c.role == Role::Embeddings)
+            .map(|(t, _)| t.shape.as_slice())
+            .collect();
+        for (t, c) in tensors.iter().zip(&mut classified) {
+            if *c.rule == WEIGHT
+                && c.role == Role::OutputHead
+                && embedding_shapes.contains(&t.shape.as_slice())
+            {
+                c.rule = &TIED_DUPLICATE;
+                c.logical_elements = 0;
             }
-        })
-        .collect()
+        }
+    }
+    classified
 }
 
-fn rule_for(t: &Tensor, by_name: &Names, config: Option<&ModelConfig>) -> Rule {
+fn rule_for(t: &Tensor, by_name: &Names, config: Option<&ModelConfig>) -> &'static Rule {
     let mut from_end = t.name.rsplit('.');
     let last = from_end.next().unwrap_or("");
     let parent = from_end.next().unwrap_or("");
@@ -233,19 +225,19 @@ fn rule_for(t: &Tensor, by_name: &Names, config: Option<&ModelConfig>) -> Rule {
     if last == "masked_bias"
         || (last == "bias" && matches!(parent, "attn" | "attention") && t.shape.len() >= 2)
     {
-        return ATTENTION_MASK;
+        return &ATTENTION_MASK;
     }
     if matches!(last, "position_ids" | "token_type_ids") {
-        return POSITION_IDS;
+        return &POSITION_IDS;
     }
     if last == "inv_freq" || t.name.split('.').next() == Some("rope_freqs") {
-        return ROTARY;
+        return &ROTARY;
     }
     if matches!(last, "running_mean" | "running_var" | "num_batches_tracked") {
-        return NORM_STATS;
+        return &NORM_STATS;
     }
     if t.dtype == DType::F8_E8M0 {
-        return E8M0;
+        return &E8M0;
     }
     if AUX_NAMES.contains(&last)
         || last.ends_with("_zero_point")
@@ -253,28 +245,28 @@ fn rule_for(t: &Tensor, by_name: &Names, config: Option<&ModelConfig>) -> Rule {
         || (last.ends_with("_scales") && last.len() > "_scales".len())
         || t.name.split('.').any(|p| p == "quant_state")
     {
-        return AUX_NAME;
+        return &AUX_NAME;
     }
     if last == "scale" && has_quantized_sibling(module, by_name) {
-        return SIBLING_SCALE;
+        return &SIBLING_SCALE;
     }
     if last == "qweight" {
         if container_bits(t.dtype) <= 8 {
-            return QWEIGHT_BYTE;
+            return &QWEIGHT_BYTE;
         }
         if config_bits(config).is_some() {
-            return QWEIGHT_CONFIG;
+            return &QWEIGHT_CONFIG;
         }
         return match inferred_pack(t, module, by_name) {
-            Some(_) => QWEIGHT_INFERRED,
-            None => QWEIGHT_UNKNOWN,
+            Some(_) => &QWEIGHT_INFERRED,
+            None => &QWEIGHT_UNKNOWN,
         };
     }
     if last == "weight_packed" {
         return if config_bits(config).is_some() {
-            CT_PACKED
+            &CT_PACKED
         } else {
-            CT_UNKNOWN
+            &CT_UNKNOWN
         };
     }
     if last == "weight"
@@ -283,10 +275,10 @@ fn rule_for(t: &Tensor, by_name: &Names, config: Option<&ModelConfig>) -> Rule {
             .iter()
             .any(|s| by_name.get(&format!("{}.{s}", t.name)).is_some())
     {
-        return BNB_4BIT;
+        return &BNB_4BIT;
     }
     if last.ends_with("_blocks") && t.dtype == DType::U8 {
-        return MXFP4_BLOCKS;
+        return &MXFP4_BLOCKS;
     }
     // An 8-bit weight never has FP8 scales or a second scale level: this byte holds two E2M1 codes.
     if last == "weight"
@@ -294,9 +286,9 @@ fn rule_for(t: &Tensor, by_name: &Names, config: Option<&ModelConfig>) -> Rule {
         && (sibling(module, "weight_scale", by_name).is_some_and(|s| s.dtype == DType::F8_E4M3)
             || sibling(module, "weight_scale_2", by_name).is_some())
     {
-        return NVFP4;
+        return &NVFP4;
     }
-    WEIGHT
+    &WEIGHT
 }
 
 /// Bits of one stored element (an I32 `qweight` holds 32 bits of packed weights).

@@ -1,0 +1,31 @@
+//! Per-tensor work spread over every core once a checkpoint has enough tensors to pay for it.
+
+use rayon::prelude::*;
+
+/// From how many items the work goes to the thread pool: a Llama's few hundred tensors stay on the calling thread
+/// (starting the pool's threads cost more than them), DeepSeek-V3's 92k do not.
+pub const PARALLEL_FROM: usize = 8192;
+
+/// The least each of the pool's tasks takes, so a task's work outweighs handing it over.
+const PER_TASK: usize = 4096;
+
+/// `f` of every item, in order.
+pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    if items.len() >= PARALLEL_FROM {
+        items.par_iter().with_min_len(PER_TASK).map(f).collect()
+    } else {
+        items.iter().map(f).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keeps_the_order_on_one_thread_and_on_many() {
+        for n in [3, super::PARALLEL_FROM * 3 + 1] {
+            let items: Vec<usize> = (0..n).collect();
+            let doubled = super::map(&items, |i| i * 2);
+            assert_eq!(doubled, (0..n).map(|i| i * 2).collect::<Vec<_>>());
+        }
+    }
+}
