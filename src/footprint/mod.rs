@@ -40,46 +40,76 @@ pub(crate) struct Sized {
 /// `X_blocks`: all its dims but the last. Biases count as 1-D whatever their shape (gpt-oss stacks them `[E, out]`).
 /// `selected` pairs each tensor counted with its classification; every tensor of `c` may be a packed weight's scales.
 pub(crate) fn sizes(c: &Checkpoint, selected: &[(&Tensor, &Classified)]) -> Vec<Sized> {
-    let by_name: std::collections::HashMap<&str, &crate::model::checkpoint::Tensor> = c
-        .tensors
-        .iter()
-        .filter(|t| t.name.ends_with("scales"))
-        .map(|t| (t.name.as_str(), t))
-        .collect();
-    let leading = |shape: &[u64]| {
-        shape
-            .split_last()
-            .map_or(1, |(_, rest)| rest.iter().product())
-    };
-    crate::interpret::each::map(selected, |&(t, k)| {
-        let (module, last) = t.name.rsplit_once('.').unwrap_or(("", &t.name));
-        let packed_rows = || {
-            if let Some(s) = by_name.get(format!("{module}.scales").as_str()) {
-                return s.shape.last().copied();
-            }
-            let stem = last.strip_suffix("_blocks")?;
-            let s = by_name.get(format!("{module}.{stem}_scales").as_str())?;
-            Some(leading(&s.shape))
-        };
-        let rows = match k.class() {
-            // bitsandbytes stores a 4-bit weight flattened, `[out·in/2, 1]`, its shape only in the
-            // quant_state's data: taking the flat length as rows gave one scale per two weights (INT8 as big
-            // as F16). √(weights) rows is within a few KiB of the real per-row scales.
-            Class::QuantPacked if *k.rule == crate::interpret::classify::BNB_4BIT => {
-                k.logical_elements.isqrt()
-            }
-            Class::QuantPacked => packed_rows().unwrap_or_else(|| leading(&t.shape)),
-            _ => leading(&t.shape),
-        };
-        let bias = last == "bias" || last.ends_with("_bias");
-        Sized {
-            kind: k.class(),
-            logical_elements: k.logical_elements,
-            dims: if bias { 1 } else { t.shape.len() },
-            rows,
-            stored_bytes: t.bytes(),
+    let scales = Scales::of(c);
+    crate::interpret::each::map(selected, |&(t, k)| sized(t, k, &scales))
+}
+
+/// The memory of `selected` re-cast to each precision (see [`precisions`]), summed on every core without keeping
+/// each tensor's [`Sized`]: at 1.4M tensors that list was 56 MB.
+pub(crate) fn selected_precisions(
+    c: &Checkpoint,
+    selected: &[(&Tensor, &Classified)],
+    group_size: u64,
+) -> Vec<Precision> {
+    let scales = Scales::of(c);
+    let sums = crate::interpret::each::sum(
+        selected,
+        |&(t, k)| recast(&sized(t, k, &scales), group_size),
+        add,
+    );
+    precisions_of(sums)
+}
+
+/// The tensors that may hold a packed weight's scales, by name.
+struct Scales<'a>(std::collections::HashMap<&'a str, &'a Tensor>);
+
+impl<'a> Scales<'a> {
+    fn of(c: &'a Checkpoint) -> Self {
+        Scales(
+            c.tensors
+                .iter()
+                .filter(|t| t.name.ends_with("scales"))
+                .map(|t| (t.name.as_str(), t))
+                .collect(),
+        )
+    }
+}
+
+/// The product of all dims but the last (1 for a scalar).
+fn leading(shape: &[u64]) -> u64 {
+    shape
+        .split_last()
+        .map_or(1, |(_, rest)| rest.iter().product())
+}
+
+fn sized(t: &Tensor, k: &Classified, scales: &Scales) -> Sized {
+    let (module, last) = t.name.rsplit_once('.').unwrap_or(("", &t.name));
+    let packed_rows = || {
+        if let Some(s) = scales.0.get(format!("{module}.scales").as_str()) {
+            return s.shape.last().copied();
         }
-    })
+        let stem = last.strip_suffix("_blocks")?;
+        let s = scales.0.get(format!("{module}.{stem}_scales").as_str())?;
+        Some(leading(&s.shape))
+    };
+    let rows = match k.class() {
+        // bitsandbytes stores a 4-bit weight flattened, `[out·in/2, 1]`, its shape only in the
+        // quant_state's data: taking the flat length as rows gave one scale per two weights (INT8 as big
+        // as F16). √(weights) rows is within a few KiB of the real per-row scales.
+        Class::QuantPacked if *k.rule == crate::interpret::classify::BNB_4BIT => {
+            k.logical_elements.isqrt()
+        }
+        Class::QuantPacked => packed_rows().unwrap_or_else(|| leading(&t.shape)),
+        _ => leading(&t.shape),
+    };
+    let bias = last == "bias" || last.ends_with("_bias");
+    Sized {
+        kind: k.class(),
+        logical_elements: k.logical_elements,
+        dims: if bias { 1 } else { t.shape.len() },
+        rows,
+        stored_bytes: t.bytes(),
+    }
 }
 
 /// Where the architecture figures behind the KV cache come from.
@@ -641,65 +671,80 @@ pub const DEFAULT_GROUP_SIZE: u64 = 128;
 /// `group_size` weights for INT4 and per output row for INT8. Buffers keep their stored size; quantization
 /// auxiliaries of the stored form are dropped (the new scheme brings its own scales).
 pub(crate) fn precisions(tensors: &[Sized], group_size: u64) -> Vec<Precision> {
-    let schemes: [(&'static str, u64, Scales, &'static str); 5] = [
-        ("F32", 32, Scales::None, "full precision"),
-        ("F16/BF16", 16, Scales::None, "half precision"),
-        (
-            "F8",
-            8,
-            Scales::None,
-            "FP8 (E4M3/E5M2), per-tensor scales ignored",
-        ),
-        (
-            "INT8",
-            8,
-            Scales::PerRow,
-            "8-bit weights + one F16 scale per output row",
-        ),
-        (
-            "INT4",
-            4,
-            Scales::PerGroup,
-            "4-bit weights + one F16 scale per group",
-        ),
-    ];
-    schemes
-        .into_iter()
-        .map(|(name, bits, scales, note)| {
-            let mut bytes = 0u64;
-            let mut scale_bytes = 0u64;
-            for t in tensors {
-                match t.kind {
-                    Class::Buffer => bytes += t.stored_bytes,
-                    Class::QuantAux => {}
-                    Class::Weight | Class::QuantPacked => {
-                        let e = t.logical_elements;
-                        if bits < 16 && t.dims < 2 {
-                            bytes += e * 2;
-                            continue;
-                        }
-                        bytes += (e * bits).div_ceil(8);
-                        scale_bytes += match scales {
-                            Scales::None => 0,
-                            Scales::PerRow => 2 * t.rows,
-                            Scales::PerGroup => 2 * e.div_ceil(group_size),
-                        };
-                    }
-                }
+    let sums = tensors
+        .iter()
+        .map(|t| recast(t, group_size))
+        .fold(Recast::default(), add);
+    precisions_of(sums)
+}
+
+/// The schemes [`precisions`] re-casts to: label, bits per weight, which scales it adds, how it is costed.
+const SCHEMES: [(&str, u64, ScaleScheme, &str); 5] = [
+    ("F32", 32, ScaleScheme::None, "full precision"),
+    ("F16/BF16", 16, ScaleScheme::None, "half precision"),
+    (
+        "F8",
+        8,
+        ScaleScheme::None,
+        "FP8 (E4M3/E5M2), per-tensor scales ignored",
+    ),
+    (
+        "INT8",
+        8,
+        ScaleScheme::PerRow,
+        "8-bit weights + one F16 scale per output row",
+    ),
+    (
+        "INT4",
+        4,
+        ScaleScheme::PerGroup,
+        "4-bit weights + one F16 scale per group",
+    ),
+];
+
+/// Per scheme of [`SCHEMES`]: (bytes of weights and buffers, bytes of added scales).
+type Recast = [(u64, u64); 5];
+
+fn add(a: Recast, b: Recast) -> Recast {
+    std::array::from_fn(|i| (a[i].0 + b[i].0, a[i].1 + b[i].1))
+}
+
+/// One tensor's bytes under every scheme.
+fn recast(t: &Sized, group_size: u64) -> Recast {
+    SCHEMES.map(|(_, bits, scales, _)| match t.kind {
+        Class::Buffer => (t.stored_bytes, 0),
+        Class::QuantAux => (0, 0),
+        Class::Weight | Class::QuantPacked => {
+            let e = t.logical_elements;
+            if bits < 16 && t.dims < 2 {
+                return (e * 2, 0);
             }
-            Precision {
-                name,
-                bits,
-                bytes: bytes + scale_bytes,
-                scale_bytes,
-                note,
-            }
+            let scale_bytes = match scales {
+                ScaleScheme::None => 0,
+                ScaleScheme::PerRow => 2 * t.rows,
+                ScaleScheme::PerGroup => 2 * e.div_ceil(group_size),
+            };
+            ((e * bits).div_ceil(8), scale_bytes)
+        }
+    })
+}
+
+fn precisions_of(sums: Recast) -> Vec<Precision> {
+    SCHEMES
+        .iter()
+        .zip(sums)
+        .map(|(&(name, bits, _, note), (bytes, scale_bytes))| Precision {
+            name,
+            bits,
+            bytes: bytes + scale_bytes,
+            scale_bytes,
+            note,
         })
         .collect()
 }
 
 #[derive(Clone, Copy)]
-enum Scales {
+enum ScaleScheme {
     None,
     PerRow,
     PerGroup,

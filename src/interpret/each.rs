@@ -18,6 +18,23 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> 
     }
 }
 
+/// The sum by `add` of `f` of every item (`add` associative, `A::default()` its zero).
+pub fn sum<T: Sync, A: Send + Default>(
+    items: &[T],
+    f: impl Fn(&T) -> A + Sync + Send,
+    add: impl Fn(A, A) -> A + Sync + Send,
+) -> A {
+    if items.len() >= PARALLEL_FROM {
+        items
+            .par_iter()
+            .with_min_len(PER_TASK)
+            .map(f)
+            .reduce(A::default, add)
+    } else {
+        items.iter().map(f).fold(A::default(), add)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -26,6 +43,10 @@ mod tests {
             let items: Vec<usize> = (0..n).collect();
             let doubled = super::map(&items, |i| i * 2);
             assert_eq!(doubled, (0..n).map(|i| i * 2).collect::<Vec<_>>());
+            assert_eq!(
+                super::sum(&items, |&i| i as u64, |a, b| a + b),
+                (n * (n - 1) / 2) as u64
+            );
         }
     }
 }

@@ -331,6 +331,9 @@ impl LayerExperts {
     }
 }
 
+/// How many tensors' places are worked out together.
+const PLACES_AT_ONCE: usize = 1 << 16;
+
 /// The active parameters of the selected tensors (each with its classification), with `fields` saying how
 /// tokens are routed.
 pub fn active(selected: &[(&Tensor, &Classified)], fields: &MoeFields) -> ActiveParameters {
@@ -346,9 +349,13 @@ pub fn active(selected: &[(&Tensor, &Classified)], fields: &MoeFields) -> Active
     let mut layers = std::collections::BTreeSet::new();
     let mut experts: BTreeMap<u64, LayerExperts> = BTreeMap::new();
     let mut unplaced_routed = 0u64;
-    // Each name's place on every core (the names are most of the work); the sums below on one.
-    let places = crate::interpret::each::map(selected, |(t, c)| place(&t.name, c.role));
-    for ((t, c), p) in selected.iter().zip(places) {
+    // Each name's place on every core (the names are most of the work), a block at a time so the places are
+    // never all held at once (1.4M of them were 56 MB); the sums below on one.
+    let placed = selected.chunks(PLACES_AT_ONCE).flat_map(|block| {
+        let places = crate::interpret::each::map(block, |(t, c)| place(&t.name, c.role));
+        block.iter().zip(places)
+    });
+    for ((t, c), p) in placed {
         let logical = c.logical_elements;
         if c.role == Role::VisionTower {
             main_total += logical;
