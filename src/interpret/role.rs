@@ -91,92 +91,118 @@ const MLP: u16 = 1 << 6;
 const BERT_OUTPUT: u16 = 1 << 7;
 const SHARED_EXPERTS: u16 = 1 << 8;
 
+/// Each exact spelling of a component and what it says (each says one thing).
+const SPELLINGS: &[(u16, &[&str])] = &[
+    (
+        VISION,
+        &[
+            "vision_tower",
+            "vision_model",
+            "visual",
+            "vision_encoder",
+            "image_encoder",
+            "multi_modal_projector",
+            "mm_projector",
+        ],
+    ),
+    (
+        ROUTER,
+        &["router", "gate", "shared_expert_gate", "ffn_gate_inp"],
+    ),
+    (EXPERTS, &["experts"]),
+    (SHARED_EXPERTS, &["shared_experts", "shared_expert"]),
+    (
+        EMBEDDINGS,
+        &[
+            "embed_tokens",
+            "wte",
+            "wpe",
+            "embeddings",
+            "embed_positions",
+            "tok_embeddings",
+            "token_embd",
+            "embed_in",
+            "embedding",
+        ],
+    ),
+    (
+        ATTENTION,
+        &[
+            "self_attn",
+            "SelfAttention",
+            "EncDecAttention",
+            "attn",
+            "attention",
+            "self_attention",
+            "cross_attn",
+            "encoder_attn",
+            "q_proj",
+            "k_proj",
+            "v_proj",
+            "o_proj",
+            "qkv_proj",
+            "c_attn",
+            "query_key_value",
+            "Wqkv",
+        ],
+    ),
+    (
+        MLP,
+        &[
+            "mlp",
+            "feed_forward",
+            "ffn",
+            "DenseReluDense",
+            "intermediate",
+            "c_fc",
+            "gate_proj",
+            "up_proj",
+            "down_proj",
+            "w1",
+            "w2",
+            "w3",
+            "fc1",
+            "fc2",
+            "dense_h_to_4h",
+            "dense_4h_to_h",
+        ],
+    ),
+];
+
+/// [`SPELLINGS`] by spelling: one hash and one comparison per component, where comparing it with every list
+/// in turn was a tenth of inspecting DeepSeek-V3. foldhash: the keys are ours, not a hash-flooding target.
+fn spelled(p: &str) -> u16 {
+    static BY_SPELLING: std::sync::LazyLock<foldhash::HashMap<&str, u16>> =
+        std::sync::LazyLock::new(|| {
+            SPELLINGS
+                .iter()
+                .flat_map(|&(flag, words)| words.iter().map(move |&w| (w, flag)))
+                .collect()
+        });
+    BY_SPELLING.get(p).copied().unwrap_or(0)
+}
+
 fn component_flags(p: &str) -> u16 {
-    let mut f = 0;
-    if matches!(
-        p,
-        "vision_tower"
-            | "vision_model"
-            | "visual"
-            | "vision_encoder"
-            | "image_encoder"
-            | "multi_modal_projector"
-            | "mm_projector"
-    ) {
-        f |= VISION;
-    }
+    let exact = spelled(p);
+    let mut f = exact;
     if is_norm(p) {
         f |= NORM;
     }
-    if matches!(p, "router" | "gate" | "shared_expert_gate" | "ffn_gate_inp") {
-        f |= ROUTER;
+    if p.starts_with("ffn_") {
+        f |= MLP;
+        // `ends_with` on the whole component, as the rule says: `ffn_exps` counts.
+        if p.ends_with("_exps") {
+            f |= EXPERTS;
+        }
+        if p.ends_with("_shexp") {
+            f |= SHARED_EXPERTS;
+        }
     }
-    if p == "experts" || (p.starts_with("ffn_") && p.ends_with("_exps")) {
-        f |= EXPERTS;
-    }
-    if matches!(p, "shared_experts" | "shared_expert")
-        || (p.starts_with("ffn_") && p.ends_with("_shexp"))
-    {
-        f |= SHARED_EXPERTS;
-    }
-    if matches!(
-        p,
-        "embed_tokens"
-            | "wte"
-            | "wpe"
-            | "embeddings"
-            | "embed_positions"
-            | "tok_embeddings"
-            | "token_embd"
-            | "embed_in"
-            | "embedding"
-    ) || p.ends_with("_embeddings")
-    {
+    if p.ends_with("_embeddings") {
         f |= EMBEDDINGS;
     }
-    if matches!(
-        p,
-        "self_attn"
-            | "SelfAttention"
-            | "EncDecAttention"
-            | "attn"
-            | "attention"
-            | "self_attention"
-            | "cross_attn"
-            | "encoder_attn"
-            | "q_proj"
-            | "k_proj"
-            | "v_proj"
-            | "o_proj"
-            | "qkv_proj"
-            | "c_attn"
-            | "query_key_value"
-            | "Wqkv"
-    ) || p.starts_with("attn_")
-    {
+    if p.starts_with("attn_") {
         f |= ATTENTION;
-    }
-    if matches!(
-        p,
-        "mlp"
-            | "feed_forward"
-            | "ffn"
-            | "DenseReluDense"
-            | "intermediate"
-            | "c_fc"
-            | "gate_proj"
-            | "up_proj"
-            | "down_proj"
-            | "w1"
-            | "w2"
-            | "w3"
-            | "fc1"
-            | "fc2"
-            | "dense_h_to_4h"
-            | "dense_4h_to_h"
-    ) || p.starts_with("ffn_")
-    {
-        f |= MLP;
     }
     f
 }
@@ -254,6 +280,18 @@ mod tests {
 
     fn r(name: &str) -> Role {
         role_of(name).0
+    }
+
+    #[test]
+    fn each_spelling_says_one_thing() {
+        let mut seen = std::collections::HashSet::new();
+        for (flag, words) in SPELLINGS {
+            for w in *words {
+                assert!(seen.insert(*w), "{w} is listed twice");
+                assert_eq!(spelled(w), *flag, "{w}");
+            }
+        }
+        assert_eq!(spelled("layers"), 0);
     }
 
     #[test]
