@@ -9,12 +9,14 @@ use std::borrow::Cow;
 use std::path::{Component, Path};
 use std::sync::Arc;
 
+pub use super::weight_map::WeightMap;
+use super::weight_map::{Repeated, TooLarge};
+
 /// The parts of an index paramscope relies on.
 pub struct Index {
     /// The index's path and `metadata`, as the checkpoint reports them.
     pub info: IndexInfo,
-    /// `weight_map` in file order: tensor name → shard file name as written (each shard's name stored once and
-    /// shared by its tensors' entries).
+    /// `weight_map` in file order: tensor name → shard file name as written.
     pub weight_map: WeightMap,
 }
 
@@ -23,13 +25,7 @@ impl Index {
     /// given by the natural order of the names. Not the order of first appearance: `weight_map` is alphabetical by
     /// tensor, so `lm_head.weight` would put the last shard first.
     pub fn shards(&self) -> Vec<&str> {
-        let mut seen = std::collections::HashSet::new();
-        let mut shards: Vec<&str> = self
-            .weight_map
-            .iter()
-            .map(|(_, s)| &**s)
-            .filter(|s| seen.insert(*s))
-            .collect();
+        let mut shards: Vec<&str> = self.weight_map.shard_names().iter().map(|s| &**s).collect();
         shards.sort_by(|a, b| crate::model::order::natural_cmp(a, b));
         shards
     }
@@ -127,13 +123,16 @@ pub fn parse(text: &[u8], path: &Path) -> Result<Index, Problem> {
             return Err(ShardedProblem::IndexNoWeightMap { hint }.into());
         }
     };
-    let weight_map = weight_map
-        .into_iter()
-        .map(|(name, shard)| match shard {
-            Value::String(s) => Ok((name, Arc::from(s))),
-            _ => Err(ShardedProblem::IndexBadEntry { name }),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut entries = WeightMap::with_capacity(weight_map.len());
+    for (name, shard) in weight_map {
+        let Value::String(shard) = shard else {
+            return Err(ShardedProblem::IndexBadEntry { name }.into());
+        };
+        entries
+            .push(&name, &shard, Repeated::KeepLast)
+            .map_err(|TooLarge| ShardedProblem::IndexJson("too many entries".into()))?;
+    }
+    let weight_map = entries;
     let metadata = match root.remove("metadata") {
         Some(Value::Object(m)) => m,
         _ => Map::new(),
@@ -164,65 +163,89 @@ fn finish(
 /// (serde_json's map keeps the last of a repeated key in the first one's place; the general path does that).
 /// `None` for anything else. Keys are borrowed where the JSON has no escapes; only the kept strings are allocated.
 fn fast(text: &[u8]) -> Option<(WeightMap, Map<String, Value>)> {
-    let root: FastRoot = serde_json::from_slice(text).ok()?;
-    let weight_map = root.weight_map?;
-    // foldhash: see `sharded::consistency`.
-    let mut seen =
-        foldhash::HashSet::with_capacity_and_hasher(weight_map.len(), Default::default());
-    if !weight_map.iter().all(|(n, _)| seen.insert(n.as_str())) {
-        return None;
-    }
-    let metadata = match root.metadata {
+    // Room for every entry at once, from the text: an entry has four quotes and takes at least 6 bytes
+    // (`"a":"b",`), so this is never fewer than there are (growing the table and the names by doubling was a
+    // third of the parse) and never more than the file's own length allows.
+    let quotes = memchr::memchr_iter(b'"', text).count();
+    let room = Room {
+        entries: (quotes / 4).min(text.len() / 6),
+        name_bytes: text.len() / 2,
+    };
+    let mut json = serde_json::Deserializer::from_slice(text);
+    let (weight_map, metadata) = serde::Deserializer::deserialize_map(&mut json, FastRoot(room))
+        .and_then(|root| json.end().map(|()| root))
+        .ok()?;
+    let metadata = match metadata {
         Some(Value::Object(m)) => m,
         _ => Map::new(),
     };
-    Some((weight_map, metadata))
+    Some((weight_map?, metadata))
 }
 
-/// `weight_map` in file order: tensor name → shard file name.
-pub type WeightMap = Vec<(String, Arc<str>)>;
-
-/// The keys of an index the fast path reads; others are skipped unparsed into values.
-#[derive(serde::Deserialize)]
-struct FastRoot {
-    metadata: Option<Value>,
-    #[serde(default, deserialize_with = "weight_map_in_order")]
-    weight_map: Option<WeightMap>,
+/// How much the fast path makes room for.
+#[derive(Clone, Copy)]
+struct Room {
+    entries: usize,
+    name_bytes: usize,
 }
 
-fn weight_map_in_order<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<WeightMap>, D::Error> {
-    struct InOrder;
-    impl<'de> serde::de::Visitor<'de> for InOrder {
-        type Value = Option<WeightMap>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("an object of tensor name to shard file name")
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(
-            self,
-            mut map: A,
-        ) -> Result<Self::Value, A::Error> {
-            // Capped: the hint is the JSON's own count, never trusted for an allocation.
-            let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1 << 16));
-            // A few hundred shards for 100k names: each shard's name is allocated once.
-            let mut shards: foldhash::HashMap<Cow<'de, str>, Arc<str>> =
-                foldhash::HashMap::default();
-            while let Some((name, Borrowed(shard))) = map.next_entry::<String, Borrowed<'de>>()? {
-                let shard = match shards.get(&shard) {
-                    Some(s) => Arc::clone(s),
-                    None => {
-                        let s: Arc<str> = Arc::from(&*shard);
-                        shards.insert(shard, Arc::clone(&s));
-                        s
-                    }
-                };
-                out.push((name, shard));
-            }
-            Ok(Some(out))
-        }
+/// The root object as the fast path reads it: `weight_map` and `metadata`, others skipped unparsed; a key twice
+/// ends the fast path.
+struct FastRoot(Room);
+
+impl<'de> serde::de::Visitor<'de> for FastRoot {
+    type Value = (Option<WeightMap>, Option<Value>);
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an index object")
     }
-    d.deserialize_map(InOrder)
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut weight_map, mut metadata) = (None, None);
+        while let Some(Borrowed(key)) = map.next_key::<Borrowed<'de>>()? {
+            let twice = match &*key {
+                "weight_map" => weight_map
+                    .replace(map.next_value_seed(InOrder(self.0))?)
+                    .is_some(),
+                "metadata" => metadata.replace(map.next_value::<Value>()?).is_some(),
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    false
+                }
+            };
+            if twice {
+                return Err(serde::de::Error::custom("a key twice"));
+            }
+        }
+        Ok((weight_map, metadata))
+    }
+}
+
+/// `weight_map` straight into a [`WeightMap`], names and shard names borrowed from the text while read.
+struct InOrder(Room);
+
+impl<'de> serde::de::DeserializeSeed<'de> for InOrder {
+    type Value = WeightMap;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<WeightMap, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for InOrder {
+    type Value = WeightMap;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object of tensor name to shard file name")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<WeightMap, A::Error> {
+        // A repeated name ends the fast path: the general one keeps serde_json's meaning of it.
+        let mut out = WeightMap::with_room(self.0.entries, self.0.name_bytes);
+        while let Some((Borrowed(name), Borrowed(shard))) =
+            map.next_entry::<Borrowed<'de>, Borrowed<'de>>()?
+        {
+            if !matches!(out.push(&name, &shard, Repeated::Refuse), Ok(true)) {
+                return Err(serde::de::Error::custom("a repeated or too many names"));
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// A JSON string borrowed from the text where it has no escapes (serde's own `Cow<str>` always copies).
@@ -308,8 +331,8 @@ mod tests {
         let text = br#"{"weight_map":{"a":"s1","b":"s2","a":"s3"}}"#;
         let index = parse(text, Path::new("i.json")).unwrap();
         assert_eq!(
-            index.weight_map,
-            vec![("a".into(), "s3".into()), ("b".into(), "s2".into())]
+            index.weight_map.iter().collect::<Vec<_>>(),
+            vec![("a", "s3"), ("b", "s2")]
         );
     }
 

@@ -4,6 +4,7 @@
 
 pub mod index;
 mod links;
+pub mod weight_map;
 
 use super::discover::series;
 use super::error::{DiscoveryProblem, InputError, LoadError, Problem, ShardedProblem};
@@ -179,10 +180,10 @@ fn resolve_shard(folder: &Path, shard: &str) -> Result<PathBuf, Problem> {
 }
 
 /// Index vs shards: every mapped tensor is in its shard, every shard tensor is mapped there, no tensor is in two
-/// shards, and `total_size` is the sum of tensor bytes (docs/FORMATS.md §3). One hash map serves all of these
-/// (name → its shard in the index, and the file it was first found in): these checks were a fifth of reading
-/// DeepSeek-V3 (92k tensors) when each had its own map. Returns the duplicates first, as the reader of an unindexed
-/// folder reports them.
+/// shards, and `total_size` is the sum of tensor bytes (docs/FORMATS.md §3). The index's own table finds each
+/// tensor's entry, and shards compare by number: these checks were a fifth of reading DeepSeek-V3 (92k tensors)
+/// when each had its own map of names. Returns the duplicates first, as the reader of an unindexed folder reports
+/// them.
 fn consistency(
     checkpoint: &Checkpoint,
     index: &index::Index,
@@ -190,21 +191,16 @@ fn consistency(
     all_shards_read: bool,
 ) -> Vec<InputError> {
     let at_index = |problem| InputError::new(&index.info.path, problem);
+    let map = &index.weight_map;
     let mut duplicates = Vec::new();
     let mut errors = Vec::new();
-    // foldhash, not SipHash: tensor names in a local index are not a hash-flooding target, and this map holds
-    // every tensor of the checkpoint. Name → its place in weight_map; `found_in` (by that place) holds the file
-    // each was first found in, so the last check below is a scan, not a lookup per entry.
-    let mut mapped: FastMap<&str, usize> =
-        FastMap::with_capacity_and_hasher(index.weight_map.len(), Default::default());
-    mapped.extend(
-        index
-            .weight_map
-            .iter()
-            .enumerate()
-            .map(|(i, (n, _))| (n.as_str(), i)),
-    );
-    let mut found_in: Vec<Option<usize>> = vec![None; index.weight_map.len()];
+    // Each file's shard as the index numbers it (every file read is a shard the index names).
+    let numbered: Vec<Option<usize>> = parsed_shards
+        .iter()
+        .map(|name| map.shard_names().iter().position(|s| &**s == *name))
+        .collect();
+    // By entry: the file each was first found in, so the last check below is a scan, not a lookup per entry.
+    let mut found_in: Vec<Option<usize>> = vec![None; map.len()];
     // Tensors the index does not name, by the file first holding them (rare: only broken checkpoints have any).
     let mut unmapped: FastMap<&str, usize> = FastMap::default();
     let mut twice = |name: &str, first: usize, second: usize| {
@@ -219,8 +215,7 @@ fn consistency(
         ))
     };
     for t in &checkpoint.tensors {
-        let shard = parsed_shards[t.file];
-        let Some(&at) = mapped.get(t.name.as_str()) else {
+        let Some(at) = map.position(&t.name) else {
             match unmapped.get(t.name.as_str()) {
                 Some(&first) => twice(&t.name, first, t.file),
                 None => {
@@ -230,7 +225,7 @@ fn consistency(
             errors.push(at_index(
                 ShardedProblem::TensorNotInIndex {
                     name: t.name.clone(),
-                    shard: shard.to_string(),
+                    shard: parsed_shards[t.file].to_string(),
                 }
                 .into(),
             ));
@@ -240,25 +235,28 @@ fn consistency(
             Some(first) => twice(&t.name, first, t.file),
             None => found_in[at] = Some(t.file),
         }
-        let expected = &*index.weight_map[at].1;
-        if expected != shard {
+        if numbered[t.file] != Some(map.shard_of(at)) {
             errors.push(at_index(
                 ShardedProblem::TensorInWrongShard {
                     name: t.name.clone(),
-                    shard: shard.to_string(),
-                    expected: expected.to_string(),
+                    shard: parsed_shards[t.file].to_string(),
+                    expected: map.get(at).1.to_string(),
                 }
                 .into(),
             ));
         }
     }
-    let read: std::collections::HashSet<&str> = parsed_shards.iter().copied().collect();
-    for ((name, shard), found_in) in index.weight_map.iter().zip(found_in) {
+    let mut read = vec![false; map.shard_names().len()];
+    for n in numbered.iter().flatten() {
+        read[*n] = true;
+    }
+    for (at, found_in) in found_in.iter().enumerate() {
         // A tensor found in another shard was reported above; one found nowhere is reported here.
-        if found_in.is_none() && read.contains(&**shard) {
+        if found_in.is_none() && read[map.shard_of(at)] {
+            let (name, shard) = map.get(at);
             errors.push(at_index(
                 ShardedProblem::TensorNotInShard {
-                    name: name.clone(),
+                    name: name.to_string(),
                     expected: shard.to_string(),
                 }
                 .into(),
