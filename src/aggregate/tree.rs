@@ -52,8 +52,7 @@ type SignatureKey = (Option<(DType, Vec<u64>)>, Vec<(String, u32)>);
 /// The top-level nodes; `depth` limits how many levels are kept (`None`: all).
 pub fn tree(items: &[Item], depth: Option<usize>) -> Vec<TreeNode> {
     // Children appear in the order their first tensor does: model order ([`super::order`]).
-    let mut ordered = items.to_vec();
-    super::order::sort(&mut ordered);
+    let ordered = super::order::sorted(items);
     let items = &ordered[..];
     let mut nodes = vec![Trie::default()];
     for (i, item) in items.iter().enumerate() {

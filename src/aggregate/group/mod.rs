@@ -100,8 +100,7 @@ impl GroupRow {
 /// Rows of `items` grouped `by`; rows by name come in model order ([`super::order`]), dtype rows largest first,
 /// module rows in [`Role::ALL`] order.
 pub fn group(items: &[Item], by: GroupBy) -> Vec<GroupRow> {
-    let mut ordered = items.to_vec();
-    super::order::sort(&mut ordered);
+    let ordered = super::order::sorted(items);
     let items = &ordered[..];
     match by {
         GroupBy::Depth(n) => keyed(items, |i| {
