@@ -119,7 +119,10 @@ mod tests {
                 }
             })
             .collect();
-        sorted(&items).iter().map(|i| i.name.to_string()).collect()
+        super::sorted(&items)
+            .iter()
+            .map(|i| i.name.to_string())
+            .collect()
     }
 
     #[test]

@@ -159,7 +159,9 @@ fn by_role(items: &[Item]) -> Vec<GroupRow> {
 /// components thousands deep; the recursion stops here, and the rows above stay exact.
 const MAX_NESTING: usize = 8;
 
-type Signature = Vec<(String, DType, Vec<u64>)>;
+/// A block's tensors as (name after the block's index, dtype, shape), sorted; borrowed from the names and
+/// shapes (a copy of each was most of `--group-by layer` on DeepSeek-V3).
+type Signature<'a> = Vec<(&'a str, DType, &'a [u64])>;
 /// A tensor as name components relative to the block being collapsed.
 type Entry<'a> = (Vec<&'a str>, &'a Item<'a>);
 /// One block `PREFIX.N.…`: its index and its entries (components after the index).
@@ -168,20 +170,34 @@ type Block<'a> = (u64, Vec<Entry<'a>>);
 /// Rows in the making, in order of first appearance.
 enum Pending<'a> {
     Module(GroupRow),
-    Blocks(String, Vec<Block<'a>>),
+    Blocks(&'a str, Vec<Block<'a>>),
+}
+
+/// The part of `name` that `parts` (consecutive components of it, as split at dots) cover: the components
+/// joined by dots, without allocating.
+fn span<'a>(name: &'a str, parts: &[&'a str]) -> &'a str {
+    let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
+        return "";
+    };
+    let start = first.as_ptr() as usize - name.as_ptr() as usize;
+    let end = last.as_ptr() as usize + last.len() - name.as_ptr() as usize;
+    name.get(start..end).unwrap_or_default()
 }
 
 /// Rows for entries given as name components: repeated blocks merged by signature, the rest by module.
 fn collapse<'a>(entries: &[Entry<'a>], nesting: usize) -> Vec<GroupRow> {
     // First pass: each tensor into its block (prefix, index) or its module, in order of first appearance.
     let mut slots: Vec<Pending> = Vec::new();
-    let mut slot_of_block: HashMap<(String, u64), usize> = HashMap::default();
-    let mut slot_of_module: HashMap<String, usize> = HashMap::default();
+    let mut slot_of_block: HashMap<(&str, u64), usize> = HashMap::default();
+    let mut slot_of_module: HashMap<&str, usize> = HashMap::default();
     for (parts, item) in entries {
         match parts.iter().position(|p| index_of(p).is_some()) {
             Some(i) if i + 1 < parts.len() => {
-                let key = (parts[..i].join("."), index_of(parts[i]).unwrap_or(0));
-                let at = *slot_of_block.entry(key.clone()).or_insert_with(|| {
+                let key = (
+                    span(item.name, &parts[..i]),
+                    index_of(parts[i]).unwrap_or(0),
+                );
+                let at = *slot_of_block.entry(key).or_insert_with(|| {
                     slots.push(Pending::Blocks(key.0, vec![(key.1, Vec::new())]));
                     slots.len() - 1
                 });
@@ -191,11 +207,11 @@ fn collapse<'a>(entries: &[Entry<'a>], nesting: usize) -> Vec<GroupRow> {
             }
             _ => {
                 let module = match parts.len() {
-                    1 => parts[0].to_string(),
-                    n => parts[..n - 1].join("."),
+                    1 => parts[0],
+                    n => span(item.name, &parts[..n - 1]),
                 };
-                let at = *slot_of_module.entry(module.clone()).or_insert_with(|| {
-                    slots.push(Pending::Module(GroupRow::named(module)));
+                let at = *slot_of_module.entry(module).or_insert_with(|| {
+                    slots.push(Pending::Module(GroupRow::named(module.to_string())));
                     slots.len() - 1
                 });
                 if let Pending::Module(row) = &mut slots[at] {
@@ -207,7 +223,7 @@ fn collapse<'a>(entries: &[Entry<'a>], nesting: usize) -> Vec<GroupRow> {
     }
     // Second pass: blocks of one prefix merge into the first such block when their signatures are identical.
     let mut merged: Vec<Pending> = Vec::new();
-    let mut merged_at: HashMap<(String, Signature), usize> = HashMap::default();
+    let mut merged_at: HashMap<(&str, Signature), usize> = HashMap::default();
     for slot in slots {
         let Pending::Blocks(prefix, mut blocks) = slot else {
             merged.push(slot);
@@ -219,7 +235,7 @@ fn collapse<'a>(entries: &[Entry<'a>], nesting: usize) -> Vec<GroupRow> {
         let mut signature: Signature = block
             .1
             .iter()
-            .map(|(rest, item)| (rest.join("."), item.dtype, item.shape.to_vec()))
+            .map(|(rest, item)| (span(item.name, rest), item.dtype, item.shape))
             .collect();
         signature.sort();
         let key = (prefix, signature);
@@ -244,7 +260,7 @@ fn collapse<'a>(entries: &[Entry<'a>], nesting: usize) -> Vec<GroupRow> {
         .collect()
 }
 
-fn block_row(prefix: String, blocks: Vec<Block>, nesting: usize) -> GroupRow {
+fn block_row(prefix: &str, blocks: Vec<Block>, nesting: usize) -> GroupRow {
     let indices: Vec<u64> = blocks.iter().map(|(i, _)| *i).collect();
     let label = ranges(&indices);
     let name = match (prefix.is_empty(), blocks.len() > 1) {
