@@ -30,10 +30,11 @@ pub struct TreeNode {
     pub children: Vec<TreeNode>,
 }
 
+/// A node of the names' trie. Child names are borrowed from the tensor names, and one map for the whole trie finds
+/// a node's child: a map and two copies of the name per node were most of `--tree` on DeepSeek-V3 (150k nodes).
 #[derive(Default)]
-struct Trie {
-    children: Vec<(String, usize)>,
-    child_at: HashMap<String, usize>,
+struct Trie<'a> {
+    children: Vec<(&'a str, usize)>,
     /// The tensor whose full name ends at this node (a name can also prefix others).
     leaf: Option<usize>,
     tensors: u64,
@@ -47,30 +48,33 @@ struct Trie {
 /// (and folded) recursively. Totals of the deepest nodes still include everything below them.
 const MAX_LEVELS: usize = 64;
 
-type SignatureKey = (Option<(DType, Vec<u64>)>, Vec<(String, u32)>);
+type SignatureKey<'a> = (Option<(DType, &'a [u64])>, Vec<(&'a str, u32)>);
 
 /// The top-level nodes; `depth` limits how many levels are kept (`None`: all).
 pub fn tree(items: &[Item], depth: Option<usize>) -> Vec<TreeNode> {
     // Children appear in the order their first tensor does: model order ([`super::order`]).
     let ordered = super::order::sorted(items);
     let items = &ordered[..];
-    let mut nodes = vec![Trie::default()];
+    // Room for two nodes per tensor, about what model names take (DeepSeek-V3: 1.6): growing by doubling was a
+    // fifth of `--tree`.
+    let mut nodes = Vec::with_capacity(items.len() * 2 + 1);
+    nodes.push(Trie::default());
+    // (parent, component) → child.
+    let mut child_at: HashMap<(usize, &str), usize> =
+        HashMap::with_capacity_and_hasher(items.len() * 2, Default::default());
     for (i, item) in items.iter().enumerate() {
         let mut at = 0;
         for part in item.name.split('.') {
-            at = match nodes[at].child_at.get(part) {
-                Some(&c) => c,
-                None => {
-                    nodes.push(Trie::default());
-                    let c = nodes.len() - 1;
-                    nodes[at].children.push((part.to_string(), c));
-                    nodes[at].child_at.insert(part.to_string(), c);
-                    c
-                }
-            };
+            at = *child_at.entry((at, part)).or_insert_with(|| {
+                nodes.push(Trie::default());
+                let c = nodes.len() - 1;
+                nodes[at].children.push((part, c));
+                c
+            });
         }
         nodes[at].leaf = Some(i);
     }
+    drop(child_at);
     let mut interned: HashMap<SignatureKey, u32> = HashMap::default();
     summarise(&mut nodes, 0, items, &mut interned);
     let full: Vec<TreeNode> = build_children(&nodes, 0, 1, MAX_LEVELS)
@@ -108,11 +112,11 @@ fn cut(nodes: Vec<TreeNode>, levels: usize) -> Vec<TreeNode> {
 }
 
 /// Totals and an exact structural signature per node, children before parents (iteratively: names can be deep).
-fn summarise(
-    nodes: &mut [Trie],
+fn summarise<'a>(
+    nodes: &mut [Trie<'a>],
     root: usize,
-    items: &[Item],
-    interned: &mut HashMap<SignatureKey, u32>,
+    items: &[Item<'a>],
+    interned: &mut HashMap<SignatureKey<'a>, u32>,
 ) {
     let mut order = Vec::with_capacity(nodes.len());
     let mut stack = vec![root];
@@ -125,7 +129,7 @@ fn summarise(
         let (mut tensors, mut parameters, mut logical, mut bytes) = (0, 0, 0, 0);
         if let Some(i) = nodes[n].leaf {
             let item = &items[i];
-            key.0 = Some((item.dtype, item.shape.to_vec()));
+            key.0 = Some((item.dtype, item.shape));
             tensors += 1;
             parameters += item.parameters;
             logical += item.logical_parameters;
@@ -133,7 +137,7 @@ fn summarise(
         }
         for (name, c) in &nodes[n].children {
             let child = &nodes[*c];
-            key.1.push((name.clone(), child.signature));
+            key.1.push((name, child.signature));
             tensors += child.tensors;
             parameters += child.parameters;
             logical += child.logical_parameters;
