@@ -30,8 +30,8 @@ pub struct TreeNode {
     pub children: Vec<TreeNode>,
 }
 
-/// A node of the names' trie. Child names are borrowed from the tensor names, and one map for the whole trie finds
-/// a node's child: a map and two copies of the name per node were most of `--tree` on DeepSeek-V3 (150k nodes).
+/// A node of the names' trie. Child names are borrowed from the tensor names: a map and two copies of the name per
+/// node were most of `--tree` on DeepSeek-V3 (150k nodes).
 #[derive(Default)]
 struct Trie<'a> {
     children: Vec<(&'a str, usize)>,
@@ -59,22 +59,27 @@ pub fn tree(items: &[Item], depth: Option<usize>) -> Vec<TreeNode> {
     // fifth of `--tree`.
     let mut nodes = Vec::with_capacity(items.len() * 2 + 1);
     nodes.push(Trie::default());
-    // (parent, component) → child.
-    let mut child_at: HashMap<(usize, &str), usize> =
-        HashMap::with_capacity_and_hasher(items.len() * 2, Default::default());
+    // In model order the names under any prefix come together (the order compares names component by
+    // component), so a name's nodes are the previous name's as far as they agree, then new ones: the path from
+    // the root is all the trie needs to remember, no map from (parent, component) to child.
+    let mut path: Vec<(&str, usize)> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let mut at = 0;
-        for part in item.name.split('.') {
-            at = *child_at.entry((at, part)).or_insert_with(|| {
-                nodes.push(Trie::default());
-                let c = nodes.len() - 1;
-                nodes[at].children.push((part, c));
-                c
-            });
+        for (depth, part) in item.name.split('.').enumerate() {
+            match path.get(depth) {
+                Some(&(p, node)) if p == part => at = node,
+                _ => {
+                    path.truncate(depth);
+                    nodes.push(Trie::default());
+                    let c = nodes.len() - 1;
+                    nodes[at].children.push((part, c));
+                    path.push((part, c));
+                    at = c;
+                }
+            }
         }
         nodes[at].leaf = Some(i);
     }
-    drop(child_at);
     let mut interned: HashMap<SignatureKey, u32> = HashMap::default();
     summarise(&mut nodes, 0, items, &mut interned);
     let full: Vec<TreeNode> = build_children(&nodes, 0, 1, MAX_LEVELS)
