@@ -26,6 +26,11 @@ struct Counts {
 
 /// `items` in model order.
 pub fn sorted<'a>(items: &[Item<'a>]) -> Vec<Item<'a>> {
+    positions(items).into_iter().map(|i| items[i]).collect()
+}
+
+/// The places of `items` in model order: `items[positions(items)[0]]` comes first.
+pub fn positions(items: &[Item]) -> Vec<usize> {
     let mut prefixes: HashMap<&str, Counts> = HashMap::default();
     for item in items.iter() {
         if item.name.split('.').any(|c| index_of(c).is_some()) {
@@ -57,21 +62,36 @@ pub fn sorted<'a>(items: &[Item<'a>]) -> Vec<Item<'a>> {
     // (rank << 32 | the component's number), the number replaced by its place in natural order below.
     let mut keys: Vec<u64> = Vec::with_capacity(items.len() * 8);
     let mut ends: Vec<usize> = Vec::with_capacity(items.len());
+    // The previous name's components with their keys and whether their prefix was ranked: names in a file come
+    // mostly in runs sharing all but their last components, whose keys are the same (a key is a function of the
+    // prefix), so only the components after the shared ones are looked up.
+    let mut previous: Vec<(&str, u64, bool)> = Vec::new();
     for item in items {
         let mut end = 0;
-        // `prefixes` holds every prefix of the names it counts, so past the first prefix it lacks, none is there.
-        let mut ranked = true;
-        for c in item.name.split('.') {
+        let mut shared = true;
+        for (depth, c) in item.name.split('.').enumerate() {
+            if shared {
+                if let Some(&(_, key, _)) = previous.get(depth).filter(|(p, _, _)| *p == c) {
+                    keys.push(key);
+                    end += c.len() + 1;
+                    continue;
+                }
+                shared = false;
+                previous.truncate(depth);
+            }
+            // `prefixes` holds every prefix of the names it counts, so past the first prefix it lacks, none is.
+            let ranked = previous.last().is_none_or(|&(_, _, ranked)| ranked);
             let r = match ranked {
                 true => rank(&item.name[..end + c.len()]),
                 false => None,
             };
-            ranked = r.is_some();
             let n = *number.entry(c).or_insert_with(|| {
                 distinct.push(c);
                 (distinct.len() - 1) as u32
             });
-            keys.push(u64::from(r.unwrap_or(1)) << 32 | u64::from(n));
+            let key = u64::from(r.unwrap_or(1)) << 32 | u64::from(n);
+            previous.push((c, key, r.is_some()));
+            keys.push(key);
             end += c.len() + 1;
         }
         ends.push(keys.len());
@@ -93,7 +113,7 @@ pub fn sorted<'a>(items: &[Item<'a>]) -> Vec<Item<'a>> {
     // Names compare component key by component key, a shorter name first when one is the other's prefix.
     // Unstable is exact: names in one checkpoint are unique, so no two keys are equal.
     order.sort_unstable_by(|&i, &j| key(i).cmp(key(j)));
-    order.iter().map(|&i| items[i]).collect()
+    order
 }
 
 #[cfg(test)]

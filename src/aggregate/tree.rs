@@ -53,8 +53,7 @@ type SignatureKey<'a> = (Option<(DType, &'a [u64])>, Vec<(&'a str, u32)>);
 /// The top-level nodes; `depth` limits how many levels are kept (`None`: all).
 pub fn tree(items: &[Item], depth: Option<usize>) -> Vec<TreeNode> {
     // Children appear in the order their first tensor does: model order ([`super::order`]).
-    let ordered = super::order::sorted(items);
-    let items = &ordered[..];
+    let order = super::order::positions(items);
     // Room for two nodes per tensor, about what model names take (DeepSeek-V3: 1.6): growing by doubling was a
     // fifth of `--tree`.
     let mut nodes = Vec::with_capacity(items.len() * 2 + 1);
@@ -63,9 +62,9 @@ pub fn tree(items: &[Item], depth: Option<usize>) -> Vec<TreeNode> {
     // component), so a name's nodes are the previous name's as far as they agree, then new ones: the path from
     // the root is all the trie needs to remember, no map from (parent, component) to child.
     let mut path: Vec<(&str, usize)> = Vec::new();
-    for (i, item) in items.iter().enumerate() {
+    for &i in &order {
         let mut at = 0;
-        for (depth, part) in item.name.split('.').enumerate() {
+        for (depth, part) in items[i].name.split('.').enumerate() {
             match path.get(depth) {
                 Some(&(p, node)) if p == part => at = node,
                 _ => {
