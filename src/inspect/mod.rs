@@ -343,24 +343,35 @@ fn with_config(
             .zip(&classified)
             .filter(|(t, _)| filter.matches(t)),
     );
-    let totals = totals(selected.iter().map(|(t, _)| *t));
-    let weights_memory = WeightsMemory {
-        stored_bytes: totals.tensor_bytes,
-        precisions: footprint::selected_precisions(
-            checkpoint,
-            &selected,
-            footprint::DEFAULT_GROUP_SIZE,
-        ),
-    };
-    let semantics = semantics::summarise(selected.iter().copied());
-    let active = moe::active(&selected, &moe_fields(checkpoint, config));
-    let groups = options.group_by.map(|by| Groups {
-        by: by.label(),
-        rows: group::group(&group_items(&selected), by),
-    });
-    let tree = options
-        .tree
-        .map(|depth| tree::tree(&group_items(&selected), depth));
+    // The groups and the tree (one core's work) are built while the sums below use the other cores.
+    let ((totals, weights_memory, semantics, active), (groups, tree)) =
+        crate::interpret::each::both(
+            selected.len(),
+            || {
+                let totals = totals(selected.iter().map(|(t, _)| *t));
+                let weights_memory = WeightsMemory {
+                    stored_bytes: totals.tensor_bytes,
+                    precisions: footprint::selected_precisions(
+                        checkpoint,
+                        &selected,
+                        footprint::DEFAULT_GROUP_SIZE,
+                    ),
+                };
+                let semantics = semantics::summarise(selected.iter().copied());
+                let active = moe::active(&selected, &moe_fields(checkpoint, config));
+                (totals, weights_memory, semantics, active)
+            },
+            || {
+                let groups = options.group_by.map(|by| Groups {
+                    by: by.label(),
+                    rows: group::group(&group_items(&selected), by),
+                });
+                let tree = options
+                    .tree
+                    .map(|depth| tree::tree(&group_items(&selected), depth));
+                (groups, tree)
+            },
+        );
     let tensors = options
         .list_tensors
         .then(|| tensor_rows(checkpoint, &selected, options));

@@ -35,6 +35,19 @@ pub fn sum<T: Sync, A: Send + Default>(
     }
 }
 
+/// `a()` and `b()`, side by side on the pool when they work on `items` items, at least [`PARALLEL_FROM`].
+pub fn both<A: Send, B: Send>(
+    items: usize,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if items >= PARALLEL_FROM {
+        rayon::join(a, b)
+    } else {
+        (a(), b())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
