@@ -112,7 +112,12 @@ pub fn positions(items: &[Item]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..items.len()).collect();
     // Names compare component key by component key, a shorter name first when one is the other's prefix.
     // Unstable is exact: names in one checkpoint are unique, so no two keys are equal.
-    order.sort_unstable_by(|&i, &j| key(i).cmp(key(j)));
+    let by_key = |&i: &usize, &j: &usize| key(i).cmp(key(j));
+    if items.len() >= crate::interpret::each::PARALLEL_FROM {
+        rayon::slice::ParallelSliceMut::par_sort_unstable_by(&mut order[..], by_key);
+    } else {
+        order.sort_unstable_by(by_key);
+    }
     order
 }
 
