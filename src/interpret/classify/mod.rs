@@ -120,7 +120,7 @@ rules! {
 /// One tensor's classification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Classified {
-    /// The classification rule that matched (one of [`RULES`]; a reference, so a tensor's classification is 32
+    /// The classification rule that matched (one of [`RULES`]; a reference, so a tensor's classification is 40
     /// bytes, not 72: 1.4M of them were 100 MB).
     pub rule: &'static Rule,
     /// The role the tensor's name gives.
