@@ -197,7 +197,7 @@ fn consistency(
     // Each file's shard as the index numbers it (every file read is a shard the index names).
     let numbered: Vec<Option<usize>> = parsed_shards
         .iter()
-        .map(|name| map.shard_names().iter().position(|s| &**s == *name))
+        .map(|name| map.shard_number_of(name))
         .collect();
     // By entry: the file each was first found in, so the last check below is a scan, not a lookup per entry.
     let mut found_in: Vec<Option<usize>> = vec![None; map.len()];

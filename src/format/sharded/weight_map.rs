@@ -143,6 +143,11 @@ impl WeightMap {
         self.entries[i].1 as usize
     }
 
+    /// The number of the shard named `name` (as written), if any entry names it.
+    pub fn shard_number_of(&self, name: &str) -> Option<usize> {
+        self.shard_numbers.get(name).map(|&i| i as usize)
+    }
+
     /// The shard file names, each once, in order of first appearance.
     pub fn shard_names(&self) -> &[Arc<str>] {
         &self.shards
@@ -176,6 +181,8 @@ mod tests {
         assert_eq!(m.position("d"), None);
         assert_eq!(m.shard_of(2), m.shard_of(0));
         assert_eq!(&*m.shard_names()[m.shard_of(1)], "s1");
+        assert_eq!(m.shard_number_of("s1"), Some(m.shard_of(1)));
+        assert_eq!(m.shard_number_of("s3"), None);
     }
 
     #[test]
