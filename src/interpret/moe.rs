@@ -16,7 +16,7 @@ use crate::model::checkpoint::Tensor;
 use crate::model::metadata::MetaValue;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One figure and the key it was read under.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -317,12 +317,20 @@ fn place(name: &str, role: Role) -> Place {
 #[derive(Default)]
 struct LayerExperts {
     routed: u64,
-    named: std::collections::BTreeSet<u64>,
+    named: BTreeSet<u64>,
     stacked: Option<u64>,
     stacked_disagree: bool,
 }
 
 impl LayerExperts {
+    /// A stacked tensor holding `experts` experts (its dim 0): every one of a layer's must agree.
+    fn stack(&mut self, experts: u64) {
+        if self.stacked.is_some_and(|s| s != experts) {
+            self.stacked_disagree = true;
+        }
+        self.stacked.get_or_insert(experts);
+    }
+
     fn count(&self) -> Option<u64> {
         match (self.named.len() as u64, self.stacked) {
             (0, s) => s,
@@ -331,70 +339,113 @@ impl LayerExperts {
     }
 }
 
-/// How many tensors' places are worked out together.
-const PLACES_AT_ONCE: usize = 1 << 16;
+/// The sums over the tensors `active` needs, for a part of them: parts are tallied on every core and merged in
+/// order (one loop on one core, inserting every tensor's layer and expert into ordered sets, was most of the
+/// time of counting DeepSeek-V3's active parameters).
+#[derive(Default)]
+struct Tally {
+    main_total: u64,
+    mtp_total: u64,
+    mtp_routed: u64,
+    mtp_layers: BTreeSet<u64>,
+    layers: BTreeSet<u64>,
+    experts: BTreeMap<u64, LayerExperts>,
+    unplaced_routed: u64,
+    /// The layer and the (layer, expert) last inserted: a layer's tensors come one after another, and so do an
+    /// expert's, so the sets see each once per run instead of once per tensor.
+    last_layer: Option<u64>,
+    last_expert: Option<(u64, u64)>,
+}
+
+impl Tally {
+    fn add(&mut self, t: &Tensor, c: &Classified, is_mtp: impl Fn(Option<u64>) -> bool) {
+        let logical = c.logical_elements;
+        if c.role == Role::VisionTower {
+            self.main_total += logical;
+            return;
+        }
+        let p = place(&t.name, c.role);
+        if is_mtp(p.layer) {
+            self.mtp_total += logical;
+            self.mtp_layers.insert(p.layer.unwrap_or(0));
+            if p.routed {
+                self.mtp_routed += logical;
+            }
+            return;
+        }
+        self.main_total += logical;
+        if let Some(l) = p.layer.filter(|&l| self.last_layer != Some(l)) {
+            self.layers.insert(l);
+            self.last_layer = Some(l);
+        }
+        if !p.routed {
+            return;
+        }
+        let Some(l) = p.layer else {
+            self.unplaced_routed += logical;
+            return;
+        };
+        let e = self.experts.entry(l).or_default();
+        e.routed += logical;
+        match p.expert {
+            Some(i) if self.last_expert == Some((l, i)) => {}
+            Some(i) => {
+                e.named.insert(i);
+                self.last_expert = Some((l, i));
+            }
+            None => e.stack(t.shape.first().copied().unwrap_or(1)),
+        }
+    }
+
+    /// This part's sums and then `later`'s (the part after it).
+    fn merge(mut self, later: Tally) -> Tally {
+        self.main_total += later.main_total;
+        self.mtp_total += later.mtp_total;
+        self.mtp_routed += later.mtp_routed;
+        self.mtp_layers.extend(later.mtp_layers);
+        self.layers.extend(later.layers);
+        for (l, e) in later.experts {
+            let mine = self.experts.entry(l).or_default();
+            mine.routed += e.routed;
+            mine.named.extend(e.named);
+            if let Some(s) = e.stacked {
+                mine.stack(s);
+            }
+            mine.stacked_disagree |= e.stacked_disagree;
+        }
+        self.unplaced_routed += later.unplaced_routed;
+        self.last_layer = later.last_layer;
+        self.last_expert = later.last_expert;
+        self
+    }
+}
 
 /// The active parameters of the selected tensors (each with its classification), with `fields` saying how
 /// tokens are routed.
 pub fn active(selected: &[(&Tensor, &Classified)], fields: &MoeFields) -> ActiveParameters {
     let main_layers = fields.main_layers.as_ref().map(|f| f.value);
+    // Layers from the main model's count on: the config's figures are not trusted not to overflow.
     let is_mtp = |layer: Option<u64>| match (&fields.mtp_layers, main_layers, layer) {
-        (Some(m), Some(main), Some(l)) => l >= main && l < main + m.value,
+        (Some(m), Some(main), Some(l)) => l >= main && l - main < m.value,
         _ => false,
     };
-    let mut main_total = 0u64;
-    let mut mtp_total = 0u64;
-    let mut mtp_routed = 0u64;
-    let mut mtp_layers = std::collections::BTreeSet::new();
-    let mut layers = std::collections::BTreeSet::new();
-    let mut experts: BTreeMap<u64, LayerExperts> = BTreeMap::new();
-    let mut unplaced_routed = 0u64;
-    // Each name's place on every core (the names are most of the work), a block at a time so the places are
-    // never all held at once (1.4M of them were 56 MB); the sums below on one.
-    let placed = selected.chunks(PLACES_AT_ONCE).flat_map(|block| {
-        let places = crate::interpret::each::map(block, |(t, c)| place(&t.name, c.role));
-        block.iter().zip(places)
-    });
-    for ((t, c), p) in placed {
-        let logical = c.logical_elements;
-        if c.role == Role::VisionTower {
-            main_total += logical;
-            continue;
-        }
-        if is_mtp(p.layer) {
-            mtp_total += logical;
-            mtp_layers.insert(p.layer.unwrap_or(0));
-            if p.routed {
-                mtp_routed += logical;
-            }
-            continue;
-        }
-        main_total += logical;
-        if let Some(l) = p.layer {
-            layers.insert(l);
-        }
-        if !p.routed {
-            continue;
-        }
-        let Some(l) = p.layer else {
-            unplaced_routed += logical;
-            continue;
-        };
-        let e = experts.entry(l).or_default();
-        e.routed += logical;
-        match p.expert {
-            Some(i) => {
-                e.named.insert(i);
-            }
-            None => {
-                let dim0 = t.shape.first().copied().unwrap_or(1);
-                if e.stacked.is_some_and(|s| s != dim0) {
-                    e.stacked_disagree = true;
-                }
-                e.stacked.get_or_insert(dim0);
-            }
-        }
-    }
+    let Tally {
+        main_total,
+        mtp_total,
+        mtp_routed,
+        mtp_layers,
+        layers,
+        experts,
+        unplaced_routed,
+        ..
+    } = crate::interpret::each::fold(
+        selected,
+        |mut tally: Tally, (t, c)| {
+            tally.add(t, c, is_mtp);
+            tally
+        },
+        Tally::merge,
+    );
     let mtp = |active: Option<u64>| {
         fields
             .mtp_layers
@@ -518,9 +569,12 @@ pub fn active(selected: &[(&Tensor, &Classified)], fields: &MoeFields) -> Active
         }
     }
     // The config's MoE layer layout against the tensors': a disagreement is noted, the tensors count.
-    if let Some(last) = layers.iter().next_back().copied() {
-        let declared: Vec<u64> = (0..=last)
-            .filter(|&i| layers.contains(&i) && fields.moe_layers.is_moe(i))
+    // The layers the tensors have, not every number up to the last: a name may say layer 10^15.
+    if !layers.is_empty() {
+        let declared: Vec<u64> = layers
+            .iter()
+            .copied()
+            .filter(|&i| fields.moe_layers.is_moe(i))
             .collect();
         let found: Vec<u64> = per_layer.iter().map(|l| l.layer).collect();
         if declared != found {

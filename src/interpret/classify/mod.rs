@@ -5,11 +5,14 @@
 //! mask while `h.0.attn.c_attn.bias` is a parameter (docs/FORMATS.md §5). The quantization rules follow the Hub's
 //! quantization-aware counter: packed weights count the weights they hold, auxiliaries count nothing.
 
+mod patterns;
+
 use crate::interpret::each;
 use crate::interpret::hf_config::ModelConfig;
 use crate::interpret::role::{self, Role};
 use crate::model::checkpoint::Tensor;
 use crate::model::dtype::DType;
+use patterns::{Known, Patterns};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -179,19 +182,28 @@ impl<'a> Names<'a> {
 }
 
 /// Classifies every tensor; `config` (when present) gives bit widths and embedding tying. On every core when there
-/// are many: classifying DeepSeek-V3's 92k names on one was a third of inspecting it.
+/// are many, and each name pattern once per task (`patterns`): classifying DeepSeek-V3's 92k names one by one on
+/// one core was a third of inspecting it.
 pub fn classify(tensors: &[Tensor], config: Option<&ModelConfig>) -> Vec<Classified> {
     let by_name = Names {
         tensors,
         map: OnceLock::new(),
     };
-    let mut classified = each::map(tensors, |t| {
-        let (role, role_rule) = role::role_of(&t.name);
-        let rule = rule_for(t, &by_name, config);
+    let mut classified = each::map_with(tensors, Patterns::default, |seen, t| {
+        let known = seen.get(t, || {
+            let (role, role_rule) = role::role_of(&t.name);
+            let rule = (!patterns::needs_siblings(t)).then(|| rule_for(t, &by_name, config));
+            Known {
+                role,
+                role_rule,
+                rule,
+            }
+        });
+        let rule = known.rule.unwrap_or_else(|| rule_for(t, &by_name, config));
         Classified {
             rule,
-            role,
-            role_rule,
+            role: known.role,
+            role_rule: known.role_rule,
             logical_elements: logical_elements(t, *rule, &by_name, config),
         }
     });

@@ -232,3 +232,55 @@ fn every_rule_id_is_unique_and_prefixed_by_its_class() {
     ids.dedup();
     assert_eq!(ids.len(), RULES.len());
 }
+
+#[test]
+fn a_pattern_shared_by_layers_keeps_each_layers_own_siblings_dtype_and_shape() {
+    // Pairs of one name pattern; what tells each pair apart is a sibling, the dtype or the dimensions.
+    let tensors = [
+        t("h.0.attn.bias", DType::F32, &[1, 1, 8, 8]),
+        t("h.1.attn.bias", DType::F32, &[8]),
+        t("m.0.proj.weight", DType::U8, &[64, 32]),
+        t("m.0.proj.weight.absmax", DType::F32, &[2]),
+        t("m.1.proj.weight", DType::U8, &[64, 32]),
+        t("s.0.scale", DType::F32, &[64]),
+        t("s.0.weight", DType::F8_E4M3, &[64, 64]),
+        t("s.1.scale", DType::F32, &[64]),
+        t("s.1.weight", DType::BF16, &[64, 64]),
+        t("q.0.qweight", DType::I32, &[8, 64]),
+        t("q.0.scales", DType::F16, &[1, 64]),
+        t("q.0.qzeros", DType::I32, &[1, 8]),
+        t("q.1.qweight", DType::I32, &[8, 64]),
+        t("e.0.w.weight", DType::BF16, &[4, 4]),
+        t("e.1.w.weight", DType::F8_E8M0, &[4, 4]),
+    ];
+    let got = rules(&tensors, None);
+    let ids: Vec<&str> = got.iter().map(|r| r.0).collect();
+    assert_eq!(
+        ids,
+        [
+            "buffer.attention_mask",
+            "weight.default",
+            "quant_packed.bnb_4bit",
+            "quant_aux.name",
+            "weight.default",
+            "quant_aux.sibling_scale",
+            "weight.default",
+            "weight.default",
+            "weight.default",
+            "quant_packed.qweight_inferred_bits",
+            "quant_aux.name",
+            "quant_aux.name",
+            "quant_packed.qweight_unknown_bits",
+            "weight.default",
+            "quant_aux.e8m0_dtype",
+        ]
+    );
+    // The same on every core, where each task keeps patterns of its own.
+    let copies = 3 * crate::interpret::each::PARALLEL_FROM / tensors.len();
+    let many: Vec<Tensor> = (0..copies).flat_map(|_| tensors.clone()).collect();
+    let differing = rules(&many, None)
+        .chunks(tensors.len())
+        .filter(|c| *c != got)
+        .count();
+    assert_eq!(differing, 0);
+}
