@@ -672,4 +672,42 @@ mod tests {
         assert_eq!(ranges(&[0, 2, 3, 4, 5, 9]), "0, 2–5, 9");
         assert_eq!(ranges(&[]), "none");
     }
+
+    #[test]
+    fn a_huge_layer_number_in_a_name_is_one_layer_and_huge_config_figures_do_not_overflow() {
+        use crate::interpret::classify::classify;
+        let t = |name: &str| Tensor {
+            name: name.into(),
+            dtype: crate::model::dtype::DType::BF16,
+            shape: vec![4, 4],
+            file: 0,
+            data_offsets: [0, 32],
+            view: None,
+        };
+        let tensors = [
+            t("model.layers.0.mlp.experts.0.w1.weight"),
+            t("model.layers.0.mlp.experts.1.w1.weight"),
+            t("model.layers.1000000000000000.mlp.experts.0.w1.weight"),
+            t("model.layers.1000000000000000.mlp.experts.1.w1.weight"),
+        ];
+        let classified = classify(&tensors, None);
+        let selected: Vec<_> = tensors.iter().zip(&classified).collect();
+        let a = active(
+            &selected,
+            &MoeFields::from_hf_config(&json!({"num_experts_per_tok": 1})),
+        );
+        let moe = a.moe.expect("routed experts");
+        assert_eq!((moe.layers, moe.moe_layers, moe.experts), (2, 2, 2));
+        assert_eq!(a.active_parameters, Some(32));
+        // Every layer from 1 on is a multi-token-prediction layer; adding the two figures would overflow.
+        let fields = MoeFields::from_hf_config(&json!({"num_hidden_layers": 1,
+            "num_nextn_predict_layers": u64::MAX, "num_experts_per_tok": 1}));
+        let a = active(&selected, &fields);
+        assert_eq!(a.active_parameters, Some(16));
+        let mtp = a.mtp.expect("MTP layers");
+        assert_eq!(
+            (mtp.layers, mtp.parameters),
+            (vec![1_000_000_000_000_000], 32)
+        );
+    }
 }
