@@ -7,6 +7,7 @@ pub mod error;
 pub mod file_id;
 pub mod foreign;
 pub mod gguf;
+mod json;
 pub mod remote;
 pub mod safetensors;
 pub mod sharded;

@@ -2,6 +2,7 @@
 //! read by [`super::sharded`].
 
 pub mod header;
+mod scan;
 
 pub use header::{read, read_bytes, read_source, MAX_HEADER_BYTES};
 

@@ -4,11 +4,13 @@
 use crate::format::error::{InputError, Problem, ShardedProblem};
 use crate::format::source::{ByteSource, LocalFile};
 use crate::model::checkpoint::IndexInfo;
+use foldhash::quality::RandomState;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::path::{Component, Path};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use super::scan::{self, Tally};
 pub use super::weight_map::WeightMap;
 use super::weight_map::{Repeated, TooLarge};
 
@@ -16,8 +18,20 @@ use super::weight_map::{Repeated, TooLarge};
 pub struct Index {
     /// The index's path and `metadata`, as the checkpoint reports them.
     pub info: IndexInfo,
-    /// `weight_map` in file order: tensor name → shard file name as written.
-    pub weight_map: WeightMap,
+    /// The shard file names, each once, in order of first appearance.
+    shard_names: Vec<Arc<str>>,
+    /// Per shard (in the order of `shard_names`), its names as a [`Tally`], when the index was read the quick way
+    /// ([`scan`]); the consistency checks compare these first.
+    quick: Option<Quick>,
+    /// The text, kept to read `weight_map` whole when it is asked for (the quick way keeps no names).
+    text: Option<Box<[u8]>>,
+    weight_map: OnceLock<WeightMap>,
+}
+
+/// The quick way's tallies and the hasher they were made with.
+pub(crate) struct Quick {
+    pub hasher: RandomState,
+    pub tallies: Vec<Tally>,
 }
 
 impl Index {
@@ -25,9 +39,30 @@ impl Index {
     /// given by the natural order of the names. Not the order of first appearance: `weight_map` is alphabetical by
     /// tensor, so `lm_head.weight` would put the last shard first.
     pub fn shards(&self) -> Vec<&str> {
-        let mut shards: Vec<&str> = self.weight_map.shard_names().iter().map(|s| &**s).collect();
+        let mut shards: Vec<&str> = self.shard_names.iter().map(|s| &**s).collect();
         shards.sort_by(|a, b| crate::model::order::natural_cmp(a, b));
         shards
+    }
+
+    /// `weight_map` in file order: tensor name → shard file name as written. Read from the kept text on first
+    /// use when the index was read the quick way (which reads no names: only broken checkpoints need them).
+    pub fn weight_map(&self) -> &WeightMap {
+        self.weight_map.get_or_init(|| {
+            // The text was read whole once already, so this parse does not fail.
+            let text = self.text.as_deref().unwrap_or_default();
+            exact(text).map(|(map, _)| map).unwrap_or_default()
+        })
+    }
+
+    /// The quick way's tallies, when the index was read that way.
+    pub(crate) fn quick(&self) -> Option<&Quick> {
+        self.quick.as_ref()
+    }
+
+    /// The number of the shard named `name` (as written) among the shards in order of first appearance (the order
+    /// of the tallies), if the index names it.
+    pub(crate) fn shard_number(&self, name: &str) -> Option<usize> {
+        self.shard_names.iter().position(|s| &**s == name)
     }
 }
 
@@ -97,14 +132,36 @@ pub fn read_source(source: &dyn ByteSource, shown: &Path) -> Result<Index, Input
     source
         .read_into(0, source.len() as usize, &mut text)
         .map_err(err)?;
-    parse(&text, shown).map_err(err)
+    parse_text(Cow::Owned(text), shown).map_err(err)
 }
 
-/// Parses an index. A well-formed one is read in one pass straight into `weight_map`; anything the fast
-/// path does not accept is read again the general way, which gives every error its exact message.
+/// Parses an index. The common shape is read the quick way ([`scan`]: on every core, names hashed, not kept); a
+/// well-formed index of another shape in one pass straight into a [`WeightMap`]; anything else the general way,
+/// which gives every error its exact message.
 pub fn parse(text: &[u8], path: &Path) -> Result<Index, Problem> {
-    if let Some((weight_map, metadata)) = fast(text) {
-        return finish(weight_map, metadata, path);
+    parse_text(Cow::Borrowed(text), path)
+}
+
+fn parse_text(text: Cow<[u8]>, path: &Path) -> Result<Index, Problem> {
+    let hasher = RandomState::default();
+    if let Some(scanned) = scan::scan(&text, &hasher) {
+        let shard_names = scanned.shards.into_iter().map(Arc::from).collect();
+        let quick = Quick {
+            hasher,
+            tallies: scanned.tallies,
+        };
+        let text = Some(text.into_owned().into_boxed_slice());
+        return finish(shard_names, Some(quick), text, None, scanned.metadata, path);
+    }
+    let (weight_map, metadata) = exact(&text)?;
+    let shard_names = weight_map.shard_names().to_vec();
+    finish(shard_names, None, None, Some(weight_map), metadata, path)
+}
+
+/// `weight_map` whole, and `metadata`: in one pass when well-formed, else the general way.
+fn exact(text: &[u8]) -> Result<(WeightMap, Map<String, Value>), Problem> {
+    if let Some(read) = fast(text) {
+        return Ok(read);
     }
     let value: Value =
         serde_json::from_slice(text).map_err(|e| ShardedProblem::IndexJson(e.to_string()))?;
@@ -132,16 +189,18 @@ pub fn parse(text: &[u8], path: &Path) -> Result<Index, Problem> {
             .push(&name, &shard, Repeated::KeepLast)
             .map_err(|TooLarge| ShardedProblem::IndexJson("too many entries".into()))?;
     }
-    let weight_map = entries;
     let metadata = match root.remove("metadata") {
         Some(Value::Object(m)) => m,
         _ => Map::new(),
     };
-    finish(weight_map, metadata, path)
+    Ok((entries, metadata))
 }
 
 fn finish(
-    weight_map: WeightMap,
+    shard_names: Vec<Arc<str>>,
+    quick: Option<Quick>,
+    text: Option<Box<[u8]>>,
+    weight_map: Option<WeightMap>,
     metadata: Map<String, Value>,
     path: &Path,
 ) -> Result<Index, Problem> {
@@ -155,7 +214,10 @@ fn finish(
             total_parameters,
             metadata,
         },
-        weight_map,
+        shard_names,
+        quick,
+        text,
+        weight_map: weight_map.map(OnceLock::from).unwrap_or_default(),
     })
 }
 
@@ -331,7 +393,7 @@ mod tests {
         let text = br#"{"weight_map":{"a":"s1","b":"s2","a":"s3"}}"#;
         let index = parse(text, Path::new("i.json")).unwrap();
         assert_eq!(
-            index.weight_map.iter().collect::<Vec<_>>(),
+            index.weight_map().iter().collect::<Vec<_>>(),
             vec![("a", "s3"), ("b", "s2")]
         );
     }
@@ -359,5 +421,78 @@ mod tests {
         let text = br#"{"metadata":{"total_size":"big"},"weight_map":{}}"#;
         let e = parse(text, Path::new("i.json")).err().unwrap();
         assert_eq!(e.code(), "index_bad_metadata");
+    }
+
+    /// Every index under fixtures/ and a few written here (one large enough to be read in parts), and variations
+    /// of each: cut short, or a byte replaced by a JSON-significant one.
+    fn texts() -> Vec<Vec<u8>> {
+        fn walk(dir: &Path, out: &mut Vec<Vec<u8>>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.to_string_lossy().ends_with(".index.json") {
+                    out.push(std::fs::read(&path).unwrap());
+                }
+            }
+        }
+        let mut seeds = Vec::new();
+        walk(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+            &mut seeds,
+        );
+        let mut large =
+            String::from("{\n  \"metadata\": {\"total_size\": 5},\n  \"weight_map\": {\n");
+        for i in 0..200 {
+            large.push_str(&format!(
+                "    \"layers.{i}.w\": \"model-{}.safetensors\",\n",
+                i % 3
+            ));
+        }
+        large.push_str("    \"last\": \"model-0.safetensors\"\n  },\n  \"after\": [1, 2]\n}\n");
+        seeds.push(large.into_bytes());
+        seeds.push(br#"{"weight_map":{"a":"s1","b":"s2"},"metadata":{"total_size":3}}"#.to_vec());
+        let mut out = Vec::new();
+        for seed in seeds {
+            let step = (seed.len() / 40).max(1);
+            for at in (0..seed.len()).step_by(step) {
+                out.push(seed[..at].to_vec());
+                for b in [
+                    b'"', b'\\', b',', b'}', b'{', b':', b' ', b'\n', b'1', 0x01, 0xff,
+                ] {
+                    let mut m = seed.clone();
+                    m[at] = b;
+                    out.push(m);
+                }
+            }
+            out.push(seed);
+        }
+        out
+    }
+
+    #[test]
+    fn the_quick_way_accepts_only_what_serde_json_reads_and_tallies_the_same_names() {
+        let hasher = RandomState::default();
+        let (mut quick, mut all) = (0, 0);
+        for text in texts() {
+            all += 1;
+            let Some(s) = scan::scan(&text, &hasher) else {
+                continue;
+            };
+            quick += 1;
+            let shown = String::from_utf8_lossy(&text).into_owned();
+            assert!(serde_json::from_slice::<Value>(&text).is_ok(), "{shown}");
+            let (map, metadata) = exact(&text).unwrap_or_else(|e| panic!("{e}: {shown}"));
+            let names: Vec<&str> = map.shard_names().iter().map(|s| &**s).collect();
+            assert_eq!(s.shards, names, "{shown}");
+            let mut tallies = vec![Tally::default(); names.len()];
+            for (i, (name, _)) in map.iter().enumerate() {
+                tallies[map.shard_of(i)].add(scan::name_hash(&hasher, name.as_bytes()));
+            }
+            assert_eq!(s.tallies, tallies, "{shown}");
+            assert_eq!(s.metadata, metadata, "{shown}");
+        }
+        // Most variations are broken; the seeds and harmless changes (a space for a space) are read quickly.
+        assert!(quick >= 10 && quick < all, "{quick} of {all}");
     }
 }

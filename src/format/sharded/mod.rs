@@ -4,6 +4,7 @@
 
 pub mod index;
 mod links;
+mod scan;
 pub mod weight_map;
 
 use super::discover::series;
@@ -180,18 +181,71 @@ fn resolve_shard(folder: &Path, shard: &str) -> Result<PathBuf, Problem> {
 }
 
 /// Index vs shards: every mapped tensor is in its shard, every shard tensor is mapped there, no tensor is in two
-/// shards, and `total_size` is the sum of tensor bytes (docs/FORMATS.md §3). The index's own table finds each
-/// tensor's entry, and shards compare by number: these checks were a fifth of reading DeepSeek-V3 (92k tensors)
-/// when each had its own map of names. Returns the duplicates first, as the reader of an unindexed folder reports
-/// them.
+/// shards, and `total_size` is the sum of tensor bytes (docs/FORMATS.md §3). An index read the quick way is
+/// compared first by its tallies (each shard's names counted and their hashes summed), and read whole only when a
+/// shard disagrees, to name the tensors. Returns the duplicates first, as the reader of an unindexed folder
+/// reports them.
 fn consistency(
     checkpoint: &Checkpoint,
     index: &index::Index,
     parsed_shards: &[&str],
     all_shards_read: bool,
 ) -> Vec<InputError> {
+    let mut errors = match index.quick() {
+        Some(quick) if tallies_agree(checkpoint, index, quick, parsed_shards) => Vec::new(),
+        _ => by_name(checkpoint, index, parsed_shards),
+    };
+    if let (Some(claimed), true) = (index.info.total_size, all_shards_read) {
+        let actual = checkpoint.tensor_bytes();
+        if claimed != actual {
+            errors.push(InputError::new(
+                &index.info.path,
+                ShardedProblem::TotalSizeMismatch { claimed, actual }.into(),
+            ));
+        }
+    }
+    errors
+}
+
+/// Whether every shard read holds exactly the names the index maps to it, by count and sum of hashes. The
+/// index names no tensor twice (the quick way refuses that), so agreeing shards hold no tensor twice either.
+fn tallies_agree(
+    checkpoint: &Checkpoint,
+    index: &index::Index,
+    quick: &index::Quick,
+    parsed_shards: &[&str],
+) -> bool {
+    let files = checkpoint.files.len();
+    let held = crate::interpret::each::fold(
+        &checkpoint.tensors,
+        |mut tallies: Vec<scan::Tally>, t| {
+            tallies.resize(files, scan::Tally::default());
+            tallies[t.file].add(scan::name_hash(&quick.hasher, t.name.as_bytes()));
+            tallies
+        },
+        |a, b| match (a.is_empty(), b.is_empty()) {
+            (true, _) => b,
+            (_, true) => a,
+            _ => a.into_iter().zip(b).map(|(x, y)| x.merge(y)).collect(),
+        },
+    );
+    parsed_shards.iter().enumerate().all(|(file, name)| {
+        let held = held.get(file).copied().unwrap_or_default();
+        index
+            .shard_number(name)
+            .is_some_and(|n| quick.tallies.get(n) == Some(&held))
+    })
+}
+
+/// The checks name by name, with the index's `weight_map` read whole: each tensor's entry is found through the
+/// map's own table, and shards compare by number.
+fn by_name(
+    checkpoint: &Checkpoint,
+    index: &index::Index,
+    parsed_shards: &[&str],
+) -> Vec<InputError> {
     let at_index = |problem| InputError::new(&index.info.path, problem);
-    let map = &index.weight_map;
+    let map = index.weight_map();
     let mut duplicates = Vec::new();
     let mut errors = Vec::new();
     // Each file's shard as the index numbers it (every file read is a shard the index names).
@@ -260,14 +314,6 @@ fn consistency(
                     expected: shard.to_string(),
                 }
                 .into(),
-            ));
-        }
-    }
-    if let (Some(claimed), true) = (index.info.total_size, all_shards_read) {
-        let actual = checkpoint.tensor_bytes();
-        if claimed != actual {
-            errors.push(at_index(
-                ShardedProblem::TotalSizeMismatch { claimed, actual }.into(),
             ));
         }
     }
