@@ -292,17 +292,17 @@ struct Place {
 fn place(name: &str, role: Role) -> Place {
     let mut layer = None;
     let mut expert = None;
-    let mut prev = "";
-    for part in name.split('.') {
-        let index = (!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| part.parse::<u64>().ok())
-            .flatten();
-        match (index, prev) {
-            (Some(i), "layers" | "blk" | "h" | "layer" | "blocks") if layer.is_none() => {
-                layer = Some(i)
+    let mut prev: &[u8] = b"";
+    // Bytes split at dots, not `str::split`: its searcher cost more than the rest of this per name.
+    for part in name.as_bytes().split(|&b| b == b'.') {
+        if let Some(i) = number(part) {
+            match prev {
+                b"layers" | b"blk" | b"h" | b"layer" | b"blocks" if layer.is_none() => {
+                    layer = Some(i)
+                }
+                b"experts" => expert = Some(i),
+                _ => {}
             }
-            (Some(i), "experts") => expert = Some(i),
-            _ => {}
         }
         prev = part;
     }
@@ -311,6 +311,18 @@ fn place(name: &str, role: Role) -> Place {
         routed: role == Role::Experts,
         expert,
     }
+}
+
+/// A component of digits only, as a number (`None` past `u64::MAX`).
+fn number(part: &[u8]) -> Option<u64> {
+    if part.is_empty() {
+        return None;
+    }
+    part.iter().try_fold(0u64, |n, &b| {
+        b.is_ascii_digit()
+            .then(|| n.checked_mul(10)?.checked_add(u64::from(b - b'0')))
+            .flatten()
+    })
 }
 
 /// Per layer: routed-expert parameters, the expert indices named, and the experts stacked tensors hold (dim 0).

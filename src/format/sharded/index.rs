@@ -23,9 +23,20 @@ pub struct Index {
     /// Per shard (in the order of `shard_names`), its names as a [`Tally`], when the index was read the quick way
     /// ([`scan`]); the consistency checks compare these first.
     quick: Option<Quick>,
-    /// The text, kept to read `weight_map` whole when it is asked for (the quick way keeps no names).
-    text: Option<Box<[u8]>>,
+    /// Where `weight_map` is read whole from when it is asked for (the quick way keeps no names).
+    text: Text,
     weight_map: OnceLock<WeightMap>,
+}
+
+/// The index's text, for reading `weight_map` whole later.
+enum Text {
+    /// None needed: the map was read whole at once.
+    Unneeded,
+    /// Kept (an index that is not a local file).
+    Kept(Box<[u8]>),
+    /// Read again from this file: holding 8.9 MB of text through the whole command would keep the shards'
+    /// descriptions from reusing that memory, and it is needed only for a checkpoint that disagrees with it.
+    File(std::path::PathBuf),
 }
 
 /// The quick way's tallies and the hasher they were made with.
@@ -44,14 +55,40 @@ impl Index {
         shards
     }
 
-    /// `weight_map` in file order: tensor name → shard file name as written. Read from the kept text on first
-    /// use when the index was read the quick way (which reads no names: only broken checkpoints need them).
-    pub fn weight_map(&self) -> &WeightMap {
-        self.weight_map.get_or_init(|| {
-            // The text was read whole once already, so this parse does not fail.
-            let text = self.text.as_deref().unwrap_or_default();
-            exact(text).map(|(map, _)| map).unwrap_or_default()
-        })
+    /// `weight_map` in file order: tensor name → shard file name as written. When the index was read the quick way
+    /// (which reads no names: only broken checkpoints need them), read whole on first use, from the text kept or
+    /// from the file again; an error when that file can no longer be read or no longer holds what it held.
+    pub fn weight_map(&self) -> Result<&WeightMap, Problem> {
+        if let Some(map) = self.weight_map.get() {
+            return Ok(map);
+        }
+        let map = match &self.text {
+            Text::Unneeded => WeightMap::default(),
+            Text::Kept(text) => exact(text)?.0,
+            Text::File(path) => self.read_again(path)?,
+        };
+        Ok(self.weight_map.get_or_init(|| map))
+    }
+
+    fn read_again(&self, path: &Path) -> Result<WeightMap, Problem> {
+        let file = LocalFile::open(path).map_err(Problem::Io)?;
+        let mut text = Vec::new();
+        file.read_into(0, file.len().min(MAX_INDEX_BYTES) as usize, &mut text)?;
+        let same = self.quick.as_ref().is_some_and(|q| {
+            scan::scan(&text, &q.hasher).is_some_and(|s| {
+                s.tallies == q.tallies
+                    && s.shards
+                        .iter()
+                        .map(String::as_str)
+                        .eq(self.shard_names.iter().map(|n| &**n))
+            })
+        });
+        if !same {
+            return Err(Problem::Io(std::io::Error::other(
+                "the index changed while it was read",
+            )));
+        }
+        Ok(exact(&text)?.0)
     }
 
     /// The quick way's tallies, when the index was read that way.
@@ -75,7 +112,11 @@ pub fn read(path: &Path) -> Result<Arc<Index>, InputError> {
     if let Some(index) = stamp.as_ref().and_then(|s| recent::get(path, s)) {
         return Ok(index);
     }
-    let index = Arc::new(read_source(&file, path)?);
+    let mut index = read_source(&file, path)?;
+    if let Text::Kept(_) = index.text {
+        index.text = Text::File(path.to_path_buf());
+    }
+    let index = Arc::new(index);
     if let Some(stamp) = stamp {
         recent::put(path, stamp, &index);
     }
@@ -150,12 +191,19 @@ fn parse_text(text: Cow<[u8]>, path: &Path) -> Result<Index, Problem> {
             hasher,
             tallies: scanned.tallies,
         };
-        let text = Some(text.into_owned().into_boxed_slice());
+        let text = Text::Kept(text.into_owned().into_boxed_slice());
         return finish(shard_names, Some(quick), text, None, scanned.metadata, path);
     }
     let (weight_map, metadata) = exact(&text)?;
     let shard_names = weight_map.shard_names().to_vec();
-    finish(shard_names, None, None, Some(weight_map), metadata, path)
+    finish(
+        shard_names,
+        None,
+        Text::Unneeded,
+        Some(weight_map),
+        metadata,
+        path,
+    )
 }
 
 /// `weight_map` whole, and `metadata`: in one pass when well-formed, else the general way.
@@ -199,7 +247,7 @@ fn exact(text: &[u8]) -> Result<(WeightMap, Map<String, Value>), Problem> {
 fn finish(
     shard_names: Vec<Arc<str>>,
     quick: Option<Quick>,
-    text: Option<Box<[u8]>>,
+    text: Text,
     weight_map: Option<WeightMap>,
     metadata: Map<String, Value>,
     path: &Path,
@@ -393,7 +441,7 @@ mod tests {
         let text = br#"{"weight_map":{"a":"s1","b":"s2","a":"s3"}}"#;
         let index = parse(text, Path::new("i.json")).unwrap();
         assert_eq!(
-            index.weight_map().iter().collect::<Vec<_>>(),
+            index.weight_map().unwrap().iter().collect::<Vec<_>>(),
             vec![("a", "s3"), ("b", "s2")]
         );
     }
@@ -494,5 +542,32 @@ mod tests {
         }
         // Most variations are broken; the seeds and harmless changes (a space for a space) are read quickly.
         assert!(quick >= 10 && quick < all, "{quick} of {all}");
+    }
+
+    #[test]
+    fn a_local_index_is_read_again_for_its_names_and_a_changed_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.safetensors.index.json");
+        std::fs::write(&path, r#"{"weight_map":{"a":"s1","b":"s2"}}"#).unwrap();
+        let index = read_source(&LocalFile::open(&path).unwrap(), &path).unwrap();
+        assert!(index.quick().is_some());
+        let mut index = index;
+        index.text = Text::File(path.clone());
+        let map = index.weight_map().unwrap();
+        assert_eq!(
+            map.iter().collect::<Vec<_>>(),
+            vec![("a", "s1"), ("b", "s2")]
+        );
+        // Read once: a change after that is not seen.
+        std::fs::write(&path, r#"{"weight_map":{"a":"s1"}}"#).unwrap();
+        assert_eq!(index.weight_map().unwrap().len(), 2);
+        let again = {
+            let mut i = read_source(&LocalFile::open(&path).unwrap(), &path).unwrap();
+            i.text = Text::File(path.clone());
+            i
+        };
+        std::fs::write(&path, r#"{"weight_map":{"a":"s2"}}"#).unwrap();
+        let e = again.weight_map().err().unwrap();
+        assert!(e.to_string().contains("changed while it was read"), "{e}");
     }
 }

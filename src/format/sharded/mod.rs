@@ -245,7 +245,10 @@ fn by_name(
     parsed_shards: &[&str],
 ) -> Vec<InputError> {
     let at_index = |problem| InputError::new(&index.info.path, problem);
-    let map = index.weight_map();
+    let map = match index.weight_map() {
+        Ok(map) => map,
+        Err(problem) => return vec![at_index(problem)],
+    };
     let mut duplicates = Vec::new();
     let mut errors = Vec::new();
     // Each file's shard as the index numbers it (every file read is a shard the index names).
