@@ -39,9 +39,13 @@ pub(crate) fn uint(text: &[u8], at: usize, to: usize) -> Option<(u64, usize)> {
     let mut end = at;
     let mut n: u64 = 0;
     while end < to && text[end].is_ascii_digit() {
-        n = n
-            .checked_mul(10)?
-            .checked_add(u64::from(text[end] - b'0'))?;
+        let digit = u64::from(text[end] - b'0');
+        // 19 digits never overflow; only longer numbers are checked.
+        n = if end - at < 19 {
+            n * 10 + digit
+        } else {
+            n.checked_mul(10)?.checked_add(digit)?
+        };
         end += 1;
     }
     let digits = end - at;

@@ -348,17 +348,30 @@ fn with_config(
         crate::interpret::each::both(
             selected.len(),
             || {
-                let totals = totals(selected.iter().map(|(t, _)| *t));
+                // The sums made on one core beside those made on every core.
+                let ((totals, semantics), (precisions, active)) = crate::interpret::each::both(
+                    selected.len(),
+                    || {
+                        (
+                            totals(selected.iter().map(|(t, _)| *t)),
+                            semantics::summarise(selected.iter().copied()),
+                        )
+                    },
+                    || {
+                        (
+                            footprint::selected_precisions(
+                                checkpoint,
+                                &selected,
+                                footprint::DEFAULT_GROUP_SIZE,
+                            ),
+                            moe::active(&selected, &moe_fields(checkpoint, config)),
+                        )
+                    },
+                );
                 let weights_memory = WeightsMemory {
                     stored_bytes: totals.tensor_bytes,
-                    precisions: footprint::selected_precisions(
-                        checkpoint,
-                        &selected,
-                        footprint::DEFAULT_GROUP_SIZE,
-                    ),
+                    precisions,
                 };
-                let semantics = semantics::summarise(selected.iter().copied());
-                let active = moe::active(&selected, &moe_fields(checkpoint, config));
                 (totals, weights_memory, semantics, active)
             },
             || {

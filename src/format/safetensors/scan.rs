@@ -35,8 +35,8 @@ pub(super) fn scan<'a>(
     if !is(text, at, to, b'}') {
         loop {
             let (key, after) = string(text, at, to)?;
-            // Within `header`, which is UTF-8, between two quotes.
-            let key = std::str::from_utf8(key).ok()?;
+            // Between two quotes of `header`, which is UTF-8: on character boundaries.
+            let key = header.get(at + 1..at + 1 + key.len())?;
             at = ws(text, after, to);
             if !is(text, at, to, b':') {
                 return None;
@@ -92,7 +92,11 @@ fn fields<'a>(header: &str, name: &'a str, mut at: usize) -> Option<(Entry<'a>, 
     at = ws(text, at + 1, to);
     let (mut dtype, mut shape, mut offsets) = (None, None, None);
     loop {
-        let (key, after) = string(text, at, to)?;
+        // The three keys as writers spell them are compared whole; any other spelling is read as a string.
+        let (key, after) = match FIELDS.iter().find(|f| text[at..].starts_with(f)) {
+            Some(f) => (&f[1..f.len() - 1], at + f.len()),
+            None => string(text, at, to)?,
+        };
         at = ws(text, after, to);
         if !is(text, at, to, b':') {
             return None;
@@ -101,7 +105,9 @@ fn fields<'a>(header: &str, name: &'a str, mut at: usize) -> Option<(Entry<'a>, 
         match key {
             b"dtype" if dtype.is_none() => {
                 let (name, after) = string(text, at, to)?;
-                dtype = Some(DType::from_safetensors(std::str::from_utf8(name).ok()?)?);
+                dtype = Some(DType::from_safetensors(
+                    header.get(at + 1..at + 1 + name.len())?,
+                )?);
                 at = after;
             }
             b"shape" if shape.is_none() => {
@@ -110,11 +116,16 @@ fn fields<'a>(header: &str, name: &'a str, mut at: usize) -> Option<(Entry<'a>, 
                 at = after;
             }
             b"data_offsets" if offsets.is_none() => {
-                let (pair, after) = list(text, at)?;
-                let [begin, end] = pair[..] else {
+                let mut pair = [0u64; 2];
+                let (n, after) = integers(text, at, |i, d| {
+                    if let Some(slot) = pair.get_mut(i) {
+                        *slot = d;
+                    }
+                })?;
+                if n != 2 {
                     return None;
-                };
-                offsets = Some((begin, end));
+                }
+                offsets = Some((pair[0], pair[1]));
                 at = after;
             }
             _ => return None,
@@ -135,25 +146,41 @@ fn fields<'a>(header: &str, name: &'a str, mut at: usize) -> Option<(Entry<'a>, 
     Some((entry, at + 1))
 }
 
+/// The keys of an entry's object, with their quotes.
+const FIELDS: [&[u8]; 3] = [b"\"dtype\"", b"\"shape\"", b"\"data_offsets\""];
+
 /// A list of unsigned integers at `at`, in a list of exactly its length, and the offset after its `]`.
-fn list(text: &[u8], mut at: usize) -> Option<(Vec<u64>, usize)> {
+fn list(text: &[u8], at: usize) -> Option<(Vec<u64>, usize)> {
+    // Most shapes have at most 8 dimensions: gathered on the stack, then copied once at their length.
+    let mut first = [0u64; 8];
+    let mut more = Vec::new();
+    let (n, after) = integers(text, at, |i, d| match first.get_mut(i) {
+        Some(slot) => *slot = d,
+        None => more.push(d),
+    })?;
+    let mut dims = Vec::with_capacity(n);
+    dims.extend_from_slice(&first[..n.min(first.len())]);
+    dims.extend(more);
+    Some((dims, after))
+}
+
+/// The unsigned integers of the list at `at`, each handed to `each` with its place: how many, and the offset after
+/// the list's `]`.
+fn integers(
+    text: &[u8],
+    mut at: usize,
+    mut each: impl FnMut(usize, u64),
+) -> Option<(usize, usize)> {
     let to = text.len();
     if !is(text, at, to, b'[') {
         return None;
     }
     at = ws(text, at + 1, to);
-    // Most shapes have at most 8 dimensions: gathered on the stack, then copied once at their length.
-    let mut first = [0u64; 8];
     let mut n = 0;
-    let mut more = Vec::new();
     if !is(text, at, to, b']') {
         loop {
             let (d, after) = uint(text, at, to)?;
-            if n < first.len() {
-                first[n] = d;
-            } else {
-                more.push(d);
-            }
+            each(n, d);
             n += 1;
             at = ws(text, after, to);
             match text.get(at)? {
@@ -163,8 +190,5 @@ fn list(text: &[u8], mut at: usize) -> Option<(Vec<u64>, usize)> {
             }
         }
     }
-    let mut dims = Vec::with_capacity(n);
-    dims.extend_from_slice(&first[..n.min(first.len())]);
-    dims.extend(more);
-    Some((dims, at + 1))
+    Some((n, at + 1))
 }
