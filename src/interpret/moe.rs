@@ -325,11 +325,12 @@ fn number(part: &[u8]) -> Option<u64> {
     })
 }
 
-/// Per layer: routed-expert parameters, the expert indices named, and the experts stacked tensors hold (dim 0).
+/// Per layer: routed-expert parameters, the expert indices named (sorted and each once after
+/// [`Tally::finish`]), and the experts stacked tensors hold (dim 0).
 #[derive(Default)]
 struct LayerExperts {
     routed: u64,
-    named: BTreeSet<u64>,
+    named: Vec<u64>,
     stacked: Option<u64>,
     stacked_disagree: bool,
 }
@@ -353,20 +354,25 @@ impl LayerExperts {
 
 /// The sums over the tensors `active` needs, for a part of them: parts are tallied on every core and merged in
 /// order (one loop on one core, inserting every tensor's layer and expert into ordered sets, was most of the
-/// time of counting DeepSeek-V3's active parameters).
+/// time of counting DeepSeek-V3's active parameters). A layer's tensors come one after another, and so do an
+/// expert's: lists keep each run once, and [`Tally::finish`] sorts them into sets.
 #[derive(Default)]
 struct Tally {
     main_total: u64,
     mtp_total: u64,
     mtp_routed: u64,
-    mtp_layers: BTreeSet<u64>,
-    layers: BTreeSet<u64>,
-    experts: BTreeMap<u64, LayerExperts>,
     unplaced_routed: u64,
-    /// The layer and the (layer, expert) last inserted: a layer's tensors come one after another, and so do an
-    /// expert's, so the sets see each once per run instead of once per tensor.
-    last_layer: Option<u64>,
-    last_expert: Option<(u64, u64)>,
+    mtp_layers: Vec<u64>,
+    layers: Vec<u64>,
+    /// Per run of one layer's routed-expert tensors: the layer and their sums.
+    routed: Vec<(u64, LayerExperts)>,
+}
+
+/// Adds `value` unless it is the last one added.
+fn push_new(list: &mut Vec<u64>, value: u64) {
+    if list.last() != Some(&value) {
+        list.push(value);
+    }
 }
 
 impl Tally {
@@ -379,16 +385,15 @@ impl Tally {
         let p = place(&t.name, c.role);
         if is_mtp(p.layer) {
             self.mtp_total += logical;
-            self.mtp_layers.insert(p.layer.unwrap_or(0));
+            push_new(&mut self.mtp_layers, p.layer.unwrap_or(0));
             if p.routed {
                 self.mtp_routed += logical;
             }
             return;
         }
         self.main_total += logical;
-        if let Some(l) = p.layer.filter(|&l| self.last_layer != Some(l)) {
-            self.layers.insert(l);
-            self.last_layer = Some(l);
+        if let Some(l) = p.layer {
+            push_new(&mut self.layers, l);
         }
         if !p.routed {
             return;
@@ -397,14 +402,15 @@ impl Tally {
             self.unplaced_routed += logical;
             return;
         };
-        let e = self.experts.entry(l).or_default();
+        if self.routed.last().is_none_or(|(last, _)| *last != l) {
+            self.routed.push((l, LayerExperts::default()));
+        }
+        let Some((_, e)) = self.routed.last_mut() else {
+            return;
+        };
         e.routed += logical;
         match p.expert {
-            Some(i) if self.last_expert == Some((l, i)) => {}
-            Some(i) => {
-                e.named.insert(i);
-                self.last_expert = Some((l, i));
-            }
+            Some(i) => push_new(&mut e.named, i),
             None => e.stack(t.shape.first().copied().unwrap_or(1)),
         }
     }
@@ -414,21 +420,38 @@ impl Tally {
         self.main_total += later.main_total;
         self.mtp_total += later.mtp_total;
         self.mtp_routed += later.mtp_routed;
+        self.unplaced_routed += later.unplaced_routed;
         self.mtp_layers.extend(later.mtp_layers);
         self.layers.extend(later.layers);
-        for (l, e) in later.experts {
-            let mine = self.experts.entry(l).or_default();
-            mine.routed += e.routed;
-            mine.named.extend(e.named);
-            if let Some(s) = e.stacked {
-                mine.stack(s);
-            }
-            mine.stacked_disagree |= e.stacked_disagree;
-        }
-        self.unplaced_routed += later.unplaced_routed;
-        self.last_layer = later.last_layer;
-        self.last_expert = later.last_expert;
+        self.routed.extend(later.routed);
         self
+    }
+
+    /// The MTP layers, the layers and each layer's routed experts, in layer order.
+    fn finish(self) -> (BTreeSet<u64>, BTreeSet<u64>, BTreeMap<u64, LayerExperts>) {
+        let mut experts: BTreeMap<u64, LayerExperts> = BTreeMap::new();
+        for (l, run) in self.routed {
+            let e = experts.entry(l).or_default();
+            e.routed += run.routed;
+            e.named.extend(run.named);
+            if let Some(s) = run.stacked {
+                e.stack(s);
+            }
+            e.stacked_disagree |= run.stacked_disagree;
+        }
+        let experts = experts
+            .into_iter()
+            .map(|(l, mut e)| {
+                e.named.sort_unstable();
+                e.named.dedup();
+                (l, e)
+            })
+            .collect();
+        (
+            self.mtp_layers.into_iter().collect(),
+            self.layers.into_iter().collect(),
+            experts,
+        )
     }
 }
 
@@ -441,16 +464,7 @@ pub fn active(selected: &[(&Tensor, &Classified)], fields: &MoeFields) -> Active
         (Some(m), Some(main), Some(l)) => l >= main && l - main < m.value,
         _ => false,
     };
-    let Tally {
-        main_total,
-        mtp_total,
-        mtp_routed,
-        mtp_layers,
-        layers,
-        experts,
-        unplaced_routed,
-        ..
-    } = crate::interpret::each::fold(
+    let tally = crate::interpret::each::fold(
         selected,
         |mut tally: Tally, (t, c)| {
             tally.add(t, c, is_mtp);
@@ -458,6 +472,13 @@ pub fn active(selected: &[(&Tensor, &Classified)], fields: &MoeFields) -> Active
         },
         Tally::merge,
     );
+    let (main_total, mtp_total, mtp_routed, unplaced_routed) = (
+        tally.main_total,
+        tally.mtp_total,
+        tally.mtp_routed,
+        tally.unplaced_routed,
+    );
+    let (mtp_layers, layers, experts) = tally.finish();
     let mtp = |active: Option<u64>| {
         fields
             .mtp_layers
