@@ -24,11 +24,6 @@ struct Counts {
     heads: u64,
 }
 
-/// `items` in model order.
-pub fn sorted<'a>(items: &[Item<'a>]) -> Vec<Item<'a>> {
-    positions(items).into_iter().map(|i| items[i]).collect()
-}
-
 /// The places of `items` in model order: `items[positions(items)[0]]` comes first.
 pub fn positions(items: &[Item]) -> Vec<usize> {
     let mut prefixes: HashMap<&str, Counts> = HashMap::default();
@@ -56,12 +51,87 @@ pub fn positions(items: &[Item]) -> Vec<usize> {
     // The key of a component is (rank of its subtree, the component), a function of the prefix alone, so the
     // order is total. Each component is numbered by its place among all distinct components in natural order,
     // so a key is one integer and comparing two names compares integers: comparing the strings (and ranking
-    // prefixes) inside the sort was most of `--group-by` and `--tree` on DeepSeek-V3's 92k names.
+    // prefixes) inside the sort was most of `--group-by` and `--tree` on DeepSeek-V3's 92k names. The keys are
+    // made a part of the names at a time on every core, each part numbering its components its own way, and the
+    // numbers are then made one numbering, in natural order.
+    let parts: Vec<Part> = if items.len() >= crate::interpret::each::PARALLEL_FROM {
+        use rayon::prelude::*;
+        items.par_chunks(PART).map(|p| keys_of(p, &rank)).collect()
+    } else {
+        items.chunks(PART).map(|p| keys_of(p, &rank)).collect()
+    };
     let mut number: HashMap<&str, u32> = HashMap::default();
     let mut distinct: Vec<&str> = Vec::new();
-    // (rank << 32 | the component's number), the number replaced by its place in natural order below.
-    let mut keys: Vec<u64> = Vec::with_capacity(items.len() * 8);
-    let mut ends: Vec<usize> = Vec::with_capacity(items.len());
+    let global: Vec<Vec<u32>> = parts
+        .iter()
+        .map(|p| {
+            p.distinct
+                .iter()
+                .map(|&c| {
+                    *number.entry(c).or_insert_with(|| {
+                        distinct.push(c);
+                        (distinct.len() - 1) as u32
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let mut natural: Vec<u32> = (0..distinct.len() as u32).collect();
+    natural.sort_unstable_by(|&a, &b| {
+        let (p, q) = (distinct[a as usize], distinct[b as usize]);
+        natural_cmp(p, q).then_with(|| p.cmp(q))
+    });
+    let mut place = vec![0u32; distinct.len()];
+    for (at, &n) in natural.iter().enumerate() {
+        place[n as usize] = at as u32;
+    }
+    let mut parts = parts;
+    let renumber = |(p, global): (&mut Part, &Vec<u32>)| {
+        for k in &mut p.keys {
+            let local = (*k & u64::from(u32::MAX)) as usize;
+            *k = *k & !u64::from(u32::MAX) | u64::from(place[global[local] as usize]);
+        }
+    };
+    if items.len() >= crate::interpret::each::PARALLEL_FROM {
+        use rayon::prelude::*;
+        parts.par_iter_mut().zip(&global).for_each(renumber);
+    } else {
+        parts.iter_mut().zip(&global).for_each(renumber);
+    }
+    let key = |i: usize| {
+        let (p, at) = (&parts[i / PART], i % PART);
+        &p.keys[if at == 0 { 0 } else { p.ends[at - 1] }..p.ends[at]]
+    };
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    // Names compare component key by component key, a shorter name first when one is the other's prefix.
+    // Unstable is exact: names in one checkpoint are unique, so no two keys are equal.
+    let by_key = |&i: &usize, &j: &usize| key(i).cmp(key(j));
+    if items.len() >= crate::interpret::each::PARALLEL_FROM {
+        rayon::slice::ParallelSliceMut::par_sort_unstable_by(&mut order[..], by_key);
+    } else {
+        order.sort_unstable_by(by_key);
+    }
+    order
+}
+
+/// How many names one part numbers.
+const PART: usize = 8192;
+
+/// One part of the names: its distinct components in order of first appearance, and per name its components'
+/// keys, each `(rank << 32 | the component's place in `distinct`)`, one name after another (`ends`).
+struct Part<'a> {
+    distinct: Vec<&'a str>,
+    keys: Vec<u64>,
+    ends: Vec<usize>,
+}
+
+fn keys_of<'a>(items: &[Item<'a>], rank: &(impl Fn(&str) -> Option<u8> + Sync)) -> Part<'a> {
+    let mut number: HashMap<&str, u32> = HashMap::default();
+    let mut part = Part {
+        distinct: Vec::new(),
+        keys: Vec::with_capacity(items.len() * 8),
+        ends: Vec::with_capacity(items.len()),
+    };
     // The previous name's components with their keys and whether their prefix was ranked: names in a file come
     // mostly in runs sharing all but their last components, whose keys are the same (a key is a function of the
     // prefix), so only the components after the shared ones are looked up.
@@ -72,7 +142,7 @@ pub fn positions(items: &[Item]) -> Vec<usize> {
         for (depth, c) in item.name.split('.').enumerate() {
             if shared {
                 if let Some(&(_, key, _)) = previous.get(depth).filter(|(p, _, _)| *p == c) {
-                    keys.push(key);
+                    part.keys.push(key);
                     end += c.len() + 1;
                     continue;
                 }
@@ -86,39 +156,17 @@ pub fn positions(items: &[Item]) -> Vec<usize> {
                 false => None,
             };
             let n = *number.entry(c).or_insert_with(|| {
-                distinct.push(c);
-                (distinct.len() - 1) as u32
+                part.distinct.push(c);
+                (part.distinct.len() - 1) as u32
             });
             let key = u64::from(r.unwrap_or(1)) << 32 | u64::from(n);
             previous.push((c, key, r.is_some()));
-            keys.push(key);
+            part.keys.push(key);
             end += c.len() + 1;
         }
-        ends.push(keys.len());
+        part.ends.push(part.keys.len());
     }
-    let mut natural: Vec<u32> = (0..distinct.len() as u32).collect();
-    natural.sort_unstable_by(|&a, &b| {
-        let (p, q) = (distinct[a as usize], distinct[b as usize]);
-        natural_cmp(p, q).then_with(|| p.cmp(q))
-    });
-    let mut place = vec![0u32; distinct.len()];
-    for (at, &n) in natural.iter().enumerate() {
-        place[n as usize] = at as u32;
-    }
-    for k in &mut keys {
-        *k = *k & !u64::from(u32::MAX) | u64::from(place[(*k & u64::from(u32::MAX)) as usize]);
-    }
-    let key = |i: usize| &keys[if i == 0 { 0 } else { ends[i - 1] }..ends[i]];
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    // Names compare component key by component key, a shorter name first when one is the other's prefix.
-    // Unstable is exact: names in one checkpoint are unique, so no two keys are equal.
-    let by_key = |&i: &usize, &j: &usize| key(i).cmp(key(j));
-    if items.len() >= crate::interpret::each::PARALLEL_FROM {
-        rayon::slice::ParallelSliceMut::par_sort_unstable_by(&mut order[..], by_key);
-    } else {
-        order.sort_unstable_by(by_key);
-    }
-    order
+    part
 }
 
 #[cfg(test)]
@@ -144,9 +192,9 @@ mod tests {
                 }
             })
             .collect();
-        super::sorted(&items)
-            .iter()
-            .map(|i| i.name.to_string())
+        positions(&items)
+            .into_iter()
+            .map(|i| items[i].name.to_string())
             .collect()
     }
 

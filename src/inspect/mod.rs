@@ -508,19 +508,16 @@ fn sort_dtype_rows(rows: &mut [DtypeRow]) {
 pub(crate) fn group_items<'a>(
     selected: &[(&'a Tensor, &Classified)],
 ) -> Vec<crate::aggregate::Item<'a>> {
-    selected
-        .iter()
-        .map(|(t, c)| crate::aggregate::Item {
-            name: &t.name,
-            dtype: t.dtype,
-            shape: &t.shape,
-            parameters: t.elements(),
-            logical_parameters: c.logical_elements,
-            bytes: t.bytes(),
-            role: c.role,
-            role_rule: c.role_rule,
-        })
-        .collect()
+    crate::interpret::each::map(selected, |(t, c)| crate::aggregate::Item {
+        name: &t.name,
+        dtype: t.dtype,
+        shape: &t.shape,
+        parameters: t.elements(),
+        logical_parameters: c.logical_elements,
+        bytes: t.bytes(),
+        role: c.role,
+        role_rule: c.role_rule,
+    })
 }
 
 /// The storages the selected tensors view (PyTorch), or `None` for formats without storages.

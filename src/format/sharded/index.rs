@@ -113,7 +113,7 @@ pub fn read(path: &Path) -> Result<Arc<Index>, InputError> {
     if let Some(index) = stamp.as_ref().and_then(|s| recent::get(path, s)) {
         return Ok(index);
     }
-    let mut index = read_local(&file, path)?;
+    let mut index = read_with(&file, path, true)?;
     if let Text::Kept(_) = index.text {
         index.text = Text::File(path.to_path_buf());
     }
@@ -160,32 +160,23 @@ mod recent {
 /// The largest index read: the biggest published ones (DeepSeek-V3's, ~100k tensors) are a few MB.
 pub const MAX_INDEX_BYTES: u64 = 64 << 20;
 
-/// [`read_source`] for a local file, read in parts on every core.
-fn read_local(file: &LocalFile, shown: &Path) -> Result<Index, InputError> {
-    let err = |problem| InputError::new(shown, problem);
-    check_length(file).map_err(err)?;
-    let text = read_text(file, true).map_err(err)?;
-    parse_text(Cow::Owned(text), shown).map_err(err)
-}
-
 /// Reads and parses the index `source` holds (local or remote); errors name `shown`.
 pub fn read_source(source: &dyn ByteSource, shown: &Path) -> Result<Index, InputError> {
-    let err = |problem| InputError::new(shown, problem);
-    check_length(source).map_err(err)?;
-    let text = read_text(source, false).map_err(err)?;
-    parse_text(Cow::Owned(text), shown).map_err(err)
+    read_with(source, shown, false)
 }
 
-/// An index longer than any: refused before a byte is read.
-fn check_length(source: &dyn ByteSource) -> Result<(), Problem> {
+/// [`read_source`], the text read in parts on every core when `in_parts` (a local file).
+fn read_with(source: &dyn ByteSource, shown: &Path, in_parts: bool) -> Result<Index, InputError> {
+    let err = |problem| InputError::new(shown, problem);
     if source.len() > MAX_INDEX_BYTES {
-        return Err(ShardedProblem::IndexJson(format!(
+        return Err(err(ShardedProblem::IndexJson(format!(
             "{} bytes, more than any index ({MAX_INDEX_BYTES} at most)",
             source.len()
         ))
-        .into());
+        .into()));
     }
-    Ok(())
+    let text = read_text(source, in_parts).map_err(err)?;
+    parse_text(Cow::Owned(text), shown).map_err(err)
 }
 
 /// How much of an index one task reads when a local one is read in parts.
@@ -209,9 +200,9 @@ fn read_text(source: &dyn ByteSource, in_parts: bool) -> Result<Vec<u8>, Problem
     Ok(text)
 }
 
-/// Parses an index. The common shape is read the quick way ([`scan`]: on every core, names hashed, not kept); a
-/// well-formed index of another shape in one pass straight into a [`WeightMap`]; anything else the general way,
-/// which gives every error its exact message.
+/// Parses an index. The common shape is read the quick way (the `scan` module: on every core, names hashed, not
+/// kept); a well-formed index of another shape in one pass straight into a [`WeightMap`]; anything else the general
+/// way, which gives every error its exact message.
 pub fn parse(text: &[u8], path: &Path) -> Result<Index, Problem> {
     parse_text(Cow::Borrowed(text), path)
 }
