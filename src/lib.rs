@@ -9,6 +9,7 @@
 pub mod aggregate;
 pub mod check;
 pub mod diff;
+pub mod each;
 pub mod footprint;
 pub mod format;
 pub mod inspect;

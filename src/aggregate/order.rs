@@ -54,7 +54,7 @@ pub fn positions(items: &[Item]) -> Vec<usize> {
     // prefixes) inside the sort was most of `--group-by` and `--tree` on DeepSeek-V3's 92k names. The keys are
     // made a part of the names at a time on every core, each part numbering its components its own way, and the
     // numbers are then made one numbering, in natural order.
-    let parts: Vec<Part> = if items.len() >= crate::interpret::each::PARALLEL_FROM {
+    let parts: Vec<Part> = if items.len() >= crate::each::PARALLEL_FROM {
         use rayon::prelude::*;
         items.par_chunks(PART).map(|p| keys_of(p, &rank)).collect()
     } else {
@@ -92,7 +92,7 @@ pub fn positions(items: &[Item]) -> Vec<usize> {
             *k = *k & !u64::from(u32::MAX) | u64::from(place[global[local] as usize]);
         }
     };
-    if items.len() >= crate::interpret::each::PARALLEL_FROM {
+    if items.len() >= crate::each::PARALLEL_FROM {
         use rayon::prelude::*;
         parts.par_iter_mut().zip(&global).for_each(renumber);
     } else {
@@ -106,7 +106,7 @@ pub fn positions(items: &[Item]) -> Vec<usize> {
     // Names compare component key by component key, a shorter name first when one is the other's prefix.
     // Unstable is exact: names in one checkpoint are unique, so no two keys are equal.
     let by_key = |&i: &usize, &j: &usize| key(i).cmp(key(j));
-    if items.len() >= crate::interpret::each::PARALLEL_FROM {
+    if items.len() >= crate::each::PARALLEL_FROM {
         rayon::slice::ParallelSliceMut::par_sort_unstable_by(&mut order[..], by_key);
     } else {
         order.sort_unstable_by(by_key);

@@ -41,7 +41,7 @@ pub(crate) struct Sized {
 /// `selected` pairs each tensor counted with its classification; every tensor of `c` may be a packed weight's scales.
 pub(crate) fn sizes(c: &Checkpoint, selected: &[(&Tensor, &Classified)]) -> Vec<Sized> {
     let scales = Scales::of(c);
-    crate::interpret::each::map(selected, |&(t, k)| sized(t, k, &scales))
+    crate::each::map(selected, |&(t, k)| sized(t, k, &scales))
 }
 
 /// The memory of `selected` re-cast to each precision (see [`precisions`]), summed on every core without keeping
@@ -52,7 +52,7 @@ pub(crate) fn selected_precisions(
     group_size: u64,
 ) -> Vec<Precision> {
     let scales = Scales::of(c);
-    let sums = crate::interpret::each::sum(
+    let sums = crate::each::sum(
         selected,
         |&(t, k)| recast(&sized(t, k, &scales), group_size),
         add,

@@ -344,47 +344,46 @@ fn with_config(
             .filter(|(t, _)| filter.matches(t)),
     );
     // The groups and the tree (one core's work) are built while the sums below use the other cores.
-    let ((totals, weights_memory, semantics, active), (groups, tree)) =
-        crate::interpret::each::both(
-            selected.len(),
-            || {
-                // The sums made on one core beside those made on every core.
-                let ((totals, semantics), (precisions, active)) = crate::interpret::each::both(
-                    selected.len(),
-                    || {
-                        (
-                            totals(selected.iter().map(|(t, _)| *t)),
-                            semantics::summarise(selected.iter().copied()),
-                        )
-                    },
-                    || {
-                        (
-                            footprint::selected_precisions(
-                                checkpoint,
-                                &selected,
-                                footprint::DEFAULT_GROUP_SIZE,
-                            ),
-                            moe::active(&selected, &moe_fields(checkpoint, config)),
-                        )
-                    },
-                );
-                let weights_memory = WeightsMemory {
-                    stored_bytes: totals.tensor_bytes,
-                    precisions,
-                };
-                (totals, weights_memory, semantics, active)
-            },
-            || {
-                let groups = options.group_by.map(|by| Groups {
-                    by: by.label(),
-                    rows: group::group(&group_items(&selected), by),
-                });
-                let tree = options
-                    .tree
-                    .map(|depth| tree::tree(&group_items(&selected), depth));
-                (groups, tree)
-            },
-        );
+    let ((totals, weights_memory, semantics, active), (groups, tree)) = crate::each::both(
+        selected.len(),
+        || {
+            // The sums made on one core beside those made on every core.
+            let ((totals, semantics), (precisions, active)) = crate::each::both(
+                selected.len(),
+                || {
+                    (
+                        totals(selected.iter().map(|(t, _)| *t)),
+                        semantics::summarise(selected.iter().copied()),
+                    )
+                },
+                || {
+                    (
+                        footprint::selected_precisions(
+                            checkpoint,
+                            &selected,
+                            footprint::DEFAULT_GROUP_SIZE,
+                        ),
+                        moe::active(&selected, &moe_fields(checkpoint, config)),
+                    )
+                },
+            );
+            let weights_memory = WeightsMemory {
+                stored_bytes: totals.tensor_bytes,
+                precisions,
+            };
+            (totals, weights_memory, semantics, active)
+        },
+        || {
+            let groups = options.group_by.map(|by| Groups {
+                by: by.label(),
+                rows: group::group(&group_items(&selected), by),
+            });
+            let tree = options
+                .tree
+                .map(|depth| tree::tree(&group_items(&selected), depth));
+            (groups, tree)
+        },
+    );
     let tensors = options
         .list_tensors
         .then(|| tensor_rows(checkpoint, &selected, options));
@@ -508,7 +507,7 @@ fn sort_dtype_rows(rows: &mut [DtypeRow]) {
 pub(crate) fn group_items<'a>(
     selected: &[(&'a Tensor, &Classified)],
 ) -> Vec<crate::aggregate::Item<'a>> {
-    crate::interpret::each::map(selected, |(t, c)| crate::aggregate::Item {
+    crate::each::map(selected, |(t, c)| crate::aggregate::Item {
         name: &t.name,
         dtype: t.dtype,
         shape: &t.shape,

@@ -3,7 +3,6 @@
 
 pub mod arch;
 pub mod classify;
-pub mod each;
 pub mod hf_config;
 pub mod moe;
 pub mod role;

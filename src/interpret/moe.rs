@@ -464,7 +464,7 @@ pub fn active(selected: &[(&Tensor, &Classified)], fields: &MoeFields) -> Active
         (Some(m), Some(main), Some(l)) => l >= main && l - main < m.value,
         _ => false,
     };
-    let tally = crate::interpret::each::fold(
+    let tally = crate::each::fold(
         selected,
         |mut tally: Tally, (t, c)| {
             tally.add(t, c, is_mtp);

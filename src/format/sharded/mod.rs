@@ -216,7 +216,7 @@ fn tallies_agree(
     parsed_shards: &[&str],
 ) -> bool {
     let files = checkpoint.files.len();
-    let held = crate::interpret::each::fold(
+    let held = crate::each::fold(
         &checkpoint.tensors,
         |mut tallies: Vec<scan::Tally>, t| {
             tallies.resize(files, scan::Tally::default());

@@ -7,7 +7,7 @@
 
 mod patterns;
 
-use crate::interpret::each;
+use crate::each;
 use crate::interpret::hf_config::ModelConfig;
 use crate::interpret::role::{self, Role};
 use crate::model::checkpoint::Tensor;

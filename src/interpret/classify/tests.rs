@@ -276,7 +276,7 @@ fn a_pattern_shared_by_layers_keeps_each_layers_own_siblings_dtype_and_shape() {
         ]
     );
     // The same on every core, where each task keeps patterns of its own.
-    let copies = 3 * crate::interpret::each::PARALLEL_FROM / tensors.len();
+    let copies = 3 * crate::each::PARALLEL_FROM / tensors.len();
     let many: Vec<Tensor> = (0..copies).flat_map(|_| tensors.clone()).collect();
     let differing = rules(&many, None)
         .chunks(tensors.len())
