@@ -3,15 +3,21 @@
 //! (a Hub index is alphabetical: `lm_head` first, `model.layers.10` before `model.layers.2`).
 //!
 //! Names are compared component by component. At the first component two names differ in, each side's subtree
-//! (the name up to that component) gets a rank — it holds an embedding (0), it is
-//! something else (1), it holds only norms (2), it holds only the output head (3) — and equal ranks compare
-//! naturally (`layers.2` < `layers.10`). Only names without an integer component rank their subtrees: inside a block (`layers.0.…`) the
-//! order is natural, and a block that holds an embedding (DeepSeek's MTP layer `layers.61.embed_tokens`) keeps its
-//! place by index.
+//! (the name up to that component) gets a rank — it holds an embedding (0), it is something else (1), it holds
+//! only norms (2), it holds only the output head (3) — and equal ranks compare naturally (`layers.2` <
+//! `layers.10`); a name that is another's prefix comes first. Only names without an integer component rank their
+//! subtrees: inside a block (`layers.0.…`) the order is natural, and a block that holds an embedding (DeepSeek's
+//! MTP layer `layers.61.embed_tokens`) keeps its place by index.
+//!
+//! The order compares one subtree with another, so every subtree's names come together and what is grouped by
+//! subtree (a row, a tree node) can be grouped in file order first and put in order after: `--group-by` and
+//! `--tree` sort their few hundred rows and each node's children, not the tensors. Sorting DeepSeek-V3's 92k names
+//! was most of the time those views took.
 
 use super::{index_of, Item};
 use crate::interpret::role::Role;
 use crate::model::order::natural_cmp;
+use std::cmp::Ordering;
 // foldhash, not SipHash: these maps are keyed by tensor names of a local checkpoint, not a hash-flooding target,
 // and the keyed hasher was a sixth of `--tree` on DeepSeek-V3.
 use foldhash::HashMap;
@@ -24,149 +30,81 @@ struct Counts {
     heads: u64,
 }
 
-/// The places of `items` in model order: `items[positions(items)[0]]` comes first.
-pub fn positions(items: &[Item]) -> Vec<usize> {
-    let mut prefixes: HashMap<&str, Counts> = HashMap::default();
-    for item in items.iter() {
-        if item.name.split('.').any(|c| index_of(c).is_some()) {
-            continue;
-        }
-        let ends = item.name.match_indices('.').map(|(end, _)| end);
-        for end in ends.chain([item.name.len()]) {
-            let c = prefixes.entry(&item.name[..end]).or_default();
-            c.tensors += 1;
-            c.embeddings += u64::from(item.role == Role::Embeddings);
-            c.norms += u64::from(item.role == Role::Norm);
-            c.heads += u64::from(item.role == Role::OutputHead);
-        }
-    }
-    let rank = |prefix: &str| -> Option<u8> {
-        prefixes.get(prefix).map(|c| match c {
-            c if c.embeddings > 0 => 0,
-            c if c.heads == c.tensors => 3,
-            c if c.norms == c.tensors => 2,
-            _ => 1,
-        })
-    };
-    // The key of a component is (rank of its subtree, the component), a function of the prefix alone, so the
-    // order is total. Each component is numbered by its place among all distinct components in natural order,
-    // so a key is one integer and comparing two names compares integers: comparing the strings (and ranking
-    // prefixes) inside the sort was most of `--group-by` and `--tree` on DeepSeek-V3's 92k names. The keys are
-    // made a part of the names at a time on every core, each part numbering its components its own way, and the
-    // numbers are then made one numbering, in natural order.
-    let parts: Vec<Part> = if items.len() >= crate::each::PARALLEL_FROM {
-        use rayon::prelude::*;
-        items.par_chunks(PART).map(|p| keys_of(p, &rank)).collect()
-    } else {
-        items.chunks(PART).map(|p| keys_of(p, &rank)).collect()
-    };
-    let mut number: HashMap<&str, u32> = HashMap::default();
-    let mut distinct: Vec<&str> = Vec::new();
-    let global: Vec<Vec<u32>> = parts
-        .iter()
-        .map(|p| {
-            p.distinct
-                .iter()
-                .map(|&c| {
-                    *number.entry(c).or_insert_with(|| {
-                        distinct.push(c);
-                        (distinct.len() - 1) as u32
-                    })
-                })
-                .collect()
-        })
-        .collect();
-    let mut natural: Vec<u32> = (0..distinct.len() as u32).collect();
-    natural.sort_unstable_by(|&a, &b| {
-        let (p, q) = (distinct[a as usize], distinct[b as usize]);
-        natural_cmp(p, q).then_with(|| p.cmp(q))
-    });
-    let mut place = vec![0u32; distinct.len()];
-    for (at, &n) in natural.iter().enumerate() {
-        place[n as usize] = at as u32;
-    }
-    let mut parts = parts;
-    let renumber = |(p, global): (&mut Part, &Vec<u32>)| {
-        for k in &mut p.keys {
-            let local = (*k & u64::from(u32::MAX)) as usize;
-            *k = *k & !u64::from(u32::MAX) | u64::from(place[global[local] as usize]);
-        }
-    };
-    if items.len() >= crate::each::PARALLEL_FROM {
-        use rayon::prelude::*;
-        parts.par_iter_mut().zip(&global).for_each(renumber);
-    } else {
-        parts.iter_mut().zip(&global).for_each(renumber);
-    }
-    let key = |i: usize| {
-        let (p, at) = (&parts[i / PART], i % PART);
-        &p.keys[if at == 0 { 0 } else { p.ends[at - 1] }..p.ends[at]]
-    };
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    // Names compare component key by component key, a shorter name first when one is the other's prefix.
-    // Unstable is exact: names in one checkpoint are unique, so no two keys are equal.
-    let by_key = |&i: &usize, &j: &usize| key(i).cmp(key(j));
-    if items.len() >= crate::each::PARALLEL_FROM {
-        rayon::slice::ParallelSliceMut::par_sort_unstable_by(&mut order[..], by_key);
-    } else {
-        order.sort_unstable_by(by_key);
-    }
-    order
+/// The model order of a set of tensors: the ranks of their subtrees, and comparisons of names by them.
+pub struct ModelOrder<'a> {
+    prefixes: HashMap<&'a str, Counts>,
 }
 
-/// How many names one part numbers.
-const PART: usize = 8192;
-
-/// One part of the names: its distinct components in order of first appearance, and per name its components'
-/// keys, each `(rank << 32 | the component's place in `distinct`)`, one name after another (`ends`).
-struct Part<'a> {
-    distinct: Vec<&'a str>,
-    keys: Vec<u64>,
-    ends: Vec<usize>,
-}
-
-fn keys_of<'a>(items: &[Item<'a>], rank: &(impl Fn(&str) -> Option<u8> + Sync)) -> Part<'a> {
-    let mut number: HashMap<&str, u32> = HashMap::default();
-    let mut part = Part {
-        distinct: Vec::new(),
-        keys: Vec::with_capacity(items.len() * 8),
-        ends: Vec::with_capacity(items.len()),
-    };
-    // The previous name's components with their keys and whether their prefix was ranked: names in a file come
-    // mostly in runs sharing all but their last components, whose keys are the same (a key is a function of the
-    // prefix), so only the components after the shared ones are looked up.
-    let mut previous: Vec<(&str, u64, bool)> = Vec::new();
-    for item in items {
-        let mut end = 0;
-        let mut shared = true;
-        for (depth, c) in item.name.split('.').enumerate() {
-            if shared {
-                if let Some(&(_, key, _)) = previous.get(depth).filter(|(p, _, _)| *p == c) {
-                    part.keys.push(key);
-                    end += c.len() + 1;
-                    continue;
-                }
-                shared = false;
-                previous.truncate(depth);
+impl<'a> ModelOrder<'a> {
+    /// The order of `items`' names (ranks come from the roles of the tensors in each subtree).
+    pub fn new(items: &[Item<'a>]) -> Self {
+        let mut prefixes: HashMap<&str, Counts> = HashMap::default();
+        for item in items.iter() {
+            if item.name.split('.').any(|c| index_of(c).is_some()) {
+                continue;
             }
-            // `prefixes` holds every prefix of the names it counts, so past the first prefix it lacks, none is.
-            let ranked = previous.last().is_none_or(|&(_, _, ranked)| ranked);
-            let r = match ranked {
-                true => rank(&item.name[..end + c.len()]),
-                false => None,
-            };
-            let n = *number.entry(c).or_insert_with(|| {
-                part.distinct.push(c);
-                (part.distinct.len() - 1) as u32
-            });
-            let key = u64::from(r.unwrap_or(1)) << 32 | u64::from(n);
-            previous.push((c, key, r.is_some()));
-            part.keys.push(key);
-            end += c.len() + 1;
+            let ends = item.name.match_indices('.').map(|(end, _)| end);
+            for end in ends.chain([item.name.len()]) {
+                let c = prefixes.entry(&item.name[..end]).or_default();
+                c.tensors += 1;
+                c.embeddings += u64::from(item.role == Role::Embeddings);
+                c.norms += u64::from(item.role == Role::Norm);
+                c.heads += u64::from(item.role == Role::OutputHead);
+            }
         }
-        part.ends.push(part.keys.len());
+        ModelOrder { prefixes }
     }
-    part
+
+    /// The rank of the subtree a name prefix `path` (whole components) names; 1 where no rank applies.
+    pub fn rank(&self, path: &str) -> u8 {
+        match self.prefixes.get(path) {
+            Some(c) if c.embeddings > 0 => 0,
+            Some(c) if c.heads == c.tensors => 3,
+            Some(c) if c.norms == c.tensors => 2,
+            _ => 1,
+        }
+    }
+
+    /// Two full names in model order.
+    pub fn cmp(&self, a: &str, b: &str) -> Ordering {
+        compare(a, b, Some(self))
+    }
+}
+
+/// Two names relative to a numbered block (the part after `layers.3.`): no rank applies inside one, so the order
+/// is natural, component by component.
+pub fn cmp_inside(a: &str, b: &str) -> Ordering {
+    compare(a, b, None)
+}
+
+/// Two components of one parent in model order, given each one's rank.
+pub fn cmp_components((rank_a, a): (u8, &str), (rank_b, b): (u8, &str)) -> Ordering {
+    rank_a.cmp(&rank_b).then_with(|| natural_cmp(a, b))
+}
+
+fn compare(a: &str, b: &str, order: Option<&ModelOrder>) -> Ordering {
+    let (mut x, mut y) = (a.split('.'), b.split('.'));
+    // Whether the shared prefix is still free of integer components (only then can a subtree have a rank).
+    let mut ranked = order.is_some();
+    let mut end = 0;
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(p), Some(q)) if p == q => {
+                ranked &= index_of(p).is_none();
+                end += p.len() + 1;
+            }
+            (Some(p), Some(q)) => {
+                let rank = |name: &str, c: &str| match order {
+                    Some(o) if ranked && index_of(c).is_none() => o.rank(&name[..end + c.len()]),
+                    _ => 1,
+                };
+                return cmp_components((rank(a, p), p), (rank(b, q), q));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -192,10 +130,10 @@ mod tests {
                 }
             })
             .collect();
-        positions(&items)
-            .into_iter()
-            .map(|i| items[i].name.to_string())
-            .collect()
+        let order = ModelOrder::new(&items);
+        let mut names: Vec<&str> = items.iter().map(|i| i.name).collect();
+        names.sort_by(|a, b| order.cmp(a, b));
+        names.into_iter().map(str::to_string).collect()
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! subtrees are identical (same relative names, dtypes and shapes); different subtrees stay apart, so every node
 //! is exact. `--depth N` cuts the tree below N levels.
 
+use super::order::{cmp_components, ModelOrder};
 use super::{index_of, ranges, Item};
 use crate::model::dtype::DType;
 use serde::Serialize;
@@ -42,7 +43,14 @@ struct Trie<'a> {
     logical_parameters: u64,
     bytes: u64,
     signature: u32,
+    /// Whether the path to this node has no integer component (only then can its subtree have a rank).
+    ranked: bool,
+    /// The rank of its subtree in model order ([`super::order`]).
+    rank: u8,
 }
+
+/// Children a node has before they are found by a map rather than by a search of the list.
+const WIDE: usize = 16;
 
 /// Levels built at most: a name from a stranger's file can have thousands of components, and the tree is built
 /// (and folded) recursively. Totals of the deepest nodes still include everything below them.
@@ -52,32 +60,78 @@ type SignatureKey<'a> = (Option<(DType, &'a [u64])>, Vec<(&'a str, u32)>);
 
 /// The top-level nodes; `depth` limits how many levels are kept (`None`: all).
 pub fn tree(items: &[Item], depth: Option<usize>) -> Vec<TreeNode> {
-    // Children appear in the order their first tensor does: model order ([`super::order`]).
-    let order = super::order::positions(items);
+    let order = ModelOrder::new(items);
     // Room for two nodes per tensor, about what model names take (DeepSeek-V3: 1.6): growing by doubling was a
     // fifth of `--tree`.
     let mut nodes = Vec::with_capacity(items.len() * 2 + 1);
-    nodes.push(Trie::default());
-    // In model order the names under any prefix come together (the order compares names component by
-    // component), so a name's nodes are the previous name's as far as they agree, then new ones: the path from
-    // the root is all the trie needs to remember, no map from (parent, component) to child.
+    nodes.push(Trie {
+        ranked: true,
+        ..Default::default()
+    });
+    // The trie is built in file order and each node's children put in model order after (a subtree's names come
+    // together in model order, so that is the order of the names): sorting 92k names first was most of `--tree`
+    // on DeepSeek-V3. Names in a file come in runs that share all but their last components, so a name's nodes
+    // are mostly the previous name's as far as they agree; past that, a node's children are searched (a map
+    // finds them among many).
+    let mut wide: HashMap<(usize, &str), usize> = HashMap::default();
     let mut path: Vec<(&str, usize)> = Vec::new();
-    for &i in &order {
-        let mut at = 0;
-        for (depth, part) in items[i].name.split('.').enumerate() {
-            match path.get(depth) {
-                Some(&(p, node)) if p == part => at = node,
-                _ => {
-                    path.truncate(depth);
-                    nodes.push(Trie::default());
-                    let c = nodes.len() - 1;
-                    nodes[at].children.push((part, c));
-                    path.push((part, c));
-                    at = c;
+    for (i, item) in items.iter().enumerate() {
+        let (mut at, mut end, mut shared) = (0, 0, true);
+        for (depth, part) in item.name.split('.').enumerate() {
+            if shared {
+                match path.get(depth) {
+                    Some(&(p, node)) if p == part => {
+                        at = node;
+                        end += part.len() + 1;
+                        continue;
+                    }
+                    _ => {
+                        shared = false;
+                        path.truncate(depth);
+                    }
                 }
             }
+            let children = &nodes[at].children;
+            let found = match children.len() < WIDE {
+                true => children.iter().find(|(c, _)| *c == part).map(|&(_, c)| c),
+                false => wide.get(&(at, part)).copied(),
+            };
+            let child = match found {
+                Some(c) => c,
+                None => {
+                    let ranked = nodes[at].ranked && index_of(part).is_none();
+                    let rank = match ranked {
+                        true => order.rank(&item.name[..end + part.len()]),
+                        false => 1,
+                    };
+                    nodes.push(Trie {
+                        ranked,
+                        rank,
+                        ..Default::default()
+                    });
+                    let c = nodes.len() - 1;
+                    let children = &mut nodes[at].children;
+                    children.push((part, c));
+                    match children.len() {
+                        n if n == WIDE => wide.extend(children.iter().map(|&(p, c)| ((at, p), c))),
+                        n if n > WIDE => {
+                            wide.insert((at, part), c);
+                        }
+                        _ => {}
+                    }
+                    c
+                }
+            };
+            path.push((part, child));
+            at = child;
+            end += part.len() + 1;
         }
         nodes[at].leaf = Some(i);
+    }
+    for n in 0..nodes.len() {
+        let mut children = std::mem::take(&mut nodes[n].children);
+        children.sort_by(|&(a, p), &(b, q)| cmp_components((nodes[p].rank, a), (nodes[q].rank, b)));
+        nodes[n].children = children;
     }
     let mut interned: HashMap<SignatureKey, u32> = HashMap::default();
     summarise(&mut nodes, 0, items, &mut interned);

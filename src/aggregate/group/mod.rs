@@ -3,6 +3,7 @@
 //! an irregular layer, a DeepSeek-style dense prefix before the MoE layers, or an extra layer keeps a row of its
 //! own and every row stays exact. Nested repeats (MoE `experts.{0..7}`) become child rows of their block.
 
+use super::order::{cmp_inside, ModelOrder};
 use super::{index_of, ranges, Item};
 use crate::interpret::role::Role;
 use crate::model::dtype::DType;
@@ -10,6 +11,7 @@ use serde::Serialize;
 // foldhash, not SipHash: these maps are keyed by tensor names of a local checkpoint, not a hash-flooding target,
 // and the keyed hasher was a sixth of `--tree` on DeepSeek-V3.
 use foldhash::HashMap;
+use std::hash::Hash;
 use std::str::FromStr;
 
 /// How `--group-by` groups tensors into rows.
@@ -100,59 +102,90 @@ impl GroupRow {
 /// Rows of `items` grouped `by`; rows by name come in model order ([`super::order`]), dtype rows largest first,
 /// module rows in [`Role::ALL`] order.
 pub fn group(items: &[Item], by: GroupBy) -> Vec<GroupRow> {
-    // References in model order, not a sorted copy of the items: a copy of DeepSeek-V3's 92k was 7 MB of fresh
-    // memory, the largest single cost of `--group-by` after the order itself.
-    let ordered: Vec<&Item> = super::order::positions(items)
-        .into_iter()
-        .map(|i| &items[i])
-        .collect();
-    let items = &ordered[..];
+    // Rows are made in file order and put in model order after: each row by name is a subtree of the names, and
+    // subtrees compare as wholes (`super::order`), so a few hundred rows are sorted, not 92k names.
     match by {
-        GroupBy::Depth(n) => keyed(items, |i| {
-            i.name.split('.').take(n).collect::<Vec<_>>().join(".")
-        }),
+        GroupBy::Depth(n) => {
+            let order = ModelOrder::new(items);
+            let mut rows = keyed(items, |i| first_components(i.name, n), |k| k.to_string());
+            rows.sort_by(|a, b| order.cmp(&a.name, &b.name));
+            rows
+        }
         GroupBy::Dtype => {
-            let mut rows = keyed(items, |i| i.dtype.to_string());
+            let mut rows = keyed(items, |i| i.dtype, DType::to_string);
             rows.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.name.cmp(&b.name)));
             rows
         }
-        GroupBy::Module => by_role(items),
+        GroupBy::Module => by_role(items, &ModelOrder::new(items)),
         GroupBy::Layer => {
-            let entries: Vec<Entry> = items.iter().map(|&i| (i.name, i)).collect();
-            collapse(&entries, MAX_NESTING)
+            let order = ModelOrder::new(items);
+            let entries: Vec<Entry> = items.iter().map(|i| (i.name, i)).collect();
+            collapse(&entries, MAX_NESTING, Some(&order))
         }
     }
 }
 
+/// The name up to its `n`th component (all of it when it has fewer).
+fn first_components(name: &str, n: usize) -> &str {
+    match name.match_indices('.').nth(n - 1) {
+        Some((end, _)) => &name[..end],
+        None => name,
+    }
+}
+
 /// One row per key, in order of first appearance.
-fn keyed(items: &[&Item], key: impl Fn(&Item) -> String) -> Vec<GroupRow> {
+fn keyed<'a, K: Hash + Eq>(
+    items: &[Item<'a>],
+    key: impl Fn(&Item<'a>) -> K,
+    name: impl Fn(&K) -> String,
+) -> Vec<GroupRow> {
     let mut rows: Vec<GroupRow> = Vec::new();
-    let mut at: HashMap<String, usize> = HashMap::default();
+    let mut at: HashMap<K, usize> = HashMap::default();
     for item in items {
         let k = key(item);
-        let i = *at.entry(k.clone()).or_insert_with(|| {
-            rows.push(GroupRow::named(k));
-            rows.len() - 1
-        });
+        let i = match at.get(&k) {
+            Some(&i) => i,
+            None => {
+                rows.push(GroupRow::named(name(&k)));
+                at.insert(k, rows.len() - 1);
+                rows.len() - 1
+            }
+        };
         rows[i].add(item);
         rows[i].parameters_each = rows[i].parameters;
     }
     rows
 }
 
-fn by_role(items: &[&Item]) -> Vec<GroupRow> {
-    Role::ALL
+/// A row per role; its rules in the model order of the first tensor each placed.
+fn by_role(items: &[Item], order: &ModelOrder) -> Vec<GroupRow> {
+    let mut rows: Vec<(GroupRow, Vec<&str>)> = Role::ALL
         .iter()
-        .filter_map(|role| {
-            let mut row = GroupRow::named(role.name().to_string());
-            for item in items.iter().filter(|i| i.role == *role) {
-                row.add(item);
-                if !row.rules.contains(&item.role_rule) {
-                    row.rules.push(item.role_rule);
-                }
+        .map(|role| (GroupRow::named(role.name().to_string()), Vec::new()))
+        .collect();
+    for item in items {
+        let Some(at) = Role::ALL.iter().position(|r| *r == item.role) else {
+            continue;
+        };
+        let (row, firsts) = &mut rows[at];
+        row.add(item);
+        match row.rules.iter().position(|r| *r == item.role_rule) {
+            Some(k) if order.cmp(item.name, firsts[k]).is_lt() => firsts[k] = item.name,
+            Some(_) => {}
+            None => {
+                row.rules.push(item.role_rule);
+                firsts.push(item.name);
             }
+        }
+    }
+    rows.into_iter()
+        .filter(|(row, _)| row.tensors > 0)
+        .map(|(mut row, firsts)| {
+            let mut rules: Vec<(&str, &'static str)> = firsts.into_iter().zip(row.rules).collect();
+            rules.sort_by(|a, b| order.cmp(a.0, b.0));
+            row.rules = rules.into_iter().map(|(_, rule)| rule).collect();
             row.parameters_each = row.parameters;
-            (row.tensors > 0).then_some(row)
+            row
         })
         .collect()
 }
@@ -170,16 +203,26 @@ type Entry<'a> = (&'a str, &'a Item<'a>);
 /// One block `PREFIX.N.…`: its index and its entries (components after the index).
 type Block<'a> = (u64, Vec<Entry<'a>>);
 
-/// Rows in the making, in order of first appearance.
+/// Rows in the making.
 enum Pending<'a> {
     Module(GroupRow),
     Blocks(&'a str, Vec<Block<'a>>),
 }
 
-/// Rows for entries given as relative names: repeated blocks merged by signature, the rest by module.
-fn collapse<'a>(entries: &[Entry<'a>], nesting: usize) -> Vec<GroupRow> {
-    // First pass: each tensor into its block (prefix, index) or its module, in order of first appearance.
-    let mut slots: Vec<Pending> = Vec::new();
+/// Rows for entries given as relative names: repeated blocks merged by signature, the rest by module. `order`
+/// ranks the names when they are whole names; relative names (inside a block) compare naturally.
+fn collapse<'a>(
+    entries: &[Entry<'a>],
+    nesting: usize,
+    order: Option<&ModelOrder>,
+) -> Vec<GroupRow> {
+    let cmp = |a: &str, b: &str| match order {
+        Some(o) => o.cmp(a, b),
+        None => cmp_inside(a, b),
+    };
+    // First pass, in the order given: each tensor into its block (prefix, index) or its module. Each slot keeps
+    // what places it in model order: a block its path (`layers.3`), a module its first tensor in model order.
+    let mut slots: Vec<(Pending, &str)> = Vec::new();
     let mut slot_of_block: HashMap<(&str, u64), usize> = HashMap::default();
     let mut slot_of_module: HashMap<&str, usize> = HashMap::default();
     for &(rest, item) in entries {
@@ -198,10 +241,11 @@ fn collapse<'a>(entries: &[Entry<'a>], nesting: usize) -> Vec<GroupRow> {
                 let prefix = rest.get(..at.saturating_sub(1)).unwrap_or_default();
                 let key = (prefix, index_of(c).unwrap_or(0));
                 let at_slot = *slot_of_block.entry(key).or_insert_with(|| {
-                    slots.push(Pending::Blocks(key.0, vec![(key.1, Vec::new())]));
+                    let path = rest.get(..at + c.len()).unwrap_or_default();
+                    slots.push((Pending::Blocks(key.0, vec![(key.1, Vec::new())]), path));
                     slots.len() - 1
                 });
-                if let Pending::Blocks(_, blocks) = &mut slots[at_slot] {
+                if let (Pending::Blocks(_, blocks), _) = &mut slots[at_slot] {
                     let after = rest.get(at + c.len() + 1..).unwrap_or_default();
                     blocks[0].1.push((after, item));
                 }
@@ -209,20 +253,27 @@ fn collapse<'a>(entries: &[Entry<'a>], nesting: usize) -> Vec<GroupRow> {
             _ => {
                 let module = rest.rsplit_once('.').map_or(rest, |(m, _)| m);
                 let at = *slot_of_module.entry(module).or_insert_with(|| {
-                    slots.push(Pending::Module(GroupRow::named(module.to_string())));
+                    slots.push((Pending::Module(GroupRow::named(module.to_string())), rest));
                     slots.len() - 1
                 });
-                if let Pending::Module(row) = &mut slots[at] {
+                if let (Pending::Module(row), first) = &mut slots[at] {
                     row.add(item);
                     row.parameters_each = row.parameters;
+                    if cmp(rest, first).is_lt() {
+                        *first = rest;
+                    }
                 }
             }
         }
     }
-    // Second pass: blocks of one prefix merge into the first such block when their signatures are identical.
+    // A block's path can equal a module's first tensor (`layers.3` beside `layers.3.…`): the tensor comes first.
+    let is_block = |p: &Pending| matches!(p, Pending::Blocks(..));
+    slots.sort_by(|(p, a), (q, b)| cmp(a, b).then_with(|| is_block(p).cmp(&is_block(q))));
+    // Second pass, in model order: blocks of one prefix merge into the first such block when their signatures
+    // are identical.
     let mut merged: Vec<Pending> = Vec::new();
     let mut merged_at: HashMap<(&str, Signature), usize> = HashMap::default();
-    for slot in slots {
+    for (slot, _) in slots {
         let Pending::Blocks(prefix, mut blocks) = slot else {
             merged.push(slot);
             continue;
@@ -283,7 +334,7 @@ fn block_row(prefix: &str, blocks: Vec<Block>, nesting: usize) -> GroupRow {
     if nesting == 0 {
         return row;
     }
-    row.children = collapse(&blocks[0].1, nesting - 1)
+    row.children = collapse(&blocks[0].1, nesting - 1, None)
         .into_iter()
         .filter(|c| c.count > 1 || !c.children.is_empty())
         .map(|c| scale(c, count))
