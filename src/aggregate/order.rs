@@ -22,34 +22,64 @@ use std::cmp::Ordering;
 // and the keyed hasher was a sixth of `--tree` on DeepSeek-V3.
 use foldhash::HashMap;
 
+/// The roles of the tensors under a name prefix whose names have no integer component: what ranks the subtree.
 #[derive(Default, Clone, Copy)]
-struct Counts {
+pub struct RoleCounts {
     tensors: u64,
     embeddings: u64,
     norms: u64,
     heads: u64,
 }
 
+impl RoleCounts {
+    /// Counts `role` once more.
+    pub fn add(&mut self, role: Role) {
+        self.tensors += 1;
+        self.embeddings += u64::from(role == Role::Embeddings);
+        self.norms += u64::from(role == Role::Norm);
+        self.heads += u64::from(role == Role::OutputHead);
+    }
+
+    /// Adds the counts of a subtree.
+    pub fn merge(&mut self, other: RoleCounts) {
+        self.tensors += other.tensors;
+        self.embeddings += other.embeddings;
+        self.norms += other.norms;
+        self.heads += other.heads;
+    }
+
+    /// The subtree's rank: 0 when it holds an embedding, 3 only the output head, 2 only norms, else (or when
+    /// nothing counted) 1.
+    pub fn rank(&self) -> u8 {
+        match self {
+            c if c.tensors == 0 => 1,
+            c if c.embeddings > 0 => 0,
+            c if c.heads == c.tensors => 3,
+            c if c.norms == c.tensors => 2,
+            _ => 1,
+        }
+    }
+}
+
 /// The model order of a set of tensors: the ranks of their subtrees, and comparisons of names by them.
 pub struct ModelOrder<'a> {
-    prefixes: HashMap<&'a str, Counts>,
+    prefixes: HashMap<&'a str, RoleCounts>,
 }
 
 impl<'a> ModelOrder<'a> {
     /// The order of `items`' names (ranks come from the roles of the tensors in each subtree).
     pub fn new(items: &[Item<'a>]) -> Self {
-        let mut prefixes: HashMap<&str, Counts> = HashMap::default();
+        let mut prefixes: HashMap<&str, RoleCounts> = HashMap::default();
         for item in items.iter() {
             if item.name.split('.').any(|c| index_of(c).is_some()) {
                 continue;
             }
             let ends = item.name.match_indices('.').map(|(end, _)| end);
             for end in ends.chain([item.name.len()]) {
-                let c = prefixes.entry(&item.name[..end]).or_default();
-                c.tensors += 1;
-                c.embeddings += u64::from(item.role == Role::Embeddings);
-                c.norms += u64::from(item.role == Role::Norm);
-                c.heads += u64::from(item.role == Role::OutputHead);
+                prefixes
+                    .entry(&item.name[..end])
+                    .or_default()
+                    .add(item.role);
             }
         }
         ModelOrder { prefixes }
@@ -57,12 +87,7 @@ impl<'a> ModelOrder<'a> {
 
     /// The rank of the subtree a name prefix `path` (whole components) names; 1 where no rank applies.
     pub fn rank(&self, path: &str) -> u8 {
-        match self.prefixes.get(path) {
-            Some(c) if c.embeddings > 0 => 0,
-            Some(c) if c.heads == c.tensors => 3,
-            Some(c) if c.norms == c.tensors => 2,
-            _ => 1,
-        }
+        self.prefixes.get(path).map_or(1, RoleCounts::rank)
     }
 
     /// Two full names in model order.
