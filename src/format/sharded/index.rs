@@ -175,6 +175,15 @@ fn read_with(source: &dyn ByteSource, shown: &Path, in_parts: bool) -> Result<In
         ))
         .into()));
     }
+    let len = source.len() as usize;
+    if in_parts && len >= 2 * PART {
+        let hasher = RandomState::default();
+        if let Some(scanned) = scan::scan_source(source, len, &hasher) {
+            // A local index: read again from its file when its names are needed.
+            let text = Text::File(shown.to_path_buf());
+            return quick(scanned, hasher, text, shown).map_err(err);
+        }
+    }
     let text = read_text(source, in_parts).map_err(err)?;
     parse_text(Cow::Owned(text), shown).map_err(err)
 }
@@ -210,13 +219,8 @@ pub fn parse(text: &[u8], path: &Path) -> Result<Index, Problem> {
 fn parse_text(text: Cow<[u8]>, path: &Path) -> Result<Index, Problem> {
     let hasher = RandomState::default();
     if let Some(scanned) = scan::scan(&text, &hasher) {
-        let shard_names = scanned.shards.into_iter().map(Arc::from).collect();
-        let quick = Quick {
-            hasher,
-            tallies: scanned.tallies,
-        };
         let text = Text::Kept(text.into_owned().into_boxed_slice());
-        return finish(shard_names, Some(quick), text, None, scanned.metadata, path);
+        return quick(scanned, hasher, text, path);
     }
     let (weight_map, metadata) = exact(&text)?;
     let shard_names = weight_map.shard_names().to_vec();
@@ -266,6 +270,21 @@ fn exact(text: &[u8]) -> Result<(WeightMap, Map<String, Value>), Problem> {
         _ => Map::new(),
     };
     Ok((entries, metadata))
+}
+
+/// The index read the quick way: its shards' tallies, `text` to read its names from when they are needed.
+fn quick(
+    scanned: scan::Scanned,
+    hasher: RandomState,
+    text: Text,
+    path: &Path,
+) -> Result<Index, Problem> {
+    let shard_names = scanned.shards.into_iter().map(Arc::from).collect();
+    let quick = Quick {
+        hasher,
+        tallies: scanned.tallies,
+    };
+    finish(shard_names, Some(quick), text, None, scanned.metadata, path)
 }
 
 fn finish(
