@@ -64,13 +64,17 @@ impl Source {
 /// `./model/x`, while two snapshot files linking to one blob stay two files.
 pub(crate) fn resolved(path: &Path) -> PathBuf {
     let folder = path.parent().unwrap_or(Path::new(""));
-    let folder = std::fs::canonicalize(if folder.as_os_str().is_empty() {
+    resolved_folder(folder).join(path.file_name().unwrap_or_default())
+}
+
+/// A folder made absolute and free of symlinks (`""` is the current one), or as given when it cannot be.
+pub(crate) fn resolved_folder(folder: &Path) -> PathBuf {
+    std::fs::canonicalize(if folder.as_os_str().is_empty() {
         Path::new(".")
     } else {
         folder
     })
-    .unwrap_or_else(|_| folder.to_path_buf());
-    folder.join(path.file_name().unwrap_or_default())
+    .unwrap_or_else(|_| folder.to_path_buf())
 }
 
 const INDEX_SUFFIX: &str = ".safetensors.index.json";

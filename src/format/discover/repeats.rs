@@ -1,7 +1,8 @@
 //! A checkpoint named twice is read once: the sources several PATHs name, less those another of them reads.
 
-use super::{resolved, Source};
+use super::{resolved, resolved_folder, Source};
 use crate::format::sharded::index;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Drops from `items` what another of them already reads: a shard file that an index also named covers, an
@@ -57,9 +58,18 @@ impl Repeats {
     fn cover(&mut self, index_path: &Path) {
         if let Ok(index) = index::read(index_path) {
             let folder = index_path.parent().unwrap_or(Path::new(""));
-            let shards = index.shards();
-            self.covered
-                .extend(shards.iter().map(|s| resolved(&folder.join(s))));
+            // The shards' folders resolved once each, not once per shard: resolving one is a system call per
+            // component of its path, and DeepSeek-V3's 163 shards share one.
+            let mut folders: HashMap<PathBuf, PathBuf> = HashMap::new();
+            for shard in index.shards() {
+                let path = folder.join(shard);
+                let parent = path.parent().unwrap_or(Path::new("")).to_path_buf();
+                let real = folders
+                    .entry(parent)
+                    .or_insert_with_key(|parent| resolved_folder(parent));
+                self.covered
+                    .insert(real.join(path.file_name().unwrap_or_default()));
+            }
         }
     }
 }
