@@ -284,6 +284,18 @@ impl PickleReport {
 }
 
 impl Tensor {
+    /// A tensor of no name, type or bytes, holding a place in a list until a real one takes it; allocates nothing.
+    pub(crate) fn placeholder() -> Self {
+        Tensor {
+            name: String::new(),
+            dtype: DType::BOOL,
+            shape: Vec::new(),
+            file: 0,
+            data_offsets: [0, 0],
+            view: None,
+        }
+    }
+
     /// Element count; a shape of `[]` is a scalar with one element, as huggingface_hub counts it.
     /// Readers have already rejected shapes whose product overflows; a zero dimension is checked first, since
     /// the dimensions before it may overflow on their own (`[2^40, 2^40, 0]` holds no element).

@@ -342,6 +342,7 @@ fn read_choice(
                 &index_shown,
                 &index,
                 shards_read,
+                None,
                 errors,
                 Vec::new(),
                 Format::Safetensors,

@@ -68,6 +68,68 @@ fn sharded_via_index_directory_and_shards_agree() {
     }
 }
 
+/// Shards holding many tensors (enough to be read on every core and moved into place as each is read): every
+/// tensor in its own shard, in file order, with exact sums; and when a shard holds another number of tensors than
+/// the index says, the same error as a small checkpoint gives.
+#[test]
+fn many_tensors_in_shards_keep_their_files_and_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shards, per_shard) = (3usize, 4000usize);
+    let writers: Vec<SafetensorsWriter> = (0..shards)
+        .map(|s| {
+            (0..per_shard).fold(SafetensorsWriter::new(), |w, i| {
+                w.tensor(
+                    &format!("blocks.{s}.t{i}"),
+                    DType::F32,
+                    &[(i % 5 + 1) as u64],
+                )
+            })
+        })
+        .collect();
+    let index = write_sharded(dir.path(), "model", &writers, serde_json::Map::new()).unwrap();
+    let r = inspect_json(&[index.to_str().unwrap(), "--tensors", "--sort", "file"]);
+    assert_eq!(r["tensor_count"], shards * per_shard);
+    // Per shard: 800 tensors each of 1, 2, 3, 4 and 5 elements.
+    let per_shard_elements: usize = (0..per_shard).map(|i| i % 5 + 1).sum();
+    assert_eq!(r["parameters"], shards * per_shard_elements);
+    let files: Vec<String> = r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(files.len(), shards);
+    // In the order of the data: shard by shard, each in the order it was written.
+    let rows = r["tensors"].as_array().unwrap();
+    let written: Vec<String> = (0..shards)
+        .flat_map(|s| (0..per_shard).map(move |i| format!("blocks.{s}.t{i}")))
+        .collect();
+    let listed: Vec<&str> = rows.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(listed, written);
+    for row in rows {
+        let name = row["name"].as_str().unwrap();
+        let s: usize = name.split('.').nth(1).unwrap().parse().unwrap();
+        assert_eq!(row["file"], files[s].as_str(), "{name}");
+    }
+    // The index puts one tensor of shard 2 in shard 1: shard 1 holds one tensor fewer than the index says.
+    let text = std::fs::read_to_string(&index).unwrap();
+    let moved = text.replacen(
+        "\"blocks.1.t7\": \"model-00002-of-00003.safetensors\"",
+        "\"blocks.1.t7\": \"model-00001-of-00003.safetensors\"",
+        1,
+    );
+    assert_ne!(moved, text);
+    std::fs::write(&index, moved).unwrap();
+    let (code, stderr) = inspect_fails(&[index.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("blocks.1.t7")
+            && stderr.contains("model-00001-of-00003.safetensors")
+            && stderr.contains("model-00002-of-00003.safetensors"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn several_paths_give_one_report_each_and_a_total() {
     let r = inspect_json(&["fixtures/tiny/model.safetensors", "fixtures/sharded"]);
