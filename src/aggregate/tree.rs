@@ -114,9 +114,9 @@ fn trie<'a>(items: &[Item<'a>]) -> Vec<Trie<'a>> {
     });
     // The trie is built in file order and each node's children put in model order after ([`summarise`]): a
     // subtree's names come together in model order, so that is the order of the names, and sorting 92k names
-    // first was most of `--tree` on DeepSeek-V3. Names in a file come in runs that share all but their last components, so a name's nodes
-    // are mostly the previous name's as far as they agree; past that, a node's children are searched (a map
-    // finds them among many: (node, component) → place in its list).
+    // first was most of `--tree` on DeepSeek-V3. Names in a file come in runs that share all but their last
+    // components, so a name's nodes are mostly the previous name's as far as they agree; past that, a node's
+    // children are searched (a map finds them among many: (node, component) → place in its list).
     let mut wide: HashMap<(usize, &str), usize> = HashMap::default();
     // The nodes of the previous name's components that something followed, with where each component ends.
     let mut path: Vec<(usize, usize)> = Vec::new();
@@ -146,11 +146,19 @@ fn trie<'a>(items: &[Item<'a>]) -> Vec<Trie<'a>> {
             let k = match found {
                 Some(k) => k,
                 None => {
+                    // A new component: the tensor when the name ends here, else a node for the names that go on.
+                    let (child, tensor) = match last {
+                        true => (i, true),
+                        false => {
+                            nodes.push(node(None));
+                            ((nodes.len() - 1) as u32, false)
+                        }
+                    };
                     let children = &mut nodes[at].children;
                     children.push(Child {
                         part,
-                        at: i,
-                        tensor: true,
+                        at: child,
+                        tensor,
                         rank: 1,
                     });
                     let k = children.len() - 1;
@@ -166,14 +174,6 @@ fn trie<'a>(items: &[Item<'a>]) -> Vec<Trie<'a>> {
                     if last {
                         break;
                     }
-                    // A node for a name that goes on past this component.
-                    nodes.push(node(None));
-                    let c = nodes.len() - 1;
-                    nodes[at].children[k] = Child {
-                        at: c as u32,
-                        tensor: false,
-                        ..nodes[at].children[k]
-                    };
                     k
                 }
             };

@@ -466,6 +466,7 @@ mod tests {
         let twice = text.replace(&format!("\"model.layers.{}.", n - 1), "\"model.layers.0.");
         assert!(scan(twice.as_bytes(), &hasher).is_none());
     }
+
     /// `scan_source` of `text` written to a file: the same as `scan` of the text whenever it gives an answer.
     fn from_file(text: &[u8], hasher: &RandomState) -> Option<Scanned> {
         let dir = tempfile::tempdir().unwrap();
